@@ -1,0 +1,34 @@
+// One Jest run over the whole workspace: unit specs beside the code, integration specs under
+// each project's test/, end-to-end specs under apps/gateway-e2e. ESM throughout (NestJS 12 is
+// ESM-only), transpiled by SWC.
+import { readFileSync } from 'node:fs';
+
+const { compilerOptions } = JSON.parse(readFileSync(new URL('./tsconfig.base.json', import.meta.url), 'utf8'));
+const swcrc = JSON.parse(readFileSync(new URL('./.swcrc', import.meta.url), 'utf8'));
+
+const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
+for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
+  moduleNameMapper[`^${alias.replace(/\//g, '\\/')}$`] = `<rootDir>/${target.replace(/^\.\//, '')}`;
+}
+
+const base = {
+  rootDir: import.meta.dirname,
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper,
+  transform: { '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }] },
+  testEnvironment: 'node',
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
+};
+
+export default {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs,tools}/**/*.integration-spec.ts'],
+      testTimeout: 60_000,
+    },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/apps/gateway-e2e/**/*.e2e-spec.ts'], testTimeout: 180_000 },
+  ],
+};

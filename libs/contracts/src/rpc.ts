@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+/** Core NATS request/reply: the gateway asks `workspace` what an API key may do. */
+export const ResolveApiKey = {
+  name: 'workspace.keys.resolve',
+  request: z.object({ key: z.string().min(1).max(200) }),
+  reply: z.discriminatedUnion('ok', [
+    z.object({
+      ok: z.literal(true),
+      projectId: z.string().uuid(),
+      keyId: z.string().uuid(),
+      scope: z.enum(['publishable', 'secret']),
+    }),
+    z.object({ ok: z.literal(false), reason: z.enum(['unknown', 'revoked', 'malformed']) }),
+  ]),
+} as const;
+
+export type ResolveApiKeyReply = z.infer<typeof ResolveApiKey.reply>;

@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Settings every service reads. Each service extends this with its own. */
+export const platformEnv = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/boomerang'),
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  /** Prefix for every NATS subject and stream; tests set one per run. */
+  NATS_SUBJECT_PREFIX: z.string().default(''),
+  /** Shared secret the gateway signs request context with and subgraphs verify. */
+  INTERNAL_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  /** Overrides the PostgreSQL schema a service owns (tests use throw-away schemas). */
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').optional(),
+});
+
+export type PlatformEnv = z.infer<typeof platformEnv>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+let dotenvLoaded = false;
+
+/** Loads `.env` from the working directory once (real environment variables win). */
+function loadDotEnv(): void {
+  if (dotenvLoaded) return;
+  dotenvLoaded = true;
+  const file = resolve(process.cwd(), '.env');
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+/**
+ * The one config loader: validates the environment against a schema and fails with every
+ * problem named (variable and rule), instead of starting half-configured.
+ */
+export function loadConfig<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
+  if (env === process.env) loadDotEnv();
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  return result.data;
+}
