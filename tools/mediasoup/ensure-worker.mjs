@@ -8,7 +8,7 @@
 //   b. cache                         - ${BOOMERANG_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/boomerang}/mediasoup-worker/<version>/mediasoup-worker
 //   c. mediasoup's prebuilt binary   - downloaded from GitHub releases (only when github.com answers quickly)
 //   d. build from the package's own worker sources against Debian system libraries
-// Then the binary is hard-linked (or copied) to node_modules/mediasoup/worker/out/Release/mediasoup-worker,
+// Then the binary is copied to node_modules/mediasoup/worker/out/Release/mediasoup-worker,
 // where mediasoup looks by default.
 
 import { spawnSync } from 'node:child_process';
@@ -507,13 +507,10 @@ function installAtDefaultPath(bin) {
   if (path.resolve(bin) === DEFAULT_BIN || sameFile(bin, DEFAULT_BIN)) return;
   fs.mkdirSync(path.dirname(DEFAULT_BIN), { recursive: true });
   const staged = `${DEFAULT_BIN}.${process.pid}.tmp`;
-  fs.rmSync(staged, { force: true });
-  try {
-    fs.linkSync(bin, staged);
-  } catch {
-    fs.copyFileSync(bin, staged);
-    fs.chmodSync(staged, 0o755);
-  }
+  // A copy, not a hard link: something rewriting node_modules' file in place
+  // (e.g. mediasoup's own postinstall extracting a prebuilt) must not alter the cache.
+  fs.copyFileSync(bin, staged, fs.constants.COPYFILE_FICLONE);
+  fs.chmodSync(staged, 0o755);
   fs.renameSync(staged, DEFAULT_BIN);
 }
 

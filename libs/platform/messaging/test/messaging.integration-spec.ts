@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { ProjectCreated, type MessageOf } from '@boomerang/contracts';
+import {
+  applyOwnedStream,
+  DurableConsumer,
+  MessagingTables1763900000000,
+  OutboxRelay,
+  OutboxWriter,
+  type DeadLetter,
+} from '@boomerang/platform/messaging';
+import {
+  createIsolatedSchema,
+  createTestMessaging,
+  eventually,
+  silentLogger,
+  type IsolatedSchema,
+  type TestMessaging,
+} from '@boomerang/platform/testing';
+
+const body = (projectId = randomUUID()): MessageOf<typeof ProjectCreated> => ({
+  projectId,
+  occurredAt: new Date().toISOString(),
+  name: 'Acme',
+});
+
+describe('messaging against real PostgreSQL and NATS', () => {
+  let db: IsolatedSchema;
+  let nats: TestMessaging;
+  let writer: OutboxWriter;
+
+  beforeAll(async () => {
+    db = await createIsolatedSchema('messaging', { entities: [], migrations: [MessagingTables1763900000000] });
+    nats = await createTestMessaging();
+    await applyOwnedStream(nats.jsm, nats.subjects, 'workspace');
+    writer = new OutboxWriter(nats.subjects);
+  });
+  afterAll(async () => {
+    await nats?.cleanup();
+    await db?.drop();
+  });
+
+  const streamMessages = async () => (await nats.jsm.streams.info(nats.subjects.streamName('workspace'))).state.messages;
+
+  it('refuses to enqueue a body that violates its contract, writing nothing', async () => {
+    await expect(
+      db.dataSource.transaction((manager) => writer.enqueue(manager, ProjectCreated, { ...body(), name: '' })),
+    ).rejects.toThrow(/name/);
+    const [{ count }] = await db.dataSource.query(`SELECT count(*)::int AS count FROM "${db.schema}".outbox`);
+    expect(count).toBe(0);
+  });
+
+  it('publishes a message committed before a crash exactly once after restart', async () => {
+    const before = await streamMessages();
+    // The process "crashes" after commit: no relay ever ran for this row.
+    await db.dataSource.transaction((manager) => writer.enqueue(manager, ProjectCreated, body()));
+    // A second crash, this time after publishing but before marking the row published.
+    const realPublish = nats.js.publish.bind(nats.js);
+    const crashingJs = {
+      publish: async (...args: Parameters<typeof nats.js.publish>) => {
+        await realPublish(...args);
+        throw new Error('process died before marking the row');
+      },
+    };
+    await expect(new OutboxRelay(db.dataSource, { js: crashingJs as never }, silentLogger).relayBatch()).rejects.toThrow(
+      /died/,
+    );
+    expect(await streamMessages()).toBe(before + 1);
+
+    // Restart: the relay finds the row still unpublished and publishes it again with the same id.
+    const restarted = new OutboxRelay(db.dataSource, nats, silentLogger, { pollIntervalMs: 100 });
+    await restarted.start();
+    await eventually(async () => {
+      const [{ pending }] = await db.dataSource.query(
+        `SELECT count(*)::int AS pending FROM "${db.schema}".outbox WHERE published_at IS NULL`,
+      );
+      return pending === 0;
+    });
+    await restarted.stop();
+    expect(await streamMessages()).toBe(before + 1);
+  });
+
+  it('redelivers to a consumer that throws, then dead-letters after the bound', async () => {
+    const projectId = randomUUID();
+    const attempts: number[] = [];
+    const consumer = new DurableConsumer(
+      {
+        durable: 'always-fails',
+        contract: ProjectCreated,
+        maxDeliveries: 3,
+        retryDelaysMs: [50],
+        handle: async (received, context) => {
+          if (received.projectId === projectId) attempts.push(context.deliveryCount);
+          throw new Error('handler is broken');
+        },
+      },
+      db.dataSource,
+      nats,
+      silentLogger,
+    );
+    const relay = new OutboxRelay(db.dataSource, nats, silentLogger, { pollIntervalMs: 100 });
+    await relay.start();
+    await consumer.start();
+    await db.dataSource.transaction((manager) => writer.enqueue(manager, ProjectCreated, body(projectId)));
+
+    const letter = await eventually(async () => {
+      const info = await nats.jsm.streams.info(nats.subjects.deadLetterStream).catch(() => undefined);
+      for (let seq = info?.state.first_seq ?? 1; info && seq <= info.state.last_seq; seq++) {
+        const stored = (await nats.jsm.streams.getMessage(nats.subjects.deadLetterStream, { seq }))!.json<DeadLetter>();
+        if (stored.subject.includes(projectId)) return stored;
+      }
+      return undefined;
+    });
+    expect(letter).toMatchObject({ consumer: 'always-fails', deliveries: 3, error: 'handler is broken' });
+    expect(attempts).toEqual([1, 2, 3]);
+    await consumer.stop();
+    await relay.stop();
+  });
+
+  it('processes a message once when it is redelivered after processing (lost ack)', async () => {
+    const projectId = randomUUID();
+    const seen: number[] = [];
+    const logLines: string[] = [];
+    const consumer = new DurableConsumer(
+      {
+        durable: 'slow-acker',
+        contract: ProjectCreated,
+        ackWaitMs: 500,
+        handle: async (received, context) => {
+          if (received.projectId !== projectId) return;
+          seen.push(context.deliveryCount);
+          // Outlives ack_wait, so the server redelivers while the first attempt commits.
+          if (context.deliveryCount === 1) await new Promise((resolve) => setTimeout(resolve, 1500));
+        },
+      },
+      db.dataSource,
+      nats,
+      pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) }),
+    );
+    await consumer.start();
+    await nats.js.publish(nats.subjects.subject(ProjectCreated, projectId), JSON.stringify(body(projectId)), {
+      msgID: randomUUID(),
+    });
+    await eventually(() => logLines.some((line) => line.includes('duplicate delivery skipped')));
+    expect(seen).toEqual([1]);
+    await consumer.stop();
+  });
+});

@@ -1,0 +1,2 @@
+export * from './isolated-schema.js';
+export * from './postgres.js';

@@ -1,0 +1,2 @@
+export * from './test-messaging.js';
+export { createIsolatedSchema, TEST_DATABASE_URL, type IsolatedSchema } from '@boomerang/platform/persistence';
