@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { loadConfig, platformEnv } from '@boomerang/platform/config';
 
 export const subgraphEnv = platformEnv.extend({
-  PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HOST: z.string().default('127.0.0.1'),
   /** Apply pending migrations on start (the default); deployments may run them as a job. */
   MIGRATE_ON_START: z

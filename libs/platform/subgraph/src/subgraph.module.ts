@@ -1,6 +1,6 @@
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloFederationDriver, type ApolloFederationDriverConfig } from '@nestjs/apollo';
-import { Global, Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
+import { Global, Module, ValidationPipe, type ArgumentMetadata, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -26,6 +26,23 @@ function validationError(errors: ValidationError[], path = ''): DomainError {
   if (!first.constraints && first.children?.length) return validationError(first.children, field);
   const rules = Object.values(first.constraints ?? {}).join('; ');
   return new DomainError('INVALID_INPUT', 'invalid-input', `Invalid value for ${field}: ${rules}`, field);
+}
+
+/** class-validator for GraphQL arguments, with errors naming `argument.field` and the rule. */
+class ArgumentValidationPipe extends ValidationPipe {
+  constructor() {
+    super({ transform: true, whitelist: true, forbidUnknownValues: false, exceptionFactory: (errors) => validationError(errors) });
+  }
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    try {
+      return await super.transform(value, metadata);
+    } catch (error) {
+      if (!(error instanceof DomainError) || !metadata.data || !error.field) throw error;
+      const field = `${metadata.data}.${error.field}`;
+      throw new DomainError(error.code, error.kind, error.message.replace(`for ${error.field}:`, `for ${field}:`), field);
+    }
+  }
 }
 
 /**
@@ -98,12 +115,7 @@ export class SubgraphModule {
         { provide: APP_GUARD, useClass: AccessGuard },
         {
           provide: APP_PIPE,
-          useValue: new ValidationPipe({
-            transform: true,
-            whitelist: true,
-            forbidUnknownValues: false,
-            exceptionFactory: (errors) => validationError(errors),
-          }),
+          useValue: new ArgumentValidationPipe(),
         },
       ],
       exports: [SUBGRAPH_OPTIONS, SUBGRAPH_CONFIG, LOGGER, MESSAGING, OutboxWriter, MessagingLifecycle],

@@ -1,2 +1,3 @@
 export * from './test-messaging.js';
+export * from './test-subgraph.js';
 export { createIsolatedSchema, TEST_DATABASE_URL, type IsolatedSchema } from '@boomerang/platform/persistence';
