@@ -453,11 +453,7 @@ function buildFromSource(version, workDir) {
 
   let fixes;
   try {
-    fixes = applySourceFixes(workerDir, {
-      readFile: (file) => fs.readFileSync(file, 'utf8'),
-      writeFile: (file, text) => fs.writeFileSync(file, text),
-      join: path.join,
-    });
+    fixes = applySourceFixes(workerDir);
   } catch (error) {
     fail(error.message);
   }

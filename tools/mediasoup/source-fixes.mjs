@@ -6,6 +6,9 @@
 // is missing fails loudly (that means mediasoup's sources changed and the fix
 // must be reviewed for the new version).
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
 /** @typedef {{ file: string, why: string, find: string | RegExp, replace: string, applied: string }} SourceFix */
 
 /** @type {SourceFix[]} */
@@ -100,19 +103,18 @@ export const SOURCE_FIXES = [
 /**
  * Applies SOURCE_FIXES to the worker source tree at `workerDir`.
  * @param {string} workerDir
- * @param {{ readFile: (p: string) => string, writeFile: (p: string, s: string) => void, join: (...p: string[]) => string }} io
  * @returns {{ applied: string[], alreadyApplied: string[] }}
  */
-export function applySourceFixes(workerDir, io) {
+export function applySourceFixes(workerDir) {
   const applied = [];
   const alreadyApplied = [];
 
   for (const fix of SOURCE_FIXES) {
-    const file = io.join(workerDir, fix.file);
+    const file = path.join(workerDir, fix.file);
     const label = `${fix.file}: ${fix.why}`;
     let text;
     try {
-      text = io.readFile(file);
+      text = fs.readFileSync(file, 'utf8');
     } catch (error) {
       throw new Error(`source fix target file is missing: ${file} (${error.message})`);
     }
@@ -133,7 +135,7 @@ export function applySourceFixes(workerDir, io) {
       );
     }
 
-    io.writeFile(file, text.replace(fix.find, () => fix.replace));
+    fs.writeFileSync(file, text.replace(fix.find, () => fix.replace));
     applied.push(label);
   }
 

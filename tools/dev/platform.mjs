@@ -1,0 +1,120 @@
+// Starts the built platform (dist/) as child processes: every subgraph, then the gateway, each
+// awaited on its readiness endpoint. Used by `npm start` and by the end-to-end tests, which
+// pass their own ports, database and NATS prefix.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export const root = resolve(import.meta.dirname, '../..');
+
+export const DEFAULT_PORTS = {
+  gateway: 4000,
+  workspace: 4101,
+  profiles: 4102,
+  events: 4103,
+  segments: 4104,
+  campaigns: 4105,
+  journeys: 4106,
+  email: 4107,
+  voice: 4108,
+};
+
+/** Subgraphs are the apps with a main.ts other than the gateway and e2e suites. */
+export function subgraphNames() {
+  return readdirSync(join(root, 'apps'))
+    .filter((name) => name !== 'gateway' && !name.endsWith('-e2e'))
+    .filter((name) => existsSync(join(root, 'apps', name, 'src', 'main.ts')))
+    .sort();
+}
+
+export async function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitReady(name, url, child, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before it was ready`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${name} was not ready at ${url} within ${timeoutMs / 1000}s`);
+}
+
+/**
+ * @param {object} options
+ * @param {Record<string,string>} options.env   environment shared by every app
+ * @param {Record<string,number>} [options.ports]
+ * @param {(name: string, line: string) => void} [options.onLine]  each output line of each app
+ */
+export async function startPlatform({ env, ports = DEFAULT_PORTS, onLine = () => {}, timeoutMs = 60_000 }) {
+  const children = new Map();
+  const names = subgraphNames();
+  const launch = (name, extraEnv) => {
+    const child = spawn(process.execPath, ['--enable-source-maps', join(root, 'dist/apps', name, 'src/main.js')], {
+      cwd: root,
+      env: { ...process.env, ...env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      let buffered = '';
+      stream.on('data', (chunk) => {
+        buffered += chunk;
+        const lines = buffered.split('\n');
+        buffered = lines.pop();
+        for (const line of lines) if (line) onLine(name, line);
+      });
+    }
+    children.set(name, child);
+    return child;
+  };
+
+  const stop = async () => {
+    const exits = [...children.entries()].reverse().map(
+      ([, child]) =>
+        new Promise((done) => {
+          if (child.exitCode !== null || child.signalCode) return done();
+          child.once('exit', done);
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+        }),
+    );
+    await Promise.all(exits);
+  };
+
+  try {
+    // Subgraphs start together; each migrates its own schema.
+    await Promise.all(
+      names.map((name) => {
+        const port = ports[name] ?? DEFAULT_PORTS[name];
+        if (!port && port !== 0) throw new Error(`no port for subgraph ${name}`);
+        const child = launch(name, { PORT: String(port), [`${name.toUpperCase()}_PORT`]: String(port) });
+        return waitReady(name, `http://127.0.0.1:${port}/health/ready`, child, timeoutMs);
+      }),
+    );
+    const subgraphUrls = Object.fromEntries(
+      names.map((name) => [`SUBGRAPH_${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[name] ?? DEFAULT_PORTS[name]}/graphql`]),
+    );
+    const gatewayPort = ports.gateway ?? DEFAULT_PORTS.gateway;
+    const gateway = launch('gateway', { ...subgraphUrls, GATEWAY_PORT: String(gatewayPort) });
+    await waitReady('gateway', `http://127.0.0.1:${gatewayPort}/health/ready`, gateway, timeoutMs);
+    return { gatewayUrl: `http://localhost:${gatewayPort}/graphql`, children, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

