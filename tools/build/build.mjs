@@ -11,7 +11,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const outDir = join(root, 'dist');
 const sourceRoots = ['apps', 'libs', 'tools'];
 const skip = /(^|\/)(node_modules|dist|files)(\/|$)|\.(spec|integration-spec|e2e-spec)\.ts$|\.d\.ts$/;
-const copied = /\.(graphql|html|css|js|json)$/;
+const copied = /\.(graphql|html|css|js|mjs|json)$/;
 
 const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8'));
 const swcrc = JSON.parse(readFileSync(join(root, '.swcrc'), 'utf8'));

@@ -4,9 +4,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 
-export const root = resolve(import.meta.dirname, '../..');
+/** The workspace root (this file also runs from dist/tools/dev when compiled code imports it). */
+export const root = (() => {
+  for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package-lock.json'))) return dir;
+  }
+  throw new Error('cannot find the workspace root');
+})();
 
 export const DEFAULT_PORTS = {
   gateway: 4000,

@@ -1,4 +1,4 @@
-import { bearer, startTestPlatform, type RunningPlatform } from './platform-harness.js';
+import { bearer, startTestPlatform, type RunningPlatform } from '../../../tools/dev/test-platform.js';
 
 interface CreatedProject {
   project: { id: string };

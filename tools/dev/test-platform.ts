@@ -3,7 +3,7 @@ import pg from 'pg';
 import { connectMessaging, deleteStreamsWithPrefix } from '@boomerang/platform/messaging';
 import { TEST_NATS_URL, uniqueSubjectPrefix } from '@boomerang/platform/testing';
 // The same launcher `npm start` uses, so the tests exercise the real start-up path.
-import { freePort, startPlatform, subgraphNames } from '../../../tools/dev/platform.mjs';
+import { freePort, startPlatform, subgraphNames } from './platform.mjs';
 
 const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
@@ -16,6 +16,7 @@ export interface RunningPlatform {
   readonly gatewayUrl: string;
   readonly adminToken: string;
   readonly logLines: string[];
+  subgraphUrl(name: string): string;
   graphql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
   stop(): Promise<void>;
 }
@@ -50,6 +51,7 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}): 
     gatewayUrl,
     adminToken,
     logLines,
+    subgraphUrl: (name) => `http://127.0.0.1:${ports[name]}/graphql`,
     async graphql(query, variables = {}, headers = {}) {
       const response = await fetch(gatewayUrl, {
         method: 'POST',
