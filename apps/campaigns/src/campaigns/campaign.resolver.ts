@@ -1,0 +1,55 @@
+import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
+import { byKeys, ProjectId, type SubgraphContext } from '@boomerang/platform/subgraph';
+import { CreateCampaignInput } from './dto/create-campaign.input.js';
+import { Campaign, CampaignStatus, SegmentReference } from './campaign.model.js';
+import { CampaignService } from './campaign.service.js';
+import type { CampaignEntity } from './campaign.entity.js';
+
+@Resolver(() => Campaign)
+export class CampaignResolver {
+  constructor(private readonly campaignService: CampaignService) {}
+
+  @Query(() => Campaign)
+  campaign(@ProjectId() projectId: string, @Args('id', { type: () => ID }) id: string) {
+    return this.campaignService.get(projectId, id);
+  }
+
+  @Query(() => [Campaign], { description: "The project's campaigns, oldest first, optionally with one status." })
+  campaigns(
+    @ProjectId() projectId: string,
+    @Args('status', { type: () => CampaignStatus, nullable: true }) status?: CampaignStatus | null,
+  ) {
+    return this.campaignService.list(projectId, status);
+  }
+
+  @Mutation(() => Campaign, { description: 'Creates a campaign in DRAFT.' })
+  createCampaign(@ProjectId() projectId: string, @Args('input') input: CreateCampaignInput) {
+    return this.campaignService.create(projectId, input);
+  }
+
+  @Mutation(() => Campaign, {
+    description:
+      'Moves a campaign along its lifecycle: DRAFT → SCHEDULED | RUNNING; SCHEDULED → RUNNING | PAUSED | DRAFT; RUNNING → PAUSED | COMPLETED; PAUSED → RUNNING | COMPLETED.',
+  })
+  updateCampaignStatus(
+    @ProjectId() projectId: string,
+    @Args('id', { type: () => ID }) id: string,
+    @Args('status', { type: () => CampaignStatus }) status: CampaignStatus,
+  ) {
+    return this.campaignService.updateStatus(projectId, id, status);
+  }
+
+  @ResolveField(() => SegmentReference, { nullable: true, description: 'The segment the campaign targets; null targets nobody yet.' })
+  audience(@Parent() campaign: CampaignEntity) {
+    return campaign.audienceSegmentId ? { __typename: 'Segment', id: campaign.audienceSegmentId } : null;
+  }
+
+  @ResolveReference()
+  resolveReference(reference: { id: string }, context: SubgraphContext) {
+    const projectId = context.caller.projectId;
+    if (!projectId) return null;
+    return context.loaders
+      .get<string, CampaignEntity | null>('Campaign', async (ids) => byKeys(ids, await this.campaignService.findMany(projectId, ids), (row) => row.id, null))
+      .load(reference.id);
+  }
+}
