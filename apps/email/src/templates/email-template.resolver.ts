@@ -1,6 +1,6 @@
 import { Args, ID, Mutation, Query, Resolver, ResolveReference } from '@nestjs/graphql';
 import { byKeys, ProjectId, type SubgraphContext } from '@boomerang/platform/subgraph';
-import { JSONScalar } from '../graphql/json.scalar.js';
+import { JSONScalar } from '@boomerang/platform/subgraph';
 import { CreateEmailTemplateInput } from './dto/create-email-template.input.js';
 import { EmailTemplate, RenderedEmail } from './email-template.model.js';
 import { EmailTemplateService } from './email-template.service.js';

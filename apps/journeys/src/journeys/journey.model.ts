@@ -1,5 +1,5 @@
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { JSONScalar } from '../graphql/json.scalar.js';
+import { JSONScalar } from '@boomerang/platform/subgraph';
 import { JOURNEY_NODE_TYPES } from './journey-graph.js';
 
 export enum JourneyStatus {

@@ -7,3 +7,5 @@ export * from './request-loaders.js';
 export * from './subgraph-config.js';
 export * from './subgraph.module.js';
 export * from './tokens.js';
+export * from './graphql/connection.js';
+export * from './graphql/json.scalar.js';

@@ -1,6 +1,6 @@
 import { Field, InputType } from '@nestjs/graphql';
 import { IsNotEmpty, IsObject, MaxLength } from 'class-validator';
-import { JSONScalar } from '../../graphql/json.scalar.js';
+import { JSONScalar } from '@boomerang/platform/subgraph';
 
 @InputType()
 export class JourneyNodeInput {
