@@ -1,2 +1,3 @@
 export * from './isolated-schema.js';
 export * from './postgres.js';
+export * from './query-logger.js';

@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { DataSource, type DataSourceOptions, type EntitySchema, type MigrationInterface } from 'typeorm';
+import type { Logger } from '@boomerang/platform/observability';
+import { ParameterFreeQueryLogger } from './query-logger.js';
 
 type EntityTarget = (new (...args: never[]) => unknown) | EntitySchema;
 type MigrationClass = new () => MigrationInterface;
@@ -12,7 +14,8 @@ export interface ServiceDataSourceOptions {
   migrations: MigrationClass[];
   /** Pool size per process. */
   poolSize?: number;
-  logging?: boolean;
+  /** Where failed and slow queries are reported (without their parameters). */
+  logger?: Logger;
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
@@ -38,7 +41,9 @@ export function serviceDataSourceOptions(options: ServiceDataSourceOptions): Dat
     migrationsTransactionMode: 'each',
     synchronize: false,
     migrationsRun: false,
-    logging: options.logging ? ['error', 'warn', 'migration'] : ['error'],
+    logging: ['error', 'warn', 'migration'],
+    logger: new ParameterFreeQueryLogger(options.logger),
+    maxQueryExecutionTime: 1000,
     extra: { max: options.poolSize ?? 10, options: `-c search_path=${schema},public` },
   };
 }

@@ -9,3 +9,4 @@ export * from './subgraph.module.js';
 export * from './tokens.js';
 export * from './graphql/connection.js';
 export * from './graphql/json.scalar.js';
+export * from './clock.js';

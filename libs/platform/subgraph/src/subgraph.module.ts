@@ -61,6 +61,7 @@ export class SubgraphModule {
       schema: config.schema,
       entities: options.entities as never,
       migrations: options.migrations,
+      logger,
     });
     return {
       module: SubgraphModule,
@@ -70,7 +71,7 @@ export class SubgraphModule {
           dataSourceFactory: async () => {
             await ensureDatabase(config.DATABASE_URL);
             return openServiceDataSource(
-              { url: config.DATABASE_URL, schema: config.schema, entities: options.entities as never, migrations: options.migrations },
+              { url: config.DATABASE_URL, schema: config.schema, entities: options.entities as never, migrations: options.migrations, logger },
               { migrate: config.MIGRATE_ON_START },
             );
           },

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { MessagingTables1763900000000 } from '@boomerang/platform/messaging';
+import { SubgraphModule, Clock } from '@boomerang/platform/subgraph';
+import { EventEntity } from './events/event.entity.js';
+import { EventResolver } from './events/event.resolver.js';
+import { EventService } from './events/event.service.js';
+import { ProfileEventsResolver } from './events/profile-events.resolver.js';
+import { CreateEvents1763900000300 } from './migrations/1763900000300-create-events.js';
+
+export const EVENTS_ENTITIES = [EventEntity];
+export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, CreateEvents1763900000300];
+
+@Module({
+  imports: [
+    SubgraphModule.forRoot({
+      service: 'events',
+      defaultPort: 4103,
+      entities: EVENTS_ENTITIES,
+      migrations: EVENTS_MIGRATIONS,
+      ownsStream: 'events',
+    }),
+  ],
+  providers: [Clock, EventService, EventResolver, ProfileEventsResolver],
+})
+export class AppModule {}

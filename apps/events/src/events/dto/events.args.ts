@@ -1,0 +1,21 @@
+import { ArgsType, Field, Int } from '@nestjs/graphql';
+import { IsNotEmpty, IsOptional, IsString, Max, Min } from 'class-validator';
+
+@ArgsType()
+export class EventsArgs {
+  @Field(() => Int, { defaultValue: 20 })
+  @Min(1)
+  @Max(100)
+  first: number;
+
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
+  @IsOptional()
+  @IsString()
+  after?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Only events with this name.' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  name?: string | null;
+}

@@ -1,0 +1,20 @@
+import { assertUnreachable, DomainError, type ErrorKind } from '@boomerang/platform/subgraph';
+
+export enum EventErrorCode {
+  EventNotFound = 'EVENT_NOT_FOUND',
+}
+
+function kindOf(code: EventErrorCode): ErrorKind {
+  switch (code) {
+    case EventErrorCode.EventNotFound:
+      return 'not-found';
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+export class EventError extends DomainError {
+  constructor(code: EventErrorCode, message: string, field?: string) {
+    super(code, kindOf(code), message, field);
+  }
+}

@@ -1,0 +1,42 @@
+import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
+import { byKeys, ProjectId, PublishableKeyAllowed, type SubgraphContext, toConnection } from '@boomerang/platform/subgraph';
+import { EventsArgs } from './dto/events.args.js';
+import { TrackEventInput } from './dto/track-event.input.js';
+import type { EventEntity } from './event.entity.js';
+import { Event, EventConnection, ProfileReference } from './event.model.js';
+import { EventService } from './event.service.js';
+
+@Resolver(() => Event)
+export class EventResolver {
+  constructor(private readonly eventService: EventService) {}
+
+  @PublishableKeyAllowed()
+  @Mutation(() => Event, { description: 'Records an event. Publishable keys allowed. Repeating a messageId returns the first event.' })
+  track(@ProjectId() projectId: string, @Args('input') input: TrackEventInput) {
+    return this.eventService.track(projectId, input);
+  }
+
+  @Query(() => Event)
+  event(@ProjectId() projectId: string, @Args('id', { type: () => ID }) id: string) {
+    return this.eventService.get(projectId, id);
+  }
+
+  @Query(() => EventConnection, { description: "The project's events, newest first." })
+  async events(@ProjectId() projectId: string, @Args() args: EventsArgs) {
+    return toConnection(await this.eventService.list(projectId, args), (row) => row.timestamp);
+  }
+
+  @ResolveField(() => ProfileReference, { nullable: true, description: 'The profile that did it.' })
+  profile(@Parent() event: EventEntity) {
+    return event.profileId ? { __typename: 'Profile', id: event.profileId } : null;
+  }
+
+  @ResolveReference()
+  resolveReference(reference: { id: string }, context: SubgraphContext) {
+    const projectId = context.caller.projectId;
+    if (!projectId) return null;
+    return context.loaders
+      .get<string, EventEntity | null>('Event', async (ids) => byKeys(ids, await this.eventService.findMany(projectId, ids), (row) => row.id, null))
+      .load(reference.id);
+  }
+}

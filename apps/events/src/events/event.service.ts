@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import { EventIngested } from '@boomerang/contracts';
+import { OutboxWriter } from '@boomerang/platform/messaging';
+import type { TrackEventInput } from './dto/track-event.input.js';
+import { EventEntity, eventFromRow, type EventRow } from './event.entity.js';
+import { EventError, EventErrorCode } from './event.errors.js';
+import { Clock, decodeCursor, isUuid, type Page } from '@boomerang/platform/subgraph';
+
+export interface EventPageQuery {
+  first: number;
+  after?: string | null;
+  name?: string | null;
+}
+
+@Injectable()
+export class EventService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly outbox: OutboxWriter,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Records an event and its EventIngested message in one transaction. Idempotent on messageId:
+   * a repeat returns the event first recorded and publishes nothing.
+   */
+  track(projectId: string, input: TrackEventInput): Promise<EventEntity> {
+    return this.dataSource.transaction(async (manager) => {
+      const receivedAt = this.clock.now();
+      const id = randomUUID();
+      const messageId = input.messageId ?? id;
+      const timestamp = input.timestamp ?? receivedAt;
+      const properties = input.properties ?? {};
+      const inserted = (await manager.query(
+        `INSERT INTO event (id, project_id, profile_id, message_id, name, properties, "timestamp", received_at)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
+         ON CONFLICT (project_id, message_id) DO NOTHING
+         RETURNING *`,
+        [id, projectId, input.profileId, messageId, input.name, JSON.stringify(properties), timestamp, receivedAt],
+      )) as EventRow[];
+      if (inserted.length === 0) return manager.findOneByOrFail(EventEntity, { projectId, messageId });
+      const event = eventFromRow(inserted[0]!);
+      await this.outbox.enqueue(manager, EventIngested, {
+        projectId,
+        occurredAt: event.timestamp.toISOString(),
+        eventId: event.id,
+        messageId: event.messageId,
+        profileId: event.profileId,
+        name: event.name,
+        timestamp: event.timestamp.toISOString(),
+        properties: event.properties,
+      });
+      return event;
+    });
+  }
+
+  async get(projectId: string, id: string): Promise<EventEntity> {
+    const event = isUuid(id) ? await this.dataSource.getRepository(EventEntity).findOneBy({ id, projectId }) : null;
+    if (!event) throw new EventError(EventErrorCode.EventNotFound, `No event ${id} in this project`, 'id');
+    return event;
+  }
+
+  /** The project's events, newest first, keyset-paginated on (timestamp, id). */
+  async list(projectId: string, { first, after, name }: EventPageQuery): Promise<Page<EventEntity>> {
+    const query = this.dataSource
+      .getRepository(EventEntity)
+      .createQueryBuilder('event')
+      .where('event.project_id = :projectId', { projectId })
+      .orderBy('event.timestamp', 'DESC')
+      .addOrderBy('event.id', 'DESC')
+      .limit(first + 1);
+    if (name) query.andWhere('event.name = :name', { name });
+    if (after) {
+      const position = decodeCursor(after);
+      query.andWhere('(event.timestamp, event.id) < (:at::timestamptz, :id::uuid)', { at: position.at.toISOString(), id: position.id });
+    }
+    const rows = await query.getMany();
+    return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
+  }
+
+  /**
+   * One page of events for each of many profiles, in ONE query: a LATERAL sub-select per profile
+   * walks the (project_id, profile_id, timestamp, id) index and stops after first + 1 rows, so
+   * the cost does not grow with a profile's history (a row_number() window would rank it all).
+   */
+  async listForProfiles(projectId: string, profileIds: readonly string[], { first, after, name }: EventPageQuery): Promise<Page<EventEntity>[]> {
+    const position = after ? decodeCursor(after) : null;
+    const valid = profileIds.filter(isUuid);
+    const rows = valid.length
+      ? ((await this.dataSource.query(
+          `SELECT page.* FROM unnest($2::uuid[]) AS profile(id)
+           CROSS JOIN LATERAL (
+             SELECT * FROM event
+             WHERE project_id = $1 AND profile_id = profile.id
+               AND ($3::text IS NULL OR name = $3)
+               AND ($4::timestamptz IS NULL OR ("timestamp", id) < ($4::timestamptz, $5::uuid))
+             ORDER BY "timestamp" DESC, id DESC
+             LIMIT $6
+           ) page`,
+          [projectId, valid, name ?? null, position?.at.toISOString() ?? null, position?.id ?? null, first + 1],
+        )) as EventRow[])
+      : [];
+    const byProfile = new Map<string, EventEntity[]>();
+    for (const row of rows) {
+      const events = byProfile.get(row.profile_id!) ?? [];
+      events.push(eventFromRow(row));
+      byProfile.set(row.profile_id!, events);
+    }
+    return profileIds.map((id) => {
+      const events = byProfile.get(id) ?? [];
+      return { rows: events.slice(0, first), hasNextPage: events.length > first };
+    });
+  }
+
+  /** Batch look-up for entity references, still scoped to the caller's project. */
+  findMany(projectId: string, ids: readonly string[]): Promise<EventEntity[]> {
+    const valid = ids.filter(isUuid);
+    if (valid.length === 0) return Promise.resolve([]);
+    return this.dataSource.getRepository(EventEntity).findBy({ id: In(valid), projectId });
+  }
+}

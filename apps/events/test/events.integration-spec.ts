@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { EventService } from '../src/events/event.service.js';
+
+const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
+const publishable = (projectId: string) => ({ projectId, keyId: null, scope: 'publishable' as const });
+
+const TRACK = `mutation($input: TrackEventInput!) { track(input: $input) {
+  id messageId name properties timestamp receivedAt profile { id } } }`;
+
+interface EventView {
+  id: string;
+  messageId: string;
+  name: string;
+  properties: Record<string, unknown>;
+  timestamp: string;
+  profile: { id: string } | null;
+}
+type Connection = { edges: { cursor: string; node: { id: string; name: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+
+describe('events subgraph', () => {
+  let sut: TestSubgraph;
+  beforeAll(async () => {
+    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+  });
+  afterAll(() => sut?.close());
+
+  const track = async (projectId: string, input: Record<string, unknown>) => {
+    const result = await sut.query<{ track: EventView }>(TRACK, { input }, publishable(projectId));
+    expect(result.errors).toBeUndefined();
+    return result.data!.track;
+  };
+
+  const ingestedCount = async (projectId: string): Promise<number> => {
+    await sut.flushOutbox();
+    const subject = `${sut.prefix}events.${projectId}.ingested`;
+    const info = await sut.messaging.jsm.streams.info(sut.messaging.subjects.streamName('events'), { subjects_filter: subject });
+    return (info.state.subjects as Record<string, number> | undefined)?.[subject] ?? 0;
+  };
+
+  it('tracks with a publishable key and reads the event back with a secret key', async () => {
+    const project = randomUUID();
+    const profileId = randomUUID();
+    const tracked = await track(project, {
+      profileId,
+      name: 'Order Completed',
+      properties: { total: 42.5, items: [{ sku: 'A' }] },
+      timestamp: '2026-01-02T03:04:05.678Z',
+    });
+    expect(tracked).toMatchObject({ name: 'Order Completed', timestamp: '2026-01-02T03:04:05.678Z', profile: { id: profileId } });
+    expect(tracked.messageId).toBeTruthy();
+
+    const read = await sut.query<{ event: EventView }>(
+      `query($id: ID!) { event(id: $id) { id messageId name properties timestamp profile { id } } }`,
+      { id: tracked.id },
+      secret(project),
+    );
+    expect(read.data!.event).toEqual({
+      id: tracked.id,
+      messageId: tracked.messageId,
+      name: 'Order Completed',
+      properties: { total: 42.5, items: [{ sku: 'A' }] },
+      timestamp: '2026-01-02T03:04:05.678Z',
+      profile: { id: profileId },
+    });
+  });
+
+  it('is idempotent on messageId: a repeat returns the original and publishes nothing', async () => {
+    const project = randomUUID();
+    const input = { profileId: randomUUID(), messageId: 'msg-1', name: 'Signed Up', properties: { n: 1 } };
+    const first = await track(project, input);
+    const repeat = await track(project, { ...input, name: 'Changed', properties: { n: 2 } });
+    expect(repeat).toEqual(first);
+    expect(await ingestedCount(project)).toBe(1);
+
+    const otherProject = randomUUID();
+    const elsewhere = await track(otherProject, input);
+    expect(elsewhere.id).not.toBe(first.id);
+  });
+
+  it('announces ingested events through the outbox', async () => {
+    const project = randomUUID();
+    const tracked = await track(project, { profileId: randomUUID(), name: 'Viewed', properties: { page: '/' } });
+    expect(await ingestedCount(project)).toBe(1);
+    const stored = await sut.messaging.jsm.streams.getMessage(sut.messaging.subjects.streamName('events'), {
+      last_by_subj: `${sut.prefix}events.${project}.ingested`,
+    });
+    expect(stored!.json()).toMatchObject({ projectId: project, eventId: tracked.id, messageId: tracked.messageId, name: 'Viewed', properties: { page: '/' } });
+  });
+
+  it.each([
+    [{ profileId: 'nope', name: 'x' }, 'input.profileId'],
+    [{ profileId: randomUUID(), name: '' }, 'input.name'],
+    [{ profileId: randomUUID(), name: 'x', properties: [1] }, 'input.properties'],
+  ])('names the invalid field for %j', async (input, field) => {
+    const project = randomUUID();
+    const result = await sut.query(TRACK, { input }, publishable(project));
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    const list = await sut.query<{ events: Connection }>(`{ events { edges { cursor } } }`, {}, secret(project));
+    expect(list.data!.events.edges).toHaveLength(0);
+  });
+
+  it('keeps reads secret-only', async () => {
+    const project = randomUUID();
+    const tracked = await track(project, { profileId: randomUUID(), name: 'x' });
+    const byId = await sut.query(`query($id: ID!) { event(id: $id) { id } }`, { id: tracked.id }, publishable(project));
+    expect(byId.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const list = await sut.query(`{ events { edges { cursor } } }`, {}, publishable(project));
+    expect(list.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('pages newest first and filters by name', async () => {
+    const project = randomUUID();
+    const profileId = randomUUID();
+    const ids: string[] = [];
+    for (const [n, name] of ['a', 'b', 'a', 'a'].entries()) {
+      ids.push((await track(project, { profileId, name, timestamp: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString() })).id);
+    }
+    const page = `query($after: String) { events(first: 2, after: $after, name: "a") { edges { cursor node { id name } } pageInfo { hasNextPage endCursor } } }`;
+    const first = await sut.query<{ events: Connection }>(page, {}, secret(project));
+    expect(first.data!.events.edges.map((edge) => edge.node.id)).toEqual([ids[3], ids[2]]);
+    expect(first.data!.events.pageInfo.hasNextPage).toBe(true);
+    const second = await sut.query<{ events: Connection }>(page, { after: first.data!.events.pageInfo.endCursor }, secret(project));
+    expect(second.data!.events.edges.map((edge) => edge.node.id)).toEqual([ids[0]]);
+    expect(second.data!.events.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it('isolates projects: by id, in lists and on Profile.events', async () => {
+    const a = randomUUID();
+    const b = randomUUID();
+    const profileId = randomUUID();
+    const tracked = await track(a, { profileId, name: 'Private' });
+    const byId = await sut.query(`query($id: ID!) { event(id: $id) { id } }`, { id: tracked.id }, secret(b));
+    expect(byId.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const list = await sut.query<{ events: Connection }>(`{ events(first: 100) { edges { node { id } } } }`, {}, secret(b));
+    expect(list.data!.events.edges).toHaveLength(0);
+    const entities = await sut.query<{ _entities: { events?: Connection; id?: string }[] }>(
+      `query($r: [_Any!]!) { _entities(representations: $r) { ... on Profile { events { edges { node { id } } } } ... on Event { id } } }`,
+      { r: [{ __typename: 'Profile', id: profileId }, { __typename: 'Event', id: tracked.id }] },
+      secret(b),
+    );
+    expect(entities.data!._entities).toEqual([{ events: { edges: [] } }, null]);
+  });
+
+  it('resolves Profile.events for N profiles with one SQL query', async () => {
+    const project = randomUUID();
+    const profiles = [randomUUID(), randomUUID(), randomUUID()];
+    for (const [i, profileId] of profiles.entries()) {
+      for (let n = 0; n <= i; n++) {
+        await track(project, { profileId, name: `p${i}-e${n}`, timestamp: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString() });
+      }
+    }
+    await sut.flushOutbox();
+    const service = sut.app.get(EventService);
+    const dataSource = sut.app.get(DataSource);
+    const listForProfiles = service.listForProfiles.bind(service);
+    const query = dataSource.query.bind(dataSource);
+    const batches: (readonly string[])[] = [];
+    const statements: string[] = [];
+    service.listForProfiles = (projectId, ids, page) => {
+      batches.push(ids);
+      return listForProfiles(projectId, ids, page);
+    };
+    dataSource.query = ((...args: Parameters<typeof dataSource.query>) => {
+      if (/\bFROM event\b/.test(args[0])) statements.push(args[0]);
+      return query(...args);
+    }) as typeof dataSource.query;
+    try {
+      const result = await sut.query<{ _entities: { events: Connection }[] }>(
+        `query($r: [_Any!]!) { _entities(representations: $r) { ... on Profile { events(first: 2) { edges { node { name } } pageInfo { hasNextPage } } } } }`,
+        { r: profiles.map((id) => ({ __typename: 'Profile', id })) },
+        secret(project),
+      );
+      expect(result.errors).toBeUndefined();
+      expect(result.data!._entities.map(({ events }) => [events.edges.map((edge) => edge.node.name), events.pageInfo.hasNextPage])).toEqual([
+        [['p0-e0'], false],
+        [['p1-e1', 'p1-e0'], false],
+        [['p2-e2', 'p2-e1'], true],
+      ]);
+      expect(batches).toEqual([profiles]);
+      expect(statements).toHaveLength(1);
+    } finally {
+      service.listForProfiles = listForProfiles;
+      dataSource.query = query;
+    }
+  });
+});

@@ -1,0 +1,18 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+@Entity({ name: 'profile' })
+export class ProfileEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('uuid', { name: 'project_id' }) projectId: string;
+  /** The product's own user id; unique per project when set. */
+  @Column('text', { name: 'external_id', nullable: true }) externalId: string | null;
+  @Column('text', { name: 'anonymous_id', nullable: true }) anonymousId: string | null;
+  /** Personal data: never logged, shown only to secret keys. */
+  @Column('text', { nullable: true }) email: string | null;
+  /** Personal data (E.164): never logged, shown only to secret keys. */
+  @Column('text', { nullable: true }) phone: string | null;
+  @Column('text', { nullable: true }) name: string | null;
+  @Column('jsonb') properties: Record<string, unknown>;
+  @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
+  @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
+}

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { MessagingTables1763900000000 } from '@boomerang/platform/messaging';
+import { SubgraphModule } from '@boomerang/platform/subgraph';
+import { CreateSegments1763900000400 } from './migrations/1763900000400-create-segments.js';
+import { ProfileSegmentsResolver } from './segments/profile-segments.resolver.js';
+import { SegmentMembershipEntity } from './segments/segment-membership.entity.js';
+import { SegmentEntity } from './segments/segment.entity.js';
+import { SegmentResolver } from './segments/segment.resolver.js';
+import { SegmentService } from './segments/segment.service.js';
+
+export const SEGMENTS_ENTITIES = [SegmentEntity, SegmentMembershipEntity];
+export const SEGMENTS_MIGRATIONS = [MessagingTables1763900000000, CreateSegments1763900000400];
+
+@Module({
+  imports: [
+    SubgraphModule.forRoot({
+      service: 'segments',
+      defaultPort: 4104,
+      entities: SEGMENTS_ENTITIES,
+      migrations: SEGMENTS_MIGRATIONS,
+      ownsStream: 'segments',
+    }),
+  ],
+  providers: [SegmentService, SegmentResolver, ProfileSegmentsResolver],
+})
+export class AppModule {}

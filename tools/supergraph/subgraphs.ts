@@ -1,0 +1,74 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const twoUp = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The repository root: this file runs from tools/supergraph/ (tests) or dist/tools/supergraph/ (built). */
+export const REPO_ROOT = basename(twoUp) === 'dist' ? dirname(twoUp) : twoUp;
+
+/**
+ * Default port of every subgraph: the URL composed into the supergraph, which the gateway
+ * uses unless `SUBGRAPH_<NAME>_URL` overrides it. `nx g ./tools/generators:subgraph` adds rows.
+ */
+export const SUBGRAPH_PORTS: Readonly<Record<string, number>> = {
+  workspace: 4101,
+  profiles: 4102,
+  events: 4103,
+  segments: 4104,
+  campaigns: 4105,
+  journeys: 4106,
+  email: 4107,
+  voice: 4108,
+};
+
+export interface Subgraph {
+  /** App folder name; also the subgraph name in the supergraph (`join__Graph`). */
+  readonly name: string;
+  readonly port: number;
+  /** Default routing URL written into the supergraph. */
+  readonly url: string;
+  /** The committed SDL, `apps/<name>/schema.graphql`. */
+  readonly schemaPath: string;
+  /** The built entry point that prints the SDL with `--print-schema`. */
+  readonly entryPath: string;
+}
+
+const NOT_SUBGRAPHS = new Set(['gateway']);
+
+/** An app is a subgraph when it has `src/main.ts`, is not the gateway and is not an e2e suite. */
+export function isSubgraphApp(root: string, name: string): boolean {
+  return !NOT_SUBGRAPHS.has(name) && !name.endsWith('-e2e') && existsSync(join(root, 'apps', name, 'src', 'main.ts'));
+}
+
+/** Falls back to the `defaultPort` an app passes to `SubgraphModule.forRoot` when the table lacks it. */
+function portOf(root: string, name: string): number {
+  const known = SUBGRAPH_PORTS[name];
+  if (known) return known;
+  const modulePath = join(root, 'apps', name, 'src', 'app.module.ts');
+  const declared = existsSync(modulePath) ? /defaultPort:\s*(\d+)/.exec(readFileSync(modulePath, 'utf8'))?.[1] : undefined;
+  if (!declared) throw new Error(`apps/${name}: no port in tools/supergraph/subgraphs.ts SUBGRAPH_PORTS and no defaultPort in its app.module.ts`);
+  return Number(declared);
+}
+
+/** The subgraphs present in the tree, sorted by name (apps still being written are simply absent). */
+export function discoverSubgraphs(root = REPO_ROOT): Subgraph[] {
+  const appsDir = join(root, 'apps');
+  if (!existsSync(appsDir)) return [];
+  return readdirSync(appsDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && isSubgraphApp(root, entry.name))
+    .map((entry) => entry.name)
+    .sort()
+    .map((name) => {
+      const port = portOf(root, name);
+      return {
+        name,
+        port,
+        url: `http://127.0.0.1:${port}/graphql`,
+        schemaPath: join(root, 'apps', name, 'schema.graphql'),
+        entryPath: join(root, 'dist', 'apps', name, 'src', 'main.js'),
+      };
+    });
+}
+
+/** Where the composed supergraph is committed. */
+export const supergraphPath = (root = REPO_ROOT) => join(root, 'supergraph', 'supergraph.graphql');
