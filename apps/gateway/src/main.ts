@@ -12,6 +12,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'gateway stopping');
+    // Connections that never go idle must not keep a stopping gateway alive.
+    setTimeout(() => {
+      logger.warn('gateway did not stop within 10 s; exiting');
+      process.exit(1);
+    }, 10_000).unref();
     gateway.close().then(
       () => process.exit(0),
       (error) => {
