@@ -65,6 +65,8 @@ export async function startGateway(config: GatewayConfig, logger = createLogger(
     gateway,
     includeStacktraceInErrorResponses: false,
     introspection: true,
+    // main.ts owns the signals, so shutdown happens once and in order.
+    stopOnTerminationSignals: false,
     validationRules: [depthLimitRule(config.MAX_QUERY_DEPTH)],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
