@@ -43,7 +43,7 @@ async function timeOne(url: string, headers: Record<string, string>): Promise<nu
 const supergraphPath = join(tmpdir(), `boomerang-bench-supergraph-${process.pid}.graphql`);
 copyFileSync(join(root, 'supergraph/supergraph.graphql'), supergraphPath);
 const signingSecret = 'bench-signing-secret-0123456789abcdef0123456789';
-const platform = await startTestPlatform({ SUPERGRAPH_PATH: supergraphPath, INTERNAL_SIGNING_SECRET: signingSecret, LOG_LEVEL: 'warn' });
+const platform = await startTestPlatform({ SUPERGRAPH_PATH: supergraphPath, INTERNAL_SIGNING_SECRET: signingSecret, LOG_LEVEL: 'info' });
 try {
   const created = await platform.graphql<{ createProject: { project: { id: string }; secretKey: { key: string; apiKey: { id: string } } } }>(
     `mutation { createProject(input: { name: "Bench" }) { project { id } secretKey { key apiKey { id } } } }`,
