@@ -137,17 +137,26 @@ const shutdown = async () => {
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
 
-// 6. A development project, created once.
+// 6. A development project, created on first run (and again if its database was reset).
 const projectFile = join(stateDir, 'dev-project.json');
-if (!existsSync(projectFile)) {
+const gatewayRequest = async (token, query) => {
   const response = await fetch(platform.gatewayUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${env.BOOMERANG_ADMIN_TOKEN}` },
-    body: JSON.stringify({
-      query: `mutation { createProject(input: { name: "Development" }) { project { id name } publishableKey { key } secretKey { key } } }`,
-    }),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query }),
   });
-  const body = await response.json();
+  return response.json();
+};
+const storedProjectWorks = async () => {
+  if (!existsSync(projectFile)) return false;
+  const { secretKey } = JSON.parse(readFileSync(projectFile, 'utf8'));
+  return !(await gatewayRequest(secretKey, '{ project { id } }')).errors;
+};
+if (!(await storedProjectWorks())) {
+  const body = await gatewayRequest(
+    env.BOOMERANG_ADMIN_TOKEN,
+    'mutation { createProject(input: { name: "Development" }) { project { id name } publishableKey { key } secretKey { key } } }',
+  );
   if (body.errors) fail(`could not create the development project: ${body.errors[0].message}`);
   const created = body.data.createProject;
   writeFileSync(projectFile, JSON.stringify({ projectId: created.project.id, publishableKey: created.publishableKey.key, secretKey: created.secretKey.key }, null, 2), { mode: 0o600 });

@@ -53,10 +53,10 @@ export function depthLimitRule(maxDepth: number) {
   };
 }
 
-/** One point per field, multiplied by the page size a list field asks for (`first`/`limit`). */
+/** One point per field and per item a list field asks for (`first`/`limit`), nested costs multiplied. */
 export const pageSizeEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
   const pageSize = Number(args.first ?? args.limit ?? 1);
-  return 1 + childComplexity * (Number.isFinite(pageSize) && pageSize > 0 ? pageSize : 1);
+  return (Number.isFinite(pageSize) && pageSize > 0 ? pageSize : 1) * (1 + childComplexity);
 };
 
 export function complexityLimitPlugin(maxComplexity: number): ApolloServerPlugin {
