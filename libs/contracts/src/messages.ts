@@ -12,6 +12,9 @@ export const ProfileCreated = defineMessage(
   z.object({ profileId: uuid(), externalId: z.string().nullable() }),
 );
 
+/** Segment's call types; `track` carries a named event, the others are named after the call. */
+export const EVENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
+
 export const EventIngested = defineMessage(
   'events',
   'ingested',
@@ -22,8 +25,28 @@ export const EventIngested = defineMessage(
     name: z.string().min(1),
     timestamp: z.string().datetime({ offset: true }),
     properties,
+    /** Added for SDK ingestion; absent on messages from before it. */
+    type: z.enum(EVENT_TYPES).optional(),
+    userId: z.string().min(1).nullable().optional(),
+    anonymousId: z.string().min(1).nullable().optional(),
+    /** identify: traits to set on the profile; alias: `{ previousId }`; group: `{ groupId, traits }`. */
+    traits: properties.optional(),
+    previousId: z.string().min(1).nullable().optional(),
   }),
 );
+
+/** A profile now answers to these identities (events re-point their rows to it). */
+export const ProfileIdentified = defineMessage(
+  'profiles',
+  'identified',
+  z.object({ profileId: uuid(), userId: z.string().nullable(), anonymousIds: z.array(z.string()) }),
+);
+
+/** `mergedProfileId` was folded into `profileId`; services re-point their data to the survivor. */
+export const ProfileMerged = defineMessage('profiles', 'merged', z.object({ profileId: uuid(), mergedProfileId: uuid() }));
+
+/** GDPR erasure: every service deletes what it holds on the profile. */
+export const ProfileDeleted = defineMessage('profiles', 'deleted', z.object({ profileId: uuid() }));
 
 export const SegmentCreated = defineMessage('segments', 'created', z.object({ segmentId: uuid(), name: z.string() }));
 
