@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_PORTS } from '../dev/platform.mjs';
 
 const twoUp = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The repository root: this file runs from tools/supergraph/ (tests) or dist/tools/supergraph/ (built). */
@@ -8,18 +9,12 @@ export const REPO_ROOT = basename(twoUp) === 'dist' ? dirname(twoUp) : twoUp;
 
 /**
  * Default port of every subgraph: the URL composed into the supergraph, which the gateway
- * uses unless `SUBGRAPH_<NAME>_URL` overrides it. `nx g ./tools/generators:subgraph` adds rows.
+ * uses unless `SUBGRAPH_<NAME>_URL` overrides it. One table for the launcher and these tools
+ * (`nx g ./tools/generators:subgraph` adds rows to it).
  */
-export const SUBGRAPH_PORTS: Readonly<Record<string, number>> = {
-  workspace: 4101,
-  profiles: 4102,
-  events: 4103,
-  segments: 4104,
-  campaigns: 4105,
-  journeys: 4106,
-  email: 4107,
-  voice: 4108,
-};
+export const SUBGRAPH_PORTS: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(DEFAULT_PORTS).filter(([name]) => name !== 'gateway'),
+);
 
 export interface Subgraph {
   /** App folder name; also the subgraph name in the supergraph (`join__Graph`). */

@@ -47,8 +47,8 @@ describe('subgraph generator', () => {
     });
   });
 
-  it('registers the service: port tables, NATS domain, created contract and docker-compose', () => {
-    expect(sut.read(REGISTRIES.supergraphPorts, 'utf-8')).toMatch(/\d,\n {2}loyalty: 4109,\n\};/);
+  it('registers the service: port table, NATS domain, created contract and docker-compose', () => {
+    expect(sut.read(REGISTRIES.ports, 'utf-8')).toMatch(/\d,\n {2}loyalty: 4109,\n\};/);
     expect(sut.read(REGISTRIES.domains, 'utf-8')).toMatch(/', 'loyalty'\] as const;/);
     expect(sut.read(REGISTRIES.messages, 'utf-8')).toContain(
       "export const GiftCardCreated = defineMessage(\n  'loyalty',\n  'gift_card.created',",

@@ -9,8 +9,8 @@ export interface SubgraphGeneratorOptions {
 
 /** Files the generator registers a new subgraph in (besides creating apps/<name>/). */
 export const REGISTRIES = {
-  supergraphPorts: 'tools/supergraph/subgraphs.ts',
-  devPorts: 'tools/dev/platform.mjs',
+  /** The one port table: the launcher's, which the supergraph tools read too. */
+  ports: 'tools/dev/platform.mjs',
   domains: 'libs/contracts/src/message.ts',
   messages: 'libs/contracts/src/messages.ts',
   compose: 'docker-compose.yml',
@@ -18,8 +18,7 @@ export const REGISTRIES = {
 } as const;
 
 const FILES = join(workspaceRoot, 'tools', 'generators', 'subgraph', 'files');
-const PORT_TABLE = /(export const SUBGRAPH_PORTS[^=]*=\s*\{)([^}]*)(\};)/;
-const DEV_PORT_TABLE = /(export const DEFAULT_PORTS\s*=\s*\{)([^}]*)(\};)/;
+const PORT_TABLE = /(export const DEFAULT_PORTS\s*=\s*\{)([^}]*)(\};)/;
 const DOMAINS = /(export const DOMAINS\s*=\s*\[)([^\]]*)(\]\s*as const;)/;
 const COMPOSE_MARKER = '  # tools/generators/subgraph adds new subgraph services above this line\n';
 
@@ -56,9 +55,9 @@ export function templateVariables(service: string, entity: string, port: number,
 }
 
 function readPorts(tree: Tree): Record<string, number> {
-  const source = tree.read(REGISTRIES.supergraphPorts, 'utf-8');
+  const source = tree.read(REGISTRIES.ports, 'utf-8');
   const table = source && PORT_TABLE.exec(source);
-  if (!table) throw new Error(`cannot find SUBGRAPH_PORTS in ${REGISTRIES.supergraphPorts}`);
+  if (!table) throw new Error(`cannot find DEFAULT_PORTS in ${REGISTRIES.ports}`);
   return Object.fromEntries([...table[2]!.matchAll(/([a-z0-9]+):\s*(\d+)/g)].map((match) => [match[1]!, Number(match[2])]));
 }
 
@@ -126,7 +125,7 @@ export default async function subgraphGenerator(tree: Tree, options: SubgraphGen
   if (tree.exists(appRoot) && tree.children(appRoot).length) throw new Error(`${appRoot} already exists`);
 
   const ports = readPorts(tree);
-  if (ports[service]) throw new Error(`${service} is already in ${REGISTRIES.supergraphPorts} (port ${ports[service]})`);
+  if (ports[service]) throw new Error(`${service} is already in ${REGISTRIES.ports} (port ${ports[service]})`);
   const port = options.port ?? Math.max(4100, ...Object.values(ports)) + 1;
   const taken = Object.entries(ports).find(([, used]) => used === port);
   if (taken || port === 4000) throw new Error(`port ${port} is already used by ${taken?.[0] ?? 'gateway'}`);
@@ -136,8 +135,7 @@ export default async function subgraphGenerator(tree: Tree, options: SubgraphGen
   if (vars.className === 'Query' || vars.className === 'Mutation') throw new Error(`--entity ${entity} is not a usable type name`);
 
   generateFiles(tree, FILES, appRoot, vars);
-  addToTable(tree, REGISTRIES.supergraphPorts, PORT_TABLE, `  ${service}: ${port},`, true);
-  addToTable(tree, REGISTRIES.devPorts, DEV_PORT_TABLE, `  ${service}: ${port},`, false);
+  addToTable(tree, REGISTRIES.ports, PORT_TABLE, `  ${service}: ${port},`, true);
   addDomain(tree, service);
   addCreatedContract(tree, vars);
   addComposeService(tree, service, port);
