@@ -1,13 +1,22 @@
 import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000 } from '@boomerang/platform/messaging';
 import { SubgraphModule, Clock } from '@boomerang/platform/subgraph';
+import { IdentityResolver } from './identities/identity-resolver.js';
+import { ProfileIdentityEntity } from './identities/identity.entity.js';
+import { IdentityRepository } from './identities/identity.repository.js';
+import { IngestEvent } from './ingestion/ingest-event.js';
+import { IngestedEventsConsumer } from './ingestion/ingested-events.consumer.js';
+import { MergeProfiles } from './merging/merge-profiles.js';
 import { CreateProfiles1763900000200 } from './migrations/1763900000200-create-profiles.js';
+import { CreateProfileIdentities1763900000300 } from './migrations/1763900000300-create-profile-identities.js';
+import { ProfilePrivacyResolver } from './privacy/profile-privacy.resolver.js';
+import { ProfilePrivacyService } from './privacy/profile-privacy.service.js';
 import { ProfileEntity } from './profiles/profile.entity.js';
 import { ProfileResolver } from './profiles/profile.resolver.js';
 import { ProfileService } from './profiles/profile.service.js';
 
-export const PROFILES_ENTITIES = [ProfileEntity];
-export const PROFILES_MIGRATIONS = [MessagingTables1763900000000, CreateProfiles1763900000200];
+export const PROFILES_ENTITIES = [ProfileEntity, ProfileIdentityEntity];
+export const PROFILES_MIGRATIONS = [MessagingTables1763900000000, CreateProfiles1763900000200, CreateProfileIdentities1763900000300];
 
 @Module({
   imports: [
@@ -19,6 +28,17 @@ export const PROFILES_MIGRATIONS = [MessagingTables1763900000000, CreateProfiles
       ownsStream: 'profiles',
     }),
   ],
-  providers: [Clock, ProfileService, ProfileResolver],
+  providers: [
+    Clock,
+    IdentityRepository,
+    MergeProfiles,
+    IdentityResolver,
+    ProfileService,
+    ProfileResolver,
+    ProfilePrivacyService,
+    ProfilePrivacyResolver,
+    IngestEvent,
+    IngestedEventsConsumer,
+  ],
 })
 export class AppModule {}

@@ -15,4 +15,7 @@ export class ProfileEntity {
   @Column('jsonb') properties: Record<string, unknown>;
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
+  /** Set when this profile was merged into another: a tombstone, hidden from lists and look-ups. */
+  @Column('uuid', { name: 'merged_into', nullable: true }) mergedInto: string | null;
+  @Column('timestamptz', { name: 'merged_at', nullable: true }) mergedAt: Date | null;
 }

@@ -3,7 +3,12 @@ import { assertUnreachable, DomainError, type ErrorKind } from '@boomerang/platf
 export enum ProfileErrorCode {
   ProfileNotFound = 'PROFILE_NOT_FOUND',
   ExternalIdTaken = 'EXTERNAL_ID_TAKEN',
+  IdentityTaken = 'IDENTITY_TAKEN',
   PropertiesNotAnObject = 'PROPERTIES_NOT_AN_OBJECT',
+  /** The identities belong to profiles of different users: joining them would be a guess. */
+  IdentityConflict = 'IDENTITY_CONFLICT',
+  NoIdentity = 'NO_IDENTITY',
+  MergeIntoItself = 'MERGE_INTO_ITSELF',
 }
 
 function kindOf(code: ProfileErrorCode): ErrorKind {
@@ -11,8 +16,12 @@ function kindOf(code: ProfileErrorCode): ErrorKind {
     case ProfileErrorCode.ProfileNotFound:
       return 'not-found';
     case ProfileErrorCode.ExternalIdTaken:
+    case ProfileErrorCode.IdentityTaken:
+    case ProfileErrorCode.IdentityConflict:
       return 'conflict';
     case ProfileErrorCode.PropertiesNotAnObject:
+    case ProfileErrorCode.NoIdentity:
+    case ProfileErrorCode.MergeIntoItself:
       return 'invalid-input';
     default:
       return assertUnreachable(code);

@@ -1,6 +1,9 @@
-import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
+import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
 import type { CallerContext } from '@boomerang/platform/auth';
-import { byKeys, Caller, ProjectId, type SubgraphContext, toConnection, JSONScalar } from '@boomerang/platform/subgraph';
+import { Caller, groupByKeys, ProjectId, type SubgraphContext, toConnection, JSONScalar } from '@boomerang/platform/subgraph';
+import { PERSONAL_IDENTITY_KINDS, type ProfileIdentityEntity } from '../identities/identity.entity.js';
+import { IdentityRepository } from '../identities/identity.repository.js';
+import { IdentityKind, ProfileIdentity } from '../identities/identity.model.js';
 import { CreateProfileInput } from './dto/create-profile.input.js';
 import { ProfilesArgs } from './dto/profiles.args.js';
 import type { ProfileEntity } from './profile.entity.js';
@@ -12,16 +15,50 @@ const personalData = (caller: CallerContext, value: string | null): string | nul
 
 @Resolver(() => Profile)
 export class ProfileResolver {
-  constructor(private readonly profileService: ProfileService) {}
+  constructor(
+    private readonly profileService: ProfileService,
+    private readonly identityRepository: IdentityRepository,
+  ) {}
 
-  @Query(() => Profile)
+  @Query(() => Profile, { description: 'A merged profile id resolves to the profile it was merged into.' })
   profile(@ProjectId() projectId: string, @Args('id', { type: () => ID }) id: string) {
     return this.profileService.get(projectId, id);
   }
 
-  @Query(() => ProfileConnection, { description: 'Profiles in creation order.' })
+  @Query(() => ProfileConnection, { description: 'Profiles in creation order (merged ones excluded).' })
   async profiles(@ProjectId() projectId: string, @Args() args: ProfilesArgs) {
-    return toConnection(await this.profileService.list(projectId, args.first, args.after), (row) => row.createdAt);
+    return toConnection(await this.profileService.list(projectId, args.first, args.after, args.filter), (row) => row.createdAt);
+  }
+
+  @Query(() => Profile, { nullable: true, description: 'The profile that answers to this identity, or null.' })
+  profileByIdentity(
+    @ProjectId() projectId: string,
+    @Args('kind', { type: () => IdentityKind }) kind: IdentityKind,
+    @Args('value') value: string,
+  ) {
+    return this.profileService.findByIdentity(projectId, { kind, value });
+  }
+
+  @Mutation(() => Profile, {
+    description:
+      'Folds mergedProfileId into profileId (the survivor): identities move, properties merge (survivor wins). Refused (CONFLICT) when both carry different user ids.',
+  })
+  mergeProfiles(
+    @ProjectId() projectId: string,
+    @Args('profileId', { type: () => ID }) profileId: string,
+    @Args('mergedProfileId', { type: () => ID }) mergedProfileId: string,
+  ) {
+    return this.profileService.merge(projectId, profileId, mergedProfileId);
+  }
+
+  @ResolveField(() => [ProfileIdentity], { description: 'Oldest first. Email and phone identities are listed for secret keys only.' })
+  async identities(@Parent() profile: ProfileEntity, @Caller() caller: CallerContext, @Context() context: SubgraphContext) {
+    const identities = await context.loaders
+      .get<string, ProfileIdentityEntity[]>('Profile.identities', async (ids) =>
+        groupByKeys(ids, await this.identityRepository.forProfiles(profile.projectId, ids), (row) => row.profileId),
+      )
+      .load(profile.id);
+    return caller.scope === 'secret' ? identities : identities.filter((identity) => !PERSONAL_IDENTITY_KINDS.has(identity.kind));
   }
 
   @Mutation(() => Profile, { description: 'Secret key only. Needs externalId or anonymousId.' })
@@ -53,7 +90,7 @@ export class ProfileResolver {
     const projectId = context.caller.projectId;
     if (!projectId) return null;
     return context.loaders
-      .get<string, ProfileEntity | null>('Profile', async (ids) => byKeys(ids, await this.profileService.findMany(projectId, ids), (row) => row.id, null))
+      .get<string, ProfileEntity | null>('Profile', (ids) => this.profileService.findMany(projectId, ids))
       .load(reference.id);
   }
 }

@@ -5,6 +5,10 @@ import { DataSource, In } from 'typeorm';
 import { ProfileCreated } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import type { CreateProfileInput } from './dto/create-profile.input.js';
+import type { ProfileFilter } from './dto/profiles.args.js';
+import { type Identity, normalizeIdentity } from '../identities/identity.entity.js';
+import { IdentityRepository } from '../identities/identity.repository.js';
+import { MergeProfiles } from '../merging/merge-profiles.js';
 import { ProfileEntity } from './profile.entity.js';
 import { ProfileError, ProfileErrorCode } from './profile.errors.js';
 import { Clock, decodeCursor, isUuid, type Page, isJsonObject } from '@boomerang/platform/subgraph';
@@ -15,7 +19,15 @@ export class ProfileService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
     private readonly clock: Clock,
+    private readonly identities: IdentityRepository,
+    private readonly mergeProfiles: MergeProfiles,
   ) {}
+
+  /** Folds `mergedProfileId` into `profileId` (see MergeProfiles) and returns the survivor. */
+  async merge(projectId: string, profileId: string, mergedProfileId: string): Promise<ProfileEntity> {
+    const survivorId = await this.dataSource.transaction((manager) => this.mergeProfiles.execute(manager, projectId, profileId, mergedProfileId));
+    return this.get(projectId, survivorId);
+  }
 
   /** Creates a profile and announces it; a taken externalId is a conflict on `input.externalId`. */
   create(projectId: string, input: CreateProfileInput): Promise<ProfileEntity> {
@@ -32,7 +44,11 @@ export class ProfileService {
         properties: input.properties ?? {},
         createdAt: now,
         updatedAt: now,
+        mergedInto: null,
+        mergedAt: null,
       });
+      const identities = identitiesOf(input);
+      await this.identities.lock(manager, projectId, identities.map(({ identity }) => identity));
       // ON CONFLICT instead of catching the violation: a failed statement would be logged with its
       // parameters, and those include personal data.
       const inserted = (await manager.query(
@@ -44,6 +60,10 @@ export class ProfileService {
       )) as { id: string }[];
       if (inserted.length === 0) {
         throw new ProfileError(ProfileErrorCode.ExternalIdTaken, 'A profile with this externalId already exists in the project', 'input.externalId');
+      }
+      for (const { identity, field } of identities) {
+        const [attached] = await this.identities.attach(manager, projectId, profile.id, [identity], now);
+        if (!attached) throw new ProfileError(ProfileErrorCode.IdentityTaken, `Another profile in the project already has this ${field}`, `input.${field}`);
       }
       await this.outbox.enqueue(manager, ProfileCreated, {
         projectId,
@@ -63,25 +83,33 @@ export class ProfileService {
     if (!isUuid(id)) throw this.notFound(id);
     const [rows] = (await this.dataSource.query(
       `UPDATE profile SET properties = properties || $3::jsonb, updated_at = $4
-       WHERE id = $1 AND project_id = $2 RETURNING id`,
+       WHERE id = (SELECT COALESCE(merged_into, id) FROM profile WHERE id = $1 AND project_id = $2) AND project_id = $2 RETURNING id`,
       [id, projectId, JSON.stringify(properties), this.clock.now()],
     )) as [{ id: string }[], number];
     if (rows.length === 0) throw this.notFound(id);
-    return this.get(projectId, id);
+    return this.get(projectId, rows[0]!.id);
   }
 
+  /** The profile, or the one it was merged into. */
   async get(projectId: string, id: string): Promise<ProfileEntity> {
-    const profile = isUuid(id) ? await this.dataSource.getRepository(ProfileEntity).findOneBy({ id, projectId }) : null;
+    const [profile] = await this.findMany(projectId, [id]);
     if (!profile) throw this.notFound(id);
     return profile;
   }
 
+  /** The live profile that owns the identity, or null. */
+  async findByIdentity(projectId: string, identity: Identity): Promise<ProfileEntity | null> {
+    const profileId = await this.identities.ownerOf(projectId, normalizeIdentity(identity));
+    return profileId ? ((await this.findMany(projectId, [profileId]))[0] ?? null) : null;
+  }
+
   /** One page ordered by (createdAt, id); fetches one extra row to know whether more follow. */
-  async list(projectId: string, first: number, after?: string | null): Promise<Page<ProfileEntity>> {
+  async list(projectId: string, first: number, after?: string | null, filter?: ProfileFilter | null): Promise<Page<ProfileEntity>> {
     const query = this.dataSource
       .getRepository(ProfileEntity)
       .createQueryBuilder('profile')
       .where('profile.project_id = :projectId', { projectId })
+      .andWhere('profile.merged_into IS NULL')
       .orderBy('profile.created_at', 'ASC')
       .addOrderBy('profile.id', 'ASC')
       .limit(first + 1);
@@ -89,18 +117,49 @@ export class ProfileService {
       const position = decodeCursor(after);
       query.andWhere('(profile.created_at, profile.id) > (:at::timestamptz, :id::uuid)', { at: position.at.toISOString(), id: position.id });
     }
+    if (filter?.hasUserId != null) query.andWhere(`profile.external_id IS ${filter.hasUserId ? 'NOT NULL' : 'NULL'}`);
+    if (filter?.propertyEquals) {
+      const entries = Object.entries(filter.propertyEquals);
+      if (entries.length > 20) {
+        throw new ProfileError(ProfileErrorCode.PropertiesNotAnObject, 'Invalid value for filter.propertyEquals: at most 20 properties', 'filter.propertyEquals');
+      }
+      entries.forEach(([key, value], n) =>
+        query.andWhere(`profile.properties -> :key${n} = :value${n}::jsonb`, { [`key${n}`]: key, [`value${n}`]: JSON.stringify(value) }),
+      );
+    }
     const rows = await query.getMany();
     return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
   }
 
-  /** Batch look-up for entity references, still scoped to the caller's project. */
-  findMany(projectId: string, ids: readonly string[]): Promise<ProfileEntity[]> {
+  /**
+   * Batch look-up for entity references, still scoped to the caller's project. A merged id
+   * yields its survivor, so results are in `ids` order (null where nothing matches).
+   */
+  async findMany(projectId: string, ids: readonly string[]): Promise<(ProfileEntity | null)[]> {
     const valid = ids.filter(isUuid);
-    if (valid.length === 0) return Promise.resolve([]);
-    return this.dataSource.getRepository(ProfileEntity).findBy({ id: In(valid), projectId });
+    if (valid.length === 0) return ids.map(() => null);
+    const repository = this.dataSource.getRepository(ProfileEntity);
+    const rows = await repository.findBy({ id: In(valid), projectId });
+    const survivorIds = [...new Set(rows.flatMap((row) => (row.mergedInto ? [row.mergedInto] : [])))];
+    const survivors = survivorIds.length > 0 ? await repository.findBy({ id: In(survivorIds), projectId }) : [];
+    const byId = new Map([...rows, ...survivors].map((row) => [row.id, row]));
+    return ids.map((id) => {
+      const row = byId.get(id);
+      return (row?.mergedInto ? byId.get(row.mergedInto) : row) ?? null;
+    });
   }
 
   private notFound(id: string): ProfileError {
     return new ProfileError(ProfileErrorCode.ProfileNotFound, `No profile ${id} in this project`, 'id');
   }
+}
+
+/** The identities a created profile starts with, and the input field each came from. */
+function identitiesOf(input: CreateProfileInput): { identity: Identity; field: string }[] {
+  const identities: { identity: Identity; field: string }[] = [];
+  if (input.externalId) identities.push({ identity: { kind: 'user_id', value: input.externalId }, field: 'externalId' });
+  if (input.anonymousId) identities.push({ identity: { kind: 'anonymous_id', value: input.anonymousId }, field: 'anonymousId' });
+  if (input.email) identities.push({ identity: normalizeIdentity({ kind: 'email', value: input.email }), field: 'email' });
+  if (input.phone) identities.push({ identity: { kind: 'phone', value: input.phone }, field: 'phone' });
+  return identities;
 }

@@ -1,5 +1,20 @@
-import { ArgsType, Field, Int } from '@nestjs/graphql';
-import { IsOptional, IsString, Max, Min } from 'class-validator';
+import { ArgsType, Field, InputType, Int } from '@nestjs/graphql';
+import { IsBoolean, IsObject, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
+import { Type } from 'class-transformer';
+import { JSONScalar } from '@boomerang/platform/subgraph';
+
+@InputType()
+export class ProfileFilter {
+  @Field(() => JSONScalar, { nullable: true, description: 'Each given top-level property equals the given JSON value.' })
+  @IsOptional()
+  @IsObject()
+  propertyEquals?: Record<string, unknown> | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'true: only profiles with a user id; false: only anonymous ones.' })
+  @IsOptional()
+  @IsBoolean()
+  hasUserId?: boolean | null;
+}
 
 @ArgsType()
 export class ProfilesArgs {
@@ -12,4 +27,10 @@ export class ProfilesArgs {
   @IsOptional()
   @IsString()
   after?: string | null;
+
+  @Field(() => ProfileFilter, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ProfileFilter)
+  filter?: ProfileFilter | null;
 }

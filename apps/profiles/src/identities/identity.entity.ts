@@ -1,0 +1,27 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export const IDENTITY_KINDS = ['user_id', 'anonymous_id', 'email', 'phone', 'device_id'] as const;
+export type IdentityKindValue = (typeof IDENTITY_KINDS)[number];
+
+/** Kinds that are personal data: their values are shown to secret keys only and never logged. */
+export const PERSONAL_IDENTITY_KINDS: ReadonlySet<IdentityKindValue> = new Set(['email', 'phone']);
+
+/** One way a profile is recognised; each (project, kind, value) belongs to one profile. */
+@Entity({ name: 'profile_identity' })
+export class ProfileIdentityEntity {
+  @PrimaryColumn('uuid', { name: 'project_id' }) projectId: string;
+  @PrimaryColumn('text') kind: IdentityKindValue;
+  @PrimaryColumn('text') value: string;
+  @Column('uuid', { name: 'profile_id' }) profileId: string;
+  @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
+}
+
+export interface Identity {
+  kind: IdentityKindValue;
+  value: string;
+}
+
+/** Emails are matched case-insensitively; other identities exactly as given. */
+export function normalizeIdentity(identity: Identity): Identity {
+  return identity.kind === 'email' ? { kind: 'email', value: identity.value.trim().toLowerCase() } : identity;
+}

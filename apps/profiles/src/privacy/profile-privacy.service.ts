@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { ProfileDeleted } from '@boomerang/contracts';
+import { OutboxWriter } from '@boomerang/platform/messaging';
+import { Clock, isUuid } from '@boomerang/platform/subgraph';
+import { IdentityRepository } from '../identities/identity.repository.js';
+import { ProfileError, ProfileErrorCode } from '../profiles/profile.errors.js';
+import { ProfileService } from '../profiles/profile.service.js';
+
+/** GDPR: everything profiles holds on a person, out (export) or gone (erasure). */
+@Injectable()
+export class ProfilePrivacyService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly profiles: ProfileService,
+    private readonly identities: IdentityRepository,
+    private readonly outbox: OutboxWriter,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Deletes the profile (a merged id means its survivor), the tombstones merged into it and its
+   * identities; announces ProfileDeleted for each of those ids so other services erase theirs.
+   */
+  async erase(projectId: string, id: string): Promise<string[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const [target] = isUuid(id)
+        ? ((await manager.query(`SELECT COALESCE(merged_into, id) AS id FROM profile WHERE id = $1 AND project_id = $2`, [id, projectId])) as { id: string }[])
+        : [];
+      if (!target) throw new ProfileError(ProfileErrorCode.ProfileNotFound, `No profile ${id} in this project`, 'id');
+      const [deleted] = (await manager.query(
+        `DELETE FROM profile WHERE project_id = $1 AND (id = $2 OR merged_into = $2) RETURNING id, merged_into`,
+        [projectId, target.id],
+      )) as [{ id: string; merged_into: string | null }[], number];
+      const ids = [target.id, ...deleted.filter((row) => row.id !== target.id).map((row) => row.id)];
+      const occurredAt = this.clock.now().toISOString();
+      await this.outbox.enqueueMany(
+        manager,
+        ProfileDeleted,
+        ids.map((profileId) => ({ projectId, occurredAt, profileId })),
+      );
+      return ids;
+    });
+  }
+
+  /** Everything profiles holds on the profile: fields, properties, identities and merge history. */
+  async export(projectId: string, id: string): Promise<Record<string, unknown>> {
+    const profile = await this.profiles.get(projectId, id);
+    const identities = await this.identities.forProfiles(projectId, [profile.id]);
+    const merged = (await this.dataSource.query(
+      `SELECT id, merged_at FROM profile WHERE project_id = $1 AND merged_into = $2 ORDER BY merged_at, id`,
+      [projectId, profile.id],
+    )) as { id: string; merged_at: Date }[];
+    return {
+      profile: {
+        id: profile.id,
+        externalId: profile.externalId,
+        anonymousId: profile.anonymousId,
+        email: profile.email,
+        phone: profile.phone,
+        name: profile.name,
+        properties: profile.properties,
+        createdAt: profile.createdAt.toISOString(),
+        updatedAt: profile.updatedAt.toISOString(),
+      },
+      identities: identities.map((identity) => ({ kind: identity.kind, value: identity.value, createdAt: identity.createdAt.toISOString() })),
+      mergeHistory: merged.map((row) => ({ mergedProfileId: row.id, mergedAt: new Date(row.merged_at).toISOString() })),
+    };
+  }
+}

@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import { nanos } from '@nats-io/transport-node';
+import { DataSource } from 'typeorm';
+import { EventIngested, ProfileDeleted, ProfileIdentified, ProfileMerged, type MessageContract } from '@boomerang/contracts';
+import { domainStreamConfig } from '@boomerang/platform/messaging';
+import { LOGGER, type Logger } from '@boomerang/platform/subgraph';
+import { eventually, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { INGESTED_EVENTS_DURABLE } from '../src/ingestion/ingested-events.consumer.js';
+
+const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
+const publishable = (projectId: string) => ({ projectId, keyId: null, scope: 'publishable' as const });
+
+const BY_IDENTITY = `query($kind: IdentityKind!, $value: String!) { profileByIdentity(kind: $kind, value: $value) {
+  id externalId anonymousId email name properties identities { kind value } } }`;
+
+interface ProfileView {
+  id: string;
+  externalId: string | null;
+  anonymousId: string | null;
+  email: string | null;
+  name: string | null;
+  properties: Record<string, unknown>;
+  identities: { kind: string; value: string }[];
+}
+
+describe('profiles: identities from ingested events', () => {
+  let sut: TestSubgraph;
+  let eventsStream: string;
+  const warnings: { fields: Record<string, unknown>; message: string }[] = [];
+
+  beforeAll(async () => {
+    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'profiles' });
+    // The app is up before the events stream exists (the events service declares it): the consumer
+    // must wait for it. A short duplicate window lets the inbox test redeliver a message id.
+    const config = domainStreamConfig(sut.messaging.subjects, 'events');
+    eventsStream = config.name;
+    await sut.messaging.jsm.streams.add({ ...config, duplicate_window: nanos(200) });
+    const logger = sut.app.get<Logger>(LOGGER);
+    const warn = logger.warn.bind(logger);
+    logger.warn = ((fields: Record<string, unknown>, message: string) => {
+      warnings.push({ fields, message });
+      return warn(fields, message);
+    }) as never;
+  });
+  afterAll(() => sut?.close());
+
+  let lastSequence = 0;
+  const publish = async (projectId: string, fields: Record<string, unknown>, msgID: string = randomUUID()) => {
+    const body = {
+      projectId,
+      occurredAt: new Date().toISOString(),
+      eventId: randomUUID(),
+      messageId: msgID,
+      profileId: null,
+      name: String(fields.type ?? 'track'),
+      timestamp: new Date().toISOString(),
+      properties: {},
+      ...fields,
+    };
+    const ack = await sut.messaging.js.publish(sut.messaging.subjects.subject(EventIngested, projectId), JSON.stringify(body), { msgID });
+    lastSequence = Math.max(lastSequence, ack.seq);
+    return ack;
+  };
+  /** Every published event handled and acknowledged. */
+  const processed = () =>
+    eventually(
+      async () => {
+        const info = await sut.messaging.jsm.consumers.info(eventsStream, INGESTED_EVENTS_DURABLE);
+        return info.delivered.stream_seq >= lastSequence && info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { timeoutMs: 20_000 },
+    );
+  const byIdentity = async (projectId: string, kind: string, value: string) => {
+    const result = await sut.query<{ profileByIdentity: ProfileView | null }>(BY_IDENTITY, { kind, value }, secret(projectId));
+    expect(result.errors).toBeUndefined();
+    return result.data!.profileByIdentity;
+  };
+  const lastMessage = async (contract: MessageContract, projectId: string) => {
+    await sut.flushOutbox();
+    const stored = await sut.messaging.jsm.streams.getMessage(sut.messaging.subjects.streamName('profiles'), {
+      last_by_subj: sut.messaging.subjects.subject(contract, projectId),
+    });
+    return stored!.json<Record<string, unknown>>();
+  };
+
+  it('attaches an identify after anonymous activity to the same profile and sets its traits', async () => {
+    const project = randomUUID();
+    await publish(project, { type: 'track', name: 'Viewed', anonymousId: 'anon-1' });
+    await processed();
+    const anonymous = await byIdentity(project, 'ANONYMOUS_ID', 'anon-1');
+    expect(anonymous).toMatchObject({ externalId: null, anonymousId: 'anon-1' });
+
+    await publish(project, {
+      type: 'identify',
+      userId: 'user-1',
+      anonymousId: 'anon-1',
+      traits: { plan: 'pro', email: 'Ada@Example.com', name: 'Ada', phone: 'not-a-phone' },
+    });
+    await processed();
+    const identified = await byIdentity(project, 'USER_ID', 'user-1');
+    expect(identified).toMatchObject({ id: anonymous!.id, externalId: 'user-1', email: 'Ada@Example.com', name: 'Ada', properties: { plan: 'pro' } });
+    expect(identified!.identities).toEqual([
+      { kind: 'ANONYMOUS_ID', value: 'anon-1' },
+      { kind: 'USER_ID', value: 'user-1' },
+      { kind: 'EMAIL', value: 'ada@example.com' },
+    ]);
+    expect((await byIdentity(project, 'EMAIL', 'ada@example.com'))!.id).toBe(anonymous!.id);
+    // The invalid phone was dropped and logged by name, not value.
+    expect(warnings.some((w) => w.message === 'invalid traits ignored' && JSON.stringify(w.fields.traits) === '["phone"]')).toBe(true);
+    expect(JSON.stringify(warnings)).not.toContain('not-a-phone');
+
+    const list = await sut.query<{ profiles: { edges: { node: { id: string } }[] } }>(`{ profiles { edges { node { id } } } }`, {}, secret(project));
+    expect(list.data!.profiles.edges.map((edge) => edge.node.id)).toEqual([anonymous!.id]);
+    expect(await lastMessage(ProfileIdentified, project)).toMatchObject({ profileId: anonymous!.id, userId: 'user-1', anonymousIds: ['anon-1'] });
+
+    // Publishable keys reach profiles only through entity references, without email/phone identities.
+    const entities = await sut.query<{ _entities: { identities: { kind: string }[] }[] }>(
+      `query($r: [_Any!]!) { _entities(representations: $r) { ... on Profile { identities { kind value } } } }`,
+      { r: [{ __typename: 'Profile', id: anonymous!.id }] },
+      publishable(project),
+    );
+    expect(entities.data!._entities[0]!.identities.map((identity) => identity.kind)).toEqual(['ANONYMOUS_ID', 'USER_ID']);
+  });
+
+  it('joins two profiles on alias, keeps a tombstone and announces the merge', async () => {
+    const project = randomUUID();
+    await publish(project, { type: 'track', anonymousId: 'anon-old', properties: {} });
+    await publish(project, { type: 'identify', userId: 'user-2', anonymousId: 'anon-new', traits: { plan: 'pro' } });
+    await processed();
+    const anonymous = (await byIdentity(project, 'ANONYMOUS_ID', 'anon-old'))!;
+    const user = (await byIdentity(project, 'USER_ID', 'user-2'))!;
+    expect(anonymous.id).not.toBe(user.id);
+
+    await publish(project, { type: 'alias', userId: 'user-2', previousId: 'anon-old' });
+    await processed();
+    expect((await byIdentity(project, 'ANONYMOUS_ID', 'anon-old'))!.id).toBe(user.id);
+    const viaMergedId = await sut.query<{ profile: { id: string } }>(`query($id: ID!) { profile(id: $id) { id } }`, { id: anonymous.id }, secret(project));
+    expect(viaMergedId.data!.profile.id).toBe(user.id);
+    const list = await sut.query<{ profiles: { edges: { node: { id: string } }[] } }>(`{ profiles { edges { node { id } } } }`, {}, secret(project));
+    expect(list.data!.profiles.edges.map((edge) => edge.node.id)).toEqual([user.id]);
+    expect(await lastMessage(ProfileMerged, project)).toMatchObject({ profileId: user.id, mergedProfileId: anonymous.id });
+
+    const exported = await sut.query<{ exportProfile: Record<string, unknown> }>(`query($id: ID!) { exportProfile(id: $id) }`, { id: user.id }, secret(project));
+    expect(exported.errors).toBeUndefined();
+    const data = exported.data!.exportProfile as { profile: unknown; identities: { kind: string; value: string }[]; mergeHistory: unknown[] };
+    expect(data.profile).toMatchObject({ id: user.id, externalId: 'user-2', properties: { plan: 'pro' } });
+    expect(data.identities.map(({ kind, value }) => `${kind}:${value}`).sort()).toEqual(['anonymous_id:anon-new', 'anonymous_id:anon-old', 'user_id:user-2']);
+    expect(data.mergeHistory).toEqual([{ mergedProfileId: anonymous.id, mergedAt: expect.any(String) }]);
+  });
+
+  it('refuses to join profiles of different users: the message is acknowledged, logged and changes nothing', async () => {
+    const project = randomUUID();
+    await publish(project, { type: 'identify', userId: 'user-a', anonymousId: 'anon-a' });
+    await publish(project, { type: 'identify', userId: 'user-b', anonymousId: 'anon-b' });
+    await processed();
+    const a = (await byIdentity(project, 'USER_ID', 'user-a'))!;
+    const b = (await byIdentity(project, 'USER_ID', 'user-b'))!;
+
+    const refusedId = `refused-${project}`;
+    await publish(project, { type: 'track', userId: 'user-a', anonymousId: 'anon-b' }, refusedId);
+    await processed();
+    expect((await byIdentity(project, 'ANONYMOUS_ID', 'anon-b'))!.id).toBe(b.id);
+    expect((await byIdentity(project, 'USER_ID', 'user-a'))!.identities).toEqual([
+      { kind: 'ANONYMOUS_ID', value: 'anon-a' },
+      { kind: 'USER_ID', value: 'user-a' },
+    ]);
+    const refusal = warnings.find((w) => w.fields.reason === 'IDENTITY_CONFLICT' && w.fields.projectId === project);
+    expect(refusal?.fields.detail).toEqual(expect.stringContaining(b.id));
+    const [inbox] = (await sut.app.get(DataSource).query(`SELECT count(*)::int AS n FROM "${sut.schema}".inbox WHERE message_id = $1`, [
+      refusedId,
+    ])) as { n: number }[];
+    expect(inbox!.n).toBe(1);
+    const deadLetters = await sut.messaging.jsm.streams
+      .getMessage(sut.messaging.subjects.deadLetterStream, { last_by_subj: sut.messaging.subjects.deadLetterSubject(INGESTED_EVENTS_DURABLE) })
+      .catch(() => null);
+    expect(deadLetters).toBeNull();
+
+    // The mutation refuses the same join, naming both profiles.
+    const merge = await sut.query(`mutation($p: ID!, $m: ID!) { mergeProfiles(profileId: $p, mergedProfileId: $m) { id } }`, { p: a.id, m: b.id }, secret(project));
+    expect(merge.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'IDENTITY_CONFLICT' });
+    expect(merge.errors?.[0]?.message).toEqual(expect.stringContaining(a.id));
+    expect(merge.errors?.[0]?.message).toEqual(expect.stringContaining(b.id));
+  });
+
+  it('handles a redelivered message id once (inbox)', async () => {
+    const project = randomUUID();
+    await publish(project, { type: 'identify', userId: 'user-i', traits: { plan: 'a' } }, `first-${project}`);
+    await publish(project, { type: 'identify', userId: 'user-i', traits: { plan: 'b' } });
+    await processed();
+    await new Promise((resolve) => setTimeout(resolve, 400)); // past the stream's duplicate window
+    const again = await publish(project, { type: 'identify', userId: 'user-i', traits: { plan: 'a' } }, `first-${project}`);
+    expect(again.duplicate).toBe(false);
+    await processed();
+    expect((await byIdentity(project, 'USER_ID', 'user-i'))!.properties).toEqual({ plan: 'b' });
+  });
+
+  it('merges through the mutation, filters lists, erases and exports', async () => {
+    const project = randomUUID();
+    await publish(project, { type: 'identify', userId: 'user-m', traits: { plan: 'pro', tier: 1 } });
+    await publish(project, { type: 'identify', anonymousId: 'anon-m', traits: { plan: 'free', country: 'PT' } });
+    await publish(project, { type: 'identify', anonymousId: 'anon-other', traits: { plan: 'pro' } });
+    await processed();
+    const user = (await byIdentity(project, 'USER_ID', 'user-m'))!;
+    const anonymous = (await byIdentity(project, 'ANONYMOUS_ID', 'anon-m'))!;
+
+    const filtered = async (filter: Record<string, unknown>) => {
+      const result = await sut.query<{ profiles: { edges: { node: { id: string } }[] } }>(
+        `query($f: ProfileFilter) { profiles(filter: $f) { edges { node { id } } } }`,
+        { f: filter },
+        secret(project),
+      );
+      expect(result.errors).toBeUndefined();
+      return result.data!.profiles.edges.map((edge) => edge.node.id);
+    };
+    expect(await filtered({ propertyEquals: { plan: 'pro' }, hasUserId: true })).toEqual([user.id]);
+    expect(await filtered({ propertyEquals: { plan: 'pro' } })).toHaveLength(2);
+    expect(await filtered({ hasUserId: false })).toHaveLength(2);
+    const badFilter = await sut.query(`{ profiles(filter: { propertyEquals: [1] }) { edges { cursor } } }`, {}, secret(project));
+    expect(badFilter.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.propertyEquals' });
+
+    const merged = await sut.query<{ mergeProfiles: ProfileView }>(
+      `mutation($p: ID!, $m: ID!) { mergeProfiles(profileId: $p, mergedProfileId: $m) { id properties identities { kind value } } }`,
+      { p: user.id, m: anonymous.id },
+      secret(project),
+    );
+    expect(merged.errors).toBeUndefined();
+    expect(merged.data!.mergeProfiles.properties).toEqual({ plan: 'pro', tier: 1, country: 'PT' });
+    expect(merged.data!.mergeProfiles.identities).toEqual([
+      { kind: 'USER_ID', value: 'user-m' },
+      { kind: 'ANONYMOUS_ID', value: 'anon-m' },
+    ]);
+    const self = await sut.query(`mutation($p: ID!) { mergeProfiles(profileId: $p, mergedProfileId: $p) { id } }`, { p: user.id }, secret(project));
+    expect(self.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'mergedProfileId' });
+
+    const erased = await sut.query<{ eraseProfile: string[] }>(`mutation($id: ID!) { eraseProfile(id: $id) }`, { id: anonymous.id }, secret(project));
+    expect(erased.errors).toBeUndefined();
+    expect(erased.data!.eraseProfile.sort()).toEqual([user.id, anonymous.id].sort());
+    const gone = await sut.query(`query($id: ID!) { profile(id: $id) { id } }`, { id: user.id }, secret(project));
+    expect(gone.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(await byIdentity(project, 'USER_ID', 'user-m')).toBeNull();
+    expect(await byIdentity(project, 'ANONYMOUS_ID', 'anon-m')).toBeNull();
+    expect(await filtered({})).toHaveLength(1);
+    await sut.flushOutbox();
+    const stream = sut.messaging.subjects.streamName('profiles');
+    const info = await sut.messaging.jsm.streams.info(stream, { subjects_filter: sut.messaging.subjects.subject(ProfileDeleted, project) });
+    expect(info.state.subjects?.[sut.messaging.subjects.subject(ProfileDeleted, project)]).toBe(2);
+    expect([user.id, anonymous.id]).toContain((await lastMessage(ProfileDeleted, project)).profileId);
+  });
+
+  it('isolates projects on every identity query and mutation, and refuses publishable keys', async () => {
+    const a = randomUUID();
+    const b = randomUUID();
+    await publish(a, { type: 'identify', userId: 'user-iso', anonymousId: 'anon-iso', traits: { plan: 'pro' } });
+    await publish(a, { type: 'track', anonymousId: 'anon-iso-2' });
+    await processed();
+    const profile = (await byIdentity(a, 'USER_ID', 'user-iso'))!;
+    const other = (await byIdentity(a, 'ANONYMOUS_ID', 'anon-iso-2'))!;
+
+    expect(await byIdentity(b, 'USER_ID', 'user-iso')).toBeNull();
+    const list = await sut.query<{ profiles: { edges: unknown[] } }>(
+      `{ profiles(filter: { propertyEquals: { plan: "pro" }, hasUserId: true }) { edges { cursor } } }`,
+      {},
+      secret(b),
+    );
+    expect(list.data!.profiles.edges).toHaveLength(0);
+    const calls: [string, Record<string, unknown>][] = [
+      [`mutation($p: ID!, $m: ID!) { mergeProfiles(profileId: $p, mergedProfileId: $m) { id } }`, { p: profile.id, m: other.id }],
+      [`mutation($id: ID!) { eraseProfile(id: $id) }`, { id: profile.id }],
+      [`query($id: ID!) { exportProfile(id: $id) }`, { id: profile.id }],
+    ];
+    for (const [query, variables] of calls) {
+      const result = await sut.query(query, variables, secret(b));
+      expect(result.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      const asPublishable = await sut.query(query, variables, publishable(a));
+      expect(asPublishable.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
+    const lookup = await sut.query(BY_IDENTITY, { kind: 'USER_ID', value: 'user-iso' }, publishable(a));
+    expect(lookup.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await byIdentity(a, 'USER_ID', 'user-iso'))!.id).toBe(profile.id);
+  });
+});
