@@ -40,6 +40,8 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}): 
       NATS_SUBJECT_PREFIX: prefix,
       INTERNAL_SIGNING_SECRET: randomBytes(32).toString('hex'),
       BOOMERANG_ADMIN_TOKEN: adminToken,
+      // The events ingestion API listens on a port of its own.
+      INGEST_PORT: String(await freePort()),
       LOG_LEVEL: 'info',
       ...extraEnv,
     },

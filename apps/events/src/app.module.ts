@@ -5,10 +5,14 @@ import { EventEntity } from './events/event.entity.js';
 import { EventResolver } from './events/event.resolver.js';
 import { EventService } from './events/event.service.js';
 import { ProfileEventsResolver } from './events/profile-events.resolver.js';
+import { IngestEvents } from './ingestion/ingest-events.use-case.js';
+import { IngestServer } from './ingestion/ingest.server.js';
 import { CreateEvents1763900000300 } from './migrations/1763900000300-create-events.js';
+import { PartitionEvents1763900000400 } from './migrations/1763900000400-partition-events.js';
+import { EventPartitionManager } from './partitions/event-partition.manager.js';
 
 export const EVENTS_ENTITIES = [EventEntity];
-export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, CreateEvents1763900000300];
+export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, CreateEvents1763900000300, PartitionEvents1763900000400];
 
 @Module({
   imports: [
@@ -20,6 +24,6 @@ export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, CreateEvents1763
       ownsStream: 'events',
     }),
   ],
-  providers: [Clock, EventService, EventResolver, ProfileEventsResolver],
+  providers: [Clock, EventPartitionManager, IngestEvents, EventService, EventResolver, ProfileEventsResolver, IngestServer],
 })
 export class AppModule {}

@@ -8,7 +8,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { connectMessaging, isNatsReady, type Messaging } from '@boomerang/platform/messaging';
 import { createLogger, type Logger } from '@boomerang/platform/observability';
-import { ApiKeyCache } from './auth/api-key-cache.js';
+import { ApiKeyCache } from '@boomerang/platform/auth';
 import { CallerAuthenticator } from './auth/caller-authenticator.js';
 import { SignedDataSource, type GatewayContext } from './auth/signed-data-source.js';
 import type { GatewayConfig } from './gateway-config.js';

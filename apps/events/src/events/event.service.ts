@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
-import { EventIngested } from '@boomerang/contracts';
-import { OutboxWriter } from '@boomerang/platform/messaging';
 import type { TrackEventInput } from './dto/track-event.input.js';
+import { IngestEvents } from '../ingestion/ingest-events.use-case.js';
 import { EventEntity, eventFromRow, type EventRow } from './event.entity.js';
 import { EventError, EventErrorCode } from './event.errors.js';
 import { Clock, decodeCursor, isUuid, type Page } from '@boomerang/platform/subgraph';
@@ -19,42 +18,33 @@ export interface EventPageQuery {
 export class EventService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly outbox: OutboxWriter,
+    private readonly ingestEvents: IngestEvents,
     private readonly clock: Clock,
   ) {}
 
-  /**
-   * Records an event and its EventIngested message in one transaction. Idempotent on messageId:
-   * a repeat returns the event first recorded and publishes nothing.
-   */
-  track(projectId: string, input: TrackEventInput): Promise<EventEntity> {
-    return this.dataSource.transaction(async (manager) => {
-      const receivedAt = this.clock.now();
-      const id = randomUUID();
-      const messageId = input.messageId ?? id;
-      const timestamp = input.timestamp ?? receivedAt;
-      const properties = input.properties ?? {};
-      const inserted = (await manager.query(
-        `INSERT INTO event (id, project_id, profile_id, message_id, name, properties, "timestamp", received_at)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
-         ON CONFLICT (project_id, message_id) DO NOTHING
-         RETURNING *`,
-        [id, projectId, input.profileId, messageId, input.name, JSON.stringify(properties), timestamp, receivedAt],
-      )) as EventRow[];
-      if (inserted.length === 0) return manager.findOneByOrFail(EventEntity, { projectId, messageId });
-      const event = eventFromRow(inserted[0]!);
-      await this.outbox.enqueue(manager, EventIngested, {
-        projectId,
-        occurredAt: event.timestamp.toISOString(),
-        eventId: event.id,
-        messageId: event.messageId,
-        profileId: event.profileId,
-        name: event.name,
-        timestamp: event.timestamp.toISOString(),
-        properties: event.properties,
-      });
-      return event;
-    });
+  /** Records an event through the one write path; a repeated messageId returns the event first recorded. */
+  async track(projectId: string, input: TrackEventInput): Promise<EventEntity> {
+    const receivedAt = this.clock.now();
+    const {
+      eventIds: [id],
+    } = await this.ingestEvents.execute(projectId, [
+      {
+        messageId: input.messageId ?? randomUUID(),
+        type: 'track',
+        name: input.name,
+        profileId: input.profileId,
+        userId: null,
+        anonymousId: null,
+        properties: input.properties ?? {},
+        traits: null,
+        previousId: null,
+        context: null,
+        timestamp: input.timestamp ?? receivedAt,
+        sentAt: null,
+        receivedAt,
+      },
+    ]);
+    return this.dataSource.getRepository(EventEntity).findOneByOrFail({ id: id!, projectId });
   }
 
   async get(projectId: string, id: string): Promise<EventEntity> {

@@ -1,5 +1,5 @@
 import type { ResolveApiKeyReply } from '@boomerang/contracts';
-import { ApiKeyCache } from './api-key-cache.js';
+import { ApiKeyCache } from '@boomerang/platform/auth';
 import { CallerAuthenticator } from './caller-authenticator.js';
 
 const projectId = '0e9f1c2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b';

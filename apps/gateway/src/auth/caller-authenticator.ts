@@ -1,7 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import { INTERNAL_HEADERS, type CallerContext } from '@boomerang/platform/auth';
-import type { ApiKeyCache } from './api-key-cache.js';
+import { INTERNAL_HEADERS, type ApiKeyCache, type CallerContext } from '@boomerang/platform/auth';
 
 type Headers = Record<string, string | string[] | undefined>;
 

@@ -1,2 +1,3 @@
 export * from './api-key.js';
 export * from './signed-context.js';
+export * from './api-key-cache.js';

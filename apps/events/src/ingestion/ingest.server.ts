@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { z } from 'zod';
+import { EVENT_TYPES } from '@boomerang/contracts';
+import { ApiKeyCache } from '@boomerang/platform/auth';
+import { loadConfig } from '@boomerang/platform/config';
+import type { Messaging } from '@boomerang/platform/messaging';
+import type { Logger } from '@boomerang/platform/observability';
+import { Clock, LOGGER, MESSAGING } from '@boomerang/platform/subgraph';
+import type { EventType } from '../events/event.entity.js';
+import { IngestEvents } from './ingest-events.use-case.js';
+import { IngestionError, IngestionErrorCode } from './ingestion.errors.js';
+import { MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, segmentCommands } from './segment-message.js';
+
+const ingestEnv = z.object({
+  INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(4200),
+  HOST: z.string().default('127.0.0.1'),
+  /** How long a resolved write key is trusted before workspace is asked again. */
+  INGEST_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+});
+
+const ROUTES = new Map<string, EventType | 'batch'>([
+  ['/v1/batch', 'batch'],
+  ['/v1/import', 'batch'],
+  ...EVENT_TYPES.map((type) => [`/v1/${type}`, type] as const),
+]);
+
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * The Segment-compatible tracking API (`POST /v1/batch`, `/v1/track`, …) on its own port,
+ * served by the events process. The write key (HTTP Basic username) is a project's publishable
+ * or secret key. A 200 means the events are committed (with their outbox messages).
+ */
+@Injectable()
+export class IngestServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly config = loadConfig(ingestEnv);
+  private readonly keys: ApiKeyCache;
+  private server?: Server;
+
+  constructor(
+    private readonly ingestEvents: IngestEvents,
+    private readonly clock: Clock,
+    @Inject(MESSAGING) messaging: Messaging,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.keys = new ApiKeyCache(messaging, this.config.INGEST_KEY_CACHE_TTL_MS);
+  }
+
+  /** The bound port (useful when INGEST_PORT=0). */
+  get port(): number {
+    return (this.server?.address() as AddressInfo).port;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (process.argv.includes('--print-schema')) return;
+    const server = createServer((request, response) => void this.handle(request, response));
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.INGEST_PORT, this.config.HOST, () => resolve());
+    });
+    this.server = server;
+    this.logger.info({ port: this.port }, `events ingestion API at http://${this.config.HOST}:${this.port}/v1/batch`);
+  }
+
+  /** Stops accepting, lets in-flight batches commit, then lets the pool close. */
+  async beforeApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), 5_000);
+    await closed;
+    clearTimeout(force);
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    try {
+      const call = request.method === 'POST' ? ROUTES.get(new URL(request.url ?? '/', 'http://x').pathname) : undefined;
+      if (!call) throw new IngestionError(IngestionErrorCode.NotFound, `No route ${request.method} ${request.url}`);
+      const receivedAt = this.clock.now();
+      const body = await readBody(request, call === 'batch' ? MAX_BATCH_BYTES : MAX_MESSAGE_BYTES, call === 'batch' ? 'batch' : 'body');
+      const projectId = await this.authenticate(request, body);
+      const commands = segmentCommands(call, body, receivedAt, randomUUID);
+      await this.ingestEvents.execute(projectId, commands);
+      send(response, 200, { success: true });
+    } catch (error) {
+      if (error instanceof IngestionError) return send(response, error.status, error);
+      this.logger.error({ err: error }, 'ingestion request failed');
+      send(response, 500, { success: false, error: { code: 'INTERNAL', message: 'Internal error; retry later' } });
+    }
+  }
+
+  private async authenticate(request: IncomingMessage, body: unknown): Promise<string> {
+    const key = writeKeyOf(request.headers.authorization) ?? bodyWriteKey(body);
+    if (!key) throw new IngestionError(IngestionErrorCode.Unauthenticated, 'Missing write key (HTTP Basic username)', 'writeKey');
+    let reply;
+    try {
+      reply = await this.keys.resolve(key.slice(0, 200));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'write key look-up failed');
+      throw new IngestionError(IngestionErrorCode.Unavailable, 'Cannot verify the write key right now; retry later');
+    }
+    if (!reply.ok) throw new IngestionError(IngestionErrorCode.Unauthenticated, `Write key ${reply.reason}`, 'writeKey');
+    return reply.projectId;
+  }
+}
+
+function writeKeyOf(authorization: string | undefined): string | undefined {
+  const match = /^Basic\s+(\S+)$/i.exec(authorization?.trim() ?? '');
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const username = decoded.split(':')[0];
+  return username || undefined;
+}
+
+function bodyWriteKey(body: unknown): string | undefined {
+  const key = (body as { writeKey?: unknown } | null)?.writeKey;
+  return typeof key === 'string' && key ? key : undefined;
+}
+
+/** Reads, un-gzips and parses the body, refusing more than `limit` bytes (compressed or not). */
+async function readBody(request: IncomingMessage, limit: number, field: string): Promise<unknown> {
+  const tooLarge = () =>
+    new IngestionError(IngestionErrorCode.TooLarge, `${field}: must be at most ${limit / 1024} KB`, field);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      request.resume();
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  let raw = Buffer.concat(chunks);
+  const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (encoding === 'gzip') {
+    try {
+      raw = await gunzipAsync(raw, { maxOutputLength: limit + 1 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
+      throw new IngestionError(IngestionErrorCode.InvalidRequest, 'body: is not valid gzip', 'body');
+    }
+    if (raw.length > limit) throw tooLarge();
+  } else if (encoding !== 'identity') {
+    throw new IngestionError(IngestionErrorCode.InvalidRequest, `content-encoding: ${encoding} is not supported (use gzip)`, 'content-encoding');
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new IngestionError(IngestionErrorCode.InvalidRequest, 'body: is not valid JSON', 'body');
+  }
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}

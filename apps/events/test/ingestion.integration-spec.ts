@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { Analytics } from '@segment/analytics-node';
+import { DataSource } from 'typeorm';
+import { ResolveApiKey, type ResolveApiKeyReply } from '@boomerang/contracts';
+import { serveRpc } from '@boomerang/platform/messaging';
+import { silentLogger, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { IngestServer } from '../src/ingestion/ingest.server.js';
+import { EventPartitionManager } from '../src/partitions/event-partition.manager.js';
+import { ensureMonthPartition, monthStart, partitionName } from '../src/partitions/event-partitions.js';
+
+/** Stands in for workspace: answers key look-ups on the test's NATS prefix (one queue member). */
+const keys = new Map<string, ResolveApiKeyReply>();
+function answerKeys(sut: TestSubgraph) {
+  return serveRpc(sut.messaging.nc, sut.messaging.subjects, ResolveApiKey, async ({ key }) => keys.get(key) ?? ({ ok: false, reason: 'unknown' } as const), silentLogger);
+}
+
+/** A new project with a publishable key workspace knows. */
+function newProject(): { projectId: string; key: string } {
+  const projectId = randomUUID();
+  const key = `pk_${randomUUID()}`;
+  keys.set(key, { ok: true, projectId, keyId: randomUUID(), scope: 'publishable' });
+  return { projectId, key };
+}
+
+interface StoredEvent {
+  message_id: string;
+  type: string;
+  name: string;
+  user_id: string | null;
+  anonymous_id: string | null;
+  properties: Record<string, unknown>;
+  context: Record<string, unknown> | null;
+  timestamp: Date;
+  sent_at: Date | null;
+  received_at: Date;
+  partition: string;
+}
+
+describe('events ingestion API (Segment-compatible)', () => {
+  let sut: TestSubgraph;
+  let baseUrl: string;
+  let db: DataSource;
+  const project = randomUUID();
+  const other = randomUUID();
+  const pk = `pk_${randomUUID()}`;
+  const sk = `sk_${randomUUID()}`;
+  const pkOther = `pk_${randomUUID()}`;
+
+  beforeAll(async () => {
+    process.env.INGEST_PORT = '0';
+    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+    keys.set(pk, { ok: true, projectId: project, keyId: randomUUID(), scope: 'publishable' });
+    keys.set(sk, { ok: true, projectId: project, keyId: randomUUID(), scope: 'secret' });
+    keys.set(pkOther, { ok: true, projectId: other, keyId: randomUUID(), scope: 'publishable' });
+    keys.set('pk_revoked', { ok: false, reason: 'revoked' });
+    answerKeys(sut);
+    baseUrl = `http://127.0.0.1:${sut.app.get(IngestServer).port}`;
+    db = sut.app.get(DataSource);
+  });
+  afterAll(async () => {
+    await sut?.close();
+    delete process.env.INGEST_PORT;
+  });
+
+  const stored = (projectId: string): Promise<StoredEvent[]> =>
+    db.query(`SELECT *, tableoid::regclass::text AS partition FROM event WHERE project_id = $1 ORDER BY "timestamp", message_id`, [projectId]);
+
+  /** Every EventIngested body on the stream for the project. */
+  const published = async (projectId: string): Promise<Record<string, unknown>[]> => {
+    await sut.flushOutbox();
+    const stream = sut.messaging.subjects.streamName('events');
+    const subject = `${sut.prefix}events.${projectId}.ingested`;
+    const consumer = await sut.messaging.js.consumers.get(stream, { filter_subjects: subject });
+    const info = await sut.messaging.jsm.streams.info(stream, { subjects_filter: subject });
+    const count = (info.state.subjects as Record<string, number> | undefined)?.[subject] ?? 0;
+    const bodies: Record<string, unknown>[] = [];
+    if (count === 0) return bodies;
+    const messages = await consumer.fetch({ max_messages: count, expires: 2000 });
+    for await (const message of messages) {
+      bodies.push(message.json());
+      if (bodies.length === count) break;
+    }
+    return bodies;
+  };
+
+  const post = (path: string, body: unknown, { key = pk, gzip = false, raw }: { key?: string | null; gzip?: boolean; raw?: Buffer | string } = {}) => {
+    const text = raw ?? JSON.stringify(body);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (key) headers.authorization = `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+    if (gzip) headers['content-encoding'] = 'gzip';
+    return fetch(`${baseUrl}${path}`, { method: 'POST', headers, body: gzip && !Buffer.isBuffer(text) ? gzipSync(text) : text });
+  };
+
+  it('stores what an unmodified @segment/analytics-node client sends and publishes EventIngested', async () => {
+    const analytics = new Analytics({ writeKey: pk, host: baseUrl, path: '/v1/batch', flushAt: 10, maxRetries: 0 });
+    const context = { app: { name: 'shop', version: '1.2.3' }, locale: 'en-GB' };
+    analytics.track({ userId: 'u-1', event: 'Order Completed', properties: { total: 42.5, items: [{ sku: 'A' }] }, context, messageId: 'seg-1' });
+    analytics.identify({ anonymousId: 'anon-1', traits: { email: 'a@example.com', plan: 'pro' }, messageId: 'seg-2' });
+    analytics.page({ userId: 'u-1', name: 'Home', properties: { path: '/' }, messageId: 'seg-3' });
+    analytics.alias({ userId: 'u-1', previousId: 'anon-1', messageId: 'seg-4' });
+    const errors: unknown[] = [];
+    analytics.on('error', (error) => errors.push(error));
+    await analytics.closeAndFlush({ timeout: 10_000 });
+    expect(errors).toEqual([]);
+
+    const rows = await stored(project);
+    const byId = Object.fromEntries(rows.map((row) => [row.message_id, row]));
+    expect(Object.keys(byId).sort()).toEqual(['seg-1', 'seg-2', 'seg-3', 'seg-4']);
+    expect(byId['seg-1']).toMatchObject({ type: 'track', name: 'Order Completed', user_id: 'u-1', anonymous_id: null, properties: { total: 42.5, items: [{ sku: 'A' }] } });
+    expect(byId['seg-1']!.context).toMatchObject({ ...context, library: { name: '@segment/analytics-node' } });
+    expect(byId['seg-1']!.sent_at).toBeInstanceOf(Date);
+    expect(byId['seg-2']).toMatchObject({ type: 'identify', name: 'identify', user_id: null, anonymous_id: 'anon-1', properties: { email: 'a@example.com', plan: 'pro' } });
+    expect(byId['seg-3']).toMatchObject({ type: 'page', name: 'page', user_id: 'u-1', properties: { name: 'Home', path: '/' } });
+    expect(byId['seg-4']).toMatchObject({ type: 'alias', name: 'alias', user_id: 'u-1', properties: { previousId: 'anon-1' } });
+
+    const messages = await published(project);
+    expect(messages).toHaveLength(4);
+    const message = (id: string) => messages.find((body) => body.messageId === id);
+    expect(message('seg-1')).toMatchObject({ projectId: project, type: 'track', name: 'Order Completed', userId: 'u-1', profileId: null, properties: { total: 42.5 } });
+    expect(message('seg-2')).toMatchObject({ type: 'identify', anonymousId: 'anon-1', traits: { email: 'a@example.com', plan: 'pro' } });
+    expect(message('seg-4')).toMatchObject({ type: 'alias', userId: 'u-1', previousId: 'anon-1' });
+    expect(await stored(other)).toEqual([]);
+  });
+
+  it('takes single calls, gzip bodies and secret keys, and corrects the sender clock skew', async () => {
+    const projectId = project;
+    // The sender's clock runs an hour fast: the event happened 5 s before it was sent.
+    const sentAt = new Date(Date.now() + 3_600_000);
+    const body = { userId: 'u-skew', event: 'Skewed', messageId: 'skew-1', timestamp: new Date(sentAt.getTime() - 5000).toISOString(), sentAt: sentAt.toISOString() };
+    const response = await post('/v1/track', body, { key: sk, gzip: true });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ success: true });
+    const [row] = (await stored(projectId)).filter((event) => event.message_id === 'skew-1');
+    expect(row!.received_at.getTime() - row!.timestamp.getTime()).toBe(5000);
+    expect(row!.sent_at!.toISOString()).toBe(sentAt.toISOString());
+
+    expect((await post('/v1/screen', { anonymousId: 'a-9', name: 'Cart' })).status).toBe(200);
+    expect((await post('/v1/group', { userId: 'u-9', groupId: 'g-1', traits: { plan: 'team' } })).status).toBe(200);
+    const rows = await stored(projectId);
+    expect(rows.find((event) => event.type === 'screen')).toMatchObject({ anonymous_id: 'a-9', properties: { name: 'Cart' } });
+    expect(rows.find((event) => event.type === 'group')).toMatchObject({ properties: { groupId: 'g-1', traits: { plan: 'team' } } });
+    expect(rows.find((event) => event.type === 'screen')!.message_id).toBeTruthy();
+  });
+
+  const track = (n: number, extra: Record<string, unknown> = {}) => ({ type: 'track', userId: `u-${n}`, event: 'Viewed', messageId: `m-${n}`, ...extra });
+  const big = 'x'.repeat(33 * 1024);
+  const manyValid = Array.from({ length: 40 }, (_, n) => track(n, { properties: { blob: 'y'.repeat(13 * 1024) } }));
+
+  it.each<[string, { path?: string; body?: unknown; raw?: Buffer | string; gzip?: boolean }, number, string]>([
+    ['a wrong type', { body: { batch: [track(1), track(2, { userId: 42 })] } }, 400, 'batch[1].userId'],
+    ['properties that are not an object', { body: { batch: [track(1, { properties: [1, 2] })] } }, 400, 'batch[0].properties'],
+    ['a missing userId and anonymousId', { body: { batch: [track(1), { type: 'identify', traits: {} }] } }, 400, 'batch[1].userId'],
+    ['a track without event', { body: { batch: [{ type: 'track', userId: 'u' }] } }, 400, 'batch[0].event'],
+    ['an unknown type', { body: { batch: [track(1, { type: 'click' })] } }, 400, 'batch[0].type'],
+    ['a bad timestamp', { body: { batch: [track(1, { timestamp: 'yesterday' })] } }, 400, 'batch[0].timestamp'],
+    ['batch not an array', { body: { batch: { a: 1 } } }, 400, 'batch'],
+    ['an oversize message', { body: { batch: [track(1), track(2, { properties: { big } })] } }, 400, 'batch[1]'],
+    ['an oversize single call', { path: '/v1/track', body: track(1, { properties: { big } }) }, 400, 'body'],
+    ['an oversize batch', { body: { batch: manyValid } }, 400, 'batch'],
+    ['an oversize gzipped batch', { body: { batch: manyValid }, gzip: true }, 400, 'batch'],
+    ['malformed JSON', { raw: '{"batch": [' }, 400, 'body'],
+    ['bad gzip', { raw: Buffer.from('not gzip at all'), gzip: true }, 400, 'body'],
+  ])('refuses %s with a 4xx naming the field, writing nothing', async (_case, { path = '/v1/batch', body, raw, gzip }, status, field) => {
+    const { projectId, key } = newProject();
+    const response = await post(path, body, { key, raw, gzip });
+    expect(response.status).toBe(status);
+    const answer = (await response.json()) as { success: boolean; error: { field: string; message: string } };
+    expect(answer.success).toBe(false);
+    expect(answer.error.field).toBe(field);
+    expect(answer.error.message).toContain(field);
+    expect(await stored(projectId)).toEqual([]);
+    expect(await published(projectId)).toEqual([]);
+  });
+
+  it.each([
+    ['an unknown key', 'pk_nobody', /unknown/],
+    ['a revoked key', 'pk_revoked', /revoked/],
+    ['no key', null, /Missing write key/],
+  ])('refuses %s with 401', async (_case, key, message) => {
+    const response = await post('/v1/batch', { batch: [track(1, { messageId: `k-${randomUUID()}` })] }, { key });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ success: false, error: { field: 'writeKey', message: expect.stringMatching(message) } });
+  });
+
+  it('duplicates nothing when a batch is retried, in the table and on the stream', async () => {
+    const { projectId, key } = newProject();
+    const batch = { batch: Array.from({ length: 50 }, (_, n) => track(n)) };
+    const responses = await Promise.all([post('/v1/batch', batch, { key }), post('/v1/batch', batch, { key }), post('/v1/batch', batch, { key, gzip: true })]);
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200]);
+    expect((await post('/v1/batch', { batch: [...batch.batch, track(50)] }, { key })).status).toBe(200);
+    const rows = await stored(projectId);
+    expect(rows).toHaveLength(51);
+    expect(new Set(rows.map((row) => row.message_id)).size).toBe(51);
+    const messages = await published(projectId);
+    expect(messages).toHaveLength(51);
+    expect(new Set(messages.map((body) => body.messageId)).size).toBe(51);
+  });
+
+  it('keeps partitions for this month and the next three; events land in their month or DEFAULT', async () => {
+    const now = new Date();
+    const partitions = (
+      (await db.query(
+        `SELECT child.relname AS name FROM pg_inherits JOIN pg_class child ON child.oid = inhrelid WHERE inhparent = 'event'::regclass`,
+      )) as { name: string }[]
+    ).map((row) => row.name);
+    for (let offset = 0; offset <= 3; offset++) expect(partitions).toContain(partitionName(monthStart(now, offset)));
+    expect(partitions).toContain('event_default');
+    expect(await sut.app.get(EventPartitionManager).ensure()).toEqual([0, 1, 2, 3].map((offset) => partitionName(monthStart(now, offset))));
+
+    const { projectId, key } = newProject();
+    const future = monthStart(now, 7);
+    const response = await post(
+      '/v1/batch',
+      {
+        batch: [
+          track(1, { timestamp: new Date().toISOString() }),
+          track(2, { timestamp: '2019-03-04T05:06:07.000Z' }),
+          track(3, { timestamp: new Date(future.getTime() + 86_400_000).toISOString() }),
+        ],
+      },
+      { key },
+    );
+    expect(response.status).toBe(200);
+    const where = async () => Object.fromEntries((await stored(projectId)).map((row) => [row.message_id, row.partition]));
+    expect(await where()).toEqual({ 'm-1': partitionName(monthStart(now)), 'm-2': 'event_default', 'm-3': 'event_default' });
+    // Creating a month that already has rows in DEFAULT moves them into it.
+    await db.transaction((manager) => ensureMonthPartition(manager, future));
+    expect(await where()).toEqual({ 'm-1': partitionName(monthStart(now)), 'm-2': 'event_default', 'm-3': partitionName(future) });
+  });
+});
