@@ -1,16 +1,15 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable } from '@nestjs/common';
 import { EventIngested } from '@boomerang/contracts';
-import type { DurableConsumerDefinition, Messaging } from '@boomerang/platform/messaging';
-import { DomainError, LOGGER, MESSAGING, MessagingLifecycle, type Logger } from '@boomerang/platform/subgraph';
+import type { DurableConsumerDefinition } from '@boomerang/platform/messaging';
+import { DomainError, LOGGER, MessagingLifecycle, type Logger } from '@boomerang/platform/subgraph';
 import { ProfileErrorCode } from '../profiles/profile.errors.js';
 import { IngestEvent } from './ingest-event.js';
 
 export const INGESTED_EVENTS_DURABLE = 'profiles-ingested-events';
 
 /**
- * Keeps profiles in step with ingested events. The events stream belongs to the events service,
- * so this consumer waits (with backoff) until the stream exists instead of declaring it.
+ * Keeps profiles in step with ingested events. The events stream belongs to the events service;
+ * until it exists the consumer waits for it (DurableConsumer does that) instead of declaring it.
  *
  * A refused resolution (IDENTITY_CONFLICT: the event's identities belong to different users) is
  * acknowledged, not retried: retrying cannot change the answer. Its effects are rolled back, the
@@ -18,26 +17,13 @@ export const INGESTED_EVENTS_DURABLE = 'profiles-ingested-events';
  * the message as handled.
  */
 @Injectable()
-export class IngestedEventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
-  private stopped = false;
-  private readonly abort = new AbortController();
-  private waiting?: Promise<void>;
-
+export class IngestedEventsConsumer {
   constructor(
-    private readonly lifecycle: MessagingLifecycle,
+    lifecycle: MessagingLifecycle,
     private readonly ingestEvent: IngestEvent,
-    @Inject(MESSAGING) private readonly messaging: Messaging,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.waiting = this.registerWhenStreamExists();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    this.abort.abort();
-    await this.waiting;
+  ) {
+    lifecycle.register(this.definition);
   }
 
   readonly definition: DurableConsumerDefinition<typeof EventIngested> = {
@@ -59,21 +45,4 @@ export class IngestedEventsConsumer implements OnApplicationBootstrap, OnModuleD
       }
     },
   };
-
-  private async registerWhenStreamExists(): Promise<void> {
-    const stream = this.messaging.subjects.streamName(EventIngested.domain);
-    for (let delayMs = 250; !this.stopped; delayMs = Math.min(delayMs * 2, 10_000)) {
-      try {
-        await this.messaging.jsm.streams.info(stream);
-        if (this.stopped) return;
-        this.lifecycle.register(this.definition);
-        this.logger.info({ consumer: INGESTED_EVENTS_DURABLE, stream }, 'consuming ingested events');
-        return;
-      } catch (error) {
-        if (!/stream not found/i.test((error as Error).message)) this.logger.warn({ err: error, stream }, 'checking the events stream failed');
-        else if (delayMs === 250) this.logger.info({ stream }, 'events stream not there yet; waiting for the events service to declare it');
-      }
-      await sleep(delayMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
-    }
-  }
 }

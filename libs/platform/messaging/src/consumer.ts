@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -5,6 +6,8 @@ import { validateMessage, type MessageContract, type MessageOf } from '@boomeran
 import type { Logger } from '@boomerang/platform/observability';
 import { ensureDeadLetterStream } from './streams.js';
 import type { Messaging } from './nats.js';
+
+const isStreamMissing = (error: unknown): boolean => /stream not found/i.test(String((error as Error)?.message));
 
 export interface MessageContext {
   readonly subject: string;
@@ -48,6 +51,8 @@ export interface DeadLetter {
 export class DurableConsumer<C extends MessageContract> {
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;
+  private waiting?: Promise<void>;
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly definition: DurableConsumerDefinition<C>,
@@ -60,7 +65,35 @@ export class DurableConsumer<C extends MessageContract> {
     return this.definition.maxDeliveries ?? 5;
   }
 
+  /**
+   * Attaches to the stream. A stream that does not exist yet belongs to a service that has not
+   * started: the consumer waits for it in the background (with backoff) rather than declaring it.
+   */
   async start(): Promise<void> {
+    try {
+      await this.attach();
+    } catch (error) {
+      if (!isStreamMissing(error)) throw error;
+      this.logger.info({ consumer: this.definition.durable }, 'stream not declared yet; waiting for its owner');
+      this.waiting = this.attachWhenStreamExists();
+    }
+  }
+
+  private async attachWhenStreamExists(): Promise<void> {
+    for (let delayMs = 250; !this.abort.signal.aborted; delayMs = Math.min(delayMs * 2, 10_000)) {
+      await sleep(delayMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
+      if (this.abort.signal.aborted) return;
+      try {
+        await this.attach();
+        this.logger.info({ consumer: this.definition.durable }, 'stream found; consuming');
+        return;
+      } catch (error) {
+        if (!isStreamMissing(error)) this.logger.warn({ err: error, consumer: this.definition.durable }, 'attaching to the stream failed; retrying');
+      }
+    }
+  }
+
+  private async attach(): Promise<void> {
     const { jsm, js, subjects } = this.messaging;
     const stream = subjects.streamName(this.definition.contract.domain);
     await ensureDeadLetterStream(jsm, subjects);
@@ -80,6 +113,8 @@ export class DurableConsumer<C extends MessageContract> {
   }
 
   async stop(): Promise<void> {
+    this.abort.abort();
+    await this.waiting;
     await this.messages?.close();
     await this.loop;
   }

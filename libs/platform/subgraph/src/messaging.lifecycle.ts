@@ -35,7 +35,9 @@ export class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplica
   register<C extends MessageContract>(definition: DurableConsumerDefinition<C>): void {
     const consumer = new DurableConsumer(definition, this.dataSource, this.messaging, this.logger);
     this.consumers.push(consumer as unknown as DurableConsumer<MessageContract>);
-    if (this.started) void consumer.start();
+    if (this.started) {
+      consumer.start().catch((error) => this.logger.error({ err: error, consumer: definition.durable }, 'consumer failed to start'));
+    }
   }
 
   /** Publishes pending outbox rows now (tests and graceful shutdown). */
