@@ -9,10 +9,13 @@ import { IngestEvents } from './ingestion/ingest-events.use-case.js';
 import { IngestServer } from './ingestion/ingest.server.js';
 import { CreateEvents1763900000300 } from './migrations/1763900000300-create-events.js';
 import { PartitionEvents1763900000400 } from './migrations/1763900000400-partition-events.js';
+import { CreateProfileLinks1763900000500 } from './migrations/1763900000500-create-profile-links.js';
 import { EventPartitionManager } from './partitions/event-partition.manager.js';
+import { ProfileLinks } from './profile-sync/profile-links.js';
+import { ProfileSyncConsumers } from './profile-sync/profile-sync.consumers.js';
 
 export const EVENTS_ENTITIES = [EventEntity];
-export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, CreateEvents1763900000300, PartitionEvents1763900000400];
+export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, CreateEvents1763900000300, PartitionEvents1763900000400, CreateProfileLinks1763900000500];
 
 @Module({
   imports: [
@@ -24,6 +27,6 @@ export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, CreateEvents1763
       ownsStream: 'events',
     }),
   ],
-  providers: [Clock, EventPartitionManager, IngestEvents, EventService, EventResolver, ProfileEventsResolver, IngestServer],
+  providers: [Clock, EventPartitionManager, IngestEvents, EventService, EventResolver, ProfileEventsResolver, IngestServer, ProfileLinks, ProfileSyncConsumers],
 })
 export class AppModule {}

@@ -95,6 +95,49 @@ describe('the platform through the gateway', () => {
     expect(lists.data).toEqual({ profiles: { edges: [] }, segments: [], campaigns: [] });
   });
 
+  it('merges and erases profiles end to end, and the events service follows both', async () => {
+    const asB = bearer(b.secretKey.key);
+    const eventually = async <T>(check: () => Promise<T | undefined>): Promise<T> => {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const value = await check();
+        if (value !== undefined) return value;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error('condition not met within 10 s');
+    };
+    const create = async (input: string) =>
+      (await platform.graphql<any>(`mutation { createProfile(input: ${input}) { id } }`, {}, asB)).data.createProfile.id as string;
+    const known = await create('{ externalId: "merge-user" }');
+    const anonymous = await create('{ anonymousId: "merge-anon" }');
+    for (const [profileId, name] of [[known, 'Signed In'], [anonymous, 'Browsed']]) {
+      const tracked = await platform.graphql(`mutation($input: TrackEventInput!) { track(input: $input) { id } }`, { input: { profileId, name } }, asB);
+      expect(tracked.errors).toBeUndefined();
+    }
+
+    const merged = await platform.graphql<any>(
+      `mutation($a: ID!, $b: ID!) { mergeProfiles(profileId: $a, mergedProfileId: $b) { id } }`,
+      { a: known, b: anonymous },
+      asB,
+    );
+    expect(merged.errors).toBeUndefined();
+    const names = await eventually(async () => {
+      const read = await platform.graphql<any>(`query($id: ID!) { profile(id: $id) { events { edges { node { name } } } } }`, { id: known }, asB);
+      const found = read.data?.profile?.events.edges.map((edge: { node: { name: string } }) => edge.node.name).sort();
+      return found?.length === 2 ? found : undefined;
+    });
+    expect(names).toEqual(['Browsed', 'Signed In']);
+
+    const erased = await platform.graphql<any>(`mutation($id: ID!) { eraseProfile(id: $id) }`, { id: known }, asB);
+    expect(erased.errors).toBeUndefined();
+    expect(erased.data.eraseProfile.sort()).toEqual([known, anonymous].sort());
+    await eventually(async () => {
+      const left = await platform.graphql<any>(`{ events(first: 50) { edges { node { id } } } }`, {}, asB);
+      return left.data?.events.edges.length === 0 ? true : undefined;
+    });
+    const gone = await platform.graphql<any>(`query($id: ID!) { profile(id: $id) { id } }`, { id: known }, asB);
+    expect(gone.data?.profile ?? null).toBeNull();
+  });
+
   it('refuses a request without a key', async () => {
     const result = await platform.graphql(`{ project { id } }`);
     expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });

@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { EventIngested, type MessageOf } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
+import { ProfileLinks } from '../profile-sync/profile-links.js';
 import type { IngestEventCommand, IngestEventsResult } from './ingest-event.command.js';
 
 /**
@@ -18,6 +19,7 @@ export class IngestEvents {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
+    private readonly profileLinks: ProfileLinks,
   ) {}
 
   execute(projectId: string, commands: readonly IngestEventCommand[]): Promise<IngestEventsResult> {
@@ -38,6 +40,12 @@ export class IngestEvents {
     const fresh = commands.map((command, i) => ({ command, id: ids[i]! })).filter(({ id }) => claimedIds.has(id));
 
     if (fresh.length > 0) {
+      // SDK events name a user or anonymous id; attach them to the profile already known for it.
+      const unresolved = fresh.filter(({ command }) => !command.profileId);
+      const owners = await this.profileLinks.resolve(manager, projectId, unresolved.map(({ command }) => command));
+      unresolved.forEach((entry, i) => {
+        if (owners[i]) entry.command = { ...entry.command, profileId: owners[i] };
+      });
       const column = <T>(pick: (command: IngestEventCommand) => T) => fresh.map(({ command }) => pick(command));
       const json = (value: Record<string, unknown> | null) => (value === null ? null : JSON.stringify(value));
       await manager.query(

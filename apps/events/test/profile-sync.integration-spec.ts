@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { ProfileDeleted, ProfileIdentified, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
+import { applyOwnedStream } from '@boomerang/platform/messaging';
+import { eventually, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
+import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
+
+describe('events follow profiles (identified, merged, deleted)', () => {
+  let sut: TestSubgraph;
+  let db: DataSource;
+  const projectId = randomUUID();
+
+  beforeAll(async () => {
+    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+    db = sut.app.get(DataSource);
+    // The profiles stream appears after events started: its consumers must wait for it, then attach.
+    await applyOwnedStream(sut.messaging.jsm, sut.messaging.subjects, 'profiles');
+  });
+  afterAll(() => sut?.close());
+
+  const ingest = (events: Partial<IngestEventCommand>[]) =>
+    sut.app.get(IngestEvents).execute(
+      projectId,
+      events.map((event) => ({
+        messageId: randomUUID(),
+        type: 'track',
+        name: 'Viewed',
+        profileId: null,
+        userId: null,
+        anonymousId: null,
+        properties: {},
+        traits: null,
+        previousId: null,
+        context: null,
+        timestamp: new Date(),
+        sentAt: null,
+        receivedAt: new Date(),
+        ...event,
+      })),
+    );
+
+  const publish = async <C extends MessageContract>(contract: C, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>) =>
+    sut.messaging.js.publish(
+      sut.messaging.subjects.subject(contract, projectId),
+      JSON.stringify({ projectId, occurredAt: new Date().toISOString(), ...body }),
+      { msgID: randomUUID() },
+    );
+
+  const profileOf = async (anonymousId: string): Promise<(string | null)[]> =>
+    (await db.query(`SELECT profile_id FROM "${sut.schema}".event WHERE project_id = $1 AND anonymous_id = $2`, [projectId, anonymousId])).map(
+      (row: { profile_id: string | null }) => row.profile_id,
+    );
+
+  it('attaches waiting events when a profile is identified, and new events at ingest', async () => {
+    const profileId = randomUUID();
+    await ingest([{ anonymousId: 'anon-1' }, { anonymousId: 'anon-1', name: 'Added to Cart' }]);
+    expect(await profileOf('anon-1')).toEqual([null, null]);
+    await publish(ProfileIdentified, { profileId, userId: 'user-1', anonymousIds: ['anon-1'] });
+    await eventually(async () => (await profileOf('anon-1')).every((owner) => owner === profileId));
+    await ingest([{ userId: 'user-1', anonymousId: 'anon-2' }]);
+    const [row] = await db.query(`SELECT profile_id FROM "${sut.schema}".event WHERE project_id = $1 AND anonymous_id = 'anon-2'`, [projectId]);
+    expect(row.profile_id).toBe(profileId);
+  });
+
+  it('moves a merged profile’s events to the survivor', async () => {
+    const survivor = randomUUID();
+    const merged = randomUUID();
+    await publish(ProfileIdentified, { profileId: merged, userId: null, anonymousIds: ['anon-merge'] });
+    await ingest([{ anonymousId: 'anon-merge' }]);
+    expect(await profileOf('anon-merge')).toEqual([merged]);
+    await publish(ProfileMerged, { profileId: survivor, mergedProfileId: merged });
+    await eventually(async () => (await profileOf('anon-merge'))[0] === survivor);
+    await ingest([{ anonymousId: 'anon-merge', name: 'After merge' }]);
+    expect(await profileOf('anon-merge')).toEqual([survivor, survivor]);
+  });
+
+  it('deletes an erased profile’s events and their dedupe keys', async () => {
+    const erased = randomUUID();
+    await publish(ProfileIdentified, { profileId: erased, userId: 'user-erase', anonymousIds: ['anon-erase'] });
+    await eventually(async () => (await db.query(`SELECT 1 FROM "${sut.schema}".profile_link WHERE profile_id = $1`, [erased])).length === 2);
+    await ingest([{ userId: 'user-erase' }, { anonymousId: 'anon-erase' }]);
+    await publish(ProfileDeleted, { profileId: erased });
+    await eventually(async () => {
+      const [{ count }] = await db.query(
+        `SELECT count(*)::int AS count FROM "${sut.schema}".event WHERE project_id = $1 AND (profile_id = $2 OR user_id = 'user-erase' OR anonymous_id = 'anon-erase')`,
+        [projectId, erased],
+      );
+      return count === 0;
+    });
+    const [{ orphans }] = await db.query(
+      `SELECT count(*)::int AS orphans FROM "${sut.schema}".event_message_id m
+       WHERE m.project_id = $1 AND NOT EXISTS (SELECT 1 FROM "${sut.schema}".event e WHERE e.id = m.event_id)`,
+      [projectId],
+    );
+    expect(orphans).toBe(0);
+  });
+});
