@@ -2,12 +2,15 @@ import { assertUnreachable, DomainError, type ErrorKind } from '@boomerang/platf
 
 export enum EventErrorCode {
   EventNotFound = 'EVENT_NOT_FOUND',
+  InvalidEvent = 'INVALID_EVENT',
 }
 
 function kindOf(code: EventErrorCode): ErrorKind {
   switch (code) {
     case EventErrorCode.EventNotFound:
       return 'not-found';
+    case EventErrorCode.InvalidEvent:
+      return 'invalid-input';
     default:
       return assertUnreachable(code);
   }

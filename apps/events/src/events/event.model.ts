@@ -1,3 +1,4 @@
+import { EventKind } from './dto/ingest-event.input.js';
 import { Directive, Field, ID, ObjectType } from '@nestjs/graphql';
 import { PageInfo, JSONScalar } from '@boomerang/platform/subgraph';
 
@@ -13,7 +14,11 @@ export class ProfileReference {
 export class Event {
   @Field(() => ID) id: string;
   @Field({ description: 'Dedupe key: tracking the same messageId twice records one event.' }) messageId: string;
+  @Field(() => EventKind) type: EventKind;
   @Field() name: string;
+  @Field(() => String, { nullable: true, description: 'The product’s user id the sender gave.' }) userId: string | null;
+  @Field(() => String, { nullable: true }) anonymousId: string | null;
+  @Field(() => JSONScalar, { nullable: true, description: 'The sender’s context (library, device, locale…).' }) context: Record<string, unknown> | null;
   @Field(() => JSONScalar, { description: 'Custom properties (a JSON object).' }) properties: Record<string, unknown>;
   @Field({ description: 'When it happened, by the sender’s clock.' }) timestamp: Date;
   @Field({ description: 'When Boomerang received it.' }) receivedAt: Date;

@@ -1,6 +1,7 @@
 import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
 import { byKeys, ProjectId, PublishableKeyAllowed, type SubgraphContext, toConnection } from '@boomerang/platform/subgraph';
 import { EventsArgs } from './dto/events.args.js';
+import { IdentifyInput, IngestBatchInput, IngestResult } from './dto/ingest-event.input.js';
 import { TrackEventInput } from './dto/track-event.input.js';
 import type { EventEntity } from './event.entity.js';
 import { Event, EventConnection, ProfileReference } from './event.model.js';
@@ -14,6 +15,18 @@ export class EventResolver {
   @Mutation(() => Event, { description: 'Records an event. Publishable keys allowed. Repeating a messageId returns the first event.' })
   track(@ProjectId() projectId: string, @Args('input') input: TrackEventInput) {
     return this.eventService.track(projectId, input);
+  }
+
+  @PublishableKeyAllowed()
+  @Mutation(() => Event, { description: 'Sets traits on the profile known by userId/anonymousId (recorded as an identify event).' })
+  identify(@ProjectId() projectId: string, @Args('input') input: IdentifyInput) {
+    return this.eventService.identify(projectId, input);
+  }
+
+  @PublishableKeyAllowed()
+  @Mutation(() => IngestResult, { description: 'Records up to 500 events of any call type in one transaction; repeated messageIds are not recorded again.' })
+  ingestEvents(@ProjectId() projectId: string, @Args('input') input: IngestBatchInput) {
+    return this.eventService.ingest(projectId, input.events);
   }
 
   @Query(() => Event)

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
+import { EventKind, type IdentifyInput, type IngestEventInput, type IngestResult } from './dto/ingest-event.input.js';
 import type { TrackEventInput } from './dto/track-event.input.js';
+import type { IngestEventCommand } from '../ingestion/ingest-event.command.js';
 import { IngestEvents } from '../ingestion/ingest-events.use-case.js';
 import { EventEntity, eventFromRow, type EventRow } from './event.entity.js';
 import { EventError, EventErrorCode } from './event.errors.js';
@@ -23,6 +25,19 @@ export class EventService {
   ) {}
 
   /** Records an event through the one write path; a repeated messageId returns the event first recorded. */
+  /** Server-side ingestion of any call type, through the one write path, in one transaction. */
+  async ingest(projectId: string, inputs: readonly IngestEventInput[], field = 'input.events'): Promise<IngestResult> {
+    const receivedAt = this.clock.now();
+    const commands = inputs.map((input, index) => ingestCommand(input, `${field}[${index}]`, receivedAt));
+    const result = await this.ingestEvents.execute(projectId, commands);
+    return { accepted: result.inserted, duplicates: commands.length - result.inserted, eventIds: result.eventIds };
+  }
+
+  async identify(projectId: string, input: IdentifyInput): Promise<EventEntity> {
+    const [id] = (await this.ingest(projectId, [{ ...input, type: EventKind.IDENTIFY }], 'input')).eventIds;
+    return this.dataSource.getRepository(EventEntity).findOneByOrFail({ id: id!, projectId });
+  }
+
   async track(projectId: string, input: TrackEventInput): Promise<EventEntity> {
     const receivedAt = this.clock.now();
     const {
@@ -111,4 +126,37 @@ export class EventService {
     if (valid.length === 0) return Promise.resolve([]);
     return this.dataSource.getRepository(EventEntity).findBy({ id: In(valid), projectId });
   }
+}
+
+/** Maps one GraphQL ingest input to the write path's command, refusing combinations the API does not accept. */
+function ingestCommand(input: IngestEventInput, field: string, receivedAt: Date): IngestEventCommand {
+  const invalid = (name: string, rule: string) => new EventError(EventErrorCode.InvalidEvent, `Invalid value for ${field}.${name}: ${rule}`, `${field}.${name}`);
+  if (!input.profileId && !input.userId && !input.anonymousId) throw invalid('userId', 'one of profileId, userId or anonymousId is required');
+  if (input.type === EventKind.TRACK && !input.name) throw invalid('name', 'a track event needs a name');
+  if (input.type === EventKind.ALIAS && (!input.previousId || !input.userId)) throw invalid('previousId', 'alias needs previousId and userId');
+  if (input.type === EventKind.GROUP && !input.groupId) throw invalid('groupId', 'group needs a groupId');
+  const traits = input.traits ?? {};
+  const properties = {
+    [EventKind.TRACK]: input.properties ?? {},
+    [EventKind.PAGE]: { ...(input.name ? { name: input.name } : {}), ...input.properties },
+    [EventKind.SCREEN]: { ...(input.name ? { name: input.name } : {}), ...input.properties },
+    [EventKind.IDENTIFY]: traits,
+    [EventKind.GROUP]: { groupId: input.groupId, traits },
+    [EventKind.ALIAS]: { previousId: input.previousId },
+  }[input.type];
+  return {
+    messageId: input.messageId ?? randomUUID(),
+    type: input.type,
+    name: input.type === EventKind.TRACK ? input.name! : input.type,
+    profileId: input.profileId ?? null,
+    userId: input.userId ?? null,
+    anonymousId: input.anonymousId ?? null,
+    properties,
+    traits: input.type === EventKind.IDENTIFY || input.type === EventKind.GROUP ? traits : null,
+    previousId: input.type === EventKind.ALIAS ? input.previousId! : null,
+    context: null,
+    timestamp: input.timestamp ?? receivedAt,
+    sentAt: null,
+    receivedAt,
+  };
 }
