@@ -166,6 +166,7 @@ console.log(`
   Boomerang is running.
 
   GraphQL gateway   ${platform.gatewayUrl}
+  Ingestion API     http://localhost:${env.INGEST_PORT ?? 4200}  (Segment /v1/batch…, CleverTap /1/upload; write key = publishable key)
   Project           ${project.projectId}
   Publishable key   ${project.publishableKey}
   Secret key        ${project.secretKey}
