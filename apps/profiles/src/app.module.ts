@@ -9,6 +9,7 @@ import { IngestedEventsConsumer } from './ingestion/ingested-events.consumer.js'
 import { MergeProfiles } from './merging/merge-profiles.js';
 import { CreateProfiles1763900000200 } from './migrations/1763900000200-create-profiles.js';
 import { CreateProfileIdentities1763900000300 } from './migrations/1763900000300-create-profile-identities.js';
+import { AddProfileConsent1763900000400 } from './migrations/1763900000400-add-profile-consent.js';
 import { ProfilePrivacyResolver } from './privacy/profile-privacy.resolver.js';
 import { ProfilePrivacyService } from './privacy/profile-privacy.service.js';
 import { ProfileEntity } from './profiles/profile.entity.js';
@@ -16,7 +17,7 @@ import { ProfileResolver } from './profiles/profile.resolver.js';
 import { ProfileService } from './profiles/profile.service.js';
 
 export const PROFILES_ENTITIES = [ProfileEntity, ProfileIdentityEntity];
-export const PROFILES_MIGRATIONS = [MessagingTables1763900000000, CreateProfiles1763900000200, CreateProfileIdentities1763900000300];
+export const PROFILES_MIGRATIONS = [MessagingTables1763900000000, CreateProfiles1763900000200, CreateProfileIdentities1763900000300, AddProfileConsent1763900000400];
 
 @Module({
   imports: [

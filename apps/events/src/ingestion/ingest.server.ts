@@ -15,12 +15,13 @@ import type { EventType } from '../events/event.entity.js';
 import { IngestEvents } from './ingest-events.use-case.js';
 import { IngestionError, IngestionErrorCode } from './ingestion.errors.js';
 import { MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, segmentCommands } from './segment-message.js';
+import { CLEVERTAP_MAX_BODY_BYTES, clevertapCommands } from './clevertap-upload.js';
 
 const ingestEnv = z.object({
   INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(4200),
   HOST: z.string().default('127.0.0.1'),
   /** How long a resolved write key is trusted before workspace is asked again. */
-  INGEST_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  INGEST_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
 });
 
 const ROUTES = new Map<string, EventType | 'batch'>([
@@ -29,12 +30,16 @@ const ROUTES = new Map<string, EventType | 'batch'>([
   ...EVENT_TYPES.map((type) => [`/v1/${type}`, type] as const),
 ]);
 
+/** CleverTap's server upload API (events and profile updates). */
+const CLEVERTAP_UPLOAD = '/1/upload';
+
 const gunzipAsync = promisify(gunzip);
 
 /**
  * The Segment-compatible tracking API (`POST /v1/batch`, `/v1/track`, …) on its own port,
  * served by the events process. The write key (HTTP Basic username) is a project's publishable
  * or secret key. A 200 means the events are committed (with their outbox messages).
+ * `POST /1/upload` takes CleverTap uploads (account id + passcode headers) on the same port.
  */
 @Injectable()
 export class IngestServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -81,8 +86,10 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = pathOf(request.url);
+    if (request.method === 'POST' && path === CLEVERTAP_UPLOAD) return this.handleCleverTap(request, response);
     try {
-      const call = request.method === 'POST' ? ROUTES.get(new URL(request.url ?? '/', 'http://x').pathname) : undefined;
+      const call = request.method === 'POST' ? ROUTES.get(path) : undefined;
       if (!call) throw new IngestionError(IngestionErrorCode.NotFound, `No route ${request.method} ${request.url}`);
       const receivedAt = this.clock.now();
       const body = await readBody(request, call === 'batch' ? MAX_BATCH_BYTES : MAX_MESSAGE_BYTES, call === 'batch' ? 'batch' : 'body');
@@ -97,9 +104,44 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
     }
   }
 
+  /**
+   * CleverTap upload: bad records are listed in the answer, the good ones commit in one
+   * transaction. Account id = project id, passcode = one of its publishable or secret keys.
+   */
+  private async handleCleverTap(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    try {
+      const accountId = header(request, 'x-clevertap-account-id');
+      const passcode = header(request, 'x-clevertap-passcode');
+      if (!accountId || !passcode) {
+        throw new IngestionError(IngestionErrorCode.Unauthenticated, 'Missing X-CleverTap-Account-Id or X-CleverTap-Passcode', 'X-CleverTap-Passcode');
+      }
+      const projectId = await this.resolveKey(passcode, 'X-CleverTap-Passcode');
+      if (projectId !== accountId) {
+        throw new IngestionError(IngestionErrorCode.Unauthenticated, 'Passcode does not belong to this account', 'X-CleverTap-Account-Id');
+      }
+      const receivedAt = this.clock.now();
+      const body = await readBody(request, CLEVERTAP_MAX_BODY_BYTES, 'body');
+      const { commands, unprocessed } = clevertapCommands(projectId, body, receivedAt);
+      await this.ingestEvents.execute(projectId, commands);
+      const status = unprocessed.length === 0 ? 'success' : commands.length === 0 ? 'fail' : 'partial';
+      send(response, 200, { status, processed: commands.length, unprocessed });
+    } catch (error) {
+      if (error instanceof IngestionError) {
+        return send(response, error.status, { status: 'fail', code: error.status, error: error.message, ...(error.field ? { field: error.field } : {}) });
+      }
+      this.logger.error({ err: error }, 'clevertap upload failed');
+      send(response, 500, { status: 'fail', code: 500, error: 'Internal error; retry later' });
+    }
+  }
+
   private async authenticate(request: IncomingMessage, body: unknown): Promise<string> {
     const key = writeKeyOf(request.headers.authorization) ?? bodyWriteKey(body);
     if (!key) throw new IngestionError(IngestionErrorCode.Unauthenticated, 'Missing write key (HTTP Basic username)', 'writeKey');
+    return this.resolveKey(key, 'writeKey');
+  }
+
+  /** The project of a publishable or secret key (cached); `field` names where the key came from. */
+  private async resolveKey(key: string, field: string): Promise<string> {
     let reply;
     try {
       reply = await this.keys.resolve(key.slice(0, 200));
@@ -107,9 +149,23 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
       this.logger.warn({ err: error }, 'write key look-up failed');
       throw new IngestionError(IngestionErrorCode.Unavailable, 'Cannot verify the write key right now; retry later');
     }
-    if (!reply.ok) throw new IngestionError(IngestionErrorCode.Unauthenticated, `Write key ${reply.reason}`, 'writeKey');
+    if (!reply.ok) throw new IngestionError(IngestionErrorCode.Unauthenticated, `${field === 'writeKey' ? 'Write key' : 'Passcode'} ${reply.reason}`, field);
     return reply.projectId;
   }
+}
+
+/** The request path, or '' when the URL does not parse (answered 404). */
+function pathOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? '/', 'http://x').pathname;
+  } catch {
+    return '';
+  }
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 }
 
 function writeKeyOf(authorization: string | undefined): string | undefined {

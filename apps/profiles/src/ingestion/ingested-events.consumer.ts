@@ -36,6 +36,12 @@ export class IngestedEventsConsumer {
         if (outcome.rejectedTraits.length > 0) {
           this.logger.warn({ consumer: INGESTED_EVENTS_DURABLE, messageId: context.messageId, traits: outcome.rejectedTraits }, 'invalid traits ignored');
         }
+        for (const { property, operator, reason } of outcome.skippedOperators) {
+          this.logger.warn(
+            { consumer: INGESTED_EVENTS_DURABLE, messageId: context.messageId, property, operator, reason },
+            `profile operator ${operator} on ${property} skipped: ${reason}`,
+          );
+        }
       } catch (error) {
         if (!(error instanceof DomainError) || error.code !== ProfileErrorCode.IdentityConflict) throw error;
         this.logger.warn(

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { Consent } from './profile-traits.js';
 
 @Entity({ name: 'profile' })
 export class ProfileEntity {
@@ -13,6 +14,8 @@ export class ProfileEntity {
   @Column('text', { nullable: true }) phone: string | null;
   @Column('text', { nullable: true }) name: string | null;
   @Column('jsonb') properties: Record<string, unknown>;
+  /** Per channel: `{ email: { subscribed, updatedAt }, phone: { dnd, updatedAt } }`; shown only to secret keys. */
+  @Column('jsonb', { default: () => "'{}'::jsonb" }) consent: Consent;
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
   /** Set when this profile was merged into another: a tombstone, hidden from lists and look-ups. */

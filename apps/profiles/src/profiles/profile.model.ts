@@ -12,6 +12,12 @@ export class Profile {
   phone: string | null;
   @Field(() => String, { nullable: true }) name: string | null;
   @Field(() => JSONScalar, { description: 'Custom properties (a JSON object).' }) properties: Record<string, unknown>;
+  @Field(() => JSONScalar, {
+    nullable: true,
+    description:
+      'Consent per channel, e.g. { "email": { "subscribed": false, "updatedAt": "…" }, "phone": { "dnd": true, "updatedAt": "…" } }. Null unless read with a secret key.',
+  })
+  consent: Record<string, unknown> | null;
   @Field() createdAt: Date;
   @Field() updatedAt: Date;
 }

@@ -85,6 +85,11 @@ export class ProfileResolver {
     return personalData(caller, profile.phone);
   }
 
+  @ResolveField(() => JSONScalar, { nullable: true })
+  consent(@Parent() profile: ProfileEntity, @Caller() caller: CallerContext) {
+    return caller.scope === 'secret' ? (profile.consent ?? {}) : null;
+  }
+
   @ResolveReference()
   resolveReference(reference: { id: string }, context: SubgraphContext) {
     const projectId = context.caller.projectId;

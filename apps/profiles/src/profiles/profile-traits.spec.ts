@@ -1,0 +1,84 @@
+import { applyPropertyTraits, consentTraits } from './profile-traits.js';
+
+describe('applyPropertyTraits', () => {
+  const current = { plan: 'free', score: 10, tags: ['a', 'b'], legacy: 'x', nickname: 'Ada' };
+
+  it('sets plain values and applies every operator', () => {
+    const sut = applyPropertyTraits(current, {
+      plan: 'gold',
+      joined: '2026-01-01T00:00:00.000Z',
+      score: { $incr: 5 },
+      credits: { $decr: 2 },
+      tags: { $add: ['b', 'c'] },
+      badges: { $add: 'new' },
+      legacy: { $delete: true },
+      nested: { city: 'Paris' },
+    });
+    expect(sut).toEqual({
+      properties: {
+        plan: 'gold',
+        joined: '2026-01-01T00:00:00.000Z',
+        score: 15,
+        credits: -2,
+        tags: ['a', 'b', 'c'],
+        badges: ['new'],
+        nickname: 'Ada',
+        nested: { city: 'Paris' },
+      },
+      skipped: [],
+    });
+    expect(current.tags).toEqual(['a', 'b']);
+  });
+
+  it('removes values from a list and ignores a missing one', () => {
+    expect(applyPropertyTraits(current, { tags: { $remove: ['a', 'z'] } }).properties.tags).toEqual(['b']);
+    expect(applyPropertyTraits(current, { tags: { $remove: 'b' } }).properties.tags).toEqual(['a']);
+    expect(applyPropertyTraits(current, { gone: { $remove: 'b' } }).properties).toEqual(current);
+  });
+
+  it('turns a scalar into a list on $add', () => {
+    expect(applyPropertyTraits({ color: 'red' }, { color: { $add: ['blue', 'red'] } }).properties).toEqual({ color: ['red', 'blue'] });
+  });
+
+  it('skips only the operator that cannot apply and names its property', () => {
+    const sut = applyPropertyTraits(current, { plan: { $incr: 1 }, nickname: { $decr: 1 }, nickname2: { $incr: 'x' }, score: { $incr: 1 }, tags: { $delete: false } });
+    expect(sut.properties).toEqual({ ...current, score: 11 });
+    expect(sut.skipped).toEqual([
+      { property: 'plan', operator: '$incr', reason: 'property is not a number' },
+      { property: 'nickname', operator: '$decr', reason: 'property is not a number' },
+      { property: 'nickname2', operator: '$incr', reason: '$incr takes a number' },
+      { property: 'tags', operator: '$delete', reason: '$delete takes true' },
+    ]);
+    expect(applyPropertyTraits({ plan: 'free' }, { plan: { $remove: 'free' } }).skipped).toEqual([
+      { property: 'plan', operator: '$remove', reason: 'property is not a list' },
+    ]);
+  });
+
+  it('treats objects that are not exactly one operator as plain values', () => {
+    const value = { $incr: 1, other: 2 };
+    expect(applyPropertyTraits({}, { odd: value, other: { $unknown: 1 } }).properties).toEqual({ odd: value, other: { $unknown: 1 } });
+  });
+});
+
+describe('consentTraits', () => {
+  const now = new Date('2026-02-01T10:00:00.000Z');
+
+  it('turns MSG-* flags into consent per channel and keeps the other traits', () => {
+    const sut = consentTraits({ 'MSG-email': false, 'MSG-sms': true, 'MSG-push': false, 'MSG-dndPhone': true, plan: 'pro' }, now);
+    const updatedAt = now.toISOString();
+    expect(sut).toEqual({
+      consent: {
+        email: { subscribed: false, updatedAt },
+        sms: { subscribed: true, updatedAt },
+        push: { subscribed: false, updatedAt },
+        phone: { dnd: true, updatedAt },
+      },
+      rest: { plan: 'pro' },
+      rejected: [],
+    });
+  });
+
+  it('rejects flags that are not booleans', () => {
+    expect(consentTraits({ 'MSG-email': 'no', 'MSG-sms': null }, now)).toEqual({ consent: {}, rest: {}, rejected: ['MSG-email'] });
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * How identify traits change a profile. A trait is a plain value (set) or one CleverTap operator
+ * object: `{ "$add": v | [v…] }`, `{ "$remove": v | [v…] }`, `{ "$incr": n }`, `{ "$decr": n }`,
+ * `{ "$delete": true }`. `MSG-email`, `MSG-sms`, `MSG-push` and `MSG-dndPhone` are consent, not
+ * properties. Pure: the caller reads and writes the profile under its row lock.
+ */
+export const PROFILE_OPERATORS = ['$add', '$remove', '$incr', '$decr', '$delete'] as const;
+export type ProfileOperator = (typeof PROFILE_OPERATORS)[number];
+
+/** An operator that could not apply; the rest of the traits still do. No values: they may be personal. */
+export interface SkippedOperator {
+  property: string;
+  operator: ProfileOperator;
+  reason: string;
+}
+
+export interface AppliedProperties {
+  properties: Record<string, unknown>;
+  skipped: SkippedOperator[];
+}
+
+/** Applies `traits` to a copy of `current`: plain values replace, operators change the property. */
+export function applyPropertyTraits(current: Record<string, unknown>, traits: Record<string, unknown>): AppliedProperties {
+  const properties = { ...current };
+  const skipped: SkippedOperator[] = [];
+  for (const [property, value] of Object.entries(traits)) {
+    const operation = operatorOf(value);
+    if (!operation) {
+      properties[property] = value;
+      continue;
+    }
+    const outcome = apply(operation.operator, operation.operand, properties[property]);
+    if (outcome.kind === 'skip') skipped.push({ property, operator: operation.operator, reason: outcome.reason });
+    else if (outcome.kind === 'delete') delete properties[property];
+    else properties[property] = outcome.value;
+  }
+  return { properties, skipped };
+}
+
+type Outcome = { kind: 'set'; value: unknown } | { kind: 'delete' } | { kind: 'skip'; reason: string };
+const set = (value: unknown): Outcome => ({ kind: 'set', value });
+const skip = (reason: string): Outcome => ({ kind: 'skip', reason });
+
+function apply(operator: ProfileOperator, operand: unknown, current: unknown): Outcome {
+  const absent = current === undefined || current === null;
+  switch (operator) {
+    case '$add':
+    case '$remove': {
+      const values = Array.isArray(operand) ? operand : [operand];
+      if (values.length === 0 || !values.every(isScalar)) return skip(`${operator} takes a string, a number or an array of them`);
+      if (operator === '$remove') {
+        if (absent) return set(current);
+        if (!Array.isArray(current)) return skip('property is not a list');
+        return set(current.filter((item) => !values.some((value) => same(value, item))));
+      }
+      // A multi-value property is a set: values already present are not added again.
+      if (!absent && !Array.isArray(current) && !isScalar(current)) return skip('property is not a list');
+      const list = absent ? [] : Array.isArray(current) ? [...current] : [current];
+      for (const value of values) if (!list.some((item) => same(value, item))) list.push(value);
+      return set(list);
+    }
+    case '$incr':
+    case '$decr': {
+      if (typeof operand !== 'number' || !Number.isFinite(operand)) return skip(`${operator} takes a number`);
+      if (!absent && typeof current !== 'number') return skip('property is not a number');
+      const base = absent ? 0 : (current as number);
+      return set(operator === '$incr' ? base + operand : base - operand);
+    }
+    case '$delete':
+      return operand === true ? { kind: 'delete' } : skip('$delete takes true');
+  }
+}
+
+/** `{ "$incr": 5 }` → the operator; anything else is a plain value. */
+function operatorOf(value: unknown): { operator: ProfileOperator; operand: unknown } | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const keys = Object.keys(value);
+  if (keys.length !== 1 || !PROFILE_OPERATORS.includes(keys[0] as ProfileOperator)) return null;
+  return { operator: keys[0] as ProfileOperator, operand: (value as Record<string, unknown>)[keys[0]!] };
+}
+
+function isScalar(value: unknown): value is string | number | boolean {
+  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Subscription flags per channel (`MSG-<channel>`), and do-not-disturb on the phone. */
+const SUBSCRIPTION_FLAGS: Record<string, string> = { 'MSG-email': 'email', 'MSG-sms': 'sms', 'MSG-push': 'push' };
+const DND_PHONE = 'MSG-dndPhone';
+
+/** The consent column's shape: one entry per channel, each stamped when it last changed. */
+export type Consent = Record<string, { subscribed?: boolean; dnd?: boolean; updatedAt: string }>;
+
+export interface ConsentTraits {
+  /** Channels to replace in the profile's consent. */
+  consent: Consent;
+  /** The traits that are not consent flags. */
+  rest: Record<string, unknown>;
+  /** Consent flags that were not booleans (names only). */
+  rejected: string[];
+}
+
+/** Splits the `MSG-*` consent flags from the other traits. */
+export function consentTraits(traits: Record<string, unknown>, now: Date): ConsentTraits {
+  const consent: Consent = {};
+  const rest: Record<string, unknown> = {};
+  const rejected: string[] = [];
+  const updatedAt = now.toISOString();
+  for (const [key, value] of Object.entries(traits)) {
+    const channel = SUBSCRIPTION_FLAGS[key];
+    if (!channel && key !== DND_PHONE) {
+      rest[key] = value;
+    } else if (typeof value !== 'boolean') {
+      if (value !== undefined && value !== null) rejected.push(key);
+    } else if (channel) {
+      consent[channel] = { subscribed: value, updatedAt };
+    } else {
+      consent.phone = { dnd: value, updatedAt };
+    }
+  }
+  return { consent, rest, rejected };
+}
