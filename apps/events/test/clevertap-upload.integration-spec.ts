@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
-import { ResolveApiKey, type ResolveApiKeyReply } from '@boomerang/contracts';
-import { serveRpc } from '@boomerang/platform/messaging';
-import { silentLogger, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import type { ResolveApiKeyReply } from '@boomerang/contracts';
+import { serveTestKeys, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { IngestServer } from '../src/ingestion/ingest.server.js';
 
 interface StoredEvent {
@@ -26,7 +25,7 @@ describe('events ingestion API (CleverTap-compatible /1/upload)', () => {
   let sut: TestSubgraph;
   let baseUrl: string;
   let db: DataSource;
-  const keys = new Map<string, ResolveApiKeyReply>();
+  let keys: Map<string, ResolveApiKeyReply>;
   const project = randomUUID();
   const other = randomUUID();
   const pk = `pk_${randomUUID()}`;
@@ -36,11 +35,11 @@ describe('events ingestion API (CleverTap-compatible /1/upload)', () => {
   beforeAll(async () => {
     process.env.INGEST_PORT = '0';
     sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+    keys = serveTestKeys(sut.messaging);
     keys.set(pk, { ok: true, projectId: project, keyId: randomUUID(), scope: 'publishable' });
     keys.set(sk, { ok: true, projectId: project, keyId: randomUUID(), scope: 'secret' });
     keys.set(pkOther, { ok: true, projectId: other, keyId: randomUUID(), scope: 'publishable' });
     keys.set('pk_revoked', { ok: false, reason: 'revoked' });
-    serveRpc(sut.messaging.nc, sut.messaging.subjects, ResolveApiKey, async ({ key }) => keys.get(key) ?? ({ ok: false, reason: 'unknown' } as const), silentLogger);
     baseUrl = `http://127.0.0.1:${sut.app.get(IngestServer).port}`;
     db = sut.app.get(DataSource);
   });

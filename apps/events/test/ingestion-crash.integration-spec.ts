@@ -3,10 +3,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
-import { ResolveApiKey } from '@boomerang/contracts';
-import { serveRpc } from '@boomerang/platform/messaging';
 import { ensureDatabase } from '@boomerang/platform/persistence';
-import { createTestMessaging, eventually, silentLogger, TEST_DATABASE_URL, TEST_NATS_URL, type TestMessaging } from '@boomerang/platform/testing';
+import { createTestMessaging, eventually, serveTestKeys, TEST_DATABASE_URL, TEST_NATS_URL, type TestMessaging } from '@boomerang/platform/testing';
 
 const root = join(import.meta.dirname, '../../..');
 const BATCHES = 80;
@@ -60,9 +58,7 @@ describe('events ingestion survives a crash', () => {
     execFileSync(process.execPath, [join(root, 'tools/build/build.mjs')], { cwd: root, stdio: 'ignore' });
     await ensureDatabase(TEST_DATABASE_URL);
     messaging = await createTestMessaging();
-    serveRpc(messaging.nc, messaging.subjects, ResolveApiKey, async ({ key }) =>
-      key === writeKey ? { ok: true as const, projectId, keyId: randomUUID(), scope: 'publishable' as const } : { ok: false as const, reason: 'unknown' as const },
-    silentLogger);
+    serveTestKeys(messaging).set(writeKey, { ok: true, projectId, keyId: randomUUID(), scope: 'publishable' });
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
     ports = { graphql: await freePort(), ingest: await freePort() };

@@ -2,18 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { Analytics } from '@segment/analytics-node';
 import { DataSource } from 'typeorm';
-import { ResolveApiKey, type ResolveApiKeyReply } from '@boomerang/contracts';
-import { serveRpc } from '@boomerang/platform/messaging';
-import { silentLogger, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import type { ResolveApiKeyReply } from '@boomerang/contracts';
+import { serveTestKeys, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { IngestServer } from '../src/ingestion/ingest.server.js';
 import { EventPartitionManager } from '../src/partitions/event-partition.manager.js';
 import { ensureMonthPartition, monthStart, partitionName } from '../src/partitions/event-partitions.js';
 
-/** Stands in for workspace: answers key look-ups on the test's NATS prefix (one queue member). */
-const keys = new Map<string, ResolveApiKeyReply>();
-function answerKeys(sut: TestSubgraph) {
-  return serveRpc(sut.messaging.nc, sut.messaging.subjects, ResolveApiKey, async ({ key }) => keys.get(key) ?? ({ ok: false, reason: 'unknown' } as const), silentLogger);
-}
+/** Workspace's answers to key look-ups (served on the test's NATS prefix once the app is up). */
+let keys: Map<string, ResolveApiKeyReply>;
 
 /** A new project with a publishable key workspace knows. */
 function newProject(): { projectId: string; key: string } {
@@ -50,11 +46,11 @@ describe('events ingestion API (Segment-compatible)', () => {
   beforeAll(async () => {
     process.env.INGEST_PORT = '0';
     sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+    keys = serveTestKeys(sut.messaging);
     keys.set(pk, { ok: true, projectId: project, keyId: randomUUID(), scope: 'publishable' });
     keys.set(sk, { ok: true, projectId: project, keyId: randomUUID(), scope: 'secret' });
     keys.set(pkOther, { ok: true, projectId: other, keyId: randomUUID(), scope: 'publishable' });
     keys.set('pk_revoked', { ok: false, reason: 'revoked' });
-    answerKeys(sut);
     baseUrl = `http://127.0.0.1:${sut.app.get(IngestServer).port}`;
     db = sut.app.get(DataSource);
   });
