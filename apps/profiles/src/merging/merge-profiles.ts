@@ -5,6 +5,7 @@ import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, isUuid } from '@boomerang/platform/subgraph';
 import { IdentityRepository } from '../identities/identity.repository.js';
 import { lockProfiles } from '../profiles/profile-rows.js';
+import { mergeConsent } from '../profiles/profile-traits.js';
 import { ProfileError, ProfileErrorCode } from '../profiles/profile.errors.js';
 
 /**
@@ -53,9 +54,19 @@ export class MergeProfiles {
     await manager.query(
       `UPDATE profile SET external_id = COALESCE(external_id, $2), anonymous_id = COALESCE(anonymous_id, $3),
          email = COALESCE(email, $4), phone = COALESCE(phone, $5), name = COALESCE(name, $6),
-         properties = $7::jsonb || properties, updated_at = $8
+         properties = $7::jsonb || properties, consent = $9::jsonb, updated_at = $8
        WHERE id = $1`,
-      [survivor.id, merged.externalId, merged.anonymousId, merged.email, merged.phone, merged.name, JSON.stringify(merged.properties), now],
+      [
+        survivor.id,
+        merged.externalId,
+        merged.anonymousId,
+        merged.email,
+        merged.phone,
+        merged.name,
+        JSON.stringify(merged.properties),
+        now,
+        JSON.stringify(mergeConsent(survivor.consent ?? {}, merged.consent ?? {})),
+      ],
     );
     await this.outbox.enqueue(manager, ProfileMerged, {
       projectId,

@@ -1,4 +1,5 @@
 import { applyPropertyTraits, consentTraits } from './profile-traits.js';
+import { mergeConsent as mergeConsentForTest } from './profile-traits.js';
 
 describe('applyPropertyTraits', () => {
   const current = { plan: 'free', score: 10, tags: ['a', 'b'], legacy: 'x', nickname: 'Ada' };
@@ -80,5 +81,13 @@ describe('consentTraits', () => {
 
   it('rejects flags that are not booleans', () => {
     expect(consentTraits({ 'MSG-email': 'no', 'MSG-sms': null }, now)).toEqual({ consent: {}, rest: {}, rejected: ['MSG-email'] });
+  });
+});
+
+describe('mergeConsent', () => {
+  it('keeps, per channel, the more recent decision', () => {
+    const survivor = { email: { subscribed: true, updatedAt: '2026-01-01T00:00:00.000Z' }, push: { subscribed: true, updatedAt: '2026-03-01T00:00:00.000Z' } };
+    const merged = { email: { subscribed: false, updatedAt: '2026-02-01T00:00:00.000Z' }, push: { subscribed: false, updatedAt: '2026-01-01T00:00:00.000Z' }, phone: { dnd: true, updatedAt: '2026-01-05T00:00:00.000Z' } };
+    expect(mergeConsentForTest(survivor, merged)).toEqual({ email: merged.email, push: survivor.push, phone: merged.phone });
   });
 });

@@ -123,3 +123,13 @@ export function consentTraits(traits: Record<string, unknown>, now: Date): Conse
   }
   return { consent, rest, rejected };
 }
+
+/** Merging two profiles' consent: per channel, the more recent decision wins (a later opt-out survives). */
+export function mergeConsent(survivor: Consent, merged: Consent): Consent {
+  const result: Consent = { ...survivor };
+  for (const [channel, decision] of Object.entries(merged ?? {})) {
+    const current = result[channel];
+    if (!current || new Date(decision.updatedAt).getTime() > new Date(current.updatedAt).getTime()) result[channel] = decision;
+  }
+  return result;
+}
