@@ -9,8 +9,9 @@ import type { IngestEventCommand, IngestEventsResult } from './ingest-event.comm
 
 /**
  * The one write path for events. In ONE transaction and a fixed number of statements whatever
- * the batch size: claims the messageIds in `event_message_id` (ON CONFLICT DO NOTHING tells
- * which are new), inserts only the new events, and enqueues one EventIngested per new event.
+ * the batch size: looks up the profiles of the batch's identities, claims the messageIds in
+ * `event_message_id` (ON CONFLICT DO NOTHING tells which are new) and inserts only the new
+ * events in one statement, and enqueues one EventIngested per new event.
  * A retried batch therefore records and publishes nothing twice; a crash before commit
  * records nothing.
  */
@@ -28,48 +29,52 @@ export class IngestEvents {
   }
 
   private async executeIn(manager: EntityManager, projectId: string, commands: readonly IngestEventCommand[]): Promise<IngestEventsResult> {
-    const ids = commands.map(() => randomUUID());
+    // SDK events name a user or anonymous id; attach them to the profile already known for it.
+    // (Looked up for the whole batch first, so the claim and the insert can be one statement.)
+    const entries = commands.map((command) => ({ command, id: randomUUID() }));
+    const unresolved = entries.filter(({ command }) => !command.profileId);
+    const owners = await this.profileLinks.resolve(manager, projectId, unresolved.map(({ command }) => command));
+    unresolved.forEach((entry, i) => {
+      if (owners[i]) entry.command = { ...entry.command, profileId: owners[i] };
+    });
+    // Claims the messageIds (ON CONFLICT DO NOTHING tells which are new) and inserts only the
+    // events whose claim succeeded, in one statement. The rows go as ONE json parameter (one
+    // JSON.stringify of the batch, parsed once by PostgreSQL) rather than a dozen array
+    // literals with every JSON document escaped in them.
+    const rows = entries.map(({ command: c, id }) => ({
+      id,
+      profile_id: c.profileId,
+      message_id: c.messageId,
+      type: c.type,
+      name: c.name,
+      user_id: c.userId,
+      anonymous_id: c.anonymousId,
+      properties: c.properties,
+      context: c.context,
+      timestamp: c.timestamp.toISOString(),
+      sent_at: c.sentAt?.toISOString() ?? null,
+      received_at: c.receivedAt.toISOString(),
+    }));
     const claimed = (await manager.query(
-      `INSERT INTO event_message_id (project_id, message_id, event_id)
-       SELECT $1, message_id, event_id FROM unnest($2::text[], $3::uuid[]) AS claim(message_id, event_id)
-       ON CONFLICT DO NOTHING
-       RETURNING message_id, event_id`,
-      [projectId, commands.map((command) => command.messageId), ids],
+      `WITH claim AS (
+         INSERT INTO event_message_id (project_id, message_id, event_id)
+         SELECT $1, message_id, event_id FROM unnest($2::text[], $3::uuid[]) AS claim(message_id, event_id)
+         ON CONFLICT DO NOTHING
+         RETURNING message_id, event_id
+       ), stored AS (
+         INSERT INTO event (id, project_id, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at)
+         SELECT id, $1, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at
+         FROM json_to_recordset($4::json)
+           AS row(id uuid, profile_id uuid, message_id text, type text, name text, user_id text, anonymous_id text, properties jsonb, context jsonb,
+                  "timestamp" timestamptz, sent_at timestamptz, received_at timestamptz)
+         WHERE id IN (SELECT event_id FROM claim)
+       )
+       SELECT message_id, event_id FROM claim`,
+      [projectId, entries.map(({ command }) => command.messageId), entries.map(({ id }) => id), JSON.stringify(rows)],
     )) as { message_id: string; event_id: string }[];
     const claimedIds = new Set(claimed.map((row) => row.event_id));
-    const fresh = commands.map((command, i) => ({ command, id: ids[i]! })).filter(({ id }) => claimedIds.has(id));
-
+    const fresh = entries.filter(({ id }) => claimedIds.has(id));
     if (fresh.length > 0) {
-      // SDK events name a user or anonymous id; attach them to the profile already known for it.
-      const unresolved = fresh.filter(({ command }) => !command.profileId);
-      const owners = await this.profileLinks.resolve(manager, projectId, unresolved.map(({ command }) => command));
-      unresolved.forEach((entry, i) => {
-        if (owners[i]) entry.command = { ...entry.command, profileId: owners[i] };
-      });
-      const column = <T>(pick: (command: IngestEventCommand) => T) => fresh.map(({ command }) => pick(command));
-      const json = (value: Record<string, unknown> | null) => (value === null ? null : JSON.stringify(value));
-      await manager.query(
-        `INSERT INTO event (id, project_id, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at)
-         SELECT id, $1, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at
-         FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::jsonb[],
-                     $11::timestamptz[], $12::timestamptz[], $13::timestamptz[])
-           AS row(id, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at)`,
-        [
-          projectId,
-          fresh.map(({ id }) => id),
-          column((c) => c.profileId),
-          column((c) => c.messageId),
-          column((c) => c.type),
-          column((c) => c.name),
-          column((c) => c.userId),
-          column((c) => c.anonymousId),
-          column((c) => JSON.stringify(c.properties)),
-          column((c) => json(c.context)),
-          column((c) => c.timestamp.toISOString()),
-          column((c) => c.sentAt?.toISOString() ?? null),
-          column((c) => c.receivedAt.toISOString()),
-        ],
-      );
       await this.outbox.enqueueMany(
         manager,
         EventIngested,

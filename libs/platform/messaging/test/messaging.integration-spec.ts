@@ -78,6 +78,9 @@ describe('messaging against real PostgreSQL and NATS', () => {
     });
     await restarted.stop();
     expect(await streamMessages()).toBe(before + 1);
+    // Relayed rows are removed (only once their publish was acked: the crash above kept it).
+    const [{ left }] = await db.dataSource.query(`SELECT count(*)::int AS left FROM "${db.schema}".outbox`);
+    expect(left).toBe(0);
   });
 
   it('redelivers to a consumer that throws, then dead-letters after the bound', async () => {
