@@ -16,6 +16,8 @@ export async function connectMessaging(options: { url: string; name: string; pre
     name: options.name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
+    // No async stack per request: capturing them was a tenth of the outbox relay's CPU.
+    noAsyncTraces: true,
   });
   return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc), subjects: new SubjectNamer(options.prefix ?? '') };
 }

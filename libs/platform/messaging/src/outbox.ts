@@ -59,8 +59,6 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Poll interval when no notification arrives (notifications are only a shortcut). */
   pollIntervalMs?: number;
-  /** Rows marked published (by earlier versions, which kept them) older than this are deleted. */
-  retentionMs?: number;
 }
 
 /**
@@ -77,10 +75,8 @@ export class OutboxRelay {
   private running?: Promise<void>;
   private again = false;
   private stopped = true;
-  private lastCleanup = 0;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
-  private readonly retentionMs: number;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -90,7 +86,6 @@ export class OutboxRelay {
   ) {
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
-    this.retentionMs = options.retentionMs ?? 24 * 60 * 60 * 1000;
   }
 
   private get table(): string {
@@ -145,13 +140,6 @@ export class OutboxRelay {
     do {
       relayed = await this.relayBatch();
     } while (relayed === this.batchSize && !this.stopped);
-    if (Date.now() - this.lastCleanup > 60_000) {
-      this.lastCleanup = Date.now();
-      await this.dataSource.query(
-        `DELETE FROM ${this.table} WHERE published_at < now() - make_interval(secs => $1)`,
-        [this.retentionMs / 1000],
-      );
-    }
   }
 
   /** Publishes one batch; exported for tests that simulate a crash mid-relay. */
@@ -170,24 +158,8 @@ export class OutboxRelay {
       if (rows.length === 0) return 0;
       rows.sort((a, b) => Number(a.seq) - Number(b.seq));
       // Publishes are pipelined (in outbox order); every ack is awaited before the commit.
-      await Promise.all(withoutStackCapture(() => rows.map((row) => this.messaging.js.publish(row.subject, row.payload, { msgID: row.id }))));
+      await Promise.all(rows.map((row) => this.messaging.js.publish(row.subject, row.payload, { msgID: row.id })));
       return rows.length;
     });
-  }
-}
-
-/**
- * Runs `start` (synchronous) with stack capture off. nats.js builds two Error objects per
- * request up front (an async-trace context and a timeout), only ever used if that request
- * fails; capturing their stacks was a tenth of the relay's CPU. A failed publish still rejects
- * with its message (timeout, no responders…), just without the async stack.
- */
-function withoutStackCapture<T>(start: () => T): T {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return start();
-  } finally {
-    Error.stackTraceLimit = limit;
   }
 }
