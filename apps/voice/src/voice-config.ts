@@ -1,0 +1,51 @@
+import { cpus } from 'node:os';
+import { Global, Module } from '@nestjs/common';
+import { z } from 'zod';
+import { loadConfig } from '@boomerang/platform/config';
+
+const seconds = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
+
+/** voice's own settings, beside the platform ones SubgraphModule loads. One schema for the whole app: add fields here. */
+export const voiceEnv = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    /** How long a call rings before it is MISSED, unless placeCall gives ringTimeoutSeconds. */
+    VOICE_RING_TIMEOUT_SECONDS: seconds(30),
+    /** An answered call ends (MAX_DURATION) after this long. */
+    VOICE_MAX_CALL_SECONDS: seconds(3600),
+    /** Masked proxy numbers are this prefix plus seven random digits. */
+    VOICE_PROXY_NUMBER_PREFIX: z.string().regex(/^\+\d{1,8}$/, 'must be + followed by 1 to 8 digits').default('+1555'),
+    /** A proxy number stays mapped to its profile this long after its call ended. */
+    VOICE_PROXY_TTL_SECONDS: seconds(3600, 0),
+    /** How often deadlines (ring timeouts, maximum durations) are swept from the database. */
+    VOICE_DEADLINE_SWEEP_MS: z.coerce.number().int().min(100).default(3000),
+    /** HS256 key for call tokens. Required in production; elsewhere a per-process random key stands in. */
+    VOICE_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Base URL clients reach voice at; the signalling WebSocket URL handed out with tokens derives from it. */
+    VOICE_PUBLIC_URL: z.string().url().default('http://127.0.0.1:4108'),
+    VOICE_MEDIA_WORKERS: z.coerce.number().int().min(1).default(Math.max(1, cpus().length)),
+    VOICE_RTC_MIN_PORT: z.coerce.number().int().min(1).max(65535).default(40000),
+    VOICE_RTC_MAX_PORT: z.coerce.number().int().min(1).max(65535).default(49999),
+    VOICE_LISTEN_IP: z.string().default('127.0.0.1'),
+    VOICE_ANNOUNCED_IP: z.string().optional(),
+  })
+  .superRefine((env, context) => {
+    if (env.NODE_ENV === 'production' && !env.VOICE_TOKEN_SECRET) {
+      context.addIssue({ code: 'custom', path: ['VOICE_TOKEN_SECRET'], message: 'is required in production' });
+    }
+    if (env.VOICE_RTC_MIN_PORT > env.VOICE_RTC_MAX_PORT) {
+      context.addIssue({ code: 'custom', path: ['VOICE_RTC_MIN_PORT'], message: 'must not exceed VOICE_RTC_MAX_PORT' });
+    }
+  });
+
+export type VoiceConfig = z.infer<typeof voiceEnv>;
+
+export const VOICE_CONFIG = Symbol('VOICE_CONFIG');
+
+/** Provides VOICE_CONFIG to every voice module. */
+@Global()
+@Module({
+  providers: [{ provide: VOICE_CONFIG, useFactory: (): VoiceConfig => loadConfig(voiceEnv) }],
+  exports: [VOICE_CONFIG],
+})
+export class VoiceConfigModule {}
