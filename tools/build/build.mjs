@@ -70,4 +70,7 @@ for (const top of sourceRoots) {
   }
 }
 await Promise.all(jobs);
+// The voice app's reference web client is a browser bundle, not a Node module.
+const { bundleVoiceClient } = await import('../../apps/voice/client/build.mjs');
+if ((await bundleVoiceClient(root, outDir)) && !process.env.BUILD_QUIET) console.log('build: bundled the voice web client');
 if (compiled > 0 && !process.env.BUILD_QUIET) console.log(`build: compiled ${compiled} file(s) to dist/`);
