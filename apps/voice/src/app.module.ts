@@ -1,14 +1,19 @@
 import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000 } from '@boomerang/platform/messaging';
 import { SubgraphModule } from '@boomerang/platform/subgraph';
+import { CallClientReportEntity } from './calls/call-client-report.entity.js';
+import { CallParticipantEntity } from './calls/call-participant.entity.js';
 import { CallStateChangeEntity } from './calls/call-state-change.entity.js';
 import { CallEntity } from './calls/call.entity.js';
-import { CallResolver } from './calls/call.resolver.js';
-import { CallService } from './calls/call.service.js';
+import { CallsModule } from './calls/calls.module.js';
 import { CreateCalls1763900000800 } from './migrations/1763900000800-create-calls.js';
+import { CallModel1763900000900 } from './migrations/1763900000900-call-model.js';
+import { PresenceModule } from './presence/presence.module.js';
+import { TokensModule } from './tokens/tokens.module.js';
+import { VoiceConfigModule } from './voice-config.js';
 
-export const VOICE_ENTITIES = [CallEntity, CallStateChangeEntity];
-export const VOICE_MIGRATIONS = [MessagingTables1763900000000, CreateCalls1763900000800];
+export const VOICE_ENTITIES = [CallEntity, CallStateChangeEntity, CallParticipantEntity, CallClientReportEntity];
+export const VOICE_MIGRATIONS = [MessagingTables1763900000000, CreateCalls1763900000800, CallModel1763900000900];
 
 @Module({
   imports: [
@@ -19,7 +24,10 @@ export const VOICE_MIGRATIONS = [MessagingTables1763900000000, CreateCalls176390
       migrations: VOICE_MIGRATIONS,
       ownsStream: 'voice',
     }),
+    VoiceConfigModule,
+    PresenceModule,
+    TokensModule,
+    CallsModule,
   ],
-  providers: [CallService, CallResolver],
 })
 export class AppModule {}

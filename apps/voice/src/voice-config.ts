@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import { Global, Module } from '@nestjs/common';
 import { z } from 'zod';
 import { loadConfig } from '@boomerang/platform/config';
+import { Clock } from '@boomerang/platform/subgraph';
 
 const seconds = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 
@@ -42,10 +43,10 @@ export type VoiceConfig = z.infer<typeof voiceEnv>;
 
 export const VOICE_CONFIG = Symbol('VOICE_CONFIG');
 
-/** Provides VOICE_CONFIG to every voice module. */
+/** VOICE_CONFIG and the one Clock for every voice module (tests pin time on that instance). */
 @Global()
 @Module({
-  providers: [{ provide: VOICE_CONFIG, useFactory: (): VoiceConfig => loadConfig(voiceEnv) }],
-  exports: [VOICE_CONFIG],
+  providers: [{ provide: VOICE_CONFIG, useFactory: (): VoiceConfig => loadConfig(voiceEnv) }, Clock],
+  exports: [VOICE_CONFIG, Clock],
 })
 export class VoiceConfigModule {}

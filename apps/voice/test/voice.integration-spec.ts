@@ -42,20 +42,23 @@ describe('voice subgraph', () => {
     expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
-  it('places a PLACED call with profile references and a first timeline entry', async () => {
+  it('places a call (UNREACHABLE: no client of the callee is connected) with profile references and its timeline', async () => {
     const projectId = randomUUID();
     const shopper = randomUUID();
     const courier = randomUUID();
     const placed = await placeCall(projectId, { callerProfileId: courier, calleeProfileId: shopper, reason: 'At your door', reference: 'order-1042' });
     expect(placed).toMatchObject({
-      state: 'PLACED',
+      state: 'UNREACHABLE',
       reason: 'At your door',
       reference: 'order-1042',
       answeredAt: null,
-      endedAt: null,
+      endedAt: placed.placedAt,
       caller: { __typename: 'Profile', id: courier },
       callee: { __typename: 'Profile', id: shopper },
-      timeline: [{ state: 'PLACED', at: placed.placedAt }],
+      timeline: [
+        { state: 'PLACED', at: placed.placedAt },
+        { state: 'UNREACHABLE', at: placed.placedAt },
+      ],
     });
     const read = await sut.query<{ call: CallView }>(`query($id: ID!) { call(id: $id) { ${CALL_FIELDS} } }`, { id: placed.id }, secretOf(projectId));
     expect(read.errors).toBeUndefined();
@@ -122,7 +125,7 @@ describe('voice subgraph', () => {
     try {
       const result = await sut.query<{ calls: { timeline: { state: string }[] }[] }>(`{ calls { id timeline { state at } } }`, {}, secretOf(projectId));
       expect(result.errors).toBeUndefined();
-      expect(result.data!.calls.map((call) => call.timeline.map((change) => change.state))).toEqual([['PLACED'], ['PLACED'], ['PLACED']]);
+      expect(result.data!.calls.map((call) => call.timeline.map((change) => change.state))).toEqual([0, 1, 2].map(() => ['PLACED', 'UNREACHABLE']));
       expect(timelines).toHaveBeenCalledTimes(1);
     } finally {
       timelines.mockRestore();

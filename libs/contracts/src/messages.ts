@@ -69,3 +69,39 @@ export const CallPlaced = defineMessage(
   'call.placed',
   z.object({ callId: uuid(), callerProfileId: uuid(), calleeProfileId: uuid() }),
 );
+
+export const CALL_STATES = ['PLACED', 'RINGING', 'ANSWERED', 'ENDED', 'CANCELLED', 'DECLINED', 'MISSED', 'BUSY', 'UNREACHABLE', 'FAILED'] as const;
+export const CALL_END_REASONS = [
+  'HANG_UP_CALLER',
+  'HANG_UP_CALLEE',
+  'MAX_DURATION',
+  'CONNECTION_LOST',
+  'MEDIA_FAILED',
+  'CANCELLED',
+  'DECLINED',
+  'MISSED',
+  'BUSY',
+  'UNREACHABLE',
+] as const;
+
+/**
+ * Every state a call entered (PLACED first, `previousState` null), published in the transaction
+ * that changed it. Profile ids and the call's context only: masked identities, proxy numbers and
+ * contact details never leave voice.
+ */
+export const CallStateChanged = defineMessage(
+  'voice',
+  'call.state-changed',
+  z.object({
+    callId: uuid(),
+    state: z.enum(CALL_STATES),
+    previousState: z.enum(CALL_STATES).nullable(),
+    callerProfileId: uuid(),
+    calleeProfileId: uuid(),
+    context: z.object({ reason: z.string(), reference: z.string().nullable(), metadata: properties }),
+    at: z.string().datetime({ offset: true }),
+    /** From answer to end, for ended calls that were answered. */
+    durationSeconds: z.number().nonnegative().nullable(),
+    endReason: z.enum(CALL_END_REASONS).nullable(),
+  }),
+);

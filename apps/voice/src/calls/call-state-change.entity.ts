@@ -9,4 +9,6 @@ export class CallStateChangeEntity {
   @Column('uuid', { name: 'call_id' }) callId: string;
   @Column('text') state: CallState;
   @Column('timestamptz') at: Date;
+  /** Insertion order, for states entered at the same instant. */
+  @Column({ type: 'bigint', insert: false, update: false }) seq: string;
 }

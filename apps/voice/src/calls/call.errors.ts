@@ -4,6 +4,11 @@ export enum CallErrorCode {
   CallNotFound = 'CALL_NOT_FOUND',
   CallerIsCallee = 'CALLER_IS_CALLEE',
   InvalidProfileId = 'INVALID_PROFILE_ID',
+  InvalidInput = 'INVALID_INPUT',
+  IllegalTransition = 'ILLEGAL_TRANSITION',
+  NotAParticipant = 'NOT_A_PARTICIPANT',
+  RoleNotAllowed = 'ROLE_NOT_ALLOWED',
+  InvalidToken = 'INVALID_TOKEN',
 }
 
 function kindOf(code: CallErrorCode): ErrorKind {
@@ -12,7 +17,15 @@ function kindOf(code: CallErrorCode): ErrorKind {
       return 'not-found';
     case CallErrorCode.CallerIsCallee:
     case CallErrorCode.InvalidProfileId:
+    case CallErrorCode.InvalidInput:
       return 'invalid-input';
+    case CallErrorCode.IllegalTransition:
+      return 'conflict';
+    case CallErrorCode.NotAParticipant:
+    case CallErrorCode.RoleNotAllowed:
+      return 'forbidden';
+    case CallErrorCode.InvalidToken:
+      return 'unauthenticated';
     default:
       return assertUnreachable(code);
   }
@@ -23,3 +36,6 @@ export class CallError extends DomainError {
     super(code, kindOf(code), message, field);
   }
 }
+
+/** The message shape the argument pipe uses, so service-side validation reads the same. */
+export const invalidInput = (field: string, rule: string) => new CallError(CallErrorCode.InvalidInput, `Invalid value for ${field}: ${rule}`, field);
