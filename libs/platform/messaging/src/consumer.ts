@@ -7,6 +7,8 @@ import type { Logger } from '@boomerang/platform/observability';
 import { ensureDeadLetterStream } from './streams.js';
 import type { Messaging } from './nats.js';
 
+const messageIdOf = (message: JsMsg): string => message.headers?.get('Nats-Msg-Id') || `seq-${message.info.streamSequence}`;
+
 const isStreamMissing = (error: unknown): boolean => /stream not found/i.test(String((error as Error)?.message));
 
 export interface MessageContext {
@@ -28,6 +30,25 @@ export interface DurableConsumerDefinition<C extends MessageContract> {
   /** Delay before each redelivery, by attempt; the last value repeats. */
   readonly retryDelaysMs?: readonly number[];
   handle(body: MessageOf<C>, context: MessageContext): Promise<void>;
+  /**
+   * Optional: handles the messages fetched together (validated, in stream order, duplicates
+   * already filtered out) in ONE transaction whose inbox rows for all of them are written in
+   * one statement. When that transaction fails, each message is handled again alone through
+   * `handle`, so one bad message is retried and dead-lettered without holding back the others.
+   */
+  handleBatch?(messages: readonly BatchMessage<C>[], manager: EntityManager): Promise<void>;
+  /** Most messages per `handleBatch` call (default 100). */
+  readonly maxBatchSize?: number;
+}
+
+/** One message of a batch: its body and everything `MessageContext` has but the transaction. */
+export interface BatchMessage<C extends MessageContract> extends Omit<MessageContext, 'manager'> {
+  readonly body: MessageOf<C>;
+}
+
+/** A received message that passed validation. */
+interface ValidMessage<C extends MessageContract> extends BatchMessage<C> {
+  readonly raw: JsMsg;
 }
 
 /** What the dead-letter stream holds for each message a consumer gave up on. */
@@ -47,6 +68,10 @@ export interface DeadLetter {
  * redelivered message that was already processed is acknowledged without running again.
  * A handler that throws gets the message again after a delay; after `maxDeliveries` the
  * message goes to the dead-letter subject and is terminated.
+ *
+ * With `handleBatch`, the messages that have already arrived (up to `maxBatchSize`) are handled
+ * together in one transaction and acknowledged after its commit; a failed batch falls back to
+ * `handle` per message (its own transaction, retries and dead-lettering as above).
  */
 export class DurableConsumer<C extends MessageContract> {
   private messages?: ConsumerMessages;
@@ -108,8 +133,13 @@ export class DurableConsumer<C extends MessageContract> {
       max_deliver: -1,
     });
     const consumer = await js.consumers.get(stream, this.definition.durable);
-    this.messages = await consumer.consume({ max_messages: 64 });
-    this.loop = this.run(this.messages);
+    // A batch consumer keeps two batches buffered, so the next one is ready when one commits.
+    this.messages = await consumer.consume({ max_messages: this.definition.handleBatch ? this.maxBatchSize * 2 : 64 });
+    this.loop = this.definition.handleBatch ? this.runBatches(this.messages) : this.run(this.messages);
+  }
+
+  private get maxBatchSize(): number {
+    return this.definition.maxBatchSize ?? 100;
   }
 
   async stop(): Promise<void> {
@@ -127,40 +157,127 @@ export class DurableConsumer<C extends MessageContract> {
     }
   }
 
-  private async process(message: JsMsg): Promise<void> {
-    const deliveries = message.info.deliveryCount;
-    const messageId = message.headers?.get('Nats-Msg-Id') || `seq-${message.info.streamSequence}`;
-    try {
-      if (deliveries > this.maxDeliveries) throw new Error('delivery bound exceeded before processing');
-      const parsed = this.messaging.subjects.parse(message.subject);
-      if (!parsed) throw new Error(`subject ${message.subject} does not carry a project`);
-      const body = validateMessage(this.definition.contract, message.subject, message.json());
-      if ((body as { projectId: string }).projectId !== parsed.projectId) {
-        throw new Error(`body project does not match subject project on ${message.subject}`);
+  /** Takes what has already arrived (up to the batch size) without waiting for more. */
+  private async runBatches(messages: ConsumerMessages): Promise<void> {
+    const iterator = messages[Symbol.asyncIterator]();
+    // A `next()` that did not resolve in time is kept: it carries the first message of the next batch.
+    let waiting: Promise<IteratorResult<JsMsg>> | undefined;
+    const next = () => (waiting ??= iterator.next());
+    for (;;) {
+      const first = await next();
+      waiting = undefined;
+      if (first.done) return;
+      const batch: JsMsg[] = [first.value];
+      let done = false;
+      while (batch.length < this.maxBatchSize) {
+        // Buffered messages resolve within microtasks; setImmediate fires only once none is left.
+        const more = await Promise.race([next(), new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
+        if (!more) break;
+        waiting = undefined;
+        if (more.done) {
+          done = true;
+          break;
+        }
+        batch.push(more.value);
       }
+      await this.processBatch(batch).catch((error) =>
+        this.logger.error({ err: error, consumer: this.definition.durable }, 'batch processing failed'),
+      );
+      if (done) return;
+    }
+  }
+
+  private async processBatch(batch: readonly JsMsg[]): Promise<void> {
+    const valid: ValidMessage<C>[] = [];
+    for (const message of batch) {
+      try {
+        valid.push(this.validate(message));
+      } catch (error) {
+        await this.fail(message, messageIdOf(message), message.info.deliveryCount, error as Error);
+      }
+    }
+    if (valid.length === 0) return;
+    try {
       await this.dataSource.transaction(async (manager) => {
-        const schema = (this.dataSource.options as { schema: string }).schema;
+        const fresh = await this.claim(manager, valid);
+        if (fresh.length > 0) await this.definition.handleBatch!(fresh.map(({ raw: _raw, ...message }) => message), manager);
+      });
+    } catch (error) {
+      this.logger.warn(
+        { err: error, consumer: this.definition.durable, messages: valid.length },
+        'batch failed; handling its messages one by one',
+      );
+      for (const message of valid) await this.handleOne(message);
+      return;
+    }
+    for (const { raw } of valid) raw.ack();
+  }
+
+  /** Writes the inbox rows of the batch in one statement; returns the messages not processed before. */
+  private async claim(manager: EntityManager, messages: readonly ValidMessage<C>[]): Promise<ValidMessage<C>[]> {
+    const inserted = (await manager.query(
+      `INSERT INTO "${this.schema}".inbox (consumer, message_id, project_id)
+       SELECT $1, message_id, project_id FROM unnest($2::text[], $3::uuid[]) AS claim (message_id, project_id)
+       ON CONFLICT DO NOTHING RETURNING message_id`,
+      [this.definition.durable, messages.map((message) => message.messageId), messages.map((message) => message.projectId)],
+    )) as { message_id: string }[];
+    const claimed = new Set(inserted.map((row) => row.message_id));
+    const fresh: ValidMessage<C>[] = [];
+    for (const message of messages) {
+      // Each claimed id once: a second copy in the same batch is a duplicate like any other.
+      if (claimed.delete(message.messageId)) fresh.push(message);
+      else this.logger.debug({ consumer: this.definition.durable, messageId: message.messageId }, 'duplicate delivery skipped');
+    }
+    return fresh;
+  }
+
+  private get schema(): string {
+    return (this.dataSource.options as { schema: string }).schema;
+  }
+
+  private validate(message: JsMsg): ValidMessage<C> {
+    const deliveries = message.info.deliveryCount;
+    if (deliveries > this.maxDeliveries) throw new Error('delivery bound exceeded before processing');
+    const parsed = this.messaging.subjects.parse(message.subject);
+    if (!parsed) throw new Error(`subject ${message.subject} does not carry a project`);
+    const body = validateMessage(this.definition.contract, message.subject, message.json());
+    if ((body as { projectId: string }).projectId !== parsed.projectId) {
+      throw new Error(`body project does not match subject project on ${message.subject}`);
+    }
+    return { raw: message, body, subject: message.subject, projectId: parsed.projectId, messageId: messageIdOf(message), deliveryCount: deliveries };
+  }
+
+  private async process(message: JsMsg): Promise<void> {
+    let valid: ValidMessage<C>;
+    try {
+      valid = this.validate(message);
+    } catch (error) {
+      await this.fail(message, messageIdOf(message), message.info.deliveryCount, error as Error);
+      return;
+    }
+    await this.handleOne(valid);
+  }
+
+  /** One message in its own transaction with its inbox row; acked after commit, else retried or dead-lettered. */
+  private async handleOne(message: ValidMessage<C>): Promise<void> {
+    const { raw, body, ...context } = message;
+    try {
+      await this.dataSource.transaction(async (manager) => {
         const inserted: unknown[] = await manager.query(
-          `INSERT INTO "${schema}".inbox (consumer, message_id, project_id) VALUES ($1, $2, $3)
+          `INSERT INTO "${this.schema}".inbox (consumer, message_id, project_id) VALUES ($1, $2, $3)
            ON CONFLICT DO NOTHING RETURNING 1`,
-          [this.definition.durable, messageId, parsed.projectId],
+          [this.definition.durable, context.messageId, context.projectId],
         );
         if (inserted.length === 0) {
           // Processed before and the ack was lost: acknowledge without running again.
-          this.logger.debug({ consumer: this.definition.durable, messageId }, 'duplicate delivery skipped');
+          this.logger.debug({ consumer: this.definition.durable, messageId: context.messageId }, 'duplicate delivery skipped');
           return;
         }
-        await this.definition.handle(body, {
-          subject: message.subject,
-          projectId: parsed.projectId,
-          messageId,
-          deliveryCount: deliveries,
-          manager,
-        });
+        await this.definition.handle(body, { ...context, manager });
       });
-      message.ack();
+      raw.ack();
     } catch (error) {
-      await this.fail(message, messageId, deliveries, error as Error);
+      await this.fail(raw, context.messageId, context.deliveryCount, error as Error);
     }
   }
 

@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { ProjectCreated, type MessageOf } from '@boomerang/contracts';
+import {
+  applyOwnedStream,
+  DurableConsumer,
+  MessagingTables1763900000000,
+  type BatchMessage,
+  type DeadLetter,
+  type DurableConsumerDefinition,
+} from '@boomerang/platform/messaging';
+import {
+  createIsolatedSchema,
+  createTestMessaging,
+  eventually,
+  silentLogger,
+  type IsolatedSchema,
+  type TestMessaging,
+} from '@boomerang/platform/testing';
+
+type Message = BatchMessage<typeof ProjectCreated>;
+
+describe('DurableConsumer batch handling against real PostgreSQL and NATS', () => {
+  let db: IsolatedSchema;
+  let nats: TestMessaging;
+
+  beforeAll(async () => {
+    db = await createIsolatedSchema('batchconsumer', { entities: [], migrations: [MessagingTables1763900000000] });
+    await db.dataSource.query(`CREATE TABLE "${db.schema}".effect (message_id text NOT NULL, name text NOT NULL)`);
+    nats = await createTestMessaging();
+    await applyOwnedStream(nats.jsm, nats.subjects, 'workspace');
+  });
+  afterAll(async () => {
+    await nats?.cleanup();
+    await db?.drop();
+  });
+
+  /** Publishes straight to the stream (as a relay would) with the given message id. */
+  const publish = async (name: string, msgID = randomUUID()): Promise<string> => {
+    const projectId = randomUUID();
+    const body: MessageOf<typeof ProjectCreated> = { projectId, occurredAt: new Date().toISOString(), name };
+    await nats.js.publish(nats.subjects.subject(ProjectCreated, projectId), JSON.stringify(body), { msgID });
+    return msgID;
+  };
+  const effects = async (): Promise<{ message_id: string; name: string }[]> =>
+    db.dataSource.query(`SELECT message_id, name FROM "${db.schema}".effect ORDER BY name`);
+  // Every consumer reads the whole stream: each test writes only the messages it published.
+  const ours = (tag: string, messages: readonly Message[]) => messages.filter((message) => message.body.name.startsWith(tag));
+  const inboxCount = async (consumer: string): Promise<number> =>
+    (await db.dataSource.query(`SELECT count(*)::int AS n FROM "${db.schema}".inbox WHERE consumer = $1`, [consumer]))[0].n;
+  const writeEffects = (manager: import('typeorm').EntityManager, messages: readonly Message[]) =>
+    manager.query(`INSERT INTO "${db.schema}".effect (message_id, name) SELECT * FROM unnest($1::text[], $2::text[])`, [
+      messages.map((message) => message.messageId),
+      messages.map((message) => message.body.name),
+    ]);
+  const start = async (definition: DurableConsumerDefinition<typeof ProjectCreated>) => {
+    const consumer = new DurableConsumer(definition, db.dataSource, nats, silentLogger);
+    await consumer.start();
+    return consumer;
+  };
+  const until = (name: string) => eventually(async () => (await effects()).some((row) => row.name === name), { timeoutMs: 15_000 });
+
+  beforeEach(() => db.dataSource.query(`TRUNCATE "${db.schema}".effect, "${db.schema}".inbox`));
+
+  it('handles messages that arrived together in one call, with their inbox rows, and skips ones processed before', async () => {
+    const durable = `batch-${randomUUID().slice(0, 8)}`;
+    // Processed before (its ack was lost): the inbox already holds it.
+    const processedId = randomUUID();
+    for (let n = 0; n < 30; n++) await publish(`a-m${String(n).padStart(2, '0')}`, n === 3 ? processedId : undefined);
+    await db.dataSource.query(`INSERT INTO "${db.schema}".inbox (consumer, message_id, project_id) VALUES ($1, $2, $3)`, [durable, processedId, randomUUID()]);
+    const batchSizes: number[] = [];
+    const singles: string[] = [];
+    const sut = await start({
+      durable,
+      contract: ProjectCreated,
+      maxBatchSize: 25,
+      handle: async (body) => void singles.push(body.name),
+      handleBatch: async (messages, manager) => {
+        batchSizes.push(messages.length);
+        await writeEffects(manager, ours('a-', messages));
+      },
+    });
+    await until('a-m29');
+    await sut.stop();
+    const names = (await effects()).map((row) => row.name);
+    expect(names).toHaveLength(29);
+    expect(names).not.toContain('a-m03');
+    expect(singles).toEqual([]);
+    // Everything was already on the stream, so it came in at most two batches of at most 25.
+    expect(Math.max(...batchSizes)).toBeGreaterThan(1);
+    expect(Math.max(...batchSizes)).toBeLessThanOrEqual(25);
+    expect(await inboxCount(durable)).toBe(30);
+  });
+
+  it('falls back to one by one when the batch fails: the others commit once, the poison message is dead-lettered', async () => {
+    const durable = `poison-${randomUUID().slice(0, 8)}`;
+    for (let n = 0; n < 10; n++) await publish(n === 4 ? 'b-poison' : `b-ok${n}`);
+    const attemptsOfPoison: number[] = [];
+    const sut = await start({
+      durable,
+      contract: ProjectCreated,
+      maxDeliveries: 2,
+      retryDelaysMs: [50],
+      handle: async (body, context) => {
+        if (body.name === 'b-poison') {
+          attemptsOfPoison.push(context.deliveryCount);
+          throw new Error('cannot handle poison');
+        }
+        await writeEffects(context.manager, ours('b-', [{ ...context, body }]));
+      },
+      handleBatch: async (messages, manager) => {
+        await writeEffects(manager, ours('b-', messages));
+        if (messages.some((message) => message.body.name === 'b-poison')) throw new Error('batch contains poison');
+      },
+    });
+    const letter = await eventually(
+      async () => {
+        const info = await nats.jsm.streams.info(nats.subjects.deadLetterStream).catch(() => undefined);
+        for (let seq = info?.state.first_seq ?? 1; info && seq <= info.state.last_seq; seq++) {
+          const stored = (await nats.jsm.streams.getMessage(nats.subjects.deadLetterStream, { seq }))!.json<DeadLetter>();
+          if (stored.consumer === durable) return stored;
+        }
+        return undefined;
+      },
+      { timeoutMs: 15_000 },
+    );
+    await sut.stop();
+    expect(letter).toMatchObject({ deliveries: 2, error: 'cannot handle poison' });
+    expect(attemptsOfPoison).toEqual([1, 2]);
+    // The batch's rolled-back writes left nothing; each good message is there exactly once.
+    const names = (await effects()).map((row) => row.name);
+    expect(names).toEqual(['b-ok0', 'b-ok1', 'b-ok2', 'b-ok3', 'b-ok5', 'b-ok6', 'b-ok7', 'b-ok8', 'b-ok9']);
+    // Its own nine plus the first test's thirty, which this consumer also read.
+    expect(await inboxCount(durable)).toBe(39);
+  });
+});
