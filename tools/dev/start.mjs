@@ -60,6 +60,11 @@ if (!existsSync(secretsFile)) {
   );
 }
 const secrets = JSON.parse(readFileSync(secretsFile, 'utf8'));
+// Secrets added after a checkout's first run are generated into the same file.
+if (!secrets.VOICE_TOKEN_SECRET) {
+  secrets.VOICE_TOKEN_SECRET = randomBytes(32).toString('hex');
+  writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+}
 if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
 
 // 3. PostgreSQL: DATABASE_URL, else localhost:5432, else embedded.

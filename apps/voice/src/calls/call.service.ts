@@ -290,7 +290,7 @@ export class CallService {
   }
 
   participants(projectId: string, callIds: readonly string[]): Promise<CallParticipantEntity[]> {
-    return this.dataSource.getRepository(CallParticipantEntity).find({ where: { projectId, callId: In([...callIds]) }, order: { role: 'ASC' } });
+    return this.dataSource.getRepository(CallParticipantEntity).find({ where: { projectId, callId: In([...callIds]) }, order: { role: 'DESC' } });
   }
 
   reports(projectId: string, callIds: readonly string[]): Promise<CallClientReportEntity[]> {
