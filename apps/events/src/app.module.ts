@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000 } from '@boomerang/platform/messaging';
 import { SubgraphModule, Clock } from '@boomerang/platform/subgraph';
+import { CallOutcomesConsumer } from './call-outcomes/call-outcomes.consumer.js';
 import { EventEntity } from './events/event.entity.js';
 import { EventResolver } from './events/event.resolver.js';
 import { EventService } from './events/event.service.js';
@@ -27,6 +28,6 @@ export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, CreateEvents1763
       ownsStream: 'events',
     }),
   ],
-  providers: [Clock, EventPartitionManager, IngestEvents, EventService, EventResolver, ProfileEventsResolver, IngestServer, ProfileLinks, ProfileSyncConsumers],
+  providers: [Clock, EventPartitionManager, IngestEvents, EventService, EventResolver, ProfileEventsResolver, IngestServer, ProfileLinks, ProfileSyncConsumers, CallOutcomesConsumer],
 })
 export class AppModule {}
