@@ -191,6 +191,20 @@ describe('calls: the call lifecycle', () => {
     }
   });
 
+  it("refuses what a verified token of another profile or project would try: other projects' calls and calls it is not part of", async () => {
+    const { CallTokens } = await import('../src/tokens/call-tokens.js');
+    const tokens = sut.app.get(CallTokens);
+    const { projectId, caller, callee } = scene();
+    const call = await calls.place(projectId, caller, { calleeProfileId: callee, reason: 'Private' });
+    const stranger = await tokens.verify((await tokens.mint(projectId, randomUUID(), 60)).token);
+    const otherProject = await tokens.verify((await tokens.mint(randomUUID(), callee, 60)).token);
+    await expect(calls.viewFor(stranger.projectId, call.id, stranger.profileId)).rejects.toMatchObject({ code: 'NOT_A_PARTICIPANT' });
+    await expect(calls.hangUp(stranger.projectId, call.id, stranger.profileId)).rejects.toMatchObject({ code: 'NOT_A_PARTICIPANT' });
+    await expect(calls.answer(otherProject.projectId, call.id, otherProject.profileId)).rejects.toMatchObject({ code: 'CALL_NOT_FOUND' });
+    await expect(calls.viewFor(otherProject.projectId, call.id, otherProject.profileId)).rejects.toMatchObject({ code: 'CALL_NOT_FOUND' });
+    expect((await calls.get(projectId, call.id)).state).toBe('ringing');
+  });
+
   it('records client reports of participants only', async () => {
     const { projectId, caller, callee } = scene();
     const call = await calls.place(projectId, caller, { calleeProfileId: callee, reason: 'Reports' });

@@ -76,12 +76,22 @@ function colour(value: unknown, field: string): string | null {
   return raw;
 }
 
+const EMAIL_LIKE = /[^\s@]+@[^\s@]+\.[^\s@]+/;
+const PHONE_LIKE = /\+?\d(?:[\s().-]*\d){6,}/;
+
+/** Masked identities are shown to the other side: they must not smuggle in contact details. */
+function maskedText(value: unknown, field: string): string | null {
+  const raw = text(value, field, 64);
+  if (raw !== null && (EMAIL_LIKE.test(raw) || PHONE_LIKE.test(raw))) throw invalidInput(field, `${field} must not contain an email address or phone number`);
+  return raw;
+}
+
 export function validIdentity(value: CallIdentityInput | null | undefined, field: string): ClientIdentity | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isObject(value)) throw invalidInput(field, `${field} must be an object`);
   const identity: ClientIdentity = {};
-  const displayName = text(value.displayName, `${field}.displayName`, 64);
-  const role = text(value.role, `${field}.role`, 64);
+  const displayName = maskedText(value.displayName, `${field}.displayName`);
+  const role = maskedText(value.role, `${field}.role`);
   const avatarUrl = url(value.avatarUrl, `${field}.avatarUrl`);
   if (displayName !== null) identity.displayName = displayName;
   if (role !== null) identity.role = role;

@@ -114,10 +114,11 @@ export class CallService {
         calleeProfileId: valid.calleeProfileId,
       });
       await this.apply(manager, placed, this.firstOutcome(manager, placed, valid, now), now);
-      return manager.findOneByOrFail(CallEntity, { id: placed.id, projectId });
+      const stored = await manager.findOneByOrFail(CallEntity, { id: placed.id, projectId });
+      return { call: stored, views: await this.viewsIn(manager, stored) };
     });
-    this.announce(call);
-    return call;
+    this.announce(call.call, call.views);
+    return call.call;
   }
 
   /** The callee picks up a ringing call. */
@@ -365,17 +366,17 @@ export class CallService {
 
   private async transition(projectId: string, callId: string, decide: (call: CallEntity, now: Date) => Transition | null): Promise<CallEntity> {
     const now = this.clock.now();
-    const { call, changed } = await this.dataSource.transaction(async (manager) => {
+    const { call, views } = await this.dataSource.transaction(async (manager) => {
       const locked = isUUID(callId)
         ? await manager.getRepository(CallEntity).findOne({ where: { id: callId, projectId }, lock: { mode: 'pessimistic_write' } })
         : null;
       if (!locked) throw new CallError(CallErrorCode.CallNotFound, `No call ${callId} in this project`, 'callId');
       const next = decide(locked, now);
-      if (!next) return { call: locked, changed: false };
+      if (!next) return { call: locked, views: null };
       await this.apply(manager, locked, next, now);
-      return { call: locked, changed: true };
+      return { call: locked, views: await this.viewsIn(manager, locked) };
     });
-    if (changed) this.announce(call);
+    if (views) this.announce(call, views);
     return call;
   }
 
@@ -415,19 +416,28 @@ export class CallService {
     await this.outbox.enqueue(manager, CallStateChanged, stateChangedMessage(call, previous, now));
   }
 
-  /** After commit: both participants see the new state; deadline timers and media follow it. */
-  private announce(call: CallEntity): void {
-    for (const listener of this.changeListeners) listener(call);
-    void this.publishViews(call).catch((error) => this.logger.warn({ err: error, callId: call.id }, 'publishing call updates failed'));
-    if (CallStateMachine.isTerminal(call.state)) this.updates.announceTerminal(call.projectId, call.id);
+  /** Both participants' views as of this change, read inside its transaction (so updates arrive in commit order). */
+  private async viewsIn(manager: EntityManager, call: CallEntity): Promise<Record<CallRole, CallView>> {
+    const [participants, timeline] = await Promise.all([
+      manager.find(CallParticipantEntity, { where: { projectId: call.projectId, callId: call.id } }),
+      manager.find(CallStateChangeEntity, { where: { projectId: call.projectId, callId: call.id }, order: { at: 'ASC', seq: 'ASC' } }),
+    ]);
+    return { CALLER: toView(call, 'CALLER', participants, timeline), CALLEE: toView(call, 'CALLEE', participants, timeline) };
   }
 
-  private async publishViews(call: CallEntity): Promise<void> {
-    const [participants, timeline] = await Promise.all([this.participants(call.projectId, [call.id]), this.timelines(call.projectId, [call.id])]);
-    for (const role of ['CALLER', 'CALLEE'] as const) {
-      const profileId = role === 'CALLER' ? call.callerProfileId : call.calleeProfileId;
-      this.updates.publish({ kind: 'CALL_STATE', projectId: call.projectId, profileId, call: toView(call, role, participants, timeline) });
+  /** After commit: both participants see the new state; deadline timers and media follow it. */
+  private announce(call: CallEntity, views: Record<CallRole, CallView>): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener(call);
+      } catch (error) {
+        // Committed already: a listener's failure must not turn the caller's success into an error.
+        this.logger.warn({ err: error, callId: call.id }, 'a call change listener failed');
+      }
     }
+    this.updates.publish({ kind: 'CALL_STATE', projectId: call.projectId, profileId: call.callerProfileId, call: views.CALLER });
+    this.updates.publish({ kind: 'CALL_STATE', projectId: call.projectId, profileId: call.calleeProfileId, call: views.CALLEE });
+    if (CallStateMachine.isTerminal(call.state)) this.updates.announceTerminal(call.projectId, call.id);
   }
 
   private requireRole(call: CallEntity, actorProfileId: string, role: CallRole, action: string): void {
