@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MessagingTables1763900000000 } from '@boomerang/platform/messaging';
+import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
 import { SubgraphModule } from '@boomerang/platform/subgraph';
 import { CampaignEntity } from './campaigns/campaign.entity.js';
 import { CampaignResolver } from './campaigns/campaign.resolver.js';
@@ -7,7 +7,7 @@ import { CampaignService } from './campaigns/campaign.service.js';
 import { CreateCampaigns1763900000500 } from './migrations/1763900000500-create-campaigns.js';
 
 export const CAMPAIGNS_ENTITIES = [CampaignEntity];
-export const CAMPAIGNS_MIGRATIONS = [MessagingTables1763900000000, CreateCampaigns1763900000500];
+export const CAMPAIGNS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateCampaigns1763900000500];
 
 @Module({
   imports: [

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MessagingTables1763900000000 } from '@boomerang/platform/messaging';
+import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
 import { SubgraphModule, Clock } from '@boomerang/platform/subgraph';
 import { CallOutcomesConsumer } from './call-outcomes/call-outcomes.consumer.js';
 import { EventEntity } from './events/event.entity.js';
@@ -16,7 +16,7 @@ import { ProfileLinks } from './profile-sync/profile-links.js';
 import { ProfileSyncConsumers } from './profile-sync/profile-sync.consumers.js';
 
 export const EVENTS_ENTITIES = [EventEntity];
-export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, CreateEvents1763900000300, PartitionEvents1763900000400, CreateProfileLinks1763900000500];
+export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateEvents1763900000300, PartitionEvents1763900000400, CreateProfileLinks1763900000500];
 
 @Module({
   imports: [

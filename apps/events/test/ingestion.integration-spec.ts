@@ -85,7 +85,8 @@ describe('events ingestion API (Segment-compatible)', () => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (key) headers.authorization = `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
     if (gzip) headers['content-encoding'] = 'gzip';
-    return fetch(`${baseUrl}${path}`, { method: 'POST', headers, body: gzip && !Buffer.isBuffer(text) ? gzipSync(text) : text });
+    const sent = gzip && !Buffer.isBuffer(text) ? gzipSync(text) : text;
+    return fetch(`${baseUrl}${path}`, { method: 'POST', headers, body: typeof sent === 'string' ? sent : new Uint8Array(sent) });
   };
 
   it('stores what an unmodified @segment/analytics-node client sends and publishes EventIngested', async () => {

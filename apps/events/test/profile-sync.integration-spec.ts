@@ -67,6 +67,8 @@ describe('events follow profiles (identified, merged, deleted)', () => {
     const survivor = randomUUID();
     const merged = randomUUID();
     await publish(ProfileIdentified, { profileId: merged, userId: null, anonymousIds: ['anon-merge'] });
+    // The link must be recorded first: this ingest is to be attached at ingest time.
+    await eventually(async () => (await db.query(`SELECT 1 FROM "${sut.schema}".profile_link WHERE project_id = $1 AND value = 'anon-merge'`, [projectId])).length === 1);
     await ingest([{ anonymousId: 'anon-merge' }]);
     expect(await profileOf('anon-merge')).toEqual([merged]);
     await publish(ProfileMerged, { profileId: survivor, mergedProfileId: merged });

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MessagingTables1763900000000 } from '@boomerang/platform/messaging';
+import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
 import { SubgraphModule } from '@boomerang/platform/subgraph';
 import { JourneyEntity } from './journeys/journey.entity.js';
 import { JourneyResolver } from './journeys/journey.resolver.js';
@@ -7,7 +7,7 @@ import { JourneyService } from './journeys/journey.service.js';
 import { CreateJourneys1763900000600 } from './migrations/1763900000600-create-journeys.js';
 
 export const JOURNEYS_ENTITIES = [JourneyEntity];
-export const JOURNEYS_MIGRATIONS = [MessagingTables1763900000000, CreateJourneys1763900000600];
+export const JOURNEYS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateJourneys1763900000600];
 
 @Module({
   imports: [

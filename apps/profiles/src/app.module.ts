@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MessagingTables1763900000000 } from '@boomerang/platform/messaging';
+import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
 import { SubgraphModule, Clock } from '@boomerang/platform/subgraph';
 import { IdentityResolver } from './identities/identity-resolver.js';
 import { ProfileIdentityEntity } from './identities/identity.entity.js';
@@ -17,7 +17,7 @@ import { ProfileResolver } from './profiles/profile.resolver.js';
 import { ProfileService } from './profiles/profile.service.js';
 
 export const PROFILES_ENTITIES = [ProfileEntity, ProfileIdentityEntity];
-export const PROFILES_MIGRATIONS = [MessagingTables1763900000000, CreateProfiles1763900000200, CreateProfileIdentities1763900000300, AddProfileConsent1763900000400];
+export const PROFILES_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateProfiles1763900000200, CreateProfileIdentities1763900000300, AddProfileConsent1763900000400];
 
 @Module({
   imports: [

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MessagingTables1763900000000 } from '@boomerang/platform/messaging';
+import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
 import { SubgraphModule } from '@boomerang/platform/subgraph';
 import { CreateSegments1763900000400 } from './migrations/1763900000400-create-segments.js';
 import { ProfileSegmentsResolver } from './segments/profile-segments.resolver.js';
@@ -9,7 +9,7 @@ import { SegmentResolver } from './segments/segment.resolver.js';
 import { SegmentService } from './segments/segment.service.js';
 
 export const SEGMENTS_ENTITIES = [SegmentEntity, SegmentMembershipEntity];
-export const SEGMENTS_MIGRATIONS = [MessagingTables1763900000000, CreateSegments1763900000400];
+export const SEGMENTS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateSegments1763900000400];
 
 @Module({
   imports: [

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MessagingTables1763900000000 } from '@boomerang/platform/messaging';
+import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
 import { SubgraphModule } from '@boomerang/platform/subgraph';
 import { CallClientReportEntity } from './calls/call-client-report.entity.js';
 import { CallParticipantEntity } from './calls/call-participant.entity.js';
@@ -13,7 +13,7 @@ import { TokensModule } from './tokens/tokens.module.js';
 import { VoiceConfigModule } from './voice-config.js';
 
 export const VOICE_ENTITIES = [CallEntity, CallStateChangeEntity, CallParticipantEntity, CallClientReportEntity];
-export const VOICE_MIGRATIONS = [MessagingTables1763900000000, CreateCalls1763900000800, CallModel1763900000900];
+export const VOICE_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateCalls1763900000800, CallModel1763900000900];
 
 @Module({
   imports: [

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MessagingTables1763900000000 } from '@boomerang/platform/messaging';
+import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
 import { SubgraphModule } from '@boomerang/platform/subgraph';
 import { ApiKeyEntity } from './api-keys/api-key.entity.js';
 import { ApiKeyResolver } from './api-keys/api-key.resolver.js';
@@ -11,7 +11,7 @@ import { ProjectResolver } from './projects/project.resolver.js';
 import { ProjectService } from './projects/project.service.js';
 
 export const WORKSPACE_ENTITIES = [ProjectEntity, ApiKeyEntity];
-export const WORKSPACE_MIGRATIONS = [MessagingTables1763900000000, CreateProjectsAndKeys1763900000100];
+export const WORKSPACE_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateProjectsAndKeys1763900000100];
 
 @Module({
   imports: [

@@ -39,7 +39,7 @@ describe('subgraph generator', () => {
 
     const appModule = sut.read('apps/loyalty/src/app.module.ts', 'utf-8')!;
     expect(appModule).toContain(`service: 'loyalty',\n      defaultPort: 4109,`);
-    expect(appModule).toMatch(/LOYALTY_MIGRATIONS = \[MessagingTables1763900000000, CreateGiftCards\d{13}\]/);
+    expect(appModule).toMatch(/LOYALTY_MIGRATIONS = \[MessagingTables1763900000000, OutboxBatches1763900009000, CreateGiftCards\d{13}\]/);
     expect(JSON.parse(sut.read('apps/loyalty/project.json', 'utf-8')!)).toMatchObject({
       name: 'loyalty',
       root: 'apps/loyalty',

@@ -75,10 +75,12 @@ export class IngestEvents {
     const claimedIds = new Set(claimed.map((row) => row.event_id));
     const fresh = entries.filter(({ id }) => claimedIds.has(id));
     if (fresh.length > 0) {
+      // One outbox row for the batch; each message's Nats-Msg-Id is its event id.
       await this.outbox.enqueueMany(
         manager,
         EventIngested,
         fresh.map(({ command, id }) => ingestedMessage(projectId, id, command)),
+        fresh.map(({ id }) => id),
       );
     }
 

@@ -14,6 +14,7 @@ function schemaOf(manager: EntityManager | DataSource): string {
 /**
  * Writes messages into the outbox inside the caller's transaction, so a message exists if and
  * only if the state change it describes was committed. Bodies are validated here (on publish).
+ * The messages of one call that share a subject go into ONE row (a JSON array and their ids).
  */
 export class OutboxWriter {
   constructor(private readonly subjects: SubjectNamer) {}
@@ -22,50 +23,60 @@ export class OutboxWriter {
     return (await this.enqueueMany(manager, contract, [body]))[0]!;
   }
 
+  /**
+   * Enqueues `bodies`; `messageIds[i]` (default: a new uuid) becomes the Nats-Msg-Id of
+   * `bodies[i]`, so it must be unique across the stream within JetStream's duplicate window.
+   * Returns the message ids.
+   */
   async enqueueMany<C extends MessageContract>(
     manager: EntityManager,
     contract: C,
     bodies: readonly MessageOf<C>[],
+    messageIds?: readonly string[],
   ): Promise<string[]> {
     if (bodies.length === 0) return [];
-    const ids: string[] = [];
-    const rows: { id: string; project_id: string; subject: string; payload: unknown }[] = [];
-    for (const body of bodies) {
+    if (messageIds && messageIds.length !== bodies.length) throw new Error('enqueueMany: one message id per body');
+    const ids = messageIds ? [...messageIds] : bodies.map(() => randomUUID());
+    const batches = new Map<string, { projectId: string; texts: string[]; ids: string[] }>();
+    bodies.forEach((body, i) => {
       const subject = this.subjects.subject(contract, (body as { projectId: string }).projectId);
       const valid = validateMessage(contract, subject, body) as { projectId: string };
-      const id = randomUUID();
-      ids.push(id);
-      rows.push({ id, project_id: valid.projectId, subject, payload: valid });
+      let batch = batches.get(subject);
+      if (!batch) batches.set(subject, (batch = { projectId: valid.projectId, texts: [], ids: [] }));
+      batch.texts.push(JSON.stringify(valid));
+      batch.ids.push(ids[i]!);
+    });
+    for (const [subject, batch] of batches) {
+      await manager.query(
+        `INSERT INTO "${schemaOf(manager)}".outbox (id, project_id, subject, bodies, message_ids) VALUES ($1, $2, $3, $4::json, $5::text[])`,
+        [randomUUID(), batch.projectId, subject, `[${batch.texts.join(',')}]`, batch.ids],
+      );
     }
-    // One json parameter for the whole batch: serialised once, no per-row array-literal escaping.
-    await manager.query(
-      `INSERT INTO "${schemaOf(manager)}".outbox (id, project_id, subject, payload)
-       SELECT id, project_id, subject, payload FROM json_to_recordset($1::json) AS m(id uuid, project_id uuid, subject text, payload jsonb)`,
-      [JSON.stringify(rows)],
-    );
     return ids;
   }
 }
 
-interface OutboxRow {
+interface OutboxMessage {
   seq: string;
-  id: string;
+  n: string;
+  msg_id: string;
   subject: string;
-  /** The jsonb body as JSON text. */
-  payload: string;
+  /** The body as the JSON text that was written. */
+  body: string;
 }
 
 export interface OutboxRelayOptions {
+  /** Rows per relay transaction (each row is one or more messages). */
   batchSize?: number;
   /** Poll interval when no notification arrives (notifications are only a shortcut). */
   pollIntervalMs?: number;
 }
 
 /**
- * Relays committed outbox rows to JetStream, each with `Nats-Msg-Id` = the row id, and removes
- * them: a batch is claimed and deleted by one `DELETE … WHERE seq IN (SELECT … FOR UPDATE SKIP
- * LOCKED) RETURNING`, published, and committed only once every publish was acked (no UPDATE
- * plus later clean-up DELETE). Several relays can run: each skips the rows another holds.
+ * Relays committed outbox rows to JetStream, one message per body with its own `Nats-Msg-Id`,
+ * and removes the rows: a batch of rows is claimed and deleted by one `DELETE … WHERE seq IN
+ * (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`, published, and committed only once every
+ * publish was acked (no UPDATE plus later clean-up DELETE). Several relays can run: each skips the rows another holds.
  * A crash or failed publish before the commit rolls the delete back; the rows are republished
  * with the same ids, which JetStream's duplicate window discards: each message lands once.
  */
@@ -84,7 +95,7 @@ export class OutboxRelay {
     private readonly logger: Logger,
     options: OutboxRelayOptions = {},
   ) {
-    this.batchSize = options.batchSize ?? 500;
+    this.batchSize = options.batchSize ?? 100;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
   }
 
@@ -142,24 +153,26 @@ export class OutboxRelay {
     } while (relayed === this.batchSize && !this.stopped);
   }
 
-  /** Publishes one batch; exported for tests that simulate a crash mid-relay. */
+  /** Publishes one batch of rows (returns how many); exported for tests that simulate a crash mid-relay. */
   async relayBatch(): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       // Claim and delete in one statement: the DELETE locks the rows (other relays skip them)
       // but only takes effect at COMMIT, which waits for every publish ack below. Any failure
-      // or a crash before then rolls it back and the rows are published again (same msgID).
-      // payload as text: published as stored, without a JSON parse and re-serialisation here.
-      const [rows] = (await manager.query(
-        `DELETE FROM ${this.table} WHERE seq IN (
-           SELECT seq FROM ${this.table} WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING seq, id, subject, payload::text AS payload`,
+      // or a crash before then rolls it back and the rows are published again (same msgIDs).
+      // json_array_elements hands back each body's text as written: no parse or re-serialisation here.
+      const messages = (await manager.query(
+        `WITH claimed AS (
+           DELETE FROM ${this.table} WHERE seq IN (SELECT seq FROM ${this.table} ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+           RETURNING seq, subject, bodies, message_ids)
+         SELECT seq, b.n, message_ids[b.n] AS msg_id, subject, b.body::text AS body
+         FROM claimed, json_array_elements(claimed.bodies) WITH ORDINALITY AS b(body, n)`,
         [this.batchSize],
-      )) as [OutboxRow[], number];
-      if (rows.length === 0) return 0;
-      rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+      )) as OutboxMessage[];
+      if (messages.length === 0) return 0;
+      messages.sort((a, b) => Number(a.seq) - Number(b.seq) || Number(a.n) - Number(b.n));
       // Publishes are pipelined (in outbox order); every ack is awaited before the commit.
-      await Promise.all(rows.map((row) => this.messaging.js.publish(row.subject, row.payload, { msgID: row.id })));
-      return rows.length;
+      await Promise.all(messages.map((message) => this.messaging.js.publish(message.subject, message.body, { msgID: message.msg_id })));
+      return new Set(messages.map((message) => message.seq)).size;
     });
   }
 }

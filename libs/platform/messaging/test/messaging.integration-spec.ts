@@ -5,6 +5,7 @@ import {
   applyOwnedStream,
   DurableConsumer,
   MessagingTables1763900000000,
+  OutboxBatches1763900009000,
   OutboxRelay,
   OutboxWriter,
   type DeadLetter,
@@ -30,7 +31,7 @@ describe('messaging against real PostgreSQL and NATS', () => {
   let writer: OutboxWriter;
 
   beforeAll(async () => {
-    db = await createIsolatedSchema('messaging', { entities: [], migrations: [MessagingTables1763900000000] });
+    db = await createIsolatedSchema('messaging', { entities: [], migrations: [MessagingTables1763900000000, OutboxBatches1763900009000] });
     nats = await createTestMessaging();
     await applyOwnedStream(nats.jsm, nats.subjects, 'workspace');
     writer = new OutboxWriter(nats.subjects);
@@ -72,13 +73,47 @@ describe('messaging against real PostgreSQL and NATS', () => {
     await restarted.start();
     await eventually(async () => {
       const [{ pending }] = await db.dataSource.query(
-        `SELECT count(*)::int AS pending FROM "${db.schema}".outbox WHERE published_at IS NULL`,
+        `SELECT count(*)::int AS pending FROM "${db.schema}".outbox`,
       );
       return pending === 0;
     });
     await restarted.stop();
     expect(await streamMessages()).toBe(before + 1);
     // Relayed rows are removed (only once their publish was acked: the crash above kept it).
+    const [{ left }] = await db.dataSource.query(`SELECT count(*)::int AS left FROM "${db.schema}".outbox`);
+    expect(left).toBe(0);
+  });
+
+  it('writes the messages of one call as one row and publishes each once under its own id, also after a failed relay', async () => {
+    const projectId = randomUUID();
+    const bodies = [body(projectId), body(projectId), body(projectId)];
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    await db.dataSource.transaction((manager) => writer.enqueueMany(manager, ProjectCreated, bodies, ids));
+    const [{ rows }] = await db.dataSource.query(`SELECT count(*)::int AS rows FROM "${db.schema}".outbox`);
+    expect(rows).toBe(1);
+    // The relay dies after two of the three publishes were acked: the row stays and all three go again.
+    const realPublish = nats.js.publish.bind(nats.js);
+    let publishes = 0;
+    const dyingJs = {
+      publish: async (...args: Parameters<typeof nats.js.publish>) => {
+        if (++publishes === 3) throw new Error('process died mid-batch');
+        return realPublish(...args);
+      },
+    };
+    await expect(new OutboxRelay(db.dataSource, { js: dyingJs as never }, silentLogger).relayBatch()).rejects.toThrow(/died/);
+    expect(await new OutboxRelay(db.dataSource, nats, silentLogger).relayBatch()).toBe(1);
+
+    const subject = nats.subjects.subject(ProjectCreated, projectId);
+    const stream = nats.subjects.streamName('workspace');
+    const info = await nats.jsm.streams.info(stream, { subjects_filter: subject });
+    expect((info.state.subjects as Record<string, number>)[subject]).toBe(3);
+    const consumer = await nats.js.consumers.get(stream, { filter_subjects: subject });
+    const received: { id: string | undefined; body: unknown }[] = [];
+    for await (const message of await consumer.fetch({ max_messages: 3, expires: 2000 })) {
+      received.push({ id: message.headers?.get('Nats-Msg-Id'), body: message.json() });
+      if (received.length === 3) break;
+    }
+    expect(received).toEqual(bodies.map((sent, i) => ({ id: ids[i], body: sent })));
     const [{ left }] = await db.dataSource.query(`SELECT count(*)::int AS left FROM "${db.schema}".outbox`);
     expect(left).toBe(0);
   });
