@@ -101,7 +101,7 @@ export class CallDeadlines implements OnApplicationBootstrap, BeforeApplicationS
       const due = (await this.dataSource.query(
         `SELECT project_id, id FROM call
           WHERE (state = 'ringing' AND ring_expires_at <= $1) OR (state = 'answered' AND max_ends_at <= $1)
-          ORDER BY coalesce(ring_expires_at, max_ends_at) LIMIT ${SWEEP_BATCH}`,
+          ORDER BY CASE WHEN state = 'ringing' THEN ring_expires_at ELSE max_ends_at END LIMIT ${SWEEP_BATCH}`,
         [now],
       )) as { project_id: string; id: string }[];
       for (const { project_id, id } of due) {
