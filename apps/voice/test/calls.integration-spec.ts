@@ -73,6 +73,8 @@ describe('calls: the call lifecycle', () => {
 
     const cancelled = await calls.place(projectId, caller, { calleeProfileId: callee, reason: 'Two' });
     expect(await calls.hangUp(projectId, cancelled.id, caller)).toMatchObject({ state: 'cancelled', endReason: 'CANCELLED' });
+    expect(await states(projectId, declined.id)).toEqual(['placed', 'ringing', 'declined']);
+    expect(await states(projectId, cancelled.id)).toEqual(['placed', 'ringing', 'cancelled']);
 
     const failed = await calls.place(projectId, caller, { calleeProfileId: callee, reason: 'Three' });
     expect(await calls.fail(projectId, failed.id, 'MEDIA_FAILED')).toMatchObject({ state: 'failed', endReason: 'MEDIA_FAILED' });
