@@ -97,7 +97,7 @@ describe('events record call outcomes', () => {
     ];
     const calls = names.map(([state, name]) => ({ callId: randomUUID(), caller: randomUUID(), callee: randomUUID(), state, name }));
     for (const call of calls) {
-      await publish(outcome(call.callId, call.caller, call.callee, call.state, 'RINGING', { endReason: call.state === 'FAILED' ? 'MEDIA_FAILED' : call.state }));
+      await publish(outcome(call.callId, call.caller, call.callee, call.state, 'RINGING', { endReason: call.state === 'FAILED' ? 'MEDIA_FAILED' : (call.state as Outcome['endReason']) }));
     }
     for (const call of calls) {
       await eventually(async () => (await eventsOf(call.callId)).length === 2);

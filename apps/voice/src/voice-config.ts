@@ -29,6 +29,11 @@ export const voiceEnv = z
     VOICE_RTC_MAX_PORT: z.coerce.number().int().min(1).max(65535).default(49999),
     VOICE_LISTEN_IP: z.string().default('127.0.0.1'),
     VOICE_ANNOUNCED_IP: z.string().optional(),
+    VOICE_MEDIA_LOG_LEVEL: z.enum(['debug', 'warn', 'error', 'none']).default('warn'),
+    /** mediasoup marks a transport ICE-disconnected when its client sends no consent check for this long (10-60 s). */
+    VOICE_ICE_CONSENT_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(60).default(30),
+    /** How long a participant may stay ICE-disconnected before its call's media counts as failed. */
+    VOICE_MEDIA_DISCONNECT_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(10),
   })
   .superRefine((env, context) => {
     if (env.NODE_ENV === 'production' && !env.VOICE_TOKEN_SECRET) {
