@@ -12,6 +12,7 @@ import { CreateEvents1763900000300 } from './migrations/1763900000300-create-eve
 import { PartitionEvents1763900000400 } from './migrations/1763900000400-partition-events.js';
 import { CreateProfileLinks1763900000500 } from './migrations/1763900000500-create-profile-links.js';
 import { EventPartitionManager } from './partitions/event-partition.manager.js';
+import { EventPartitionsResolver } from './partitions/event-partitions.resolver.js';
 import { ProfileLinks } from './profile-sync/profile-links.js';
 import { ProfileSyncConsumers } from './profile-sync/profile-sync.consumers.js';
 
@@ -28,6 +29,6 @@ export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches176
       ownsStream: 'events',
     }),
   ],
-  providers: [Clock, EventPartitionManager, IngestEvents, EventService, EventResolver, ProfileEventsResolver, IngestServer, ProfileLinks, ProfileSyncConsumers, CallOutcomesConsumer],
+  providers: [Clock, EventPartitionManager, EventPartitionsResolver, IngestEvents, EventService, EventResolver, ProfileEventsResolver, IngestServer, ProfileLinks, ProfileSyncConsumers, CallOutcomesConsumer],
 })
 export class AppModule {}

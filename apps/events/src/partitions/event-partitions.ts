@@ -52,3 +52,59 @@ export async function ensureUpcomingPartitions(sql: SqlRunner, now: Date, months
   for (let offset = 0; offset <= monthsAhead; offset++) names.push(await ensureMonthPartition(sql, monthStart(now, offset)));
   return names;
 }
+
+const MONTH_PARTITION = /^event_y(\d{4})m(\d{2})$/;
+
+/** The name a detached month keeps: `event_archive_y2025m01` (`_2`, `_3`… if that month was archived before). */
+export function archiveName(partition: string, taken: ReadonlySet<string>): string {
+  const base = partition.replace(/^event_/, 'event_archive_');
+  let name = base;
+  for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
+  return name;
+}
+
+export interface MonthPartition {
+  name: string;
+  /** The first instant of its month (UTC). */
+  month: Date;
+  /** Attached, or left half-detached by an interrupted `DETACH … CONCURRENTLY`. */
+  state: 'attached' | 'detach-pending';
+}
+
+/** The monthly partitions of `event` (never the DEFAULT one), oldest first. */
+export async function monthPartitions(sql: SqlRunner): Promise<MonthPartition[]> {
+  const rows = (await sql.query(
+    `SELECT c.relname AS name, i.inhdetachpending AS pending FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = to_regclass('event')`,
+  )) as { name: string; pending: boolean }[];
+  return rows
+    .flatMap(({ name, pending }) => {
+      const match = MONTH_PARTITION.exec(name);
+      if (!match) return [];
+      return [{ name, month: new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1)), state: pending ? 'detach-pending' : 'attached' } as const];
+    })
+    .sort((a, b) => a.month.getTime() - b.month.getTime());
+}
+
+/** Tables of the schema named like a month partition that are no longer attached (a detach whose rename did not happen). */
+export async function strayMonthTables(sql: SqlRunner): Promise<string[]> {
+  const rows = (await sql.query(
+    `SELECT c.relname AS name FROM pg_class c
+     WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND c.relkind = 'r' AND NOT c.relispartition AND c.relname ~ '^event_y[0-9]{4}m[0-9]{2}$'`,
+  )) as { name: string }[];
+  return rows.map((row) => row.name);
+}
+
+export async function archivedTables(sql: SqlRunner): Promise<Set<string>> {
+  const rows = (await sql.query(
+    `SELECT relname AS name FROM pg_class WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND relname LIKE 'event\\_archive\\_%'`,
+  )) as { name: string }[];
+  return new Set(rows.map((row) => row.name));
+}
+
+export async function hasDefaultPartition(sql: SqlRunner): Promise<boolean> {
+  const [row] = (await sql.query(`SELECT partdefid <> 0 AS found FROM pg_partitioned_table WHERE partrelid = to_regclass('event')`)) as {
+    found: boolean;
+  }[];
+  return Boolean(row?.found);
+}

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { silentLogger, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { Clock } from '@boomerang/platform/subgraph';
+import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
+import { EventPartitionManager } from '../src/partitions/event-partition.manager.js';
+import { DEFAULT_PARTITION, ensureMonthPartition, monthStart, partitionName } from '../src/partitions/event-partitions.js';
+
+const admin = { projectId: null, keyId: null, scope: 'admin' as const };
+const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
+
+const DETACH = `mutation($olderThan: DateTime!) { detachEventPartitions(olderThan: $olderThan) }`;
+const EVENTS = `{ events(first: 100) { edges { node { name } } } }`;
+
+/** The month `offset` months from now, mid-month (well inside its partition). */
+const midMonth = (offset: number) => new Date(monthStart(new Date(), offset).getTime() + 14 * 24 * 3600 * 1000);
+const archiveOf = (offset: number) => partitionName(monthStart(new Date(), offset)).replace('event_', 'event_archive_');
+
+describe('event partition retention (detach and archive old months)', () => {
+  let sut: TestSubgraph;
+  let db: DataSource;
+  const projectId = randomUUID();
+
+  beforeAll(async () => {
+    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+    db = sut.app.get(DataSource);
+  });
+  afterAll(() => sut?.close());
+
+  /** Creates the month partitions (offsets from now) and one event in each month named `m<offset>`. */
+  const seed = async (offsets: number[], withPartition = true) => {
+    if (withPartition) await db.transaction(async (manager) => {
+      for (const offset of offsets) await ensureMonthPartition(manager, monthStart(new Date(), offset));
+    });
+    await sut.app.get(IngestEvents).execute(
+      projectId,
+      offsets.map((offset) => ({
+        messageId: randomUUID(),
+        type: 'track',
+        name: `m${offset}`,
+        profileId: null,
+        userId: 'u-1',
+        anonymousId: null,
+        properties: {},
+        traits: null,
+        previousId: null,
+        context: null,
+        timestamp: midMonth(offset),
+        sentAt: null,
+        receivedAt: new Date(),
+      })),
+    );
+  };
+
+  const visible = async (): Promise<string[]> => {
+    const result = await sut.query<{ events: { edges: { node: { name: string } }[] } }>(EVENTS, {}, secret(projectId));
+    expect(result.errors).toBeUndefined();
+    return result.data!.events.edges.map((edge) => edge.node.name).sort();
+  };
+
+  const detach = async (olderThan: Date): Promise<string[]> => {
+    const result = await sut.query<{ detachEventPartitions: string[] }>(DETACH, { olderThan: olderThan.toISOString() }, admin);
+    expect(result.errors).toBeUndefined();
+    return result.data!.detachEventPartitions;
+  };
+
+  const attached = async (): Promise<string[]> =>
+    (
+      (await db.query(`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass('event')`)) as {
+        name: string;
+      }[]
+    ).map((row) => row.name);
+
+  it('detaches months older than the cutoff into archive tables that keep their rows; repeating it detaches nothing', async () => {
+    // m-40 has no partition of its own: it lives in the DEFAULT partition.
+    await seed([-14, -13, -2, 0]);
+    await seed([-40], false);
+    expect(await visible()).toEqual(['m-13', 'm-14', 'm-2', 'm-40', 'm0']);
+
+    expect(await detach(monthStart(new Date(), -12))).toEqual([archiveOf(-14), archiveOf(-13)]);
+    expect(await visible()).toEqual(['m-2', 'm-40', 'm0']);
+    for (const offset of [-14, -13]) {
+      const rows = await db.query(`SELECT name FROM "${archiveOf(offset)}" WHERE project_id = $1`, [projectId]);
+      expect(rows).toEqual([{ name: `m${offset}` }]);
+    }
+    expect(await attached()).not.toContain(partitionName(monthStart(new Date(), -14)));
+
+    expect(await detach(monthStart(new Date(), -12))).toEqual([]);
+    expect(await visible()).toEqual(['m-2', 'm-40', 'm0']);
+  });
+
+  it('never detaches the current month, upcoming months or the DEFAULT partition', async () => {
+    expect(await detach(new Date(Date.now() + 400 * 24 * 3600 * 1000))).toEqual([archiveOf(-2)]);
+    expect(await visible()).toEqual(['m-40', 'm0']);
+    const left = await attached();
+    expect(left).toContain(DEFAULT_PARTITION);
+    for (const offset of [0, 1, 2, 3]) expect(left).toContain(partitionName(monthStart(new Date(), offset)));
+  });
+
+  it('refuses callers other than the admin token', async () => {
+    const result = await sut.query(DETACH, { olderThan: new Date().toISOString() }, secret(projectId));
+    expect(result.errors?.[0]?.message).toMatch(/not available to a secret caller/);
+    expect(await attached()).toContain(partitionName(monthStart(new Date(), 0)));
+  });
+
+  it('applies EVENTS_RETENTION_MONTHS: keeps that many full months before the current one', async () => {
+    await seed([-4, -1]);
+    process.env.EVENTS_RETENTION_MONTHS = '2';
+    try {
+      const manager = new EventPartitionManager(db, sut.app.get(Clock), silentLogger);
+      expect(await manager.applyRetention()).toEqual([archiveOf(-4)]);
+      expect(await manager.applyRetention()).toEqual([]);
+    } finally {
+      delete process.env.EVENTS_RETENTION_MONTHS;
+    }
+    expect(await visible()).toEqual(['m-1', 'm-40', 'm0']);
+  });
+
+  it('detaches CONCURRENTLY when the table has no DEFAULT partition', async () => {
+    await seed([-20]);
+    await db.query(`ALTER TABLE event DETACH PARTITION ${DEFAULT_PARTITION}`);
+    try {
+      const manager = sut.app.get(EventPartitionManager);
+      expect(await manager.detachOlderThan(monthStart(new Date(), -19))).toEqual([archiveOf(-20)]);
+      const rows = await db.query(`SELECT name FROM "${archiveOf(-20)}" WHERE project_id = $1`, [projectId]);
+      expect(rows).toEqual([{ name: 'm-20' }]);
+    } finally {
+      await db.query(`ALTER TABLE event ATTACH PARTITION ${DEFAULT_PARTITION} DEFAULT`);
+    }
+    expect(await visible()).toEqual(['m-1', 'm-40', 'm0']);
+  });
+});
