@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { PresenceModule } from '../presence/presence.module.js';
 import { TokensModule } from '../tokens/tokens.module.js';
 import { CallDeadlines } from './call-deadlines.js';
+import { CallProfileSync } from './call-profile-sync.js';
 import { CallResolver } from './call.resolver.js';
 import { CallService } from './call.service.js';
 
 @Module({
   imports: [PresenceModule, TokensModule],
-  providers: [CallService, CallDeadlines, CallResolver],
+  providers: [CallService, CallDeadlines, CallResolver, CallProfileSync],
   exports: [CallService, CallDeadlines],
 })
 export class CallsModule {}
