@@ -4,7 +4,7 @@ import { SubgraphModule, Clock } from '@boomerang/platform/subgraph';
 import { IdentityResolver } from './identities/identity-resolver.js';
 import { ProfileIdentityEntity } from './identities/identity.entity.js';
 import { IdentityRepository } from './identities/identity.repository.js';
-import { IngestEvent } from './ingestion/ingest-event.js';
+import { IngestEvents } from './ingestion/ingest-events.js';
 import { IngestedEventsConsumer } from './ingestion/ingested-events.consumer.js';
 import { MergeProfiles } from './merging/merge-profiles.js';
 import { CreateProfiles1763900000200 } from './migrations/1763900000200-create-profiles.js';
@@ -38,7 +38,7 @@ export const PROFILES_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1
     ProfileResolver,
     ProfilePrivacyService,
     ProfilePrivacyResolver,
-    IngestEvent,
+    IngestEvents,
     IngestedEventsConsumer,
   ],
 })

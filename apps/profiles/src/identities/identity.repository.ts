@@ -16,7 +16,9 @@ export class IdentityRepository {
    */
   async lock(manager: EntityManager, projectId: string, identities: readonly Identity[]): Promise<void> {
     const keys = [...new Set(identities.map((identity) => `${projectId}:${keyOf(identity)}`))].sort();
-    for (const key of keys) await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [key]);
+    if (keys.length === 0) return;
+    // One statement; unnest yields the keys in array order, so the locks are taken in that order.
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext(key)) FROM unnest($1::text[]) AS key`, [keys]);
   }
 
   /** Which profile owns each of the identities (`kind:value` → profile id); unknown ones are absent. */

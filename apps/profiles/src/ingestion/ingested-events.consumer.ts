@@ -1,26 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { EventIngested } from '@boomerang/contracts';
-import type { DurableConsumerDefinition } from '@boomerang/platform/messaging';
-import { DomainError, LOGGER, MessagingLifecycle, type Logger } from '@boomerang/platform/subgraph';
-import { ProfileErrorCode } from '../profiles/profile.errors.js';
-import { IngestEvent } from './ingest-event.js';
+import type { BatchMessage, DurableConsumerDefinition } from '@boomerang/platform/messaging';
+import { LOGGER, MessagingLifecycle, type Logger } from '@boomerang/platform/subgraph';
+import { IngestEvents } from './ingest-events.js';
 
 export const INGESTED_EVENTS_DURABLE = 'profiles-ingested-events';
 
 /**
- * Keeps profiles in step with ingested events. The events stream belongs to the events service;
- * until it exists the consumer waits for it (DurableConsumer does that) instead of declaring it.
+ * Keeps profiles in step with ingested events, a batch at a time (the messages already received,
+ * one transaction; see IngestEvents). A failed batch is retried by the lib one message at a time
+ * through the same code, so a poison message is redelivered and dead-lettered alone. The events
+ * stream belongs to the events service; until it exists the consumer waits for it.
  *
  * A refused resolution (IDENTITY_CONFLICT: the event's identities belong to different users) is
- * acknowledged, not retried: retrying cannot change the answer. Its effects are rolled back, the
- * refusal is logged as a warning with the profile ids and the message id, and the inbox records
+ * acknowledged, not retried: retrying cannot change the answer. That event's effects are rolled
+ * back (savepoint), the refusal is logged as a warning with the message id, and the inbox records
  * the message as handled.
  */
 @Injectable()
 export class IngestedEventsConsumer {
   constructor(
     lifecycle: MessagingLifecycle,
-    private readonly ingestEvent: IngestEvent,
+    private readonly ingestEvents: IngestEvents,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     lifecycle.register(this.definition);
@@ -29,26 +31,32 @@ export class IngestedEventsConsumer {
   readonly definition: DurableConsumerDefinition<typeof EventIngested> = {
     durable: INGESTED_EVENTS_DURABLE,
     contract: EventIngested,
-    handle: async (body, context) => {
-      try {
-        // A savepoint: a refusal undoes this message's effects but keeps the inbox row.
-        const outcome = await context.manager.transaction((manager) => this.ingestEvent.execute(manager, body));
-        if (outcome.rejectedTraits.length > 0) {
-          this.logger.warn({ consumer: INGESTED_EVENTS_DURABLE, messageId: context.messageId, traits: outcome.rejectedTraits }, 'invalid traits ignored');
-        }
-        for (const { property, operator, reason } of outcome.skippedOperators) {
-          this.logger.warn(
-            { consumer: INGESTED_EVENTS_DURABLE, messageId: context.messageId, property, operator, reason },
-            `profile operator ${operator} on ${property} skipped: ${reason}`,
-          );
-        }
-      } catch (error) {
-        if (!(error instanceof DomainError) || error.code !== ProfileErrorCode.IdentityConflict) throw error;
+    handle: (body, { manager, ...context }) => this.handleBatch([{ ...context, body }], manager),
+    handleBatch: (messages, manager) => this.handleBatch(messages, manager),
+  };
+
+  private async handleBatch(messages: readonly BatchMessage<typeof EventIngested>[], manager: EntityManager): Promise<void> {
+    const outcomes = await this.ingestEvents.execute(
+      manager,
+      messages.map((message) => message.body),
+    );
+    outcomes.forEach((outcome, n) => {
+      const { messageId, projectId } = messages[n]!;
+      if (outcome.refused) {
         this.logger.warn(
-          { consumer: INGESTED_EVENTS_DURABLE, messageId: context.messageId, projectId: context.projectId, reason: error.code, detail: error.message },
+          { consumer: INGESTED_EVENTS_DURABLE, messageId, projectId, reason: 'IDENTITY_CONFLICT', detail: outcome.refused },
           'identity resolution refused; message acknowledged without changes',
         );
       }
-    },
-  };
+      if (outcome.rejectedTraits.length > 0) {
+        this.logger.warn({ consumer: INGESTED_EVENTS_DURABLE, messageId, traits: outcome.rejectedTraits }, 'invalid traits ignored');
+      }
+      for (const { property, operator, reason } of outcome.skippedOperators) {
+        this.logger.warn(
+          { consumer: INGESTED_EVENTS_DURABLE, messageId, property, operator, reason },
+          `profile operator ${operator} on ${property} skipped: ${reason}`,
+        );
+      }
+    });
+  }
 }

@@ -302,7 +302,8 @@ export class DurableConsumer<C extends MessageContract> {
       await this.messaging.js.publish(this.messaging.subjects.deadLetterSubject(this.definition.durable), JSON.stringify(letter), {
         msgID: `${this.definition.durable}:${messageId}`,
       });
-      message.term(error.message.slice(0, 200));
+      // No reason text: `+TERM <reason>` needs nats-server 2.10.4, and older servers leave the message pending.
+      message.term();
       this.logger.error({ ...log, err: error }, 'message dead-lettered');
     } catch (publishError) {
       // Leave it unacknowledged: it comes back after ack_wait and is dead-lettered then.

@@ -1,0 +1,361 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { isEmail } from 'class-validator';
+import type { EntityManager } from 'typeorm';
+import { ProfileCreated, ProfileIdentified, type EventIngested, type MessageOf } from '@boomerang/contracts';
+import { OutboxWriter } from '@boomerang/platform/messaging';
+import { Clock, DomainError } from '@boomerang/platform/subgraph';
+import { type Identity, normalizeIdentity } from '../identities/identity.entity.js';
+import { IdentityResolver } from '../identities/identity-resolver.js';
+import { identityKey, IdentityRepository } from '../identities/identity.repository.js';
+import { E164 } from '../profiles/dto/create-profile.input.js';
+import { applyPropertyTraits, consentTraits, type Consent, type SkippedOperator } from '../profiles/profile-traits.js';
+import { ProfileErrorCode } from '../profiles/profile.errors.js';
+
+export type IngestedEvent = MessageOf<typeof EventIngested>;
+
+export interface IngestOutcome {
+  profileId: string | null;
+  /** Traits that were dropped because they failed validation (names only: values may be personal). */
+  rejectedTraits: string[];
+  /** Property operators that could not apply (e.g. `$incr` on a text property); the other traits did. */
+  skippedOperators: SkippedOperator[];
+  /** Set when identity resolution was refused (IDENTITY_CONFLICT): the event changed nothing. */
+  refused?: string;
+}
+
+/** Writes the batch has decided on for one profile, applied together at the next flush. */
+interface PendingProfile {
+  /** Set when the batch creates the profile: inserted at the flush with its first identities. */
+  created: boolean;
+  /** Identities it gains (resolution: each must be new to the project). */
+  identities: Identity[];
+  /** A user or anonymous id was added: it is announced with ProfileIdentified. */
+  announce: boolean;
+  /** Identify traits in event order, each with the outcome it reports to. */
+  traits: { traits: Record<string, unknown>; outcome: IngestOutcome }[];
+}
+
+interface LockedProfile {
+  id: string;
+  merged_into: string | null;
+  properties: Record<string, unknown>;
+}
+
+/**
+ * What a batch of ingested events means for profiles, in event order, with few statements:
+ * any user or anonymous id resolves (or creates) the profile; `alias` joins `previousId`'s
+ * profile with `userId`'s; `identify` sets traits. All writes go through the caller's transaction.
+ *
+ * The identity keys of the whole batch are advisory-locked in one statement and their owners read
+ * in one; an event whose identities all belong to one profile (and bring no second user id)
+ * needs no resolution: it writes nothing when it carries no traits, else its new identities and
+ * traits are queued for that profile; an event none of whose identities is known queues a new
+ * profile. Queued writes go out per batch (new rows inserted, the others locked, then one
+ * statement each for identities, profile columns, ProfileCreated and ProfileIdentified). Anything
+ * else (a merge, a possible conflict) goes through `IdentityResolver` after the queue
+ * is flushed, inside a savepoint, so an IDENTITY_CONFLICT refuses that event alone.
+ */
+@Injectable()
+export class IngestEvents {
+  constructor(
+    private readonly resolver: IdentityResolver,
+    private readonly identities: IdentityRepository,
+    private readonly outbox: OutboxWriter,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Outcomes in the order of `events`. */
+  async execute(manager: EntityManager, events: readonly IngestedEvent[]): Promise<IngestOutcome[]> {
+    const outcomes = events.map((event): IngestOutcome => ({ profileId: event.profileId, rejectedTraits: [], skippedOperators: [] }));
+    const byProject = new Map<string, number[]>();
+    events.forEach((event, n) => byProject.set(event.projectId, [...(byProject.get(event.projectId) ?? []), n]));
+    for (const [projectId, indexes] of byProject) {
+      await new ProjectBatch(manager, projectId, this.resolver, this.identities, this.outbox, this.clock).run(
+        indexes.map((n) => ({ event: events[n]!, outcome: outcomes[n]! })),
+      );
+    }
+    return outcomes;
+  }
+}
+
+/** One project's share of a batch; lives for one `execute` call. */
+class ProjectBatch {
+  /** `kind:value` → owning profile, as the database will hold it once the queue is flushed. */
+  private owners = new Map<string, string>();
+  /** profile → the user id it carries. */
+  private userIds = new Map<string, string>();
+  private pending = new Map<string, PendingProfile>();
+
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly projectId: string,
+    private readonly resolver: IdentityResolver,
+    private readonly identities: IdentityRepository,
+    private readonly outbox: OutboxWriter,
+    private readonly clock: Clock,
+  ) {}
+
+  async run(items: { event: IngestedEvent; outcome: IngestOutcome }[]): Promise<void> {
+    // Both readings of an alias's previousId are locked and looked up: which one applies depends on the owners.
+    const candidates = items.flatMap(({ event }) => [
+      ...trackingIdentities(event),
+      ...(event.type === 'alias' && event.previousId
+        ? [
+            { kind: 'user_id', value: event.previousId },
+            { kind: 'anonymous_id', value: event.previousId },
+          ]
+        : []),
+    ]) as Identity[];
+    if (candidates.length === 0) return;
+    await this.identities.lock(this.manager, this.projectId, candidates);
+    this.owners = await this.identities.owners(this.manager, this.projectId, candidates);
+    this.userIds = await this.identities.userIds(this.manager, this.projectId, [...new Set(this.owners.values())]);
+
+    for (const { event, outcome } of items) {
+      const seen = this.seenIdentities(event);
+      if (seen.length === 0) continue;
+      const traits = event.type === 'identify' && event.traits && Object.keys(event.traits).length > 0 ? event.traits : null;
+      const profileId = this.knownProfile(seen) ?? (await this.resolve(seen, outcome));
+      if (!profileId) continue;
+      outcome.profileId = profileId;
+      if (traits) this.queue(profileId).traits.push({ traits, outcome });
+    }
+    await this.flush();
+  }
+
+  private seenIdentities(event: IngestedEvent): Identity[] {
+    const seen = trackingIdentities(event);
+    if (event.type === 'alias' && event.previousId) {
+      // `previousId` is whatever the user was known by before: a user id when one owns it, else an anonymous id.
+      const asUser: Identity = { kind: 'user_id', value: event.previousId };
+      seen.push(this.owners.has(identityKey(asUser)) ? asUser : { kind: 'anonymous_id', value: event.previousId });
+    }
+    return dedupe(seen);
+  }
+
+  /**
+   * The profile `seen` belongs to when no resolution is needed, with the writes queued: a new one
+   * when none of it is known (one user id at most), else the one owner the unknown rest joins.
+   * Null when resolution must decide (several owners, or a second user id).
+   */
+  private knownProfile(seen: Identity[]): string | null {
+    const owners = new Set(seen.flatMap((identity) => this.owners.get(identityKey(identity)) ?? []));
+    if (owners.size === 0) {
+      const users = seen.filter((identity) => identity.kind === 'user_id');
+      if (users.length > 1) return null;
+      const profileId = randomUUID();
+      const pending = this.queue(profileId);
+      Object.assign(pending, { created: true, announce: true, identities: [...seen] });
+      for (const identity of seen) this.owners.set(identityKey(identity), profileId);
+      if (users[0]) this.userIds.set(profileId, users[0].value);
+      return profileId;
+    }
+    if (owners.size !== 1) return null;
+    const [profileId] = owners as Set<string>;
+    const missing = seen.filter((identity) => !this.owners.has(identityKey(identity)));
+    const newUser = missing.find((identity) => identity.kind === 'user_id');
+    if (newUser && this.userIds.has(profileId!)) return null;
+    if (missing.length > 0) {
+      const pending = this.queue(profileId!);
+      pending.identities.push(...missing);
+      pending.announce = true;
+      for (const identity of missing) this.owners.set(identityKey(identity), profileId!);
+      if (newUser) this.userIds.set(profileId!, newUser.value);
+    }
+    return profileId!;
+  }
+
+  /** Full resolution (create, merge or refuse) after the queue is written, so it sees every earlier event. */
+  private async resolve(seen: Identity[], outcome: IngestOutcome): Promise<string | null> {
+    await this.flush();
+    try {
+      // A savepoint: a refusal undoes this event's resolution and nothing else.
+      const resolved = await this.manager.transaction((manager) => this.resolver.resolve(manager, this.projectId, seen));
+      const survivor = resolved.profile.id;
+      const gone = new Set(resolved.mergedProfileIds);
+      for (const [key, owner] of this.owners) if (gone.has(owner)) this.owners.set(key, survivor);
+      for (const identity of seen) this.owners.set(identityKey(identity), survivor);
+      for (const merged of gone) {
+        const user = this.userIds.get(merged);
+        if (user) this.userIds.set(survivor, user);
+        this.userIds.delete(merged);
+      }
+      const user = seen.find((identity) => identity.kind === 'user_id');
+      if (user) this.userIds.set(survivor, user.value);
+      return survivor;
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== ProfileErrorCode.IdentityConflict) throw error;
+      outcome.refused = error.message;
+      return null;
+    }
+  }
+
+  private queue(profileId: string): PendingProfile {
+    let pending = this.pending.get(profileId);
+    if (!pending) this.pending.set(profileId, (pending = { created: false, identities: [], announce: false, traits: [] }));
+    return pending;
+  }
+
+  /** Writes what is queued: rows locked, then one statement each for identities, profiles and announcements. */
+  private async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const pending = [...this.pending].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    this.pending = new Map();
+    const now = this.clock.now();
+    const created = pending.filter(([, { created }]) => created);
+    if (created.length > 0) await this.create(created, now);
+    const ids = pending.filter(([, { created }]) => !created).map(([id]) => id);
+    // Row locks in id order (as lockProfiles takes them); a profile merged away meanwhile fails the batch,
+    // which the consumer then retries one event at a time through full resolution.
+    const locked = (await this.manager.query(
+      `SELECT id, merged_into, properties FROM profile WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
+      [this.projectId, ids],
+    )) as LockedProfile[];
+    if (locked.length !== ids.length || locked.some((row) => row.merged_into !== null)) {
+      throw new Error('a profile of the batch was merged or erased concurrently');
+    }
+    const rows = new Map<string, Pick<LockedProfile, 'properties'>>(locked.map((row) => [row.id, row]));
+    for (const [id] of created) rows.set(id, { properties: {} });
+
+    const joining = pending.flatMap(([profileId, { identities }]) => identities.map((identity) => ({ ...identity, profileId })));
+    if (joining.length > 0) {
+      const attached = await this.attach(joining);
+      if (attached !== joining.length) throw new Error('an identity was claimed despite its lock');
+    }
+
+    const updates = pending.map(([profileId, { identities, traits }]) => {
+      const update = this.applyTraits(rows.get(profileId)!.properties, traits, now);
+      return {
+        id: profileId,
+        external_id: identities.find((identity) => identity.kind === 'user_id')?.value ?? null,
+        anonymous_id: identities.find((identity) => identity.kind === 'anonymous_id')?.value ?? null,
+        ...update,
+      };
+    });
+    await this.manager.query(
+      `UPDATE profile AS p SET properties = COALESCE(u.properties, p.properties), consent = p.consent || COALESCE(u.consent, '{}'),
+         email = COALESCE(u.email, p.email), phone = COALESCE(u.phone, p.phone), name = COALESCE(u.name, p.name),
+         external_id = COALESCE(p.external_id, u.external_id), anonymous_id = COALESCE(p.anonymous_id, u.anonymous_id), updated_at = $3
+       FROM json_to_recordset($2::json) AS u (id uuid, properties jsonb, consent jsonb, email text, phone text, name text, external_id text, anonymous_id text)
+       WHERE p.id = u.id AND p.project_id = $1`,
+      [this.projectId, JSON.stringify(updates), now],
+    );
+    // Trait email/phone become identities only when no profile holds them: traits never merge.
+    const contacts = updates.flatMap(({ id, contacts }) => contacts.map((identity) => ({ ...identity, profileId: id })));
+    if (contacts.length > 0) await this.attach(contacts);
+
+    const announced = pending.filter(([, { announce }]) => announce).map(([id]) => id);
+    if (announced.length > 0) await this.announce(announced, now);
+  }
+
+  /** New profiles, each named by the user or anonymous id it was first seen with, announced as created. */
+  private async create(created: [string, PendingProfile][], now: Date): Promise<void> {
+    const profiles = created.map(([id, { identities }]) => ({
+      id,
+      external_id: identities.find((identity) => identity.kind === 'user_id')?.value ?? null,
+      anonymous_id: identities.find((identity) => identity.kind === 'anonymous_id')?.value ?? null,
+    }));
+    await this.manager.query(
+      `INSERT INTO profile (id, project_id, external_id, anonymous_id, properties, created_at, updated_at)
+       SELECT id, $1, external_id, anonymous_id, '{}', $3, $3 FROM json_to_recordset($2::json) AS p (id uuid, external_id text, anonymous_id text)`,
+      [this.projectId, JSON.stringify(profiles), now],
+    );
+    await this.outbox.enqueueMany(
+      this.manager,
+      ProfileCreated,
+      profiles.map((profile) => ({ projectId: this.projectId, occurredAt: now.toISOString(), profileId: profile.id, externalId: profile.external_id })),
+    );
+  }
+
+  /** Inserts identities nobody owns yet; returns how many were inserted. */
+  private async attach(identities: (Identity & { profileId: string })[]): Promise<number> {
+    const inserted = (await this.manager.query(
+      `INSERT INTO profile_identity (project_id, kind, value, profile_id, created_at)
+       SELECT $1, kind, value, profile_id, $2 FROM unnest($3::text[], $4::text[], $5::uuid[]) AS identity (kind, value, profile_id)
+       ON CONFLICT DO NOTHING RETURNING 1`,
+      [
+        this.projectId,
+        this.clock.now(),
+        identities.map((identity) => identity.kind),
+        identities.map((identity) => identity.value),
+        identities.map((identity) => identity.profileId),
+      ],
+    )) as unknown[];
+    return inserted.length;
+  }
+
+  /**
+   * Applies one profile's identify traits in event order: properties (plain values replace,
+   * CleverTap operators change them), `MSG-*` consent, and `email`/`phone`/`name` to their
+   * columns (validated; the last valid one wins). Rejections and skips go to each event's outcome.
+   */
+  private applyTraits(current: Record<string, unknown>, queued: PendingProfile['traits'], now: Date) {
+    if (queued.length === 0) return { properties: null, consent: null, email: null, phone: null, name: null, contacts: [] as Identity[] };
+    let properties = current ?? {};
+    let consent: Consent = {};
+    let email: string | null = null;
+    let phone: string | null = null;
+    let name: string | null = null;
+    const contacts: Identity[] = [];
+    for (const { traits, outcome } of queued) {
+      const split = consentTraits(traits, now);
+      const { email: emailTrait, phone: phoneTrait, name: nameTrait, ...propertyTraits } = split.rest;
+      const accept = <T>(field: string, value: unknown, valid: (value: unknown) => value is T): T | null => {
+        if (value === undefined || value === null) return null;
+        if (valid(value)) return value;
+        split.rejected.push(field);
+        return null;
+      };
+      const validEmail = accept('email', emailTrait, (value): value is string => typeof value === 'string' && value.length <= 320 && isEmail(value));
+      const validPhone = accept('phone', phoneTrait, (value): value is string => typeof value === 'string' && E164.test(value));
+      const validName = accept('name', nameTrait, (value): value is string => typeof value === 'string' && value.length > 0 && value.length <= 200);
+      const applied = applyPropertyTraits(properties, propertyTraits);
+      properties = applied.properties;
+      consent = { ...consent, ...split.consent };
+      email = validEmail ?? email;
+      phone = validPhone ?? phone;
+      name = validName ?? name;
+      if (validEmail) contacts.push(normalizeIdentity({ kind: 'email', value: validEmail }));
+      if (validPhone) contacts.push({ kind: 'phone', value: validPhone });
+      outcome.rejectedTraits.push(...split.rejected);
+      outcome.skippedOperators.push(...applied.skipped);
+    }
+    return { properties, consent, email, phone, name, contacts };
+  }
+
+  /** Each profile now answers to its user id and every anonymous id it holds: one ProfileIdentified each. */
+  private async announce(profileIds: string[], now: Date): Promise<void> {
+    const held = (await this.manager.query(
+      `SELECT profile_id, kind, value FROM profile_identity
+       WHERE project_id = $1 AND profile_id = ANY($2::uuid[]) AND kind IN ('user_id', 'anonymous_id')
+       ORDER BY created_at, kind, value`,
+      [this.projectId, profileIds],
+    )) as { profile_id: string; kind: string; value: string }[];
+    await this.outbox.enqueueMany(
+      this.manager,
+      ProfileIdentified,
+      profileIds.map((profileId) => {
+        const own = held.filter((row) => row.profile_id === profileId);
+        return {
+          projectId: this.projectId,
+          occurredAt: now.toISOString(),
+          profileId,
+          userId: own.find((row) => row.kind === 'user_id')?.value ?? null,
+          anonymousIds: own.filter((row) => row.kind === 'anonymous_id').map((row) => row.value),
+        };
+      }),
+    );
+  }
+}
+
+function trackingIdentities(event: IngestedEvent): Identity[] {
+  const seen: Identity[] = [];
+  if (event.userId) seen.push({ kind: 'user_id', value: event.userId });
+  if (event.anonymousId) seen.push({ kind: 'anonymous_id', value: event.anonymousId });
+  return seen;
+}
+
+function dedupe(identities: Identity[]): Identity[] {
+  return [...new Map(identities.map((identity) => [identityKey(identity), identity])).values()];
+}
