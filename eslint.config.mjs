@@ -84,7 +84,7 @@ export default defineConfig(
       ...boundaries([
         { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'] },
         { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'] },
-      ], { allowSelfImport: true, allow: ['^(\\.\\./)+tools/dev/test-platform\\.js$'] }),
+      ], { allowSelfImport: true, allow: ['^(\\.\\./)+tools/dev/test-platform\\.js$', '^(\\.\\./)+tools/voice/call-client\\.js$'] }),
     },
   },
   {

@@ -108,7 +108,9 @@ export async function startPlatform({ env, ports = DEFAULT_PORTS, onLine = () =>
       names.map((name) => {
         const port = ports[name] ?? DEFAULT_PORTS[name];
         if (!port && port !== 0) throw new Error(`no port for subgraph ${name}`);
-        const child = launch(name, { PORT: String(port), [`${name.toUpperCase()}_PORT`]: String(port) });
+        // voice hands out its own WebSocket URL with call tokens, so it must know where it listens.
+        const publicUrl = name === 'voice' && !env.VOICE_PUBLIC_URL ? { VOICE_PUBLIC_URL: `http://127.0.0.1:${port}` } : {};
+        const child = launch(name, { PORT: String(port), [`${name.toUpperCase()}_PORT`]: String(port), ...publicUrl });
         return waitReady(name, `http://127.0.0.1:${port}/health/ready`, child, timeoutMs);
       }),
     );

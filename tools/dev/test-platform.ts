@@ -16,6 +16,8 @@ export interface RunningPlatform {
   readonly gatewayUrl: string;
   readonly adminToken: string;
   readonly logLines: string[];
+  /** Every NATS subject of this platform starts with it (subscribe to `${subjectPrefix}>` to see them all). */
+  readonly subjectPrefix: string;
   subgraphUrl(name: string): string;
   graphql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
   stop(): Promise<void>;
@@ -53,6 +55,7 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}): 
     gatewayUrl,
     adminToken,
     logLines,
+    subjectPrefix: prefix,
     subgraphUrl: (name) => `http://127.0.0.1:${ports[name]}/graphql`,
     async graphql(query, variables = {}, headers = {}) {
       const response = await fetch(gatewayUrl, {

@@ -10,6 +10,7 @@ import { MediaModule } from './media/media.module.js';
 import { CreateCalls1763900000800 } from './migrations/1763900000800-create-calls.js';
 import { CallModel1763900000900 } from './migrations/1763900000900-call-model.js';
 import { PresenceModule } from './presence/presence.module.js';
+import { SignallingModule } from './signalling/signalling.module.js';
 import { TokensModule } from './tokens/tokens.module.js';
 import { VoiceConfigModule } from './voice-config.js';
 
@@ -30,6 +31,7 @@ export const VOICE_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763
     TokensModule,
     CallsModule,
     MediaModule,
+    SignallingModule,
   ],
 })
 export class AppModule {}
