@@ -190,6 +190,11 @@ describe('Direct Call through the platform', () => {
       await callerPage.getByLabel('Callee profile id').fill(customer.profileId);
       await callerPage.getByLabel('Reason (shown to the callee)').fill('About your missing parcel');
       await callerPage.getByLabel('Reference (optional)').fill('order-2024');
+      await callerPage.getByText('Branding shown to the callee (optional)').click();
+      await callerPage.getByLabel('Brand name').fill('Parcelly');
+      await callerPage.getByLabel('Background colour (#rrggbb)').fill('#101820');
+      await callerPage.getByLabel('Text colour (#rrggbb)').fill('#f5f5f5');
+      await callerPage.getByLabel('Button colour (#rrggbb)').fill('#1f9d55');
       await callerPage.getByRole('button', { name: 'Call', exact: true }).click();
 
       const incoming = calleePage.locator('#incoming');
@@ -198,6 +203,8 @@ describe('Direct Call through the platform', () => {
       await expect(incoming.locator('.identity-role').textContent()).resolves.toBe('Parcelly support');
       await expect(incoming.locator('.reason').textContent()).resolves.toBe('About your missing parcel');
       await expect(incoming.locator('.proxy-number').textContent()).resolves.toMatch(/\+1555\d+/);
+      await expect(incoming.locator('.brand-name').textContent()).resolves.toBe('Parcelly');
+      await expect(incoming.evaluate((card) => (globalThis as unknown as { getComputedStyle(node: unknown): { backgroundColor: string } }).getComputedStyle(card).backgroundColor)).resolves.toBe('rgb(16, 24, 32)');
       mkdirSync(OUTPUT_DIR, { recursive: true });
       await calleePage.screenshot({ path: join(OUTPUT_DIR, 'incoming-call.png') });
 

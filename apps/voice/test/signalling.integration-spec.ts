@@ -232,6 +232,22 @@ describe('call signalling (graphql-ws at /calls/signal)', () => {
     });
   });
 
+  describe('the reference web client', () => {
+    it('is served at /calls/client/ (page, bundle, styles) and nothing else is', async () => {
+      const base = sut.url.replace(/\/graphql$/, '/calls/client');
+      const page = await fetch(`${base}/?token=abc`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await page.text()).toContain('<script type="module" src="/calls/client/app.js">');
+      const bundle = await fetch(`${base}/app.js`);
+      expect(bundle.headers.get('content-type')).toMatch(/^text\/javascript/);
+      expect((await bundle.text()).length).toBeGreaterThan(10_000);
+      expect((await fetch(`${base}/style.css`)).status).toBe(200);
+      expect((await fetch(`${base}/main.js`)).status).toBe(404);
+      expect((await fetch(`${base}/..%2F..%2Fsrc%2Fmain.js`)).status).toBe(404);
+    });
+  });
+
   describe('clean-up', () => {
     it('ends an answered call with CONNECTION_LOST when a participant does not reconnect within the grace period', async () => {
       const { caller, callee, placed } = await ringingCall();

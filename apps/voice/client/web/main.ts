@@ -279,11 +279,20 @@ element<HTMLFormElement>('connect').addEventListener('submit', (event) => {
 element<HTMLFormElement>('place').addEventListener('submit', (event) => {
   event.preventDefault();
   const form = new FormData(event.target as HTMLFormElement);
-  const reference = String(form.get('reference') ?? '').trim();
+  const field = (name: string) => String(form.get(name) ?? '').trim();
+  const reference = field('reference');
+  const branding = Object.fromEntries(
+    ['brandName', 'logoUrl', 'backgroundColor', 'fontColor', 'buttonColor'].map((name) => [name, field(name)]).filter(([, value]) => value),
+  );
   act(async () => {
     say('Calling…');
     const { placeCall } = await send<{ placeCall: CallView }>(OPERATIONS.placeCall, {
-      input: { calleeProfileId: String(form.get('callee')).trim(), reason: String(form.get('reason')).trim(), ...(reference ? { reference } : {}) },
+      input: {
+        calleeProfileId: field('callee'),
+        reason: field('reason'),
+        ...(reference ? { reference } : {}),
+        ...(Object.keys(branding).length > 0 ? { branding } : {}),
+      },
     });
     onCall(placeCall);
   })();

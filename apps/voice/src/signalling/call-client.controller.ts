@@ -10,12 +10,18 @@ const CLIENT_FILES: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
 };
 
-/** dist/apps/voice/client/web of the workspace, whether this runs from dist/ or from sources (tests). */
+/**
+ * The bundle beside this module when running from dist/ (also in the app's container image), else
+ * the workspace's dist/ when running from sources (integration tests).
+ */
 function clientDirectory(): string {
+  const beside = join(import.meta.dirname, '../../client/web');
+  if (existsSync(join(beside, 'app.js'))) return beside;
   for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'apps'))) return join(dir, 'dist/apps/voice/client/web');
+    const built = join(dir, 'dist/apps/voice/client/web');
+    if (existsSync(join(built, 'app.js'))) return built;
   }
-  throw new Error('cannot find the workspace root for the web client');
+  return beside;
 }
 
 @Controller('calls/client')
