@@ -10,14 +10,26 @@ import { MergeProfiles } from './merging/merge-profiles.js';
 import { CreateProfiles1763900000200 } from './migrations/1763900000200-create-profiles.js';
 import { CreateProfileIdentities1763900000300 } from './migrations/1763900000300-create-profile-identities.js';
 import { AddProfileConsent1763900000400 } from './migrations/1763900000400-add-profile-consent.js';
+import { CreateProfileProperties1763900000500 } from './migrations/1763900000500-create-profile-properties.js';
+import { AddProfileLocale1763900000600 } from './migrations/1763900000600-add-profile-locale.js';
 import { ProfilePrivacyResolver } from './privacy/profile-privacy.resolver.js';
 import { ProfilePrivacyService } from './privacy/profile-privacy.service.js';
 import { ProfileEntity } from './profiles/profile.entity.js';
 import { ProfileResolver } from './profiles/profile.resolver.js';
 import { ProfileService } from './profiles/profile.service.js';
+import { PropertyCatalog } from './properties/property-catalog.js';
+import { ProfilePropertyResolver } from './properties/profile-property.resolver.js';
 
 export const PROFILES_ENTITIES = [ProfileEntity, ProfileIdentityEntity];
-export const PROFILES_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateProfiles1763900000200, CreateProfileIdentities1763900000300, AddProfileConsent1763900000400];
+export const PROFILES_MIGRATIONS = [
+  MessagingTables1763900000000,
+  OutboxBatches1763900009000,
+  CreateProfiles1763900000200,
+  CreateProfileIdentities1763900000300,
+  AddProfileConsent1763900000400,
+  CreateProfileProperties1763900000500,
+  AddProfileLocale1763900000600,
+];
 
 @Module({
   imports: [
@@ -39,6 +51,8 @@ export const PROFILES_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1
     ProfilePrivacyService,
     ProfilePrivacyResolver,
     IngestEvents,
+    PropertyCatalog,
+    ProfilePropertyResolver,
     IngestedEventsConsumer,
   ],
 })

@@ -32,6 +32,8 @@ export const EventIngested = defineMessage(
     /** identify: traits to set on the profile; alias: `{ previousId }`; group: `{ groupId, traits }`. */
     traits: properties.optional(),
     previousId: z.string().min(1).nullable().optional(),
+    /** identify: the call's context (Segment `context`); profiles reads `timezone` and `locale`. */
+    context: properties.optional(),
   }),
 );
 

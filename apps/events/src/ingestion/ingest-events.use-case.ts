@@ -114,5 +114,6 @@ function ingestedMessage(projectId: string, eventId: string, command: IngestEven
     anonymousId: command.anonymousId,
     ...(command.traits ? { traits: command.traits } : {}),
     ...(command.previousId ? { previousId: command.previousId } : {}),
+    ...(command.type === 'identify' && command.context ? { context: command.context } : {}),
   };
 }

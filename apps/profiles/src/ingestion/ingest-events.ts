@@ -9,7 +9,9 @@ import { type Identity, normalizeIdentity } from '../identities/identity.entity.
 import { IdentityResolver } from '../identities/identity-resolver.js';
 import { identityKey, IdentityRepository } from '../identities/identity.repository.js';
 import { E164 } from '../profiles/dto/create-profile.input.js';
-import { applyPropertyTraits, consentTraits, type Consent, type SkippedOperator } from '../profiles/profile-traits.js';
+import { PropertyCatalog, PropertyTyping } from '../properties/property-catalog.js';
+import { localeTraits } from '../profiles/profile-locale.js';
+import { applyPropertyTraits, consentTraits, type Consent, type RejectedProperty, type SkippedOperator } from '../profiles/profile-traits.js';
 import { ProfileErrorCode } from '../profiles/profile.errors.js';
 
 export type IngestedEvent = MessageOf<typeof EventIngested>;
@@ -20,6 +22,8 @@ export interface IngestOutcome {
   rejectedTraits: string[];
   /** Property operators that could not apply (e.g. `$incr` on a text property); the other traits did. */
   skippedOperators: SkippedOperator[];
+  /** Values that do not fit their property's type (see properties/property-types.ts); the other traits applied. */
+  rejectedProperties: RejectedProperty[];
   /** Set when identity resolution was refused (IDENTITY_CONFLICT): the event changed nothing. */
   refused?: string;
 }
@@ -32,8 +36,8 @@ interface PendingProfile {
   identities: Identity[];
   /** A user or anonymous id was added: it is announced with ProfileIdentified. */
   announce: boolean;
-  /** Identify traits in event order, each with the outcome it reports to. */
-  traits: { traits: Record<string, unknown>; outcome: IngestOutcome }[];
+  /** Identify traits (and the call's context) in event order, each with the outcome it reports to. */
+  traits: { traits: Record<string, unknown>; context: Record<string, unknown> | undefined; outcome: IngestOutcome }[];
 }
 
 interface LockedProfile {
@@ -62,16 +66,17 @@ export class IngestEvents {
     private readonly resolver: IdentityResolver,
     private readonly identities: IdentityRepository,
     private readonly outbox: OutboxWriter,
+    private readonly catalog: PropertyCatalog,
     private readonly clock: Clock,
   ) {}
 
   /** Outcomes in the order of `events`. */
   async execute(manager: EntityManager, events: readonly IngestedEvent[]): Promise<IngestOutcome[]> {
-    const outcomes = events.map((event): IngestOutcome => ({ profileId: event.profileId, rejectedTraits: [], skippedOperators: [] }));
+    const outcomes = events.map((event): IngestOutcome => ({ profileId: event.profileId, rejectedTraits: [], skippedOperators: [], rejectedProperties: [] }));
     const byProject = new Map<string, number[]>();
     events.forEach((event, n) => byProject.set(event.projectId, [...(byProject.get(event.projectId) ?? []), n]));
     for (const [projectId, indexes] of byProject) {
-      await new ProjectBatch(manager, projectId, this.resolver, this.identities, this.outbox, this.clock).run(
+      await new ProjectBatch(manager, projectId, this.resolver, this.identities, this.outbox, this.catalog, this.clock).run(
         indexes.map((n) => ({ event: events[n]!, outcome: outcomes[n]! })),
       );
     }
@@ -86,6 +91,7 @@ class ProjectBatch {
   /** profile → the user id it carries. */
   private userIds = new Map<string, string>();
   private pending = new Map<string, PendingProfile>();
+  private typing = new PropertyTyping(new Map());
 
   constructor(
     private readonly manager: EntityManager,
@@ -93,6 +99,7 @@ class ProjectBatch {
     private readonly resolver: IdentityResolver,
     private readonly identities: IdentityRepository,
     private readonly outbox: OutboxWriter,
+    private readonly catalog: PropertyCatalog,
     private readonly clock: Clock,
   ) {}
 
@@ -111,15 +118,18 @@ class ProjectBatch {
     await this.identities.lock(this.manager, this.projectId, candidates);
     this.owners = await this.identities.owners(this.manager, this.projectId, candidates);
     this.userIds = await this.identities.userIds(this.manager, this.projectId, [...new Set(this.owners.values())]);
+    const updates = items.map(({ event }) => profileUpdateOf(event));
+    const traitNames = updates.flatMap((update) => (update ? Object.keys(update.traits) : []));
+    if (traitNames.length > 0) this.typing = await this.catalog.typing(this.manager, this.projectId, traitNames);
 
-    for (const { event, outcome } of items) {
+    for (const [n, { event, outcome }] of items.entries()) {
       const seen = this.seenIdentities(event);
       if (seen.length === 0) continue;
-      const traits = event.type === 'identify' && event.traits && Object.keys(event.traits).length > 0 ? event.traits : null;
       const profileId = this.knownProfile(seen) ?? (await this.resolve(seen, outcome));
       if (!profileId) continue;
       outcome.profileId = profileId;
-      if (traits) this.queue(profileId).traits.push({ traits, outcome });
+      const update = updates[n];
+      if (update) this.queue(profileId).traits.push({ ...update, outcome });
     }
     await this.flush();
   }
@@ -233,11 +243,14 @@ class ProjectBatch {
         ...update,
       };
     });
+    await this.catalog.register(this.manager, this.projectId, this.typing, now);
     await this.manager.query(
       `UPDATE profile AS p SET properties = COALESCE(u.properties, p.properties), consent = p.consent || COALESCE(u.consent, '{}'),
          email = COALESCE(u.email, p.email), phone = COALESCE(u.phone, p.phone), name = COALESCE(u.name, p.name),
+         time_zone = COALESCE(u.time_zone, p.time_zone), locale = COALESCE(u.locale, p.locale),
          external_id = COALESCE(p.external_id, u.external_id), anonymous_id = COALESCE(p.anonymous_id, u.anonymous_id), updated_at = $3
-       FROM json_to_recordset($2::json) AS u (id uuid, properties jsonb, consent jsonb, email text, phone text, name text, external_id text, anonymous_id text)
+       FROM json_to_recordset($2::json)
+         AS u (id uuid, properties jsonb, consent jsonb, email text, phone text, name text, time_zone text, locale text, external_id text, anonymous_id text)
        WHERE p.id = u.id AND p.project_id = $1`,
       [this.projectId, JSON.stringify(updates), now],
     );
@@ -291,15 +304,21 @@ class ProjectBatch {
    * columns (validated; the last valid one wins). Rejections and skips go to each event's outcome.
    */
   private applyTraits(current: Record<string, unknown>, queued: PendingProfile['traits'], now: Date) {
-    if (queued.length === 0) return { properties: null, consent: null, email: null, phone: null, name: null, contacts: [] as Identity[] };
+    const contacts: Identity[] = [];
+    if (queued.length === 0) return { properties: null, consent: null, email: null, phone: null, name: null, time_zone: null, locale: null, contacts };
     let properties = current ?? {};
     let consent: Consent = {};
     let email: string | null = null;
     let phone: string | null = null;
     let name: string | null = null;
-    const contacts: Identity[] = [];
-    for (const { traits, outcome } of queued) {
-      const split = consentTraits(traits, now);
+    let timeZone: string | null = null;
+    let locale: string | null = null;
+    for (const { traits, context, outcome } of queued) {
+      const located = localeTraits(traits, context);
+      timeZone = located.timeZone ?? timeZone;
+      locale = located.locale ?? locale;
+      outcome.rejectedTraits.push(...located.rejected);
+      const split = consentTraits(located.rest, now);
       const { email: emailTrait, phone: phoneTrait, name: nameTrait, ...propertyTraits } = split.rest;
       const accept = <T>(field: string, value: unknown, valid: (value: unknown) => value is T): T | null => {
         if (value === undefined || value === null) return null;
@@ -310,7 +329,7 @@ class ProjectBatch {
       const validEmail = accept('email', emailTrait, (value): value is string => typeof value === 'string' && value.length <= 320 && isEmail(value));
       const validPhone = accept('phone', phoneTrait, (value): value is string => typeof value === 'string' && E164.test(value));
       const validName = accept('name', nameTrait, (value): value is string => typeof value === 'string' && value.length > 0 && value.length <= 200);
-      const applied = applyPropertyTraits(properties, propertyTraits);
+      const applied = applyPropertyTraits(properties, propertyTraits, (property, value) => this.typing.fit(property, value));
       properties = applied.properties;
       consent = { ...consent, ...split.consent };
       email = validEmail ?? email;
@@ -320,8 +339,9 @@ class ProjectBatch {
       if (validPhone) contacts.push({ kind: 'phone', value: validPhone });
       outcome.rejectedTraits.push(...split.rejected);
       outcome.skippedOperators.push(...applied.skipped);
+      outcome.rejectedProperties.push(...applied.rejected);
     }
-    return { properties, consent, email, phone, name, contacts };
+    return { properties, consent, email, phone, name, time_zone: timeZone, locale, contacts };
   }
 
   /** Each profile now answers to its user id and every anonymous id it holds: one ProfileIdentified each. */
@@ -347,6 +367,15 @@ class ProjectBatch {
       }),
     );
   }
+}
+
+/** What an identify changes on its profile besides identities: traits, and time zone/locale from its context. */
+function profileUpdateOf(event: IngestedEvent): { traits: Record<string, unknown>; context: Record<string, unknown> | undefined } | null {
+  if (event.type !== 'identify') return null;
+  const traits = event.traits ?? {};
+  const context = event.context;
+  if (Object.keys(traits).length === 0 && context?.timezone == null && context?.locale == null) return null;
+  return { traits, context };
 }
 
 function trackingIdentities(event: IngestedEvent): Identity[] {

@@ -51,6 +51,9 @@ export class IngestedEventsConsumer {
       if (outcome.rejectedTraits.length > 0) {
         this.logger.warn({ consumer: INGESTED_EVENTS_DURABLE, messageId, traits: outcome.rejectedTraits }, 'invalid traits ignored');
       }
+      for (const { property, reason } of outcome.rejectedProperties) {
+        this.logger.warn({ consumer: INGESTED_EVENTS_DURABLE, messageId, property, reason }, `profile property ${property} rejected: ${reason}`);
+      }
       for (const { property, operator, reason } of outcome.skippedOperators) {
         this.logger.warn(
           { consumer: INGESTED_EVENTS_DURABLE, messageId, property, operator, reason },

@@ -1,3 +1,4 @@
+import { PropertyTyping } from '../properties/property-catalog.js';
 import { applyPropertyTraits, consentTraits } from './profile-traits.js';
 import { mergeConsent as mergeConsentForTest } from './profile-traits.js';
 
@@ -27,8 +28,25 @@ describe('applyPropertyTraits', () => {
         nested: { city: 'Paris' },
       },
       skipped: [],
+      rejected: [],
     });
     expect(current.tags).toEqual(['a', 'b']);
+  });
+
+  it('fits every new value, operator results included, to its type and leaves out the ones that do not fit', () => {
+    const typing = new PropertyTyping(new Map([['score', 'number'], ['plan', 'string'], ['tags', 'list'], ['renewal', 'date']]));
+    const sut = applyPropertyTraits(
+      { score: 1, tags: ['a'] },
+      { score: '7', plan: 3, renewal: 'tomorrow', tags: { $incr: 1 }, trial_end: '$D_1767225600', visits: { $incr: 2 } },
+      (property, value) => typing.fit(property, value),
+    );
+    expect(sut.properties).toEqual({ score: 7, plan: '3', tags: ['a'], trial_end: '2026-01-01T00:00:00.000Z', visits: 2 });
+    expect(sut.rejected).toEqual([{ property: 'renewal', reason: 'property is date; got string' }]);
+    expect(sut.skipped).toEqual([{ property: 'tags', operator: '$incr', reason: 'property is not a number' }]);
+    expect([...typing.newTypes]).toEqual([
+      ['trial_end', 'date'],
+      ['visits', 'number'],
+    ]);
   });
 
   it('removes values from a list and ignores a missing one', () => {

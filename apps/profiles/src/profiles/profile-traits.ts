@@ -1,7 +1,7 @@
 /**
  * How identify traits change a profile. A trait is a plain value (set) or one CleverTap operator
  * object: `{ "$add": v | [v…] }`, `{ "$remove": v | [v…] }`, `{ "$incr": n }`, `{ "$decr": n }`,
- * `{ "$delete": true }`. `MSG-email`, `MSG-sms`, `MSG-push` and `MSG-dndPhone` are consent, not
+ * `{ "$delete": true }`. `MSG-email`, `MSG-sms`, `MSG-push`, `MSG-whatsapp` and `MSG-dndPhone` are consent, not
  * properties. Pure: the caller reads and writes the profile under its row lock.
  */
 export const PROFILE_OPERATORS = ['$add', '$remove', '$incr', '$decr', '$delete'] as const;
@@ -14,27 +14,49 @@ export interface SkippedOperator {
   reason: string;
 }
 
+/** A value that does not fit its property's type (names and types only: values may be personal). */
+export interface RejectedProperty {
+  property: string;
+  reason: string;
+}
+
 export interface AppliedProperties {
   properties: Record<string, unknown>;
   skipped: SkippedOperator[];
+  rejected: RejectedProperty[];
 }
 
-/** Applies `traits` to a copy of `current`: plain values replace, operators change the property. */
-export function applyPropertyTraits(current: Record<string, unknown>, traits: Record<string, unknown>): AppliedProperties {
+/** Fits a property's new value to its type (see PropertyTyping.fit). */
+export type FitProperty = (property: string, value: unknown) => { ok: true; value: unknown } | { ok: false; reason: string };
+
+const untyped: FitProperty = (_property, value) => ({ ok: true, value });
+
+/**
+ * Applies `traits` to a copy of `current`: plain values replace, operators change the property.
+ * Each new value (an operator's result included) goes through `fit`: stored as it returns, or
+ * left out with its reason.
+ */
+export function applyPropertyTraits(current: Record<string, unknown>, traits: Record<string, unknown>, fit: FitProperty = untyped): AppliedProperties {
   const properties = { ...current };
   const skipped: SkippedOperator[] = [];
+  const rejected: RejectedProperty[] = [];
+  const store = (property: string, value: unknown) => {
+    const fitted = fit(property, value);
+    if (fitted.ok) properties[property] = fitted.value;
+    else rejected.push({ property, reason: fitted.reason });
+  };
   for (const [property, value] of Object.entries(traits)) {
     const operation = operatorOf(value);
     if (!operation) {
-      properties[property] = value;
+      store(property, value);
       continue;
     }
     const outcome = apply(operation.operator, operation.operand, properties[property]);
     if (outcome.kind === 'skip') skipped.push({ property, operator: operation.operator, reason: outcome.reason });
     else if (outcome.kind === 'delete') delete properties[property];
-    else properties[property] = outcome.value;
+    else if (outcome.value !== undefined) store(property, outcome.value);
   }
-  return { properties, skipped };
+  return { properties, skipped, rejected };
 }
 
 type Outcome = { kind: 'set'; value: unknown } | { kind: 'delete' } | { kind: 'skip'; reason: string };
@@ -88,7 +110,7 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 /** Subscription flags per channel (`MSG-<channel>`), and do-not-disturb on the phone. */
-const SUBSCRIPTION_FLAGS: Record<string, string> = { 'MSG-email': 'email', 'MSG-sms': 'sms', 'MSG-push': 'push' };
+const SUBSCRIPTION_FLAGS: Record<string, string> = { 'MSG-email': 'email', 'MSG-sms': 'sms', 'MSG-push': 'push', 'MSG-whatsapp': 'whatsapp' };
 const DND_PHONE = 'MSG-dndPhone';
 
 /** The consent column's shape: one entry per channel, each stamped when it last changed. */

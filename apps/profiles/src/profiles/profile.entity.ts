@@ -13,6 +13,10 @@ export class ProfileEntity {
   /** Personal data (E.164): never logged, shown only to secret keys. */
   @Column('text', { nullable: true }) phone: string | null;
   @Column('text', { nullable: true }) name: string | null;
+  /** IANA time zone name (canonical, as Intl gives it). */
+  @Column('text', { name: 'time_zone', nullable: true }) timeZone: string | null;
+  /** BCP 47 language tag (canonical). */
+  @Column('text', { nullable: true }) locale: string | null;
   @Column('jsonb') properties: Record<string, unknown>;
   /** Per channel: `{ email: { subscribed, updatedAt }, phone: { dnd, updatedAt } }`; shown only to secret keys. */
   @Column('jsonb', { default: () => "'{}'::jsonb" }) consent: Consent;

@@ -9,6 +9,10 @@ export enum ProfileErrorCode {
   IdentityConflict = 'IDENTITY_CONFLICT',
   NoIdentity = 'NO_IDENTITY',
   MergeIntoItself = 'MERGE_INTO_ITSELF',
+  /** A property value that does not fit the type the property already has. */
+  PropertyTypeMismatch = 'PROPERTY_TYPE_MISMATCH',
+  /** A property condition that names an unknown property, or a comparison or value its type does not have. */
+  InvalidPropertyFilter = 'INVALID_PROPERTY_FILTER',
 }
 
 function kindOf(code: ProfileErrorCode): ErrorKind {
@@ -22,6 +26,8 @@ function kindOf(code: ProfileErrorCode): ErrorKind {
     case ProfileErrorCode.PropertiesNotAnObject:
     case ProfileErrorCode.NoIdentity:
     case ProfileErrorCode.MergeIntoItself:
+    case ProfileErrorCode.PropertyTypeMismatch:
+    case ProfileErrorCode.InvalidPropertyFilter:
       return 'invalid-input';
     default:
       return assertUnreachable(code);

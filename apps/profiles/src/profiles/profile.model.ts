@@ -1,5 +1,28 @@
-import { Directive, Field, ID, ObjectType } from '@nestjs/graphql';
+import { Directive, Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { PageInfo, JSONScalar } from '@boomerang/platform/subgraph';
+
+export enum MessagingChannel {
+  EMAIL = 'email',
+  SMS = 'sms',
+  PUSH = 'push',
+  WHATSAPP = 'whatsapp',
+}
+registerEnumType(MessagingChannel, { name: 'MessagingChannel' });
+
+export enum SubscriptionState {
+  SUBSCRIBED = 'subscribed',
+  UNSUBSCRIBED = 'unsubscribed',
+  /** No decision recorded for the channel. */
+  UNKNOWN = 'unknown',
+}
+registerEnumType(SubscriptionState, { name: 'SubscriptionState' });
+
+@ObjectType({ description: 'Whether the profile may be messaged on a channel, and when that was last decided.' })
+export class ChannelSubscription {
+  @Field(() => MessagingChannel) channel: MessagingChannel;
+  @Field(() => SubscriptionState) state: SubscriptionState;
+  @Field(() => Date, { nullable: true, description: 'Null while UNKNOWN.' }) updatedAt: Date | null;
+}
 
 @ObjectType({ description: 'One end user of the project: identities, contact details and custom properties.' })
 @Directive('@key(fields: "id")')
@@ -11,6 +34,10 @@ export class Profile {
   @Field(() => String, { nullable: true, description: 'E.164 phone number. Personal data: null unless read with a secret key.' })
   phone: string | null;
   @Field(() => String, { nullable: true }) name: string | null;
+  @Field(() => String, { nullable: true, description: 'IANA time zone name, e.g. "Europe/Lisbon" (from CleverTap Tz, Segment traits or context).' })
+  timeZone: string | null;
+  @Field(() => String, { nullable: true, description: 'BCP 47 locale in canonical form, e.g. "pt-BR" (from traits or context).' })
+  locale: string | null;
   @Field(() => JSONScalar, { description: 'Custom properties (a JSON object).' }) properties: Record<string, unknown>;
   @Field(() => JSONScalar, {
     nullable: true,

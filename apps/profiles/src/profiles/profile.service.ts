@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import { ProfileCreated } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import type { CreateProfileInput } from './dto/create-profile.input.js';
@@ -11,6 +11,8 @@ import { IdentityRepository } from '../identities/identity.repository.js';
 import { MergeProfiles } from '../merging/merge-profiles.js';
 import { ProfileEntity } from './profile.entity.js';
 import { ProfileError, ProfileErrorCode } from './profile.errors.js';
+import { PropertyCatalog } from '../properties/property-catalog.js';
+import { propertyConditionSql } from '../properties/property-filter.js';
 import { Clock, decodeCursor, isUuid, type Page, isJsonObject } from '@boomerang/platform/subgraph';
 
 @Injectable()
@@ -21,7 +23,24 @@ export class ProfileService {
     private readonly clock: Clock,
     private readonly identities: IdentityRepository,
     private readonly mergeProfiles: MergeProfiles,
+    private readonly catalog: PropertyCatalog,
   ) {}
+
+  /**
+   * `properties` as their types store them (coerced where lossless; new names fix their type and are
+   * registered in this transaction); a value that does not fit is a BAD_USER_INPUT on `<field>.<name>`.
+   */
+  private async typed(manager: EntityManager, projectId: string, properties: Record<string, unknown>, field: string): Promise<Record<string, unknown>> {
+    const typing = await this.catalog.typing(manager, projectId, Object.keys(properties));
+    const typed: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(properties)) {
+      const fitted = typing.fit(name, value);
+      if (!fitted.ok) throw new ProfileError(ProfileErrorCode.PropertyTypeMismatch, `Invalid value for ${field}.${name}: ${fitted.reason}`, `${field}.${name}`);
+      typed[name] = fitted.value;
+    }
+    await this.catalog.register(manager, projectId, typing, this.clock.now());
+    return typed;
+  }
 
   /** Folds `mergedProfileId` into `profileId` (see MergeProfiles) and returns the survivor. */
   async merge(projectId: string, profileId: string, mergedProfileId: string): Promise<ProfileEntity> {
@@ -33,6 +52,7 @@ export class ProfileService {
   create(projectId: string, input: CreateProfileInput): Promise<ProfileEntity> {
     return this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
+      const properties = await this.typed(manager, projectId, input.properties ?? {}, 'input.properties');
       const profile = manager.create(ProfileEntity, {
         id: randomUUID(),
         projectId,
@@ -41,7 +61,9 @@ export class ProfileService {
         email: input.email ?? null,
         phone: input.phone ?? null,
         name: input.name ?? null,
-        properties: input.properties ?? {},
+        properties,
+        timeZone: null,
+        locale: null,
         createdAt: now,
         updatedAt: now,
         mergedInto: null,
@@ -81,13 +103,17 @@ export class ProfileService {
       throw new ProfileError(ProfileErrorCode.PropertiesNotAnObject, 'Invalid value for properties: properties must be a JSON object', 'properties');
     }
     if (!isUuid(id)) throw this.notFound(id);
-    const [rows] = (await this.dataSource.query(
-      `UPDATE profile SET properties = properties || $3::jsonb, updated_at = $4
-       WHERE id = (SELECT COALESCE(merged_into, id) FROM profile WHERE id = $1 AND project_id = $2) AND project_id = $2 RETURNING id`,
-      [id, projectId, JSON.stringify(properties), this.clock.now()],
-    )) as [{ id: string }[], number];
-    if (rows.length === 0) throw this.notFound(id);
-    return this.get(projectId, rows[0]!.id);
+    const survivorId = await this.dataSource.transaction(async (manager) => {
+      const typed = await this.typed(manager, projectId, properties, 'properties');
+      const [rows] = (await manager.query(
+        `UPDATE profile SET properties = properties || $3::jsonb, updated_at = $4
+         WHERE id = (SELECT COALESCE(merged_into, id) FROM profile WHERE id = $1 AND project_id = $2) AND project_id = $2 RETURNING id`,
+        [id, projectId, JSON.stringify(typed), this.clock.now()],
+      )) as [{ id: string }[], number];
+      if (rows.length === 0) throw this.notFound(id);
+      return rows[0]!.id;
+    });
+    return this.get(projectId, survivorId);
   }
 
   /** The profile, or the one it was merged into. */
@@ -126,6 +152,13 @@ export class ProfileService {
       entries.forEach(([key, value], n) =>
         query.andWhere(`profile.properties -> :key${n} = :value${n}::jsonb`, { [`key${n}`]: key, [`value${n}`]: JSON.stringify(value) }),
       );
+    }
+    if (filter?.properties?.length) {
+      const types = await this.catalog.types(projectId, filter.properties.map((condition) => condition.name));
+      filter.properties.forEach((condition, n) => {
+        const { sql, params } = propertyConditionSql(condition, types.get(condition.name), n);
+        query.andWhere(sql, params);
+      });
     }
     const rows = await query.getMany();
     return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
