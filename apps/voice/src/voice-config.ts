@@ -34,6 +34,8 @@ export const voiceEnv = z
     VOICE_ICE_CONSENT_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(60).default(30),
     /** How long a participant may stay ICE-disconnected before its call's media counts as failed. */
     VOICE_MEDIA_DISCONNECT_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(10),
+    /** After a client connects a transport, ICE and DTLS must complete within this long, else its media failed. */
+    VOICE_MEDIA_CONNECT_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(20),
     /** How long a live call waits for a participant whose last signalling socket closed to reconnect. */
     VOICE_RECONNECT_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
   })

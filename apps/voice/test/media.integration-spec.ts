@@ -7,12 +7,13 @@ import { eventually, silentLogger } from '@boomerang/platform/testing';
 import { CallMedia, type MediaFailureReason, type MediaSettings, type Participant } from '../src/media/call-media.service.js';
 import { MediaErrorCode } from '../src/media/media.errors.js';
 import { MediaWorkerPool } from '../src/media/media-worker-pool.js';
-import { callMediaNegotiator } from './support/media-negotiator.js';
+import { callMediaNegotiator, type MediaNegotiator } from './support/media-negotiator.js';
 import { NodeCallPeer } from './support/node-call-peer.js';
 
 const TIMEOUT_MS = 40_000;
 const CONSENT_TIMEOUT_SECONDS = 10;
 const GRACE_SECONDS = 2;
+const CONNECT_TIMEOUT_SECONDS = 4;
 /** werift sends a consent check every 4-6 s; mediasoup's consent timer runs from the last one. */
 const MAX_CONSENT_INTERVAL_SECONDS = 6;
 
@@ -25,6 +26,7 @@ const settings: MediaSettings & ConstructorParameters<typeof MediaWorkerPool>[0]
   VOICE_ANNOUNCED_IP: undefined,
   VOICE_ICE_CONSENT_TIMEOUT_SECONDS: CONSENT_TIMEOUT_SECONDS,
   VOICE_MEDIA_DISCONNECT_GRACE_SECONDS: GRACE_SECONDS,
+  VOICE_MEDIA_CONNECT_TIMEOUT_SECONDS: CONNECT_TIMEOUT_SECONDS,
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -181,6 +183,32 @@ describe('CallMedia (real mediasoup workers, Node WebRTC peers)', () => {
       const heard = other.callee.received.packetsReceived;
       await settled(() => expect(other.callee.received.packetsReceived).toBeGreaterThan(heard + 10));
       await expect(sut.routerRtpCapabilities(randomUUID())).resolves.toHaveProperty('codecs');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'reports a participant whose transport never connects (media could not be established) after the connect timeout',
+    async () => {
+      const callId = randomUUID();
+      const direct = callMediaNegotiator(sut, callId, 'CALLEE');
+      // Candidates that point nowhere, as behind a firewall that lets neither UDP nor TCP through.
+      const unreachable: MediaNegotiator = {
+        ...direct,
+        async joinMedia(direction) {
+          const joined = await direct.joinMedia(direction);
+          const iceCandidates = joined.transport.iceCandidates.map((candidate) => ({ ...candidate, port: 9 }));
+          return { ...joined, transport: { ...joined.transport, iceCandidates } };
+        },
+      };
+      const caller = await NodeCallPeer.join(callMediaNegotiator(sut, callId, 'CALLER'));
+      const callee = await NodeCallPeer.join(unreachable);
+      peers.push(caller, callee);
+      const joinedAtMs = performance.now();
+
+      await settled(() => expect(failures).toHaveLength(1), { timeoutMs: (CONNECT_TIMEOUT_SECONDS + 5) * 1000 });
+      expect(failures[0]).toMatchObject({ callId, participant: 'CALLEE', reason: 'CONNECT_TIMEOUT' });
+      expect(failures[0].atMs - joinedAtMs).toBeGreaterThan((CONNECT_TIMEOUT_SECONDS - 1) * 1000);
     },
     TIMEOUT_MS,
   );

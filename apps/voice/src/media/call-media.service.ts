@@ -11,7 +11,7 @@ export type Participant = 'CALLER' | 'CALLEE';
  * recv transport; a peer that bundles both directions on one RTCPeerConnection uses one SENDRECV transport (the default).
  */
 export type TransportDirection = 'SEND' | 'RECV' | 'SENDRECV';
-export type MediaFailureReason = 'ICE_DISCONNECTED' | 'DTLS_FAILED' | 'DTLS_CLOSED' | 'WORKER_DIED';
+export type MediaFailureReason = 'CONNECT_TIMEOUT' | 'ICE_DISCONNECTED' | 'DTLS_FAILED' | 'DTLS_CLOSED' | 'WORKER_DIED';
 export type ParticipantFailedListener = (callId: string, participant: Participant, reason: MediaFailureReason) => void;
 
 export interface TransportOptions {
@@ -48,6 +48,7 @@ export type MediaSettings = Pick<
   | 'VOICE_ANNOUNCED_IP'
   | 'VOICE_ICE_CONSENT_TIMEOUT_SECONDS'
   | 'VOICE_MEDIA_DISCONNECT_GRACE_SECONDS'
+  | 'VOICE_MEDIA_CONNECT_TIMEOUT_SECONDS'
 >;
 
 /** Opus, 48 kHz stereo: the one codec of a call's router. */
@@ -62,6 +63,7 @@ interface ParticipantMedia {
   muted: boolean;
   failed: boolean;
   disconnectTimer?: NodeJS.Timeout;
+  readonly connectTimers: Set<NodeJS.Timeout>;
 }
 
 interface Room {
@@ -77,7 +79,13 @@ const CLOSED_CALLS_REMEMBERED = 10_000;
 
 const otherThan = (participant: Participant): Participant => (participant === 'CALLER' ? 'CALLEE' : 'CALLER');
 
-const newParticipant = (): ParticipantMedia => ({ transports: new Map(), consumers: new Map(), muted: false, failed: false });
+const newParticipant = (): ParticipantMedia => ({
+  transports: new Map(),
+  consumers: new Map(),
+  muted: false,
+  failed: false,
+  connectTimers: new Set(),
+});
 
 /**
  * A call's media: one mediasoup router per call on the least-loaded worker, WebRTC transports per
@@ -142,7 +150,10 @@ export class CallMedia implements OnApplicationShutdown {
     dtlsParameters: types.DtlsParameters,
     direction?: TransportDirection,
   ): Promise<void> {
-    await this.transport(this.openRoom(callId), participant, direction ?? 'SENDRECV').connect({ dtlsParameters });
+    const room = this.openRoom(callId);
+    const transport = this.transport(room, participant, direction ?? 'SENDRECV');
+    await transport.connect({ dtlsParameters });
+    this.expectConnected(room, participant, transport);
   }
 
   async produce(callId: string, participant: Participant, kind: 'audio', rtpParameters: types.RtpParameters): Promise<{ producerId: string }> {
@@ -328,6 +339,17 @@ export class CallMedia implements OnApplicationShutdown {
     });
   }
 
+  /** The client asked to connect: ICE and DTLS must complete within the connect timeout, or media could not be established. */
+  private expectConnected(room: Room, participant: Participant, transport: types.WebRtcTransport): void {
+    const media = room.participants[participant];
+    const timer = setTimeout(() => {
+      media.connectTimers.delete(timer);
+      const current = !room.closed && !transport.closed && [...media.transports.values()].includes(transport);
+      if (current && transport.dtlsState !== 'connected') this.report(room, participant, 'CONNECT_TIMEOUT');
+    }, this.settings.VOICE_MEDIA_CONNECT_TIMEOUT_SECONDS * 1000);
+    media.connectTimers.add(timer);
+  }
+
   private report(room: Room, participant: Participant, reason: MediaFailureReason): void {
     const media = room.participants[participant];
     if (media.failed) return;
@@ -345,7 +367,11 @@ export class CallMedia implements OnApplicationShutdown {
   private discard(room: Room): void {
     room.closed = true;
     if (this.rooms.get(room.callId) === room) this.rooms.delete(room.callId);
-    for (const media of Object.values(room.participants)) clearTimeout(media.disconnectTimer);
+    for (const media of Object.values(room.participants)) {
+      clearTimeout(media.disconnectTimer);
+      for (const timer of media.connectTimers) clearTimeout(timer);
+      media.connectTimers.clear();
+    }
   }
 
   private rememberClosed(callId: string): void {
