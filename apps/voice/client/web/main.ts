@@ -23,6 +23,8 @@ let client: Client | undefined;
 let call: CallView | undefined;
 let media: CallMedia | undefined;
 let timer: number | undefined;
+/** The call this page placed, answered or resumed: only that page carries its audio (other tabs of the profile just follow). */
+let ownCallId: string | undefined;
 
 function show(screen: (typeof screens)[number]): void {
   for (const id of screens) element(id).hidden = id !== screen;
@@ -47,6 +49,12 @@ function connect(token: string): void {
       connected: () => {
         say('Connected. Waiting for calls.');
         if (!call) show('place');
+        // After a reconnect (or a page reload) the call may still be going on: pick it up again.
+        void send<{ activeCall: CallView | null }>(OPERATIONS.activeCall).then(({ activeCall }) => {
+          if (!activeCall) return;
+          ownCallId = activeCall.id;
+          onCall(activeCall);
+        });
       },
       closed: (event) => {
         const reason = describeCloseEvent(event);
@@ -67,8 +75,6 @@ function connect(token: string): void {
       complete: () => undefined,
     },
   );
-  // After a reconnect (or a page reload) the call may still be going on.
-  void send<{ activeCall: CallView | null }>(OPERATIONS.activeCall).then(({ activeCall }) => activeCall && onCall(activeCall));
 }
 
 async function onUpdate(update: CallUpdate): Promise<void> {
@@ -94,6 +100,11 @@ function onCall(view: CallView): void {
     render(element('incoming'), view);
     show('incoming');
     say(`Incoming call from ${view.remote.displayName}`);
+    return;
+  }
+  if (ownCallId !== view.id) {
+    say(`A call with ${view.remote.displayName} goes on in another window.`);
+    show('place');
     return;
   }
   render(element('in-call'), view);
@@ -152,6 +163,7 @@ function endCall(view: CallView): void {
   const outcome = view.state === 'ENDED' && view.durationSeconds != null ? `Call ended after ${view.durationSeconds} s.` : `Call ${view.state.toLowerCase()}.`;
   say(view.endReason ? `${outcome} (${view.endReason.toLowerCase().replace(/_/g, ' ')})` : outcome);
   call = undefined;
+  ownCallId = undefined;
   show('place');
 }
 
@@ -294,6 +306,7 @@ element<HTMLFormElement>('place').addEventListener('submit', (event) => {
         ...(Object.keys(branding).length > 0 ? { branding } : {}),
       },
     });
+    ownCallId = placeCall.id;
     onCall(placeCall);
   })();
 });
@@ -302,6 +315,7 @@ element('answer').addEventListener(
   'click',
   act(async () => {
     if (!call) return;
+    ownCallId = call.id;
     const { answerCall } = await send<{ answerCall: CallView }>(OPERATIONS.answerCall, { callId: call.id });
     onCall(answerCall);
   }),
