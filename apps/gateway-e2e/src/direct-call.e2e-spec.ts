@@ -170,9 +170,16 @@ describe('Direct Call through the platform', () => {
     }, 60_000);
     afterAll(() => browser?.close());
 
-    const openClient = async (profileId: string, identity: Record<string, string>): Promise<Page> => {
+    const openClient = async (profileId: string, identity: Record<string, string>, { microphone = true } = {}): Promise<Page> => {
       const { token } = await mintToken(profileId, identity);
       const page = await browser.newPage();
+      if (!microphone) {
+        // The user refuses the microphone prompt.
+        await page.addInitScript(() => {
+          const devices = (globalThis as unknown as { navigator: { mediaDevices: { getUserMedia: unknown } } }).navigator.mediaDevices;
+          devices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+        });
+      }
       page.on('pageerror', (error) => console.error(`web client error: ${error.message}`));
       await page.goto(`${platform.subgraphUrl('voice').replace(/\/graphql$/, '')}/calls/client/?token=${encodeURIComponent(token)}`);
       await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
@@ -221,6 +228,25 @@ describe('Direct Call through the platform', () => {
       for (const page of [callerPage, calleePage]) {
         await page.getByRole('status').filter({ hasText: 'Call ended' }).waitFor();
       }
+    }, 120_000);
+
+    it('reports a refused microphone and keeps the call going one way', async () => {
+      const agent = await createParticipant('agent');
+      const customer = await createParticipant('customer');
+      const calleePage = await openClient(customer.profileId, { displayName: 'Jordan' }, { microphone: false });
+      const callerPage = await openClient(agent.profileId, { displayName: 'Support' });
+      await callerPage.getByLabel('Callee profile id').fill(customer.profileId);
+      await callerPage.getByRole('button', { name: 'Call', exact: true }).click();
+      await calleePage.getByRole('button', { name: 'Answer the call' }).click();
+      await calleePage.getByRole('status').filter({ hasText: 'microphone is not available' }).waitFor();
+      await until(async () => expect((await audioStats(calleePage)).inboundAudioBytes).toBeGreaterThan(0), 30_000);
+      expect((await audioStats(calleePage)).outboundAudioBytes).toBe(0);
+
+      const callId = await calleePage.evaluate(() => (globalThis as unknown as { directCall: { callId(): string } }).directCall.callId());
+      const { call } = await graphql<any>(`query($id: ID!) { call(id: $id) { reports { role kind detail } } }`, { id: callId });
+      expect(call.reports).toEqual([{ role: 'CALLEE', kind: 'MICROPHONE_PERMISSION_DENIED', detail: 'NotAllowedError' }]);
+      await calleePage.getByRole('button', { name: 'Hang up' }).click();
+      await callerPage.getByRole('status').filter({ hasText: 'Call ended' }).waitFor();
     }, 120_000);
   });
 
