@@ -329,7 +329,7 @@ class ProjectBatch {
       const validEmail = accept('email', emailTrait, (value): value is string => typeof value === 'string' && value.length <= 320 && isEmail(value));
       const validPhone = accept('phone', phoneTrait, (value): value is string => typeof value === 'string' && E164.test(value));
       const validName = accept('name', nameTrait, (value): value is string => typeof value === 'string' && value.length > 0 && value.length <= 200);
-      const applied = applyPropertyTraits(properties, propertyTraits, (property, value) => this.typing.fit(property, value));
+      const applied = applyPropertyTraits(properties, propertyTraits, (property, value, exact) => this.typing.fit(property, value, exact));
       properties = applied.properties;
       consent = { ...consent, ...split.consent };
       email = validEmail ?? email;

@@ -38,7 +38,7 @@ describe('applyPropertyTraits', () => {
     const sut = applyPropertyTraits(
       { score: 1, tags: ['a'] },
       { score: '7', plan: 3, renewal: 'tomorrow', tags: { $incr: 1 }, trial_end: '$D_1767225600', visits: { $incr: 2 } },
-      (property, value) => typing.fit(property, value),
+      (property, value, exact) => typing.fit(property, value, exact),
     );
     expect(sut.properties).toEqual({ score: 7, plan: '3', tags: ['a'], trial_end: '2026-01-01T00:00:00.000Z', visits: 2 });
     expect(sut.rejected).toEqual([{ property: 'renewal', reason: 'property is date; got string' }]);

@@ -26,8 +26,8 @@ export interface AppliedProperties {
   rejected: RejectedProperty[];
 }
 
-/** Fits a property's new value to its type (see PropertyTyping.fit). */
-export type FitProperty = (property: string, value: unknown) => { ok: true; value: unknown } | { ok: false; reason: string };
+/** Fits a property's new value to its type (see PropertyTyping.fit); `exact` for operator results, which are not coerced. */
+export type FitProperty = (property: string, value: unknown, exact: boolean) => { ok: true; value: unknown } | { ok: false; reason: string };
 
 const untyped: FitProperty = (_property, value) => ({ ok: true, value });
 
@@ -40,8 +40,8 @@ export function applyPropertyTraits(current: Record<string, unknown>, traits: Re
   const properties = { ...current };
   const skipped: SkippedOperator[] = [];
   const rejected: RejectedProperty[] = [];
-  const store = (property: string, value: unknown) => {
-    const fitted = fit(property, value);
+  const store = (property: string, value: unknown, exact = false) => {
+    const fitted = fit(property, value, exact);
     if (fitted.ok) properties[property] = fitted.value;
     else rejected.push({ property, reason: fitted.reason });
   };
@@ -54,7 +54,7 @@ export function applyPropertyTraits(current: Record<string, unknown>, traits: Re
     const outcome = apply(operation.operator, operation.operand, properties[property]);
     if (outcome.kind === 'skip') skipped.push({ property, operator: operation.operator, reason: outcome.reason });
     else if (outcome.kind === 'delete') delete properties[property];
-    else if (outcome.value !== undefined) store(property, outcome.value);
+    else if (outcome.value !== undefined) store(property, outcome.value, true);
   }
   return { properties, skipped, rejected };
 }

@@ -18,9 +18,13 @@ export class PropertyTyping {
 
   constructor(private readonly known: ReadonlyMap<string, PropertyType>) {}
 
-  /** `value` as property `name` stores it (coerced to its type, or fixing the type as its first value), or why not. */
-  fit(name: string, value: unknown): Fitted {
+  /**
+   * `value` as property `name` stores it (coerced to its type, or fixing the type as its first
+   * value), or why not. `exact`: no coercion (an operator's result is of its own type or wrong).
+   */
+  fit(name: string, value: unknown, exact = false): Fitted {
     const type = this.known.get(name) ?? this.introduced.get(name);
+    if (type && exact && value !== null && typeOf(value) !== type) return { ok: false, reason: `property is ${type}; got ${typeOf(value)}` };
     if (type) return fitToType(value, type);
     const first = typeOf(value);
     if (!first) return { ok: true, value };
