@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Context } from 'graphql-ws';
@@ -28,7 +28,7 @@ type SignallingSocketContext = Context<Record<string, unknown> | undefined, Extr
  * expires while it is open; while open, its profile counts as connected (presence).
  */
 @Injectable()
-export class SignallingServer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SignallingServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private sockets?: WebSocketServer;
   private dispose?: () => Promise<void>;
   readonly schema: GraphQLSchema;
@@ -65,7 +65,8 @@ export class SignallingServer implements OnApplicationBootstrap, OnApplicationSh
     this.dispose = async () => handle.dispose();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Sockets close (1001, going away) before the HTTP server, whose close would otherwise wait for them. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.dispose?.();
   }
 
