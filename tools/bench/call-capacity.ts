@@ -33,6 +33,8 @@ const MAX_LOSS = 0.01;
 const WORKER_SATURATED = 0.9;
 /** The peers' process is one JS thread: above this share of a core it cannot keep up. */
 const PEERS_SATURATED = 0.9;
+/** Event-loop lag (p99) of the peers beyond which their packets go out in bursts (peers saturated or starved by other processes). */
+const PEERS_SATURATED_LAG_MS = 200;
 /** Share of the 50 packets/s per peer the peers must actually send. */
 const PEERS_MIN_SEND_RATE = 0.97;
 
@@ -131,8 +133,7 @@ interface Step extends Window {
 function passes(step: Step): string | undefined {
   if (step.lossRatio > MAX_LOSS) return `packet loss ${pct(step.lossRatio, 2)} > ${pct(MAX_LOSS, 0)}`;
   if ((step.workerCpu ?? 0) > WORKER_SATURATED) return `worker saturated (${pct(step.workerCpu ?? 0)} of a core)`;
-  // Event-loop lag only delays packets (the source catches up); it is shown, not a stop criterion.
-  if (step.peersCpu > PEERS_SATURATED || step.sendRate < PEERS_MIN_SEND_RATE) {
+  if (step.peersCpu > PEERS_SATURATED || step.lagP99Ms > PEERS_SATURATED_LAG_MS || step.sendRate < PEERS_MIN_SEND_RATE) {
     return (
       `Node peers saturated (${pct(step.peersCpu)} of a core, event-loop lag p99 ${step.lagP99Ms.toFixed(0)} ms, ` +
       `sending ${pct(step.sendRate)} of their packets)`
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
   console.log(
     `call capacity on ONE mediasoup worker: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; ` +
       `step ${STEP} calls, window ${WINDOW_S} s, stop at loss > ${pct(MAX_LOSS, 0)}, worker > ${pct(WORKER_SATURATED, 0)} of a core, ` +
-      `peers > ${pct(PEERS_SATURATED, 0)} of a core or sending < ${pct(PEERS_MIN_SEND_RATE, 0)} of their packets, ` +
+      `peers > ${pct(PEERS_SATURATED, 0)} of a core, lagging > ${PEERS_SATURATED_LAG_MS} ms or sending < ${pct(PEERS_MIN_SEND_RATE, 0)} of their packets, ` +
       `or ${MAX_CALLS} calls (a failing step is measured up to ${RETRIES} more times); "machine" is all cores busy, other processes included`,
   );
 

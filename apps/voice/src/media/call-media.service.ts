@@ -62,7 +62,8 @@ interface ParticipantMedia {
   readonly consumers: Map<string, types.Consumer>;
   muted: boolean;
   failed: boolean;
-  disconnectTimer?: NodeJS.Timeout;
+  /** Per transport: running while its ICE is disconnected, reporting the participant when the grace ends. */
+  readonly disconnectTimers: Map<types.WebRtcTransport, NodeJS.Timeout>;
   readonly connectTimers: Set<NodeJS.Timeout>;
 }
 
@@ -84,6 +85,7 @@ const newParticipant = (): ParticipantMedia => ({
   consumers: new Map(),
   muted: false,
   failed: false,
+  disconnectTimers: new Map(),
   connectTimers: new Set(),
 });
 
@@ -116,8 +118,12 @@ export class CallMedia implements OnApplicationShutdown {
     const slot: TransportDirection = direction ?? 'SENDRECV';
     const replaced = slot === 'SENDRECV' ? [...media.transports.keys()] : [slot, 'SENDRECV' as const];
     for (const key of replaced) {
-      media.transports.get(key)?.close();
+      const earlier = media.transports.get(key);
+      if (!earlier) continue;
+      clearTimeout(media.disconnectTimers.get(earlier));
+      media.disconnectTimers.delete(earlier);
       media.transports.delete(key);
+      earlier.close();
     }
     const transport = await room.router.createWebRtcTransport({
       listenInfos: (['udp', 'tcp'] as const).map((protocol) => ({
@@ -322,14 +328,15 @@ export class CallMedia implements OnApplicationShutdown {
     const current = () => !room.closed && [...media.transports.values()].includes(transport);
     transport.on('icestatechange', (state) => {
       if (!current()) return;
-      if (state === 'disconnected') {
-        media.disconnectTimer ??= setTimeout(() => {
-          media.disconnectTimer = undefined;
+      if (state === 'disconnected' && !media.disconnectTimers.has(transport)) {
+        const timer = setTimeout(() => {
+          media.disconnectTimers.delete(transport);
           if (current() && transport.iceState === 'disconnected') this.report(room, participant, 'ICE_DISCONNECTED');
         }, this.settings.VOICE_MEDIA_DISCONNECT_GRACE_SECONDS * 1000);
+        media.disconnectTimers.set(transport, timer);
       } else if (state === 'connected' || state === 'completed') {
-        clearTimeout(media.disconnectTimer);
-        media.disconnectTimer = undefined;
+        clearTimeout(media.disconnectTimers.get(transport));
+        media.disconnectTimers.delete(transport);
       }
     });
     transport.on('dtlsstatechange', (state) => {
@@ -368,7 +375,8 @@ export class CallMedia implements OnApplicationShutdown {
     room.closed = true;
     if (this.rooms.get(room.callId) === room) this.rooms.delete(room.callId);
     for (const media of Object.values(room.participants)) {
-      clearTimeout(media.disconnectTimer);
+      for (const timer of media.disconnectTimers.values()) clearTimeout(timer);
+      media.disconnectTimers.clear();
       for (const timer of media.connectTimers) clearTimeout(timer);
       media.connectTimers.clear();
     }
