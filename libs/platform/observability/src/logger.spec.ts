@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { REDACTED_PATHS } from './logger.js';
+import { createLogger, REDACTED_PATHS, setLogDestination } from './logger.js';
 
 describe('logger redaction', () => {
   it('never writes emails, phones or keys', () => {
@@ -16,5 +16,22 @@ describe('logger redaction', () => {
     const written = lines.join('');
     expect(written).not.toMatch(/a@b\.co|15550001111|sk_live_secret/);
     expect(written).toMatch(/\[redacted\]/);
+  });
+
+  it('never writes the bound values or the detail of a failed query', () => {
+    const lines: string[] = [];
+    setLogDestination({ write: (line: string) => void lines.push(line) });
+    const sut = createLogger('test', 'info');
+    setLogDestination(undefined);
+    const failed = Object.assign(new Error('duplicate key value violates unique constraint "profile_identity_pkey"'), {
+      query: 'INSERT INTO profile_identity …',
+      parameters: ['a@b.co', '+15550001111'],
+      detail: 'Key (kind, value)=(email, a@b.co) already exists.',
+      driverError: { detail: 'Key (kind, value)=(email, a@b.co) already exists.' },
+    });
+    sut.warn({ err: failed }, 'query failed');
+    const written = lines.join('');
+    expect(written).toMatch(/duplicate key value violates unique constraint/);
+    expect(written).not.toMatch(/a@b\.co|15550001111/);
   });
 });

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import pino, { type Logger, type LoggerOptions } from 'pino';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 /**
  * Paths whose values are personal data or secrets; pino replaces them before a line is
@@ -20,16 +20,29 @@ export const REDACTED_PATHS = [
   'req.headers["x-boomerang-context"]',
   'req.headers["x-boomerang-signature"]',
   'headers.authorization',
+  // A failed TypeORM query carries its bound values, and PostgreSQL's detail quotes them
+  // ("Key (email)=(…) already exists"): the SQL and the message are what a log needs.
+  'err.parameters',
+  'err.detail',
+  'err.driverError',
 ];
 
+let destinationOverride: DestinationStream | undefined;
+
+/** Test harnesses: loggers created after this write to `destination` (e.g. to assert what is never logged); undefined restores stdout. */
+export function setLogDestination(destination: DestinationStream | undefined): void {
+  destinationOverride = destination;
+}
+
 export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', options: LoggerOptions = {}): Logger {
-  return pino({
+  const settings: LoggerOptions = {
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     ...options,
-  });
+  };
+  return destinationOverride ? pino(settings, destinationOverride) : pino(settings);
 }
 
 /** Lets NestJS write its own messages through pino as structured lines. */

@@ -6,7 +6,9 @@ import pg from 'pg';
 import { signCallerContext, type CallerContext } from '@boomerang/platform/auth';
 import { deleteStreamsWithPrefix, type Messaging } from '@boomerang/platform/messaging';
 import { ensureDatabase, uniqueSchemaName, TEST_DATABASE_URL } from '@boomerang/platform/persistence';
+import { setLogDestination } from '@boomerang/platform/observability';
 import { MESSAGING, MessagingLifecycle } from '@boomerang/platform/subgraph';
+import type { DestinationStream } from 'pino';
 import { uniqueSubjectPrefix, TEST_NATS_URL } from './test-messaging.js';
 
 export const TEST_SIGNING_SECRET = 'test-signing-secret-that-is-long-enough-1234';
@@ -36,7 +38,16 @@ export interface TestSubgraph {
  */
 export async function startTestSubgraph(
   loadModule: () => Promise<unknown>,
-  { service, prefix = uniqueSubjectPrefix() }: { service: string; prefix?: string },
+  {
+    service,
+    prefix = uniqueSubjectPrefix(),
+    logs,
+  }: {
+    service: string;
+    prefix?: string;
+    /** Every log line of the app (at `level`) goes to `destination` instead of stdout. */
+    logs?: { destination: DestinationStream; level: string };
+  },
 ): Promise<TestSubgraph> {
   const schema = uniqueSchemaName(service);
   await ensureDatabase(TEST_DATABASE_URL);
@@ -46,11 +57,12 @@ export async function startTestSubgraph(
     NATS_URL: TEST_NATS_URL,
     NATS_SUBJECT_PREFIX: prefix,
     INTERNAL_SIGNING_SECRET: TEST_SIGNING_SECRET,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: logs?.level ?? process.env.TEST_LOG_LEVEL ?? 'silent',
     PORT: '0',
   });
   delete process.env[`${service.toUpperCase()}_PORT`];
-  const appModule = await loadModule();
+  setLogDestination(logs?.destination);
+  const appModule = await loadModule().finally(() => setLogDestination(undefined));
   const app = await NestFactory.create(appModule as never, { logger: false });
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
