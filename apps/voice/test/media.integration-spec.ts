@@ -2,11 +2,17 @@
  * Integration test: CallMedia on real mediasoup workers with two Node WebRTC peers (msc-node on
  * werift) per call, negotiating directly with CallMedia (no signalling).
  */
+import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { Global, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { LOGGER } from '@boomerang/platform/subgraph';
 import { eventually, silentLogger } from '@boomerang/platform/testing';
 import { CallMedia, type MediaFailureReason, type MediaSettings, type Participant } from '../src/media/call-media.service.js';
 import { MediaErrorCode } from '../src/media/media.errors.js';
+import { MediaModule } from '../src/media/media.module.js';
 import { MediaWorkerPool } from '../src/media/media-worker-pool.js';
+import { VOICE_CONFIG } from '../src/voice-config.js';
 import { callMediaNegotiator, type MediaNegotiator } from './support/media-negotiator.js';
 import { NodeCallPeer } from './support/node-call-peer.js';
 
@@ -231,6 +237,42 @@ describe('CallMedia (real mediasoup workers, Node WebRTC peers)', () => {
       await sleep(500);
       expect(caller.packetsSent).toBeGreaterThan(sent);
       expect((await sut.stats(callId)).find((entry) => entry.participant === 'CALLER')!.bytesReceived).toBeGreaterThan(0);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'as a Nest module: CallMedia is injectable and application shutdown ends the worker processes',
+    async () => {
+      @Global()
+      @Module({
+        providers: [
+          { provide: VOICE_CONFIG, useValue: settings },
+          { provide: LOGGER, useValue: silentLogger },
+        ],
+        exports: [VOICE_CONFIG, LOGGER],
+      })
+      class MediaTestInfrastructure {}
+      @Module({ imports: [MediaTestInfrastructure, MediaModule] })
+      class MediaTestApp {}
+      const app = await NestFactory.createApplicationContext(MediaTestApp, { logger: false });
+      const media = app.get(CallMedia);
+      const callId = randomUUID();
+      await media.routerRtpCapabilities(callId);
+      const pids = media.load().map((worker) => worker.workerPid);
+      expect(pids).toHaveLength(2);
+
+      await app.close();
+
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await settled(() => expect(pids.filter(alive)).toEqual([]));
     },
     TIMEOUT_MS,
   );
