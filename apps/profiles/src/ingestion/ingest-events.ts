@@ -43,6 +43,8 @@ interface PendingProfile {
 interface LockedProfile {
   id: string;
   merged_into: string | null;
+  external_id: string | null;
+  anonymous_id: string | null;
   properties: Record<string, unknown>;
 }
 
@@ -219,14 +221,16 @@ class ProjectBatch {
     // Row locks in id order (as lockProfiles takes them); a profile merged away meanwhile fails the batch,
     // which the consumer then retries one event at a time through full resolution.
     const locked = (await this.manager.query(
-      `SELECT id, merged_into, properties FROM profile WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
+      `SELECT id, merged_into, external_id, anonymous_id, properties FROM profile WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
       [this.projectId, ids],
     )) as LockedProfile[];
     if (locked.length !== ids.length || locked.some((row) => row.merged_into !== null)) {
       throw new Error('a profile of the batch was merged or erased concurrently');
     }
-    const rows = new Map<string, Pick<LockedProfile, 'properties'>>(locked.map((row) => [row.id, row]));
-    for (const [id] of created) rows.set(id, { properties: {} });
+    const rows = new Map<string, Omit<LockedProfile, 'id' | 'merged_into'>>(locked.map((row) => [row.id, row]));
+    for (const [id, { identities }] of created) {
+      rows.set(id, { properties: {}, external_id: valueOf(identities, 'user_id'), anonymous_id: valueOf(identities, 'anonymous_id') });
+    }
 
     const joining = pending.flatMap(([profileId, { identities }]) => identities.map((identity) => ({ ...identity, profileId })));
     if (joining.length > 0) {
@@ -234,17 +238,17 @@ class ProjectBatch {
       if (attached !== joining.length) throw new Error('an identity was claimed despite its lock');
     }
 
-    const updates = pending.map(([profileId, { identities, traits }]) => {
-      const update = this.applyTraits(rows.get(profileId)!.properties, traits, now);
-      return {
-        id: profileId,
-        external_id: identities.find((identity) => identity.kind === 'user_id')?.value ?? null,
-        anonymous_id: identities.find((identity) => identity.kind === 'anonymous_id')?.value ?? null,
-        ...update,
-      };
+    // A profile row is written only when something in it changes: an identity alone lives in profile_identity,
+    // unless it is the profile's first user or anonymous id (the row's columns name those).
+    const updates = pending.flatMap(([profileId, { identities, traits }]) => {
+      const row = rows.get(profileId)!;
+      const externalId = row.external_id ? null : valueOf(identities, 'user_id');
+      const anonymousId = row.anonymous_id ? null : valueOf(identities, 'anonymous_id');
+      if (traits.length === 0 && !externalId && !anonymousId) return [];
+      return [{ id: profileId, external_id: externalId, anonymous_id: anonymousId, ...this.applyTraits(row.properties, traits, now) }];
     });
     await this.catalog.register(this.manager, this.projectId, this.typing, now);
-    await this.manager.query(
+    if (updates.length > 0) await this.manager.query(
       `UPDATE profile AS p SET properties = COALESCE(u.properties, p.properties), consent = p.consent || COALESCE(u.consent, '{}'),
          email = COALESCE(u.email, p.email), phone = COALESCE(u.phone, p.phone), name = COALESCE(u.name, p.name),
          time_zone = COALESCE(u.time_zone, p.time_zone), locale = COALESCE(u.locale, p.locale),
@@ -377,6 +381,9 @@ function profileUpdateOf(event: IngestedEvent): { traits: Record<string, unknown
   if (Object.keys(traits).length === 0 && context?.timezone == null && context?.locale == null) return null;
   return { traits, context };
 }
+
+const valueOf = (identities: readonly Identity[], kind: Identity['kind']): string | null =>
+  identities.find((identity) => identity.kind === kind)?.value ?? null;
 
 function trackingIdentities(event: IngestedEvent): Identity[] {
   const seen: Identity[] = [];
