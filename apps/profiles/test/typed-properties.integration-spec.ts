@@ -189,6 +189,16 @@ describe('profiles: typed properties, time zone, locale and subscriptions', () =
       fields: expect.objectContaining({ messageId: bad, traits: ['Tz', 'locale'] }),
       message: 'invalid traits ignored',
     });
+
+    // A merge fills the survivor's missing time zone and locale from the merged profile.
+    const survivor = await sut.query<{ createProfile: { id: string } }>(`mutation { createProfile(input: { anonymousId: "anon-tz" }) { id } }`, {}, secret(project));
+    const merged = await sut.query<{ mergeProfiles: { timeZone: string; locale: string } }>(
+      `mutation($profileId: ID!, $mergedProfileId: ID!) { mergeProfiles(profileId: $profileId, mergedProfileId: $mergedProfileId) { timeZone locale } }`,
+      { profileId: survivor.data!.createProfile.id, mergedProfileId: (await byUser(project, 'tz-2')).id },
+      secret(project),
+    );
+    expect(merged.errors).toBeUndefined();
+    expect(merged.data!.mergeProfiles).toEqual({ timeZone: 'America/Sao_Paulo', locale: 'pt-BR' });
   });
 
   it('reports subscription state per channel (unknown until decided) to secret keys only', async () => {

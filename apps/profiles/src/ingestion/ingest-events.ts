@@ -131,7 +131,9 @@ class ProjectBatch {
       if (!profileId) continue;
       outcome.profileId = profileId;
       const update = updates[n];
-      if (update) this.queue(profileId).traits.push({ ...update, outcome });
+      if (!update) continue;
+      this.typing.observe(propertyTraitsOf(update.traits));
+      this.queue(profileId).traits.push({ ...update, outcome });
     }
     await this.flush();
   }
@@ -371,6 +373,12 @@ class ProjectBatch {
       }),
     );
   }
+}
+
+/** The traits that are properties: not consent flags, contact fields, time zone or locale. */
+function propertyTraitsOf(traits: Record<string, unknown>): Record<string, unknown> {
+  const { email: _email, phone: _phone, name: _name, ...rest } = consentTraits(localeTraits(traits, undefined).rest, new Date(0)).rest;
+  return rest;
 }
 
 /** What an identify changes on its profile besides identities: traits, and time zone/locale from its context. */

@@ -45,7 +45,7 @@ export class MergeProfiles {
     // Tombstone first: it frees the merged row's external_id for the survivor (unique per project).
     await manager.query(
       `UPDATE profile SET merged_into = $2, merged_at = $3, updated_at = $3,
-         external_id = NULL, anonymous_id = NULL, email = NULL, phone = NULL, name = NULL, properties = '{}'
+         external_id = NULL, anonymous_id = NULL, email = NULL, phone = NULL, name = NULL, time_zone = NULL, locale = NULL, properties = '{}'
        WHERE id = $1`,
       [merged.id, survivor.id, now],
     );
@@ -54,7 +54,8 @@ export class MergeProfiles {
     await manager.query(
       `UPDATE profile SET external_id = COALESCE(external_id, $2), anonymous_id = COALESCE(anonymous_id, $3),
          email = COALESCE(email, $4), phone = COALESCE(phone, $5), name = COALESCE(name, $6),
-         properties = $7::jsonb || properties, consent = $9::jsonb, updated_at = $8
+         properties = $7::jsonb || properties, consent = $9::jsonb, updated_at = $8,
+         time_zone = COALESCE(time_zone, $10), locale = COALESCE(locale, $11)
        WHERE id = $1`,
       [
         survivor.id,
@@ -66,6 +67,8 @@ export class MergeProfiles {
         JSON.stringify(merged.properties),
         now,
         JSON.stringify(mergeConsent(survivor.consent ?? {}, merged.consent ?? {})),
+        merged.timeZone,
+        merged.locale,
       ],
     );
     await this.outbox.enqueue(manager, ProfileMerged, {

@@ -109,3 +109,18 @@ describe('mergeConsent', () => {
     expect(mergeConsentForTest(survivor, merged)).toEqual({ email: merged.email, push: survivor.push, phone: merged.phone });
   });
 });
+
+describe('PropertyTyping.observe', () => {
+  it('fixes new names by the first value observed, operators included, whatever order values are applied in later', () => {
+    const sut = new PropertyTyping(new Map([['known', 'string']]));
+    sut.observe({ seats: 5, visits: { $incr: 1 }, tags: { $add: 'a' }, gone: { $delete: true }, known: 3 });
+    sut.observe({ seats: '12', trial: 'false' });
+    expect([...sut.newTypes]).toEqual([
+      ['seats', 'number'],
+      ['visits', 'number'],
+      ['tags', 'list'],
+      ['trial', 'string'],
+    ]);
+    expect(sut.fit('seats', '12')).toEqual({ ok: true, value: 12 });
+  });
+});

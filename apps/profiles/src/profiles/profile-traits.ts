@@ -94,7 +94,7 @@ function apply(operator: ProfileOperator, operand: unknown, current: unknown): O
 }
 
 /** `{ "$incr": 5 }` → the operator; anything else is a plain value. */
-function operatorOf(value: unknown): { operator: ProfileOperator; operand: unknown } | null {
+export function operatorOf(value: unknown): { operator: ProfileOperator; operand: unknown } | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const keys = Object.keys(value);
   if (keys.length !== 1 || !PROFILE_OPERATORS.includes(keys[0] as ProfileOperator)) return null;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { operatorOf } from '../profiles/profile-traits.js';
 import { fitToType, typeOf, type Fitted, type PropertyType } from './property-types.js';
 
 export interface CatalogEntry {
@@ -31,6 +32,21 @@ export class PropertyTyping {
     const fitted = fitToType(value, first);
     if (fitted.ok) this.introduced.set(name, first);
     return fitted;
+  }
+
+  /**
+   * Fixes the types of names first seen in `propertyTraits` (plain values by their type, `$incr`/`$decr`
+   * as number, `$add` as list). Called in event order, so the first value in a batch decides even
+   * when profiles are written in another order.
+   */
+  observe(propertyTraits: Record<string, unknown>): void {
+    for (const [name, value] of Object.entries(propertyTraits)) {
+      if (this.known.has(name) || this.introduced.has(name)) continue;
+      const operation = operatorOf(value);
+      if (!operation) this.fit(name, value);
+      else if (operation.operator === '$incr' || operation.operator === '$decr') this.introduced.set(name, 'number');
+      else if (operation.operator === '$add') this.introduced.set(name, 'list');
+    }
   }
 
   get newTypes(): ReadonlyMap<string, PropertyType> {
