@@ -1,10 +1,10 @@
 // Benchmark: realistic track events through the Segment-compatible ingestion API (/v1/batch,
 // 100 events per batch, a few concurrent clients) against a raw PostgreSQL COPY of the very rows
 // ingest stored into a fresh table identical to `events.event` (same partitions and indexes), in
-// one run, once the platform has caught up (so the COPY does not share the CPU with consumers
-// still working off the ingest). Also measures ingest → JetStream publish latency under load
+// one run, with the platform stopped (so the COPY does not share the CPU with consumers still
+// working off the ingest; their backlog is reported). Also measures ingest → JetStream publish latency under load
 // (HTTP request sent → EventIngested arriving on NATS) and where the CPU went during ingest.
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -18,8 +18,10 @@ import { freePort } from '../dev/platform.mjs';
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
 const PER_BATCH = Number(process.env.BENCH_BATCH ?? 100);
-/** How long the COPY waits for the platform's consumers to work off the ingest. */
-const CATCH_UP_LIMIT_S = Number(process.env.BENCH_CATCH_UP_S ?? 120);
+/** Batches built before the run (more are built during it only if these run out). */
+const PREBUILT_BATCHES = Number(process.env.BENCH_PREBUILT_BATCHES ?? 2500);
+/** How long to wait (and time) the platform's consumers working off the ingest backlog; 0: just report it. */
+const CATCH_UP_LIMIT_S = Number(process.env.BENCH_CATCH_UP_S ?? 0);
 const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const NATS_URL = process.env.TEST_NATS_URL ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -51,7 +53,6 @@ function trackEvent(n: number) {
     },
   };
 }
-type TrackEvent = ReturnType<typeof trackEvent>;
 
 /**
  * Loaded into each app: the first SIGWINCH starts V8's profiler, the second writes
@@ -137,8 +138,30 @@ async function processGroups(db: pg.Client, database: string): Promise<Map<numbe
       // exited while listing
     }
   }
-  const backends = (await db.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database])).rows as { pid: number }[];
-  for (const { pid } of backends) groups.set(pid, 'postgres backends (bench database)');
+  // Each backend is attributed to the app whose socket is its client end (local port → socket inode → process).
+  const appOfInode = new Map<string, string>();
+  for (const [pid, group] of groups) {
+    if (!group.endsWith('(node)')) continue;
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode) appOfInode.set(inode, group.replace(' (node)', ''));
+      }
+    } catch {
+      // exited while listing
+    }
+  }
+  const appOfPort = new Map<number, string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const app = fields[9] ? appOfInode.get(fields[9]) : undefined;
+      if (app) appOfPort.set(parseInt(fields[1]!.split(':')[1]!, 16), app);
+    }
+  }
+  const backends = (await db.query(`SELECT pid, client_port FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database]))
+    .rows as { pid: number; client_port: number }[];
+  for (const { pid, client_port } of backends) groups.set(pid, `postgres serving ${appOfPort.get(client_port) ?? 'others'}`);
   return groups;
 }
 
@@ -178,6 +201,8 @@ const platform = await startTestPlatform({
   LOG_LEVEL: 'warn',
   ...cpuProfile,
 });
+let stopped: Promise<void> | undefined;
+const stopPlatform = () => (stopped ??= platform.stop());
 const messaging = await connectMessaging({ url: NATS_URL, name: 'bench-ingest', prefix });
 const db = new pg.Client({ connectionString: databaseUrl });
 await db.connect();
@@ -196,7 +221,10 @@ try {
   const latencies: number[] = [];
   const subscription = messaging.nc.subscribe(`${prefix}events.${project.id}.ingested`, {
     callback: (_error, message) => {
-      const id = message.json<{ messageId: string }>().messageId;
+      // The id without parsing the body (the bench's ids need no unescaping).
+      const text = message.string();
+      const at = text.indexOf('"messageId":"') + '"messageId":"'.length;
+      const id = text.slice(at, text.indexOf('"', at));
       const started = sentAt.get(id);
       if (started !== undefined) {
         latencies.push(performance.now() - started);
@@ -205,20 +233,27 @@ try {
     },
   });
 
+  // Request bodies are built before the clock starts (as the COPY's rows are): during the run
+  // the client only sends. A pre-built batch is its JSON array and its message ids.
   let counter = 0;
-  let eventBytes = 0;
+  const build = (): { json: string; ids: string[] } => {
+    const events = Array.from({ length: PER_BATCH }, () => trackEvent(counter++));
+    return { json: JSON.stringify(events), ids: events.map((event) => event.messageId) };
+  };
   let errors = 0;
-  const post = async (events: TrackEvent[]) => {
-    const body = JSON.stringify({ batch: events, sentAt: new Date().toISOString() });
+  const post = async ({ json, ids }: { json: string; ids: string[] }) => {
+    const body = `{"batch":${json},"sentAt":"${new Date().toISOString()}"}`;
     const started = performance.now();
-    for (const event of events) sentAt.set(event.messageId, started);
+    for (const id of ids) sentAt.set(id, started);
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body });
     await response.arrayBuffer();
     if (!response.ok) errors++;
     return response.ok;
   };
   // Warm up (key cache, pools, JIT).
-  for (let i = 0; i < 20; i++) await post(Array.from({ length: PER_BATCH }, () => trackEvent(counter++)));
+  for (let i = 0; i < 20; i++) await post(build());
+  const prepared = Array.from({ length: PREBUILT_BATCHES }, build);
+  const eventBytes = prepared.reduce((sum, batch) => sum + batch.json.length - 2, 0) / (PREBUILT_BATCHES * PER_BATCH);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   latencies.length = 0;
 
@@ -232,9 +267,7 @@ try {
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
       while (performance.now() < deadline) {
-        const events = Array.from({ length: PER_BATCH }, () => trackEvent(counter++));
-        eventBytes += events.reduce((sum, event) => sum + JSON.stringify(event).length, 0);
-        if (await post(events)) ingested += events.length;
+        if (await post(prepared.pop() ?? build())) ingested += PER_BATCH;
       }
     }),
   );
@@ -248,21 +281,30 @@ try {
   subscription.unsubscribe();
   const sorted = [...latencies].sort((a, b) => a - b);
 
-  // Wait until every consumer of the events stream has worked off the ingest, so the COPY below
-  // runs on a machine as quiet as the one ingest started on.
-  const caughtUpStarted = performance.now();
+  // Row work in the events schema during the run (statistics reach pg_stat within a second or so).
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const rowWork = (
+    await db.query(
+      `SELECT CASE WHEN relname LIKE 'event\\_y%' OR relname = 'event_default' THEN 'event (partitions)' ELSE relname END AS tbl,
+              sum(n_tup_ins)::int AS ins, sum(n_tup_upd)::int AS upd, sum(n_tup_hot_upd)::int AS hot, sum(n_tup_del)::int AS del
+       FROM pg_stat_user_tables WHERE schemaname = 'events' GROUP BY 1 HAVING sum(n_tup_ins + n_tup_upd + n_tup_del) > 0 ORDER BY 1`,
+    )
+  ).rows as { tbl: string; ins: number; upd: number; hot: number; del: number }[];
+
+  // What the platform's consumers still had to do when ingest stopped (they run on the same cores).
   const stream = messaging.subjects.streamName('events');
   const backlog = async () =>
     (await messaging.jsm.consumers.list(stream).next())
       .filter((consumer) => consumer.num_pending + consumer.num_ack_pending > 0)
       .map((consumer) => `${consumer.name} ${consumer.num_pending + consumer.num_ack_pending}`);
   const backlogAtEnd = await backlog();
+  const catchUpStarted = performance.now();
   let behind = backlogAtEnd;
-  while (behind.length > 0 && performance.now() - caughtUpStarted < CATCH_UP_LIMIT_S * 1000) {
+  while (behind.length > 0 && performance.now() - catchUpStarted < CATCH_UP_LIMIT_S * 1000) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     behind = await backlog();
   }
-  const caughtUpSeconds = (performance.now() - caughtUpStarted) / 1000;
+  const catchUpSeconds = (performance.now() - catchUpStarted) / 1000;
 
   // Baseline: the rows ingest stored, exactly, COPY'd into a fresh table identical to events.event
   // (same columns, constraints, indexes and monthly partitions) by as many streams as there were clients.
@@ -282,45 +324,69 @@ try {
     new Writable({ write: (chunk: Buffer, _encoding, done) => void (exported.push(chunk), done()) }),
   );
   const lines = Buffer.concat(exported).toString('utf8').split('\n').filter(Boolean);
-  const copyStarted = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, client) => {
+  // The platform stops first: the COPY gets the machine the way ingest found it (no consumers busy).
+  await stopPlatform();
+  const copyConnections = await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
       const connection = new pg.Client({ connectionString: databaseUrl });
       await connection.connect();
-      try {
-        const mine = lines.filter((_line, i) => i % CLIENTS === client);
-        await pipeline(Readable.from(mine.map((line) => `${line}\n`)), connection.query(copyFrom(`COPY events.event_copy FROM STDIN`)));
-      } finally {
-        await connection.end();
-      }
+      const { pid } = (await connection.query(`SELECT pg_backend_pid() AS pid`)).rows[0] as { pid: number };
+      return { connection, pid };
+    }),
+  );
+  const copyCpu = () => cpuSeconds(process.pid)! + copyConnections.reduce((sum, { pid }) => sum + (cpuSeconds(pid) ?? 0), 0);
+  const copyCpuBefore = copyCpu();
+  const copyStarted = performance.now();
+  await Promise.all(
+    copyConnections.map(async ({ connection }, client) => {
+      const mine = lines.filter((_line, i) => i % CLIENTS === client);
+      await pipeline(Readable.from(mine.map((line) => `${line}\n`)), connection.query(copyFrom(`COPY events.event_copy FROM STDIN`)));
     }),
   );
   const copySeconds = (performance.now() - copyStarted) / 1000;
+  const copyCpuSeconds = copyCpu() - copyCpuBefore;
+  await Promise.all(copyConnections.map(({ connection }) => connection.end()));
   const copied = lines.length;
   const copyBytes = lines.reduce((sum, line) => sum + line.length + 1, 0);
 
   const stored = (await db.query(`SELECT count(*)::int AS n FROM events.event WHERE project_id = $1`, [project.id])).rows[0].n as number;
   const ingestRate = ingested / ingestSeconds;
   const copyRate = copied / copySeconds;
-  console.log(`\nIngestion: ${CLIENTS} clients, ${PER_BATCH} track events per /v1/batch, ${DURATION_S} s; average event ${(eventBytes / Math.max(1, counter - 20 * PER_BATCH)).toFixed(0)} bytes of JSON`);
+  console.log(`\nIngestion: ${CLIENTS} clients, ${PER_BATCH} track events per /v1/batch, ${DURATION_S} s; average event ${eventBytes.toFixed(0)} bytes of JSON`);
   console.log(`/v1/batch ingest      ${ingestRate.toFixed(0).padStart(8)} events/s  (${ingested} acknowledged + ${20 * PER_BATCH} warm-up, ${stored} stored, ${errors} failed batches)`);
   console.log(
     `raw COPY (${CLIENTS} streams) ${copyRate.toFixed(0).padStart(8)} events/s  (the ${copied} stored rows, ${(copyBytes / copied).toFixed(0)} bytes each as COPY text, into a fresh copy of events.event: ${await indexCount('events.event_copy')} vs ${await indexCount('events.event')} indexes, ${partitions.length} partitions)`,
   );
   console.log(`ratio ingest/COPY     ${(ingestRate / copyRate).toFixed(2)}x`);
   console.log(
-    behind.length === 0
-      ? `platform caught up    ${caughtUpSeconds.toFixed(1)} s after the last acknowledged batch (backlog then: ${backlogAtEnd.join(', ') || 'none'}; COPY ran after)`
-      : `platform NOT caught up after ${caughtUpSeconds.toFixed(0)} s (still behind: ${behind.join(', ')}); COPY shared the machine with them`,
+    `consumers at the end  ${backlogAtEnd.length === 0 ? 'caught up' : `behind: ${backlogAtEnd.join(', ')} messages`}` +
+      (backlogAtEnd.length > 0 && CATCH_UP_LIMIT_S > 0
+        ? behind.length === 0
+          ? `; caught up ${catchUpSeconds.toFixed(1)} s later`
+          : `; still behind after ${catchUpSeconds.toFixed(0)} s: ${behind.join(', ')}`
+        : '') +
+      ' (the platform was stopped before the COPY)',
   );
   console.log(`ingest → JetStream    p50 ${percentile(sorted, 50).toFixed(0)} ms   p95 ${percentile(sorted, 95).toFixed(0)} ms   p99 ${percentile(sorted, 99).toFixed(0)} ms  (${sorted.length} messages timed)`);
+  // CPU per event is what the machine's load cannot skew: the ingest path (client, HTTP, validation,
+  // transaction, outbox relay, NATS) against the COPY path (client + its backends).
+  const ingestPath = [...cpu].filter(([group]) => /^(bench client|events \(node\)|postgres serving events|nats-server)$/.test(group));
+  const ingestCpuPerK = (1000 * ingestPath.reduce((sum, [, seconds]) => sum + seconds, 0)) / Math.max(1, ingested);
+  const copyCpuPerK = (1000 * copyCpuSeconds) / copied;
+  console.log(
+    `CPU per 1000 events   ingest path ${ingestCpuPerK.toFixed(3)} core-s (bench client, events app, its PostgreSQL backends, nats-server) vs COPY ${copyCpuPerK.toFixed(3)} core-s (client + backends) → ${(copyCpuPerK / ingestCpuPerK).toFixed(2)}x`,
+  );
+  console.log(`rows written in the events schema (whole run, warm-up included):`);
+  for (const row of rowWork) {
+    console.log(`  ${row.tbl.padEnd(38)} ${String(row.ins).padStart(7)} inserted ${String(row.upd).padStart(7)} updated (${row.hot} HOT) ${String(row.del).padStart(7)} deleted`);
+  }
   console.log(`CPU during ingest (${ingestSeconds.toFixed(1)} s × 2 cores = ${(ingestSeconds * 2).toFixed(0)} core-s; load average before: ${loadBefore}):`);
   for (const [group, seconds] of [...cpu.entries()].sort((a, b) => b[1] - a[1])) {
     if (seconds >= 0.05) console.log(`  ${group.padEnd(38)} ${seconds.toFixed(1).padStart(6)} s  ${((100 * seconds) / (ingestSeconds * 2)).toFixed(0).padStart(3)}%`);
   }
 } finally {
   await db.end();
-  await platform.stop();
+  await stopPlatform();
   for (const file of profileDir ? readdirSync(profileDir).filter((name) => /^events-\d+\.cpuprofile$/.test(name)) : []) {
     console.log(`events app, self time by function during ingest (busy samples; ${join(profileDir!, file)}):`);
     for (const line of hottest(join(profileDir!, file), 25)) console.log(`  ${line}`);

@@ -11,13 +11,14 @@ import { IngestServer } from './ingestion/ingest.server.js';
 import { CreateEvents1763900000300 } from './migrations/1763900000300-create-events.js';
 import { PartitionEvents1763900000400 } from './migrations/1763900000400-partition-events.js';
 import { CreateProfileLinks1763900000500 } from './migrations/1763900000500-create-profile-links.js';
+import { ProfileTimelineLinkedOnly1763900000600 } from './migrations/1763900000600-profile-timeline-linked-only.js';
 import { EventPartitionManager } from './partitions/event-partition.manager.js';
 import { EventPartitionsResolver } from './partitions/event-partitions.resolver.js';
 import { ProfileLinks } from './profile-sync/profile-links.js';
 import { ProfileSyncConsumers } from './profile-sync/profile-sync.consumers.js';
 
 export const EVENTS_ENTITIES = [EventEntity];
-export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateEvents1763900000300, PartitionEvents1763900000400, CreateProfileLinks1763900000500];
+export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateEvents1763900000300, PartitionEvents1763900000400, CreateProfileLinks1763900000500, ProfileTimelineLinkedOnly1763900000600];
 
 @Module({
   imports: [

@@ -64,6 +64,13 @@ export class OutboxBatches1763900009000 implements MigrationInterface {
     await queryRunner.query(`UPDATE outbox SET bodies = json_build_array(payload), message_ids = ARRAY[id::text]`);
     await queryRunner.query(`ALTER TABLE outbox DROP COLUMN payload`);
     await queryRunner.query(`ALTER TABLE outbox ALTER COLUMN bodies SET NOT NULL, ALTER COLUMN message_ids SET NOT NULL`);
+    // A batch row is tens of KB: lz4 compresses it (into TOAST) about three times faster than the
+    // default pglz, and the relay reads it back faster too. Servers built without lz4 keep pglz.
+    await queryRunner.query(`
+      DO $$ BEGIN
+        ALTER TABLE outbox ALTER COLUMN bodies SET COMPRESSION lz4;
+      EXCEPTION WHEN feature_not_supported THEN NULL;
+      END $$`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
