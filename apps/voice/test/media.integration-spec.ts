@@ -142,6 +142,54 @@ describe('CallMedia (real mediasoup workers, Node WebRTC peers)', () => {
   );
 
   it(
+    'listens on VOICE_LISTEN_IP within the RTC port range, UDP preferred over TCP, and announces VOICE_ANNOUNCED_IP',
+    async () => {
+      const announcing = new CallMedia(pool, { ...settings, VOICE_ANNOUNCED_IP: '203.0.113.7', VOICE_RTC_MIN_PORT: 45100, VOICE_RTC_MAX_PORT: 45119 }, silentLogger);
+      const callId = randomUUID();
+
+      const transport = await announcing.createTransport(callId, 'CALLER');
+
+      expect(transport.iceCandidates.map((candidate) => candidate.address)).toEqual(['203.0.113.7', '203.0.113.7']);
+      for (const candidate of transport.iceCandidates) {
+        expect(candidate.port).toBeGreaterThanOrEqual(45100);
+        expect(candidate.port).toBeLessThanOrEqual(45119);
+      }
+      const [udp, tcp] = (['udp', 'tcp'] as const).map((protocol) => transport.iceCandidates.find((candidate) => candidate.protocol === protocol)!);
+      expect(udp.priority).toBeGreaterThan(tcp.priority);
+      await announcing.close(callId);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'refuses what a call cannot carry and says which field is wrong',
+    async () => {
+      const callId = randomUUID();
+      const capabilities = await sut.routerRtpCapabilities(callId);
+      await sut.createTransport(callId, 'CALLER');
+
+      expect(await sut.consume(callId, 'CALLER', capabilities)).toBeNull();
+      await expect(sut.produce(callId, 'CALLER', 'video' as 'audio', { codecs: [], encodings: [] })).rejects.toMatchObject({
+        code: MediaErrorCode.UnsupportedKind,
+        field: 'kind',
+      });
+      await expect(sut.resumeConsumer(callId, 'CALLER', randomUUID())).rejects.toMatchObject({ code: MediaErrorCode.ConsumerNotFound, field: 'consumerId' });
+      await expect(sut.connectTransport(callId, 'CALLEE', { fingerprints: [] }, 'SEND')).rejects.toMatchObject({
+        code: MediaErrorCode.TransportNotFound,
+      });
+      await expect(sut.setMuted(randomUUID(), 'CALLER', true)).rejects.toMatchObject({ code: MediaErrorCode.TransportNotFound });
+
+      const caller = await NodeCallPeer.join(callMediaNegotiator(sut, callId, 'CALLER'));
+      peers.push(caller);
+      await sut.createTransport(callId, 'CALLEE', 'RECV');
+      const withoutOpus = { codecs: capabilities.codecs!.filter((codec) => codec.mimeType.toLowerCase() !== 'audio/opus'), headerExtensions: [] };
+      await expect(sut.consume(callId, 'CALLEE', withoutOpus)).rejects.toMatchObject({ code: MediaErrorCode.CannotConsume, field: 'rtpCapabilities' });
+      await expect(sut.consume(callId, 'CALLEE', capabilities)).resolves.toMatchObject({ kind: 'audio', producerId: expect.any(String) });
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'opens each call\'s router on the least-loaded worker',
     async () => {
       const callIds = Array.from({ length: 4 }, () => randomUUID());
