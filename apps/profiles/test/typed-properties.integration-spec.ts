@@ -139,6 +139,14 @@ describe('profiles: typed properties, time zone, locale and subscriptions', () =
       ]),
     ).toEqual({ errors: undefined, ids: ['u-2'] });
 
+    // propertyEquals compares in the stored form too: a date written as $D_ matches its ISO date.
+    const equal = await sut.query<{ profiles: { edges: { node: { externalId: string } }[] } }>(
+      FILTERED,
+      { filter: { propertyEquals: { renewsAt: '2026-01-01', seats: '5' } } },
+      secret(project),
+    );
+    expect(equal.data!.profiles.edges.map((edge) => edge.node.externalId)).toEqual(['u-1']);
+
     const invalid = async (condition: Record<string, unknown>) => (await filtered(project, [condition])).errors?.[0];
     expect(await invalid({ name: 'seats', comparison: 'CONTAINS', value: 1 })).toMatchObject({
       message: 'Invalid value for filter.properties.0.comparison: CONTAINS does not apply to a number property (use EQUALS, NOT_EQUALS, GREATER_THAN, GREATER_OR_EQUAL, LESS_THAN, LESS_OR_EQUAL)',

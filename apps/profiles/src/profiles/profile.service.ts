@@ -13,6 +13,7 @@ import { ProfileEntity } from './profile.entity.js';
 import { ProfileError, ProfileErrorCode } from './profile.errors.js';
 import { PropertyCatalog } from '../properties/property-catalog.js';
 import { propertyConditionSql } from '../properties/property-filter.js';
+import { fitToType } from '../properties/property-types.js';
 import { Clock, decodeCursor, isUuid, type Page, isJsonObject } from '@boomerang/platform/subgraph';
 
 @Injectable()
@@ -149,9 +150,14 @@ export class ProfileService {
       if (entries.length > 20) {
         throw new ProfileError(ProfileErrorCode.PropertiesNotAnObject, 'Invalid value for filter.propertyEquals: at most 20 properties', 'filter.propertyEquals');
       }
-      entries.forEach(([key, value], n) =>
-        query.andWhere(`profile.properties -> :key${n} = :value${n}::jsonb`, { [`key${n}`]: key, [`value${n}`]: JSON.stringify(value) }),
-      );
+      // Values are compared as their property's type stores them (e.g. "2026-01-31" for a date property).
+      const types = await this.catalog.types(projectId, entries.map(([key]) => key));
+      entries.forEach(([key, value], n) => {
+        const type = types.get(key);
+        const fitted = type ? fitToType(value, type) : null;
+        const stored = fitted?.ok ? fitted.value : value;
+        query.andWhere(`profile.properties -> :key${n} = :value${n}::jsonb`, { [`key${n}`]: key, [`value${n}`]: JSON.stringify(stored) });
+      });
     }
     if (filter?.properties?.length) {
       const types = await this.catalog.types(projectId, filter.properties.map((condition) => condition.name));
