@@ -2,8 +2,12 @@
 // 100 events per batch, a few concurrent clients) against a raw PostgreSQL COPY of the very rows
 // ingest stored into a fresh table identical to `events.event` (same partitions and indexes), in
 // one run, with the platform stopped (so the COPY does not share the CPU with consumers still
-// working off the ingest; their backlog is reported). Also measures ingest → JetStream publish latency under load
-// (HTTP request sent → EventIngested arriving on NATS) and where the CPU went during ingest.
+// working off the ingest; their backlog is reported). Also measures ingest → JetStream publish
+// latency under load (HTTP request sent → EventIngested arriving on NATS), CPU per process
+// (PostgreSQL backends attributed to the app they serve) and CPU per 1000 events on both paths,
+// which the machine's other load skews far less than events/s.
+// Knobs: BENCH_DURATION_S, BENCH_CLIENTS, BENCH_BATCH, BENCH_PREBUILT_BATCHES, BENCH_CATCH_UP_S,
+// BENCH_CPU_PROF=<dir> (V8 profile of every app over the measured window; events' hottest printed).
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -106,6 +110,8 @@ function hottest(file: string, count: number): string[] {
     .slice(0, count)
     .map(([key, micros]) => `${((100 * micros) / total).toFixed(1).padStart(5)}%  ${key}`);
 }
+
+const MESSAGE_ID = /"messageId":\s*"([^"]*)"/;
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
@@ -222,9 +228,7 @@ try {
   const subscription = messaging.nc.subscribe(`${prefix}events.${project.id}.ingested`, {
     callback: (_error, message) => {
       // The id without parsing the body (the bench's ids need no unescaping).
-      const text = message.string();
-      const at = text.indexOf('"messageId":"') + '"messageId":"'.length;
-      const id = text.slice(at, text.indexOf('"', at));
+      const id = MESSAGE_ID.exec(message.string())?.[1] ?? '';
       const started = sentAt.get(id);
       if (started !== undefined) {
         latencies.push(performance.now() - started);
