@@ -66,8 +66,10 @@ interface OutboxMessage {
 }
 
 export interface OutboxRelayOptions {
-  /** Rows per relay transaction (each row is one or more messages). */
+  /** Rows per relay transaction at most (each row is one or more messages). */
   batchSize?: number;
+  /** Messages per relay transaction at most (a single larger row still goes alone). */
+  maxMessages?: number;
   /** Poll interval when no notification arrives (notifications are only a shortcut). */
   pollIntervalMs?: number;
 }
@@ -87,6 +89,7 @@ export class OutboxRelay {
   private again = false;
   private stopped = true;
   private readonly batchSize: number;
+  private readonly maxMessages: number;
   private readonly pollIntervalMs: number;
 
   constructor(
@@ -96,6 +99,7 @@ export class OutboxRelay {
     options: OutboxRelayOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 100;
+    this.maxMessages = options.maxMessages ?? 5000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
   }
 
@@ -150,7 +154,7 @@ export class OutboxRelay {
     let relayed: number;
     do {
       relayed = await this.relayBatch();
-    } while (relayed === this.batchSize && !this.stopped);
+    } while (relayed > 0 && !this.stopped);
   }
 
   /** Publishes one batch of rows (returns how many); exported for tests that simulate a crash mid-relay. */
@@ -160,13 +164,19 @@ export class OutboxRelay {
       // but only takes effect at COMMIT, which waits for every publish ack below. Any failure
       // or a crash before then rolls it back and the rows are published again (same msgIDs).
       // json_array_elements hands back each body's text as written: no parse or re-serialisation here.
+      // Rows are taken in order while the messages before them stay under maxMessages (the
+      // first row always goes), so one transaction never holds an unbounded number of publishes.
       const messages = (await manager.query(
-        `WITH claimed AS (
-           DELETE FROM ${this.table} WHERE seq IN (SELECT seq FROM ${this.table} ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+        `WITH locked AS (
+           SELECT seq, cardinality(message_ids) AS size FROM ${this.table} ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
+         ), taken AS (
+           SELECT seq FROM (SELECT seq, size, sum(size) OVER (ORDER BY seq) - size AS before FROM locked) AS running WHERE before = 0 OR before + size <= $2
+         ), claimed AS (
+           DELETE FROM ${this.table} WHERE seq IN (SELECT seq FROM taken)
            RETURNING seq, subject, bodies, message_ids)
          SELECT seq, b.n, message_ids[b.n] AS msg_id, subject, b.body::text AS body
          FROM claimed, json_array_elements(claimed.bodies) WITH ORDINALITY AS b(body, n)`,
-        [this.batchSize],
+        [this.batchSize, this.maxMessages],
       )) as OutboxMessage[];
       if (messages.length === 0) return 0;
       messages.sort((a, b) => Number(a.seq) - Number(b.seq) || Number(a.n) - Number(b.n));

@@ -118,6 +118,21 @@ describe('messaging against real PostgreSQL and NATS', () => {
     expect(left).toBe(0);
   });
 
+  it('takes rows in order while their messages fit the per-transaction bound (a larger first row goes alone)', async () => {
+    const projectId = randomUUID();
+    for (const size of [3, 2, 1]) {
+      await db.dataSource.transaction((manager) => writer.enqueueMany(manager, ProjectCreated, Array.from({ length: size }, () => body(projectId))));
+    }
+    const relay = new OutboxRelay(db.dataSource, nats, silentLogger, { maxMessages: 2 });
+    expect(await relay.relayBatch()).toBe(1); // 3 messages: over the bound, but a first row always goes
+    expect(await relay.relayBatch()).toBe(1); // 2 fit; the next row would make 3
+    expect(await relay.relayBatch()).toBe(1);
+    expect(await relay.relayBatch()).toBe(0);
+    const subject = nats.subjects.subject(ProjectCreated, projectId);
+    const info = await nats.jsm.streams.info(nats.subjects.streamName('workspace'), { subjects_filter: subject });
+    expect((info.state.subjects as Record<string, number>)[subject]).toBe(6);
+  });
+
   it('redelivers to a consumer that throws, then dead-letters after the bound', async () => {
     const projectId = randomUUID();
     const attempts: number[] = [];
