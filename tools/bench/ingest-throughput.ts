@@ -206,6 +206,11 @@ const platform = await startTestPlatform({
   INGEST_PORT: String(ingestPort),
   LOG_LEVEL: 'warn',
   ...cpuProfile,
+}).catch(async (error: unknown) => {
+  // An app that does not start must not leave the bench database behind.
+  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await admin.end();
+  throw error;
 });
 let stopped: Promise<void> | undefined;
 const stopPlatform = () => (stopped ??= platform.stop());
