@@ -5,6 +5,7 @@ import { Clock } from '@boomerang/platform/subgraph';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
 import { EventPartitionManager } from '../src/partitions/event-partition.manager.js';
 import { DEFAULT_PARTITION, ensureMonthPartition, monthStart, partitionName } from '../src/partitions/event-partitions.js';
+import { ProfileLinks } from '../src/profile-sync/profile-links.js';
 
 const admin = { projectId: null, keyId: null, scope: 'admin' as const };
 const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
@@ -128,5 +129,31 @@ describe('event partition retention (detach and archive old months)', () => {
       await db.query(`ALTER TABLE event ATTACH PARTITION ${DEFAULT_PARTITION} DEFAULT`);
     }
     expect(await visible()).toEqual(['m-1', 'm-40', 'm0']);
+  });
+
+  it('erases and re-points a profile’s events in archived months too (GDPR erasure reaches archives)', async () => {
+    const project = randomUUID();
+    const [erased, merged, survivor] = [randomUUID(), randomUUID(), randomUUID()];
+    await db.transaction((manager) => ensureMonthPartition(manager, monthStart(new Date(), -30)));
+    await db.query(`INSERT INTO profile_link (project_id, kind, value, profile_id) VALUES ($1, 'user_id', 'u-erased', $2)`, [project, erased]);
+    const event = (name: string, profileId: string | null, userId: string) => ({
+      messageId: randomUUID(), type: 'track' as const, name, profileId, userId, anonymousId: null, properties: { email: 'erase-me@example.com' },
+      traits: null, previousId: null, context: null, timestamp: midMonth(-30), sentAt: null, receivedAt: new Date(),
+    });
+    await sut.app.get(IngestEvents).execute(project, [
+      event('linked', erased, 'u-erased'), event('waiting', null, 'u-erased'), event('merged', merged, 'u-merged'), event('other', null, 'u-other'),
+    ]);
+    const [archive] = await sut.app.get(EventPartitionManager).detachOlderThan(monthStart(new Date(), -29));
+    expect(archive).toMatch(/^event_archive_/);
+    const archived = async () =>
+      ((await db.query(`SELECT name, profile_id FROM "${archive}" WHERE project_id = $1 ORDER BY name`, [project])) as { name: string; profile_id: string | null }[]);
+    expect((await archived()).map((row) => row.name)).toEqual(['linked', 'merged', 'other', 'waiting']);
+
+    const links = sut.app.get(ProfileLinks);
+    expect(await db.transaction((manager) => links.erase(manager, project, erased))).toBe(2);
+    await db.transaction((manager) => links.merge(manager, project, survivor, merged));
+    expect(await archived()).toEqual([{ name: 'merged', profile_id: survivor }, { name: 'other', profile_id: null }]);
+    const keys = await db.query(`SELECT count(*)::int AS count FROM event_message_id WHERE project_id = $1`, [project]);
+    expect(keys).toEqual([{ count: 2 }]);
   });
 });

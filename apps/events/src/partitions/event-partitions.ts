@@ -97,7 +97,7 @@ export async function strayMonthTables(sql: SqlRunner): Promise<string[]> {
 
 export async function archivedTables(sql: SqlRunner): Promise<Set<string>> {
   const rows = (await sql.query(
-    `SELECT relname AS name FROM pg_class WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND relname LIKE 'event\\_archive\\_%'`,
+    `SELECT relname AS name FROM pg_class WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND relkind = 'r' AND relname LIKE 'event\\_archive\\_%'`,
   )) as { name: string }[];
   return new Set(rows.map((row) => row.name));
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { archivedTables } from '../partitions/event-partitions.js';
 
 interface Identities {
   userId: string | null;
@@ -48,13 +49,18 @@ export class ProfileLinks {
     return attached[1];
   }
 
-  /** Re-points the merged profile's identities and events to the survivor. */
+  /** Re-points the merged profile's identities and events (archived months too) to the survivor. */
   async merge(manager: EntityManager, projectId: string, survivorId: string, mergedId: string): Promise<void> {
     await manager.query(`UPDATE profile_link SET profile_id = $2 WHERE project_id = $1 AND profile_id = $3`, [projectId, survivorId, mergedId]);
-    await manager.query(`UPDATE event SET profile_id = $2 WHERE project_id = $1 AND profile_id = $3`, [projectId, survivorId, mergedId]);
+    for (const table of ['event', ...(await archivedTables(manager))]) {
+      await manager.query(`UPDATE "${table}" SET profile_id = $2 WHERE project_id = $1 AND profile_id = $3`, [projectId, survivorId, mergedId]);
+    }
   }
 
-  /** GDPR erasure: the profile's events (linked, or still waiting under its ids) and its links. */
+  /**
+   * GDPR erasure: the profile's events (linked, or still waiting under its ids), in the live
+   * table and in every archived month, and its links. Returns how many events were erased.
+   */
   async erase(manager: EntityManager, projectId: string, profileId: string): Promise<number> {
     const links = (await manager.query(`DELETE FROM profile_link WHERE project_id = $1 AND profile_id = $2 RETURNING kind, value`, [
       projectId,
@@ -70,6 +76,16 @@ export class ProfileLinks {
       [projectId, profileId, userIds, anonymousIds],
     )) as [{ id: string }[], number];
     const ids = deleted[0].map((row) => row.id);
+    // Detached months are out of every query but still hold personal data.
+    for (const archive of await archivedTables(manager)) {
+      const archived = (await manager.query(
+        `DELETE FROM "${archive}"
+         WHERE project_id = $1 AND (profile_id = $2 OR (profile_id IS NULL AND (user_id = ANY($3::text[]) OR anonymous_id = ANY($4::text[]))))
+         RETURNING id`,
+        [projectId, profileId, userIds, anonymousIds],
+      )) as [{ id: string }[], number];
+      ids.push(...archived[0].map((row) => row.id));
+    }
     if (ids.length > 0) {
       await manager.query(`DELETE FROM event_message_id WHERE project_id = $1 AND event_id = ANY($2::uuid[])`, [projectId, ids]);
     }
