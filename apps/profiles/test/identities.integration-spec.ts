@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { nanos } from '@nats-io/transport-node';
 import { DataSource } from 'typeorm';
-import { EventIngested, ProfileDeleted, ProfileIdentified, ProfileMerged, type MessageContract } from '@boomerang/contracts';
-import { domainStreamConfig } from '@boomerang/platform/messaging';
-import { LOGGER, type Logger } from '@boomerang/platform/subgraph';
-import { eventually, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { ProfileDeleted, ProfileIdentified, ProfileMerged, type MessageContract } from '@boomerang/contracts';
+import type { TestSubgraph } from '@boomerang/platform/testing';
 import { INGESTED_EVENTS_DURABLE } from '../src/ingestion/ingested-events.consumer.js';
-
-const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
-const publishable = (projectId: string) => ({ projectId, keyId: null, scope: 'publishable' as const });
+import {
+  IngestedEventsStream,
+  ingestedEvent,
+  publishableKeyCaller,
+  recordWarnings,
+  secretKeyCaller,
+  startProfilesSubgraph,
+  type LoggedWarning,
+} from './support.js';
 
 const BY_IDENTITY = `query($kind: IdentityKind!, $value: String!) { profileByIdentity(kind: $kind, value: $value) {
   id externalId anonymousId email name properties identities { kind value } } }`;
@@ -25,53 +29,23 @@ interface ProfileView {
 
 describe('profiles: identities from ingested events', () => {
   let sut: TestSubgraph;
-  let eventsStream: string;
-  const warnings: { fields: Record<string, unknown>; message: string }[] = [];
+  let events: IngestedEventsStream;
+  let warnings: LoggedWarning[];
 
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'profiles' });
-    // The app is up before the events stream exists (the events service declares it): the consumer
-    // must wait for it. A short duplicate window lets the inbox test redeliver a message id.
-    const config = domainStreamConfig(sut.messaging.subjects, 'events');
-    eventsStream = config.name;
-    await sut.messaging.jsm.streams.add({ ...config, duplicate_window: nanos(200) });
-    const logger = sut.app.get<Logger>(LOGGER);
-    const warn = logger.warn.bind(logger);
-    logger.warn = ((fields: Record<string, unknown>, message: string) => {
-      warnings.push({ fields, message });
-      return warn(fields, message);
-    }) as never;
+    sut = await startProfilesSubgraph();
+    // A short duplicate window lets the inbox test redeliver a message id.
+    events = await IngestedEventsStream.declare(sut, { duplicate_window: nanos(200) });
+    warnings = recordWarnings(sut);
   });
   afterAll(() => sut?.close());
 
-  let lastSequence = 0;
-  const publish = async (projectId: string, fields: Record<string, unknown>, msgID: string = randomUUID()) => {
-    const body = {
-      projectId,
-      occurredAt: new Date().toISOString(),
-      eventId: randomUUID(),
-      messageId: msgID,
-      profileId: null,
-      name: String(fields.type ?? 'track'),
-      timestamp: new Date().toISOString(),
-      properties: {},
-      ...fields,
-    };
-    const ack = await sut.messaging.js.publish(sut.messaging.subjects.subject(EventIngested, projectId), JSON.stringify(body), { msgID });
-    lastSequence = Math.max(lastSequence, ack.seq);
-    return ack;
-  };
+  const publish = (projectId: string, fields: Record<string, unknown>, msgID: string = randomUUID()) =>
+    events.publish(ingestedEvent(projectId, { messageId: msgID, name: String(fields.type ?? 'track'), ...fields }));
   /** Every published event handled and acknowledged. */
-  const processed = () =>
-    eventually(
-      async () => {
-        const info = await sut.messaging.jsm.consumers.info(eventsStream, INGESTED_EVENTS_DURABLE);
-        return info.delivered.stream_seq >= lastSequence && info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { timeoutMs: 20_000 },
-    );
+  const processed = () => events.handled();
   const byIdentity = async (projectId: string, kind: string, value: string) => {
-    const result = await sut.query<{ profileByIdentity: ProfileView | null }>(BY_IDENTITY, { kind, value }, secret(projectId));
+    const result = await sut.query<{ profileByIdentity: ProfileView | null }>(BY_IDENTITY, { kind, value }, secretKeyCaller(projectId));
     expect(result.errors).toBeUndefined();
     return result.data!.profileByIdentity;
   };
@@ -109,7 +83,7 @@ describe('profiles: identities from ingested events', () => {
     expect(warnings.some((w) => w.message === 'invalid traits ignored' && JSON.stringify(w.fields.traits) === '["phone"]')).toBe(true);
     expect(JSON.stringify(warnings)).not.toContain('not-a-phone');
 
-    const list = await sut.query<{ profiles: { edges: { node: { id: string } }[] } }>(`{ profiles { edges { node { id } } } }`, {}, secret(project));
+    const list = await sut.query<{ profiles: { edges: { node: { id: string } }[] } }>(`{ profiles { edges { node { id } } } }`, {}, secretKeyCaller(project));
     expect(list.data!.profiles.edges.map((edge) => edge.node.id)).toEqual([anonymous!.id]);
     expect(await lastMessage(ProfileIdentified, project)).toMatchObject({ profileId: anonymous!.id, userId: 'user-1', anonymousIds: ['anon-1'] });
 
@@ -117,7 +91,7 @@ describe('profiles: identities from ingested events', () => {
     const entities = await sut.query<{ _entities: { identities: { kind: string }[] }[] }>(
       `query($r: [_Any!]!) { _entities(representations: $r) { ... on Profile { identities { kind value } } } }`,
       { r: [{ __typename: 'Profile', id: anonymous!.id }] },
-      publishable(project),
+      publishableKeyCaller(project),
     );
     expect(entities.data!._entities[0]!.identities.map((identity) => identity.kind)).toEqual(['ANONYMOUS_ID', 'USER_ID']);
   });
@@ -134,13 +108,13 @@ describe('profiles: identities from ingested events', () => {
     await publish(project, { type: 'alias', userId: 'user-2', previousId: 'anon-old' });
     await processed();
     expect((await byIdentity(project, 'ANONYMOUS_ID', 'anon-old'))!.id).toBe(user.id);
-    const viaMergedId = await sut.query<{ profile: { id: string } }>(`query($id: ID!) { profile(id: $id) { id } }`, { id: anonymous.id }, secret(project));
+    const viaMergedId = await sut.query<{ profile: { id: string } }>(`query($id: ID!) { profile(id: $id) { id } }`, { id: anonymous.id }, secretKeyCaller(project));
     expect(viaMergedId.data!.profile.id).toBe(user.id);
-    const list = await sut.query<{ profiles: { edges: { node: { id: string } }[] } }>(`{ profiles { edges { node { id } } } }`, {}, secret(project));
+    const list = await sut.query<{ profiles: { edges: { node: { id: string } }[] } }>(`{ profiles { edges { node { id } } } }`, {}, secretKeyCaller(project));
     expect(list.data!.profiles.edges.map((edge) => edge.node.id)).toEqual([user.id]);
     expect(await lastMessage(ProfileMerged, project)).toMatchObject({ profileId: user.id, mergedProfileId: anonymous.id });
 
-    const exported = await sut.query<{ exportProfile: Record<string, unknown> }>(`query($id: ID!) { exportProfile(id: $id) }`, { id: user.id }, secret(project));
+    const exported = await sut.query<{ exportProfile: Record<string, unknown> }>(`query($id: ID!) { exportProfile(id: $id) }`, { id: user.id }, secretKeyCaller(project));
     expect(exported.errors).toBeUndefined();
     const data = exported.data!.exportProfile as { profile: unknown; identities: { kind: string; value: string }[]; mergeHistory: unknown[] };
     expect(data.profile).toMatchObject({ id: user.id, externalId: 'user-2', properties: { plan: 'pro' } });
@@ -176,7 +150,7 @@ describe('profiles: identities from ingested events', () => {
     expect(deadLetters).toBeNull();
 
     // The mutation refuses the same join, naming both profiles.
-    const merge = await sut.query(`mutation($p: ID!, $m: ID!) { mergeProfiles(profileId: $p, mergedProfileId: $m) { id } }`, { p: a.id, m: b.id }, secret(project));
+    const merge = await sut.query(`mutation($p: ID!, $m: ID!) { mergeProfiles(profileId: $p, mergedProfileId: $m) { id } }`, { p: a.id, m: b.id }, secretKeyCaller(project));
     expect(merge.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'IDENTITY_CONFLICT' });
     expect(merge.errors?.[0]?.message).toEqual(expect.stringContaining(a.id));
     expect(merge.errors?.[0]?.message).toEqual(expect.stringContaining(b.id));
@@ -207,7 +181,7 @@ describe('profiles: identities from ingested events', () => {
       const result = await sut.query<{ profiles: { edges: { node: { id: string } }[] } }>(
         `query($f: ProfileFilter) { profiles(filter: $f) { edges { node { id } } } }`,
         { f: filter },
-        secret(project),
+        secretKeyCaller(project),
       );
       expect(result.errors).toBeUndefined();
       return result.data!.profiles.edges.map((edge) => edge.node.id);
@@ -215,13 +189,13 @@ describe('profiles: identities from ingested events', () => {
     expect(await filtered({ propertyEquals: { plan: 'pro' }, hasUserId: true })).toEqual([user.id]);
     expect(await filtered({ propertyEquals: { plan: 'pro' } })).toHaveLength(2);
     expect(await filtered({ hasUserId: false })).toHaveLength(2);
-    const badFilter = await sut.query(`{ profiles(filter: { propertyEquals: [1] }) { edges { cursor } } }`, {}, secret(project));
+    const badFilter = await sut.query(`{ profiles(filter: { propertyEquals: [1] }) { edges { cursor } } }`, {}, secretKeyCaller(project));
     expect(badFilter.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.propertyEquals' });
 
     const merged = await sut.query<{ mergeProfiles: ProfileView }>(
       `mutation($p: ID!, $m: ID!) { mergeProfiles(profileId: $p, mergedProfileId: $m) { id properties identities { kind value } } }`,
       { p: user.id, m: anonymous.id },
-      secret(project),
+      secretKeyCaller(project),
     );
     expect(merged.errors).toBeUndefined();
     expect(merged.data!.mergeProfiles.properties).toEqual({ plan: 'pro', tier: 1, country: 'PT' });
@@ -229,13 +203,13 @@ describe('profiles: identities from ingested events', () => {
       { kind: 'USER_ID', value: 'user-m' },
       { kind: 'ANONYMOUS_ID', value: 'anon-m' },
     ]);
-    const self = await sut.query(`mutation($p: ID!) { mergeProfiles(profileId: $p, mergedProfileId: $p) { id } }`, { p: user.id }, secret(project));
+    const self = await sut.query(`mutation($p: ID!) { mergeProfiles(profileId: $p, mergedProfileId: $p) { id } }`, { p: user.id }, secretKeyCaller(project));
     expect(self.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'mergedProfileId' });
 
-    const erased = await sut.query<{ eraseProfile: string[] }>(`mutation($id: ID!) { eraseProfile(id: $id) }`, { id: anonymous.id }, secret(project));
+    const erased = await sut.query<{ eraseProfile: string[] }>(`mutation($id: ID!) { eraseProfile(id: $id) }`, { id: anonymous.id }, secretKeyCaller(project));
     expect(erased.errors).toBeUndefined();
     expect(erased.data!.eraseProfile.sort()).toEqual([user.id, anonymous.id].sort());
-    const gone = await sut.query(`query($id: ID!) { profile(id: $id) { id } }`, { id: user.id }, secret(project));
+    const gone = await sut.query(`query($id: ID!) { profile(id: $id) { id } }`, { id: user.id }, secretKeyCaller(project));
     expect(gone.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(await byIdentity(project, 'USER_ID', 'user-m')).toBeNull();
     expect(await byIdentity(project, 'ANONYMOUS_ID', 'anon-m')).toBeNull();
@@ -260,7 +234,7 @@ describe('profiles: identities from ingested events', () => {
     const list = await sut.query<{ profiles: { edges: unknown[] } }>(
       `{ profiles(filter: { propertyEquals: { plan: "pro" }, hasUserId: true }) { edges { cursor } } }`,
       {},
-      secret(b),
+      secretKeyCaller(b),
     );
     expect(list.data!.profiles.edges).toHaveLength(0);
     const calls: [string, Record<string, unknown>][] = [
@@ -269,12 +243,12 @@ describe('profiles: identities from ingested events', () => {
       [`query($id: ID!) { exportProfile(id: $id) }`, { id: profile.id }],
     ];
     for (const [query, variables] of calls) {
-      const result = await sut.query(query, variables, secret(b));
+      const result = await sut.query(query, variables, secretKeyCaller(b));
       expect(result.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-      const asPublishable = await sut.query(query, variables, publishable(a));
+      const asPublishable = await sut.query(query, variables, publishableKeyCaller(a));
       expect(asPublishable.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
-    const lookup = await sut.query(BY_IDENTITY, { kind: 'USER_ID', value: 'user-iso' }, publishable(a));
+    const lookup = await sut.query(BY_IDENTITY, { kind: 'USER_ID', value: 'user-iso' }, publishableKeyCaller(a));
     expect(lookup.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await byIdentity(a, 'USER_ID', 'user-iso'))!.id).toBe(profile.id);
   });

@@ -3,8 +3,9 @@ import { DataSource } from 'typeorm';
 import { EventIngested } from '@boomerang/contracts';
 import { applyOwnedStream, DurableConsumer, type DeadLetter, type DurableConsumerDefinition } from '@boomerang/platform/messaging';
 import { LOGGER, type Logger } from '@boomerang/platform/subgraph';
-import { createTestMessaging, eventually, startTestSubgraph, type TestMessaging, type TestSubgraph } from '@boomerang/platform/testing';
+import { createTestMessaging, eventually, type TestMessaging, type TestSubgraph } from '@boomerang/platform/testing';
 import { IngestedEventsConsumer } from '../src/ingestion/ingested-events.consumer.js';
+import { ingestedEvent, recordWarnings, startProfilesSubgraph, type LoggedWarning } from './support.js';
 
 /**
  * The profiles consumer's batch path, driven deterministically: messages are put on a stream of
@@ -15,17 +16,12 @@ describe('profiles: ingested events handled in batches', () => {
   let sut: TestSubgraph;
   let stream: TestMessaging;
   let dataSource: DataSource;
-  const warnings: { fields: Record<string, unknown>; message: string }[] = [];
+  let warnings: LoggedWarning[];
 
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'profiles' });
+    sut = await startProfilesSubgraph();
     dataSource = sut.app.get(DataSource);
-    const logger = sut.app.get<Logger>(LOGGER);
-    const warn = logger.warn.bind(logger);
-    logger.warn = ((fields: Record<string, unknown>, message: string) => {
-      warnings.push({ fields, message });
-      return warn(fields, message);
-    }) as never;
+    warnings = recordWarnings(sut);
   });
   afterAll(() => sut?.close());
   // Each test has a stream (and dead-letter stream) of its own: consumers read a stream from its start.
@@ -35,10 +31,7 @@ describe('profiles: ingested events handled in batches', () => {
   });
   afterEach(() => stream?.cleanup());
 
-  const event = (projectId: string, fields: Record<string, unknown>) => {
-    const now = new Date().toISOString();
-    return { projectId, occurredAt: now, eventId: randomUUID(), messageId: randomUUID(), profileId: null, name: 'e', timestamp: now, properties: {}, ...fields };
-  };
+  const event = (projectId: string, fields: Record<string, unknown>) => ingestedEvent(projectId, { name: 'e', ...fields });
   const publishAll = async (events: ReturnType<typeof event>[]) => {
     for (const body of events) {
       await stream.js.publish(stream.subjects.subject(EventIngested, body.projectId), JSON.stringify(body), { msgID: body.messageId });

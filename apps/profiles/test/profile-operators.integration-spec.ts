@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { EventIngested } from '@boomerang/contracts';
-import { domainStreamConfig } from '@boomerang/platform/messaging';
-import { LOGGER, type Logger } from '@boomerang/platform/subgraph';
-import { eventually, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import type { TestSubgraph } from '@boomerang/platform/testing';
 import { INGESTED_EVENTS_DURABLE } from '../src/ingestion/ingested-events.consumer.js';
-
-const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
-const publishable = (projectId: string) => ({ projectId, keyId: null, scope: 'publishable' as const });
+import { IngestedEventsStream, ingestedEvent, recordWarnings, secretKeyCaller, publishableKeyCaller, startProfilesSubgraph, type LoggedWarning } from './support.js';
 
 const BY_USER = `query($value: String!) { profileByIdentity(kind: USER_ID, value: $value) { id name properties consent } }`;
 
@@ -19,52 +14,21 @@ interface ProfileView {
 
 describe('profiles: CleverTap operators and consent from identify traits', () => {
   let sut: TestSubgraph;
-  let eventsStream: string;
-  const warnings: { fields: Record<string, unknown>; message: string }[] = [];
+  let events: IngestedEventsStream;
+  let warnings: LoggedWarning[];
 
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'profiles' });
-    const config = domainStreamConfig(sut.messaging.subjects, 'events');
-    eventsStream = config.name;
-    await sut.messaging.jsm.streams.add(config);
-    const logger = sut.app.get<Logger>(LOGGER);
-    const warn = logger.warn.bind(logger);
-    logger.warn = ((fields: Record<string, unknown>, message: string) => {
-      warnings.push({ fields, message });
-      return warn(fields, message);
-    }) as never;
+    sut = await startProfilesSubgraph();
+    events = await IngestedEventsStream.declare(sut);
+    warnings = recordWarnings(sut);
   });
   afterAll(() => sut?.close());
 
-  let lastSequence = 0;
   const identify = async (projectId: string, userId: string, traits: Record<string, unknown>) => {
-    const messageId = randomUUID();
-    const body = {
-      projectId,
-      occurredAt: new Date().toISOString(),
-      eventId: randomUUID(),
-      messageId,
-      profileId: null,
-      name: 'identify',
-      timestamp: new Date().toISOString(),
-      properties: traits,
-      type: 'identify',
-      userId,
-      anonymousId: null,
-      traits,
-    };
-    const ack = await sut.messaging.js.publish(sut.messaging.subjects.subject(EventIngested, projectId), JSON.stringify(body), { msgID: messageId });
-    lastSequence = Math.max(lastSequence, ack.seq);
+    await events.publish(ingestedEvent(projectId, { name: 'identify', properties: traits, type: 'identify', userId, anonymousId: null, traits }));
   };
-  const processed = () =>
-    eventually(
-      async () => {
-        const info = await sut.messaging.jsm.consumers.info(eventsStream, INGESTED_EVENTS_DURABLE);
-        return info.delivered.stream_seq >= lastSequence && info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { timeoutMs: 20_000 },
-    );
-  const byUser = async (projectId: string, userId: string, caller = secret(projectId)) => {
+  const processed = () => events.handled();
+  const byUser = async (projectId: string, userId: string, caller = secretKeyCaller(projectId)) => {
     const result = await sut.query<{ profileByIdentity: ProfileView | null }>(BY_USER, { value: userId }, caller);
     expect(result.errors).toBeUndefined();
     return result.data!.profileByIdentity!;
@@ -107,7 +71,7 @@ describe('profiles: CleverTap operators and consent from identify traits', () =>
     const entities = await sut.query<{ _entities: { consent: unknown }[] }>(
       `query($r: [_Any!]!) { _entities(representations: $r) { ... on Profile { consent } } }`,
       { r: [{ __typename: 'Profile', id: before.id }] },
-      publishable(project),
+      publishableKeyCaller(project),
     );
     expect(entities.errors).toBeUndefined();
     expect(entities.data!._entities[0]!.consent).toBeNull();
@@ -125,7 +89,7 @@ describe('profiles: CleverTap operators and consent from identify traits', () =>
       message: 'profile operator $incr on plan skipped: property is not a number',
     });
     // Another project sees none of it.
-    const other = await sut.query<{ profileByIdentity: ProfileView | null }>(BY_USER, { value: 'u-2' }, secret(randomUUID()));
+    const other = await sut.query<{ profileByIdentity: ProfileView | null }>(BY_USER, { value: 'u-2' }, secretKeyCaller(randomUUID()));
     expect(other.data!.profileByIdentity).toBeNull();
   });
 });

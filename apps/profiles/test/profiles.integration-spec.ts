@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import type { TestSubgraph } from '@boomerang/platform/testing';
 import { ProfileService } from '../src/profiles/profile.service.js';
-
-const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
-const publishable = (projectId: string) => ({ projectId, keyId: null, scope: 'publishable' as const });
+import { publishableKeyCaller, secretKeyCaller, startProfilesSubgraph } from './support.js';
 
 const CREATE = `mutation($input: CreateProfileInput!) { createProfile(input: $input) {
   id externalId anonymousId email phone name properties createdAt updatedAt } }`;
@@ -20,12 +18,12 @@ interface ProfileView {
 describe('profiles subgraph', () => {
   let sut: TestSubgraph;
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'profiles' });
+    sut = await startProfilesSubgraph();
   });
   afterAll(() => sut?.close());
 
   const createProfile = async (projectId: string, input: Record<string, unknown>) => {
-    const result = await sut.query<{ createProfile: ProfileView }>(CREATE, { input }, secret(projectId));
+    const result = await sut.query<{ createProfile: ProfileView }>(CREATE, { input }, secretKeyCaller(projectId));
     expect(result.errors).toBeUndefined();
     return result.data!.createProfile;
   };
@@ -44,7 +42,7 @@ describe('profiles subgraph', () => {
     const read = await sut.query<{ profile: ProfileView }>(
       `query($id: ID!) { profile(id: $id) { id externalId email phone name properties } }`,
       { id: created.id },
-      secret(project),
+      secretKeyCaller(project),
     );
     expect(read.data!.profile).toEqual({
       id: created.id,
@@ -58,7 +56,7 @@ describe('profiles subgraph', () => {
     const merged = await sut.query<{ updateProfileProperties: ProfileView }>(
       `mutation($id: ID!, $p: JSON!) { updateProfileProperties(id: $id, properties: $p) { properties } }`,
       { id: created.id, p: { plan: 'free', country: 'PT' } },
-      secret(project),
+      secretKeyCaller(project),
     );
     expect(merged.errors).toBeUndefined();
     expect(merged.data!.updateProfileProperties.properties).toEqual({ plan: 'free', visits: 3, tags: ['a'], nested: { deep: true }, country: 'PT' });
@@ -66,7 +64,7 @@ describe('profiles subgraph', () => {
     const notObject = await sut.query(
       `mutation($id: ID!) { updateProfileProperties(id: $id, properties: [1, 2]) { id } }`,
       { id: created.id },
-      secret(project),
+      secretKeyCaller(project),
     );
     expect(notObject.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'properties' });
   });
@@ -77,21 +75,21 @@ describe('profiles subgraph', () => {
     for (const n of [1, 2, 3]) ids.push((await createProfile(project, { anonymousId: `anon-${n}` })).id);
     const page = `query($after: String) { profiles(first: 2, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`;
     type Connection = { profiles: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } };
-    const first = await sut.query<Connection>(page, {}, secret(project));
+    const first = await sut.query<Connection>(page, {}, secretKeyCaller(project));
     expect(first.data!.profiles.edges.map((edge) => edge.node.id)).toEqual(ids.slice(0, 2));
     expect(first.data!.profiles.pageInfo.hasNextPage).toBe(true);
-    const second = await sut.query<Connection>(page, { after: first.data!.profiles.pageInfo.endCursor }, secret(project));
+    const second = await sut.query<Connection>(page, { after: first.data!.profiles.pageInfo.endCursor }, secretKeyCaller(project));
     expect(second.data!.profiles.edges.map((edge) => edge.node.id)).toEqual(ids.slice(2));
     expect(second.data!.profiles.pageInfo.hasNextPage).toBe(false);
 
-    const badCursor = await sut.query(page, { after: 'nonsense' }, secret(project));
+    const badCursor = await sut.query(page, { after: 'nonsense' }, secretKeyCaller(project));
     expect(badCursor.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
   });
 
   it('refuses a second profile with the same externalId in a project, but not in another', async () => {
     const project = randomUUID();
     await createProfile(project, { externalId: 'dup' });
-    const again = await sut.query(CREATE, { input: { externalId: 'dup' } }, secret(project));
+    const again = await sut.query(CREATE, { input: { externalId: 'dup' } }, secretKeyCaller(project));
     expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.externalId' });
     await createProfile(randomUUID(), { externalId: 'dup' });
   });
@@ -103,17 +101,17 @@ describe('profiles subgraph', () => {
     [{ externalId: 'x', properties: [1, 2] }, 'input.properties'],
   ])('names the invalid field for %j', async (input, field) => {
     const project = randomUUID();
-    const result = await sut.query(CREATE, { input }, secret(project));
+    const result = await sut.query(CREATE, { input }, secretKeyCaller(project));
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
-    const list = await sut.query<{ profiles: { edges: unknown[] } }>(`{ profiles { edges { cursor } } }`, {}, secret(project));
+    const list = await sut.query<{ profiles: { edges: unknown[] } }>(`{ profiles { edges { cursor } } }`, {}, secretKeyCaller(project));
     expect(list.data!.profiles.edges).toHaveLength(0);
   });
 
   it('refuses publishable keys on profile mutations and reads', async () => {
     const project = randomUUID();
-    const created = await sut.query(CREATE, { input: { externalId: 'pk' } }, publishable(project));
+    const created = await sut.query(CREATE, { input: { externalId: 'pk' } }, publishableKeyCaller(project));
     expect(created.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const read = await sut.query(`{ profiles { edges { cursor } } }`, {}, publishable(project));
+    const read = await sut.query(`{ profiles { edges { cursor } } }`, {}, publishableKeyCaller(project));
     expect(read.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
@@ -121,13 +119,13 @@ describe('profiles subgraph', () => {
     const a = randomUUID();
     const b = randomUUID();
     const profile = await createProfile(a, { externalId: 'isolated', email: 'iso@example.com' });
-    const byId = await sut.query(`query($id: ID!) { profile(id: $id) { id } }`, { id: profile.id }, secret(b));
+    const byId = await sut.query(`query($id: ID!) { profile(id: $id) { id } }`, { id: profile.id }, secretKeyCaller(b));
     expect(byId.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    const list = await sut.query<{ profiles: { edges: { node: { id: string } }[] } }>(`{ profiles(first: 100) { edges { node { id } } } }`, {}, secret(b));
+    const list = await sut.query<{ profiles: { edges: { node: { id: string } }[] } }>(`{ profiles(first: 100) { edges { node { id } } } }`, {}, secretKeyCaller(b));
     expect(list.data!.profiles.edges).toHaveLength(0);
-    const merge = await sut.query(`mutation($id: ID!) { updateProfileProperties(id: $id, properties: { x: 1 }) { id } }`, { id: profile.id }, secret(b));
+    const merge = await sut.query(`mutation($id: ID!) { updateProfileProperties(id: $id, properties: { x: 1 }) { id } }`, { id: profile.id }, secretKeyCaller(b));
     expect(merge.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    const entities = await sut.query<{ _entities: unknown[] }>(ENTITIES, { r: [{ __typename: 'Profile', id: profile.id }] }, secret(b));
+    const entities = await sut.query<{ _entities: unknown[] }>(ENTITIES, { r: [{ __typename: 'Profile', id: profile.id }] }, secretKeyCaller(b));
     expect(entities.data!._entities).toEqual([null]);
   });
 
@@ -145,7 +143,7 @@ describe('profiles subgraph', () => {
     };
     try {
       const r = [...profiles.map((p) => ({ __typename: 'Profile', id: p.id })), { __typename: 'Profile', id: 'not-a-uuid' }];
-      const asSecret = await sut.query<{ _entities: (ProfileView | null)[] }>(ENTITIES, { r }, secret(project));
+      const asSecret = await sut.query<{ _entities: (ProfileView | null)[] }>(ENTITIES, { r }, secretKeyCaller(project));
       expect(asSecret.errors).toBeUndefined();
       expect(asSecret.data!._entities).toEqual([
         ...profiles.map((p, i) => ({ id: p.id, externalId: `batch-${i + 1}`, email: `u${i + 1}@example.com`, phone: `+1415555000${i + 1}` })),
@@ -153,7 +151,7 @@ describe('profiles subgraph', () => {
       ]);
       expect(batches).toHaveLength(1);
 
-      const asPublishable = await sut.query<{ _entities: (ProfileView | null)[] }>(ENTITIES, { r: r.slice(0, 1) }, publishable(project));
+      const asPublishable = await sut.query<{ _entities: (ProfileView | null)[] }>(ENTITIES, { r: r.slice(0, 1) }, publishableKeyCaller(project));
       expect(asPublishable.data!._entities).toEqual([{ id: profiles[0]!.id, externalId: 'batch-1', email: null, phone: null }]);
     } finally {
       service.findMany = findMany;

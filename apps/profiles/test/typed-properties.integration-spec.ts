@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { EventIngested } from '@boomerang/contracts';
-import { domainStreamConfig } from '@boomerang/platform/messaging';
-import { LOGGER, type Logger } from '@boomerang/platform/subgraph';
-import { eventually, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
-import { INGESTED_EVENTS_DURABLE } from '../src/ingestion/ingested-events.consumer.js';
-
-const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
-const publishable = (projectId: string) => ({ projectId, keyId: null, scope: 'publishable' as const });
+import type { TestSubgraph } from '@boomerang/platform/testing';
+import { IngestedEventsStream, ingestedEvent, recordWarnings, secretKeyCaller, publishableKeyCaller, startProfilesSubgraph, type LoggedWarning } from './support.js';
 
 const BY_USER = `query($value: String!) { profileByIdentity(kind: USER_ID, value: $value) {
   id properties timeZone locale subscriptions { channel state updatedAt } } }`;
@@ -22,60 +16,29 @@ interface ProfileView {
 
 describe('profiles: typed properties, time zone, locale and subscriptions', () => {
   let sut: TestSubgraph;
-  let eventsStream: string;
-  const warnings: { fields: Record<string, unknown>; message: string }[] = [];
+  let events: IngestedEventsStream;
+  let warnings: LoggedWarning[];
 
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'profiles' });
-    const config = domainStreamConfig(sut.messaging.subjects, 'events');
-    eventsStream = config.name;
-    await sut.messaging.jsm.streams.add(config);
-    const logger = sut.app.get<Logger>(LOGGER);
-    const warn = logger.warn.bind(logger);
-    logger.warn = ((fields: Record<string, unknown>, message: string) => {
-      warnings.push({ fields, message });
-      return warn(fields, message);
-    }) as never;
+    sut = await startProfilesSubgraph();
+    events = await IngestedEventsStream.declare(sut);
+    warnings = recordWarnings(sut);
   });
   afterAll(() => sut?.close());
 
-  let lastSequence = 0;
   const identify = async (projectId: string, userId: string, traits: Record<string, unknown>, context?: Record<string, unknown>) => {
-    const messageId = randomUUID();
-    const now = new Date().toISOString();
-    const body = {
-      projectId,
-      occurredAt: now,
-      eventId: randomUUID(),
-      messageId,
-      profileId: null,
-      name: 'identify',
-      timestamp: now,
-      properties: {},
-      type: 'identify',
-      userId,
-      traits,
-      ...(context ? { context } : {}),
-    };
-    const ack = await sut.messaging.js.publish(sut.messaging.subjects.subject(EventIngested, projectId), JSON.stringify(body), { msgID: messageId });
-    lastSequence = Math.max(lastSequence, ack.seq);
-    return messageId;
+    const body = ingestedEvent(projectId, { name: 'identify', type: 'identify', userId, traits, ...(context ? { context } : {}) });
+    await events.publish(body);
+    return body.messageId;
   };
-  const processed = () =>
-    eventually(
-      async () => {
-        const info = await sut.messaging.jsm.consumers.info(eventsStream, INGESTED_EVENTS_DURABLE);
-        return info.delivered.stream_seq >= lastSequence && info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { timeoutMs: 20_000 },
-    );
+  const processed = () => events.handled();
   const byUser = async (projectId: string, userId: string) => {
-    const result = await sut.query<{ profileByIdentity: ProfileView | null }>(BY_USER, { value: userId }, secret(projectId));
+    const result = await sut.query<{ profileByIdentity: ProfileView | null }>(BY_USER, { value: userId }, secretKeyCaller(projectId));
     expect(result.errors).toBeUndefined();
     return result.data!.profileByIdentity!;
   };
   const filtered = async (projectId: string, properties: Record<string, unknown>[]) => {
-    const result = await sut.query<{ profiles: { edges: { node: { externalId: string } }[] } }>(FILTERED, { filter: { properties } }, secret(projectId));
+    const result = await sut.query<{ profiles: { edges: { node: { externalId: string } }[] } }>(FILTERED, { filter: { properties } }, secretKeyCaller(projectId));
     return { errors: result.errors, ids: result.data?.profiles.edges.map((edge) => edge.node.externalId).sort() };
   };
 
@@ -89,7 +52,7 @@ describe('profiles: typed properties, time zone, locale and subscriptions', () =
     const catalog = await sut.query<{ profileProperties: { name: string; type: string; firstSeenAt: string }[] }>(
       `{ profileProperties { name type firstSeenAt } }`,
       {},
-      secret(project),
+      secretKeyCaller(project),
     );
     expect(catalog.errors).toBeUndefined();
     expect(catalog.data!.profileProperties.map(({ name, type }) => [name, type])).toEqual([
@@ -143,7 +106,7 @@ describe('profiles: typed properties, time zone, locale and subscriptions', () =
     const equal = await sut.query<{ profiles: { edges: { node: { externalId: string } }[] } }>(
       FILTERED,
       { filter: { propertyEquals: { renewsAt: '2026-01-01', seats: '5' } } },
-      secret(project),
+      secretKeyCaller(project),
     );
     expect(equal.data!.profiles.edges.map((edge) => edge.node.externalId)).toEqual(['u-1']);
 
@@ -165,19 +128,19 @@ describe('profiles: typed properties, time zone, locale and subscriptions', () =
     const created = await sut.query<{ createProfile: { id: string; properties: Record<string, unknown> } }>(
       `mutation($input: CreateProfileInput!) { createProfile(input: $input) { id properties } }`,
       { input: { externalId: 'g-1', properties: { score: 3, birthday: '1990-05-17' } } },
-      secret(project),
+      secretKeyCaller(project),
     );
     expect(created.errors).toBeUndefined();
     expect(created.data!.createProfile.properties).toEqual({ score: 3, birthday: '1990-05-17T00:00:00.000Z' });
     const update = `mutation($id: ID!, $properties: JSON!) { updateProfileProperties(id: $id, properties: $properties) { properties } }`;
-    const refused = await sut.query(update, { id: created.data!.createProfile.id, properties: { score: 'high', city: 'Porto' } }, secret(project));
+    const refused = await sut.query(update, { id: created.data!.createProfile.id, properties: { score: 'high', city: 'Porto' } }, secretKeyCaller(project));
     expect(refused.errors?.[0]).toMatchObject({
       message: 'Invalid value for properties.score: property is number; got string',
       extensions: { code: 'BAD_USER_INPUT', field: 'properties.score' },
     });
     // Nothing of the refused update was written, the new name included.
     expect((await byUser(project, 'g-1')).properties).toEqual({ score: 3, birthday: '1990-05-17T00:00:00.000Z' });
-    const catalog = await sut.query<{ profileProperties: { name: string }[] }>(`{ profileProperties { name } }`, {}, secret(project));
+    const catalog = await sut.query<{ profileProperties: { name: string }[] }>(`{ profileProperties { name } }`, {}, secretKeyCaller(project));
     expect(catalog.data!.profileProperties.map((property) => property.name)).toEqual(['birthday', 'score']);
   });
 
@@ -199,11 +162,11 @@ describe('profiles: typed properties, time zone, locale and subscriptions', () =
     });
 
     // A merge fills the survivor's missing time zone and locale from the merged profile.
-    const survivor = await sut.query<{ createProfile: { id: string } }>(`mutation { createProfile(input: { anonymousId: "anon-tz" }) { id } }`, {}, secret(project));
+    const survivor = await sut.query<{ createProfile: { id: string } }>(`mutation { createProfile(input: { anonymousId: "anon-tz" }) { id } }`, {}, secretKeyCaller(project));
     const merged = await sut.query<{ mergeProfiles: { timeZone: string; locale: string } }>(
       `mutation($profileId: ID!, $mergedProfileId: ID!) { mergeProfiles(profileId: $profileId, mergedProfileId: $mergedProfileId) { timeZone locale } }`,
       { profileId: survivor.data!.createProfile.id, mergedProfileId: (await byUser(project, 'tz-2')).id },
-      secret(project),
+      secretKeyCaller(project),
     );
     expect(merged.errors).toBeUndefined();
     expect(merged.data!.mergeProfiles).toEqual({ timeZone: 'America/Sao_Paulo', locale: 'pt-BR' });
@@ -223,7 +186,7 @@ describe('profiles: typed properties, time zone, locale and subscriptions', () =
     const entities = await sut.query<{ _entities: { subscriptions: unknown }[] }>(
       `query($r: [_Any!]!) { _entities(representations: $r) { ... on Profile { subscriptions { state } } } }`,
       { r: [{ __typename: 'Profile', id: profile.id }] },
-      publishable(project),
+      publishableKeyCaller(project),
     );
     expect(entities.errors).toBeUndefined();
     expect(entities.data!._entities[0]!.subscriptions).toBeNull();

@@ -3,25 +3,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
 import { Clock } from '@boomerang/platform/subgraph';
-import { eventually, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { eventually, type TestSubgraph } from '@boomerang/platform/testing';
 import type { CallDeadlines as CallDeadlinesType } from '../src/calls/call-deadlines.js';
-import type { CallService as CallServiceType } from '../src/calls/call.service.js';
-import type { ConnectedClients as ConnectedClientsType } from '../src/presence/connected-clients.js';
+import type { CallService } from '../src/calls/call.service.js';
+import type { ConnectedClients } from '../src/presence/connected-clients.js';
+import { loadVoiceAppModule, startCallsHarness } from './support/calls-harness.js';
 
 /** Ring timeouts and maximum durations: prompt in-process timers, and a sweep that survives restarts. */
 describe('calls: deadlines', () => {
   let sut: TestSubgraph;
-  let calls: CallServiceType;
+  let calls: CallService;
   let deadlines: CallDeadlinesType;
-  let presence: ConnectedClientsType;
-  let loadAppModule: () => Promise<unknown>;
+  let presence: ConnectedClients;
 
   beforeAll(async () => {
-    loadAppModule = () => import('../src/app.module.js').then((m) => m.AppModule);
-    sut = await startTestSubgraph(loadAppModule, { service: 'voice' });
-    calls = sut.app.get((await import('../src/calls/call.service.js')).CallService);
+    ({ sut, calls, presence } = await startCallsHarness());
     deadlines = sut.app.get((await import('../src/calls/call-deadlines.js')).CallDeadlines);
-    presence = sut.app.get((await import('../src/presence/connected-clients.js')).ConnectedClients);
   });
   afterAll(() => sut?.close());
 
@@ -77,7 +74,7 @@ describe('calls: deadlines', () => {
     expect((await calls.get(projectId, call.id)).state).toBe('ringing');
 
     // Same module (same schema and NATS prefix), a new process-like instance: its start-up sweep applies the deadline.
-    const fresh = await NestFactory.create((await loadAppModule()) as never, { logger: false });
+    const fresh = await NestFactory.create((await loadVoiceAppModule()) as never, { logger: false });
     try {
       await fresh.init();
       const { CallService } = await import('../src/calls/call.service.js');

@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { CallerContext } from '@boomerang/platform/auth';
-import { startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import type { TestSubgraph } from '@boomerang/platform/testing';
 import type { CallTokens as CallTokensType } from '../src/tokens/call-tokens.js';
-import type { ConnectedClients as ConnectedClientsType } from '../src/presence/connected-clients.js';
-
-const secretOf = (projectId: string): CallerContext => ({ projectId, keyId: null, scope: 'secret' as const });
-const publishableOf = (projectId: string): CallerContext => ({ projectId, keyId: null, scope: 'publishable' as const });
+import type { ConnectedClients } from '../src/presence/connected-clients.js';
+import { publishableKeyCaller, secretKeyCaller, startCallsHarness } from './support/calls-harness.js';
 
 const CALL = `id state reason reference metadata placedAt answeredAt endedAt ringExpiresAt endReason durationSeconds
   branding { brandName logoUrl backgroundColor fontColor buttonColor }
@@ -37,17 +34,16 @@ interface CallData {
 /** The gateway-facing (secret key) API of calls. */
 describe('calls: GraphQL through the gateway', () => {
   let sut: TestSubgraph;
-  let presence: ConnectedClientsType;
+  let presence: ConnectedClients;
   let tokens: CallTokensType;
 
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'voice' });
-    presence = sut.app.get((await import('../src/presence/connected-clients.js')).ConnectedClients);
+    ({ sut, presence } = await startCallsHarness());
     tokens = sut.app.get((await import('../src/tokens/call-tokens.js')).CallTokens);
   });
   afterAll(() => sut?.close());
 
-  const gql = <T>(projectId: string, query: string, variables: Record<string, unknown> = {}) => sut.query<T>(query, variables, secretOf(projectId));
+  const gql = <T>(projectId: string, query: string, variables: Record<string, unknown> = {}) => sut.query<T>(query, variables, secretKeyCaller(projectId));
   const ok = async <T>(projectId: string, query: string, variables: Record<string, unknown> = {}): Promise<T> => {
     const result = await gql<T>(projectId, query, variables);
     expect(result.errors).toBeUndefined();
@@ -83,7 +79,7 @@ describe('calls: GraphQL through the gateway', () => {
     expect(badTtl.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'ttlSeconds' });
     const badProfile = await gql(projectId, `mutation { createCallToken(profileId: "nobody") { token } }`);
     expect(badProfile.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'profileId' });
-    const pk = await sut.query(`mutation($p: ID!) { createCallToken(profileId: $p) { token } }`, { p: caller }, publishableOf(projectId));
+    const pk = await sut.query(`mutation($p: ID!) { createCallToken(profileId: $p) { token } }`, { p: caller }, publishableKeyCaller(projectId));
     expect(pk.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'SECRET_KEY_REQUIRED' });
   });
 

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
-import type { CallerContext } from '@boomerang/platform/auth';
 import { Clock } from '@boomerang/platform/subgraph';
-import { startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
-import type { CallService as CallServiceType } from '../src/calls/call.service.js';
-import type { CallUpdate, CallUpdates as CallUpdatesType } from '../src/presence/call-updates.js';
-import type { ConnectedClients as ConnectedClientsType } from '../src/presence/connected-clients.js';
-
-const secretOf = (projectId: string): CallerContext => ({ projectId, keyId: null, scope: 'secret' as const });
+import type { TestSubgraph } from '@boomerang/platform/testing';
+import type { CallService } from '../src/calls/call.service.js';
+import type { CallUpdate, CallUpdates } from '../src/presence/call-updates.js';
+import type { ConnectedClients } from '../src/presence/connected-clients.js';
+import { secretKeyCaller, startCallsHarness } from './support/calls-harness.js';
 
 /** What the product's profiles hold about the two people; voice must never see or repeat any of it. */
 const REAL = { shopperEmail: 'asha.k@example.com', shopperPhone: '+14155550123', courierEmail: 'ravi@fleet.example', courierPhone: '+919876543210' };
@@ -21,15 +19,12 @@ const CALL = `id state reason reference metadata endReason durationSeconds
 
 describe('calls: privacy, proxy numbers and outcome messages', () => {
   let sut: TestSubgraph;
-  let calls: CallServiceType;
-  let presence: ConnectedClientsType;
-  let updates: CallUpdatesType;
+  let calls: CallService;
+  let presence: ConnectedClients;
+  let updates: CallUpdates;
 
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'voice' });
-    calls = sut.app.get((await import('../src/calls/call.service.js')).CallService);
-    presence = sut.app.get((await import('../src/presence/connected-clients.js')).ConnectedClients);
-    updates = sut.app.get((await import('../src/presence/call-updates.js')).CallUpdates);
+    ({ sut, calls, presence, updates } = await startCallsHarness());
   });
   afterAll(() => sut?.close());
 
@@ -92,7 +87,7 @@ describe('calls: privacy, proxy numbers and outcome messages', () => {
     presence.connect(projectId, shopper, 'shopper-conn', { displayName: 'Asha', role: 'Customer' });
     const seen: unknown[] = [];
     const gql = async (query: string, variables: Record<string, unknown>) => {
-      const result = await sut.query(query, variables, secretOf(projectId));
+      const result = await sut.query(query, variables, secretKeyCaller(projectId));
       seen.push(result);
       expect(result.errors).toBeUndefined();
       return result.data as Record<string, { id: string }>;
@@ -107,7 +102,7 @@ describe('calls: privacy, proxy numbers and outcome messages', () => {
     const introspection = await sut.query<{ __schema: { types: { name: string; inputFields: { name: string }[] | null; fields: { name: string }[] | null }[] } }>(
       `{ __schema { types { name inputFields { name } fields { name } } } }`,
       {},
-      secretOf(projectId),
+      secretKeyCaller(projectId),
     );
     const callTypes = introspection.data!.__schema.types.filter((type) => /Call|MaskedIdentity/.test(type.name));
     const names = callTypes.flatMap((type) => [...(type.inputFields ?? []), ...(type.fields ?? [])].map((field) => field.name.toLowerCase()));
@@ -118,7 +113,7 @@ describe('calls: privacy, proxy numbers and outcome messages', () => {
     for (const identity of [{ displayName: REAL.courierEmail }, { displayName: `Ravi ${REAL.courierPhone}` }, { role: 'call 98765 43210' }]) {
       const refused = await sut.query(`mutation($input: PlaceCallInput!) { placeCall(input: $input) { id } }`, {
         input: { callerProfileId: courier, calleeProfileId: shopper, reason: 'Delivery', callerIdentity: identity },
-      }, secretOf(projectId));
+      }, secretKeyCaller(projectId));
       expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: expect.stringMatching(/^input\.callerIdentity\.(displayName|role)$/) });
     }
 

@@ -1,23 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { ProfileDeleted, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { applyOwnedStream } from '@boomerang/platform/messaging';
-import { eventually, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
-import type { CallService as CallServiceType } from '../src/calls/call.service.js';
-import type { CallUpdates as CallUpdatesType } from '../src/presence/call-updates.js';
-import type { ConnectedClients as ConnectedClientsType } from '../src/presence/connected-clients.js';
+import { eventually, type TestSubgraph } from '@boomerang/platform/testing';
+import type { CallService } from '../src/calls/call.service.js';
+import type { CallUpdates } from '../src/presence/call-updates.js';
+import type { ConnectedClients } from '../src/presence/connected-clients.js';
+import { startCallsHarness } from './support/calls-harness.js';
 
 /** Calls follow profiles: merges move them to the survivor, erasure deletes them. */
 describe('calls: profile merges and erasure', () => {
   let sut: TestSubgraph;
-  let calls: CallServiceType;
-  let presence: ConnectedClientsType;
-  let updates: CallUpdatesType;
+  let calls: CallService;
+  let presence: ConnectedClients;
+  let updates: CallUpdates;
 
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'voice' });
-    calls = sut.app.get((await import('../src/calls/call.service.js')).CallService);
-    presence = sut.app.get((await import('../src/presence/connected-clients.js')).ConnectedClients);
-    updates = sut.app.get((await import('../src/presence/call-updates.js')).CallUpdates);
+    ({ sut, calls, presence, updates } = await startCallsHarness());
     // The profiles stream appears after voice started: its consumers wait for it, then attach.
     await applyOwnedStream(sut.messaging.jsm, sut.messaging.subjects, 'profiles');
   });

@@ -1,23 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
-import { startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
-import type { CallService as CallServiceType } from '../src/calls/call.service.js';
-import type { CallUpdate, CallUpdates as CallUpdatesType } from '../src/presence/call-updates.js';
-import type { ConnectedClients as ConnectedClientsType } from '../src/presence/connected-clients.js';
+import type { TestSubgraph } from '@boomerang/platform/testing';
+import type { CallService } from '../src/calls/call.service.js';
+import type { CallUpdate, CallUpdates } from '../src/presence/call-updates.js';
+import type { ConnectedClients } from '../src/presence/connected-clients.js';
+import { startCallsHarness } from './support/calls-harness.js';
 
 /** The CALLS domain through its seams (CallService, ConnectedClients, CallUpdates), against real PostgreSQL. */
 describe('calls: the call lifecycle', () => {
   let sut: TestSubgraph;
-  let calls: CallServiceType;
-  let presence: ConnectedClientsType;
-  let updates: CallUpdatesType;
+  let calls: CallService;
+  let presence: ConnectedClients;
+  let updates: CallUpdates;
 
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'voice' });
-    const app: INestApplication = sut.app;
-    calls = app.get((await import('../src/calls/call.service.js')).CallService);
-    presence = app.get((await import('../src/presence/connected-clients.js')).ConnectedClients);
-    updates = app.get((await import('../src/presence/call-updates.js')).CallUpdates);
+    ({ sut, calls, presence, updates } = await startCallsHarness());
   });
   afterAll(() => sut?.close());
 

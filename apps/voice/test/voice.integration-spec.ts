@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
-import type { CallerContext } from '@boomerang/platform/auth';
 import { startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
-
-const secretOf = (projectId: string): CallerContext => ({ projectId, keyId: null, scope: 'secret' as const });
-const publishableOf = (projectId: string): CallerContext => ({ projectId, keyId: null, scope: 'publishable' as const });
+import { loadVoiceAppModule, publishableKeyCaller, secretKeyCaller } from './support/calls-harness.js';
 
 const CALL_FIELDS = `id state reason reference placedAt answeredAt endedAt createdAt
   caller { __typename id } callee { __typename id } timeline { state at }`;
@@ -23,11 +20,11 @@ interface CallView {
 describe('voice subgraph', () => {
   let sut: TestSubgraph;
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'voice' });
+    sut = await startTestSubgraph(loadVoiceAppModule, { service: 'voice' });
   });
   afterAll(() => sut?.close());
 
-  const place = (projectId: string, input: Record<string, unknown>, caller = secretOf(projectId)) =>
+  const place = (projectId: string, input: Record<string, unknown>, caller = secretKeyCaller(projectId)) =>
     sut.query<{ placeCall: CallView }>(`mutation($input: PlaceCallInput!) { placeCall(input: $input) { ${CALL_FIELDS} } }`, { input }, caller);
   const placeCall = async (projectId: string, input: Record<string, unknown> = {}) => {
     const result = await place(projectId, { callerProfileId: randomUUID(), calleeProfileId: randomUUID(), reason: 'Your order is here', ...input });
@@ -35,7 +32,7 @@ describe('voice subgraph', () => {
     return result.data!.placeCall;
   };
   const listCalls = (projectId: string, profileId?: string) =>
-    sut.query<{ calls: { id: string }[] }>(`query($profileId: ID) { calls(profileId: $profileId) { id } }`, { profileId }, secretOf(projectId));
+    sut.query<{ calls: { id: string }[] }>(`query($profileId: ID) { calls(profileId: $profileId) { id } }`, { profileId }, secretKeyCaller(projectId));
 
   it('refuses requests that the gateway did not sign', async () => {
     const result = await sut.query(`{ calls { id } }`);
@@ -60,7 +57,7 @@ describe('voice subgraph', () => {
         { state: 'UNREACHABLE', at: placed.placedAt },
       ],
     });
-    const read = await sut.query<{ call: CallView }>(`query($id: ID!) { call(id: $id) { ${CALL_FIELDS} } }`, { id: placed.id }, secretOf(projectId));
+    const read = await sut.query<{ call: CallView }>(`query($id: ID!) { call(id: $id) { ${CALL_FIELDS} } }`, { id: placed.id }, secretKeyCaller(projectId));
     expect(read.errors).toBeUndefined();
     expect(read.data!.call).toEqual(placed);
   });
@@ -83,7 +80,7 @@ describe('voice subgraph', () => {
     const shared = randomUUID();
     const ofA = await placeCall(a, { callerProfileId: shared });
     const ofB = await placeCall(b, { callerProfileId: shared });
-    const byId = await sut.query(`query($id: ID!) { call(id: $id) { id } }`, { id: ofA.id }, secretOf(b));
+    const byId = await sut.query(`query($id: ID!) { call(id: $id) { id } }`, { id: ofA.id }, secretKeyCaller(b));
     expect(byId.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect((await listCalls(b)).data!.calls.map((call) => call.id)).toEqual([ofB.id]);
     expect((await listCalls(b, shared)).data!.calls.map((call) => call.id)).toEqual([ofB.id]);
@@ -110,10 +107,10 @@ describe('voice subgraph', () => {
 
   it('refuses publishable keys', async () => {
     const projectId = randomUUID();
-    const result = await place(projectId, { callerProfileId: randomUUID(), calleeProfileId: randomUUID(), reason: 'pk' }, publishableOf(projectId));
+    const result = await place(projectId, { callerProfileId: randomUUID(), calleeProfileId: randomUUID(), reason: 'pk' }, publishableKeyCaller(projectId));
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'SECRET_KEY_REQUIRED' });
     expect((await listCalls(projectId)).data!.calls).toEqual([]);
-    const read = await sut.query(`{ calls { id } }`, {}, publishableOf(projectId));
+    const read = await sut.query(`{ calls { id } }`, {}, publishableKeyCaller(projectId));
     expect(read.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
@@ -123,7 +120,7 @@ describe('voice subgraph', () => {
     const { CallService } = await import('../src/calls/call.service.js');
     const timelines = jest.spyOn(sut.app.get(CallService), 'timelines');
     try {
-      const result = await sut.query<{ calls: { timeline: { state: string }[] }[] }>(`{ calls { id timeline { state at } } }`, {}, secretOf(projectId));
+      const result = await sut.query<{ calls: { timeline: { state: string }[] }[] }>(`{ calls { id timeline { state at } } }`, {}, secretKeyCaller(projectId));
       expect(result.errors).toBeUndefined();
       expect(result.data!.calls.map((call) => call.timeline.map((change) => change.state))).toEqual([0, 1, 2].map(() => ['PLACED', 'UNREACHABLE']));
       expect(timelines).toHaveBeenCalledTimes(1);
@@ -143,7 +140,7 @@ describe('voice subgraph', () => {
       const result = await sut.query<{ _entities: ({ id: string; reason: string; callee: { id: string } } | null)[] }>(
         `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Call { id reason callee { id } } } }`,
         { representations: [first, second, foreign].map(({ id }) => ({ __typename: 'Call', id })) },
-        secretOf(a),
+        secretKeyCaller(a),
       );
       expect(result.errors).toBeUndefined();
       expect(result.data!._entities).toEqual([

@@ -1,38 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { ProjectCreated, type MessageOf } from '@boomerang/contracts';
-import {
-  applyOwnedStream,
-  DurableConsumer,
-  MessagingTables1763900000000,
-  type BatchMessage,
-  type DeadLetter,
-  type DurableConsumerDefinition,
-} from '@boomerang/platform/messaging';
-import {
-  createIsolatedSchema,
-  createTestMessaging,
-  eventually,
-  silentLogger,
-  type IsolatedSchema,
-  type TestMessaging,
-} from '@boomerang/platform/testing';
+import { DurableConsumer, MessagingTables1763900000000, type BatchMessage, type DeadLetter, type DurableConsumerDefinition } from '@boomerang/platform/messaging';
+import { eventually, silentLogger, type IsolatedSchema, type TestMessaging } from '@boomerang/platform/testing';
+import { startMessagingTestBed, type MessagingTestBed } from './support.js';
 
 type Message = BatchMessage<typeof ProjectCreated>;
 
 describe('DurableConsumer batch handling against real PostgreSQL and NATS', () => {
+  let bed: MessagingTestBed;
   let db: IsolatedSchema;
   let nats: TestMessaging;
 
   beforeAll(async () => {
-    db = await createIsolatedSchema('batchconsumer', { entities: [], migrations: [MessagingTables1763900000000] });
+    bed = await startMessagingTestBed('batchconsumer', [MessagingTables1763900000000]);
+    ({ db, nats } = bed);
     await db.dataSource.query(`CREATE TABLE "${db.schema}".effect (message_id text NOT NULL, name text NOT NULL)`);
-    nats = await createTestMessaging();
-    await applyOwnedStream(nats.jsm, nats.subjects, 'workspace');
   });
-  afterAll(async () => {
-    await nats?.cleanup();
-    await db?.drop();
-  });
+  afterAll(() => bed?.close());
 
   /** Publishes straight to the stream (as a relay would) with the given message id. */
   const publish = async (name: string, msgID = randomUUID()): Promise<string> => {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { ProjectCreated, type MessageOf } from '@boomerang/contracts';
 import {
-  applyOwnedStream,
   DurableConsumer,
   MessagingTables1763900000000,
   OutboxBatches1763900009000,
@@ -10,14 +9,8 @@ import {
   OutboxWriter,
   type DeadLetter,
 } from '@boomerang/platform/messaging';
-import {
-  createIsolatedSchema,
-  createTestMessaging,
-  eventually,
-  silentLogger,
-  type IsolatedSchema,
-  type TestMessaging,
-} from '@boomerang/platform/testing';
+import { eventually, silentLogger, type IsolatedSchema, type TestMessaging } from '@boomerang/platform/testing';
+import { startMessagingTestBed, type MessagingTestBed } from './support.js';
 
 const body = (projectId = randomUUID()): MessageOf<typeof ProjectCreated> => ({
   projectId,
@@ -26,20 +19,17 @@ const body = (projectId = randomUUID()): MessageOf<typeof ProjectCreated> => ({
 });
 
 describe('messaging against real PostgreSQL and NATS', () => {
+  let bed: MessagingTestBed;
   let db: IsolatedSchema;
   let nats: TestMessaging;
   let writer: OutboxWriter;
 
   beforeAll(async () => {
-    db = await createIsolatedSchema('messaging', { entities: [], migrations: [MessagingTables1763900000000, OutboxBatches1763900009000] });
-    nats = await createTestMessaging();
-    await applyOwnedStream(nats.jsm, nats.subjects, 'workspace');
+    bed = await startMessagingTestBed('messaging', [MessagingTables1763900000000, OutboxBatches1763900009000]);
+    ({ db, nats } = bed);
     writer = new OutboxWriter(nats.subjects);
   });
-  afterAll(async () => {
-    await nats?.cleanup();
-    await db?.drop();
-  });
+  afterAll(() => bed?.close());
 
   const streamMessages = async () => (await nats.jsm.streams.info(nats.subjects.streamName('workspace'))).state.messages;
 
