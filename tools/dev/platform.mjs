@@ -2,8 +2,9 @@
 // awaited on its readiness endpoint. Used by `npm start` and by the end-to-end tests, which
 // pass their own ports, database and NATS prefix.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /** The workspace root (this file also runs from dist/tools/dev when compiled code imports it). */
@@ -34,16 +35,59 @@ export function subgraphNames() {
     .sort();
 }
 
+/** Ports handed out by freePort, across processes (parallel test workers each start a platform). */
+const PORT_CLAIMS = join(tmpdir(), 'boomerang-port-claims');
+const CLAIM_TTL_MS = 15 * 60_000;
+
+function isAlive(pid) {
+  if (!(pid > 0)) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Claims `port` for this process unless another live process claimed it recently. */
+function claimPort(port) {
+  mkdirSync(PORT_CLAIMS, { recursive: true });
+  const file = join(PORT_CLAIMS, String(port));
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    try {
+      const owner = Number(readFileSync(file, 'utf8'));
+      if (isAlive(owner) && Date.now() - statSync(file).mtimeMs < CLAIM_TTL_MS) return false;
+      rmSync(file, { force: true });
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * A port free right now that no other process using freePort holds: the OS picks it, and a claim
+ * file keeps two platforms started in parallel from being handed the same port between the
+ * probe and the app binding it.
+ */
 export async function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await new Promise((resolvePort, reject) => {
+      const server = createServer();
+      server.unref();
+      server.on('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address();
+        server.close(() => resolvePort(port));
+      });
     });
-  });
+    if (claimPort(port)) return port;
+  }
+  throw new Error('no free port could be claimed');
 }
 
 async function waitReady(name, url, child, timeoutMs) {
@@ -52,8 +96,13 @@ async function waitReady(name, url, child, timeoutMs) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before it was ready`);
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (response.ok) return;
-    } catch {
+      if (response.ok) {
+        const { pid } = await response.json().catch(() => ({}));
+        if (pid === child.pid) return;
+        throw new Error(`${name}: another process (pid ${pid}) answers at ${url}; the port was taken`);
+      }
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith(`${name}: another process`)) throw error;
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 200));

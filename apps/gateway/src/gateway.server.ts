@@ -82,7 +82,9 @@ export async function startGateway(config: GatewayConfig, logger = createLogger(
   app.get('/health/ready', async (_req, res) => {
     const nats = await isNatsReady(messaging.nc);
     const supergraph = Boolean((gateway as unknown as { schema?: unknown }).schema);
-    res.status(nats && supergraph ? 200 : 503).json({ status: nats && supergraph ? 'ready' : 'unavailable', checks: { nats, supergraph } });
+    res
+      .status(nats && supergraph ? 200 : 503)
+      .json({ status: nats && supergraph ? 'ready' : 'unavailable', checks: { nats, supergraph }, pid: process.pid });
   });
   app.use(
     '/graphql',

@@ -23,7 +23,8 @@ export class HealthController {
       .then(() => true)
       .catch(() => false);
     const nats = await isNatsReady(this.messaging.nc);
-    const body = { status: database && nats ? 'ready' : 'unavailable', checks: { database, nats } };
+    // pid: a launcher can tell its own process from another one answering on the same port.
+    const body = { status: database && nats ? 'ready' : 'unavailable', checks: { database, nats }, pid: process.pid };
     if (body.status !== 'ready') throw new HttpException(body, HttpStatus.SERVICE_UNAVAILABLE);
     return body;
   }
