@@ -87,9 +87,4 @@ export default defineConfig(
       ], { allowSelfImport: true, allow: ['^(\\.\\./)+tools/dev/test-platform\\.js$', '^(\\.\\./)+tools/voice/call-client\\.js$'] }),
     },
   },
-  {
-    // GraphQL responses in tests and the test platform are loosely typed on purpose.
-    files: [...testFiles, 'tools/dev/test-platform.ts'],
-    rules: { '@typescript-eslint/no-explicit-any': 'warn' },
-  },
 );

@@ -7,7 +7,7 @@ import { freePort, startPlatform, subgraphNames } from './platform.mjs';
 
 const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
-export interface GraphQLResult<T = Record<string, any>> {
+export interface GraphQLResult<T = unknown> {
   data?: T;
   errors?: { message: string; extensions?: Record<string, unknown> }[];
 }
@@ -19,7 +19,8 @@ export interface RunningPlatform {
   /** Every NATS subject of this platform starts with it (subscribe to `${subjectPrefix}>` to see them all). */
   readonly subjectPrefix: string;
   subgraphUrl(name: string): string;
-  graphql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
+  /** `T` is the shape of `data` the caller selected; the gateway's JSON is not checked against it. */
+  graphql<T = unknown>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
   stop(): Promise<void>;
 }
 

@@ -6,6 +6,20 @@ const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret'
 
 const INGEST = `mutation($input: IngestBatchInput!) { ingestEvents(input: $input) { accepted duplicates eventIds } }`;
 
+interface Ingested {
+  ingestEvents: { accepted: number; duplicates: number; eventIds: string[] };
+}
+interface StoredEvent {
+  type: string;
+  name: string;
+  userId: string | null;
+  anonymousId: string | null;
+  properties: Record<string, unknown>;
+}
+interface EventList<TNode> {
+  events: { edges: { node: TNode }[] };
+}
+
 describe('server-side ingestion through GraphQL (identify, batch)', () => {
   let sut: TestSubgraph;
   const projectId = randomUUID();
@@ -22,14 +36,14 @@ describe('server-side ingestion through GraphQL (identify, batch)', () => {
       { type: 'ALIAS', userId: 'u-1', previousId: 'a-1', messageId: 'g-4' },
       { type: 'GROUP', userId: 'u-1', groupId: 'acme', traits: { seats: 5 }, messageId: 'g-5' },
     ];
-    const first = await sut.query<any>(INGEST, { input: { events } }, publishable(projectId));
+    const first = await sut.query<Ingested>(INGEST, { input: { events } }, publishable(projectId));
     expect(first.errors).toBeUndefined();
-    expect(first.data.ingestEvents).toMatchObject({ accepted: 5, duplicates: 0 });
-    const again = await sut.query<any>(INGEST, { input: { events } }, publishable(projectId));
-    expect(again.data.ingestEvents).toMatchObject({ accepted: 0, duplicates: 5, eventIds: first.data.ingestEvents.eventIds });
+    expect(first.data!.ingestEvents).toMatchObject({ accepted: 5, duplicates: 0 });
+    const again = await sut.query<Ingested>(INGEST, { input: { events } }, publishable(projectId));
+    expect(again.data!.ingestEvents).toMatchObject({ accepted: 0, duplicates: 5, eventIds: first.data!.ingestEvents.eventIds });
 
-    const stored = await sut.query<any>(`{ events(first: 10) { edges { node { type name userId anonymousId properties } } } }`, {}, secret(projectId));
-    const byType = Object.fromEntries(stored.data.events.edges.map((edge: any) => [edge.node.type, edge.node]));
+    const stored = await sut.query<EventList<StoredEvent>>(`{ events(first: 10) { edges { node { type name userId anonymousId properties } } } }`, {}, secret(projectId));
+    const byType = Object.fromEntries(stored.data!.events.edges.map((edge) => [edge.node.type, edge.node]));
     expect(byType.TRACK).toMatchObject({ name: 'Order Completed', userId: 'u-1', properties: { total: 30 } });
     expect(byType.PAGE).toMatchObject({ name: 'page', anonymousId: 'a-1', properties: { name: 'Pricing' } });
     expect(byType.IDENTIFY.properties).toEqual({ plan: 'pro' });
@@ -38,28 +52,28 @@ describe('server-side ingestion through GraphQL (identify, batch)', () => {
   });
 
   it('identify records traits for a user', async () => {
-    const result = await sut.query<any>(
+    const result = await sut.query<{ identify: Omit<StoredEvent, 'anonymousId'> }>(
       `mutation { identify(input: { userId: "u-9", traits: { name: "Grace" } }) { type name userId properties } }`,
       {},
       publishable(projectId),
     );
-    expect(result.data.identify).toEqual({ type: 'IDENTIFY', name: 'identify', userId: 'u-9', properties: { name: 'Grace' } });
+    expect(result.data!.identify).toEqual({ type: 'IDENTIFY', name: 'identify', userId: 'u-9', properties: { name: 'Grace' } });
   });
 
   it('names the offending event and field, and records nothing of the batch', async () => {
     const other = randomUUID();
-    const result = await sut.query<any>(
+    const result = await sut.query<Ingested>(
       INGEST,
       { input: { events: [{ type: 'TRACK', name: 'Fine', userId: 'u' }, { type: 'TRACK', userId: 'u' }] } },
       publishable(other),
     );
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.events[1].name' });
-    const noIds = await sut.query<any>(INGEST, { input: { events: [{ type: 'IDENTIFY', traits: {} }] } }, publishable(other));
+    const noIds = await sut.query<Ingested>(INGEST, { input: { events: [{ type: 'IDENTIFY', traits: {} }] } }, publishable(other));
     expect(noIds.errors?.[0]?.extensions).toMatchObject({ field: 'input.events[0].userId' });
-    const wrongType = await sut.query<any>(INGEST, { input: { events: [{ type: 'TRACK', name: 'x', userId: 'u', properties: [1] }] } }, publishable(other));
+    const wrongType = await sut.query<Ingested>(INGEST, { input: { events: [{ type: 'TRACK', name: 'x', userId: 'u', properties: [1] }] } }, publishable(other));
     expect(wrongType.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(wrongType.errors?.[0]?.message).toMatch(/properties/);
-    const listed = await sut.query<any>(`{ events(first: 10) { edges { node { id } } } }`, {}, secret(other));
-    expect(listed.data.events.edges).toEqual([]);
+    const listed = await sut.query<EventList<{ id: string }>>(`{ events(first: 10) { edges { node { id } } } }`, {}, secret(other));
+    expect(listed.data!.events.edges).toEqual([]);
   });
 });

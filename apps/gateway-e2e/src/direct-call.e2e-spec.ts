@@ -22,6 +22,16 @@ interface Participant {
   phone: string;
 }
 
+interface CallOutcome {
+  call: { durationSeconds: number; timeline: { state: string }[] };
+}
+interface CallReports {
+  call: { reports: { role: string; kind: string; detail: string | null }[] };
+}
+interface ProfileEvents {
+  profile: { events: { edges: { node: { name: string; properties: { durationSeconds?: number } } }[] } };
+}
+
 const until = async (check: () => Promise<unknown> | unknown, timeoutMs = 20_000) => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -42,7 +52,7 @@ describe('Direct Call through the platform', () => {
   const responses: unknown[] = [];
   const clients: CallClient[] = [];
 
-  const graphql = async <T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
+  const graphql = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
     const result: GraphQLResult<T> = await platform.graphql<T>(query, variables, bearer(secretKey));
     responses.push(result);
     expect(result.errors).toBeUndefined();
@@ -80,13 +90,13 @@ describe('Direct Call through the platform', () => {
   beforeAll(async () => {
     // Debug logs, so the privacy scan reads everything the apps would ever write about a call.
     platform = await startTestPlatform({ VOICE_MEDIA_WORKERS: '1', LOG_LEVEL: 'debug' });
-    const created = await platform.graphql<any>(
+    const created = await platform.graphql<{ createProject: { secretKey: { key: string } } }>(
       `mutation { createProject(input: { name: "Direct Call" }) { project { id } secretKey { key } } }`,
       {},
       bearer(platform.adminToken),
     );
     expect(created.errors).toBeUndefined();
-    secretKey = created.data.createProject.secretKey.key;
+    secretKey = created.data!.createProject.secretKey.key;
     signalUrl = platform.subgraphUrl('voice').replace(/^http/, 'ws').replace(/\/graphql$/, '/calls/signal');
   }, 180_000);
   afterEach(async () => {
@@ -128,22 +138,22 @@ describe('Direct Call through the platform', () => {
       const ended = await callee.waitForState(placed.id, 'ENDED');
       expect(ended).toMatchObject({ endReason: 'HANG_UP_CALLER', durationSeconds: expect.any(Number) });
 
-      const { call } = await graphql<any>(
+      const { call } = await graphql<CallOutcome>(
         `query($id: ID!) { call(id: $id) { state endReason durationSeconds timeline { state at } participants { role identity { displayName proxyNumber } } } }`,
         { id: placed.id },
       );
       expect(call).toMatchObject({ state: 'ENDED', endReason: 'HANG_UP_CALLER' });
       expect(call.durationSeconds).toBeGreaterThan(0);
-      expect(call.timeline.map((entry: { state: string }) => entry.state)).toEqual(['PLACED', 'RINGING', 'ANSWERED', 'ENDED']);
+      expect(call.timeline.map((entry) => entry.state)).toEqual(['PLACED', 'RINGING', 'ANSWERED', 'ENDED']);
 
       await until(async () => {
-        const { profile } = await graphql<any>(
+        const { profile } = await graphql<ProfileEvents>(
           `query($id: ID!) { profile(id: $id) { events(first: 20) { edges { node { name properties } } } } }`,
           { id: shopper.profileId },
         );
-        const names = profile.events.edges.map((edge: any) => edge.node.name);
+        const names = profile.events.edges.map((edge) => edge.node.name);
         expect(names).toEqual(expect.arrayContaining(['Call Placed', 'Call Answered', 'Call Ended']));
-        const endedEvent = profile.events.edges.find((edge: any) => edge.node.name === 'Call Ended').node;
+        const endedEvent = profile.events.edges.find((edge) => edge.node.name === 'Call Ended')!.node;
         expect(endedEvent.properties).toMatchObject({ callId: placed.id, role: expect.stringMatching(/^callee$/i), reason: 'Your parcel is at the door', reference: 'order-1042' });
         expect(endedEvent.properties.durationSeconds).toBeGreaterThan(0);
       }, 30_000);
@@ -243,7 +253,7 @@ describe('Direct Call through the platform', () => {
       expect((await audioStats(calleePage)).outboundAudioBytes).toBe(0);
 
       const callId = await calleePage.evaluate(() => (globalThis as unknown as { directCall: { callId(): string } }).directCall.callId());
-      const { call } = await graphql<any>(`query($id: ID!) { call(id: $id) { reports { role kind detail } } }`, { id: callId });
+      const { call } = await graphql<CallReports>(`query($id: ID!) { call(id: $id) { reports { role kind detail } } }`, { id: callId });
       expect(call.reports).toEqual([{ role: 'CALLEE', kind: 'MICROPHONE_PERMISSION_DENIED', detail: 'NotAllowedError' }]);
       await calleePage.getByRole('button', { name: 'Hang up' }).click();
       await callerPage.getByRole('status').filter({ hasText: 'Call ended' }).waitFor();

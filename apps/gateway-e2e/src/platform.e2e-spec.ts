@@ -6,6 +6,13 @@ interface CreatedProject {
   secretKey: { key: string; apiKey: { id: string } };
 }
 
+interface Connection<TNode> {
+  edges: { node: TNode }[];
+}
+interface ProfileById {
+  profile: { id: string } | null;
+}
+
 describe('the platform through the gateway', () => {
   let platform: RunningPlatform;
   let a: CreatedProject;
@@ -60,7 +67,7 @@ describe('the platform through the gateway', () => {
     );
     expect(added.errors).toBeUndefined();
 
-    const read = await platform.graphql<any>(
+    const read = await platform.graphql<{ profile: unknown }>(
       `query($id: ID!) { profile(id: $id) {
          id externalId email
          events { edges { node { name properties } } }
@@ -69,7 +76,7 @@ describe('the platform through the gateway', () => {
       asA,
     );
     expect(read.errors).toBeUndefined();
-    expect(read.data.profile).toMatchObject({
+    expect(read.data!.profile).toMatchObject({
       id: profileId,
       externalId: 'user-1',
       email: 'ada@example.com',
@@ -77,20 +84,20 @@ describe('the platform through the gateway', () => {
       segments: [{ id: segmentId, name: 'Buyers', size: 1 }],
     });
 
-    const campaign = await platform.graphql<any>(
+    const campaign = await platform.graphql<{ createCampaign: { audience: { id: string; name: string; size: number } } }>(
       `mutation($segmentId: ID!) { createCampaign(input: { name: "Win back", channel: EMAIL, audienceSegmentId: $segmentId }) {
          id audience { id name size } } }`,
       { segmentId },
       asA,
     );
     expect(campaign.errors).toBeUndefined();
-    expect(campaign.data.createCampaign.audience).toEqual({ id: segmentId, name: 'Buyers', size: 1 });
+    expect(campaign.data!.createCampaign.audience).toEqual({ id: segmentId, name: 'Buyers', size: 1 });
 
     // Project B's key sees none of it.
     const asB = bearer(b.secretKey.key);
-    const byId = await platform.graphql<any>(`query($id: ID!) { profile(id: $id) { id } }`, { id: profileId }, asB);
+    const byId = await platform.graphql<ProfileById>(`query($id: ID!) { profile(id: $id) { id } }`, { id: profileId }, asB);
     expect(byId.data?.profile ?? null).toBeNull();
-    const lists = await platform.graphql<any>(`{ profiles { edges { node { id } } } segments { id } campaigns { id } }`, {}, asB);
+    const lists = await platform.graphql(`{ profiles { edges { node { id } } } segments { id } campaigns { id } }`, {}, asB);
     expect(lists.errors).toBeUndefined();
     expect(lists.data).toEqual({ profiles: { edges: [] }, segments: [], campaigns: [] });
   });
@@ -106,7 +113,7 @@ describe('the platform through the gateway', () => {
       throw new Error('condition not met within 10 s');
     };
     const create = async (input: string) =>
-      (await platform.graphql<any>(`mutation { createProfile(input: ${input}) { id } }`, {}, asB)).data.createProfile.id as string;
+      (await platform.graphql<{ createProfile: { id: string } }>(`mutation { createProfile(input: ${input}) { id } }`, {}, asB)).data!.createProfile.id;
     const known = await create('{ externalId: "merge-user" }');
     const anonymous = await create('{ anonymousId: "merge-anon" }');
     for (const [profileId, name] of [[known, 'Signed In'], [anonymous, 'Browsed']]) {
@@ -114,27 +121,27 @@ describe('the platform through the gateway', () => {
       expect(tracked.errors).toBeUndefined();
     }
 
-    const merged = await platform.graphql<any>(
+    const merged = await platform.graphql(
       `mutation($a: ID!, $b: ID!) { mergeProfiles(profileId: $a, mergedProfileId: $b) { id } }`,
       { a: known, b: anonymous },
       asB,
     );
     expect(merged.errors).toBeUndefined();
     const names = await eventually(async () => {
-      const read = await platform.graphql<any>(`query($id: ID!) { profile(id: $id) { events { edges { node { name } } } } }`, { id: known }, asB);
-      const found = read.data?.profile?.events.edges.map((edge: { node: { name: string } }) => edge.node.name).sort();
+      const read = await platform.graphql<{ profile: { events: Connection<{ name: string }> } | null }>(`query($id: ID!) { profile(id: $id) { events { edges { node { name } } } } }`, { id: known }, asB);
+      const found = read.data?.profile?.events.edges.map((edge) => edge.node.name).sort();
       return found?.length === 2 ? found : undefined;
     });
     expect(names).toEqual(['Browsed', 'Signed In']);
 
-    const erased = await platform.graphql<any>(`mutation($id: ID!) { eraseProfile(id: $id) }`, { id: known }, asB);
+    const erased = await platform.graphql<{ eraseProfile: string[] }>(`mutation($id: ID!) { eraseProfile(id: $id) }`, { id: known }, asB);
     expect(erased.errors).toBeUndefined();
-    expect(erased.data.eraseProfile.sort()).toEqual([known, anonymous].sort());
+    expect(erased.data!.eraseProfile.sort()).toEqual([known, anonymous].sort());
     await eventually(async () => {
-      const left = await platform.graphql<any>(`{ events(first: 50) { edges { node { id } } } }`, {}, asB);
+      const left = await platform.graphql<{ events: Connection<{ id: string }> }>(`{ events(first: 50) { edges { node { id } } } }`, {}, asB);
       return left.data?.events.edges.length === 0 ? true : undefined;
     });
-    const gone = await platform.graphql<any>(`query($id: ID!) { profile(id: $id) { id } }`, { id: known }, asB);
+    const gone = await platform.graphql<ProfileById>(`query($id: ID!) { profile(id: $id) { id } }`, { id: known }, asB);
     expect(gone.data?.profile ?? null).toBeNull();
   });
 
