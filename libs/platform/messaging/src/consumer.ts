@@ -190,11 +190,8 @@ export class DurableConsumer<C extends MessageContract> {
   private async processBatch(batch: readonly JsMsg[]): Promise<void> {
     const valid: ValidMessage<C>[] = [];
     for (const message of batch) {
-      try {
-        valid.push(this.validate(message));
-      } catch (error) {
-        await this.fail(message, messageIdOf(message), message.info.deliveryCount, error as Error);
-      }
+      const checked = await this.validOrFailed(message);
+      if (checked) valid.push(checked);
     }
     if (valid.length === 0) return;
     try {
@@ -213,7 +210,7 @@ export class DurableConsumer<C extends MessageContract> {
     for (const { raw } of valid) raw.ack();
   }
 
-  /** Writes the inbox rows of the batch in one statement; returns the messages not processed before. */
+  /** Writes the inbox rows of `messages` in one statement; returns the messages not processed before. */
   private async claim(manager: EntityManager, messages: readonly ValidMessage<C>[]): Promise<ValidMessage<C>[]> {
     const inserted = (await manager.query(
       `INSERT INTO "${this.schema}".inbox (consumer, message_id, project_id)
@@ -248,14 +245,18 @@ export class DurableConsumer<C extends MessageContract> {
   }
 
   private async process(message: JsMsg): Promise<void> {
-    let valid: ValidMessage<C>;
+    const valid = await this.validOrFailed(message);
+    if (valid) await this.handleOne(valid);
+  }
+
+  /** The validated message, or undefined once an invalid one was handed to `fail`. */
+  private async validOrFailed(message: JsMsg): Promise<ValidMessage<C> | undefined> {
     try {
-      valid = this.validate(message);
+      return this.validate(message);
     } catch (error) {
       await this.fail(message, messageIdOf(message), message.info.deliveryCount, error as Error);
-      return;
+      return undefined;
     }
-    await this.handleOne(valid);
   }
 
   /** One message in its own transaction with its inbox row; acked after commit, else retried or dead-lettered. */
@@ -263,16 +264,8 @@ export class DurableConsumer<C extends MessageContract> {
     const { raw, body, ...context } = message;
     try {
       await this.dataSource.transaction(async (manager) => {
-        const inserted: unknown[] = await manager.query(
-          `INSERT INTO "${this.schema}".inbox (consumer, message_id, project_id) VALUES ($1, $2, $3)
-           ON CONFLICT DO NOTHING RETURNING 1`,
-          [this.definition.durable, context.messageId, context.projectId],
-        );
-        if (inserted.length === 0) {
-          // Processed before and the ack was lost: acknowledge without running again.
-          this.logger.debug({ consumer: this.definition.durable, messageId: context.messageId }, 'duplicate delivery skipped');
-          return;
-        }
+        // Processed before and the ack was lost: acknowledge without running again.
+        if ((await this.claim(manager, [message])).length === 0) return;
         await this.definition.handle(body, { ...context, manager });
       });
       raw.ack();
