@@ -1,7 +1,7 @@
-import { ArgsType, Field, InputType, Int, registerEnumType } from '@nestjs/graphql';
-import { Allow, ArrayMaxSize, IsArray, IsBoolean, IsEnum, IsObject, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import { ArgsType, Field, InputType, registerEnumType } from '@nestjs/graphql';
+import { Allow, ArrayMaxSize, IsArray, IsBoolean, IsEnum, IsObject, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
-import { JSONScalar } from '@boomerang/platform/subgraph';
+import { ConnectionArgs, JSONScalar } from '@boomerang/platform/subgraph';
 
 export enum PropertyComparison {
   EQUALS = 'EQUALS',
@@ -58,17 +58,7 @@ export class ProfileFilter {
 }
 
 @ArgsType()
-export class ProfilesArgs {
-  @Field(() => Int, { defaultValue: 20 })
-  @Min(1)
-  @Max(100)
-  first: number;
-
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  after?: string | null;
-
+export class ProfilesArgs extends ConnectionArgs {
   @Field(() => ProfileFilter, { nullable: true })
   @IsOptional()
   @ValidateNested()

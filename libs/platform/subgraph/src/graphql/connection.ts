@@ -1,4 +1,5 @@
-import { Directive, Field, ObjectType } from '@nestjs/graphql';
+import { ArgsType, Directive, Field, Int, ObjectType } from '@nestjs/graphql';
+import { IsOptional, IsString, Max, Min } from 'class-validator';
 import { DomainError } from '../domain-error.js';
 
 @ObjectType({ description: 'Relay-style page information.' })
@@ -6,6 +7,20 @@ import { DomainError } from '../domain-error.js';
 export class PageInfo {
   @Field() hasNextPage: boolean;
   @Field(() => String, { nullable: true, description: 'Pass as `after` to read the next page.' }) endCursor: string | null;
+}
+
+/** Forward paging over a connection; a list's own args extend it with their filters. */
+@ArgsType()
+export class ConnectionArgs {
+  @Field(() => Int, { defaultValue: 20 })
+  @Min(1)
+  @Max(100)
+  first: number;
+
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
+  @IsOptional()
+  @IsString()
+  after?: string | null;
 }
 
 /** A position in a list ordered by (time, id): opaque to clients. */
