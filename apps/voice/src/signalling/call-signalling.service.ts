@@ -85,11 +85,6 @@ export class CallSignalling implements OnModuleInit, OnModuleDestroy {
     return call ? this.calls.viewFor(session.projectId, call.id, session.profileId) : null;
   }
 
-  /** The live call of a profile, for vanished-client clean-up. */
-  liveCallId(projectId: string, profileId: string): Promise<string | undefined> {
-    return this.calls.activeCallOf(projectId, profileId).then((call) => call?.id);
-  }
-
   // Media negotiation -------------------------------------------------------------------
 
   async joinMedia(session: SignallingSession, callId: string, direction: TransportDirection) {

@@ -3,7 +3,6 @@ import type { Logger } from '@boomerang/platform/observability';
 import { LOGGER } from '@boomerang/platform/subgraph';
 import { CallService } from '../calls/call.service.js';
 import { ConnectedClients } from '../presence/connected-clients.js';
-import { CallSignalling } from './call-signalling.service.js';
 import { VOICE_CONFIG, type VoiceConfig } from '../voice-config.js';
 
 /**
@@ -18,7 +17,6 @@ export class VanishedClients implements OnModuleDestroy {
   constructor(
     private readonly clients: ConnectedClients,
     private readonly calls: CallService,
-    private readonly signalling: CallSignalling,
     @Inject(VOICE_CONFIG) private readonly config: Pick<VoiceConfig, 'VOICE_RECONNECT_GRACE_SECONDS'>,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -48,10 +46,10 @@ export class VanishedClients implements OnModuleDestroy {
 
   private async failLiveCall(projectId: string, profileId: string): Promise<void> {
     try {
-      const callId = await this.signalling.liveCallId(projectId, profileId);
-      if (!callId) return;
-      this.logger.info({ callId }, 'participant did not reconnect within the grace period; failing the call');
-      await this.calls.fail(projectId, callId, 'CONNECTION_LOST');
+      const call = await this.calls.activeCallOf(projectId, profileId);
+      if (!call) return;
+      this.logger.info({ callId: call.id }, 'participant did not reconnect within the grace period; failing the call');
+      await this.calls.fail(projectId, call.id, 'CONNECTION_LOST');
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'could not fail the call of a vanished client');
     }
