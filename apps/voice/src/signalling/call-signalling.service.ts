@@ -1,14 +1,12 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from '@boomerang/platform/observability';
 import { LOGGER } from '@boomerang/platform/subgraph';
+import type { CallRole } from '../calls/call-view.js';
 import { CallService } from '../calls/call.service.js';
-import { CallMedia } from '../media/call-media.service.js';
-import { CallUpdates, type CallUpdate } from '../presence/call-updates.js';
+import { CallMedia, type TransportDirection } from '../media/call-media.service.js';
+import { CallUpdates } from '../presence/call-updates.js';
 import type { SignallingSession } from './signalling-session.js';
 import { SignallingError, SignallingErrorCode } from './signalling.errors.js';
-
-type Participant = 'CALLER' | 'CALLEE';
-export type TransportDirection = 'SEND' | 'RECV' | 'SENDRECV';
 
 /**
  * What the signalling channel does for one participant: call control through CallService
@@ -108,7 +106,7 @@ export class CallSignalling implements OnModuleInit, OnModuleDestroy {
     }
     const { participant, other } = await this.mediaParticipant(session, callId);
     const { producerId } = await this.media.produce(callId, participant, 'audio', rtpParameters as never);
-    this.publish({ kind: 'REMOTE_MEDIA', projectId: session.projectId, profileId: other, callId, producerId });
+    this.updates.publish({ kind: 'REMOTE_MEDIA', projectId: session.projectId, profileId: other, callId, producerId });
     return producerId;
   }
 
@@ -126,12 +124,12 @@ export class CallSignalling implements OnModuleInit, OnModuleDestroy {
   async setMuted(session: SignallingSession, callId: string, muted: boolean) {
     const { participant, other } = await this.mediaParticipant(session, callId);
     await this.media.setMuted(callId, participant, muted);
-    this.publish({ kind: 'REMOTE_MUTED', projectId: session.projectId, profileId: other, callId, muted });
+    this.updates.publish({ kind: 'REMOTE_MUTED', projectId: session.projectId, profileId: other, callId, muted });
     return true;
   }
 
   /** The session's role in the call, checked against the call's state. */
-  private async mediaParticipant(session: SignallingSession, callId: string): Promise<{ participant: Participant; other: string }> {
+  private async mediaParticipant(session: SignallingSession, callId: string): Promise<{ participant: CallRole; other: string }> {
     const call = await this.calls.get(session.projectId, callId);
     const participant = this.calls.roleOf(call, session.profileId);
     const state = String(call.state).toUpperCase();
@@ -144,9 +142,5 @@ export class CallSignalling implements OnModuleInit, OnModuleDestroy {
       );
     }
     return { participant, other: participant === 'CALLER' ? call.calleeProfileId : call.callerProfileId };
-  }
-
-  private publish(update: CallUpdate): void {
-    this.updates.publish(update);
   }
 }

@@ -1,4 +1,5 @@
-import type { CallSignalling, TransportDirection } from './call-signalling.service.js';
+import type { TransportDirection } from '../media/call-media.service.js';
+import type { CallSignalling } from './call-signalling.service.js';
 import { presentCall } from './call-presenter.js';
 import type { SignallingContext } from './signalling-session.js';
 import type { SignallingResolvers } from './signalling.schema.js';
