@@ -113,7 +113,7 @@ export class CallService {
         callerProfileId,
         calleeProfileId: valid.calleeProfileId,
       });
-      await this.apply(manager, placed, this.firstOutcome(manager, placed, valid, now), now);
+      await this.apply(manager, placed, await this.firstOutcome(manager, placed, valid, now), now);
       const stored = await manager.findOneByOrFail(CallEntity, { id: placed.id, projectId });
       return { call: stored, views: await this.viewsIn(manager, stored) };
     });
@@ -310,13 +310,11 @@ export class CallService {
     return participant ? { callId: participant.callId, role: participant.role, profileId: participant.profileId } : null;
   }
 
-  private firstOutcome(manager: EntityManager, call: CallEntity, valid: ValidPlaceCall, now: Date): Promise<Transition> {
-    return this.hasLiveCall(manager, call).then((busy): Transition => {
-      if (busy) return { to: CallState.BUSY, patch: { endReason: CallEndReason.BUSY } };
-      if (!this.presence.isConnected(call.projectId, call.calleeProfileId)) return { to: CallState.UNREACHABLE, patch: { endReason: CallEndReason.UNREACHABLE } };
-      const seconds = valid.ringTimeoutSeconds ?? this.config.VOICE_RING_TIMEOUT_SECONDS;
-      return { to: CallState.RINGING, patch: { ringExpiresAt: new Date(now.getTime() + seconds * 1000) } };
-    });
+  private async firstOutcome(manager: EntityManager, call: CallEntity, valid: ValidPlaceCall, now: Date): Promise<Transition> {
+    if (await this.hasLiveCall(manager, call)) return { to: CallState.BUSY, patch: { endReason: CallEndReason.BUSY } };
+    if (!this.presence.isConnected(call.projectId, call.calleeProfileId)) return { to: CallState.UNREACHABLE, patch: { endReason: CallEndReason.UNREACHABLE } };
+    const seconds = valid.ringTimeoutSeconds ?? this.config.VOICE_RING_TIMEOUT_SECONDS;
+    return { to: CallState.RINGING, patch: { ringExpiresAt: new Date(now.getTime() + seconds * 1000) } };
   }
 
   private async hasLiveCall(manager: EntityManager, call: CallEntity): Promise<boolean> {
@@ -381,8 +379,7 @@ export class CallService {
   }
 
   /** One validated state change: the row, its timeline entry and its message, in the caller's transaction. */
-  private async apply(manager: EntityManager, call: CallEntity, transition: Transition | Promise<Transition>, now: Date): Promise<void> {
-    const { to, patch = {} } = await transition;
+  private async apply(manager: EntityManager, call: CallEntity, { to, patch = {} }: Transition, now: Date): Promise<void> {
     CallStateMachine.assertTransition(call.state, to);
     const previous = call.state;
     Object.assign(call, patch, { state: to });
