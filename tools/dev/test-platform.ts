@@ -1,16 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { connectMessaging, deleteStreamsWithPrefix } from '@boomerang/platform/messaging';
-import { TEST_NATS_URL, uniqueSubjectPrefix } from '@boomerang/platform/testing';
+import { createTestMessaging, TEST_NATS_URL, uniqueSubjectPrefix, type GraphQLResponse } from '@boomerang/platform/testing';
 // The same launcher `npm start` uses, so the tests exercise the real start-up path.
 import { freePort, startPlatform, subgraphNames } from './platform.mjs';
 
 const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
-export interface GraphQLResult<T = unknown> {
-  data?: T;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
-}
+export type GraphQLResult<T = unknown> = GraphQLResponse<T>;
 
 export interface RunningPlatform {
   readonly gatewayUrl: string;
@@ -68,9 +64,7 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}): 
     },
     async stop() {
       await platform.stop();
-      const messaging = await connectMessaging({ url: TEST_NATS_URL, name: 'e2e-cleanup', prefix });
-      await deleteStreamsWithPrefix(messaging.jsm, messaging.subjects);
-      await messaging.nc.drain();
+      await (await createTestMessaging(prefix)).cleanup();
       const cleanup = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
       await cleanup.connect();
       await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
