@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { CallStateChanged, type MessageOf } from '@boomerang/contracts';
 import { applyOwnedStream } from '@boomerang/platform/messaging';
-import { eventually, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { eventually, type TestSubgraph } from '@boomerang/platform/testing';
+import { startEventsSubgraph } from './support.js';
 
 type Outcome = MessageOf<typeof CallStateChanged>;
 
@@ -13,7 +14,7 @@ describe('events record call outcomes', () => {
   const projectId = randomUUID();
 
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+    sut = await startEventsSubgraph();
     db = sut.app.get(DataSource);
     // The voice stream as voice declares it; the consumer waits for it if events started first.
     await applyOwnedStream(sut.messaging.jsm, sut.messaging.subjects, 'voice');

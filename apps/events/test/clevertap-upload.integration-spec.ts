@@ -1,19 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
-import type { ResolveApiKeyReply } from '@boomerang/contracts';
-import { serveTestKeys, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
-import { IngestServer } from '../src/ingestion/ingest.server.js';
+import type { TestSubgraph } from '@boomerang/platform/testing';
+import type { EventRow } from '../src/events/event.entity.js';
+import { ingestCredentials, publishedEvents, startIngestSubgraph, stopIngestSubgraph } from './support.js';
 
-interface StoredEvent {
-  message_id: string;
-  type: string;
-  name: string;
-  user_id: string | null;
-  anonymous_id: string | null;
-  properties: Record<string, unknown>;
-  timestamp: Date;
-}
+type StoredEvent = Pick<EventRow, 'message_id' | 'type' | 'name' | 'user_id' | 'anonymous_id' | 'properties' | 'timestamp'>;
 
 interface UploadAnswer {
   status: string;
@@ -25,47 +17,18 @@ describe('events ingestion API (CleverTap-compatible /1/upload)', () => {
   let sut: TestSubgraph;
   let baseUrl: string;
   let db: DataSource;
-  let keys: Map<string, ResolveApiKeyReply>;
-  const project = randomUUID();
-  const other = randomUUID();
-  const pk = `pk_${randomUUID()}`;
-  const sk = `sk_${randomUUID()}`;
-  const pkOther = `pk_${randomUUID()}`;
+  const credentials = ingestCredentials();
+  const { project, other, pk, sk, pkOther } = credentials;
 
   beforeAll(async () => {
-    process.env.INGEST_PORT = '0';
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
-    keys = serveTestKeys(sut.messaging);
-    keys.set(pk, { ok: true, projectId: project, keyId: randomUUID(), scope: 'publishable' });
-    keys.set(sk, { ok: true, projectId: project, keyId: randomUUID(), scope: 'secret' });
-    keys.set(pkOther, { ok: true, projectId: other, keyId: randomUUID(), scope: 'publishable' });
-    keys.set('pk_revoked', { ok: false, reason: 'revoked' });
-    baseUrl = `http://127.0.0.1:${sut.app.get(IngestServer).port}`;
-    db = sut.app.get(DataSource);
+    ({ sut, baseUrl, db } = await startIngestSubgraph(credentials));
   });
-  afterAll(async () => {
-    await sut?.close();
-    delete process.env.INGEST_PORT;
-  });
+  afterAll(() => stopIngestSubgraph(sut));
 
   const stored = (projectId: string): Promise<StoredEvent[]> =>
     db.query(`SELECT * FROM event WHERE project_id = $1 ORDER BY "timestamp", message_id`, [projectId]);
 
-  const published = async (projectId: string): Promise<Record<string, unknown>[]> => {
-    await sut.flushOutbox();
-    const stream = sut.messaging.subjects.streamName('events');
-    const subject = `${sut.prefix}events.${projectId}.ingested`;
-    const info = await sut.messaging.jsm.streams.info(stream, { subjects_filter: subject });
-    const count = (info.state.subjects as Record<string, number> | undefined)?.[subject] ?? 0;
-    const bodies: Record<string, unknown>[] = [];
-    if (count === 0) return bodies;
-    const consumer = await sut.messaging.js.consumers.get(stream, { filter_subjects: subject });
-    for await (const message of await consumer.fetch({ max_messages: count, expires: 2000 })) {
-      bodies.push(message.json());
-      if (bodies.length === count) break;
-    }
-    return bodies;
-  };
+  const published = (projectId: string) => publishedEvents(sut, projectId);
 
   const upload = (body: unknown, { account = project, passcode = pk, gzip = false }: { account?: string | null; passcode?: string | null; gzip?: boolean } = {}) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };

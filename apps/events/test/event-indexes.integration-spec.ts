@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import type { TestSubgraph } from '@boomerang/platform/testing';
+import { startEventsSubgraph } from './support.js';
 
 /** A Sort node in an EXPLAIN (a Merge Append's "Sort Key" is not one). */
 const SORT_NODE = /(^|->)\s*Sort\s+\(/m;
@@ -11,7 +12,7 @@ describe('event indexes', () => {
   let db: DataSource;
 
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+    sut = await startEventsSubgraph();
     db = sut.app.get(DataSource);
   });
   afterAll(() => sut?.close());

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { silentLogger, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { silentLogger, type TestSubgraph } from '@boomerang/platform/testing';
 import { Clock } from '@boomerang/platform/subgraph';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
 import { EventPartitionManager } from '../src/partitions/event-partition.manager.js';
 import { DEFAULT_PARTITION, ensureMonthPartition, monthStart, partitionName } from '../src/partitions/event-partitions.js';
 import { ProfileLinks } from '../src/profile-sync/profile-links.js';
+import { startEventsSubgraph } from './support.js';
 
 const admin = { projectId: null, keyId: null, scope: 'admin' as const };
 const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
@@ -23,7 +24,7 @@ describe('event partition retention (detach and archive old months)', () => {
   const projectId = randomUUID();
 
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+    sut = await startEventsSubgraph();
     db = sut.app.get(DataSource);
   });
   afterAll(() => sut?.close());

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import type { TestSubgraph } from '@boomerang/platform/testing';
 import { EventService } from '../src/events/event.service.js';
+import { startEventsSubgraph } from './support.js';
 
 const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
 const publishable = (projectId: string) => ({ projectId, keyId: null, scope: 'publishable' as const });
@@ -22,7 +23,7 @@ type Connection = { edges: { cursor: string; node: { id: string; name: string } 
 describe('events subgraph', () => {
   let sut: TestSubgraph;
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+    sut = await startEventsSubgraph();
   });
   afterAll(() => sut?.close());
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import type { TestSubgraph } from '@boomerang/platform/testing';
+import { startEventsSubgraph } from './support.js';
 
 const publishable = (projectId: string) => ({ projectId, keyId: null, scope: 'publishable' as const });
 const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
@@ -24,7 +25,7 @@ describe('server-side ingestion through GraphQL (identify, batch)', () => {
   let sut: TestSubgraph;
   const projectId = randomUUID();
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+    sut = await startEventsSubgraph();
   });
   afterAll(() => sut?.close());
 

@@ -1,25 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import type { TestSubgraph } from '@boomerang/platform/testing';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
+import { ingestCommand, startEventsSubgraph } from './support.js';
 
-const command = (messageId: string, extra: Partial<IngestEventCommand> = {}): IngestEventCommand => ({
-  messageId,
-  type: 'track',
-  name: 'Viewed',
-  profileId: null,
-  userId: 'u-1',
-  anonymousId: null,
-  properties: { n: messageId },
-  traits: null,
-  previousId: null,
-  context: null,
-  timestamp: new Date(),
-  sentAt: null,
-  receivedAt: new Date(),
-  ...extra,
-});
+const command = (messageId: string, extra: Partial<IngestEventCommand> = {}): IngestEventCommand =>
+  ingestCommand({ messageId, userId: 'u-1', properties: { n: messageId }, ...extra });
 
 /** Calls that arrive while others are being written share one transaction; each still gets its own answer. */
 describe('IngestEvents groups concurrent calls', () => {
@@ -28,7 +15,7 @@ describe('IngestEvents groups concurrent calls', () => {
   let ingest: IngestEvents;
 
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+    sut = await startEventsSubgraph();
     db = sut.app.get(DataSource);
     ingest = sut.app.get(IngestEvents);
   });

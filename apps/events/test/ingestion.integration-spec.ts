@@ -3,10 +3,11 @@ import { gzipSync } from 'node:zlib';
 import { Analytics } from '@segment/analytics-node';
 import { DataSource } from 'typeorm';
 import type { ResolveApiKeyReply } from '@boomerang/contracts';
-import { serveTestKeys, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
-import { IngestServer } from '../src/ingestion/ingest.server.js';
+import type { TestSubgraph } from '@boomerang/platform/testing';
+import type { EventRow } from '../src/events/event.entity.js';
 import { EventPartitionManager } from '../src/partitions/event-partition.manager.js';
 import { ensureMonthPartition, monthStart, partitionName } from '../src/partitions/event-partitions.js';
+import { ingestCredentials, publishedEvents, startIngestSubgraph, stopIngestSubgraph } from './support.js';
 
 /** Workspace's answers to key look-ups (served on the test's NATS prefix once the app is up). */
 let keys: Map<string, ResolveApiKeyReply>;
@@ -19,66 +20,24 @@ function newProject(): { projectId: string; key: string } {
   return { projectId, key };
 }
 
-interface StoredEvent {
-  message_id: string;
-  type: string;
-  name: string;
-  user_id: string | null;
-  anonymous_id: string | null;
-  properties: Record<string, unknown>;
-  context: Record<string, unknown> | null;
-  timestamp: Date;
-  sent_at: Date | null;
-  received_at: Date;
-  partition: string;
-}
+type StoredEvent = EventRow & { partition: string };
 
 describe('events ingestion API (Segment-compatible)', () => {
   let sut: TestSubgraph;
   let baseUrl: string;
   let db: DataSource;
-  const project = randomUUID();
-  const other = randomUUID();
-  const pk = `pk_${randomUUID()}`;
-  const sk = `sk_${randomUUID()}`;
-  const pkOther = `pk_${randomUUID()}`;
+  const credentials = ingestCredentials();
+  const { project, other, pk, sk } = credentials;
 
   beforeAll(async () => {
-    process.env.INGEST_PORT = '0';
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
-    keys = serveTestKeys(sut.messaging);
-    keys.set(pk, { ok: true, projectId: project, keyId: randomUUID(), scope: 'publishable' });
-    keys.set(sk, { ok: true, projectId: project, keyId: randomUUID(), scope: 'secret' });
-    keys.set(pkOther, { ok: true, projectId: other, keyId: randomUUID(), scope: 'publishable' });
-    keys.set('pk_revoked', { ok: false, reason: 'revoked' });
-    baseUrl = `http://127.0.0.1:${sut.app.get(IngestServer).port}`;
-    db = sut.app.get(DataSource);
+    ({ sut, baseUrl, db, keys } = await startIngestSubgraph(credentials));
   });
-  afterAll(async () => {
-    await sut?.close();
-    delete process.env.INGEST_PORT;
-  });
+  afterAll(() => stopIngestSubgraph(sut));
 
   const stored = (projectId: string): Promise<StoredEvent[]> =>
     db.query(`SELECT *, tableoid::regclass::text AS partition FROM event WHERE project_id = $1 ORDER BY "timestamp", message_id`, [projectId]);
 
-  /** Every EventIngested body on the stream for the project. */
-  const published = async (projectId: string): Promise<Record<string, unknown>[]> => {
-    await sut.flushOutbox();
-    const stream = sut.messaging.subjects.streamName('events');
-    const subject = `${sut.prefix}events.${projectId}.ingested`;
-    const consumer = await sut.messaging.js.consumers.get(stream, { filter_subjects: subject });
-    const info = await sut.messaging.jsm.streams.info(stream, { subjects_filter: subject });
-    const count = (info.state.subjects as Record<string, number> | undefined)?.[subject] ?? 0;
-    const bodies: Record<string, unknown>[] = [];
-    if (count === 0) return bodies;
-    const messages = await consumer.fetch({ max_messages: count, expires: 2000 });
-    for await (const message of messages) {
-      bodies.push(message.json());
-      if (bodies.length === count) break;
-    }
-    return bodies;
-  };
+  const published = (projectId: string) => publishedEvents(sut, projectId);
 
   const post = (path: string, body: unknown, { key = pk, gzip = false, raw }: { key?: string | null; gzip?: boolean; raw?: Buffer | string } = {}) => {
     const text = raw ?? JSON.stringify(body);

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ProfileDeleted, ProfileIdentified, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { applyOwnedStream } from '@boomerang/platform/messaging';
-import { eventually, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { eventually, type TestSubgraph } from '@boomerang/platform/testing';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
+import { ingestCommand, startEventsSubgraph } from './support.js';
 
 describe('events follow profiles (identified, merged, deleted)', () => {
   let sut: TestSubgraph;
@@ -12,33 +13,14 @@ describe('events follow profiles (identified, merged, deleted)', () => {
   const projectId = randomUUID();
 
   beforeAll(async () => {
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+    sut = await startEventsSubgraph();
     db = sut.app.get(DataSource);
     // The profiles stream appears after events started: its consumers must wait for it, then attach.
     await applyOwnedStream(sut.messaging.jsm, sut.messaging.subjects, 'profiles');
   });
   afterAll(() => sut?.close());
 
-  const ingest = (events: Partial<IngestEventCommand>[]) =>
-    sut.app.get(IngestEvents).execute(
-      projectId,
-      events.map((event) => ({
-        messageId: randomUUID(),
-        type: 'track',
-        name: 'Viewed',
-        profileId: null,
-        userId: null,
-        anonymousId: null,
-        properties: {},
-        traits: null,
-        previousId: null,
-        context: null,
-        timestamp: new Date(),
-        sentAt: null,
-        receivedAt: new Date(),
-        ...event,
-      })),
-    );
+  const ingest = (events: Partial<IngestEventCommand>[]) => sut.app.get(IngestEvents).execute(projectId, events.map((event) => ingestCommand(event)));
 
   const publish = async <C extends MessageContract>(contract: C, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>) =>
     sut.messaging.js.publish(

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type { ResolveApiKeyReply } from '@boomerang/contracts';
+import { serveTestKeys, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
+import { IngestServer } from '../src/ingestion/ingest.server.js';
+
+/** Shared set-up of the events integration specs. */
+
+/** The events subgraph on a throw-away schema and subject prefix. */
+export const startEventsSubgraph = () => startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+
+/** A command for IngestEvents: a track of "Viewed" now, under a new messageId; `fields` override the defaults. */
+export const ingestCommand = (fields: Partial<IngestEventCommand> = {}): IngestEventCommand => ({
+  messageId: randomUUID(),
+  type: 'track',
+  name: 'Viewed',
+  profileId: null,
+  userId: null,
+  anonymousId: null,
+  properties: {},
+  traits: null,
+  previousId: null,
+  context: null,
+  timestamp: new Date(),
+  sentAt: null,
+  receivedAt: new Date(),
+  ...fields,
+});
+
+/** Two projects and the keys the ingestion specs send: a publishable and a secret key of `project`, a publishable key of `other`. */
+export interface IngestCredentials {
+  project: string;
+  other: string;
+  pk: string;
+  sk: string;
+  pkOther: string;
+}
+
+export const ingestCredentials = (): IngestCredentials => ({
+  project: randomUUID(),
+  other: randomUUID(),
+  pk: `pk_${randomUUID()}`,
+  sk: `sk_${randomUUID()}`,
+  pkOther: `pk_${randomUUID()}`,
+});
+
+export interface IngestSubgraph {
+  sut: TestSubgraph;
+  /** Where the ingestion API (its own HTTP server, on a port the OS picked) listens. */
+  baseUrl: string;
+  db: DataSource;
+  /** Workspace's answers to key look-ups: the credentials' keys, and `pk_revoked` refused. */
+  keys: Map<string, ResolveApiKeyReply>;
+}
+
+/** The events subgraph with its ingestion API up and workspace answering for the credentials' keys; stop it with stopIngestSubgraph. */
+export async function startIngestSubgraph({ project, other, pk, sk, pkOther }: IngestCredentials): Promise<IngestSubgraph> {
+  process.env.INGEST_PORT = '0';
+  const sut = await startEventsSubgraph();
+  const keys = serveTestKeys(sut.messaging);
+  keys.set(pk, { ok: true, projectId: project, keyId: randomUUID(), scope: 'publishable' });
+  keys.set(sk, { ok: true, projectId: project, keyId: randomUUID(), scope: 'secret' });
+  keys.set(pkOther, { ok: true, projectId: other, keyId: randomUUID(), scope: 'publishable' });
+  keys.set('pk_revoked', { ok: false, reason: 'revoked' });
+  return { sut, keys, baseUrl: `http://127.0.0.1:${sut.app.get(IngestServer).port}`, db: sut.app.get(DataSource) };
+}
+
+export async function stopIngestSubgraph(sut: TestSubgraph | undefined): Promise<void> {
+  await sut?.close();
+  delete process.env.INGEST_PORT;
+}
+
+/** Every EventIngested body on the stream for the project (after flushing the outbox). */
+export async function publishedEvents(sut: TestSubgraph, projectId: string): Promise<Record<string, unknown>[]> {
+  await sut.flushOutbox();
+  const stream = sut.messaging.subjects.streamName('events');
+  const subject = `${sut.prefix}events.${projectId}.ingested`;
+  const info = await sut.messaging.jsm.streams.info(stream, { subjects_filter: subject });
+  const count = (info.state.subjects as Record<string, number> | undefined)?.[subject] ?? 0;
+  const bodies: Record<string, unknown>[] = [];
+  if (count === 0) return bodies;
+  const consumer = await sut.messaging.js.consumers.get(stream, { filter_subjects: subject });
+  for await (const message of await consumer.fetch({ max_messages: count, expires: 2000 })) {
+    bodies.push(message.json());
+    if (bodies.length === count) break;
+  }
+  return bodies;
+}
