@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { isUUID } from 'class-validator';
 import { DataSource, In } from 'typeorm';
 import { CampaignCreated } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
+import { isUuid } from '@boomerang/platform/subgraph';
 import { canTransition, allowedTransitions } from './campaign-lifecycle.js';
 import { CampaignEntity } from './campaign.entity.js';
 import { CampaignError, CampaignErrorCode } from './campaign.errors.js';
@@ -43,7 +43,7 @@ export class CampaignService {
   }
 
   async get(projectId: string, id: string): Promise<CampaignEntity> {
-    const campaign = isUUID(id) ? await this.dataSource.getRepository(CampaignEntity).findOneBy({ id, projectId }) : null;
+    const campaign = isUuid(id) ? await this.dataSource.getRepository(CampaignEntity).findOneBy({ id, projectId }) : null;
     if (!campaign) throw new CampaignError(CampaignErrorCode.CampaignNotFound, `No campaign ${id} in this project`, 'id');
     return campaign;
   }
@@ -58,7 +58,7 @@ export class CampaignService {
   /** Moves a campaign along its lifecycle; the row is locked so concurrent moves serialise. */
   updateStatus(projectId: string, id: string, to: CampaignStatus): Promise<CampaignEntity> {
     return this.dataSource.transaction(async (manager) => {
-      const campaign = isUUID(id)
+      const campaign = isUuid(id)
         ? await manager.findOne(CampaignEntity, { where: { id, projectId }, lock: { mode: 'pessimistic_write' } })
         : null;
       if (!campaign) throw new CampaignError(CampaignErrorCode.CampaignNotFound, `No campaign ${id} in this project`, 'id');
@@ -78,7 +78,7 @@ export class CampaignService {
 
   /** Batch look-up for entity references, still scoped to the caller's project. */
   findMany(projectId: string, ids: readonly string[]): Promise<CampaignEntity[]> {
-    const valid = ids.filter((id) => isUUID(id));
+    const valid = ids.filter(isUuid);
     if (valid.length === 0) return Promise.resolve([]);
     return this.dataSource.getRepository(CampaignEntity).findBy({ id: In(valid), projectId });
   }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { isUUID } from 'class-validator';
 import { DataSource, In } from 'typeorm';
 import { EmailTemplateCreated } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
+import { isUuid } from '@boomerang/platform/subgraph';
 import type { CreateEmailTemplateInput } from './dto/create-email-template.input.js';
 import { EmailTemplateEntity } from './email-template.entity.js';
 import { EmailTemplateError, EmailTemplateErrorCode } from './email-template.errors.js';
@@ -51,7 +51,7 @@ export class EmailTemplateService {
   }
 
   async get(projectId: string, id: string): Promise<EmailTemplateEntity> {
-    const template = isUUID(id) ? await this.dataSource.getRepository(EmailTemplateEntity).findOneBy({ id, projectId }) : null;
+    const template = isUuid(id) ? await this.dataSource.getRepository(EmailTemplateEntity).findOneBy({ id, projectId }) : null;
     if (!template) throw new EmailTemplateError(EmailTemplateErrorCode.TemplateNotFound, `No email template ${id} in this project`, 'id');
     return template;
   }
@@ -62,7 +62,7 @@ export class EmailTemplateService {
 
   /** Batch look-up for entity references, still scoped to the caller's project. */
   findMany(projectId: string, ids: readonly string[]): Promise<EmailTemplateEntity[]> {
-    const valid = ids.filter((id) => isUUID(id));
+    const valid = ids.filter(isUuid);
     if (valid.length === 0) return Promise.resolve([]);
     return this.dataSource.getRepository(EmailTemplateEntity).findBy({ id: In(valid), projectId });
   }

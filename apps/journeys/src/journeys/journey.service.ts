@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { isUUID } from 'class-validator';
 import { DataSource, In, type QueryDeepPartialEntity } from 'typeorm';
 import { JourneyCreated } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
+import { isUuid } from '@boomerang/platform/subgraph';
 import type { CreateJourneyInput } from './dto/create-journey.input.js';
 import { checkJourneyGraph } from './journey-graph.js';
 import { JourneyEntity } from './journey.entity.js';
@@ -42,7 +42,7 @@ export class JourneyService {
   }
 
   async get(projectId: string, id: string): Promise<JourneyEntity> {
-    const journey = isUUID(id) ? await this.dataSource.getRepository(JourneyEntity).findOneBy({ id, projectId }) : null;
+    const journey = isUuid(id) ? await this.dataSource.getRepository(JourneyEntity).findOneBy({ id, projectId }) : null;
     if (!journey) throw new JourneyError(JourneyErrorCode.JourneyNotFound, `No journey ${id} in this project`, 'id');
     return journey;
   }
@@ -53,7 +53,7 @@ export class JourneyService {
 
   /** Batch look-up for entity references, still scoped to the caller's project. */
   findMany(projectId: string, ids: readonly string[]): Promise<JourneyEntity[]> {
-    const valid = ids.filter((id) => isUUID(id));
+    const valid = ids.filter(isUuid);
     if (valid.length === 0) return Promise.resolve([]);
     return this.dataSource.getRepository(JourneyEntity).findBy({ id: In(valid), projectId });
   }

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { isUUID } from 'class-validator';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { SegmentCreated } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
+import { isUuid } from '@boomerang/platform/subgraph';
 import type { CreateSegmentInput } from './dto/create-segment.input.js';
 import { SegmentEntity, segmentFromRow, type SegmentRow } from './segment.entity.js';
 import { SegmentError, SegmentErrorCode } from './segment.errors.js';
 import { SegmentKind } from './segment.model.js';
 
-const uuids = (ids: readonly string[]): string[] => [...new Set(ids)].filter((id) => isUUID(id));
+const uuids = (ids: readonly string[]): string[] => [...new Set(ids)].filter(isUuid);
 
 @Injectable()
 export class SegmentService {
@@ -61,7 +61,7 @@ export class SegmentService {
   }
 
   async get(projectId: string, id: string): Promise<SegmentEntity> {
-    const segment = isUUID(id) ? await this.dataSource.getRepository(SegmentEntity).findOneBy({ id, projectId }) : null;
+    const segment = isUuid(id) ? await this.dataSource.getRepository(SegmentEntity).findOneBy({ id, projectId }) : null;
     if (!segment) throw new SegmentError(SegmentErrorCode.SegmentNotFound, `No segment ${id} in this project`, 'id');
     return segment;
   }
