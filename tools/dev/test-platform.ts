@@ -4,6 +4,9 @@ import { createTestMessaging, TEST_NATS_URL, uniqueSubjectPrefix, type GraphQLRe
 // The same launcher `npm start` uses, so the tests exercise the real start-up path.
 import { freePort, startPlatform, subgraphNames } from './platform.mjs';
 
+/** Tests that start an app themselves take its ports from the same cross-process claims. */
+export { freePort } from './platform.mjs';
+
 const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
 export type GraphQLResult<T = unknown> = GraphQLResponse<T>;

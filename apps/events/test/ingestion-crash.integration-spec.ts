@@ -1,26 +1,15 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ensureDatabase } from '@boomerang/platform/persistence';
 import { createTestMessaging, eventually, serveTestKeys, TEST_DATABASE_URL, TEST_NATS_URL, type TestMessaging } from '@boomerang/platform/testing';
+import { freePort } from '../../../tools/dev/test-platform.js';
 
 const root = join(import.meta.dirname, '../../..');
 const BATCHES = 80;
 const PER_BATCH = 50;
 const CONCURRENCY = 8;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Kills the events process (SIGKILL) while batches are in flight, restarts it and retries the
