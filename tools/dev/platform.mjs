@@ -94,16 +94,14 @@ async function waitReady(name, url, child, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before it was ready`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (response.ok) {
-        const { pid } = await response.json().catch(() => ({}));
-        if (pid === child.pid) return;
-        throw new Error(`${name}: another process (pid ${pid}) answers at ${url}; the port was taken`);
-      }
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith(`${name}: another process`)) throw error;
-      // not listening yet
+    // The ready answer's body, or undefined while nothing listens or answers ready there.
+    const ready = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      (response) => (response.ok ? response.json().catch(() => ({})) : undefined),
+      () => undefined,
+    );
+    if (ready) {
+      if (ready.pid === child.pid) return;
+      throw new Error(`${name}: another process (pid ${ready.pid}) answers at ${url}; the port was taken`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
