@@ -76,7 +76,11 @@ export class IngestEvents {
   async execute(manager: EntityManager, events: readonly IngestedEvent[]): Promise<IngestOutcome[]> {
     const outcomes = events.map((event): IngestOutcome => ({ profileId: event.profileId, rejectedTraits: [], skippedOperators: [], rejectedProperties: [] }));
     const byProject = new Map<string, number[]>();
-    events.forEach((event, n) => byProject.set(event.projectId, [...(byProject.get(event.projectId) ?? []), n]));
+    events.forEach((event, n) => {
+      const indexes = byProject.get(event.projectId);
+      if (indexes) indexes.push(n);
+      else byProject.set(event.projectId, [n]);
+    });
     for (const [projectId, indexes] of byProject) {
       await new ProjectBatch(manager, projectId, this.resolver, this.identities, this.outbox, this.catalog, this.clock).run(
         indexes.map((n) => ({ event: events[n]!, outcome: outcomes[n]! })),
