@@ -226,10 +226,13 @@ class ProjectBatch {
     const ids = pending.filter(([, { created }]) => !created).map(([id]) => id);
     // Row locks in id order (as lockProfiles takes them); a profile merged away meanwhile fails the batch,
     // which the consumer then retries one event at a time through full resolution.
-    const locked = (await this.manager.query(
-      `SELECT id, merged_into, external_id, anonymous_id, properties FROM profile WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
-      [this.projectId, ids],
-    )) as LockedProfile[];
+    const locked =
+      ids.length === 0
+        ? []
+        : ((await this.manager.query(
+            `SELECT id, merged_into, external_id, anonymous_id, properties FROM profile WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
+            [this.projectId, ids],
+          )) as LockedProfile[]);
     if (locked.length !== ids.length || locked.some((row) => row.merged_into !== null)) {
       throw new Error('a profile of the batch was merged or erased concurrently');
     }
