@@ -279,8 +279,8 @@ class ProjectBatch {
   private async create(created: [string, PendingProfile][], now: Date): Promise<void> {
     const profiles = created.map(([id, { identities }]) => ({
       id,
-      external_id: identities.find((identity) => identity.kind === 'user_id')?.value ?? null,
-      anonymous_id: identities.find((identity) => identity.kind === 'anonymous_id')?.value ?? null,
+      external_id: valueOf(identities, 'user_id'),
+      anonymous_id: valueOf(identities, 'anonymous_id'),
     }));
     await this.manager.query(
       `INSERT INTO profile (id, project_id, external_id, anonymous_id, properties, created_at, updated_at)
