@@ -1,6 +1,6 @@
 // The signalling protocol as its clients speak it (the web page and the Node call client):
 // graphql-ws (subprotocol graphql-transport-ws) at ws://<voice>/calls/signal, connectionParams { token }.
-// The server's schema is apps/voice/src/signalling/signalling.schema.ts.
+// The server's schema is apps/voice/src/signalling/signalling.schema.ts; the server imports the path and close code from here.
 
 export const SIGNALLING_PATH = '/calls/signal';
 /** The socket was refused or closed because the call token is missing, invalid or expired. */

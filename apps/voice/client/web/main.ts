@@ -4,6 +4,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import { Device, type types } from 'mediasoup-client';
 import {
+  CLOSE_UNAUTHORIZED,
   OPERATIONS,
   SIGNALLING_PATH,
   TERMINAL_STATES,
@@ -58,7 +59,7 @@ function connect(token: string): void {
       },
       closed: (event) => {
         const reason = describeCloseEvent(event);
-        if ((event as CloseEvent).code === 4401) {
+        if ((event as CloseEvent).code === CLOSE_UNAUTHORIZED) {
           say(`Disconnected: ${reason}. Enter a new token.`);
           show('connect');
         } else {

@@ -13,7 +13,7 @@ import { CallTokens } from '../tokens/call-tokens.js';
 import { CallSignalling } from './call-signalling.service.js';
 import { SignallingUpdates } from './signalling-updates.js';
 import type { SignallingContext, SignallingSession } from './signalling-session.js';
-import { CLOSE_UNAUTHORIZED, SIGNALLING_PATH } from './signalling.config.js';
+import { CLOSE_UNAUTHORIZED, SIGNALLING_PATH } from '../../client/protocol.js';
 import { signallingResolvers } from './signalling.resolvers.js';
 import { buildSignallingSchema } from './signalling.schema.js';
 import { VanishedClients } from './vanished-clients.js';

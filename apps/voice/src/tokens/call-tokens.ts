@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { Clock, LOGGER, type Logger } from '@boomerang/platform/subgraph';
+import { SIGNALLING_PATH } from '../../client/protocol.js';
 import { validIdentity, validProfileId, type CallIdentityInput } from '../calls/call-input.js';
 import { CallError, CallErrorCode, invalidInput } from '../calls/call.errors.js';
 import type { ClientIdentity } from '../presence/connected-clients.js';
@@ -42,7 +43,7 @@ export class CallTokens {
       secret = randomBytes(32).toString('hex');
     }
     this.key = new TextEncoder().encode(secret);
-    const url = new URL('/calls/signal', config.VOICE_PUBLIC_URL);
+    const url = new URL(SIGNALLING_PATH, config.VOICE_PUBLIC_URL);
     url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
     this.signallingUrl = url.toString();
   }
