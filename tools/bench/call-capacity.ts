@@ -7,7 +7,6 @@
 //
 // The Node peers (pure-JS WebRTC: DTLS, SRTP, RTCP) run on the same cores as the worker, so they
 // compete with it; the figures say which side ran out first.
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -19,6 +18,7 @@ import { callMediaNegotiator } from '../../apps/voice/test/support/media-negotia
 import { NodeCallPeer } from '../../apps/voice/test/support/node-call-peer.js';
 import { DirectRtpPair } from '../../apps/voice/test/support/direct-rtp-pair.js';
 import { OPUS_FRAME_MS } from '../../apps/voice/test/support/opus-rtp-source.js';
+import { processCpuSeconds } from './support.js';
 
 const STEP = Number(process.env.BENCH_CALL_STEP ?? 10);
 const MAX_CALLS = Number(process.env.BENCH_MAX_CALLS ?? 300);
@@ -37,22 +37,6 @@ const PEERS_SATURATED = 0.9;
 const PEERS_SATURATED_LAG_MS = 200;
 /** Share of the 50 packets/s per peer the peers must actually send. */
 const PEERS_MIN_SEND_RATE = 0.97;
-
-const CLOCK_TICKS_PER_S = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU seconds a process has used (user + system), like pidusage, from /proc/<pid>/stat. */
-function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start at state (field 3); utime/stime are 14/15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-}
 
 /** Busy share of the whole machine (all cores) from /proc/stat. */
 function machineCpuTicks(): { busy: number; total: number } {

@@ -18,6 +18,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { connectMessaging, deleteStreamsWithPrefix } from '@boomerang/platform/messaging';
 import { bearer, startTestPlatform } from '../dev/test-platform.js';
 import { freePort } from '../dev/platform.mjs';
+import { processCpuSeconds } from './support.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
@@ -118,9 +119,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 /** CPU seconds (user + system) a process has used so far, or undefined once it is gone. */
 function cpuSeconds(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+    return processCpuSeconds(pid);
   } catch {
     return undefined;
   }
