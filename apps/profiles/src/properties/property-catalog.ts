@@ -16,8 +16,11 @@ export interface CatalogEntry {
  */
 export class PropertyTyping {
   private readonly introduced = new Map<string, PropertyType>();
+  private readonly known: Map<string, PropertyType>;
 
-  constructor(private readonly known: ReadonlyMap<string, PropertyType>) {}
+  constructor(known: ReadonlyMap<string, PropertyType>) {
+    this.known = new Map(known);
+  }
 
   /**
    * `value` as property `name` stores it (coerced to its type, or fixing the type as its first
@@ -52,6 +55,12 @@ export class PropertyTyping {
   get newTypes(): ReadonlyMap<string, PropertyType> {
     return this.introduced;
   }
+
+  /** The new types are in the catalog now: a later `register` in the transaction does not send them again. */
+  markRegistered(): void {
+    for (const [name, type] of this.introduced) this.known.set(name, type);
+    this.introduced.clear();
+  }
 }
 
 /** SQL for `profile_property`, the per-project catalog of property names and their types. */
@@ -82,6 +91,7 @@ export class PropertyCatalog {
     )) as { name: string; type: PropertyType }[];
     const mismatched = rows.filter((row) => typing.newTypes.get(row.name) !== row.type).map((row) => row.name);
     if (mismatched.length > 0) throw new Error(`property types were fixed concurrently: ${mismatched.join(', ')}`);
+    typing.markRegistered();
   }
 
   /** The types of `names` in the project (names not in the catalog are absent). */
