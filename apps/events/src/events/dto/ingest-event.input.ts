@@ -1,7 +1,8 @@
 import { Field, ID, InputType, ObjectType, Int, registerEnumType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsDate, IsEnum, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsDate, IsEnum, IsObject, IsOptional, IsUUID, ValidateNested } from 'class-validator';
 import { JSONScalar } from '@boomerang/platform/subgraph';
+import { OptionalText } from './optional-text.decorator.js';
 
 export enum EventKind {
   TRACK = 'track',
@@ -21,10 +22,7 @@ export class IngestEventInput {
   type: EventKind;
 
   @Field(() => String, { nullable: true, description: 'track: the event name (required); page/screen: the page or screen name.' })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @OptionalText(200)
   name?: string | null;
 
   @Field(() => ID, { nullable: true, description: 'The Boomerang profile, when the caller knows it.' })
@@ -33,17 +31,11 @@ export class IngestEventInput {
   profileId?: string | null;
 
   @Field(() => String, { nullable: true, description: 'The product’s user id.' })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(255)
+  @OptionalText(255)
   userId?: string | null;
 
   @Field(() => String, { nullable: true })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(255)
+  @OptionalText(255)
   anonymousId?: string | null;
 
   @Field(() => JSONScalar, { nullable: true, description: 'track/page/screen properties (a JSON object).' })
@@ -57,22 +49,15 @@ export class IngestEventInput {
   traits?: Record<string, unknown> | null;
 
   @Field(() => String, { nullable: true, description: 'group: the group id.' })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
+  @OptionalText()
   groupId?: string | null;
 
   @Field(() => String, { nullable: true, description: 'alias: the identity being joined to userId (required).' })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
+  @OptionalText()
   previousId?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Dedupe key, unique per project; generated when absent.' })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(255)
+  @OptionalText(255)
   messageId?: string | null;
 
   @Field(() => Date, { nullable: true, description: 'When it happened; defaults to when it is received.' })
@@ -84,17 +69,11 @@ export class IngestEventInput {
 @InputType()
 export class IdentifyInput {
   @Field(() => String, { nullable: true })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(255)
+  @OptionalText(255)
   userId?: string | null;
 
   @Field(() => String, { nullable: true })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(255)
+  @OptionalText(255)
   anonymousId?: string | null;
 
   @Field(() => JSONScalar, { description: 'Traits to set on the profile (a JSON object).' })
@@ -102,10 +81,7 @@ export class IdentifyInput {
   traits: Record<string, unknown>;
 
   @Field(() => String, { nullable: true })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(255)
+  @OptionalText(255)
   messageId?: string | null;
 
   @Field(() => Date, { nullable: true })

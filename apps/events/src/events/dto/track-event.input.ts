@@ -1,6 +1,7 @@
 import { Field, ID, InputType } from '@nestjs/graphql';
 import { IsDate, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { JSONScalar } from '@boomerang/platform/subgraph';
+import { OptionalText } from './optional-text.decorator.js';
 
 @InputType()
 export class TrackEventInput {
@@ -9,10 +10,7 @@ export class TrackEventInput {
   profileId: string;
 
   @Field(() => String, { nullable: true, description: 'Dedupe key, unique per project; generated when absent.' })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(255)
+  @OptionalText(255)
   messageId?: string | null;
 
   @Field()
