@@ -76,9 +76,8 @@ export class CallResolver {
   }
 
   @Mutation(() => Call, { description: "Records what a participant's client observed, e.g. microphone permission denied." })
-  async reportCallClient(@ProjectId() projectId: string, @Args('input') input: ReportCallClientInput) {
-    await this.callService.report(projectId, input.callId, input.profileId, input);
-    return this.callService.get(projectId, input.callId);
+  reportCallClient(@ProjectId() projectId: string, @Args('input') input: ReportCallClientInput) {
+    return this.callService.report(projectId, input.callId, input.profileId, input);
   }
 
   @ResolveField(() => ProfileReference)

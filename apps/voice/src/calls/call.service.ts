@@ -178,8 +178,8 @@ export class CallService {
     });
   }
 
-  /** Something a participant's client observed (e.g. microphone permission denied); any state. */
-  async report(projectId: string, callId: string, actorProfileId: string, report: { kind: string; detail?: string | null }): Promise<void> {
+  /** Something a participant's client observed (e.g. microphone permission denied); any state. Returns the call. */
+  async report(projectId: string, callId: string, actorProfileId: string, report: { kind: string; detail?: string | null }): Promise<CallEntity> {
     const valid = validateReport(report);
     const call = await this.get(projectId, callId);
     const role = this.roleOf(call, actorProfileId);
@@ -192,6 +192,7 @@ export class CallService {
       detail: valid.detail,
       at: this.clock.now(),
     });
+    return call;
   }
 
   /** The call as `profileId` sees it; refuses a profile that is not a participant. */
