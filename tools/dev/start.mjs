@@ -52,19 +52,16 @@ run(process.execPath, [join(root, 'tools/build/build.mjs')]);
 
 // 2. Secrets for this checkout, generated once.
 const secretsFile = join(stateDir, 'secrets.json');
-if (!existsSync(secretsFile)) {
-  writeFileSync(
-    secretsFile,
-    JSON.stringify({ INTERNAL_SIGNING_SECRET: randomBytes(32).toString('hex'), BOOMERANG_ADMIN_TOKEN: `admin_${randomBytes(24).toString('hex')}` }, null, 2),
-    { mode: 0o600 },
-  );
-}
-const secrets = JSON.parse(readFileSync(secretsFile, 'utf8'));
+const secrets = existsSync(secretsFile) ? JSON.parse(readFileSync(secretsFile, 'utf8')) : {};
+const generators = {
+  INTERNAL_SIGNING_SECRET: () => randomBytes(32).toString('hex'),
+  BOOMERANG_ADMIN_TOKEN: () => `admin_${randomBytes(24).toString('hex')}`,
+  VOICE_TOKEN_SECRET: () => randomBytes(32).toString('hex'),
+};
 // Secrets added after a checkout's first run are generated into the same file.
-if (!secrets.VOICE_TOKEN_SECRET) {
-  secrets.VOICE_TOKEN_SECRET = randomBytes(32).toString('hex');
-  writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-}
+const missing = Object.keys(generators).filter((name) => !secrets[name]);
+for (const name of missing) secrets[name] = generators[name]();
+if (missing.length > 0) writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
 if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
 
 // 3. PostgreSQL: DATABASE_URL, else localhost:5432, else embedded.
