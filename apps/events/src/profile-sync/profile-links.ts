@@ -69,22 +69,16 @@ export class ProfileLinks {
     const rows = links[0];
     const userIds = rows.filter((row) => row.kind === 'user_id').map((row) => row.value);
     const anonymousIds = rows.filter((row) => row.kind === 'anonymous_id').map((row) => row.value);
-    const deleted = (await manager.query(
-      `DELETE FROM event
-       WHERE project_id = $1 AND (profile_id = $2 OR (profile_id IS NULL AND (user_id = ANY($3::text[]) OR anonymous_id = ANY($4::text[]))))
-       RETURNING id`,
-      [projectId, profileId, userIds, anonymousIds],
-    )) as [{ id: string }[], number];
-    const ids = deleted[0].map((row) => row.id);
+    const ids: string[] = [];
     // Detached months are out of every query but still hold personal data.
-    for (const archive of await archivedTables(manager)) {
-      const archived = (await manager.query(
-        `DELETE FROM "${archive}"
+    for (const table of ['event', ...(await archivedTables(manager))]) {
+      const deleted = (await manager.query(
+        `DELETE FROM "${table}"
          WHERE project_id = $1 AND (profile_id = $2 OR (profile_id IS NULL AND (user_id = ANY($3::text[]) OR anonymous_id = ANY($4::text[]))))
          RETURNING id`,
         [projectId, profileId, userIds, anonymousIds],
       )) as [{ id: string }[], number];
-      ids.push(...archived[0].map((row) => row.id));
+      ids.push(...deleted[0].map((row) => row.id));
     }
     if (ids.length > 0) {
       await manager.query(`DELETE FROM event_message_id WHERE project_id = $1 AND event_id = ANY($2::uuid[])`, [projectId, ids]);
