@@ -12,6 +12,7 @@ import {
   hasDefaultPartition,
   monthPartitions,
   monthStart,
+  PARTITIONS_LOCK_KEY,
   strayMonthTables,
 } from './event-partitions.js';
 
@@ -81,8 +82,8 @@ export class EventPartitionManager implements OnApplicationBootstrap, OnApplicat
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      // Session lock (a concurrent detach cannot run in a transaction); partition creation takes the same key.
-      await runner.query(`SELECT pg_advisory_lock(hashtext(current_schema() || '.event_partitions'))`);
+      // Session lock (a concurrent detach cannot run in a transaction).
+      await runner.query(`SELECT pg_advisory_lock(${PARTITIONS_LOCK_KEY})`);
       try {
         const archived = await archivedTables(runner);
         const detached: string[] = [];
@@ -112,7 +113,7 @@ export class EventPartitionManager implements OnApplicationBootstrap, OnApplicat
         if (detached.length > 0) this.logger.info({ detached, olderThan: olderThan.toISOString() }, 'event partitions detached');
         return detached;
       } finally {
-        await runner.query(`SELECT pg_advisory_unlock(hashtext(current_schema() || '.event_partitions'))`);
+        await runner.query(`SELECT pg_advisory_unlock(${PARTITIONS_LOCK_KEY})`);
       }
     } finally {
       await runner.release();

@@ -5,6 +5,9 @@ export interface SqlRunner {
 
 export const DEFAULT_PARTITION = 'event_default';
 
+/** The advisory lock key (SQL) every partition change of this schema takes: creating months and detaching them. */
+export const PARTITIONS_LOCK_KEY = `hashtext(current_schema() || '.event_partitions')`;
+
 /** The first instant (UTC) of the month `offset` months after the one `at` falls in. */
 export function monthStart(at: Date, offset = 0): Date {
   return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + offset, 1));
@@ -24,7 +27,7 @@ export async function ensureMonthPartition(sql: SqlRunner, at: Date): Promise<st
   const from = monthStart(at);
   const to = monthStart(at, 1);
   const name = partitionName(from);
-  await sql.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.event_partitions'))`);
+  await sql.query(`SELECT pg_advisory_xact_lock(${PARTITIONS_LOCK_KEY})`);
   const [existing] = (await sql.query(`SELECT to_regclass($1) AS oid`, [name])) as { oid: string | null }[];
   if (existing?.oid) return name;
   const bounds = `FROM ('${from.toISOString()}') TO ('${to.toISOString()}')`;
