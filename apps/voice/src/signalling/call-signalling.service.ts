@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import type { Logger } from '@boomerang/platform/observability';
 import { LOGGER } from '@boomerang/platform/subgraph';
 import type { CallRole } from '../calls/call-view.js';
+import { CallState } from '../calls/call.model.js';
 import { CallService } from '../calls/call.service.js';
 import { CallMedia, type TransportDirection } from '../media/call-media.service.js';
 import { CallUpdates } from '../presence/call-updates.js';
@@ -132,12 +133,11 @@ export class CallSignalling implements OnModuleInit, OnModuleDestroy {
   private async mediaParticipant(session: SignallingSession, callId: string): Promise<{ participant: CallRole; other: string }> {
     const call = await this.calls.get(session.projectId, callId);
     const participant = this.calls.roleOf(call, session.profileId);
-    const state = String(call.state).toUpperCase();
     // The caller may set up media while it rings, so audio flows as soon as the callee answers.
-    if (!(state === 'ANSWERED' || (state === 'RINGING' && participant === 'CALLER'))) {
+    if (!(call.state === CallState.ANSWERED || (call.state === CallState.RINGING && participant === 'CALLER'))) {
       throw new SignallingError(
         SignallingErrorCode.MediaNotAvailable,
-        `Media is not available for a ${state} call${state === 'RINGING' ? ' until it is answered' : ''}`,
+        `Media is not available for a ${call.state.toUpperCase()} call${call.state === CallState.RINGING ? ' until it is answered' : ''}`,
         'callId',
       );
     }
