@@ -1,6 +1,6 @@
 export declare const root: string;
 export declare const DEFAULT_PORTS: Record<string, number>;
-export declare function subgraphNames(): string[];
+export declare function subgraphNames(workspace?: string): string[];
 export declare function freePort(): Promise<number>;
 export declare function startPlatform(options: {
   env: Record<string, string | undefined>;

@@ -27,11 +27,13 @@ export const DEFAULT_PORTS = {
   voice: 4108,
 };
 
-/** Subgraphs are the apps with a main.ts other than the gateway and e2e suites. */
-export function subgraphNames() {
-  return readdirSync(join(root, 'apps'))
+/** Subgraphs are the apps with a main.ts other than the gateway and e2e suites (apps still being written are absent). */
+export function subgraphNames(workspace = root) {
+  const apps = join(workspace, 'apps');
+  if (!existsSync(apps)) return [];
+  return readdirSync(apps)
     .filter((name) => name !== 'gateway' && !name.endsWith('-e2e'))
-    .filter((name) => existsSync(join(root, 'apps', name, 'src', 'main.ts')))
+    .filter((name) => existsSync(join(apps, name, 'src', 'main.ts')))
     .sort();
 }
 

@@ -1,11 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DEFAULT_PORTS } from '../dev/platform.mjs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_PORTS, root as workspaceRoot, subgraphNames } from '../dev/platform.mjs';
 
-const twoUp = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The repository root: this file runs from tools/supergraph/ (tests) or dist/tools/supergraph/ (built). */
-export const REPO_ROOT = basename(twoUp) === 'dist' ? dirname(twoUp) : twoUp;
+export const REPO_ROOT = workspaceRoot;
 
 /**
  * Default port of every subgraph: the URL composed into the supergraph, which the gateway
@@ -28,13 +26,6 @@ export interface Subgraph {
   readonly entryPath: string;
 }
 
-const NOT_SUBGRAPHS = new Set(['gateway']);
-
-/** An app is a subgraph when it has `src/main.ts`, is not the gateway and is not an e2e suite. */
-export function isSubgraphApp(root: string, name: string): boolean {
-  return !NOT_SUBGRAPHS.has(name) && !name.endsWith('-e2e') && existsSync(join(root, 'apps', name, 'src', 'main.ts'));
-}
-
 /** Falls back to the `defaultPort` an app passes to `SubgraphModule.forRoot` when the table lacks it. */
 function portOf(root: string, name: string): number {
   const known = SUBGRAPH_PORTS[name];
@@ -47,22 +38,16 @@ function portOf(root: string, name: string): number {
 
 /** The subgraphs present in the tree, sorted by name (apps still being written are simply absent). */
 export function discoverSubgraphs(root = REPO_ROOT): Subgraph[] {
-  const appsDir = join(root, 'apps');
-  if (!existsSync(appsDir)) return [];
-  return readdirSync(appsDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && isSubgraphApp(root, entry.name))
-    .map((entry) => entry.name)
-    .sort()
-    .map((name) => {
-      const port = portOf(root, name);
-      return {
-        name,
-        port,
-        url: `http://127.0.0.1:${port}/graphql`,
-        schemaPath: join(root, 'apps', name, 'schema.graphql'),
-        entryPath: join(root, 'dist', 'apps', name, 'src', 'main.js'),
-      };
-    });
+  return subgraphNames(root).map((name) => {
+    const port = portOf(root, name);
+    return {
+      name,
+      port,
+      url: `http://127.0.0.1:${port}/graphql`,
+      schemaPath: join(root, 'apps', name, 'schema.graphql'),
+      entryPath: join(root, 'dist', 'apps', name, 'src', 'main.js'),
+    };
+  });
 }
 
 /** Where the composed supergraph is committed. */
