@@ -24,7 +24,6 @@ export class EventService {
     private readonly clock: Clock,
   ) {}
 
-  /** Records an event through the one write path; a repeated messageId returns the event first recorded. */
   /** Server-side ingestion of any call type, through the one write path, in one transaction. */
   async ingest(projectId: string, inputs: readonly IngestEventInput[], field = 'input.events'): Promise<IngestResult> {
     const receivedAt = this.clock.now();
@@ -38,27 +37,9 @@ export class EventService {
     return this.dataSource.getRepository(EventEntity).findOneByOrFail({ id: id!, projectId });
   }
 
+  /** Records an event through the one write path; a repeated messageId returns the event first recorded. */
   async track(projectId: string, input: TrackEventInput): Promise<EventEntity> {
-    const receivedAt = this.clock.now();
-    const {
-      eventIds: [id],
-    } = await this.ingestEvents.execute(projectId, [
-      {
-        messageId: input.messageId ?? randomUUID(),
-        type: 'track',
-        name: input.name,
-        profileId: input.profileId,
-        userId: null,
-        anonymousId: null,
-        properties: input.properties ?? {},
-        traits: null,
-        previousId: null,
-        context: null,
-        timestamp: input.timestamp ?? receivedAt,
-        sentAt: null,
-        receivedAt,
-      },
-    ]);
+    const [id] = (await this.ingest(projectId, [{ ...input, type: EventKind.TRACK }], 'input')).eventIds;
     return this.dataSource.getRepository(EventEntity).findOneByOrFail({ id: id!, projectId });
   }
 
