@@ -61,14 +61,10 @@ function readPorts(tree: Tree): Record<string, number> {
   return Object.fromEntries([...table[2]!.matchAll(/([a-z0-9]+):\s*(\d+)/g)].map((match) => [match[1]!, Number(match[2])]));
 }
 
-function addToTable(tree: Tree, path: string, pattern: RegExp, row: string, required: boolean): void {
+function addToTable(tree: Tree, path: string, pattern: RegExp, row: string): void {
   const source = tree.read(path, 'utf-8');
   const table = source && pattern.exec(source);
-  if (!source || !table) {
-    if (required) throw new Error(`cannot find the table to extend in ${path}`);
-    logger.warn(`${path}: table not found; add "${row.trim()}" by hand`);
-    return;
-  }
+  if (!source || !table) throw new Error(`cannot find the table to extend in ${path}`);
   const body = table[2]!.replace(/\s*$/, '');
   tree.write(path, source.replace(pattern, `$1${body}\n${row}\n$3`));
 }
@@ -135,7 +131,7 @@ export default async function subgraphGenerator(tree: Tree, options: SubgraphGen
   if (vars.className === 'Query' || vars.className === 'Mutation') throw new Error(`--entity ${entity} is not a usable type name`);
 
   generateFiles(tree, FILES, appRoot, vars);
-  addToTable(tree, REGISTRIES.ports, PORT_TABLE, `  ${service}: ${port},`, true);
+  addToTable(tree, REGISTRIES.ports, PORT_TABLE, `  ${service}: ${port},`);
   addDomain(tree, service);
   addCreatedContract(tree, vars);
   addComposeService(tree, service, port);
