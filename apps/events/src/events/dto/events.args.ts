@@ -1,18 +1,9 @@
-import { ArgsType, Field, Int } from '@nestjs/graphql';
-import { IsNotEmpty, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ArgsType, Field } from '@nestjs/graphql';
+import { IsNotEmpty, IsOptional, IsString } from 'class-validator';
+import { ConnectionArgs } from '@boomerang/platform/subgraph';
 
 @ArgsType()
-export class EventsArgs {
-  @Field(() => Int, { defaultValue: 20 })
-  @Min(1)
-  @Max(100)
-  first: number;
-
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  after?: string | null;
-
+export class EventsArgs extends ConnectionArgs {
   @Field(() => String, { nullable: true, description: 'Only events with this name.' })
   @IsOptional()
   @IsString()
