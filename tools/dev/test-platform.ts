@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { ensureDatabase } from '@boomerang/platform/persistence';
 import { createTestMessaging, TEST_NATS_URL, uniqueSubjectPrefix, type GraphQLResponse } from '@boomerang/platform/testing';
 // The same launcher `npm start` uses, so the tests exercise the real start-up path.
 import { freePort, startPlatform, subgraphNames } from './platform.mjs';
@@ -26,10 +27,7 @@ export interface RunningPlatform {
 /** Starts every app from dist/ against a database and NATS prefix of its own, on free ports. */
 export async function startTestPlatform(extraEnv: Record<string, string> = {}): Promise<RunningPlatform> {
   const database = `boomerang_e2e_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  await admin.end();
+  await ensureDatabase(`${SERVER_URL}/${database}`);
   const prefix = uniqueSubjectPrefix();
   const ports: Record<string, number> = { gateway: await freePort() };
   for (const name of subgraphNames()) ports[name] = await freePort();
