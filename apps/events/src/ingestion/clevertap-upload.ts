@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import { isJsonObject } from '@boomerang/platform/subgraph';
 import type { IngestEventCommand } from './ingest-event.command.js';
 import { IngestionError, IngestionErrorCode } from './ingestion.errors.js';
 import { MAX_MESSAGE_BYTES } from './segment-message.js';
@@ -41,7 +42,7 @@ class RecordError extends Error {}
  * messageIds are derived from the record, so a retried upload (with `ts`) duplicates nothing.
  */
 export function clevertapCommands(accountId: string, body: unknown, receivedAt: Date): CleverTapUpload {
-  if (!isObject(body) || !Array.isArray(body.d)) {
+  if (!isJsonObject(body) || !Array.isArray(body.d)) {
     throw new IngestionError(IngestionErrorCode.InvalidRequest, 'd: must be an array of records', 'd');
   }
   if (body.d.length > CLEVERTAP_MAX_RECORDS) {
@@ -61,7 +62,7 @@ export function clevertapCommands(accountId: string, body: unknown, receivedAt: 
 }
 
 function toCommand(accountId: string, record: unknown, receivedAt: Date): IngestEventCommand {
-  if (!isObject(record)) throw new RecordError('record: must be a JSON object');
+  if (!isJsonObject(record)) throw new RecordError('record: must be a JSON object');
   if (Buffer.byteLength(JSON.stringify(record)) > MAX_MESSAGE_BYTES) throw new RecordError('record: must be at most 32 KB');
   const { type } = record;
   if (type !== 'event' && type !== 'profile') throw new RecordError('type: must be event or profile');
@@ -75,12 +76,12 @@ function toCommand(accountId: string, record: unknown, receivedAt: Date): Ingest
   if (type === 'event') {
     const name = record.evtName;
     if (typeof name !== 'string' || name.length === 0 || name.length > 200) throw new RecordError('evtName: must be a string of 1 to 200 characters');
-    if (record.evtData !== undefined && !isObject(record.evtData)) throw new RecordError('evtData: must be a JSON object');
+    if (record.evtData !== undefined && !isJsonObject(record.evtData)) throw new RecordError('evtData: must be a JSON object');
     const properties = convertDates(record.evtData ?? {});
     const messageId = messageIdOf([accountId, userId, anonymousId, type, seconds, name, record.evtData ?? {}]);
     return { ...base, messageId, type: 'track', name, properties, traits: null };
   }
-  if (!isObject(record.profileData)) throw new RecordError('profileData: must be a JSON object');
+  if (!isJsonObject(record.profileData)) throw new RecordError('profileData: must be a JSON object');
   const traits = profileTraits(record.profileData);
   const messageId = messageIdOf([accountId, userId, anonymousId, type, seconds, record.profileData]);
   return { ...base, messageId, type: 'identify', name: 'identify', properties: traits, traits };
@@ -107,7 +108,7 @@ function profileTraits(profileData: Record<string, unknown>): Record<string, unk
   for (const [key, value] of Object.entries(profileData)) {
     const field = `profileData.${key}`;
     if (CONSENT_FLAGS.has(key) && typeof value !== 'boolean') throw new RecordError(`${field}: must be a boolean`);
-    if (isObject(value) && Object.keys(value).some((name) => name.startsWith('$'))) checkOperator(field, value);
+    if (isJsonObject(value) && Object.keys(value).some((name) => name.startsWith('$'))) checkOperator(field, value);
     const trait = CONTACT_FIELDS[key] && !(CONTACT_FIELDS[key] in profileData) ? CONTACT_FIELDS[key] : key;
     traits[trait] = dateOf(value);
   }
@@ -157,13 +158,9 @@ function messageIdOf(parts: unknown[]): string {
 
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (isObject(value)) {
+  if (isJsonObject(value)) {
     const keys = Object.keys(value).sort();
     return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

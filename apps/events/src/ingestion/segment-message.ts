@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { z } from 'zod';
 import { EVENT_TYPES } from '@boomerang/contracts';
+import { isJsonObject } from '@boomerang/platform/subgraph';
 import type { EventType } from '../events/event.entity.js';
 import type { IngestEventCommand } from './ingest-event.command.js';
 import { IngestionError, IngestionErrorCode } from './ingestion.errors.js';
@@ -52,7 +53,7 @@ function fieldOf(prefix: string, path: readonly PropertyKey[]): string {
 }
 
 function parseMessage(raw: unknown, field: string): SegmentMessage {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(field || 'body', 'must be a JSON object');
+  if (!isJsonObject(raw)) throw invalid(field || 'body', 'must be a JSON object');
   if (Buffer.byteLength(JSON.stringify(raw)) > MAX_MESSAGE_BYTES) {
     throw new IngestionError(IngestionErrorCode.TooLarge, `${field || 'body'}: a message must be at most 32 KB`, field || 'body');
   }
@@ -77,7 +78,7 @@ export function segmentCommands(
   newMessageId: () => string,
 ): IngestEventCommand[] {
   if (call !== 'batch') {
-    const withType = typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...body, type: call } : body;
+    const withType = isJsonObject(body) ? { ...body, type: call } : body;
     return [toCommand(parseMessage(withType, ''), undefined, receivedAt, newMessageId)];
   }
   const envelope = batchEnvelope.safeParse(body);
