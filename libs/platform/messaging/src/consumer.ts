@@ -4,12 +4,10 @@ import { nanos } from '@nats-io/transport-node';
 import type { DataSource, EntityManager } from 'typeorm';
 import { validateMessage, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import type { Logger } from '@boomerang/platform/observability';
-import { ensureDeadLetterStream } from './streams.js';
+import { ensureDeadLetterStream, isStreamMissing } from './streams.js';
 import type { Messaging } from './nats.js';
 
 const messageIdOf = (message: JsMsg): string => message.headers?.get('Nats-Msg-Id') || `seq-${message.info.streamSequence}`;
-
-const isStreamMissing = (error: unknown): boolean => /stream not found/i.test(String((error as Error)?.message));
 
 export interface MessageContext {
   readonly subject: string;

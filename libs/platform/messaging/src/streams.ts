@@ -35,12 +35,15 @@ export function deadLetterStreamConfig(subjects: SubjectNamer): Partial<StreamCo
   };
 }
 
+/** True for JetStream's answer about a stream that does not exist. */
+export const isStreamMissing = (error: unknown): boolean => /stream not found/i.test(String((error as Error)?.message));
+
 async function streamExists(jsm: JetStreamManager, name: string): Promise<boolean> {
   try {
     await jsm.streams.info(name);
     return true;
   } catch (error) {
-    if (/stream not found/i.test(String((error as Error).message))) return false;
+    if (isStreamMissing(error)) return false;
     throw error;
   }
 }
