@@ -6,10 +6,9 @@ import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
 import { EventPartitionManager } from '../src/partitions/event-partition.manager.js';
 import { DEFAULT_PARTITION, ensureMonthPartition, monthStart, partitionName } from '../src/partitions/event-partitions.js';
 import { ProfileLinks } from '../src/profile-sync/profile-links.js';
-import { startEventsSubgraph } from './support.js';
+import { secretKeyCaller, startEventsSubgraph } from './support.js';
 
 const admin = { projectId: null, keyId: null, scope: 'admin' as const };
-const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
 
 const DETACH = `mutation($olderThan: DateTime!) { detachEventPartitions(olderThan: $olderThan) }`;
 const EVENTS = `{ events(first: 100) { edges { node { name } } } }`;
@@ -55,7 +54,7 @@ describe('event partition retention (detach and archive old months)', () => {
   };
 
   const visible = async (): Promise<string[]> => {
-    const result = await sut.query<{ events: { edges: { node: { name: string } }[] } }>(EVENTS, {}, secret(projectId));
+    const result = await sut.query<{ events: { edges: { node: { name: string } }[] } }>(EVENTS, {}, secretKeyCaller(projectId));
     expect(result.errors).toBeUndefined();
     return result.data!.events.edges.map((edge) => edge.node.name).sort();
   };
@@ -100,7 +99,7 @@ describe('event partition retention (detach and archive old months)', () => {
   });
 
   it('refuses callers other than the admin token', async () => {
-    const result = await sut.query(DETACH, { olderThan: new Date().toISOString() }, secret(projectId));
+    const result = await sut.query(DETACH, { olderThan: new Date().toISOString() }, secretKeyCaller(projectId));
     expect(result.errors?.[0]?.message).toMatch(/not available to a secret caller/);
     expect(await attached()).toContain(partitionName(monthStart(new Date(), 0)));
   });

@@ -2,10 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { TestSubgraph } from '@boomerang/platform/testing';
 import { EventService } from '../src/events/event.service.js';
-import { startEventsSubgraph } from './support.js';
+import { publishableKeyCaller, secretKeyCaller, startEventsSubgraph } from './support.js';
 
-const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
-const publishable = (projectId: string) => ({ projectId, keyId: null, scope: 'publishable' as const });
 
 const TRACK = `mutation($input: TrackEventInput!) { track(input: $input) {
   id messageId name properties timestamp receivedAt profile { id } } }`;
@@ -28,7 +26,7 @@ describe('events subgraph', () => {
   afterAll(() => sut?.close());
 
   const track = async (projectId: string, input: Record<string, unknown>) => {
-    const result = await sut.query<{ track: EventView }>(TRACK, { input }, publishable(projectId));
+    const result = await sut.query<{ track: EventView }>(TRACK, { input }, publishableKeyCaller(projectId));
     expect(result.errors).toBeUndefined();
     return result.data!.track;
   };
@@ -55,7 +53,7 @@ describe('events subgraph', () => {
     const read = await sut.query<{ event: EventView }>(
       `query($id: ID!) { event(id: $id) { id messageId name properties timestamp profile { id } } }`,
       { id: tracked.id },
-      secret(project),
+      secretKeyCaller(project),
     );
     expect(read.data!.event).toEqual({
       id: tracked.id,
@@ -96,18 +94,18 @@ describe('events subgraph', () => {
     [{ profileId: randomUUID(), name: 'x', properties: [1] }, 'input.properties'],
   ])('names the invalid field for %j', async (input, field) => {
     const project = randomUUID();
-    const result = await sut.query(TRACK, { input }, publishable(project));
+    const result = await sut.query(TRACK, { input }, publishableKeyCaller(project));
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
-    const list = await sut.query<{ events: Connection }>(`{ events { edges { cursor } } }`, {}, secret(project));
+    const list = await sut.query<{ events: Connection }>(`{ events { edges { cursor } } }`, {}, secretKeyCaller(project));
     expect(list.data!.events.edges).toHaveLength(0);
   });
 
   it('keeps reads secret-only', async () => {
     const project = randomUUID();
     const tracked = await track(project, { profileId: randomUUID(), name: 'x' });
-    const byId = await sut.query(`query($id: ID!) { event(id: $id) { id } }`, { id: tracked.id }, publishable(project));
+    const byId = await sut.query(`query($id: ID!) { event(id: $id) { id } }`, { id: tracked.id }, publishableKeyCaller(project));
     expect(byId.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const list = await sut.query(`{ events { edges { cursor } } }`, {}, publishable(project));
+    const list = await sut.query(`{ events { edges { cursor } } }`, {}, publishableKeyCaller(project));
     expect(list.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
@@ -119,10 +117,10 @@ describe('events subgraph', () => {
       ids.push((await track(project, { profileId, name, timestamp: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString() })).id);
     }
     const page = `query($after: String) { events(first: 2, after: $after, name: "a") { edges { cursor node { id name } } pageInfo { hasNextPage endCursor } } }`;
-    const first = await sut.query<{ events: Connection }>(page, {}, secret(project));
+    const first = await sut.query<{ events: Connection }>(page, {}, secretKeyCaller(project));
     expect(first.data!.events.edges.map((edge) => edge.node.id)).toEqual([ids[3], ids[2]]);
     expect(first.data!.events.pageInfo.hasNextPage).toBe(true);
-    const second = await sut.query<{ events: Connection }>(page, { after: first.data!.events.pageInfo.endCursor }, secret(project));
+    const second = await sut.query<{ events: Connection }>(page, { after: first.data!.events.pageInfo.endCursor }, secretKeyCaller(project));
     expect(second.data!.events.edges.map((edge) => edge.node.id)).toEqual([ids[0]]);
     expect(second.data!.events.pageInfo.hasNextPage).toBe(false);
   });
@@ -132,14 +130,14 @@ describe('events subgraph', () => {
     const b = randomUUID();
     const profileId = randomUUID();
     const tracked = await track(a, { profileId, name: 'Private' });
-    const byId = await sut.query(`query($id: ID!) { event(id: $id) { id } }`, { id: tracked.id }, secret(b));
+    const byId = await sut.query(`query($id: ID!) { event(id: $id) { id } }`, { id: tracked.id }, secretKeyCaller(b));
     expect(byId.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    const list = await sut.query<{ events: Connection }>(`{ events(first: 100) { edges { node { id } } } }`, {}, secret(b));
+    const list = await sut.query<{ events: Connection }>(`{ events(first: 100) { edges { node { id } } } }`, {}, secretKeyCaller(b));
     expect(list.data!.events.edges).toHaveLength(0);
     const entities = await sut.query<{ _entities: { events?: Connection; id?: string }[] }>(
       `query($r: [_Any!]!) { _entities(representations: $r) { ... on Profile { events { edges { node { id } } } } ... on Event { id } } }`,
       { r: [{ __typename: 'Profile', id: profileId }, { __typename: 'Event', id: tracked.id }] },
-      secret(b),
+      secretKeyCaller(b),
     );
     expect(entities.data!._entities).toEqual([{ events: { edges: [] } }, null]);
   });
@@ -171,7 +169,7 @@ describe('events subgraph', () => {
       const result = await sut.query<{ _entities: { events: Connection }[] }>(
         `query($r: [_Any!]!) { _entities(representations: $r) { ... on Profile { events(first: 2) { edges { node { name } } pageInfo { hasNextPage } } } } }`,
         { r: profiles.map((id) => ({ __typename: 'Profile', id })) },
-        secret(project),
+        secretKeyCaller(project),
       );
       expect(result.errors).toBeUndefined();
       expect(result.data!._entities.map(({ events }) => [events.edges.map((edge) => edge.node.name), events.pageInfo.hasNextPage])).toEqual([

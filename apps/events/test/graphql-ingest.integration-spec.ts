@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TestSubgraph } from '@boomerang/platform/testing';
-import { startEventsSubgraph } from './support.js';
+import { publishableKeyCaller, secretKeyCaller, startEventsSubgraph } from './support.js';
 
-const publishable = (projectId: string) => ({ projectId, keyId: null, scope: 'publishable' as const });
-const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
 
 const INGEST = `mutation($input: IngestBatchInput!) { ingestEvents(input: $input) { accepted duplicates eventIds } }`;
 
@@ -37,13 +35,13 @@ describe('server-side ingestion through GraphQL (identify, batch)', () => {
       { type: 'ALIAS', userId: 'u-1', previousId: 'a-1', messageId: 'g-4' },
       { type: 'GROUP', userId: 'u-1', groupId: 'acme', traits: { seats: 5 }, messageId: 'g-5' },
     ];
-    const first = await sut.query<Ingested>(INGEST, { input: { events } }, publishable(projectId));
+    const first = await sut.query<Ingested>(INGEST, { input: { events } }, publishableKeyCaller(projectId));
     expect(first.errors).toBeUndefined();
     expect(first.data!.ingestEvents).toMatchObject({ accepted: 5, duplicates: 0 });
-    const again = await sut.query<Ingested>(INGEST, { input: { events } }, publishable(projectId));
+    const again = await sut.query<Ingested>(INGEST, { input: { events } }, publishableKeyCaller(projectId));
     expect(again.data!.ingestEvents).toMatchObject({ accepted: 0, duplicates: 5, eventIds: first.data!.ingestEvents.eventIds });
 
-    const stored = await sut.query<EventList<StoredEvent>>(`{ events(first: 10) { edges { node { type name userId anonymousId properties } } } }`, {}, secret(projectId));
+    const stored = await sut.query<EventList<StoredEvent>>(`{ events(first: 10) { edges { node { type name userId anonymousId properties } } } }`, {}, secretKeyCaller(projectId));
     const byType = Object.fromEntries(stored.data!.events.edges.map((edge) => [edge.node.type, edge.node]));
     expect(byType.TRACK).toMatchObject({ name: 'Order Completed', userId: 'u-1', properties: { total: 30 } });
     expect(byType.PAGE).toMatchObject({ name: 'page', anonymousId: 'a-1', properties: { name: 'Pricing' } });
@@ -56,7 +54,7 @@ describe('server-side ingestion through GraphQL (identify, batch)', () => {
     const result = await sut.query<{ identify: Omit<StoredEvent, 'anonymousId'> }>(
       `mutation { identify(input: { userId: "u-9", traits: { name: "Grace" } }) { type name userId properties } }`,
       {},
-      publishable(projectId),
+      publishableKeyCaller(projectId),
     );
     expect(result.data!.identify).toEqual({ type: 'IDENTIFY', name: 'identify', userId: 'u-9', properties: { name: 'Grace' } });
   });
@@ -66,15 +64,15 @@ describe('server-side ingestion through GraphQL (identify, batch)', () => {
     const result = await sut.query<Ingested>(
       INGEST,
       { input: { events: [{ type: 'TRACK', name: 'Fine', userId: 'u' }, { type: 'TRACK', userId: 'u' }] } },
-      publishable(other),
+      publishableKeyCaller(other),
     );
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.events[1].name' });
-    const noIds = await sut.query<Ingested>(INGEST, { input: { events: [{ type: 'IDENTIFY', traits: {} }] } }, publishable(other));
+    const noIds = await sut.query<Ingested>(INGEST, { input: { events: [{ type: 'IDENTIFY', traits: {} }] } }, publishableKeyCaller(other));
     expect(noIds.errors?.[0]?.extensions).toMatchObject({ field: 'input.events[0].userId' });
-    const wrongType = await sut.query<Ingested>(INGEST, { input: { events: [{ type: 'TRACK', name: 'x', userId: 'u', properties: [1] }] } }, publishable(other));
+    const wrongType = await sut.query<Ingested>(INGEST, { input: { events: [{ type: 'TRACK', name: 'x', userId: 'u', properties: [1] }] } }, publishableKeyCaller(other));
     expect(wrongType.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(wrongType.errors?.[0]?.message).toMatch(/properties/);
-    const listed = await sut.query<EventList<{ id: string }>>(`{ events(first: 10) { edges { node { id } } } }`, {}, secret(other));
+    const listed = await sut.query<EventList<{ id: string }>>(`{ events(first: 10) { edges { node { id } } } }`, {}, secretKeyCaller(other));
     expect(listed.data!.events.edges).toEqual([]);
   });
 });
