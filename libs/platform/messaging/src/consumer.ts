@@ -6,6 +6,7 @@ import { validateMessage, type MessageContract, type MessageOf } from '@boomeran
 import type { Logger } from '@boomerang/platform/observability';
 import { ensureDeadLetterStream, isStreamMissing } from './streams.js';
 import type { Messaging } from './nats.js';
+import { schemaOf } from './service-schema.js';
 
 const messageIdOf = (message: JsMsg): string => message.headers?.get('Nats-Msg-Id') || `seq-${message.info.streamSequence}`;
 
@@ -227,7 +228,7 @@ export class DurableConsumer<C extends MessageContract> {
   }
 
   private get schema(): string {
-    return (this.dataSource.options as { schema: string }).schema;
+    return schemaOf(this.dataSource);
   }
 
   private validate(message: JsMsg): ValidMessage<C> {

@@ -4,12 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { validateMessage, type MessageContract, type MessageOf, type SubjectNamer } from '@boomerang/contracts';
 import type { Logger } from '@boomerang/platform/observability';
 import type { Messaging } from './nats.js';
-
-function schemaOf(manager: EntityManager | DataSource): string {
-  const { schema } = ('connection' in manager ? manager.connection : manager).options as { schema?: string };
-  if (!schema) throw new Error('the data source has no schema: messaging tables live in the service schema');
-  return schema;
-}
+import { schemaOf } from './service-schema.js';
 
 /**
  * Writes messages into the outbox inside the caller's transaction, so a message exists if and
