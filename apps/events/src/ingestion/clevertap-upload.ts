@@ -6,11 +6,11 @@ import { IngestionError, IngestionErrorCode } from './ingestion.errors.js';
 import { MAX_MESSAGE_BYTES } from './segment-message.js';
 
 /** CleverTap's upload API limits: 1,000 records and 1 MB per request. */
-export const CLEVERTAP_MAX_RECORDS = 1000;
+const CLEVERTAP_MAX_RECORDS = 1000;
 export const CLEVERTAP_MAX_BODY_BYTES = 1024 * 1024;
 
 /** The operators a profile property may carry instead of a value (applied by profiles on identify). */
-export const PROFILE_OPERATORS = ['$add', '$remove', '$incr', '$decr', '$delete'] as const;
+const PROFILE_OPERATORS = ['$add', '$remove', '$incr', '$decr', '$delete'] as const;
 /** Subscription flags, passed through as traits (profiles turns them into consent per channel). */
 const CONSENT_FLAGS = new Set(['MSG-email', 'MSG-sms', 'MSG-push', 'MSG-dndPhone']);
 /** CleverTap's reserved contact fields, renamed to the traits profiles keeps in columns. */
