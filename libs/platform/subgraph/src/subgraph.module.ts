@@ -56,13 +56,8 @@ export class SubgraphModule {
   static forRoot(options: SubgraphOptions): DynamicModule {
     const config = loadSubgraphConfig(options.service, options.defaultPort);
     const logger = createLogger(options.service, config.LOG_LEVEL);
-    const dataSourceOptions = serviceDataSourceOptions({
-      url: config.DATABASE_URL,
-      schema: config.schema,
-      entities: options.entities as never,
-      migrations: options.migrations,
-      logger,
-    });
+    const serviceOptions = { url: config.DATABASE_URL, schema: config.schema, entities: options.entities as never, migrations: options.migrations, logger };
+    const dataSourceOptions = serviceDataSourceOptions(serviceOptions);
     return {
       module: SubgraphModule,
       imports: [
@@ -70,10 +65,7 @@ export class SubgraphModule {
           useFactory: () => dataSourceOptions,
           dataSourceFactory: async () => {
             await ensureDatabase(config.DATABASE_URL);
-            return openServiceDataSource(
-              { url: config.DATABASE_URL, schema: config.schema, entities: options.entities as never, migrations: options.migrations, logger },
-              { migrate: config.MIGRATE_ON_START },
-            );
+            return openServiceDataSource(serviceOptions, { migrate: config.MIGRATE_ON_START });
           },
         }),
         GraphQLModule.forRoot<ApolloFederationDriverConfig>({
