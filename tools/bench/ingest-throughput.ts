@@ -2,15 +2,24 @@
 // 100 events per batch, a few concurrent clients) against a raw PostgreSQL COPY of the very rows
 // ingest stored into a fresh table identical to `events.event` (same partitions and indexes), in
 // one run, with the platform stopped (so the COPY does not share the CPU with consumers still
-// working off the ingest; their backlog is reported). Also measures ingest → JetStream publish
-// latency under load (HTTP request sent → EventIngested arriving on NATS), CPU per process
-// (PostgreSQL backends attributed to the app they serve) and CPU per 1000 events on both paths,
-// which the machine's other load skews far less than events/s.
-// Knobs: BENCH_DURATION_S, BENCH_CLIENTS, BENCH_BATCH, BENCH_PREBUILT_BATCHES, BENCH_CATCH_UP_S,
-// BENCH_CPU_PROF=<dir> (V8 profile of every app over the measured window; events' hottest printed).
+// working off the ingest). Also measures ingest → JetStream publish latency under load (HTTP
+// request sent → its events arriving on NATS, however many events a message carries), CPU per
+// process (PostgreSQL backends attributed to the app they serve) and CPU per 1000 events on both
+// paths, which the machine's other load skews far less than events/s.
+// The measured window is the ingest path alone: the warm-up runs with every app live (so consumers
+// and streams exist), then every app not on the ingest path (all but events and workspace, which
+// resolves keys) is paused with SIGSTOP until the window ends. After resuming them, the time the
+// events stream's consumers take to work off the window's events is reported separately, as
+// downstream (profiles) throughput, not as ingest.
+// Identities are those of SDK traffic: 5,000 users with one or two devices each, one stable
+// anonymousId per device, a userId on ~70% of events (deterministic in the event's number, so runs
+// send the same identities).
+// Knobs: BENCH_DURATION_S, BENCH_CLIENTS, BENCH_BATCH, BENCH_PREBUILT_BATCHES,
+// BENCH_CATCH_UP_S (longest wait for the downstream catch-up, default 120), BENCH_CPU_PROF=<dir>
+// (V8 profile of the running apps over the measured window; events' hottest printed).
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
 import pg from 'pg';
@@ -25,10 +34,31 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
 const PER_BATCH = Number(process.env.BENCH_BATCH ?? 100);
 /** Batches built before the run (more are built during it only if these run out). */
 const PREBUILT_BATCHES = Number(process.env.BENCH_PREBUILT_BATCHES ?? 2500);
-/** How long to wait (and time) the platform's consumers working off the ingest backlog; 0: just report it. */
-const CATCH_UP_LIMIT_S = Number(process.env.BENCH_CATCH_UP_S ?? 0);
+/** Longest wait for the downstream consumers to work off the window's events once resumed. */
+const CATCH_UP_LIMIT_S = Number(process.env.BENCH_CATCH_UP_S ?? 120);
+/** The apps that stay running in the measured window: events takes /v1/batch, workspace resolves its keys (over NATS, cached). */
+const INGEST_PATH_APPS = new Set(['events', 'workspace']);
 const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const NATS_URL = process.env.TEST_NATS_URL ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+const USERS = 5000;
+
+/** A well-spread 32-bit number for n (murmur3's finaliser): pseudo-random, yet the same in every run. */
+function spread(n: number): number {
+  let h = n >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Event n's sender: one of USERS users (odd ones have a second device), identified on ~70% of events. */
+function identityOf(n: number): { userId?: string; anonymousId: string } {
+  const r = spread(n);
+  const user = r % USERS;
+  const device = Math.floor(r / USERS) % (1 + (user % 2));
+  const anonymousId = `00000000-0000-4000-8000-${(user * 2 + device).toString(16).padStart(12, '0')}`;
+  return (r >>> 24) % 10 < 7 ? { userId: `user-${user}`, anonymousId } : { anonymousId };
+}
 
 /** A track call the size of a typical e-commerce event (≈ 0.7 KB as JSON). */
 function trackEvent(n: number) {
@@ -36,8 +66,7 @@ function trackEvent(n: number) {
     type: 'track',
     event: 'Product Viewed',
     messageId: `bench-${n}-${randomBytes(6).toString('hex')}`,
-    userId: `user-${n % 5000}`,
-    anonymousId: randomUUID(),
+    ...identityOf(n),
     timestamp: new Date().toISOString(),
     properties: {
       product_id: `SKU-${n % 997}`,
@@ -112,7 +141,8 @@ function hottest(file: string, count: number): string[] {
     .map(([key, micros]) => `${((100 * micros) / total).toFixed(1).padStart(5)}%  ${key}`);
 }
 
-const MESSAGE_ID = /"messageId":\s*"([^"]*)"/;
+/** Every event's id in an EventsIngested body, whether it carries one event or many. */
+const MESSAGE_IDS = /"messageId":\s*"([^"]*)"/g;
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
@@ -181,6 +211,27 @@ function cpuByGroup(groups: Map<number, string>, before: Map<number, number>): M
   return used;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Apps paused (SIGSTOP) for the measured window, pid → name. A stopped app cannot take SIGTERM, so every way out resumes them. */
+const paused = new Map<number, string>();
+function resumePaused(): void {
+  process.off('SIGINT', resumeAndInterrupt);
+  for (const pid of paused.keys()) {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      // already gone
+    }
+  }
+  paused.clear();
+}
+/** Ctrl-C while apps are paused: resume them (they got the terminal's SIGINT too), then end as an unhandled SIGINT does. */
+function resumeAndInterrupt(): void {
+  resumePaused();
+  process.kill(process.pid, 'SIGINT');
+}
+
 const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const database = `boomerang_bench_${randomBytes(4).toString('hex')}`;
 const admin = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
@@ -226,20 +277,41 @@ try {
   const authorization = `Basic ${Buffer.from(`${publishableKey.key}:`).toString('base64')}`;
   const url = `http://127.0.0.1:${ingestPort}/v1/batch`;
 
-  // Ingest → publish latency: the send time of each event's batch against the arrival of its message.
+  // Ingest → publish latency: the send time of each event's batch against the arrival of the
+  // message carrying it. sentAt holds the accepted events not yet seen on NATS.
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
+  let messagesTimed = 0;
   const subscription = messaging.nc.subscribe(`${prefix}events.${project.id}.ingested`, {
     callback: (_error, message) => {
-      // The id without parsing the body (the bench's ids need no unescaping).
-      const id = MESSAGE_ID.exec(message.string())?.[1] ?? '';
-      const started = sentAt.get(id);
-      if (started !== undefined) {
-        latencies.push(performance.now() - started);
-        sentAt.delete(id);
+      const arrived = performance.now();
+      let timed = 0;
+      // The ids without parsing the body (the bench's ids need no unescaping).
+      for (const [, id] of message.string().matchAll(MESSAGE_IDS)) {
+        const started = sentAt.get(id!);
+        if (started === undefined) continue;
+        latencies.push(arrived - started);
+        sentAt.delete(id!);
+        timed++;
       }
+      if (timed > 0) messagesTimed++;
     },
   });
+
+  // Every consumer of the events stream with what it has still to do (pending + unacknowledged messages).
+  const stream = messaging.subjects.streamName('events');
+  const consumers = async () =>
+    (await messaging.jsm.consumers.list(stream).next()).map((consumer) => ({ name: consumer.name, behind: consumer.num_pending + consumer.num_ack_pending }));
+  const backlog = async () => (await consumers()).filter(({ behind }) => behind > 0).map(({ name, behind }) => `${name} ${behind}`);
+  /** Waits until every accepted event is on NATS and the consumers have worked it off; false on reaching the limit. */
+  const settle = async (since: number, limitS: number): Promise<{ settled: boolean; behind: string[] }> => {
+    let behind = await backlog();
+    while ((sentAt.size > 0 || behind.length > 0) && performance.now() - since < limitS * 1000) {
+      await sleep(200);
+      behind = await backlog();
+    }
+    return { settled: sentAt.size === 0 && behind.length === 0, behind };
+  };
 
   // Request bodies are built before the clock starts (as the COPY's rows are): during the run
   // the client only sends. A pre-built batch is its JSON array and its message ids.
@@ -255,42 +327,70 @@ try {
     for (const id of ids) sentAt.set(id, started);
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body });
     await response.arrayBuffer();
-    if (!response.ok) errors++;
+    if (!response.ok) {
+      errors++;
+      // Refused events never reach NATS.
+      for (const id of ids) sentAt.delete(id);
+    }
     return response.ok;
   };
-  // Warm up (key cache, pools, JIT).
+  // Warm up (key cache, pools, JIT) with every app live, so the consumers and their streams exist.
   for (let i = 0; i < 20; i++) await post(build());
   const prepared = Array.from({ length: PREBUILT_BATCHES }, build);
   const eventBytes = prepared.reduce((sum, batch) => sum + batch.json.length - 2, 0) / (PREBUILT_BATCHES * PER_BATCH);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // The warm-up's downstream work is done before the window, so the catch-up after it is the window's alone.
+  const warmUp = await settle(performance.now(), 30);
+  if (!warmUp.settled) console.warn(`warm-up not worked off after 30 s (${sentAt.size} events unpublished; behind: ${warmUp.behind.join(', ')}); measuring anyway`);
   latencies.length = 0;
+  messagesTimed = 0;
 
   let ingested = 0;
   const groups = await processGroups(db, database);
+  const apps = [...groups].filter(([, group]) => group.endsWith('(node)')).map(([pid, group]) => ({ pid, app: group.replace(' (node)', '') }));
+  const running = apps.filter(({ app }) => INGEST_PATH_APPS.has(app));
   const cpuBefore = new Map([...groups.keys()].map((pid) => [pid, cpuSeconds(pid) ?? 0]));
-  const apps = [...groups].filter(([, group]) => group.endsWith('(node)')).map(([pid]) => pid);
-  if (profileDir) for (const pid of apps) process.kill(pid, 'SIGWINCH');
-  const deadline = performance.now() + DURATION_S * 1000;
-  const began = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (performance.now() < deadline) {
-        if (await post(prepared.pop() ?? build())) ingested += PER_BATCH;
-      }
-    }),
-  );
-  const ingestSeconds = (performance.now() - began) / 1000;
-  if (profileDir) for (const pid of apps) process.kill(pid, 'SIGWINCH');
-  // Backends opened during the run count from zero.
-  for (const [pid, group] of await processGroups(db, database)) if (!groups.has(pid)) groups.set(pid, group);
-  const cpu = cpuByGroup(groups, cpuBefore);
-  const deadlineForMessages = Date.now() + 30_000;
-  while (sentAt.size > 0 && latencies.length < ingested && Date.now() < deadlineForMessages) await new Promise((resolve) => setTimeout(resolve, 100));
+  if (profileDir) for (const { pid } of running) process.kill(pid, 'SIGWINCH');
+  process.on('SIGINT', resumeAndInterrupt);
+  for (const { pid, app } of apps) {
+    if (INGEST_PATH_APPS.has(app)) continue;
+    paused.set(pid, app);
+    process.kill(pid, 'SIGSTOP');
+  }
+  const pausedApps = [...paused.values()].sort();
+  console.log(`measuring the ingest path: paused (SIGSTOP) ${pausedApps.join(', ')}; running ${running.map(({ app }) => app).sort().join(', ')}`);
+  let ingestSeconds: number;
+  let cpu: Map<string, number>;
+  try {
+    const deadline = performance.now() + DURATION_S * 1000;
+    const began = performance.now();
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (performance.now() < deadline) {
+          if (await post(prepared.pop() ?? build())) ingested += PER_BATCH;
+        }
+      }),
+    );
+    ingestSeconds = (performance.now() - began) / 1000;
+    if (profileDir) for (const { pid } of running) process.kill(pid, 'SIGWINCH');
+    // Backends opened during the run count from zero.
+    for (const [pid, group] of await processGroups(db, database)) if (!groups.has(pid)) groups.set(pid, group);
+    cpu = cpuByGroup(groups, cpuBefore);
+  } finally {
+    resumePaused();
+  }
+
+  // Downstream catch-up: from resuming the paused apps until every event of the window is on NATS
+  // and every consumer of the events stream has acknowledged everything.
+  const resumedAt = performance.now();
+  const backlogAtResume = await backlog();
+  const catchUp = await settle(resumedAt, CATCH_UP_LIMIT_S);
+  const catchUpSeconds = (performance.now() - resumedAt) / 1000;
+  const consumerNames = (await consumers()).map(({ name }) => name).sort();
   subscription.unsubscribe();
   const sorted = [...latencies].sort((a, b) => a - b);
 
-  // Row work in the events schema during the run (statistics reach pg_stat within a second or so).
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // Row work in the events schema (statistics reach pg_stat within a second or so).
+  await sleep(1500);
   const rowWork = (
     await db.query(
       `SELECT CASE WHEN relname LIKE 'event\\_y%' OR relname = 'event_default' THEN 'event (partitions)' ELSE relname END AS tbl,
@@ -298,21 +398,6 @@ try {
        FROM pg_stat_user_tables WHERE schemaname = 'events' GROUP BY 1 HAVING sum(n_tup_ins + n_tup_upd + n_tup_del) > 0 ORDER BY 1`,
     )
   ).rows as { tbl: string; ins: number; upd: number; hot: number; del: number }[];
-
-  // What the platform's consumers still had to do when ingest stopped (they run on the same cores).
-  const stream = messaging.subjects.streamName('events');
-  const backlog = async () =>
-    (await messaging.jsm.consumers.list(stream).next())
-      .filter((consumer) => consumer.num_pending + consumer.num_ack_pending > 0)
-      .map((consumer) => `${consumer.name} ${consumer.num_pending + consumer.num_ack_pending}`);
-  const backlogAtEnd = await backlog();
-  const catchUpStarted = performance.now();
-  let behind = backlogAtEnd;
-  while (behind.length > 0 && performance.now() - catchUpStarted < CATCH_UP_LIMIT_S * 1000) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    behind = await backlog();
-  }
-  const catchUpSeconds = (performance.now() - catchUpStarted) / 1000;
 
   // Baseline: the rows ingest stored, exactly, COPY'd into a fresh table identical to events.event
   // (same columns, constraints, indexes and monthly partitions) by as many streams as there were clients.
@@ -366,16 +451,19 @@ try {
     `raw COPY (${CLIENTS} streams) ${copyRate.toFixed(0).padStart(8)} events/s  (the ${copied} stored rows, ${(copyBytes / copied).toFixed(0)} bytes each as COPY text, into a fresh copy of events.event: ${await indexCount('events.event_copy')} vs ${await indexCount('events.event')} indexes, ${partitions.length} partitions)`,
   );
   console.log(`ratio ingest/COPY     ${(ingestRate / copyRate).toFixed(2)}x`);
+  console.log(`paused in the window   ${pausedApps.join(', ')} (SIGSTOP, not on the ingest path; resumed right after)`);
   console.log(
-    `consumers at the end  ${backlogAtEnd.length === 0 ? 'caught up' : `behind: ${backlogAtEnd.join(', ')} messages`}` +
-      (backlogAtEnd.length > 0 && CATCH_UP_LIMIT_S > 0
-        ? behind.length === 0
-          ? `; caught up ${catchUpSeconds.toFixed(1)} s later`
-          : `; still behind after ${catchUpSeconds.toFixed(0)} s: ${behind.join(', ')}`
-        : '') +
-      ' (the platform was stopped before the COPY)',
+    `ingest → JetStream    p50 ${percentile(sorted, 50).toFixed(0)} ms   p95 ${percentile(sorted, 95).toFixed(0)} ms   p99 ${percentile(sorted, 99).toFixed(0)} ms` +
+      `  (${sorted.length} events timed, carried by ${messagesTimed} JetStream messages: ${(sorted.length / Math.max(1, messagesTimed)).toFixed(1)} events per message)`,
   );
-  console.log(`ingest → JetStream    p50 ${percentile(sorted, 50).toFixed(0)} ms   p95 ${percentile(sorted, 95).toFixed(0)} ms   p99 ${percentile(sorted, 99).toFixed(0)} ms  (${sorted.length} messages timed)`);
+  // Not the ingest figure: what the resumed consumers (mainly profiles) then did with the window's events.
+  const downstream = catchUp.settled
+    ? `${(ingested / catchUpSeconds).toFixed(0).padStart(8)} events/s  (the window's ${ingested} events worked off ${catchUpSeconds.toFixed(1)} s after resuming)`
+    : `not caught up within ${CATCH_UP_LIMIT_S} s (BENCH_CATCH_UP_S): ${sentAt.size} events unpublished, behind: ${catchUp.behind.join(', ') || 'none'}`;
+  console.log(`downstream (profiles) ${downstream}`);
+  console.log(
+    `  consumers of the events stream: ${consumerNames.join(', ')}; messages behind at resume: ${backlogAtResume.join(', ') || 'none'} (the platform was stopped before the COPY)`,
+  );
   // CPU per event is what the machine's load cannot skew: the ingest path (client, HTTP, validation,
   // transaction, outbox relay, NATS) against the COPY path (client + its backends).
   const ingestPath = [...cpu].filter(([group]) => /^(bench client|events \(node\)|postgres serving events|nats-server)$/.test(group));
@@ -384,7 +472,7 @@ try {
   console.log(
     `CPU per 1000 events   ingest path ${ingestCpuPerK.toFixed(3)} core-s (bench client, events app, its PostgreSQL backends, nats-server) vs COPY ${copyCpuPerK.toFixed(3)} core-s (client + backends) → ${(copyCpuPerK / ingestCpuPerK).toFixed(2)}x`,
   );
-  console.log(`rows written in the events schema (whole run, warm-up included):`);
+  console.log(`rows written in the events schema (whole run: warm-up, window and downstream catch-up):`);
   for (const row of rowWork) {
     console.log(`  ${row.tbl.padEnd(38)} ${String(row.ins).padStart(7)} inserted ${String(row.upd).padStart(7)} updated (${row.hot} HOT) ${String(row.del).padStart(7)} deleted`);
   }
@@ -393,6 +481,7 @@ try {
     if (seconds >= 0.05) console.log(`  ${group.padEnd(38)} ${seconds.toFixed(1).padStart(6)} s  ${((100 * seconds) / (ingestSeconds * 2)).toFixed(0).padStart(3)}%`);
   }
 } finally {
+  resumePaused();
   await db.end();
   await stopPlatform();
   for (const file of profileDir ? readdirSync(profileDir).filter((name) => /^events-\d+\.cpuprofile$/.test(name)) : []) {
