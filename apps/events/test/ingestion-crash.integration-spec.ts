@@ -5,6 +5,7 @@ import pg from 'pg';
 import { ensureDatabase } from '@boomerang/platform/persistence';
 import { createTestMessaging, eventually, serveTestKeys, TEST_DATABASE_URL, TEST_NATS_URL, type TestMessaging } from '@boomerang/platform/testing';
 import { freePort } from '../../../tools/dev/test-platform.js';
+import { readPublishedEvents } from './support.js';
 
 const root = join(import.meta.dirname, '../../..');
 const BATCHES = 80;
@@ -129,27 +130,11 @@ describe('events ingestion survives a crash', () => {
     for (const n of acknowledgedBeforeCrash) expect(rows.some((row) => row.message_id === `crash-${n}-0`)).toBe(true);
 
     // The restarted relay publishes what the killed one left; JetStream drops re-sent msg ids.
-    const stream = messaging.subjects.streamName('events');
-    const subject = `${messaging.prefix}events.${projectId}.ingested`;
-    await eventually(
-      async () => {
-        const info = await messaging.jsm.streams.info(stream, { subjects_filter: subject });
-        return ((info.state.subjects as Record<string, number> | undefined)?.[subject] ?? 0) >= total;
-      },
-      { timeoutMs: 30_000, intervalMs: 200 },
-    );
+    const publishedCount = async () => (await readPublishedEvents(messaging, projectId)).length;
+    await eventually(async () => (await publishedCount()) >= total, { timeoutMs: 30_000, intervalMs: 500 });
     await new Promise((resolve) => setTimeout(resolve, 1500)); // late duplicates would land now
-    const info = await messaging.jsm.streams.info(stream, { subjects_filter: subject });
-    expect((info.state.subjects as Record<string, number>)[subject]).toBe(total);
-    const consumer = await messaging.js.consumers.get(stream, { filter_subjects: subject });
     const seen = new Map<string, number>();
-    const messages = await consumer.fetch({ max_messages: total, expires: 5000 });
-    let received = 0;
-    for await (const message of messages) {
-      const id = message.json<{ messageId: string }>().messageId;
-      seen.set(id, (seen.get(id) ?? 0) + 1);
-      if (++received === total) break;
-    }
+    for (const event of await readPublishedEvents(messaging, projectId)) seen.set(event.messageId as string, (seen.get(event.messageId as string) ?? 0) + 1);
     expect(seen.size).toBe(total);
     expect([...seen.entries()].filter(([, count]) => count !== 1)).toEqual([]);
     const outboxLeft = await db.query(`SELECT count(*)::int AS n FROM "${schema}".outbox`);

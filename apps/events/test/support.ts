@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { ResolveApiKeyReply } from '@boomerang/contracts';
+import { EventsIngested, type ResolveApiKeyReply } from '@boomerang/contracts';
+import type { Messaging } from '@boomerang/platform/messaging';
 import { serveTestKeys, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestServer } from '../src/ingestion/ingest.server.js';
@@ -74,19 +75,26 @@ export async function stopIngestSubgraph(sut: TestSubgraph | undefined): Promise
   delete process.env.INGEST_PORT;
 }
 
-/** Every EventIngested body on the stream for the project (after flushing the outbox). */
+/** Every event published for the project (EventsIngested messages flattened, each event with its projectId), after flushing the outbox. */
 export async function publishedEvents(sut: TestSubgraph, projectId: string): Promise<Record<string, unknown>[]> {
   await sut.flushOutbox();
-  const stream = sut.messaging.subjects.streamName('events');
-  const subject = `${sut.prefix}events.${projectId}.ingested`;
-  const info = await sut.messaging.jsm.streams.info(stream, { subjects_filter: subject });
+  return readPublishedEvents(sut.messaging, projectId);
+}
+
+/** The events of every EventsIngested message on the stream for the project, in stream order. */
+export async function readPublishedEvents(messaging: Pick<Messaging, 'js' | 'jsm' | 'subjects'>, projectId: string): Promise<Record<string, unknown>[]> {
+  const stream = messaging.subjects.streamName('events');
+  const subject = messaging.subjects.subject(EventsIngested, projectId);
+  const info = await messaging.jsm.streams.info(stream, { subjects_filter: subject });
   const count = (info.state.subjects as Record<string, number> | undefined)?.[subject] ?? 0;
-  const bodies: Record<string, unknown>[] = [];
-  if (count === 0) return bodies;
-  const consumer = await sut.messaging.js.consumers.get(stream, { filter_subjects: subject });
+  const events: Record<string, unknown>[] = [];
+  if (count === 0) return events;
+  const consumer = await messaging.js.consumers.get(stream, { filter_subjects: subject });
+  let received = 0;
   for await (const message of await consumer.fetch({ max_messages: count, expires: 2000 })) {
-    bodies.push(message.json());
-    if (bodies.length === count) break;
+    const body = message.json<{ projectId: string; events: Record<string, unknown>[] }>();
+    events.push(...body.events.map((event) => ({ projectId: body.projectId, ...event })));
+    if (++received === count) break;
   }
-  return bodies;
+  return events;
 }

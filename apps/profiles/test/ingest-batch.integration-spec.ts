@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { EventIngested } from '@boomerang/contracts';
+import { EventsIngested } from '@boomerang/contracts';
 import { applyOwnedStream, DurableConsumer, type DeadLetter, type DurableConsumerDefinition } from '@boomerang/platform/messaging';
 import { LOGGER, type Logger } from '@boomerang/platform/subgraph';
 import { createTestMessaging, eventually, type TestMessaging, type TestSubgraph } from '@boomerang/platform/testing';
 import { IngestedEventsConsumer } from '../src/ingestion/ingested-events.consumer.js';
-import { ingestedEvent, recordWarnings, startProfilesSubgraph, type LoggedWarning } from './support.js';
+import { ingestedEvent, ingestedMessage, recordWarnings, startProfilesSubgraph, type LoggedWarning } from './support.js';
 
 /**
  * The profiles consumer's batch path, driven deterministically: messages are put on a stream of
@@ -34,10 +34,10 @@ describe('profiles: ingested events handled in batches', () => {
   const event = (projectId: string, fields: Record<string, unknown>) => ingestedEvent(projectId, { name: 'e', ...fields });
   const publishAll = async (events: ReturnType<typeof event>[]) => {
     for (const body of events) {
-      await stream.js.publish(stream.subjects.subject(EventIngested, body.projectId), JSON.stringify(body), { msgID: body.messageId });
+      await stream.js.publish(stream.subjects.subject(EventsIngested, body.projectId), JSON.stringify(ingestedMessage(body)), { msgID: body.messageId });
     }
   };
-  const consumer = async (overrides: Partial<DurableConsumerDefinition<typeof EventIngested>>) => {
+  const consumer = async (overrides: Partial<DurableConsumerDefinition<typeof EventsIngested>>) => {
     const durable = `batch-test-${randomUUID().slice(0, 8)}`;
     const { definition } = sut.app.get(IngestedEventsConsumer);
     const started = new DurableConsumer({ ...definition, durable, ...overrides }, dataSource, stream, sut.app.get<Logger>(LOGGER));
@@ -97,6 +97,8 @@ describe('profiles: ingested events handled in batches', () => {
     const first = await consumer({
       maxDeliveries: 2,
       retryDelaysMs: [50],
+      // Each message here carries one event; the app's own limit counts messages of hundreds.
+      maxBatchSize: batch.length,
       handleBatch: (messages, manager) => {
         batchSizes.push(messages.length);
         return definition.handleBatch!(messages, manager);
@@ -109,7 +111,7 @@ describe('profiles: ingested events handled in batches', () => {
     // The whole batch came at once (and failed because of the poison message), then one by one.
     expect(batchSizes[0]).toBe(batch.length);
     const [letter] = await deadLetters(first.durable);
-    expect(JSON.parse(letter!.payload).messageId).toBe(poison.messageId);
+    expect(JSON.parse(letter!.payload).events[0].messageId).toBe(poison.messageId);
     const userA = await profileOf(project, 'user_id', 'user-a');
     expect(userA!.properties).toEqual({ visits: 6, plan: 'pro', tags: ['x', 'y'] });
     expect((await profileOf(project, 'anonymous_id', 'anon-a2'))!.id).toBe(userA!.id);
@@ -143,7 +145,7 @@ describe('profiles: ingested events handled in batches', () => {
       handle: async (body, context) => {
         await definition.handle(body, context);
         // The retry commits but its ack is "lost": the server redelivers after ack_wait, while this still runs.
-        if (body.messageId === events[0]!.messageId) await new Promise((resolve) => setTimeout(resolve, 1_500));
+        if (body.events[0]!.messageId === events[0]!.messageId) await new Promise((resolve) => setTimeout(resolve, 1_500));
       },
     });
     await drained(durable, events.length);

@@ -1,15 +1,18 @@
-// Throughput of the profiles EventIngested consumer alone: N messages are put on the events
-// stream before the profiles app starts, then the app drains them. Throughput is N over the
-// span of the inbox rows' processed_at (transaction start times), so app boot does not count.
+// Throughput of the profiles EventsIngested consumer alone: N events (in messages of
+// EVENTS_PER_MESSAGE, as events publishes them) are put on the events stream before the profiles
+// app starts, then the app drains them. Throughput is N over the span of the inbox rows'
+// processed_at (transaction start times), so app boot does not count.
 // Run: node tools/build/build.mjs && node dist/apps/profiles/test/ingested-events-throughput.bench.js
-// (BENCH_MESSAGES, BENCH_USERS, BENCH_IDENTIFY_EVERY tune the mix.)
+// (BENCH_EVENTS, BENCH_EVENTS_PER_MESSAGE, BENCH_USERS, BENCH_IDENTIFY_EVERY tune the mix.)
 import { randomUUID } from 'node:crypto';
-import { EventIngested } from '@boomerang/contracts';
+import { EventsIngested } from '@boomerang/contracts';
 import { applyOwnedStream, connectMessaging } from '@boomerang/platform/messaging';
 import { startTestSubgraph, TEST_NATS_URL, uniqueSubjectPrefix } from '@boomerang/platform/testing';
 import { INGESTED_EVENTS_DURABLE } from '../src/ingestion/ingested-events.consumer.js';
 
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5000);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 20000);
+const EVENTS_PER_MESSAGE = Number(process.env.BENCH_EVENTS_PER_MESSAGE ?? 100);
+const MESSAGES = Math.ceil(EVENTS / EVENTS_PER_MESSAGE);
 const USERS = Number(process.env.BENCH_USERS ?? 500);
 const IDENTIFY_EVERY = Number(process.env.BENCH_IDENTIFY_EVERY ?? 10);
 
@@ -19,12 +22,10 @@ const publisher = await connectMessaging({ url: TEST_NATS_URL, name: 'profiles-c
 await applyOwnedStream(publisher.jsm, publisher.subjects, 'events');
 
 /** Like the ingest benchmark: a user id from a small set and a fresh anonymous id per event; every Nth an identify with traits. */
-function message(n: number) {
+function event(n: number) {
   const identify = n % IDENTIFY_EVERY === 0;
   const now = new Date().toISOString();
   return {
-    projectId,
-    occurredAt: now,
     eventId: randomUUID(),
     messageId: `bench-${n}`,
     profileId: null,
@@ -38,10 +39,15 @@ function message(n: number) {
   };
 }
 
-const subject = publisher.subjects.subject(EventIngested, projectId);
-for (let n = 0; n < MESSAGES; n += 500) {
+const subject = publisher.subjects.subject(EventsIngested, projectId);
+const message = (m: number) => ({
+  projectId,
+  occurredAt: new Date().toISOString(),
+  events: Array.from({ length: Math.min(EVENTS_PER_MESSAGE, EVENTS - m * EVENTS_PER_MESSAGE) }, (_, i) => event(m * EVENTS_PER_MESSAGE + i)),
+});
+for (let m = 0; m < MESSAGES; m += 50) {
   await Promise.all(
-    Array.from({ length: Math.min(500, MESSAGES - n) }, (_, i) => publisher.js.publish(subject, JSON.stringify(message(n + i)), { msgID: `bench-${n + i}` })),
+    Array.from({ length: Math.min(50, MESSAGES - m) }, (_, i) => publisher.js.publish(subject, JSON.stringify(message(m + i)), { msgID: `bench-${m + i}` })),
   );
 }
 
@@ -69,12 +75,13 @@ try {
   }[];
   console.log(
     JSON.stringify({
+      events: EVENTS,
       messages: MESSAGES,
       users: USERS,
       identifyEvery: IDENTIFY_EVERY,
-      handled: span!.handled,
+      handledMessages: span!.handled,
       seconds: Number(span!.seconds.toFixed(2)),
-      messagesPerSecond: Math.round(span!.handled / span!.seconds),
+      eventsPerSecond: Math.round((span!.handled * EVENTS_PER_MESSAGE) / span!.seconds),
       profiles,
       visits,
     }),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EventIngested } from '@boomerang/contracts';
+import { EventsIngested } from '@boomerang/contracts';
 import { domainStreamConfig } from '@boomerang/platform/messaging';
 import { LOGGER, type Logger } from '@boomerang/platform/subgraph';
 import { eventually, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
@@ -31,11 +31,18 @@ export function recordWarnings(sut: TestSubgraph): LoggedWarning[] {
   return warnings;
 }
 
-/** An EventIngested body as the events service publishes it; `fields` override the defaults. */
+/** One event as the events service publishes it, with its project; `fields` override the defaults. */
 export const ingestedEvent = (projectId: string, fields: Record<string, unknown> = {}) => {
   const now = new Date().toISOString();
   return { projectId, occurredAt: now, eventId: randomUUID(), messageId: randomUUID(), profileId: null, name: 'track', timestamp: now, properties: {}, ...fields };
 };
+
+/** The EventsIngested message body carrying `events` (made by ingestedEvent, all of one project). */
+export const ingestedMessage = (...events: ReturnType<typeof ingestedEvent>[]) => ({
+  projectId: events[0]!.projectId,
+  occurredAt: events[0]!.occurredAt,
+  events: events.map(({ projectId: _projectId, occurredAt: _occurredAt, ...event }) => event),
+});
 
 /**
  * The events stream the profiles consumer reads, declared by the test as the events service would
@@ -55,9 +62,9 @@ export class IngestedEventsStream {
     return new IngestedEventsStream(sut, config.name);
   }
 
-  /** Publishes `body` under its own message id (the stream's dedupe key). */
-  async publish(body: { projectId: string; messageId: string }) {
-    const ack = await this.sut.messaging.js.publish(this.sut.messaging.subjects.subject(EventIngested, body.projectId), JSON.stringify(body), {
+  /** Publishes the event alone in a message, under the event's message id (the stream's dedupe key). */
+  async publish(body: ReturnType<typeof ingestedEvent>) {
+    const ack = await this.sut.messaging.js.publish(this.sut.messaging.subjects.subject(EventsIngested, body.projectId), JSON.stringify(ingestedMessage(body)), {
       msgID: body.messageId,
     });
     this.lastSequence = Math.max(this.lastSequence, ack.seq);

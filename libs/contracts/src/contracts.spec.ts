@@ -1,4 +1,4 @@
-import { ContractViolationError, EventIngested, SubjectNamer, validateMessage } from './index.js';
+import { ContractViolationError, EventsIngested, SubjectNamer, validateMessage } from './index.js';
 
 const projectId = '3f2b8c1e-5d4a-4b7e-9a1f-2c3d4e5f6a7b';
 
@@ -6,10 +6,10 @@ describe('contracts', () => {
   const sut = new SubjectNamer('t1.');
 
   it('names subjects <prefix><domain>.<project>.<what> and parses them back', () => {
-    const subject = sut.subject(EventIngested, projectId);
+    const subject = sut.subject(EventsIngested, projectId);
     expect(subject).toBe(`t1.events.${projectId}.ingested`);
     expect(sut.parse(subject)).toEqual({ domain: 'events', projectId, what: 'ingested' });
-    expect(sut.filter(EventIngested)).toBe('t1.events.*.ingested');
+    expect(sut.filter(EventsIngested)).toBe('t1.events.*.ingested');
     expect(sut.streamName('events')).toBe('T1_EVENTS');
   });
 
@@ -18,9 +18,7 @@ describe('contracts', () => {
   });
 
   it('validates bodies and names the offending fields', () => {
-    const valid = {
-      projectId,
-      occurredAt: new Date().toISOString(),
+    const event = {
       eventId: '8a7b6c5d-4e3f-4a1b-8c9d-0e1f2a3b4c5d',
       messageId: 'm-1',
       profileId: null,
@@ -28,14 +26,15 @@ describe('contracts', () => {
       timestamp: new Date().toISOString(),
       properties: { total: 12 },
     };
-    expect(validateMessage(EventIngested, 's', valid).name).toBe('Order Placed');
+    const valid = { projectId, occurredAt: new Date().toISOString(), events: [event] };
+    expect(validateMessage(EventsIngested, 's', valid).events[0]!.name).toBe('Order Placed');
     try {
-      validateMessage(EventIngested, 's', { ...valid, name: '', eventId: 'nope' });
+      validateMessage(EventsIngested, 's', { ...valid, events: [event, { ...event, name: '', eventId: 'nope' }] });
       throw new Error('expected a violation');
     } catch (error) {
       expect(error).toBeInstanceOf(ContractViolationError);
-      expect((error as Error).message).toMatch(/eventId/);
-      expect((error as Error).message).toMatch(/name/);
+      expect((error as Error).message).toMatch(/events\.1\.eventId/);
+      expect((error as Error).message).toMatch(/events\.1\.name/);
     }
   });
 });

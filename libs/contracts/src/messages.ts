@@ -15,27 +15,34 @@ export const ProfileCreated = defineMessage(
 /** Segment's call types; `track` carries a named event, the others are named after the call. */
 export const EVENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
 
-export const EventIngested = defineMessage(
-  'events',
-  'ingested',
-  z.object({
-    eventId: uuid(),
-    messageId: z.string().min(1),
-    profileId: uuid().nullable(),
-    name: z.string().min(1),
-    timestamp: z.string().datetime({ offset: true }),
-    properties,
-    /** Added for SDK ingestion; absent on messages from before it. */
-    type: z.enum(EVENT_TYPES).optional(),
-    userId: z.string().min(1).nullable().optional(),
-    anonymousId: z.string().min(1).nullable().optional(),
-    /** identify: traits to set on the profile; alias: `{ previousId }`; group: `{ groupId, traits }`. */
-    traits: properties.optional(),
-    previousId: z.string().min(1).nullable().optional(),
-    /** identify: the call's context (Segment `context`); profiles reads `timezone` and `locale`. */
-    context: properties.optional(),
-  }),
-);
+/** One event as the events service publishes it (inside EventsIngested). */
+export const IngestedEventSchema = z.object({
+  eventId: uuid(),
+  messageId: z.string().min(1),
+  profileId: uuid().nullable(),
+  name: z.string().min(1),
+  timestamp: z.string().datetime({ offset: true }),
+  properties,
+  type: z.enum(EVENT_TYPES).optional(),
+  userId: z.string().min(1).nullable().optional(),
+  anonymousId: z.string().min(1).nullable().optional(),
+  /** identify: traits to set on the profile; alias: `{ previousId }`; group: `{ groupId, traits }`. */
+  traits: properties.optional(),
+  previousId: z.string().min(1).nullable().optional(),
+  /** identify: the call's context (Segment `context`); profiles reads `timezone` and `locale`. */
+  context: properties.optional(),
+});
+export type IngestedEvent = z.infer<typeof IngestedEventSchema>;
+
+/** Most events in one EventsIngested message (NATS' default payload limit is 1 MB). */
+export const MAX_EVENTS_PER_MESSAGE = 500;
+
+/**
+ * Events committed together, in ingest order: one message per ingest transaction and project
+ * (split at MAX_EVENTS_PER_MESSAGE), so JetStream stores, dedupes and delivers batches, not
+ * single events. Each accepted event is in exactly one message.
+ */
+export const EventsIngested = defineMessage('events', 'ingested', z.object({ events: z.array(IngestedEventSchema).min(1).max(MAX_EVENTS_PER_MESSAGE) }));
 
 /** A profile now answers to these identities (events re-point their rows to it). */
 export const ProfileIdentified = defineMessage(

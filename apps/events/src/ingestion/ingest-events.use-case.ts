@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { DataSource, EntityManager } from 'typeorm';
-import { EventIngested, type MessageOf } from '@boomerang/contracts';
+import { EventsIngested, MAX_EVENTS_PER_MESSAGE, type IngestedEvent, type MessageOf } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import { ProfileLinks } from '../profile-sync/profile-links.js';
 import type { IngestEventCommand, IngestEventsResult } from './ingest-event.command.js';
@@ -23,8 +27,8 @@ interface PendingIngest {
  * The one write path for events. Calls that arrive while earlier ones are being written are
  * grouped: ONE transaction, in a fixed number of statements whatever the group's size, looks up
  * the profiles of the identities, claims the messageIds in `event_message_id` (ON CONFLICT DO
- * NOTHING tells which are new) and inserts only the new events in one statement, and enqueues
- * their EventIngested messages as one outbox row per project. Each call resolves only after
+ * NOTHING tells which are new), COPYs only the new events in, and enqueues their EventsIngested
+ * messages (a few hundred events each) in the outbox. Each call resolves only after
  * that commit. A retried batch records and publishes nothing twice; a crash before commit
  * records nothing; a group that fails is retried call by call, so one bad call fails alone.
  */
@@ -77,7 +81,7 @@ export class IngestEvents {
   }
 
   private async executeIn(manager: EntityManager, group: readonly PendingIngest[]): Promise<IngestEventsResult[]> {
-    const entries = group.flatMap(({ projectId, commands }, call) => commands.map((command) => ({ call, projectId, command, id: randomUUID() })));
+    const entries = group.flatMap(({ projectId, commands }, call) => commands.map((command): PendingEntry => ({ call, projectId, command, id: randomUUID() })));
     // SDK events name a user or anonymous id; attach them to the profile already known for it.
     // (Looked up for the whole group first, so the claim and the insert can be one statement.)
     for (const projectId of new Set(group.map((call) => call.projectId))) {
@@ -87,52 +91,22 @@ export class IngestEvents {
         if (owners[i]) entry.command = { ...entry.command, profileId: owners[i] };
       });
     }
-    // Claims the messageIds (ON CONFLICT DO NOTHING tells which are new) and inserts only the
-    // events whose claim succeeded, in one statement. The rows go as ONE json parameter (one
-    // JSON.stringify of the group, parsed once by PostgreSQL) rather than a dozen array
-    // literals with every JSON document escaped in them.
-    const rows = entries.map(({ projectId, command: c, id }) => ({
-      id,
-      project_id: projectId,
-      profile_id: c.profileId,
-      message_id: c.messageId,
-      type: c.type,
-      name: c.name,
-      user_id: c.userId,
-      anonymous_id: c.anonymousId,
-      properties: c.properties,
-      context: c.context,
-      timestamp: c.timestamp.toISOString(),
-      sent_at: c.sentAt?.toISOString() ?? null,
-      received_at: c.receivedAt.toISOString(),
-    }));
+    // Claims the messageIds: ON CONFLICT DO NOTHING tells which are new. Only their events are
+    // then written, by COPY (PostgreSQL's bulk path: no per-row statement, the JSON columns parsed
+    // once), and announced: one EventsIngested message per project and up to
+    // MAX_EVENTS_PER_MESSAGE events, each message's Nats-Msg-Id a new uuid kept in its outbox row.
     const claimed = (await manager.query(
-      `WITH claim AS (
-         INSERT INTO event_message_id (project_id, message_id, event_id)
-         SELECT project_id, message_id, event_id FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS claim(project_id, message_id, event_id)
-         ON CONFLICT DO NOTHING
-         RETURNING project_id, message_id, event_id
-       ), stored AS (
-         INSERT INTO event (id, project_id, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at)
-         SELECT id, project_id, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at
-         FROM json_to_recordset($4::json)
-           AS row(id uuid, project_id uuid, profile_id uuid, message_id text, type text, name text, user_id text, anonymous_id text, properties jsonb,
-                  context jsonb, "timestamp" timestamptz, sent_at timestamptz, received_at timestamptz)
-         WHERE id IN (SELECT event_id FROM claim)
-       )
-       SELECT project_id, message_id, event_id FROM claim`,
-      [entries.map((entry) => entry.projectId), entries.map((entry) => entry.command.messageId), entries.map((entry) => entry.id), JSON.stringify(rows)],
+      `INSERT INTO event_message_id (project_id, message_id, event_id)
+       SELECT project_id, message_id, event_id FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS claim(project_id, message_id, event_id)
+       ON CONFLICT DO NOTHING
+       RETURNING project_id, message_id, event_id`,
+      [entries.map((entry) => entry.projectId), entries.map((entry) => entry.command.messageId), entries.map((entry) => entry.id)],
     )) as MessageIdClaim[];
     const claimedIds = new Set(claimed.map((row) => row.event_id));
     const fresh = entries.filter(({ id }) => claimedIds.has(id));
     if (fresh.length > 0) {
-      // One outbox row per project; each message's Nats-Msg-Id is its event id.
-      await this.outbox.enqueueMany(
-        manager,
-        EventIngested,
-        fresh.map(({ projectId, command, id }) => ingestedMessage(projectId, id, command)),
-        fresh.map(({ id }) => id),
-      );
+      await copyEvents(manager, fresh);
+      await this.outbox.enqueueMany(manager, EventsIngested, ingestedMessages(fresh));
     }
 
     // Repeated messageIds answer with the event recorded first (needed by GraphQL `track`).
@@ -154,22 +128,46 @@ export class IngestEvents {
   }
 }
 
+/** One command of a group with the event id it is stored under if its messageId is new. */
+interface PendingEntry {
+  /** Index of its call in the group. */
+  call: number;
+  projectId: string;
+  command: IngestEventCommand;
+  id: string;
+}
+
 interface MessageIdClaim {
   project_id: string;
   message_id: string;
   event_id: string;
 }
 
-function ingestedMessage(projectId: string, eventId: string, command: IngestEventCommand): MessageOf<typeof EventIngested> {
-  const timestamp = command.timestamp.toISOString();
+/** The announcements of `fresh`: per project, in ingest order, MAX_EVENTS_PER_MESSAGE at most per message. */
+function ingestedMessages(fresh: readonly PendingEntry[]): MessageOf<typeof EventsIngested>[] {
+  const byProject = new Map<string, IngestedEvent[]>();
+  for (const { projectId, id, command } of fresh) {
+    let events = byProject.get(projectId);
+    if (!events) byProject.set(projectId, (events = []));
+    events.push(ingestedEvent(id, command));
+  }
+  const occurredAt = new Date().toISOString();
+  const messages: MessageOf<typeof EventsIngested>[] = [];
+  for (const [projectId, events] of byProject) {
+    for (let at = 0; at < events.length; at += MAX_EVENTS_PER_MESSAGE) {
+      messages.push({ projectId, occurredAt, events: events.slice(at, at + MAX_EVENTS_PER_MESSAGE) });
+    }
+  }
+  return messages;
+}
+
+function ingestedEvent(eventId: string, command: IngestEventCommand): IngestedEvent {
   return {
-    projectId,
-    occurredAt: timestamp,
     eventId,
     messageId: command.messageId,
     profileId: command.profileId,
     name: command.name,
-    timestamp,
+    timestamp: command.timestamp.toISOString(),
     properties: command.properties,
     type: command.type,
     userId: command.userId,
@@ -178,4 +176,45 @@ function ingestedMessage(projectId: string, eventId: string, command: IngestEven
     ...(command.previousId ? { previousId: command.previousId } : {}),
     ...(command.type === 'identify' && command.context ? { context: command.context } : {}),
   };
+}
+
+const EVENT_COLUMNS = `id, project_id, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at`;
+
+/** Writes the events with `COPY … FROM STDIN` (text format) on the transaction's connection. */
+async function copyEvents(manager: EntityManager, entries: readonly PendingEntry[]): Promise<void> {
+  const lines = entries.map(({ id, projectId, command: c }) =>
+    [
+      id,
+      projectId,
+      c.profileId ?? NULL,
+      copyText(c.messageId),
+      c.type,
+      copyText(c.name),
+      c.userId === null ? NULL : copyText(c.userId),
+      c.anonymousId === null ? NULL : copyText(c.anonymousId),
+      copyJson(c.properties),
+      c.context === null ? NULL : copyJson(c.context),
+      c.timestamp.toISOString(),
+      c.sentAt?.toISOString() ?? NULL,
+      c.receivedAt.toISOString(),
+    ].join('\t'),
+  );
+  const connection = (await manager.queryRunner!.connect()) as pg.PoolClient;
+  await pipeline(Readable.from([`${lines.join('\n')}\n`]), connection.query(copyFrom(`COPY event (${EVENT_COLUMNS}) FROM STDIN`)));
+}
+
+/** COPY text format: `\N` is NULL; backslash, newline, carriage return and tab are escaped. */
+const NULL = '\\N';
+const COPY_SPECIAL = /[\\\n\r\t]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function copyText(value: string): string {
+  COPY_SPECIAL.lastIndex = 0;
+  return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIAL, (special) => COPY_ESCAPES[special]!) : value;
+}
+
+/** JSON.stringify never emits raw control characters, so only its backslashes need escaping. */
+function copyJson(value: Record<string, unknown>): string {
+  const json = JSON.stringify(value);
+  return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { isEmail } from 'class-validator';
 import type { EntityManager } from 'typeorm';
-import { ProfileCreated, ProfileIdentified, type EventIngested, type MessageOf } from '@boomerang/contracts';
+import { ProfileCreated, ProfileIdentified, type IngestedEvent as PublishedEvent } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, DomainError } from '@boomerang/platform/subgraph';
 import { type Identity, normalizeIdentity } from '../identities/identity.entity.js';
@@ -14,7 +14,8 @@ import { localeTraits } from '../profiles/profile-locale.js';
 import { applyPropertyTraits, consentTraits, type Consent, type RejectedProperty, type SkippedOperator } from '../profiles/profile-traits.js';
 import { ProfileErrorCode } from '../profiles/profile.errors.js';
 
-export type IngestedEvent = MessageOf<typeof EventIngested>;
+/** An event of an EventsIngested message, with the message's project. */
+export type IngestedEvent = PublishedEvent & { projectId: string };
 
 export interface IngestOutcome {
   profileId: string | null;

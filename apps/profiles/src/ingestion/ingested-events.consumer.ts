@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { EventIngested } from '@boomerang/contracts';
+import { EventsIngested } from '@boomerang/contracts';
 import type { BatchMessage, DurableConsumerDefinition } from '@boomerang/platform/messaging';
 import { LOGGER, MessagingLifecycle, type Logger } from '@boomerang/platform/subgraph';
 import { IngestEvents } from './ingest-events.js';
@@ -8,8 +8,8 @@ import { IngestEvents } from './ingest-events.js';
 export const INGESTED_EVENTS_DURABLE = 'profiles-ingested-events';
 
 /**
- * Keeps profiles in step with ingested events, a batch at a time (the messages already received,
- * one transaction; see IngestEvents). A failed batch is retried by the lib one message at a time
+ * Keeps profiles in step with ingested events, a batch at a time (the events of the messages
+ * already received, one transaction; see IngestEvents). A failed batch is retried by the lib one message at a time
  * through the same code, so a poison message is redelivered and dead-lettered alone. The events
  * stream belongs to the events service; until it exists the consumer waits for it.
  *
@@ -28,20 +28,20 @@ export class IngestedEventsConsumer {
     lifecycle.register(this.definition);
   }
 
-  readonly definition: DurableConsumerDefinition<typeof EventIngested> = {
+  readonly definition: DurableConsumerDefinition<typeof EventsIngested> = {
     durable: INGESTED_EVENTS_DURABLE,
-    contract: EventIngested,
+    contract: EventsIngested,
+    // Each message holds up to a few hundred events.
+    maxBatchSize: 8,
     handle: (body, { manager, ...context }) => this.handleBatch([{ ...context, body }], manager),
     handleBatch: (messages, manager) => this.handleBatch(messages, manager),
   };
 
-  private async handleBatch(messages: readonly BatchMessage<typeof EventIngested>[], manager: EntityManager): Promise<void> {
-    const outcomes = await this.ingestEvents.execute(
-      manager,
-      messages.map((message) => message.body),
-    );
+  private async handleBatch(messages: readonly BatchMessage<typeof EventsIngested>[], manager: EntityManager): Promise<void> {
+    const events = messages.flatMap(({ body }) => body.events.map((event) => ({ ...event, projectId: body.projectId })));
+    const outcomes = await this.ingestEvents.execute(manager, events);
     outcomes.forEach((outcome, n) => {
-      const { messageId, projectId } = messages[n]!;
+      const { messageId, projectId } = events[n]!;
       if (outcome.refused) {
         this.logger.warn(
           { consumer: INGESTED_EVENTS_DURABLE, messageId, projectId, reason: 'IDENTITY_CONFLICT', detail: outcome.refused },
