@@ -1,5 +1,4 @@
 import { Buffer } from 'node:buffer';
-import { z } from 'zod';
 import { EVENT_TYPES } from '@boomerang/contracts';
 import { isJsonObject } from '@boomerang/platform/subgraph';
 import type { EventType } from '../events/event.entity.js';
@@ -10,132 +9,333 @@ import { IngestionError, IngestionErrorCode } from './ingestion.errors.js';
 export const MAX_MESSAGE_BYTES = 32 * 1024;
 export const MAX_BATCH_BYTES = 500 * 1024;
 
-const identity = z.string().min(1).max(255);
-const instant = z.iso.datetime({ offset: true });
-const object = z.record(z.string(), z.unknown());
+const MAX_IDENTITY_LENGTH = 255;
+const MAX_LABEL_LENGTH = 200;
 
-const common = {
-  messageId: identity.optional(),
-  userId: identity.nullish(),
-  anonymousId: identity.nullish(),
-  timestamp: instant.optional(),
-  originalTimestamp: instant.optional(),
-  sentAt: instant.optional(),
-  context: object.optional(),
-  integrations: object.optional(),
-};
+type JsonObject = Record<string, unknown>;
 
-const segmentMessage = z
-  .discriminatedUnion('type', [
-    z.object({ ...common, type: z.literal('track'), event: z.string().min(1).max(200), properties: object.optional() }),
-    z.object({ ...common, type: z.literal('identify'), traits: object.optional() }),
-    z.object({ ...common, type: z.literal('page'), name: z.string().max(200).nullish(), category: z.string().max(200).nullish(), properties: object.optional() }),
-    z.object({ ...common, type: z.literal('screen'), name: z.string().max(200).nullish(), category: z.string().max(200).nullish(), properties: object.optional() }),
-    z.object({ ...common, type: z.literal('group'), groupId: identity, traits: object.optional() }),
-    z.object({ ...common, type: z.literal('alias'), previousId: identity }),
-  ])
-  .superRefine((message, context) => {
-    if (!message.userId && !message.anonymousId) {
-      context.addIssue({ code: 'custom', path: ['userId'], message: 'userId or anonymousId is required' });
-    }
-  });
-type SegmentMessage = z.infer<typeof segmentMessage>;
+/** The fields every call may carry. */
+interface CommonFields {
+  messageId: string | undefined;
+  userId: string | null | undefined;
+  anonymousId: string | null | undefined;
+  timestamp: string | undefined;
+  originalTimestamp: string | undefined;
+  sentAt: string | undefined;
+  context: JsonObject | undefined;
+}
 
-const batchEnvelope = z.object({ batch: z.array(z.unknown()), sentAt: instant.optional(), context: object.optional() });
+/** The fields of one call type. */
+type CallFields =
+  | { type: 'track'; event: string; properties: JsonObject | undefined }
+  | { type: 'identify'; traits: JsonObject | undefined }
+  | { type: 'page' | 'screen'; name: string | null | undefined; category: string | null | undefined; properties: JsonObject | undefined }
+  | { type: 'group'; groupId: string; traits: JsonObject | undefined }
+  | { type: 'alias'; previousId: string };
+
+/** A valid message's known fields; whatever else it carried is dropped. */
+interface SegmentMessage {
+  common: CommonFields;
+  call: CallFields;
+}
+
+interface BatchEnvelope {
+  batch: unknown[];
+  sentAt?: string;
+  context?: JsonObject;
+}
+
+/** Where a message sits in the request: its index in `batch`, or null for a single call's body. */
+type MessageIndex = number | null;
+
+function fieldOf(index: MessageIndex, key?: string): string {
+  if (index === null) return key ?? 'body';
+  return key === undefined ? `batch[${index}]` : `batch[${index}].${key}`;
+}
 
 function invalid(field: string, rule: string): IngestionError {
   return new IngestionError(IngestionErrorCode.InvalidRequest, `${field}: ${rule}`, field);
 }
 
-/** `batch[3].userId` from a zod issue path under `prefix`. */
-function fieldOf(prefix: string, path: readonly PropertyKey[]): string {
-  return path.reduce<string>((field, key) => (typeof key === 'number' ? `${field}[${key}]` : field ? `${field}.${String(key)}` : String(key)), prefix);
+type Presence = 'required' | 'optional' | 'nullish';
+
+/** Length in Unicode code points (a surrogate pair counts once), as zod measured strings. */
+function codePoints(value: string): number {
+  let count = value.length;
+  for (let i = 0; i < value.length - 1; i++) {
+    if ((value.charCodeAt(i) & 0xfc00) === 0xd800 && (value.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      count--;
+      i++;
+    }
+  }
+  return count;
 }
 
-function parseMessage(raw: unknown, field: string): SegmentMessage {
-  if (!isJsonObject(raw)) throw invalid(field || 'body', 'must be a JSON object');
-  if (Buffer.byteLength(JSON.stringify(raw)) > MAX_MESSAGE_BYTES) {
-    throw new IngestionError(IngestionErrorCode.TooLarge, `${field || 'body'}: a message must be at most 32 KB`, field || 'body');
+function text(fields: JsonObject, key: string, index: MessageIndex, presence: 'required', minLength: number, maxLength: number): string;
+function text(fields: JsonObject, key: string, index: MessageIndex, presence: 'optional', minLength: number, maxLength: number): string | undefined;
+function text(fields: JsonObject, key: string, index: MessageIndex, presence: 'nullish', minLength: number, maxLength: number): string | null | undefined;
+function text(
+  fields: JsonObject,
+  key: string,
+  index: MessageIndex,
+  presence: Presence,
+  minLength: number,
+  maxLength: number,
+): string | null | undefined {
+  const value = fields[key];
+  if (typeof value === 'string') {
+    if (value.length < minLength) throw invalid(fieldOf(index, key), 'must not be empty');
+    if (value.length > maxLength && codePoints(value) > maxLength) {
+      throw invalid(fieldOf(index, key), `must be at most ${maxLength} characters`);
+    }
+    return value;
   }
-  const type = (raw as { type?: unknown }).type;
-  if (!EVENT_TYPES.includes(type as EventType)) throw invalid(fieldOf(field, ['type']), `must be one of ${EVENT_TYPES.join(', ')}`);
-  const result = segmentMessage.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw invalid(fieldOf(field, issue.path), issue.message);
+  if (value === undefined && presence !== 'required') return undefined;
+  if (value === null && presence === 'nullish') return null;
+  throw invalid(fieldOf(index, key), value === undefined ? 'is required' : 'must be a string');
+}
+
+/** RFC 3339 with seconds and a zone (`Z` or `±hh:mm`), as zod's `iso.datetime({ offset: true })`. */
+const INSTANT = /^\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+function digitsAt(value: string, start: number, count: number): number {
+  let number = 0;
+  for (let i = start; i < start + count; i++) number = number * 10 + value.charCodeAt(i) - 48;
+  return number;
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+function isInstant(value: string): boolean {
+  if (!INSTANT.test(value)) return false;
+  const month = digitsAt(value, 5, 2);
+  const day = digitsAt(value, 8, 2);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysIn(digitsAt(value, 0, 4), month);
+}
+
+function instant(fields: JsonObject, key: string, index: MessageIndex): string | undefined {
+  const value = fields[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !isInstant(value)) {
+    throw invalid(fieldOf(index, key), 'must be an ISO 8601 date-time with seconds and a time zone, e.g. 2024-05-01T12:00:00.000Z');
   }
-  return result.data;
+  return value;
+}
+
+function jsonObject(fields: JsonObject, key: string, index: MessageIndex): JsonObject | undefined {
+  const value = fields[key];
+  if (value === undefined) return undefined;
+  if (!isJsonObject(value)) throw invalid(fieldOf(index, key), 'must be a JSON object');
+  // JSON.parse makes `"__proto__"` an ordinary key; the zod schema this replaces dropped it.
+  if (!Object.hasOwn(value, '__proto__')) return value;
+  const copy: JsonObject = {};
+  for (const name of Object.keys(value)) if (name !== '__proto__') copy[name] = value[name];
+  return copy;
+}
+
+/** `,"type":"identify"`: what naming the call's type in a single call's body may add to it. */
+const MAX_TYPE_ENTRY_BYTES = 18;
+/** Past this nesting the estimate gives up and the message is measured exactly. */
+const MAX_ESTIMATE_DEPTH = 64;
+
+/**
+ * An upper bound on the UTF-8 length of `JSON.stringify(value)`, without building it: a UTF-16
+ * unit of a string takes at most 6 bytes (`\u001f`, a lone surrogate), a number at most 25
+ * characters (`-0.0000012345678901234567`), an int32 at most 11.
+ */
+function jsonBytesAtMost(value: unknown, depth: number): number {
+  switch (typeof value) {
+    case 'string':
+      return value.length * 6 + 2;
+    case 'number':
+      return value === (value | 0) ? 11 : 25;
+    case 'boolean':
+      return 5;
+    case 'object': {
+      if (value === null) return 4;
+      if (depth >= MAX_ESTIMATE_DEPTH) return Infinity;
+      if (Array.isArray(value)) {
+        let bytes = 2 + value.length;
+        for (const item of value) bytes += jsonBytesAtMost(item, depth + 1);
+        return bytes;
+      }
+      let bytes = 2;
+      for (const key in value) bytes += key.length * 6 + 4 + jsonBytesAtMost((value as JsonObject)[key], depth + 1);
+      return bytes;
+    }
+    default:
+      return Infinity;
+  }
+}
+
+/** The Segment limit on one message, as serialised (with the call's type for a single call). */
+function assertMessageSize(raw: JsonObject, index: MessageIndex, call: EventType | undefined): void {
+  if (jsonBytesAtMost(raw, 0) + (call ? MAX_TYPE_ENTRY_BYTES : 0) <= MAX_MESSAGE_BYTES) return;
+  const serialised = JSON.stringify(call ? { ...raw, type: call } : raw);
+  if (Buffer.byteLength(serialised) <= MAX_MESSAGE_BYTES) return;
+  const field = fieldOf(index);
+  throw new IngestionError(IngestionErrorCode.TooLarge, `${field}: a message must be at most 32 KB`, field);
+}
+
+/**
+ * Re-serialising parsed JSON makes it at most 21/4 as long (`1e20` comes back as
+ * `100000000000000000000`), so in a body this small no message can pass the limit.
+ */
+function bodyHoldsOnlySmallMessages(bodyBytes: number | undefined): boolean {
+  return bodyBytes !== undefined && bodyBytes * 21 <= (MAX_MESSAGE_BYTES - MAX_TYPE_ENTRY_BYTES) * 4;
+}
+
+function isEventType(value: unknown): value is EventType {
+  return EVENT_TYPES.includes(value as EventType);
+}
+
+/**
+ * Checks one message's fields in a fixed order, so the first broken rule is the one reported.
+ * `call` is the endpoint's type for a single call, which wins over the body's.
+ */
+function parseMessage(raw: unknown, index: MessageIndex, sizeChecked: boolean, call?: EventType): SegmentMessage {
+  if (!isJsonObject(raw)) throw invalid(fieldOf(index), 'must be a JSON object');
+  if (!sizeChecked) assertMessageSize(raw, index, call);
+  const type = call ?? raw.type;
+  if (!isEventType(type)) throw invalid(fieldOf(index, 'type'), `must be one of ${EVENT_TYPES.join(', ')}`);
+  const common: CommonFields = {
+    messageId: text(raw, 'messageId', index, 'optional', 1, MAX_IDENTITY_LENGTH),
+    userId: text(raw, 'userId', index, 'nullish', 1, MAX_IDENTITY_LENGTH),
+    anonymousId: text(raw, 'anonymousId', index, 'nullish', 1, MAX_IDENTITY_LENGTH),
+    timestamp: instant(raw, 'timestamp', index),
+    originalTimestamp: instant(raw, 'originalTimestamp', index),
+    sentAt: instant(raw, 'sentAt', index),
+    context: jsonObject(raw, 'context', index),
+  };
+  // Checked as the zod schema did, though no command carries it.
+  jsonObject(raw, 'integrations', index);
+  const fields = callFields(raw, index, type);
+  if (!common.userId && !common.anonymousId) throw invalid(fieldOf(index, 'userId'), 'userId or anonymousId is required');
+  return { common, call: fields };
+}
+
+function callFields(raw: JsonObject, index: MessageIndex, type: EventType): CallFields {
+  switch (type) {
+    case 'track':
+      return {
+        type,
+        event: text(raw, 'event', index, 'required', 1, MAX_LABEL_LENGTH),
+        properties: jsonObject(raw, 'properties', index),
+      };
+    case 'identify':
+      return { type, traits: jsonObject(raw, 'traits', index) };
+    case 'page':
+    case 'screen':
+      return {
+        type,
+        name: text(raw, 'name', index, 'nullish', 0, MAX_LABEL_LENGTH),
+        category: text(raw, 'category', index, 'nullish', 0, MAX_LABEL_LENGTH),
+        properties: jsonObject(raw, 'properties', index),
+      };
+    case 'group':
+      return {
+        type,
+        groupId: text(raw, 'groupId', index, 'required', 1, MAX_IDENTITY_LENGTH),
+        traits: jsonObject(raw, 'traits', index),
+      };
+    case 'alias':
+      return { type, previousId: text(raw, 'previousId', index, 'required', 1, MAX_IDENTITY_LENGTH) };
+  }
+}
+
+function parseEnvelope(body: unknown): BatchEnvelope {
+  if (!isJsonObject(body)) throw invalid('body', 'must be a JSON object');
+  const batch = body.batch;
+  if (!Array.isArray(batch)) throw invalid('batch', batch === undefined ? 'is required' : 'must be an array of messages');
+  return { batch, sentAt: instant(body, 'sentAt', null), context: jsonObject(body, 'context', null) };
 }
 
 /**
  * Validates a whole request (all or nothing) into commands. `call` is the endpoint's type
- * (`track` for /v1/track…) or `batch`.
+ * (`track` for /v1/track…) or `batch`. `bodyBytes`, the UTF-8 length of the (un-gzipped) JSON
+ * text `body` was parsed from, lets a small request skip measuring each message.
  */
 export function segmentCommands(
   call: EventType | 'batch',
   body: unknown,
   receivedAt: Date,
   newMessageId: () => string,
+  bodyBytes?: number,
 ): IngestEventCommand[] {
+  const sizeChecked = bodyHoldsOnlySmallMessages(bodyBytes);
   if (call !== 'batch') {
-    const withType = isJsonObject(body) ? { ...body, type: call } : body;
-    return [toCommand(parseMessage(withType, ''), undefined, receivedAt, newMessageId)];
+    const message = parseMessage(body, null, sizeChecked, call);
+    return [toCommand(message, { sentAt: undefined, context: undefined }, receivedAt, newMessageId)];
   }
-  const envelope = batchEnvelope.safeParse(body);
-  if (!envelope.success) {
-    const issue = envelope.error.issues[0]!;
-    throw invalid(fieldOf('', issue.path) || 'body', issue.message);
-  }
-  const messages = envelope.data.batch.map((raw, i) => parseMessage(raw, `batch[${i}]`));
-  return messages.map((message) =>
-    toCommand(message, envelope.data.sentAt, receivedAt, newMessageId, envelope.data.context),
-  );
+  const envelope = parseEnvelope(body);
+  const messages = envelope.batch.map((raw, i) => parseMessage(raw, i, sizeChecked));
+  const defaults = { sentAt: envelope.sentAt === undefined ? undefined : Date.parse(envelope.sentAt), context: envelope.context };
+  return messages.map((message) => toCommand(message, defaults, receivedAt, newMessageId));
+}
+
+/** What a batch's messages fall back on; `sentAt` already parsed (milliseconds), once per batch. */
+interface BatchDefaults {
+  sentAt: number | undefined;
+  context: JsonObject | undefined;
 }
 
 function toCommand(
-  message: SegmentMessage,
-  batchSentAt: string | undefined,
+  { common, call }: SegmentMessage,
+  batch: BatchDefaults,
   receivedAt: Date,
   newMessageId: () => string,
-  batchContext?: Record<string, unknown>,
 ): IngestEventCommand {
-  const sentAtText = message.sentAt ?? batchSentAt;
-  const sentAt = sentAtText ? new Date(sentAtText) : null;
-  const stamped = message.timestamp ?? message.originalTimestamp;
+  const sentAtTime = common.sentAt !== undefined ? Date.parse(common.sentAt) : batch.sentAt;
+  const sentAt = sentAtTime === undefined ? null : new Date(sentAtTime);
+  const stamped = common.timestamp ?? common.originalTimestamp;
   // Clock-skew correction: keep the sender's offset between the event and sending, on our clock.
-  const timestamp = stamped
-    ? sentAt
-      ? new Date(receivedAt.getTime() - (sentAt.getTime() - new Date(stamped).getTime()))
-      : new Date(stamped)
-    : receivedAt;
-  const base = {
-    messageId: message.messageId ?? newMessageId(),
-    type: message.type,
+  const timestamp =
+    stamped === undefined
+      ? receivedAt
+      : new Date(sentAtTime === undefined ? Date.parse(stamped) : receivedAt.getTime() - (sentAtTime - Date.parse(stamped)));
+  let name: string = call.type;
+  let properties: JsonObject;
+  let traits: JsonObject | null = null;
+  let previousId: string | null = null;
+  switch (call.type) {
+    case 'track':
+      name = call.event;
+      properties = call.properties ?? {};
+      break;
+    case 'page':
+    case 'screen': {
+      const named = { ...(call.name ? { name: call.name } : {}), ...(call.category ? { category: call.category } : {}) };
+      properties = { ...named, ...call.properties };
+      break;
+    }
+    case 'identify':
+      properties = call.traits ?? {};
+      traits = call.traits ?? {};
+      break;
+    case 'group':
+      properties = traits = { groupId: call.groupId, traits: call.traits ?? {} };
+      break;
+    case 'alias':
+      properties = { previousId: call.previousId };
+      previousId = call.previousId;
+      break;
+  }
+  return {
+    messageId: common.messageId ?? newMessageId(),
+    type: call.type,
     profileId: null,
-    userId: message.userId ?? null,
-    anonymousId: message.anonymousId ?? null,
-    context: message.context ?? batchContext ?? null,
+    userId: common.userId ?? null,
+    anonymousId: common.anonymousId ?? null,
+    context: common.context ?? batch.context ?? null,
     timestamp,
     sentAt,
     receivedAt,
-    traits: null,
-    previousId: null,
+    traits,
+    previousId,
+    name,
+    properties,
   };
-  switch (message.type) {
-    case 'track':
-      return { ...base, name: message.event, properties: message.properties ?? {} };
-    case 'page':
-    case 'screen': {
-      const named = { ...(message.name ? { name: message.name } : {}), ...(message.category ? { category: message.category } : {}) };
-      return { ...base, name: message.type, properties: { ...named, ...message.properties } };
-    }
-    case 'identify':
-      return { ...base, name: 'identify', properties: message.traits ?? {}, traits: message.traits ?? {} };
-    case 'group': {
-      const group = { groupId: message.groupId, traits: message.traits ?? {} };
-      return { ...base, name: 'group', properties: group, traits: group };
-    }
-    case 'alias':
-      return { ...base, name: 'alias', properties: { previousId: message.previousId }, previousId: message.previousId };
-  }
 }
