@@ -6,19 +6,29 @@ import { EventEntity } from './events/event.entity.js';
 import { EventResolver } from './events/event.resolver.js';
 import { EventService } from './events/event.service.js';
 import { ProfileEventsResolver } from './events/profile-events.resolver.js';
+import { EventAnnouncements } from './ingestion/event-announcements.js';
 import { IngestEvents } from './ingestion/ingest-events.use-case.js';
 import { IngestServer } from './ingestion/ingest.server.js';
 import { CreateEvents1763900000300 } from './migrations/1763900000300-create-events.js';
 import { PartitionEvents1763900000400 } from './migrations/1763900000400-partition-events.js';
 import { CreateProfileLinks1763900000500 } from './migrations/1763900000500-create-profile-links.js';
 import { ProfileTimelineLinkedOnly1763900000600 } from './migrations/1763900000600-profile-timeline-linked-only.js';
+import { CreateEventAnnouncements1763900000700 } from './migrations/1763900000700-create-event-announcements.js';
 import { EventPartitionManager } from './partitions/event-partition.manager.js';
 import { EventPartitionsResolver } from './partitions/event-partitions.resolver.js';
 import { ProfileLinks } from './profile-sync/profile-links.js';
 import { ProfileSyncConsumers } from './profile-sync/profile-sync.consumers.js';
 
 export const EVENTS_ENTITIES = [EventEntity];
-export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateEvents1763900000300, PartitionEvents1763900000400, CreateProfileLinks1763900000500, ProfileTimelineLinkedOnly1763900000600];
+export const EVENTS_MIGRATIONS = [
+  MessagingTables1763900000000,
+  OutboxBatches1763900009000,
+  CreateEvents1763900000300,
+  PartitionEvents1763900000400,
+  CreateProfileLinks1763900000500,
+  ProfileTimelineLinkedOnly1763900000600,
+  CreateEventAnnouncements1763900000700,
+];
 
 @Module({
   imports: [
@@ -30,6 +40,19 @@ export const EVENTS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches176
       ownsStream: 'events',
     }),
   ],
-  providers: [Clock, EventPartitionManager, EventPartitionsResolver, IngestEvents, EventService, EventResolver, ProfileEventsResolver, IngestServer, ProfileLinks, ProfileSyncConsumers, CallOutcomesConsumer],
+  providers: [
+    Clock,
+    EventPartitionManager,
+    EventPartitionsResolver,
+    EventAnnouncements,
+    IngestEvents,
+    EventService,
+    EventResolver,
+    ProfileEventsResolver,
+    IngestServer,
+    ProfileLinks,
+    ProfileSyncConsumers,
+    CallOutcomesConsumer,
+  ],
 })
 export class AppModule {}

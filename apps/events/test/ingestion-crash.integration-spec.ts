@@ -137,7 +137,7 @@ describe('events ingestion survives a crash', () => {
     for (const event of await readPublishedEvents(messaging, projectId)) seen.set(event.messageId as string, (seen.get(event.messageId as string) ?? 0) + 1);
     expect(seen.size).toBe(total);
     expect([...seen.entries()].filter(([, count]) => count !== 1)).toEqual([]);
-    const outboxLeft = await db.query(`SELECT count(*)::int AS n FROM "${schema}".outbox`);
-    expect(outboxLeft.rows[0].n).toBe(0);
+    const unannounced = await db.query(`SELECT count(*)::int AS n FROM "${schema}".event_announcement`);
+    expect(unannounced.rows[0].n).toBe(0);
   }, 120_000);
 });

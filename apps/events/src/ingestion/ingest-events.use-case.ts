@@ -6,9 +6,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DataSource, EntityManager } from 'typeorm';
-import { EventsIngested, MAX_EVENTS_PER_MESSAGE, type IngestedEvent, type MessageOf } from '@boomerang/contracts';
-import { OutboxWriter } from '@boomerang/platform/messaging';
 import { ProfileLinks } from '../profile-sync/profile-links.js';
+import { EventAnnouncements, type Announcement } from './event-announcements.js';
 import type { IngestEventCommand, IngestEventsResult } from './ingest-event.command.js';
 
 /** Transactions of grouped requests running at once (the rest wait and join the next group). */
@@ -27,10 +26,11 @@ interface PendingIngest {
  * The one write path for events. Calls that arrive while earlier ones are being written are
  * grouped: ONE transaction, in a fixed number of statements whatever the group's size, looks up
  * the profiles of the identities, claims the messageIds in `event_message_id` (ON CONFLICT DO
- * NOTHING tells which are new), COPYs only the new events in, and enqueues their EventsIngested
- * messages (a few hundred events each) in the outbox. Each call resolves only after
- * that commit. A retried batch records and publishes nothing twice; a crash before commit
- * records nothing; a group that fails is retried call by call, so one bad call fails alone.
+ * NOTHING tells which are new), COPYs only the new events in, and records their EventsIngested
+ * messages (a few hundred events each; published after the commit by EventAnnouncements). Each
+ * call resolves only after that commit. A retried batch records and publishes nothing twice; a
+ * crash before commit records nothing; a group that fails is retried call by call, so one bad
+ * call fails alone.
  */
 @Injectable()
 export class IngestEvents {
@@ -39,7 +39,7 @@ export class IngestEvents {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly outbox: OutboxWriter,
+    private readonly announcements: EventAnnouncements,
     private readonly profileLinks: ProfileLinks,
   ) {}
 
@@ -70,17 +70,21 @@ export class IngestEvents {
 
   private async write(group: PendingIngest[]): Promise<void> {
     try {
-      const results = await this.dataSource.transaction((manager) => this.executeIn(manager, group));
+      const { results, announcements } = await this.dataSource.transaction((manager) => this.executeIn(manager, group));
       group.forEach((call, i) => call.resolve(results[i]!));
+      this.announcements.publish(announcements);
     } catch (error) {
       if (group.length === 1) return group[0]!.reject(error);
       for (const call of group) {
-        await this.dataSource.transaction((manager) => this.executeIn(manager, [call])).then(([result]) => call.resolve(result!), call.reject);
+        await this.dataSource.transaction((manager) => this.executeIn(manager, [call])).then(({ results, announcements }) => {
+          call.resolve(results[0]!);
+          this.announcements.publish(announcements);
+        }, call.reject);
       }
     }
   }
 
-  private async executeIn(manager: EntityManager, group: readonly PendingIngest[]): Promise<IngestEventsResult[]> {
+  private async executeIn(manager: EntityManager, group: readonly PendingIngest[]): Promise<{ results: IngestEventsResult[]; announcements: Announcement[] }> {
     const entries = group.flatMap(({ projectId, commands }, call) => commands.map((command): PendingEntry => ({ call, projectId, command, id: randomUUID() })));
     // SDK events name a user or anonymous id; attach them to the profile already known for it.
     // (Looked up for the whole group first, so the claim and the insert can be one statement.)
@@ -93,8 +97,7 @@ export class IngestEvents {
     }
     // Claims the messageIds: ON CONFLICT DO NOTHING tells which are new. Only their events are
     // then written, by COPY (PostgreSQL's bulk path: no per-row statement, the JSON columns parsed
-    // once), and announced: one EventsIngested message per project and up to
-    // MAX_EVENTS_PER_MESSAGE events, each message's Nats-Msg-Id a new uuid kept in its outbox row.
+    // once), and their EventsIngested messages recorded (see EventAnnouncements).
     const claimed = (await manager.query(
       `INSERT INTO event_message_id (project_id, message_id, event_id)
        SELECT project_id, message_id, event_id FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS claim(project_id, message_id, event_id)
@@ -104,9 +107,10 @@ export class IngestEvents {
     )) as MessageIdClaim[];
     const claimedIds = new Set(claimed.map((row) => row.event_id));
     const fresh = entries.filter(({ id }) => claimedIds.has(id));
+    let announcements: Announcement[] = [];
     if (fresh.length > 0) {
       await copyEvents(manager, fresh);
-      await this.outbox.enqueueMany(manager, EventsIngested, ingestedMessages(fresh));
+      announcements = await this.announcements.record(manager, fresh);
     }
 
     // Repeated messageIds answer with the event recorded first (needed by GraphQL `track`).
@@ -121,10 +125,11 @@ export class IngestEvents {
       )) as MessageIdClaim[];
       for (const row of earlier) known.set(keyOf(row.project_id, row.message_id), row.event_id);
     }
-    return group.map(({ projectId, commands }, call) => ({
+    const results = group.map(({ projectId, commands }, call) => ({
       inserted: fresh.filter((entry) => entry.call === call).length,
       eventIds: commands.map((command) => known.get(keyOf(projectId, command.messageId))!),
     }));
+    return { results, announcements };
   }
 }
 
@@ -141,41 +146,6 @@ interface MessageIdClaim {
   project_id: string;
   message_id: string;
   event_id: string;
-}
-
-/** The announcements of `fresh`: per project, in ingest order, MAX_EVENTS_PER_MESSAGE at most per message. */
-function ingestedMessages(fresh: readonly PendingEntry[]): MessageOf<typeof EventsIngested>[] {
-  const byProject = new Map<string, IngestedEvent[]>();
-  for (const { projectId, id, command } of fresh) {
-    let events = byProject.get(projectId);
-    if (!events) byProject.set(projectId, (events = []));
-    events.push(ingestedEvent(id, command));
-  }
-  const occurredAt = new Date().toISOString();
-  const messages: MessageOf<typeof EventsIngested>[] = [];
-  for (const [projectId, events] of byProject) {
-    for (let at = 0; at < events.length; at += MAX_EVENTS_PER_MESSAGE) {
-      messages.push({ projectId, occurredAt, events: events.slice(at, at + MAX_EVENTS_PER_MESSAGE) });
-    }
-  }
-  return messages;
-}
-
-function ingestedEvent(eventId: string, command: IngestEventCommand): IngestedEvent {
-  return {
-    eventId,
-    messageId: command.messageId,
-    profileId: command.profileId,
-    name: command.name,
-    timestamp: command.timestamp.toISOString(),
-    properties: command.properties,
-    type: command.type,
-    userId: command.userId,
-    anonymousId: command.anonymousId,
-    ...(command.traits ? { traits: command.traits } : {}),
-    ...(command.previousId ? { previousId: command.previousId } : {}),
-    ...(command.type === 'identify' && command.context ? { context: command.context } : {}),
-  };
 }
 
 const EVENT_COLUMNS = `id, project_id, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at`;

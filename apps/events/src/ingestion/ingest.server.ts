@@ -92,9 +92,9 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
       const call = request.method === 'POST' ? ROUTES.get(path) : undefined;
       if (!call) throw new IngestionError(IngestionErrorCode.NotFound, `No route ${request.method} ${request.url}`);
       const receivedAt = this.clock.now();
-      const body = await readBody(request, call === 'batch' ? MAX_BATCH_BYTES : MAX_MESSAGE_BYTES, call === 'batch' ? 'batch' : 'body');
+      const { body, bytes } = await readBody(request, call === 'batch' ? MAX_BATCH_BYTES : MAX_MESSAGE_BYTES, call === 'batch' ? 'batch' : 'body');
       const projectId = await this.authenticate(request, body);
-      const commands = segmentCommands(call, body, receivedAt, randomUUID);
+      const commands = segmentCommands(call, body, receivedAt, randomUUID, bytes);
       await this.ingestEvents.execute(projectId, commands);
       send(response, 200, { success: true });
     } catch (error) {
@@ -120,7 +120,7 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
         throw new IngestionError(IngestionErrorCode.Unauthenticated, 'Passcode does not belong to this account', 'X-CleverTap-Account-Id');
       }
       const receivedAt = this.clock.now();
-      const body = await readBody(request, CLEVERTAP_MAX_BODY_BYTES, 'body');
+      const { body } = await readBody(request, CLEVERTAP_MAX_BODY_BYTES, 'body');
       const { commands, unprocessed } = clevertapCommands(projectId, body, receivedAt);
       await this.ingestEvents.execute(projectId, commands);
       const status = unprocessed.length === 0 ? 'success' : commands.length === 0 ? 'fail' : 'partial';
@@ -181,8 +181,8 @@ function bodyWriteKey(body: unknown): string | undefined {
   return typeof key === 'string' && key ? key : undefined;
 }
 
-/** Reads, un-gzips and parses the body, refusing more than `limit` bytes (compressed or not). */
-async function readBody(request: IncomingMessage, limit: number, field: string): Promise<unknown> {
+/** Reads, un-gzips and parses the body, refusing more than `limit` bytes (compressed or not); `bytes`: its JSON's length. */
+async function readBody(request: IncomingMessage, limit: number, field: string): Promise<{ body: unknown; bytes: number }> {
   const tooLarge = () =>
     new IngestionError(IngestionErrorCode.TooLarge, `${field}: must be at most ${limit / 1024} KB`, field);
   const chunks: Buffer[] = [];
@@ -209,7 +209,7 @@ async function readBody(request: IncomingMessage, limit: number, field: string):
     throw new IngestionError(IngestionErrorCode.InvalidRequest, `content-encoding: ${encoding} is not supported (use gzip)`, 'content-encoding');
   }
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return { body: JSON.parse(raw.toString('utf8')), bytes: raw.length };
   } catch {
     throw new IngestionError(IngestionErrorCode.InvalidRequest, 'body: is not valid JSON', 'body');
   }

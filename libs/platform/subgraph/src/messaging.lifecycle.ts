@@ -11,6 +11,11 @@ import type { MessageContract } from '@boomerang/contracts';
 import type { Logger } from '@boomerang/platform/observability';
 import { LOGGER, MESSAGING, SUBGRAPH_OPTIONS, type SubgraphOptions } from './tokens.js';
 
+/** Something that publishes what its transactions recorded; `flush` publishes all of it now. */
+export interface OutboxPublisher {
+  flush(): Promise<void>;
+}
+
 /**
  * Starts the service's messaging after the app is built: declares the stream it owns, runs the
  * outbox relay and the durable consumers features registered; stops them in reverse on
@@ -20,6 +25,7 @@ import { LOGGER, MESSAGING, SUBGRAPH_OPTIONS, type SubgraphOptions } from './tok
 export class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly relay: OutboxRelay;
   private readonly consumers: DurableConsumer<MessageContract>[] = [];
+  private readonly publishers: OutboxPublisher[] = [];
   private started = false;
 
   constructor(
@@ -40,9 +46,15 @@ export class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplica
     }
   }
 
+  /** A feature's own outbox (e.g. events' announcements); flushOutbox flushes it too. */
+  addPublisher(publisher: OutboxPublisher): void {
+    this.publishers.push(publisher);
+  }
+
   /** Publishes pending outbox rows now (tests and graceful shutdown). */
-  flushOutbox(): Promise<void> {
-    return this.relay.flush();
+  async flushOutbox(): Promise<void> {
+    await this.relay.flush();
+    for (const publisher of this.publishers) await publisher.flush();
   }
 
   async onApplicationBootstrap(): Promise<void> {
