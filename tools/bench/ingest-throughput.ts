@@ -1,19 +1,18 @@
-// Benchmark: realistic track events through the Segment-compatible ingestion API (/v1/batch,
-// 100 events per batch, a few concurrent clients) against a raw PostgreSQL COPY of the very rows
-// ingest stored into a fresh table identical to `events.event` (same partitions and indexes), in
-// one run, with the platform stopped (so the COPY does not share the CPU with consumers still
-// working off the ingest). Also measures ingest → JetStream publish latency under load (HTTP
-// request sent → its events arriving on NATS, however many events a message carries), CPU per
-// process (PostgreSQL backends attributed to the app they serve) and CPU per 1000 events on both
-// paths, which the machine's other load skews far less than events/s.
-// The measured window is the ingest path alone: the warm-up runs with every app live (so consumers
-// and streams exist), then every app not on the ingest path (all but events and workspace, which
-// resolves keys) is paused with SIGSTOP until the window ends. After resuming them, the time the
-// events stream's consumers take to work off the window's events is reported separately, as
-// downstream (profiles) throughput, not as ingest.
-// Identities are those of SDK traffic: 5,000 users with one or two devices each, one stable
-// anonymousId per device, a userId on ~70% of events (deterministic in the event's number, so runs
-// send the same identities).
+// Benchmark: realistic track events through the Segment-compatible ingestion API (/v1/batch, 100
+// events per batch, 8 concurrent clients as an endpoint serving many SDKs sees) against a raw
+// PostgreSQL COPY (as many streams) of the very rows ingest stored into a fresh table identical to
+// `events.event` (same partitions and indexes), in one run, with the platform stopped (so the COPY
+// does not share the CPU with consumers still working off the ingest). Also measures ingest →
+// JetStream publish latency under load (HTTP request sent → its events arriving on NATS, however
+// many events a message carries), CPU per process (PostgreSQL backends attributed to the app they
+// serve) and CPU per 1000 events on both paths, which the machine's other load skews far less than
+// events/s. The measured window is the ingest path alone: the warm-up runs with every app live (so
+// consumers and streams exist), then every app not on the ingest path (all but events and
+// workspace, which resolves keys) is paused with SIGSTOP until the window ends. After resuming
+// them, the time the events stream's consumers take to work off the window's events is reported
+// separately, as downstream (profiles) throughput, not as ingest. Identities are those of SDK
+// traffic: 5,000 users with one or two devices each, one stable anonymousId per device, a userId on
+// ~70% of events (deterministic in the event's number, so runs send the same identities).
 // Knobs: BENCH_DURATION_S, BENCH_CLIENTS, BENCH_BATCH, BENCH_PREBUILT_BATCHES,
 // BENCH_CATCH_UP_S (longest wait for the downstream catch-up, default 120), BENCH_CPU_PROF=<dir>
 // (V8 profile of the running apps over the measured window; events' hottest printed).
@@ -30,7 +29,7 @@ import { freePort } from '../dev/platform.mjs';
 import { processCpuSeconds } from './support.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
-const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const PER_BATCH = Number(process.env.BENCH_BATCH ?? 100);
 /** Batches built before the run (more are built during it only if these run out). */
 const PREBUILT_BATCHES = Number(process.env.BENCH_PREBUILT_BATCHES ?? 2500);
