@@ -117,6 +117,9 @@ describe('events ingestion API (Segment-compatible)', () => {
     ['an oversize gzipped batch', { body: { batch: manyValid }, gzip: true }, 400, 'batch'],
     ['malformed JSON', { raw: '{"batch": [' }, 400, 'body'],
     ['bad gzip', { raw: Buffer.from('not gzip at all'), gzip: true }, 400, 'body'],
+    // PostgreSQL cannot store NUL: refused up front instead of failing the write.
+    ['a NUL character in a property', { body: { batch: [track(1), track(2, { properties: { note: 'a\u0000b' } })] } }, 400, 'batch[1].properties.note'],
+    ['a NUL character in a property name', { body: { batch: [track(1, { context: { 'x\u0000': 1 } })] } }, 400, 'batch[0].context.x\u0000'],
   ])('refuses %s with a 4xx naming the field, writing nothing', async (_case, { path = '/v1/batch', body, raw, gzip }, status, field) => {
     const { projectId, key } = newProject();
     const response = await post(path, body, { key, raw, gzip });

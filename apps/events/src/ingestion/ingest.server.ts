@@ -208,11 +208,39 @@ async function readBody(request: IncomingMessage, limit: number, field: string):
   } else if (encoding !== 'identity') {
     throw new IngestionError(IngestionErrorCode.InvalidRequest, `content-encoding: ${encoding} is not supported (use gzip)`, 'content-encoding');
   }
+  const text = raw.toString('utf8');
+  let body: unknown;
   try {
-    return { body: JSON.parse(raw.toString('utf8')), bytes: raw.length };
+    body = JSON.parse(text);
   } catch {
     throw new IngestionError(IngestionErrorCode.InvalidRequest, 'body: is not valid JSON', 'body');
   }
+  // PostgreSQL text and jsonb cannot hold NUL; JSON can only carry one escaped, so the scan runs rarely.
+  const nul = text.includes('\\u0000') ? pathToNul(body, '') : undefined;
+  if (nul !== undefined) {
+    throw new IngestionError(IngestionErrorCode.InvalidRequest, `${nul || 'body'}: must not contain the NUL character (\\u0000)`, nul || 'body');
+  }
+  return { body, bytes: raw.length };
+}
+
+/** Where the first NUL character is (a key or a string value), as `batch[3].properties.note`, or undefined. */
+function pathToNul(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = pathToNul(value[i], `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const field = path ? `${path}.${key}` : key;
+    if (key.includes('\0')) return field;
+    const found = pathToNul(item, field);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
