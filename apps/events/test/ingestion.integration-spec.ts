@@ -48,7 +48,7 @@ describe('events ingestion API (Segment-compatible)', () => {
     return fetch(`${baseUrl}${path}`, { method: 'POST', headers, body: typeof sent === 'string' ? sent : new Uint8Array(sent) });
   };
 
-  it('stores what an unmodified @segment/analytics-node client sends and publishes EventIngested', async () => {
+  it('stores what an unmodified @segment/analytics-node client sends and publishes its events', async () => {
     const analytics = new Analytics({ writeKey: pk, host: baseUrl, path: '/v1/batch', flushAt: 10, maxRetries: 0 });
     const context = { app: { name: 'shop', version: '1.2.3' }, locale: 'en-GB' };
     analytics.track({ userId: 'u-1', event: 'Order Completed', properties: { total: 42.5, items: [{ sku: 'A' }] }, context, messageId: 'seg-1' });
