@@ -6,14 +6,10 @@ import type { Logger } from '@boomerang/platform/observability';
 import type { Messaging } from './nats.js';
 import { schemaOf } from './service-schema.js';
 
-/** Bodies at least this long (as JSON text) are stored one per row. */
-const OWN_ROW_BYTES = 8 * 1024;
-
 /**
  * Writes messages into the outbox inside the caller's transaction, so a message exists if and
  * only if the state change it describes was committed. Bodies are validated here (on publish).
- * The small messages of one call that share a subject go into ONE row (a JSON array and their
- * ids); a large one gets a row of its own.
+ * The messages of one call that share a subject go into ONE row (a JSON array and their ids).
  */
 export class OutboxWriter {
   constructor(private readonly subjects: SubjectNamer) {}
@@ -36,28 +32,19 @@ export class OutboxWriter {
     if (bodies.length === 0) return [];
     if (messageIds && messageIds.length !== bodies.length) throw new Error('enqueueMany: one message id per body');
     const ids = messageIds ? [...messageIds] : bodies.map(() => randomUUID());
-    // Rows are written in message order per subject: a large body closes the subject's open batch.
-    const rows: { subject: string; projectId: string; texts: string[]; ids: string[] }[] = [];
-    const open = new Map<string, (typeof rows)[number]>();
+    const batches = new Map<string, { projectId: string; texts: string[]; ids: string[] }>();
     bodies.forEach((body, i) => {
       const subject = this.subjects.subject(contract, (body as { projectId: string }).projectId);
       const valid = validateMessage(contract, subject, body) as { projectId: string };
-      const text = JSON.stringify(valid);
-      let batch = open.get(subject);
-      if (text.length >= OWN_ROW_BYTES) {
-        // A large body gets a row of its own, which the relay publishes without parsing it.
-        if (batch) rows.push(batch);
-        open.delete(subject);
-        return void rows.push({ subject, projectId: valid.projectId, texts: [text], ids: [ids[i]!] });
-      }
-      if (!batch) open.set(subject, (batch = { subject, projectId: valid.projectId, texts: [], ids: [] }));
-      batch.texts.push(text);
+      let batch = batches.get(subject);
+      if (!batch) batches.set(subject, (batch = { projectId: valid.projectId, texts: [], ids: [] }));
+      batch.texts.push(JSON.stringify(valid));
       batch.ids.push(ids[i]!);
     });
-    for (const row of [...rows, ...open.values()]) {
+    for (const [subject, batch] of batches) {
       await manager.query(
         `INSERT INTO "${schemaOf(manager)}".outbox (id, project_id, subject, bodies, message_ids) VALUES ($1, $2, $3, $4::json, $5::text[])`,
-        [randomUUID(), row.projectId, row.subject, `[${row.texts.join(',')}]`, row.ids],
+        [randomUUID(), batch.projectId, subject, `[${batch.texts.join(',')}]`, batch.ids],
       );
     }
     return ids;
@@ -69,9 +56,8 @@ interface OutboxMessage {
   n: string;
   msg_id: string;
   subject: string;
-  /** The body as the JSON text that was written; `wrapped`: still inside its row's `[…]`. */
+  /** The body as the JSON text that was written. */
   body: string;
-  wrapped: boolean;
 }
 
 export interface OutboxRelayOptions {
@@ -172,10 +158,7 @@ export class OutboxRelay {
       // Claim and delete in one statement: the DELETE locks the rows (other relays skip them)
       // but only takes effect at COMMIT, which waits for every publish ack below. Any failure
       // or a crash before then rolls it back and the rows are published again (same msgIDs).
-      // A row of one message (the usual shape for large bodies) is handed back whole and
-      // unwrapped here: its text is `[<body>]` exactly as written, so PostgreSQL need not parse
-      // it. Rows of several are split by json_array_elements, which returns each body's text as
-      // written. Either way nothing is parsed or re-serialised in Node.
+      // json_array_elements hands back each body's text as written: no parse or re-serialisation here.
       // Rows are taken in order while the messages before them stay under maxMessages (the
       // first row always goes), so one transaction never holds an unbounded number of publishes.
       const messages = (await manager.query(
@@ -186,28 +169,15 @@ export class OutboxRelay {
          ), claimed AS (
            DELETE FROM ${this.table} WHERE seq IN (SELECT seq FROM taken)
            RETURNING seq, subject, bodies, message_ids)
-         SELECT seq, 1 AS n, message_ids[1] AS msg_id, subject, bodies::text AS body, true AS wrapped
-         FROM claimed WHERE cardinality(message_ids) = 1
-         UNION ALL
-         SELECT seq, b.n, message_ids[b.n] AS msg_id, subject, b.body::text AS body, false AS wrapped
-         FROM claimed, json_array_elements(claimed.bodies) WITH ORDINALITY AS b(body, n) WHERE cardinality(message_ids) > 1`,
+         SELECT seq, b.n, message_ids[b.n] AS msg_id, subject, b.body::text AS body
+         FROM claimed, json_array_elements(claimed.bodies) WITH ORDINALITY AS b(body, n)`,
         [this.batchSize, this.maxMessages],
       )) as OutboxMessage[];
       if (messages.length === 0) return 0;
       messages.sort((a, b) => Number(a.seq) - Number(b.seq) || Number(a.n) - Number(b.n));
       // Publishes are pipelined (in outbox order); every ack is awaited before the commit.
-      await Promise.all(
-        messages.map((message) =>
-          this.messaging.js.publish(message.subject, message.wrapped ? unwrap(message.body) : message.body, { msgID: message.msg_id }),
-        ),
-      );
+      await Promise.all(messages.map((message) => this.messaging.js.publish(message.subject, message.body, { msgID: message.msg_id })));
       return new Set(messages.map((message) => message.seq)).size;
     });
   }
-}
-
-/** The one body of a single-message row: its `[<body>]` text without the brackets. */
-function unwrap(row: string): string {
-  const text = row.trim();
-  return text.slice(1, -1).trim();
 }
