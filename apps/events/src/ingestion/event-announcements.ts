@@ -179,21 +179,22 @@ function announcedEvent(eventId: string, command: IngestEventCommand): IngestedE
   };
 }
 
-/** The same event rebuilt from its row (identify and group traits, and alias' previousId, are stored in `properties`). */
+/** The same event rebuilt from its row: identify and group traits, and alias' previousId, are stored in `properties`. */
 function storedEvent(row: EventRow): IngestedEvent {
   const previousId = row.type === 'alias' ? row.properties.previousId : undefined;
-  return {
-    eventId: row.id,
+  return announcedEvent(row.id, {
     messageId: row.message_id,
-    profileId: row.profile_id,
-    name: row.name,
-    timestamp: row.timestamp.toISOString(),
-    properties: row.properties,
     type: row.type,
+    name: row.name,
+    profileId: row.profile_id,
     userId: row.user_id,
     anonymousId: row.anonymous_id,
-    ...(row.type === 'identify' || row.type === 'group' ? { traits: row.properties } : {}),
-    ...(typeof previousId === 'string' ? { previousId } : {}),
-    ...(row.type === 'identify' && row.context ? { context: row.context } : {}),
-  };
+    properties: row.properties,
+    traits: row.type === 'identify' || row.type === 'group' ? row.properties : null,
+    previousId: typeof previousId === 'string' ? previousId : null,
+    context: row.context,
+    timestamp: row.timestamp,
+    sentAt: row.sent_at,
+    receivedAt: row.received_at,
+  });
 }

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ProfileLinks } from '../profile-sync/profile-links.js';
-import { EventAnnouncements, type Announcement } from './event-announcements.js';
+import { EventAnnouncements, type Announcement, type CommittedEvent } from './event-announcements.js';
 import type { IngestEventCommand, IngestEventsResult } from './ingest-event.command.js';
 
 /** Transactions of grouped requests running at once (the rest wait and join the next group). */
@@ -70,18 +70,18 @@ export class IngestEvents {
 
   private async write(group: PendingIngest[]): Promise<void> {
     try {
-      const { results, announcements } = await this.dataSource.transaction((manager) => this.executeIn(manager, group));
-      group.forEach((call, i) => call.resolve(results[i]!));
-      this.announcements.publish(announcements);
+      await this.commit(group);
     } catch (error) {
       if (group.length === 1) return group[0]!.reject(error);
-      for (const call of group) {
-        await this.dataSource.transaction((manager) => this.executeIn(manager, [call])).then(({ results, announcements }) => {
-          call.resolve(results[0]!);
-          this.announcements.publish(announcements);
-        }, call.reject);
-      }
+      for (const call of group) await this.commit([call]).catch(call.reject);
     }
+  }
+
+  /** Writes the group in one transaction, answers its calls and announces what it stored. */
+  private async commit(group: readonly PendingIngest[]): Promise<void> {
+    const { results, announcements } = await this.dataSource.transaction((manager) => this.executeIn(manager, group));
+    group.forEach((call, i) => call.resolve(results[i]!));
+    this.announcements.publish(announcements);
   }
 
   private async executeIn(manager: EntityManager, group: readonly PendingIngest[]): Promise<{ results: IngestEventsResult[]; announcements: Announcement[] }> {
@@ -134,12 +134,9 @@ export class IngestEvents {
 }
 
 /** One command of a group with the event id it is stored under if its messageId is new. */
-interface PendingEntry {
+interface PendingEntry extends CommittedEvent {
   /** Index of its call in the group. */
   call: number;
-  projectId: string;
-  command: IngestEventCommand;
-  id: string;
 }
 
 interface MessageIdClaim {
@@ -151,7 +148,7 @@ interface MessageIdClaim {
 const EVENT_COLUMNS = `id, project_id, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at`;
 
 /** Writes the events with `COPY … FROM STDIN` (text format) on the transaction's connection. */
-async function copyEvents(manager: EntityManager, entries: readonly PendingEntry[]): Promise<void> {
+async function copyEvents(manager: EntityManager, entries: readonly CommittedEvent[]): Promise<void> {
   const lines = entries.map(({ id, projectId, command: c }) =>
     [
       id,
@@ -179,8 +176,7 @@ const COPY_SPECIAL = /[\\\n\r\t]/g;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 function copyText(value: string): string {
-  COPY_SPECIAL.lastIndex = 0;
-  return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIAL, (special) => COPY_ESCAPES[special]!) : value;
+  return value.replace(COPY_SPECIAL, (special) => COPY_ESCAPES[special]!);
 }
 
 /** JSON.stringify never emits raw control characters, so only its backslashes need escaping. */
