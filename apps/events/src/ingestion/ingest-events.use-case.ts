@@ -87,7 +87,7 @@ export class IngestEvents {
   private async executeIn(manager: EntityManager, group: readonly PendingIngest[]): Promise<{ results: IngestEventsResult[]; announcements: Announcement[] }> {
     const entries = group.flatMap(({ projectId, commands }, call) => commands.map((command): PendingEntry => ({ call, projectId, command, id: randomUUID() })));
     // SDK events name a user or anonymous id; attach them to the profile already known for it.
-    // (Looked up for the whole group first, so the claim and the insert can be one statement.)
+    // (Looked up for the whole group at once: one statement per project, not per event.)
     for (const projectId of new Set(group.map((call) => call.projectId))) {
       const unresolved = entries.filter((entry) => entry.projectId === projectId && !entry.command.profileId);
       const owners = await this.profileLinks.resolve(manager, projectId, unresolved.map(({ command }) => command));

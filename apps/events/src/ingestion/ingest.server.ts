@@ -38,7 +38,7 @@ const gunzipAsync = promisify(gunzip);
 /**
  * The Segment-compatible tracking API (`POST /v1/batch`, `/v1/track`, …) on its own port,
  * served by the events process. The write key (HTTP Basic username) is a project's publishable
- * or secret key. A 200 means the events are committed (with their outbox messages).
+ * or secret key. A 200 means the events are committed (with their announcement rows).
  * `POST /1/upload` takes CleverTap uploads (account id + passcode headers) on the same port.
  */
 @Injectable()
