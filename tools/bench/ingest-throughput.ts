@@ -17,8 +17,10 @@
 // BENCH_CATCH_UP_S (longest wait for the downstream catch-up, default 120), BENCH_CPU_PROF=<dir>
 // (V8 profile of the running apps over the measured window; events' hottest printed).
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import http from 'node:http';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
 import pg from 'pg';
@@ -64,7 +66,8 @@ function trackEvent(n: number) {
   return {
     type: 'track',
     event: 'Product Viewed',
-    messageId: `bench-${n}-${randomBytes(6).toString('hex')}`,
+    // analytics-node's own messageId format (random, as an SDK's are: the dedupe index sees real key spread).
+    messageId: `node-next-${Date.now()}-${randomUUID()}`,
     ...identityOf(n),
     timestamp: new Date().toISOString(),
     properties: {
@@ -140,8 +143,24 @@ function hottest(file: string, count: number): string[] {
     .map(([key, micros]) => `${((100 * micros) / total).toFixed(1).padStart(5)}%  ${key}`);
 }
 
-/** Every event's id in an EventsIngested body, whether it carries one event or many. */
-const MESSAGE_IDS = /"messageId":\s*"([^"]*)"/g;
+/** The bench's own V8 CPU profile over the measured window: `stop()` returns it. */
+async function startClientProfile(): Promise<{ stop(): Promise<unknown> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    stop: async () => {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      return profile;
+    },
+  };
+}
+
+/** What precedes every event's id in an EventsIngested body (JSON.stringify puts no space after the colon). */
+const MESSAGE_ID_KEY = Buffer.from('"messageId":"');
+const QUOTE = '"'.charCodeAt(0);
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
@@ -274,7 +293,23 @@ try {
   );
   const { project, publishableKey } = created.data!.createProject;
   const authorization = `Basic ${Buffer.from(`${publishableKey.key}:`).toString('base64')}`;
-  const url = `http://127.0.0.1:${ingestPort}/v1/batch`;
+  // node:http on kept-alive sockets (one per client): undici's fetch costs the client several times
+  // the CPU per request, and the client shares the machine with what it measures.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  /** POSTs a /v1/batch body; resolves whether it was accepted (2xx) once the response is read. */
+  const send = (body: string) =>
+    new Promise<boolean>((resolve, reject) => {
+      const request = http.request(
+        { host: '127.0.0.1', port: ingestPort, path: '/v1/batch', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization } },
+        (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode! >= 200 && response.statusCode! < 300));
+          response.on('error', reject);
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
 
   // Ingest → publish latency: the send time of each event's batch against the arrival of the
   // message carrying it. sentAt holds the accepted events not yet seen on NATS.
@@ -285,12 +320,15 @@ try {
     callback: (_error, message) => {
       const arrived = performance.now();
       let timed = 0;
-      // The ids without parsing the body (the bench's ids need no unescaping).
-      for (const [, id] of message.string().matchAll(MESSAGE_IDS)) {
-        const started = sentAt.get(id!);
+      // The ids straight from the bytes, without decoding or parsing the body (the bench's ids are ASCII and need no unescaping).
+      const data = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
+      for (let at = data.indexOf(MESSAGE_ID_KEY); at >= 0; at = data.indexOf(MESSAGE_ID_KEY, at)) {
+        at += MESSAGE_ID_KEY.length;
+        const id = data.toString('latin1', at, data.indexOf(QUOTE, at));
+        const started = sentAt.get(id);
         if (started === undefined) continue;
         latencies.push(arrived - started);
-        sentAt.delete(id!);
+        sentAt.delete(id);
         timed++;
       }
       if (timed > 0) messagesTimed++;
@@ -324,14 +362,13 @@ try {
     const body = `{"batch":${json},"sentAt":"${new Date().toISOString()}"}`;
     const started = performance.now();
     for (const id of ids) sentAt.set(id, started);
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body });
-    await response.arrayBuffer();
-    if (!response.ok) {
+    const ok = await send(body);
+    if (!ok) {
       errors++;
       // Refused events never reach NATS.
       for (const id of ids) sentAt.delete(id);
     }
-    return response.ok;
+    return ok;
   };
   // Warm up (key cache, pools, JIT) with every app live, so the consumers and their streams exist.
   for (let i = 0; i < 20; i++) await post(build());
@@ -349,6 +386,7 @@ try {
   const running = apps.filter(({ app }) => INGEST_PATH_APPS.has(app));
   const cpuBefore = new Map([...groups.keys()].map((pid) => [pid, cpuSeconds(pid) ?? 0]));
   if (profileDir) for (const { pid } of running) process.kill(pid, 'SIGWINCH');
+  const clientProfiler = profileDir ? await startClientProfile() : undefined;
   process.on('SIGINT', resumeAndInterrupt);
   for (const { pid, app } of apps) {
     if (INGEST_PATH_APPS.has(app)) continue;
@@ -371,6 +409,7 @@ try {
     );
     ingestSeconds = (performance.now() - began) / 1000;
     if (profileDir) for (const { pid } of running) process.kill(pid, 'SIGWINCH');
+    if (clientProfiler) writeFileSync(join(profileDir!, `bench-client-${process.pid}.cpuprofile`), JSON.stringify(await clientProfiler.stop()));
     // Backends opened during the run count from zero.
     for (const [pid, group] of await processGroups(db, database)) if (!groups.has(pid)) groups.set(pid, group);
     cpu = cpuByGroup(groups, cpuBefore);
@@ -416,6 +455,7 @@ try {
     new Writable({ write: (chunk: Buffer, _encoding, done) => void (exported.push(chunk), done()) }),
   );
   const lines = Buffer.concat(exported).toString('utf8').split('\n').filter(Boolean);
+  agent.destroy();
   // The platform stops first: the COPY gets the machine the way ingest found it (no consumers busy).
   await stopPlatform();
   const copyConnections = await Promise.all(
@@ -483,8 +523,8 @@ try {
   resumePaused();
   await db.end();
   await stopPlatform();
-  for (const file of profileDir ? readdirSync(profileDir).filter((name) => /^events-\d+\.cpuprofile$/.test(name)) : []) {
-    console.log(`events app, self time by function during ingest (busy samples; ${join(profileDir!, file)}):`);
+  for (const file of profileDir ? readdirSync(profileDir).filter((name) => /^(events|bench-client)-\d+\.cpuprofile$/.test(name)) : []) {
+    console.log(`${file.startsWith('events') ? 'events app' : 'bench client'}, self time by function during ingest (busy samples; ${join(profileDir!, file)}):`);
     for (const line of hottest(join(profileDir!, file), 25)) console.log(`  ${line}`);
   }
   await deleteStreamsWithPrefix(messaging.jsm, messaging.subjects).catch(() => undefined);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { DataSource } from 'typeorm';
+import { EventsIngested, MAX_EVENTS_PER_MESSAGE } from '@boomerang/contracts';
 import type { TestSubgraph } from '@boomerang/platform/testing';
 import { EventAnnouncements } from '../src/ingestion/event-announcements.js';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
@@ -73,5 +74,24 @@ describe('EventAnnouncements', () => {
     // A second sweep finds nothing to send again.
     await sut.flushOutbox();
     expect(await publishedEvents(sut, orphaned)).toHaveLength(4);
+  });
+
+  it('re-announces each message of a large call with exactly its own events, in order', async () => {
+    const projectId = randomUUID();
+    const many = Array.from({ length: MAX_EVENTS_PER_MESSAGE + 3 }, (_, n) => ingestCommand({ messageId: `many-${n}`, userId: `u-${n}` }));
+    const publish = jest.spyOn(announcements, 'publish').mockImplementation(() => undefined);
+    let eventIds: string[];
+    try {
+      ({ eventIds } = await ingest.execute(projectId, many));
+    } finally {
+      publish.mockRestore();
+    }
+    expect(await unannounced()).toBe(2);
+    await sut.flushOutbox();
+    expect((await readPublishedEvents(sut.messaging, projectId)).map((event) => event.eventId)).toEqual(eventIds);
+    const subject = sut.messaging.subjects.subject(EventsIngested, projectId);
+    const info = await sut.messaging.jsm.streams.info(sut.messaging.subjects.streamName('events'), { subjects_filter: subject });
+    expect(info.state.subjects).toEqual({ [subject]: 2 });
+    expect(await unannounced()).toBe(0);
   });
 });

@@ -148,12 +148,14 @@ describe('events ingestion API (Segment-compatible)', () => {
     const responses = await Promise.all([post('/v1/batch', batch, { key }), post('/v1/batch', batch, { key }), post('/v1/batch', batch, { key, gzip: true })]);
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200]);
     expect((await post('/v1/batch', { batch: [...batch.batch, track(50)] }, { key })).status).toBe(200);
+    // A messageId twice in one batch (and new): stored once.
+    expect((await post('/v1/batch', { batch: [track(51), track(52), track(51)] }, { key })).status).toBe(200);
     const rows = await stored(projectId);
-    expect(rows).toHaveLength(51);
-    expect(new Set(rows.map((row) => row.message_id)).size).toBe(51);
+    expect(rows).toHaveLength(53);
+    expect(new Set(rows.map((row) => row.message_id)).size).toBe(53);
     const messages = await published(projectId);
-    expect(messages).toHaveLength(51);
-    expect(new Set(messages.map((body) => body.messageId)).size).toBe(51);
+    expect(messages).toHaveLength(53);
+    expect(new Set(messages.map((body) => body.messageId)).size).toBe(53);
   });
 
   it('keeps partitions for this month and the next three; events land in their month or DEFAULT', async () => {

@@ -73,11 +73,19 @@ export class EventAnnouncements implements OnApplicationBootstrap, BeforeApplica
       const subject = this.messaging.subjects.subject(EventsIngested, body.projectId);
       return { id: randomUUID(), subject, body: validateMessage(EventsIngested, subject, body) };
     });
+    // One statement for every message: all event ids in one array, each row taking its slice
+    // (arrays as parameters: PostgreSQL parses no JSON).
+    const eventIds: string[] = [];
+    const starts: number[] = [];
+    for (const { body } of announcements) {
+      starts.push(eventIds.length + 1);
+      for (const event of body.events) eventIds.push(event.eventId);
+    }
     await manager.query(
       `INSERT INTO event_announcement (id, project_id, event_ids)
-       SELECT id, project_id, ARRAY(SELECT json_array_elements_text(event_ids)::uuid)
-       FROM json_to_recordset($1::json) AS a(id uuid, project_id uuid, event_ids json)`,
-      [JSON.stringify(announcements.map(({ id, body }) => ({ id, project_id: body.projectId, event_ids: body.events.map((event) => event.eventId) })))],
+       SELECT a.id, a.project_id, ($5::uuid[])[a.start : a.start + a.count - 1]
+       FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[]) AS a(id, project_id, start, count)`,
+      [announcements.map(({ id }) => id), announcements.map(({ body }) => body.projectId), starts, announcements.map(({ body }) => body.events.length), eventIds],
     );
     return announcements.map(({ id, subject, body }) => ({ id, subject, text: JSON.stringify(body) }));
   }

@@ -24,9 +24,10 @@ interface PendingIngest {
 
 /**
  * The one write path for events. Calls that arrive while earlier ones are being written are
- * grouped: ONE transaction, in a fixed number of statements whatever the group's size, looks up
- * the profiles of the identities, claims the messageIds in `event_message_id` (ON CONFLICT DO
- * NOTHING tells which are new), COPYs only the new events in, and records their EventsIngested
+ * grouped: ONE transaction, in a fixed number of statements whatever the group's size, claims the
+ * messageIds in `event_message_id` (by COPY; when one was claimed before, the group is written
+ * again with INSERT … ON CONFLICT DO NOTHING, which tells the new from the repeated), looks up the
+ * profiles of the identities, COPYs only the new events in, and records their EventsIngested
  * messages (a few hundred events each; published after the commit by EventAnnouncements). Each
  * call resolves only after that commit. A retried batch records and publishes nothing twice; a
  * crash before commit records nothing; a group that fails is retried call by call, so one bad
@@ -77,36 +78,44 @@ export class IngestEvents {
     }
   }
 
-  /** Writes the group in one transaction, answers its calls and announces what it stored. */
-  private async commit(group: readonly PendingIngest[]): Promise<void> {
-    const { results, announcements } = await this.dataSource.transaction((manager) => this.executeIn(manager, group));
-    group.forEach((call, i) => call.resolve(results[i]!));
-    this.announcements.publish(announcements);
+  /**
+   * Writes the group in one transaction, answers its calls and announces what it stored. The
+   * messageIds are claimed by COPY first (all new: the usual case); a repeated one fails that COPY,
+   * and the group is written again with the claim that tells new from repeated.
+   */
+  private async commit(group: readonly PendingIngest[], claim: ClaimBy = 'copy'): Promise<void> {
+    let written: { results: IngestEventsResult[]; announcements: Announcement[] };
+    try {
+      written = await this.dataSource.transaction((manager) => this.executeIn(manager, group, claim));
+    } catch (error) {
+      if (claim === 'copy' && isRepeatedMessageId(error)) return this.commit(group, 'insert');
+      throw error;
+    }
+    group.forEach((call, i) => call.resolve(written.results[i]!));
+    this.announcements.publish(written.announcements);
   }
 
-  private async executeIn(manager: EntityManager, group: readonly PendingIngest[]): Promise<{ results: IngestEventsResult[]; announcements: Announcement[] }> {
+  private async executeIn(
+    manager: EntityManager,
+    group: readonly PendingIngest[],
+    claim: ClaimBy,
+  ): Promise<{ results: IngestEventsResult[]; announcements: Announcement[] }> {
     const entries = group.flatMap(({ projectId, commands }, call) => commands.map((command): PendingEntry => ({ call, projectId, command, id: randomUUID() })));
+    // Claims the messageIds in `event_message_id`; only the claimed (new) events are written.
+    const claimed = claim === 'copy' ? await copyClaims(manager, entries) : await insertClaims(manager, entries);
+    const claimedIds = new Set(claimed.map((row) => row.event_id));
+    const fresh = entries.filter(({ id }) => claimedIds.has(id));
     // SDK events name a user or anonymous id; attach them to the profile already known for it.
     // (Looked up for the whole group at once: one statement per project, not per event.)
-    for (const projectId of new Set(group.map((call) => call.projectId))) {
-      const unresolved = entries.filter((entry) => entry.projectId === projectId && !entry.command.profileId);
+    for (const projectId of new Set(fresh.map((entry) => entry.projectId))) {
+      const unresolved = fresh.filter((entry) => entry.projectId === projectId && !entry.command.profileId);
       const owners = await this.profileLinks.resolve(manager, projectId, unresolved.map(({ command }) => command));
       unresolved.forEach((entry, i) => {
         if (owners[i]) entry.command = { ...entry.command, profileId: owners[i] };
       });
     }
-    // Claims the messageIds: ON CONFLICT DO NOTHING tells which are new. Only their events are
-    // then written, by COPY (PostgreSQL's bulk path: no per-row statement, the JSON columns parsed
-    // once), and their EventsIngested messages recorded (see EventAnnouncements).
-    const claimed = (await manager.query(
-      `INSERT INTO event_message_id (project_id, message_id, event_id)
-       SELECT project_id, message_id, event_id FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS claim(project_id, message_id, event_id)
-       ON CONFLICT DO NOTHING
-       RETURNING project_id, message_id, event_id`,
-      [entries.map((entry) => entry.projectId), entries.map((entry) => entry.command.messageId), entries.map((entry) => entry.id)],
-    )) as MessageIdClaim[];
-    const claimedIds = new Set(claimed.map((row) => row.event_id));
-    const fresh = entries.filter(({ id }) => claimedIds.has(id));
+    // The new events are written by COPY (PostgreSQL's bulk path: no per-row statement, the JSON
+    // columns parsed once), and their EventsIngested messages recorded (see EventAnnouncements).
     let announcements: Announcement[] = [];
     if (fresh.length > 0) {
       await copyEvents(manager, fresh);
@@ -145,29 +154,67 @@ interface MessageIdClaim {
   event_id: string;
 }
 
+/** How a group claims its messageIds: COPY (fails on any repeated one) or INSERT … ON CONFLICT DO NOTHING (tells which are new). */
+type ClaimBy = 'copy' | 'insert';
+
+/** Claims every entry's messageId by COPY: cheaper than INSERT, and correct when none is repeated (else it fails, see isRepeatedMessageId). */
+async function copyClaims(manager: EntityManager, entries: readonly PendingEntry[]): Promise<MessageIdClaim[]> {
+  await copyRows(
+    manager,
+    'COPY event_message_id (project_id, message_id, event_id) FROM STDIN',
+    entries.map(({ projectId, command, id }) => `${projectId}\t${copyText(command.messageId)}\t${id}`),
+  );
+  return entries.map(({ projectId, command, id }) => ({ project_id: projectId, message_id: command.messageId, event_id: id }));
+}
+
+/** Claims the messageIds not claimed yet: ON CONFLICT DO NOTHING returns only the new ones. */
+function insertClaims(manager: EntityManager, entries: readonly PendingEntry[]): Promise<MessageIdClaim[]> {
+  return manager.query(
+    `INSERT INTO event_message_id (project_id, message_id, event_id)
+     SELECT project_id, message_id, event_id FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS claim(project_id, message_id, event_id)
+     ON CONFLICT DO NOTHING
+     RETURNING project_id, message_id, event_id`,
+    [entries.map((entry) => entry.projectId), entries.map((entry) => entry.command.messageId), entries.map((entry) => entry.id)],
+  ) as Promise<MessageIdClaim[]>;
+}
+
+/** The COPY claim met a messageId claimed before (a retried batch) or twice in the group. */
+function isRepeatedMessageId(error: unknown): boolean {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  return code === '23505' && constraint === 'event_message_id_pkey';
+}
+
 const EVENT_COLUMNS = `id, project_id, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at`;
 
-/** Writes the events with `COPY … FROM STDIN` (text format) on the transaction's connection. */
-async function copyEvents(manager: EntityManager, entries: readonly CommittedEvent[]): Promise<void> {
-  const lines = entries.map(({ id, projectId, command: c }) =>
-    [
-      id,
-      projectId,
-      c.profileId ?? NULL,
-      copyText(c.messageId),
-      c.type,
-      copyText(c.name),
-      c.userId === null ? NULL : copyText(c.userId),
-      c.anonymousId === null ? NULL : copyText(c.anonymousId),
-      copyJson(c.properties),
-      c.context === null ? NULL : copyJson(c.context),
-      c.timestamp.toISOString(),
-      c.sentAt?.toISOString() ?? NULL,
-      c.receivedAt.toISOString(),
-    ].join('\t'),
+/** Writes the events with `COPY … FROM STDIN` (text format). */
+function copyEvents(manager: EntityManager, entries: readonly CommittedEvent[]): Promise<void> {
+  return copyRows(
+    manager,
+    `COPY event (${EVENT_COLUMNS}) FROM STDIN`,
+    entries.map(({ id, projectId, command: c }) =>
+      [
+        id,
+        projectId,
+        c.profileId ?? NULL,
+        copyText(c.messageId),
+        c.type,
+        copyText(c.name),
+        c.userId === null ? NULL : copyText(c.userId),
+        c.anonymousId === null ? NULL : copyText(c.anonymousId),
+        copyJson(c.properties),
+        c.context === null ? NULL : copyJson(c.context),
+        c.timestamp.toISOString(),
+        c.sentAt?.toISOString() ?? NULL,
+        c.receivedAt.toISOString(),
+      ].join('\t'),
+    ),
   );
+}
+
+/** Runs a `COPY … FROM STDIN` of text-format `lines` on the transaction's connection. */
+async function copyRows(manager: EntityManager, statement: string, lines: readonly string[]): Promise<void> {
   const connection = (await manager.queryRunner!.connect()) as pg.PoolClient;
-  await pipeline(Readable.from([`${lines.join('\n')}\n`]), connection.query(copyFrom(`COPY event (${EVENT_COLUMNS}) FROM STDIN`)));
+  await pipeline(Readable.from([`${lines.join('\n')}\n`]), connection.query(copyFrom(statement)));
 }
 
 /** COPY text format: `\N` is NULL; backslash, newline, carriage return and tab are escaped. */
