@@ -42,7 +42,9 @@ export const MAX_EVENTS_PER_MESSAGE = 500;
  * (split at MAX_EVENTS_PER_MESSAGE), so JetStream stores, dedupes and delivers batches, not
  * single events. Each accepted event is in exactly one message.
  */
-export const EventsIngested = defineMessage('events', 'ingested', z.object({ events: z.array(IngestedEventSchema).min(1).max(MAX_EVENTS_PER_MESSAGE) }));
+export const EventsIngested = defineMessage('events', 'ingested', z.object({ events: z.array(IngestedEventSchema).min(1).max(MAX_EVENTS_PER_MESSAGE) }), {
+  compiled: true,
+});
 
 /** A profile now answers to these identities (events re-point their rows to it). */
 export const ProfileIdentified = defineMessage(

@@ -14,6 +14,8 @@ export interface CommittedEvent {
   projectId: string;
   id: string;
   command: IngestEventCommand;
+  /** `command.timestamp` as ISO 8601, when already formatted (the COPY row and the message share it). */
+  timestamp?: string;
 }
 
 /** An EventsIngested message recorded in a transaction, published after its commit. */
@@ -154,10 +156,10 @@ export class EventAnnouncements implements OnApplicationBootstrap, BeforeApplica
 /** The announcements of `events`: per project, in ingest order, MAX_EVENTS_PER_MESSAGE at most per message. */
 function messagesFor(events: readonly CommittedEvent[]): MessageOf<typeof EventsIngested>[] {
   const byProject = new Map<string, IngestedEvent[]>();
-  for (const { projectId, id, command } of events) {
+  for (const { projectId, id, command, timestamp } of events) {
     let announced = byProject.get(projectId);
     if (!announced) byProject.set(projectId, (announced = []));
-    announced.push(announcedEvent(id, command));
+    announced.push(announcedEvent(id, command, timestamp));
   }
   const occurredAt = new Date().toISOString();
   const messages: MessageOf<typeof EventsIngested>[] = [];
@@ -170,13 +172,13 @@ function messagesFor(events: readonly CommittedEvent[]): MessageOf<typeof Events
 }
 
 /** An event as announced at ingest. */
-function announcedEvent(eventId: string, command: IngestEventCommand): IngestedEvent {
+function announcedEvent(eventId: string, command: IngestEventCommand, timestamp = command.timestamp.toISOString()): IngestedEvent {
   return {
     eventId,
     messageId: command.messageId,
     profileId: command.profileId,
     name: command.name,
-    timestamp: command.timestamp.toISOString(),
+    timestamp,
     properties: command.properties,
     type: command.type,
     userId: command.userId,
