@@ -14,6 +14,7 @@ import { PartitionEvents1763900000400 } from './migrations/1763900000400-partiti
 import { CreateProfileLinks1763900000500 } from './migrations/1763900000500-create-profile-links.js';
 import { ProfileTimelineLinkedOnly1763900000600 } from './migrations/1763900000600-profile-timeline-linked-only.js';
 import { CreateEventAnnouncements1763900000700 } from './migrations/1763900000700-create-event-announcements.js';
+import { ProfileLinkVersions1763900000800 } from './migrations/1763900000800-profile-link-versions.js';
 import { EventPartitionManager } from './partitions/event-partition.manager.js';
 import { EventPartitionsResolver } from './partitions/event-partitions.resolver.js';
 import { ProfileLinks } from './profile-sync/profile-links.js';
@@ -28,6 +29,7 @@ export const EVENTS_MIGRATIONS = [
   CreateProfileLinks1763900000500,
   ProfileTimelineLinkedOnly1763900000600,
   CreateEventAnnouncements1763900000700,
+  ProfileLinkVersions1763900000800,
 ];
 
 @Module({

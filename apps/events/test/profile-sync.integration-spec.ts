@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ProfileDeleted, ProfileIdentified, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { applyOwnedStream } from '@boomerang/platform/messaging';
 import { eventually, type TestSubgraph } from '@boomerang/platform/testing';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
+import { ProfileLinks } from '../src/profile-sync/profile-links.js';
 import { ingestCommand, startEventsSubgraph } from './support.js';
 
 describe('events follow profiles (identified, merged, deleted)', () => {
@@ -78,5 +79,42 @@ describe('events follow profiles (identified, merged, deleted)', () => {
       [projectId],
     );
     expect(orphans).toBe(0);
+  });
+
+  // Ingest reads the links through a cache of its instance's, which holds absences too; it learns
+  // of every link write from the project's links version, so a write by any instance's consumer
+  // (here: straight through ProfileLinks, as another instance would) is seen by the next ingest.
+  describe('the links cache', () => {
+    const ownerOf = async (identity: Partial<IngestEventCommand>) => {
+      const { eventIds } = await ingest([identity]);
+      const [row] = await db.query(`SELECT profile_id FROM "${sut.schema}".event WHERE id = $1`, [eventIds[0]]);
+      return row.profile_id as string | null;
+    };
+    const write = (change: (links: ProfileLinks, manager: EntityManager) => Promise<unknown>) => db.transaction((manager) => change(sut.app.get(ProfileLinks), manager));
+
+    it('ends a cached absence when the identity is linked, and follows merges and erasures', async () => {
+      const first = randomUUID();
+      const survivor = randomUUID();
+      expect(await ownerOf({ anonymousId: 'anon-cached' })).toBeNull();
+      expect(await ownerOf({ anonymousId: 'anon-cached' })).toBeNull();
+      await write((links, manager) => links.link(manager, projectId, first, 'user-cached', ['anon-cached']));
+      expect(await ownerOf({ anonymousId: 'anon-cached' })).toBe(first);
+      expect(await ownerOf({ userId: 'user-cached' })).toBe(first);
+      await write((links, manager) => links.merge(manager, projectId, survivor, first));
+      expect(await ownerOf({ anonymousId: 'anon-cached' })).toBe(survivor);
+      expect(await ownerOf({ userId: 'user-cached', anonymousId: 'anon-other' })).toBe(survivor);
+      await write((links, manager) => links.erase(manager, projectId, survivor));
+      expect(await ownerOf({ anonymousId: 'anon-cached' })).toBeNull();
+      expect(await ownerOf({ userId: 'user-cached' })).toBeNull();
+    });
+
+    it('answers concurrent ingests of a project alike while links change under them', async () => {
+      const profileId = randomUUID();
+      const identities = Array.from({ length: 40 }, (_, n) => ({ anonymousId: `anon-race-${n}` }));
+      const linking = write((links, manager) => links.link(manager, projectId, profileId, null, identities.map((identity) => identity.anonymousId)));
+      await Promise.all([...identities.map((identity) => ingest([identity])), linking]);
+      // Whatever each ingest saw, the cache holds no stale absence once the write has committed.
+      for (const identity of identities) expect(await ownerOf(identity)).toBe(profileId);
+    });
   });
 });

@@ -7,26 +7,112 @@ interface Identities {
   anonymousId: string | null;
 }
 
+interface LinkRow {
+  kind: string;
+  value: string;
+  profile_id: string;
+}
+
+function setOwners(owners: Map<string, string | null>, rows: readonly LinkRow[]): void {
+  for (const { kind, value, profile_id } of rows) owners.set(kind === 'user_id' ? userKey(value) : anonymousKey(value), profile_id);
+}
+
+/** Most cached identities per project; past it the project's cache starts over (it refills from misses). */
+const MAX_CACHED_IDENTITIES = 200_000;
+/** A cache this many versions behind starts over rather than reading every change since. */
+const MAX_VERSIONS_BEHIND = 1_000;
+
+/** One project's cached links as of `version`: profile id per identity key, null for "no profile". */
+interface CachedLinks {
+  version: number;
+  owners: Map<string, string | null>;
+}
+
+const userKey = (userId: string) => `u:${userId}`;
+const anonymousKey = (anonymousId: string) => `a:${anonymousId}`;
+
 /**
  * The events service's copy of which profile owns which user and anonymous ids. Kept in step
- * by `profiles` messages; read at ingest (one query per batch) to attach events to profiles.
+ * by `profiles` messages; read at ingest to attach events to profiles.
+ *
+ * Ingest reads it through a cache of this instance's, which holds known absences too (most SDK
+ * identities have no profile yet when their events arrive). Every write to a project's links
+ * takes the next version of the project (`profile_link_version`; its row lock makes versions
+ * commit in order) and stamps the rows it writes. Ingest reads the version first, in its own
+ * transaction: unchanged, the cache is current (whichever instance wrote); changed, the rows
+ * stamped since are read into it, or, after an erasure deleted links, it starts over. So a
+ * cached answer is never older than the version read, just as an uncached lookup in the same
+ * transaction would be.
  */
 @Injectable()
 export class ProfileLinks {
+  private readonly cache = new Map<string, CachedLinks>();
+  /** The resolve under way per project: they run one after the other, so none stores an older answer over a newer one. */
+  private readonly resolving = new Map<string, Promise<unknown>>();
+
   /** Profile id for each command's identities (user id wins over anonymous id), or null. */
-  async resolve(manager: EntityManager, projectId: string, commands: readonly Identities[]): Promise<(string | null)[]> {
-    const userIds = [...new Set(commands.map((c) => c.userId).filter((v): v is string => Boolean(v)))];
-    const anonymousIds = [...new Set(commands.map((c) => c.anonymousId).filter((v): v is string => Boolean(v)))];
-    if (userIds.length === 0 && anonymousIds.length === 0) return commands.map(() => null);
-    const rows = (await manager.query(
-      `SELECT kind, value, profile_id FROM profile_link
-       WHERE project_id = $1 AND ((kind = 'user_id' AND value = ANY($2::text[])) OR (kind = 'anonymous_id' AND value = ANY($3::text[])))`,
-      [projectId, userIds, anonymousIds],
-    )) as { kind: string; value: string; profile_id: string }[];
-    const owner = new Map(rows.map((row) => [`${row.kind}:${row.value}`, row.profile_id]));
-    return commands.map(
-      (c) => (c.userId && owner.get(`user_id:${c.userId}`)) || (c.anonymousId && owner.get(`anonymous_id:${c.anonymousId}`)) || null,
+  resolve(manager: EntityManager, projectId: string, commands: readonly Identities[]): Promise<(string | null)[]> {
+    const run = (this.resolving.get(projectId) ?? Promise.resolve()).catch(() => undefined).then(() => this.resolveNow(manager, projectId, commands));
+    this.resolving.set(projectId, run);
+    void run.finally(() => this.resolving.get(projectId) === run && this.resolving.delete(projectId)).catch(() => undefined);
+    return run;
+  }
+
+  private async resolveNow(manager: EntityManager, projectId: string, commands: readonly Identities[]): Promise<(string | null)[]> {
+    const { owners } = await this.current(manager, projectId);
+    const missingUsers = new Set<string>();
+    const missingAnonymous = new Set<string>();
+    for (const { userId, anonymousId } of commands) {
+      if (userId && !owners.has(userKey(userId))) missingUsers.add(userId);
+      if (anonymousId && !owners.has(anonymousKey(anonymousId))) missingAnonymous.add(anonymousId);
+    }
+    if (missingUsers.size > 0 || missingAnonymous.size > 0) {
+      const rows = (await manager.query(
+        `SELECT kind, value, profile_id FROM profile_link
+         WHERE project_id = $1 AND ((kind = 'user_id' AND value = ANY($2::text[])) OR (kind = 'anonymous_id' AND value = ANY($3::text[])))`,
+        [projectId, [...missingUsers], [...missingAnonymous]],
+      )) as LinkRow[];
+      if (owners.size + missingUsers.size + missingAnonymous.size > MAX_CACHED_IDENTITIES) owners.clear();
+      for (const userId of missingUsers) owners.set(userKey(userId), null);
+      for (const anonymousId of missingAnonymous) owners.set(anonymousKey(anonymousId), null);
+      setOwners(owners, rows);
+    }
+    return commands.map(({ userId, anonymousId }) => (userId && owners.get(userKey(userId))) || (anonymousId && owners.get(anonymousKey(anonymousId))) || null);
+  }
+
+  /** The project's cache brought up to its current version (one small read when nothing changed). */
+  private async current(manager: EntityManager, projectId: string): Promise<CachedLinks> {
+    const [state] = (await manager.query(`SELECT version, reset_version FROM profile_link_version WHERE project_id = $1`, [projectId])) as {
+      version: string;
+      reset_version: string;
+    }[];
+    const version = Number(state?.version ?? 0);
+    let cached = this.cache.get(projectId);
+    if (cached?.version === version) return cached;
+    // (Statement snapshots only move forward, and resolves run one at a time: a version read is never older than the cache's.)
+    if (!cached || Number(state?.reset_version ?? 0) > cached.version || version - cached.version > MAX_VERSIONS_BEHIND) {
+      cached = { version, owners: new Map() };
+      this.cache.set(projectId, cached);
+      return cached;
+    }
+    // Rows stamped after the cached version (a later one may show too: it is applied again next time).
+    setOwners(
+      cached.owners,
+      (await manager.query(`SELECT kind, value, profile_id FROM profile_link WHERE project_id = $1 AND version > $2`, [projectId, cached.version])) as LinkRow[],
     );
+    cached.version = version;
+    return cached;
+  }
+
+  /** Takes the project's next links version for this transaction (held until it commits); `reset`: it deletes links. */
+  private async nextVersion(manager: EntityManager, projectId: string, reset = false): Promise<number> {
+    const [row] = (await manager.query(
+      `INSERT INTO profile_link_version AS v (project_id, version, reset_version) VALUES ($1, 1, CASE WHEN $2 THEN 1 ELSE 0 END)
+       ON CONFLICT (project_id) DO UPDATE SET version = v.version + 1, reset_version = CASE WHEN $2 THEN v.version + 1 ELSE v.reset_version END
+       RETURNING version`,
+      [projectId, reset],
+    )) as { version: string }[];
+    return Number(row!.version);
   }
 
   /** Records the identities and attaches the events that were waiting for them. */
@@ -35,10 +121,10 @@ export class ProfileLinks {
     const values = [...(userId ? [userId] : []), ...anonymousIds];
     if (values.length === 0) return 0;
     await manager.query(
-      `INSERT INTO profile_link (project_id, kind, value, profile_id)
-       SELECT $1, kind, value, $2 FROM unnest($3::text[], $4::text[]) AS link(kind, value)
-       ON CONFLICT (project_id, kind, value) DO UPDATE SET profile_id = EXCLUDED.profile_id`,
-      [projectId, profileId, kinds, values],
+      `INSERT INTO profile_link (project_id, kind, value, profile_id, version)
+       SELECT $1, kind, value, $2, $5 FROM unnest($3::text[], $4::text[]) AS link(kind, value)
+       ON CONFLICT (project_id, kind, value) DO UPDATE SET profile_id = EXCLUDED.profile_id, version = EXCLUDED.version`,
+      [projectId, profileId, kinds, values, await this.nextVersion(manager, projectId)],
     );
     const attached = (await manager.query(
       `UPDATE event SET profile_id = $2
@@ -51,7 +137,12 @@ export class ProfileLinks {
 
   /** Re-points the merged profile's identities and events (archived months too) to the survivor. */
   async merge(manager: EntityManager, projectId: string, survivorId: string, mergedId: string): Promise<void> {
-    await manager.query(`UPDATE profile_link SET profile_id = $2 WHERE project_id = $1 AND profile_id = $3`, [projectId, survivorId, mergedId]);
+    await manager.query(`UPDATE profile_link SET profile_id = $2, version = $4 WHERE project_id = $1 AND profile_id = $3`, [
+      projectId,
+      survivorId,
+      mergedId,
+      await this.nextVersion(manager, projectId),
+    ]);
     for (const table of ['event', ...(await archivedTables(manager))]) {
       await manager.query(`UPDATE "${table}" SET profile_id = $2 WHERE project_id = $1 AND profile_id = $3`, [projectId, survivorId, mergedId]);
     }
@@ -62,6 +153,7 @@ export class ProfileLinks {
    * table and in every archived month, and its links. Returns how many events were erased.
    */
   async erase(manager: EntityManager, projectId: string, profileId: string): Promise<number> {
+    await this.nextVersion(manager, projectId, true);
     const links = (await manager.query(`DELETE FROM profile_link WHERE project_id = $1 AND profile_id = $2 RETURNING kind, value`, [
       projectId,
       profileId,
