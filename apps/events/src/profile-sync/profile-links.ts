@@ -13,8 +13,8 @@ interface LinkRow {
   profile_id: string;
 }
 
-function setOwners(owners: Map<string, string | null>, rows: readonly LinkRow[]): void {
-  for (const { kind, value, profile_id } of rows) owners.set(kind === 'user_id' ? userKey(value) : anonymousKey(value), profile_id);
+function setOwners(cached: CachedLinks, rows: readonly LinkRow[]): void {
+  for (const { kind, value, profile_id } of rows) (kind === 'user_id' ? cached.users : cached.anonymous).set(value, profile_id);
 }
 
 /** Most cached identities per project; past it the project's cache starts over (it refills from misses). */
@@ -22,14 +22,12 @@ const MAX_CACHED_IDENTITIES = 200_000;
 /** A cache this many versions behind starts over rather than reading every change since. */
 const MAX_VERSIONS_BEHIND = 1_000;
 
-/** One project's cached links as of `version`: profile id per identity key, null for "no profile". */
+/** One project's cached links as of `version`: profile id per user id and per anonymous id, null for "no profile". */
 interface CachedLinks {
   version: number;
-  owners: Map<string, string | null>;
+  users: Map<string, string | null>;
+  anonymous: Map<string, string | null>;
 }
-
-const userKey = (userId: string) => `u:${userId}`;
-const anonymousKey = (anonymousId: string) => `a:${anonymousId}`;
 
 /**
  * The events service's copy of which profile owns which user and anonymous ids. Kept in step
@@ -59,12 +57,13 @@ export class ProfileLinks {
   }
 
   private async resolveNow(manager: EntityManager, projectId: string, commands: readonly Identities[]): Promise<(string | null)[]> {
-    const { owners } = await this.current(manager, projectId);
+    const cached = await this.current(manager, projectId);
+    const { users, anonymous } = cached;
     const missingUsers = new Set<string>();
     const missingAnonymous = new Set<string>();
     for (const { userId, anonymousId } of commands) {
-      if (userId && !owners.has(userKey(userId))) missingUsers.add(userId);
-      if (anonymousId && !owners.has(anonymousKey(anonymousId))) missingAnonymous.add(anonymousId);
+      if (userId && !users.has(userId)) missingUsers.add(userId);
+      if (anonymousId && !anonymous.has(anonymousId)) missingAnonymous.add(anonymousId);
     }
     if (missingUsers.size > 0 || missingAnonymous.size > 0) {
       const rows = (await manager.query(
@@ -72,12 +71,15 @@ export class ProfileLinks {
          WHERE project_id = $1 AND ((kind = 'user_id' AND value = ANY($2::text[])) OR (kind = 'anonymous_id' AND value = ANY($3::text[])))`,
         [projectId, [...missingUsers], [...missingAnonymous]],
       )) as LinkRow[];
-      if (owners.size + missingUsers.size + missingAnonymous.size > MAX_CACHED_IDENTITIES) owners.clear();
-      for (const userId of missingUsers) owners.set(userKey(userId), null);
-      for (const anonymousId of missingAnonymous) owners.set(anonymousKey(anonymousId), null);
-      setOwners(owners, rows);
+      if (users.size + anonymous.size + missingUsers.size + missingAnonymous.size > MAX_CACHED_IDENTITIES) {
+        users.clear();
+        anonymous.clear();
+      }
+      for (const userId of missingUsers) users.set(userId, null);
+      for (const anonymousId of missingAnonymous) anonymous.set(anonymousId, null);
+      setOwners(cached, rows);
     }
-    return commands.map(({ userId, anonymousId }) => (userId && owners.get(userKey(userId))) || (anonymousId && owners.get(anonymousKey(anonymousId))) || null);
+    return commands.map(({ userId, anonymousId }) => (userId && users.get(userId)) || (anonymousId && anonymous.get(anonymousId)) || null);
   }
 
   /** The project's cache brought up to its current version (one small read when nothing changed). */
@@ -91,13 +93,13 @@ export class ProfileLinks {
     if (cached?.version === version) return cached;
     // (Statement snapshots only move forward, and resolves run one at a time: a version read is never older than the cache's.)
     if (!cached || Number(state?.reset_version ?? 0) > cached.version || version - cached.version > MAX_VERSIONS_BEHIND) {
-      cached = { version, owners: new Map() };
+      cached = { version, users: new Map(), anonymous: new Map() };
       this.cache.set(projectId, cached);
       return cached;
     }
     // Rows stamped after the cached version (a later one may show too: it is applied again next time).
     setOwners(
-      cached.owners,
+      cached,
       (await manager.query(`SELECT kind, value, profile_id FROM profile_link WHERE project_id = $1 AND version > $2`, [projectId, cached.version])) as LinkRow[],
     );
     cached.version = version;
