@@ -142,6 +142,31 @@ describe('events ingestion API (Segment-compatible)', () => {
     expect(await response.json()).toMatchObject({ success: false, error: { field: 'writeKey', message: expect.stringMatching(message) } });
   });
 
+  it('stores and publishes text exactly, whatever COPY would have to escape', async () => {
+    const { projectId, key } = newProject();
+    const awkward = {
+      type: 'track',
+      event: 'Tab\there, line\nbreak\r',
+      messageId: 'id\\with\tspecials',
+      userId: 'back\\slash',
+      anonymousId: 'a\nb',
+      properties: { path: 'C:\\dir\\file', quoted: '"q"', escapes: '\\n is not \n', unicode: 'é😀\u2028', nested: { tab: '\t' } },
+      context: { note: 'ends with a backslash \\' },
+    };
+    expect((await post('/v1/batch', { batch: [awkward] }, { key })).status).toBe(200);
+    const [row] = await stored(projectId);
+    expect(row).toMatchObject({
+      name: awkward.event,
+      message_id: awkward.messageId,
+      user_id: awkward.userId,
+      anonymous_id: awkward.anonymousId,
+      properties: awkward.properties,
+      context: awkward.context,
+    });
+    const [event] = await published(projectId);
+    expect(event).toMatchObject({ name: awkward.event, messageId: awkward.messageId, userId: awkward.userId, anonymousId: awkward.anonymousId, properties: awkward.properties });
+  });
+
   it('duplicates nothing when a batch is retried, in the table and on the stream', async () => {
     const { projectId, key } = newProject();
     const batch = { batch: Array.from({ length: 50 }, (_, n) => track(n)) };
