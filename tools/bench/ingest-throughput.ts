@@ -1,21 +1,24 @@
 // Benchmark: realistic track events through the Segment-compatible ingestion API (/v1/batch, 100
 // events per batch, 8 concurrent clients as an endpoint serving many SDKs sees) against a raw
 // PostgreSQL COPY (as many streams) of the very rows ingest stored into a fresh table identical to
-// `events.event` (same partitions and indexes), in one run, with the platform stopped (so the COPY
-// does not share the CPU with consumers still working off the ingest). Also measures ingest →
-// JetStream publish latency under load (HTTP request sent → its events arriving on NATS, however
-// many events a message carries), CPU per process (PostgreSQL backends attributed to the app they
-// serve) and CPU per 1000 events on both paths, which the machine's other load skews far less than
-// events/s. The measured window is the ingest path alone: the warm-up runs with every app live (so
-// consumers and streams exist), then every app not on the ingest path (all but events and
-// workspace, which resolves keys) is paused with SIGSTOP until the window ends. After resuming
-// them, the time the events stream's consumers take to work off the window's events is reported
+// `events.event` (same partitions and indexes), in one run. It runs in rounds (BENCH_ROUNDS, default
+// 3): an ingest window, then, with every app paused (so the COPY shares the CPU with nothing), the
+// COPY of the rows that window stored. Each round's two sides are measured back to back, so a drift
+// in the machine's speed moves both alike; the median round's ratio is the figure. Also measures
+// ingest → JetStream publish latency under load (HTTP request sent → its events arriving on NATS,
+// however many events a message carries), CPU per process (PostgreSQL backends attributed to the
+// app they serve) and CPU per 1000 events on both paths, which the machine's other load skews far
+// less than events/s. The windows measure the ingest path alone: the warm-up runs with every app
+// live (so consumers and streams exist), then every app not on the ingest path (all but events and
+// workspace, which resolves keys) is paused with SIGSTOP until the last round ends. After resuming
+// them, the time the events stream's consumers take to work off the rounds' events is reported
 // separately, as downstream (profiles) throughput, not as ingest. Identities are those of SDK
 // traffic: 5,000 users with one or two devices each, one stable anonymousId per device, a userId on
 // ~70% of events (deterministic in the event's number, so runs send the same identities).
-// Knobs: BENCH_DURATION_S, BENCH_CLIENTS, BENCH_BATCH, BENCH_PREBUILT_BATCHES,
-// BENCH_CATCH_UP_S (longest wait for the downstream catch-up, default 120), BENCH_CPU_PROF=<dir>
-// (V8 profile of the running apps over the measured window; events' hottest printed).
+// Knobs: BENCH_ROUNDS, BENCH_DURATION_S (per round, default 10), BENCH_CLIENTS, BENCH_BATCH,
+// BENCH_PREBUILT_BATCHES, BENCH_CATCH_UP_S (longest wait for the downstream catch-up, default 120),
+// BENCH_CPU_PROF=<dir> (V8 profiles of the running apps and of this client over the rounds; the
+// events app's and the client's hottest functions printed).
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import http from 'node:http';
@@ -30,11 +33,13 @@ import { bearer, startTestPlatform } from '../dev/test-platform.js';
 import { freePort } from '../dev/platform.mjs';
 import { processCpuSeconds } from './support.js';
 
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+/** Ingest windows, each followed by the COPY baseline of its rows; the ratio printed is their median. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const PER_BATCH = Number(process.env.BENCH_BATCH ?? 100);
 /** Batches built before the run (more are built during it only if these run out). */
-const PREBUILT_BATCHES = Number(process.env.BENCH_PREBUILT_BATCHES ?? 2500);
+const PREBUILT_BATCHES = Number(process.env.BENCH_PREBUILT_BATCHES ?? 4500);
 /** Longest wait for the downstream consumers to work off the window's events once resumed. */
 const CATCH_UP_LIMIT_S = Number(process.env.BENCH_CATCH_UP_S ?? 120);
 /** The apps that stay running in the measured window: events takes /v1/batch, workspace resolves its keys (over NATS, cached). */
@@ -380,84 +385,21 @@ try {
   latencies.length = 0;
   messagesTimed = 0;
 
-  let ingested = 0;
+  // Rounds: each an ingest window, then (every app paused, so nothing competes) the COPY baseline
+  // of the very rows that window stored, into a fresh copy of events.event. Measured back to back,
+  // so a change in the machine's speed between runs moves both sides of a round's ratio alike; the
+  // median of the rounds is the figure.
   const groups = await processGroups(db, database);
   const apps = [...groups].filter(([, group]) => group.endsWith('(node)')).map(([pid, group]) => ({ pid, app: group.replace(' (node)', '') }));
   const running = apps.filter(({ app }) => INGEST_PATH_APPS.has(app));
-  const cpuBefore = new Map([...groups.keys()].map((pid) => [pid, cpuSeconds(pid) ?? 0]));
-  if (profileDir) for (const { pid } of running) process.kill(pid, 'SIGWINCH');
-  const clientProfiler = profileDir ? await startClientProfile() : undefined;
-  process.on('SIGINT', resumeAndInterrupt);
-  for (const { pid, app } of apps) {
-    if (INGEST_PATH_APPS.has(app)) continue;
-    paused.set(pid, app);
-    process.kill(pid, 'SIGSTOP');
-  }
-  const pausedApps = [...paused.values()].sort();
-  console.log(`measuring the ingest path: paused (SIGSTOP) ${pausedApps.join(', ')}; running ${running.map(({ app }) => app).sort().join(', ')}`);
-  let ingestSeconds: number;
-  let cpu: Map<string, number>;
-  try {
-    const deadline = performance.now() + DURATION_S * 1000;
-    const began = performance.now();
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        while (performance.now() < deadline) {
-          if (await post(prepared.pop() ?? build())) ingested += PER_BATCH;
-        }
-      }),
-    );
-    ingestSeconds = (performance.now() - began) / 1000;
-    if (profileDir) for (const { pid } of running) process.kill(pid, 'SIGWINCH');
-    if (clientProfiler) writeFileSync(join(profileDir!, `bench-client-${process.pid}.cpuprofile`), JSON.stringify(await clientProfiler.stop()));
-    // Backends opened during the run count from zero.
-    for (const [pid, group] of await processGroups(db, database)) if (!groups.has(pid)) groups.set(pid, group);
-    cpu = cpuByGroup(groups, cpuBefore);
-  } finally {
-    resumePaused();
-  }
-
-  // Downstream catch-up: from resuming the paused apps until every event of the window is on NATS
-  // and every consumer of the events stream has acknowledged everything.
-  const resumedAt = performance.now();
-  const backlogAtResume = await backlog();
-  const catchUp = await settle(resumedAt, CATCH_UP_LIMIT_S);
-  const catchUpSeconds = (performance.now() - resumedAt) / 1000;
-  const consumerNames = (await consumers()).map(({ name }) => name).sort();
-  subscription.unsubscribe();
-  const sorted = [...latencies].sort((a, b) => a - b);
-
-  // Row work in the events schema (statistics reach pg_stat within a second or so).
-  await sleep(1500);
-  const rowWork = (
-    await db.query(
-      `SELECT CASE WHEN relname LIKE 'event\\_y%' OR relname = 'event_default' THEN 'event (partitions)' ELSE relname END AS tbl,
-              sum(n_tup_ins)::int AS ins, sum(n_tup_upd)::int AS upd, sum(n_tup_hot_upd)::int AS hot, sum(n_tup_del)::int AS del
-       FROM pg_stat_user_tables WHERE schemaname = 'events' GROUP BY 1 HAVING sum(n_tup_ins + n_tup_upd + n_tup_del) > 0 ORDER BY 1`,
-    )
-  ).rows as { tbl: string; ins: number; upd: number; hot: number; del: number }[];
-
-  // Baseline: the rows ingest stored, exactly, COPY'd into a fresh table identical to events.event
-  // (same columns, constraints, indexes and monthly partitions) by as many streams as there were clients.
-  await db.query(`CREATE TABLE events.event_copy (LIKE events.event INCLUDING ALL) PARTITION BY RANGE ("timestamp")`);
   const partitions = (
     await db.query(
       `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
        WHERE i.inhparent = 'events.event'::regclass`,
     )
   ).rows as { name: string; bound: string }[];
-  for (const { name, bound } of partitions) await db.query(`CREATE TABLE events."${name}_copy" PARTITION OF events.event_copy ${bound}`);
   const indexCount = async (table: string) =>
     ((await db.query(`SELECT count(*)::int AS n FROM pg_index WHERE indrelid = $1::regclass`, [table])).rows[0].n as number);
-  const exported: Buffer[] = [];
-  await pipeline(
-    db.query(copyTo(`COPY (SELECT * FROM events.event WHERE project_id = '${project.id}') TO STDOUT`)),
-    new Writable({ write: (chunk: Buffer, _encoding, done) => void (exported.push(chunk), done()) }),
-  );
-  const lines = Buffer.concat(exported).toString('utf8').split('\n').filter(Boolean);
-  agent.destroy();
-  // The platform stops first: the COPY gets the machine the way ingest found it (no consumers busy).
-  await stopPlatform();
   const copyConnections = await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
       const connection = new pg.Client({ connectionString: databaseUrl });
@@ -467,51 +409,180 @@ try {
     }),
   );
   const copyCpu = () => cpuSeconds(process.pid)! + copyConnections.reduce((sum, { pid }) => sum + (cpuSeconds(pid) ?? 0), 0);
-  const copyCpuBefore = copyCpu();
-  const copyStarted = performance.now();
-  await Promise.all(
-    copyConnections.map(async ({ connection }, client) => {
-      const mine = lines.filter((_line, i) => i % CLIENTS === client);
-      await pipeline(Readable.from(mine.map((line) => `${line}\n`)), connection.query(copyFrom(`COPY events.event_copy FROM STDIN`)));
-    }),
+
+  /** One ingest window: every client posting prepared batches until the deadline. */
+  const ingestWindow = async () => {
+    let acknowledged = 0;
+    const deadline = performance.now() + DURATION_S * 1000;
+    const began = performance.now();
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (performance.now() < deadline) {
+          if (await post(prepared.pop() ?? build())) acknowledged += PER_BATCH;
+        }
+      }),
+    );
+    return { acknowledged, seconds: (performance.now() - began) / 1000 };
+  };
+  /** The baseline of one round: the rows stored after `since` COPY'd by CLIENTS streams into a fresh copy of events.event. */
+  const copyBaseline = async (round: number, since: string) => {
+    const table = `event_copy_${round}`;
+    await db.query(`CREATE TABLE events.${table} (LIKE events.event INCLUDING ALL) PARTITION BY RANGE ("timestamp")`);
+    for (const { name, bound } of partitions) await db.query(`CREATE TABLE events."${name}_copy_${round}" PARTITION OF events.${table} ${bound}`);
+    const exported: Buffer[] = [];
+    await pipeline(
+      db.query(copyTo(`COPY (SELECT * FROM events.event WHERE project_id = '${project.id}' AND received_at > '${since}') TO STDOUT`)),
+      new Writable({ write: (chunk: Buffer, _encoding, done) => void (exported.push(chunk), done()) }),
+    );
+    const lines = Buffer.concat(exported).toString('utf8').split('\n').filter(Boolean);
+    const cpuBefore = copyCpu();
+    const started = performance.now();
+    await Promise.all(
+      copyConnections.map(async ({ connection }, client) => {
+        const mine = lines.filter((_line, i) => i % CLIENTS === client);
+        await pipeline(Readable.from(mine.map((line) => `${line}\n`)), connection.query(copyFrom(`COPY events.${table} FROM STDIN`)));
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const cpuUsed = copyCpu() - cpuBefore;
+    const indexes = await indexCount(`events.${table}`);
+    await db.query(`DROP TABLE events.${table}`);
+    return { rows: lines.length, bytes: lines.reduce((sum, line) => sum + line.length + 1, 0), seconds, cpuUsed, indexes };
+  };
+  /** Waits (30 s at most) until no autovacuum worker runs in the bench database, so neither side of a round shares the CPU with one. */
+  const quiesce = async () => {
+    const until = performance.now() + 30_000;
+    const vacuuming = async () =>
+      ((await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'autovacuum worker'`, [database])).rows[0]
+        .n as number) > 0;
+    while ((await vacuuming()) && performance.now() < until) await sleep(200);
+  };
+  /** SIGSTOP / SIGCONT for the apps on the ingest path (the others stay paused through every round). */
+  const pauseIngestPath = () => running.forEach(({ pid, app }) => (paused.set(pid, app), process.kill(pid, 'SIGSTOP')));
+  const resumeIngestPath = () => running.forEach(({ pid }) => (paused.delete(pid), process.kill(pid, 'SIGCONT')));
+
+  interface Round {
+    ingested: number;
+    ingestSeconds: number;
+    ingestCpuPerK: number;
+    copied: number;
+    copySeconds: number;
+    copyCpuPerK: number;
+  }
+  const rounds: Round[] = [];
+  const cpu = new Map<string, number>();
+  let copyBytes = 0;
+  let copyIndexes = 0;
+  if (profileDir) for (const { pid } of running) process.kill(pid, 'SIGWINCH');
+  const clientProfiler = profileDir ? await startClientProfile() : undefined;
+  process.on('SIGINT', resumeAndInterrupt);
+  for (const { pid, app } of apps) {
+    if (INGEST_PATH_APPS.has(app)) continue;
+    paused.set(pid, app);
+    process.kill(pid, 'SIGSTOP');
+  }
+  const pausedApps = [...paused.values()].sort();
+  console.log(
+    `measuring the ingest path in ${ROUNDS} round(s) of ${DURATION_S} s: paused (SIGSTOP) ${pausedApps.join(', ')}; running ${running.map(({ app }) => app).sort().join(', ')}`,
   );
-  const copySeconds = (performance.now() - copyStarted) / 1000;
-  const copyCpuSeconds = copyCpu() - copyCpuBefore;
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const since = (await db.query(`SELECT coalesce(max(received_at), '-infinity')::text AS at FROM events.event WHERE project_id = $1`, [project.id])).rows[0]
+        .at as string;
+      await quiesce();
+      const cpuBefore = new Map([...groups.keys()].map((pid) => [pid, cpuSeconds(pid) ?? 0]));
+      const window = await ingestWindow();
+      // Backends opened during the window count from zero.
+      for (const [pid, group] of await processGroups(db, database)) if (!groups.has(pid)) groups.set(pid, group);
+      const used = cpuByGroup(groups, cpuBefore);
+      for (const [group, seconds] of used) cpu.set(group, (cpu.get(group) ?? 0) + seconds);
+      const ingestPath = [...used].filter(([group]) => /^(bench client|events \(node\)|postgres serving events|nats-server)$/.test(group));
+      // The window's events reach NATS before the apps stop (else their latency would include the COPY).
+      const settleBy = performance.now() + 10_000;
+      while (sentAt.size > 0 && performance.now() < settleBy) await sleep(50);
+      pauseIngestPath();
+      await quiesce();
+      const baseline = await copyBaseline(round, since).finally(resumeIngestPath);
+      copyBytes += baseline.bytes;
+      copyIndexes = baseline.indexes;
+      rounds.push({
+        ingested: window.acknowledged,
+        ingestSeconds: window.seconds,
+        ingestCpuPerK: (1000 * ingestPath.reduce((sum, [, seconds]) => sum + seconds, 0)) / Math.max(1, window.acknowledged),
+        copied: baseline.rows,
+        copySeconds: baseline.seconds,
+        copyCpuPerK: (1000 * baseline.cpuUsed) / Math.max(1, baseline.rows),
+      });
+    }
+    if (profileDir) for (const { pid } of running) process.kill(pid, 'SIGWINCH');
+    if (clientProfiler) writeFileSync(join(profileDir!, `bench-client-${process.pid}.cpuprofile`), JSON.stringify(await clientProfiler.stop()));
+  } finally {
+    resumePaused();
+  }
   await Promise.all(copyConnections.map(({ connection }) => connection.end()));
-  const copied = lines.length;
-  const copyBytes = lines.reduce((sum, line) => sum + line.length + 1, 0);
+
+  // Downstream catch-up: from resuming the paused apps until every event of the rounds is on NATS
+  // and every consumer of the events stream has acknowledged everything.
+  const ingested = rounds.reduce((sum, round) => sum + round.ingested, 0);
+  const resumedAt = performance.now();
+  const backlogAtResume = await backlog();
+  const catchUp = await settle(resumedAt, CATCH_UP_LIMIT_S);
+  const catchUpSeconds = (performance.now() - resumedAt) / 1000;
+  const consumerNames = (await consumers()).map(({ name }) => name).sort();
+  subscription.unsubscribe();
+  agent.destroy();
+  const sorted = [...latencies].sort((a, b) => a - b);
+
+  // Row work in the events schema (statistics reach pg_stat within a second or so).
+  await sleep(1500);
+  const rowWork = (
+    await db.query(
+      `SELECT CASE WHEN relname LIKE 'event\\_y%' OR relname = 'event_default' THEN 'event (partitions)' ELSE relname END AS tbl,
+              sum(n_tup_ins)::int AS ins, sum(n_tup_upd)::int AS upd, sum(n_tup_hot_upd)::int AS hot, sum(n_tup_del)::int AS del
+       FROM pg_stat_user_tables WHERE schemaname = 'events' AND relname NOT LIKE '%\\_copy\\_%' GROUP BY 1 HAVING sum(n_tup_ins + n_tup_upd + n_tup_del) > 0 ORDER BY 1`,
+    )
+  ).rows as { tbl: string; ins: number; upd: number; hot: number; del: number }[];
 
   const stored = (await db.query(`SELECT count(*)::int AS n FROM events.event WHERE project_id = $1`, [project.id])).rows[0].n as number;
-  const ingestRate = ingested / ingestSeconds;
-  const copyRate = copied / copySeconds;
-  console.log(`\nIngestion: ${CLIENTS} clients, ${PER_BATCH} track events per /v1/batch, ${DURATION_S} s; average event ${eventBytes.toFixed(0)} bytes of JSON`);
-  console.log(`/v1/batch ingest      ${ingestRate.toFixed(0).padStart(8)} events/s  (${ingested} acknowledged + ${20 * PER_BATCH} warm-up, ${stored} stored, ${errors} failed batches)`);
+  const copied = rounds.reduce((sum, round) => sum + round.copied, 0);
+  const ingestSeconds = rounds.reduce((sum, round) => sum + round.ingestSeconds, 0);
+  const median = (values: number[]) => {
+    const ordered = [...values].sort((a, b) => a - b);
+    return ordered.length % 2 ? ordered[(ordered.length - 1) / 2]! : (ordered[ordered.length / 2 - 1]! + ordered[ordered.length / 2]!) / 2;
+  };
+  const rates = rounds.map((round) => ({
+    ingest: round.ingested / round.ingestSeconds,
+    copy: round.copied / round.copySeconds,
+    cpu: round.copyCpuPerK / round.ingestCpuPerK,
+  }));
+  const ratios = rates.map((rate) => rate.ingest / rate.copy);
+  console.log(`\nIngestion: ${CLIENTS} clients, ${PER_BATCH} track events per /v1/batch, ${ROUNDS} × ${DURATION_S} s; average event ${eventBytes.toFixed(0)} bytes of JSON`);
+  console.log(`round   /v1/batch ingest   raw COPY (${CLIENTS} streams)   ratio   CPU per 1000 events: ingest path / COPY → ratio`);
+  rounds.forEach((round, i) => {
+    console.log(
+      `${String(i + 1).padStart(5)}   ${rates[i]!.ingest.toFixed(0).padStart(8)} events/s   ${rates[i]!.copy.toFixed(0).padStart(10)} rows/s     ${ratios[i]!.toFixed(2)}x   ${round.ingestCpuPerK.toFixed(3)} / ${round.copyCpuPerK.toFixed(3)} core-s → ${rates[i]!.cpu.toFixed(2)}x`,
+    );
+  });
+  console.log(`/v1/batch ingest      ${(ingested / ingestSeconds).toFixed(0).padStart(8)} events/s over the rounds  (${ingested} acknowledged + ${20 * PER_BATCH} warm-up, ${stored} stored, ${errors} failed batches)`);
   console.log(
-    `raw COPY (${CLIENTS} streams) ${copyRate.toFixed(0).padStart(8)} events/s  (the ${copied} stored rows, ${(copyBytes / copied).toFixed(0)} bytes each as COPY text, into a fresh copy of events.event: ${await indexCount('events.event_copy')} vs ${await indexCount('events.event')} indexes, ${partitions.length} partitions)`,
+    `raw COPY (${CLIENTS} streams) ${(copied / rounds.reduce((sum, round) => sum + round.copySeconds, 0)).toFixed(0).padStart(8)} rows/s over the rounds  (each round's stored rows, ${(copyBytes / Math.max(1, copied)).toFixed(0)} bytes each as COPY text, into a fresh copy of events.event: ${copyIndexes} vs ${await indexCount('events.event')} indexes, ${partitions.length} partitions)`,
   );
-  console.log(`ratio ingest/COPY     ${(ingestRate / copyRate).toFixed(2)}x`);
-  console.log(`paused in the window   ${pausedApps.join(', ')} (SIGSTOP, not on the ingest path; resumed right after)`);
+  console.log(`ratio ingest/COPY     ${median(ratios).toFixed(2)}x median of ${ROUNDS} round(s) (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
+  // CPU per event is what the machine's load skews least: the ingest path (client, HTTP, validation,
+  // transaction, NATS) against the COPY path (client + its backends).
+  console.log(`CPU ratio             ${median(rates.map((rate) => rate.cpu)).toFixed(2)}x median (COPY's core-s per event / the ingest path's: bench client, events app, its PostgreSQL backends, nats-server)`);
+  console.log(`paused in the windows ${pausedApps.join(', ')} (SIGSTOP, not on the ingest path; events and workspace too during each COPY)`);
   console.log(
     `ingest → JetStream    p50 ${percentile(sorted, 50).toFixed(0)} ms   p95 ${percentile(sorted, 95).toFixed(0)} ms   p99 ${percentile(sorted, 99).toFixed(0)} ms` +
       `  (${sorted.length} events timed, carried by ${messagesTimed} JetStream messages: ${(sorted.length / Math.max(1, messagesTimed)).toFixed(1)} events per message)`,
   );
-  // Not the ingest figure: what the resumed consumers (mainly profiles) then did with the window's events.
+  // Not the ingest figure: what the resumed consumers (mainly profiles) then did with the rounds' events.
   const downstream = catchUp.settled
-    ? `${(ingested / catchUpSeconds).toFixed(0).padStart(8)} events/s  (the window's ${ingested} events worked off ${catchUpSeconds.toFixed(1)} s after resuming)`
+    ? `${(ingested / catchUpSeconds).toFixed(0).padStart(8)} events/s  (the rounds' ${ingested} events worked off ${catchUpSeconds.toFixed(1)} s after resuming)`
     : `not caught up within ${CATCH_UP_LIMIT_S} s (BENCH_CATCH_UP_S): ${sentAt.size} events unpublished, behind: ${catchUp.behind.join(', ') || 'none'}`;
   console.log(`downstream (profiles) ${downstream}`);
-  console.log(
-    `  consumers of the events stream: ${consumerNames.join(', ')}; messages behind at resume: ${backlogAtResume.join(', ') || 'none'} (the platform was stopped before the COPY)`,
-  );
-  // CPU per event is what the machine's load cannot skew: the ingest path (client, HTTP, validation,
-  // transaction, outbox relay, NATS) against the COPY path (client + its backends).
-  const ingestPath = [...cpu].filter(([group]) => /^(bench client|events \(node\)|postgres serving events|nats-server)$/.test(group));
-  const ingestCpuPerK = (1000 * ingestPath.reduce((sum, [, seconds]) => sum + seconds, 0)) / Math.max(1, ingested);
-  const copyCpuPerK = (1000 * copyCpuSeconds) / copied;
-  console.log(
-    `CPU per 1000 events   ingest path ${ingestCpuPerK.toFixed(3)} core-s (bench client, events app, its PostgreSQL backends, nats-server) vs COPY ${copyCpuPerK.toFixed(3)} core-s (client + backends) → ${(copyCpuPerK / ingestCpuPerK).toFixed(2)}x`,
-  );
-  console.log(`rows written in the events schema (whole run: warm-up, window and downstream catch-up):`);
+  console.log(`  consumers of the events stream: ${consumerNames.join(', ')}; messages behind at resume: ${backlogAtResume.join(', ') || 'none'}`);
+  console.log(`rows written in the events schema (whole run: warm-up, rounds and downstream catch-up):`);
   for (const row of rowWork) {
     console.log(`  ${row.tbl.padEnd(38)} ${String(row.ins).padStart(7)} inserted ${String(row.upd).padStart(7)} updated (${row.hot} HOT) ${String(row.del).padStart(7)} deleted`);
   }
