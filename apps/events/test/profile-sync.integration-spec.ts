@@ -108,6 +108,25 @@ describe('events follow profiles (identified, merged, deleted)', () => {
       expect(await ownerOf({ userId: 'user-cached' })).toBeNull();
     });
 
+    it('stays under its size limit, least recently used projects first, and answers alike after evicting', async () => {
+      const links = sut.app.get(ProfileLinks);
+      const other = randomUUID();
+      const profileId = randomUUID();
+      await write((l, manager) => l.link(manager, projectId, profileId, 'user-evicted', []));
+      const limit = links.maxCachedIdentities;
+      try {
+        expect(await ownerOf({ userId: 'user-evicted' })).toBe(profileId);
+        links.maxCachedIdentities = links.cachedIdentities + 2;
+        // Another project's identities need the room: this project's cache goes.
+        await sut.app.get(IngestEvents).execute(other, [1, 2, 3].map((n) => ingestCommand({ anonymousId: `other-${n}` })));
+        expect(links.cachedIdentities).toBeLessThanOrEqual(links.maxCachedIdentities);
+        expect(await ownerOf({ userId: 'user-evicted' })).toBe(profileId);
+        expect(links.cachedIdentities).toBeLessThanOrEqual(links.maxCachedIdentities);
+      } finally {
+        links.maxCachedIdentities = limit;
+      }
+    });
+
     it('answers concurrent ingests of a project alike while links change under them', async () => {
       const profileId = randomUUID();
       const identities = Array.from({ length: 40 }, (_, n) => ({ anonymousId: `anon-race-${n}` }));

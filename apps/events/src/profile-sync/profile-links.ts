@@ -17,8 +17,12 @@ function setOwners(cached: CachedLinks, rows: readonly LinkRow[]): void {
   for (const { kind, value, profile_id } of rows) (kind === 'user_id' ? cached.users : cached.anonymous).set(value, profile_id);
 }
 
-/** Most cached identities per project; past it the project's cache starts over (it refills from misses). */
-const MAX_CACHED_IDENTITIES = 200_000;
+/**
+ * Most identities an instance caches, all projects together: past it the least recently used
+ * projects' caches go first, then (one project alone that large) that project's starts over. Each
+ * refills from misses.
+ */
+const MAX_CACHED_IDENTITIES = 500_000;
 /** A cache this many versions behind starts over rather than reading every change since. */
 const MAX_VERSIONS_BEHIND = 1_000;
 
@@ -44,7 +48,16 @@ interface CachedLinks {
  */
 @Injectable()
 export class ProfileLinks {
+  /** MAX_CACHED_IDENTITIES (tests lower it). */
+  maxCachedIdentities = MAX_CACHED_IDENTITIES;
   private readonly cache = new Map<string, CachedLinks>();
+
+  /** Identities this instance holds in its cache, all projects together. */
+  get cachedIdentities(): number {
+    let total = 0;
+    for (const cached of this.cache.values()) total += cached.users.size + cached.anonymous.size;
+    return total;
+  }
   /** The resolve under way per project: they run one after the other, so none stores an older answer over a newer one. */
   private readonly resolving = new Map<string, Promise<unknown>>();
 
@@ -71,10 +84,7 @@ export class ProfileLinks {
          WHERE project_id = $1 AND ((kind = 'user_id' AND value = ANY($2::text[])) OR (kind = 'anonymous_id' AND value = ANY($3::text[])))`,
         [projectId, [...missingUsers], [...missingAnonymous]],
       )) as LinkRow[];
-      if (users.size + anonymous.size + missingUsers.size + missingAnonymous.size > MAX_CACHED_IDENTITIES) {
-        users.clear();
-        anonymous.clear();
-      }
+      this.makeRoom(cached, missingUsers.size + missingAnonymous.size);
       for (const userId of missingUsers) users.set(userId, null);
       for (const anonymousId of missingAnonymous) anonymous.set(anonymousId, null);
       setOwners(cached, rows);
@@ -82,7 +92,22 @@ export class ProfileLinks {
     return commands.map(({ userId, anonymousId }) => (userId && users.get(userId)) || (anonymousId && anonymous.get(anonymousId)) || null);
   }
 
-  /** The project's cache brought up to its current version (one small read when nothing changed). */
+  /** Evicts until `adding` more identities fit under the limit (least recently used projects first). */
+  private makeRoom(current: CachedLinks, adding: number): void {
+    let total = this.cachedIdentities + adding;
+    for (const [projectId, cached] of this.cache) {
+      if (total <= this.maxCachedIdentities) return;
+      if (cached === current) continue;
+      total -= cached.users.size + cached.anonymous.size;
+      this.cache.delete(projectId);
+    }
+    if (total > this.maxCachedIdentities) {
+      current.users.clear();
+      current.anonymous.clear();
+    }
+  }
+
+  /** The project's cache brought up to its current version (one small read when nothing changed); now the most recently used. */
   private async current(manager: EntityManager, projectId: string): Promise<CachedLinks> {
     const [state] = (await manager.query(`SELECT version, reset_version FROM profile_link_version WHERE project_id = $1`, [projectId])) as {
       version: string;
@@ -90,6 +115,11 @@ export class ProfileLinks {
     }[];
     const version = Number(state?.version ?? 0);
     let cached = this.cache.get(projectId);
+    if (cached) {
+      // (Map order is use order: re-inserted at the end.)
+      this.cache.delete(projectId);
+      this.cache.set(projectId, cached);
+    }
     if (cached?.version === version) return cached;
     // (Statement snapshots only move forward, and resolves run one at a time: a version read is never older than the cache's.)
     if (!cached || Number(state?.reset_version ?? 0) > cached.version || version - cached.version > MAX_VERSIONS_BEHIND) {
