@@ -23,6 +23,8 @@ export interface Announcement {
   /** Its Nats-Msg-Id (the `event_announcement` row's id). */
   id: string;
   subject: string;
+  projectId: string;
+  eventIds: string[];
   /** The validated body as JSON. */
   text: string;
 }
@@ -69,27 +71,31 @@ export class EventAnnouncements implements OnApplicationBootstrap, BeforeApplica
     await this.sweeping;
   }
 
-  /** Inside the ingest transaction: records the messages announcing `events` (per project, in order). */
-  async record(manager: EntityManager, events: readonly CommittedEvent[]): Promise<Announcement[]> {
-    const announcements = messagesFor(events).map((body) => {
+  /** The messages announcing `events` (per project, in order), validated and serialised; recorded by `record`. */
+  prepare(events: readonly CommittedEvent[]): Announcement[] {
+    return messagesFor(events).map((body) => {
       const subject = this.messaging.subjects.subject(EventsIngested, body.projectId);
-      return { id: randomUUID(), subject, body: validateMessage(EventsIngested, subject, body) };
+      const valid = validateMessage(EventsIngested, subject, body);
+      return { id: randomUUID(), subject, projectId: valid.projectId, eventIds: valid.events.map((event) => event.eventId), text: JSON.stringify(valid) };
     });
+  }
+
+  /** Inside the ingest transaction: records the announcements' rows (ids only), to be published after the commit. */
+  async record(manager: EntityManager, announcements: readonly Announcement[]): Promise<void> {
     // One statement for every message: all event ids in one array, each row taking its slice
     // (arrays as parameters: PostgreSQL parses no JSON).
     const eventIds: string[] = [];
     const starts: number[] = [];
-    for (const { body } of announcements) {
+    for (const announcement of announcements) {
       starts.push(eventIds.length + 1);
-      for (const event of body.events) eventIds.push(event.eventId);
+      eventIds.push(...announcement.eventIds);
     }
     await manager.query(
       `INSERT INTO event_announcement (id, project_id, event_ids)
        SELECT a.id, a.project_id, ($5::uuid[])[a.start : a.start + a.count - 1]
        FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[]) AS a(id, project_id, start, count)`,
-      [announcements.map(({ id }) => id), announcements.map(({ body }) => body.projectId), starts, announcements.map(({ body }) => body.events.length), eventIds],
+      [announcements.map(({ id }) => id), announcements.map(({ projectId }) => projectId), starts, announcements.map(({ eventIds: ids }) => ids.length), eventIds],
     );
-    return announcements.map(({ id, subject, body }) => ({ id, subject, text: JSON.stringify(body) }));
   }
 
   /** After the commit: publishes and deletes the rows; a failure leaves them to the recovery sweep. */

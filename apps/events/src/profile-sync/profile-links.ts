@@ -40,11 +40,10 @@ interface CachedLinks {
  * Ingest reads it through a cache of this instance's, which holds known absences too (most SDK
  * identities have no profile yet when their events arrive). Every write to a project's links
  * takes the next version of the project (`profile_link_version`; its row lock makes versions
- * commit in order) and stamps the rows it writes. Ingest reads the version first, in its own
- * transaction: unchanged, the cache is current (whichever instance wrote); changed, the rows
- * stamped since are read into it, or, after an erasure deleted links, it starts over. So a
- * cached answer is never older than the version read, just as an uncached lookup in the same
- * transaction would be.
+ * commit in order) and stamps the rows it writes. Ingest reads the version first: unchanged, the
+ * cache is current (whichever instance wrote); changed, the rows stamped since are read into it,
+ * or, after an erasure deleted links, it starts over. So a cached answer is never older than the
+ * version read, as an uncached look-up at that moment would be.
  */
 @Injectable()
 export class ProfileLinks {
