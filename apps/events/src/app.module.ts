@@ -15,8 +15,10 @@ import { CreateProfileLinks1763900000500 } from './migrations/1763900000500-crea
 import { ProfileTimelineLinkedOnly1763900000600 } from './migrations/1763900000600-profile-timeline-linked-only.js';
 import { CreateEventAnnouncements1763900000700 } from './migrations/1763900000700-create-event-announcements.js';
 import { ProfileLinkVersions1763900000800 } from './migrations/1763900000800-profile-link-versions.js';
+import { ProfileLinkRepair1763900000900 } from './migrations/1763900000900-profile-link-repair.js';
 import { EventPartitionManager } from './partitions/event-partition.manager.js';
 import { EventPartitionsResolver } from './partitions/event-partitions.resolver.js';
+import { ProfileLinkRepair } from './profile-sync/profile-link-repair.js';
 import { ProfileLinks } from './profile-sync/profile-links.js';
 import { ProfileSyncConsumers } from './profile-sync/profile-sync.consumers.js';
 
@@ -30,6 +32,7 @@ export const EVENTS_MIGRATIONS = [
   ProfileTimelineLinkedOnly1763900000600,
   CreateEventAnnouncements1763900000700,
   ProfileLinkVersions1763900000800,
+  ProfileLinkRepair1763900000900,
 ];
 
 @Module({
@@ -53,6 +56,7 @@ export const EVENTS_MIGRATIONS = [
     ProfileEventsResolver,
     IngestServer,
     ProfileLinks,
+    ProfileLinkRepair,
     ProfileSyncConsumers,
     CallOutcomesConsumer,
   ],

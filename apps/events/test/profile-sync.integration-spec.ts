@@ -5,6 +5,7 @@ import { applyOwnedStream } from '@boomerang/platform/messaging';
 import { eventually, type TestSubgraph } from '@boomerang/platform/testing';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
+import { ProfileLinkRepair } from '../src/profile-sync/profile-link-repair.js';
 import { ProfileLinks } from '../src/profile-sync/profile-links.js';
 import { ingestCommand, startEventsSubgraph } from './support.js';
 
@@ -135,5 +136,36 @@ describe('events follow profiles (identified, merged, deleted)', () => {
       // Whatever each ingest saw, the cache holds no stale absence once the write has committed.
       for (const identity of identities) expect(await ownerOf(identity)).toBe(profileId);
     });
+  });
+
+  it('attaches, on the repair after next, events that raced their identity’s first link (user id first)', async () => {
+    const repair = sut.app.get(ProfileLinkRepair);
+    // The test drives the runs itself: the timer's stop.
+    repair.onApplicationShutdown();
+    const { eventIds } = await ingest([{ anonymousId: 'anon-raced' }, { userId: 'user-raced', anonymousId: 'anon-raced-2' }]);
+    const userProfile = randomUUID();
+    const anonymousProfile = randomUUID();
+    // What a link whose attaching UPDATE ran before those events committed leaves: links, events still waiting.
+    await db.transaction(async (manager) => {
+      const [{ version }] = await manager.query(
+        `INSERT INTO profile_link_version AS v (project_id, version) VALUES ($1, 1)
+         ON CONFLICT (project_id) DO UPDATE SET version = v.version + 1 RETURNING version`,
+        [projectId],
+      );
+      await manager.query(
+        `INSERT INTO profile_link (project_id, kind, value, profile_id, version) VALUES
+           ($1, 'anonymous_id', 'anon-raced', $3, $2), ($1, 'user_id', 'user-raced', $4, $2), ($1, 'anonymous_id', 'anon-raced-2', $3, $2)`,
+        [projectId, version, anonymousProfile, userProfile],
+      );
+    });
+    const owners = async () =>
+      (await db.query(`SELECT id, profile_id FROM "${sut.schema}".event WHERE id = ANY($1::uuid[])`, [eventIds])).map(
+        (row: { id: string; profile_id: string | null }) => [row.id, row.profile_id],
+      );
+    await repair.run();
+    expect(new Map(await owners())).toEqual(new Map([[eventIds[0], null], [eventIds[1], null]]));
+    expect(await repair.run()).toBeGreaterThanOrEqual(2);
+    expect(new Map(await owners())).toEqual(new Map([[eventIds[0], anonymousProfile], [eventIds[1], userProfile]]));
+    expect(await repair.run()).toBe(0);
   });
 });
