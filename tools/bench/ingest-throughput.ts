@@ -25,10 +25,12 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable, Writable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { connectMessaging, deleteStreamsWithPrefix } from '@boomerang/platform/messaging';
+import { eventually } from '@boomerang/platform/testing';
 import { bearer, startTestPlatform } from '../dev/test-platform.js';
 import { freePort } from '../dev/platform.mjs';
 import { processCpuSeconds } from './support.js';
@@ -234,8 +236,6 @@ function cpuByGroup(groups: Map<number, string>, before: Map<number, number>): M
   return used;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Apps paused (SIGSTOP) for the measured window, pid → name. A stopped app cannot take SIGTERM, so every way out resumes them. */
 const paused = new Map<number, string>();
 function resumePaused(): void {
@@ -285,8 +285,6 @@ const platform = await startTestPlatform({
   await admin.end();
   throw error;
 });
-let stopped: Promise<void> | undefined;
-const stopPlatform = () => (stopped ??= platform.stop());
 const messaging = await connectMessaging({ url: NATS_URL, name: 'bench-ingest', prefix });
 const db = new pg.Client({ connectionString: databaseUrl });
 await db.connect();
@@ -450,13 +448,13 @@ try {
     return { rows: lines.length, bytes: lines.reduce((sum, line) => sum + line.length + 1, 0), seconds, cpuUsed, indexes };
   };
   /** Waits (30 s at most) until no autovacuum worker runs in the bench database, so neither side of a round shares the CPU with one. */
-  const quiesce = async () => {
-    const until = performance.now() + 30_000;
-    const vacuuming = async () =>
-      ((await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'autovacuum worker'`, [database])).rows[0]
-        .n as number) > 0;
-    while ((await vacuuming()) && performance.now() < until) await sleep(200);
-  };
+  const quiesce = () =>
+    eventually(
+      async () =>
+        ((await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'autovacuum worker'`, [database])).rows[0]
+          .n as number) === 0,
+      { timeoutMs: 30_000, intervalMs: 200 },
+    ).catch(() => undefined);
   /** SIGSTOP / SIGCONT for the apps on the ingest path (the others stay paused through every round). */
   const pauseIngestPath = () => running.forEach(({ pid, app }) => (paused.set(pid, app), process.kill(pid, 'SIGSTOP')));
   const resumeIngestPath = () => running.forEach(({ pid }) => (paused.delete(pid), process.kill(pid, 'SIGCONT')));
@@ -498,8 +496,7 @@ try {
       for (const [group, seconds] of used) cpu.set(group, (cpu.get(group) ?? 0) + seconds);
       const ingestPath = [...used].filter(([group]) => /^(bench client|events \(node\)|postgres serving events|nats-server)$/.test(group));
       // The window's events reach NATS before the apps stop (else their latency would include the COPY).
-      const settleBy = performance.now() + 10_000;
-      while (sentAt.size > 0 && performance.now() < settleBy) await sleep(50);
+      await eventually(() => sentAt.size === 0, { timeoutMs: 10_000 }).catch(() => undefined);
       pauseIngestPath();
       await quiesce();
       const baseline = await copyBaseline(round, since).finally(resumeIngestPath);
@@ -593,7 +590,7 @@ try {
 } finally {
   resumePaused();
   await db.end();
-  await stopPlatform();
+  await platform.stop();
   for (const file of profileDir ? readdirSync(profileDir).filter((name) => /^(events|bench-client)-\d+\.cpuprofile$/.test(name)) : []) {
     console.log(`${file.startsWith('events') ? 'events app' : 'bench client'}, self time by function during ingest (busy samples; ${join(profileDir!, file)}):`);
     for (const line of hottest(join(profileDir!, file), 25)) console.log(`  ${line}`);

@@ -5,7 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { EventsIngested, MAX_EVENTS_PER_MESSAGE, validateMessage, type IngestedEvent, type MessageOf } from '@boomerang/contracts';
 import type { Messaging } from '@boomerang/platform/messaging';
 import type { Logger } from '@boomerang/platform/observability';
-import { LOGGER, MESSAGING, MessagingLifecycle } from '@boomerang/platform/subgraph';
+import { LOGGER, MESSAGING, MessagingLifecycle, OneAtATime } from '@boomerang/platform/subgraph';
 import type { EventRow } from '../events/event.entity.js';
 import type { IngestEventCommand } from './ingest-event.command.js';
 
@@ -33,6 +33,8 @@ export interface Announcement {
 const RECOVERY_GRACE_SECONDS = 10;
 const RECOVERY_INTERVAL_MS = 5_000;
 const RECOVERY_BATCH = 20;
+/** The one key sweeps queue under. */
+const SWEEP = 'sweep';
 
 /**
  * The events service's outbox for EventsIngested, shaped for ingest volume. The ingest
@@ -47,7 +49,7 @@ const RECOVERY_BATCH = 20;
 export class EventAnnouncements implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly inFlight = new Set<Promise<void>>();
   private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
+  private readonly sweeps = new OneAtATime();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -68,7 +70,7 @@ export class EventAnnouncements implements OnApplicationBootstrap, BeforeApplica
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await Promise.all(this.inFlight);
-    await this.sweeping;
+    await this.sweeps.idle(SWEEP);
   }
 
   /** The messages announcing `events` (per project, in order), validated and serialised; recorded by `record`. */
@@ -118,14 +120,9 @@ export class EventAnnouncements implements OnApplicationBootstrap, BeforeApplica
 
   /** One sweep at a time: a new one (e.g. a flush) runs after the one under way. */
   private sweep(graceSeconds: number): Promise<void> {
-    const run = (this.sweeping ?? Promise.resolve())
-      .then(() => this.recoverAll(graceSeconds))
-      .catch((error: unknown) => this.logger.error({ err: error }, 'event announcement sweep failed; retrying on the next tick'));
-    this.sweeping = run;
-    void run.finally(() => {
-      if (this.sweeping === run) this.sweeping = undefined;
-    });
-    return run;
+    return this.sweeps.run(SWEEP, () =>
+      this.recoverAll(graceSeconds).catch((error: unknown) => this.logger.error({ err: error }, 'event announcement sweep failed; retrying on the next tick')),
+    );
   }
 
   private async recoverAll(graceSeconds: number): Promise<void> {

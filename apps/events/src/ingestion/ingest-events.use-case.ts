@@ -29,10 +29,9 @@ interface PendingIngest {
  * `event_message_id` (by COPY; when one was claimed before, the group is written again with
  * INSERT … ON CONFLICT DO NOTHING, which tells the new from the repeated), COPYs only the new
  * events in, and records their EventsIngested messages (a few hundred events each; published
- * after the commit by EventAnnouncements). Each
- * call resolves only after that commit. A retried batch records and publishes nothing twice; a
- * crash before commit records nothing; a group that fails is retried call by call, so one bad
- * call fails alone.
+ * after the commit by EventAnnouncements). Each call resolves only after that commit. A retried
+ * batch records and publishes nothing twice; a crash before commit records nothing; a group that
+ * fails is retried call by call, so one bad call fails alone.
  */
 @Injectable()
 export class IngestEvents {

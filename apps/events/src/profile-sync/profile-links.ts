@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { OneAtATime } from '@boomerang/platform/subgraph';
 import { archivedTables } from '../partitions/event-partitions.js';
 
 interface Identities {
@@ -50,6 +51,8 @@ export class ProfileLinks {
   /** MAX_CACHED_IDENTITIES (tests lower it). */
   maxCachedIdentities = MAX_CACHED_IDENTITIES;
   private readonly cache = new Map<string, CachedLinks>();
+  /** Resolves of a project run one after the other, so none stores an older answer over a newer one. */
+  private readonly resolving = new OneAtATime();
 
   /** Identities this instance holds in its cache, all projects together. */
   get cachedIdentities(): number {
@@ -57,15 +60,9 @@ export class ProfileLinks {
     for (const cached of this.cache.values()) total += cached.users.size + cached.anonymous.size;
     return total;
   }
-  /** The resolve under way per project: they run one after the other, so none stores an older answer over a newer one. */
-  private readonly resolving = new Map<string, Promise<unknown>>();
-
   /** Profile id for each command's identities (user id wins over anonymous id), or null. */
   resolve(manager: EntityManager, projectId: string, commands: readonly Identities[]): Promise<(string | null)[]> {
-    const run = (this.resolving.get(projectId) ?? Promise.resolve()).catch(() => undefined).then(() => this.resolveNow(manager, projectId, commands));
-    this.resolving.set(projectId, run);
-    void run.finally(() => this.resolving.get(projectId) === run && this.resolving.delete(projectId)).catch(() => undefined);
-    return run;
+    return this.resolving.run(projectId, () => this.resolveNow(manager, projectId, commands));
   }
 
   private async resolveNow(manager: EntityManager, projectId: string, commands: readonly Identities[]): Promise<(string | null)[]> {

@@ -10,3 +10,4 @@ export * from './tokens.js';
 export * from './graphql/connection.js';
 export * from './graphql/json.scalar.js';
 export * from './clock.js';
+export * from './one-at-a-time.js';
