@@ -53,7 +53,6 @@ function isAlive(pid) {
 
 /** Claims `port` for this process unless another live process claimed it recently. */
 function claimPort(port) {
-  mkdirSync(PORT_CLAIMS, { recursive: true });
   const file = join(PORT_CLAIMS, String(port));
   try {
     writeFileSync(file, String(process.pid), { flag: 'wx' });
@@ -77,6 +76,7 @@ function claimPort(port) {
  * probe and the app binding it.
  */
 export async function freePort() {
+  mkdirSync(PORT_CLAIMS, { recursive: true });
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = await new Promise((resolvePort, reject) => {
       const server = createServer();

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_PORTS, root as workspaceRoot, subgraphNames } from '../dev/platform.mjs';
+import { DEFAULT_PORTS, root as REPO_ROOT, subgraphNames } from '../dev/platform.mjs';
 
-/** The repository root: this file runs from tools/supergraph/ (tests) or dist/tools/supergraph/ (built). */
-export const REPO_ROOT = workspaceRoot;
+/** The repository root (see platform.mjs). */
+export { REPO_ROOT };
 
 /**
  * Default port of every subgraph: the URL composed into the supergraph, which the gateway

@@ -8,8 +8,7 @@ import { IngestServer } from '../src/ingestion/ingest.server.js';
 
 /** Shared set-up of the events integration specs. */
 
-export const secretKeyCaller = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
-export const publishableKeyCaller = (projectId: string) => ({ projectId, keyId: null, scope: 'publishable' as const });
+export { publishableKeyCaller, secretKeyCaller } from '@boomerang/platform/testing';
 
 /** The events subgraph on a throw-away schema and subject prefix. */
 export const startEventsSubgraph = () => startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });

@@ -7,8 +7,7 @@ import { INGESTED_EVENTS_DURABLE } from '../src/ingestion/ingested-events.consum
 
 /** Shared set-up of the profiles integration specs. */
 
-export const secretKeyCaller = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
-export const publishableKeyCaller = (projectId: string) => ({ projectId, keyId: null, scope: 'publishable' as const });
+export { publishableKeyCaller, secretKeyCaller } from '@boomerang/platform/testing';
 
 /** The profiles subgraph on a throw-away schema and subject prefix. */
 export const startProfilesSubgraph = (options: Omit<Parameters<typeof startTestSubgraph>[1], 'service'> = {}) =>

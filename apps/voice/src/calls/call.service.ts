@@ -1,11 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { isUUID } from 'class-validator';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { CallPlaced, CallStateChanged, type MessageOf } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
-import { Clock, LOGGER, type Logger } from '@boomerang/platform/subgraph';
+import { Clock, isUuid, LOGGER, type Logger } from '@boomerang/platform/subgraph';
 import { CallUpdates } from '../presence/call-updates.js';
 import { ConnectedClients, type ClientIdentity } from '../presence/connected-clients.js';
 import { VOICE_CONFIG, type VoiceConfig } from '../voice-config.js';
@@ -205,7 +204,7 @@ export class CallService {
 
   /** The profile's live call (PLACED, RINGING or ANSWERED), if any, newest first. */
   async activeCallOf(projectId: string, profileId: string): Promise<CallEntity | null> {
-    if (!isUUID(profileId)) return null;
+    if (!isUuid(profileId)) return null;
     return this.dataSource
       .getRepository(CallEntity)
       .createQueryBuilder('call')
@@ -223,7 +222,7 @@ export class CallService {
   }
 
   async get(projectId: string, id: string): Promise<CallEntity> {
-    const call = isUUID(id) ? await this.dataSource.getRepository(CallEntity).findOneBy({ id, projectId }) : null;
+    const call = isUuid(id) ? await this.dataSource.getRepository(CallEntity).findOneBy({ id, projectId }) : null;
     if (!call) throw new CallError(CallErrorCode.CallNotFound, `No call ${id} in this project`, 'id');
     return call;
   }
@@ -240,7 +239,7 @@ export class CallService {
     }
     if (first != null && (!Number.isInteger(first) || first < 1 || first > 100)) throw invalidInput('first', 'first must be a whole number from 1 to 100');
     if (after != null) {
-      const last = isUUID(after) ? await this.dataSource.getRepository(CallEntity).findOneBy({ id: after, projectId }) : null;
+      const last = isUuid(after) ? await this.dataSource.getRepository(CallEntity).findOneBy({ id: after, projectId }) : null;
       if (!last) throw invalidInput('after', 'after must be the id of a call of this project');
       query.andWhere('(call.placed_at, call.id) < (:placedAt, :id)', { placedAt: last.placedAt, id: last.id });
     }
@@ -278,7 +277,7 @@ export class CallService {
 
   /** Batch look-up for entity references, still scoped to the caller's project. */
   findMany(projectId: string, ids: readonly string[]): Promise<CallEntity[]> {
-    const valid = ids.filter((id) => isUUID(id));
+    const valid = ids.filter(isUuid);
     if (valid.length === 0) return Promise.resolve([]);
     return this.dataSource.getRepository(CallEntity).findBy({ id: In(valid), projectId });
   }
@@ -366,7 +365,7 @@ export class CallService {
   private async transition(projectId: string, callId: string, decide: (call: CallEntity, now: Date) => Transition | null): Promise<CallEntity> {
     const now = this.clock.now();
     const { call, views } = await this.dataSource.transaction(async (manager) => {
-      const locked = isUUID(callId)
+      const locked = isUuid(callId)
         ? await manager.getRepository(CallEntity).findOne({ where: { id: callId, projectId }, lock: { mode: 'pessimistic_write' } })
         : null;
       if (!locked) throw new CallError(CallErrorCode.CallNotFound, `No call ${callId} in this project`, 'callId');

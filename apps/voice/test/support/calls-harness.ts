@@ -1,11 +1,9 @@
-import type { CallerContext } from '@boomerang/platform/auth';
 import { startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import type { CallService } from '../../src/calls/call.service.js';
 import type { CallUpdates } from '../../src/presence/call-updates.js';
 import type { ConnectedClients } from '../../src/presence/connected-clients.js';
 
-export const secretKeyCaller = (projectId: string): CallerContext => ({ projectId, keyId: null, scope: 'secret' as const });
-export const publishableKeyCaller = (projectId: string): CallerContext => ({ projectId, keyId: null, scope: 'publishable' as const });
+export { publishableKeyCaller, secretKeyCaller } from '@boomerang/platform/testing';
 
 /** Imported lazily: the app's modules read their config when imported, after the test set it. */
 export const loadVoiceAppModule = () => import('../../src/app.module.js').then((m) => m.AppModule);

@@ -58,6 +58,8 @@ interface OutboxMessage {
   subject: string;
   /** The body as the JSON text that was written. */
   body: string;
+  /** Rows the batch locked (it relays fewer when maxMessages cuts it). */
+  locked_rows: number;
 }
 
 export interface OutboxRelayOptions {
@@ -146,14 +148,16 @@ export class OutboxRelay {
   }
 
   private async drain(): Promise<void> {
-    let relayed: number;
-    do {
-      relayed = await this.relayBatch();
-    } while (relayed > 0 && !this.stopped);
+    while ((await this.relay()).more && !this.stopped);
   }
 
   /** Publishes one batch of rows (returns how many); exported for tests that simulate a crash mid-relay. */
   async relayBatch(): Promise<number> {
+    return (await this.relay()).relayed;
+  }
+
+  /** One batch: how many rows it relayed, and whether rows may be left (a full batch, or one cut at maxMessages). */
+  private relay(): Promise<{ relayed: number; more: boolean }> {
     return this.dataSource.transaction(async (manager) => {
       // Claim and delete in one statement: the DELETE locks the rows (other relays skip them)
       // but only takes effect at COMMIT, which waits for every publish ack below. Any failure
@@ -169,15 +173,17 @@ export class OutboxRelay {
          ), claimed AS (
            DELETE FROM ${this.table} WHERE seq IN (SELECT seq FROM taken)
            RETURNING seq, subject, bodies, message_ids)
-         SELECT seq, b.n, message_ids[b.n] AS msg_id, subject, b.body::text AS body
+         SELECT seq, b.n, message_ids[b.n] AS msg_id, subject, b.body::text AS body, (SELECT count(*) FROM locked)::int AS locked_rows
          FROM claimed, json_array_elements(claimed.bodies) WITH ORDINALITY AS b(body, n)`,
         [this.batchSize, this.maxMessages],
       )) as OutboxMessage[];
-      if (messages.length === 0) return 0;
+      if (messages.length === 0) return { relayed: 0, more: false };
       messages.sort((a, b) => Number(a.seq) - Number(b.seq) || Number(a.n) - Number(b.n));
       // Publishes are pipelined (in outbox order); every ack is awaited before the commit.
       await Promise.all(messages.map((message) => this.messaging.js.publish(message.subject, message.body, { msgID: message.msg_id })));
-      return new Set(messages.map((message) => message.seq)).size;
+      const relayed = new Set(messages.map((message) => message.seq)).size;
+      const locked = messages[0]!.locked_rows;
+      return { relayed, more: locked === this.batchSize || relayed < locked };
     });
   }
 }

@@ -11,6 +11,10 @@ import { MESSAGING, MessagingLifecycle } from '@boomerang/platform/subgraph';
 import type { DestinationStream } from 'pino';
 import { uniqueSubjectPrefix, TEST_NATS_URL } from './test-messaging.js';
 
+/** The caller a secret key / a publishable key of the project makes (for `TestSubgraph.query`). */
+export const secretKeyCaller = (projectId: string): CallerContext => ({ projectId, keyId: null, scope: 'secret' });
+export const publishableKeyCaller = (projectId: string): CallerContext => ({ projectId, keyId: null, scope: 'publishable' });
+
 export const TEST_SIGNING_SECRET = 'test-signing-secret-that-is-long-enough-1234';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
