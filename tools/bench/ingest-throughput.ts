@@ -5,17 +5,19 @@
 // 3): an ingest window, then, with every app paused (so the COPY shares the CPU with nothing), the
 // COPY of the rows that window stored. Each round's two sides are measured back to back, so a drift
 // in the machine's speed moves both alike; the median round's ratio is the figure. Also measures
-// ingest → JetStream publish latency under load (HTTP request sent → its events arriving on NATS,
-// however many events a message carries), CPU per process (PostgreSQL backends attributed to the
+// ingest → JetStream publish latency under load (HTTP request sent → JetStream storing the message
+// that carries each event, from the stream's own timestamps, read after the rounds so the client
+// does nothing in the windows but send), CPU per process (PostgreSQL backends attributed to the
 // app they serve) and CPU per 1000 events on both paths, which the machine's other load skews far
-// less than events/s. The windows measure the ingest path alone: the warm-up runs with every app
-// live (so consumers and streams exist), then every app not on the ingest path (all but events and
+// less than events/s. The windows measure the ingest path alone, warmed up: a warm-up window at
+// full load (BENCH_WARMUP_S, default 5) runs with every app live (so consumers and streams exist
+// and the code is compiled as a running server's is), then every app not on the ingest path (all but events and
 // workspace, which resolves keys) is paused with SIGSTOP until the last round ends. After resuming
 // them, the time the events stream's consumers take to work off the rounds' events is reported
 // separately, as downstream (profiles) throughput, not as ingest. Identities are those of SDK
 // traffic: 5,000 users with one or two devices each, one stable anonymousId per device, a userId on
 // ~70% of events (deterministic in the event's number, so runs send the same identities).
-// Knobs: BENCH_ROUNDS, BENCH_DURATION_S (per round, default 10), BENCH_CLIENTS, BENCH_BATCH,
+// Knobs: BENCH_ROUNDS, BENCH_DURATION_S (per round, default 10), BENCH_WARMUP_S, BENCH_CLIENTS, BENCH_BATCH,
 // BENCH_PREBUILT_BATCHES, BENCH_CATCH_UP_S (longest wait for the downstream catch-up, default 120),
 // BENCH_CPU_PROF=<dir> (V8 profiles of the running apps and of this client over the rounds; the
 // events app's and the client's hottest functions printed).
@@ -27,6 +29,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable, Writable } from 'node:stream';
+import { DeliverPolicy } from '@nats-io/jetstream';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { connectMessaging, deleteStreamsWithPrefix } from '@boomerang/platform/messaging';
@@ -38,10 +41,12 @@ import { processCpuSeconds } from './support.js';
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 /** Ingest windows, each followed by the COPY baseline of its rows; the ratio printed is their median. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Full-load warm-up before the rounds (JIT, caches, pools), not measured. */
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 5);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const PER_BATCH = Number(process.env.BENCH_BATCH ?? 100);
 /** Batches built before the run (more are built during it only if these run out). */
-const PREBUILT_BATCHES = Number(process.env.BENCH_PREBUILT_BATCHES ?? 4500);
+const PREBUILT_BATCHES = Number(process.env.BENCH_PREBUILT_BATCHES ?? 8000);
 /** Longest wait for the downstream consumers to work off the window's events once resumed. */
 const CATCH_UP_LIMIT_S = Number(process.env.BENCH_CATCH_UP_S ?? 120);
 /** The apps that stay running in the measured window: events takes /v1/batch, workspace resolves its keys (over NATS, cached). */
@@ -165,9 +170,53 @@ async function startClientProfile(): Promise<{ stop(): Promise<unknown> }> {
   };
 }
 
+/** A /v1/batch body before its events array, and what follows it up to sentAt's value. */
+const BATCH_HEAD = Buffer.from('{"batch":');
+const SENT_AT_KEY = Buffer.from(',"sentAt":"');
+const BATCH_TAIL = Buffer.from('"}');
+
 /** What precedes every event's id in an EventsIngested body (JSON.stringify puts no space after the colon). */
 const MESSAGE_ID_KEY = Buffer.from('"messageId":"');
 const QUOTE = '"'.charCodeAt(0);
+
+/**
+ * Ingest → JetStream latency of every accepted event: the time JetStream stored the message
+ * carrying it (the stream's own timestamp) minus its batch's send time. Reads the project's
+ * messages from `firstSequence` on, after the rounds.
+ */
+async function publishLatencies(
+  messaging: Awaited<ReturnType<typeof connectMessaging>>,
+  stream: string,
+  subject: string,
+  firstSequence: number,
+  accepted: readonly { batch: { ids: string[] }; sentAt: number }[],
+): Promise<{ latencies: number[]; messagesTimed: number }> {
+  const sentAt = new Map<string, number>();
+  for (const { batch, sentAt: at } of accepted) for (const id of batch.ids) sentAt.set(id, at);
+  const lastSequence = (await messaging.jsm.streams.info(stream)).state.last_seq;
+  const latencies: number[] = [];
+  let messagesTimed = 0;
+  if (lastSequence < firstSequence) return { latencies, messagesTimed };
+  const consumer = await messaging.js.consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: firstSequence });
+  const messages = await consumer.consume();
+  for await (const message of messages) {
+    const stored = message.info.timestampNanos / 1e6;
+    let timed = 0;
+    // The ids straight from the bytes, without decoding or parsing the body (the bench's ids are ASCII and need no unescaping).
+    const data = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
+    for (let at = data.indexOf(MESSAGE_ID_KEY); at >= 0; at = data.indexOf(MESSAGE_ID_KEY, at)) {
+      at += MESSAGE_ID_KEY.length;
+      const started = sentAt.get(data.toString('latin1', at, data.indexOf(QUOTE, at)));
+      if (started === undefined) continue;
+      latencies.push(stored - started);
+      timed++;
+    }
+    if (timed > 0) messagesTimed++;
+    if (message.seq >= lastSequence) break;
+  }
+  await messages.close();
+  return { latencies, messagesTimed };
+}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
@@ -299,11 +348,12 @@ try {
   // node:http on kept-alive sockets (one per client): undici's fetch costs the client several times
   // the CPU per request, and the client shares the machine with what it measures.
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
-  /** POSTs a /v1/batch body; resolves whether it was accepted (2xx) once the response is read. */
-  const send = (body: string) =>
+  /** POSTs a /v1/batch body (written in parts, not joined); resolves whether it was accepted (2xx) once the response is read. */
+  const send = (body: Buffer[]) =>
     new Promise<boolean>((resolve, reject) => {
+      const length = body.reduce((sum, part) => sum + part.length, 0);
       const request = http.request(
-        { host: '127.0.0.1', port: ingestPort, path: '/v1/batch', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization } },
+        { host: '127.0.0.1', port: ingestPort, path: '/v1/batch', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': length, authorization } },
         (response) => {
           response.resume();
           response.on('end', () => resolve(response.statusCode! >= 200 && response.statusCode! < 300));
@@ -311,32 +361,20 @@ try {
         },
       );
       request.on('error', reject);
-      request.end(body);
+      request.cork();
+      for (const part of body) request.write(part);
+      request.end();
     });
 
-  // Ingest → publish latency: the send time of each event's batch against the arrival of the
-  // message carrying it. sentAt holds the accepted events not yet seen on NATS.
-  const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  let messagesTimed = 0;
-  const subscription = messaging.nc.subscribe(`${prefix}events.${project.id}.ingested`, {
-    callback: (_error, message) => {
-      const arrived = performance.now();
-      let timed = 0;
-      // The ids straight from the bytes, without decoding or parsing the body (the bench's ids are ASCII and need no unescaping).
-      const data = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
-      for (let at = data.indexOf(MESSAGE_ID_KEY); at >= 0; at = data.indexOf(MESSAGE_ID_KEY, at)) {
-        at += MESSAGE_ID_KEY.length;
-        const id = data.toString('latin1', at, data.indexOf(QUOTE, at));
-        const started = sentAt.get(id);
-        if (started === undefined) continue;
-        latencies.push(arrived - started);
-        sentAt.delete(id);
-        timed++;
-      }
-      if (timed > 0) messagesTimed++;
-    },
-  });
+  // Ingest → publish latency: each accepted batch's send time (epoch ms), against the time
+  // JetStream stored the message carrying each of its events, read from the stream after the rounds.
+  interface Batch {
+    json: Buffer;
+    ids: string[];
+  }
+  const accepted: { batch: Batch; sentAt: number }[] = [];
+  /** Rows of `event_announcement` are deleted once their message is acknowledged by JetStream: none left, everything accepted is published. */
+  const unpublished = async () => (await db.query(`SELECT count(*)::int AS n FROM events.event_announcement`)).rows[0].n as number;
 
   // Every consumer of the events stream with what it has still to do (pending + unacknowledged messages).
   const stream = messaging.subjects.streamName('events');
@@ -344,44 +382,56 @@ try {
     (await messaging.jsm.consumers.list(stream).next()).map((consumer) => ({ name: consumer.name, behind: consumer.num_pending + consumer.num_ack_pending }));
   const backlog = async () => (await consumers()).filter(({ behind }) => behind > 0).map(({ name, behind }) => `${name} ${behind}`);
   /** Waits until every accepted event is on NATS and the consumers have worked it off; false on reaching the limit. */
-  const settle = async (since: number, limitS: number): Promise<{ settled: boolean; behind: string[] }> => {
+  const settle = async (since: number, limitS: number): Promise<{ settled: boolean; unpublished: number; behind: string[] }> => {
+    let left = await unpublished();
     let behind = await backlog();
-    while ((sentAt.size > 0 || behind.length > 0) && performance.now() - since < limitS * 1000) {
+    while ((left > 0 || behind.length > 0) && performance.now() - since < limitS * 1000) {
       await sleep(200);
+      left = await unpublished();
       behind = await backlog();
     }
-    return { settled: sentAt.size === 0 && behind.length === 0, behind };
+    return { settled: left === 0 && behind.length === 0, unpublished: left, behind };
   };
 
   // Request bodies are built before the clock starts (as the COPY's rows are): during the run
-  // the client only sends. A pre-built batch is its JSON array and its message ids.
+  // the client only sends. A pre-built batch is its events' JSON array and their message ids.
   let counter = 0;
-  const build = (): { json: string; ids: string[] } => {
+  const build = (): Batch => {
     const events = Array.from({ length: PER_BATCH }, () => trackEvent(counter++));
-    return { json: JSON.stringify(events), ids: events.map((event) => event.messageId) };
+    return { json: Buffer.from(JSON.stringify(events)), ids: events.map((event) => event.messageId) };
   };
   let errors = 0;
-  const post = async ({ json, ids }: { json: string; ids: string[] }) => {
-    const body = `{"batch":${json},"sentAt":"${new Date().toISOString()}"}`;
-    const started = performance.now();
-    for (const id of ids) sentAt.set(id, started);
-    const ok = await send(body);
-    if (!ok) {
-      errors++;
-      // Refused events never reach NATS.
-      for (const id of ids) sentAt.delete(id);
-    }
+  const post = async (batch: Batch) => {
+    const sentAt = performance.timeOrigin + performance.now();
+    const ok = await send([BATCH_HEAD, batch.json, SENT_AT_KEY, Buffer.from(new Date(sentAt).toISOString()), BATCH_TAIL]);
+    if (ok) accepted.push({ batch, sentAt });
+    else errors++;
     return ok;
   };
-  // Warm up (key cache, pools, JIT) with every app live, so the consumers and their streams exist.
-  for (let i = 0; i < 20; i++) await post(build());
+  /** Every client posting batches (`next`) until the deadline; the events acknowledged and the seconds taken. */
+  const load = async (seconds: number, next: () => Batch) => {
+    let acknowledged = 0;
+    const began = performance.now();
+    const deadline = began + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (performance.now() < deadline) {
+          if (await post(next())) acknowledged += PER_BATCH;
+        }
+      }),
+    );
+    return { acknowledged, seconds: (performance.now() - began) / 1000 };
+  };
+  // Warm up at full load with every app live (key cache, pools, JIT, the consumers and their streams).
+  const warmedUp = await load(WARMUP_S, build);
   const prepared = Array.from({ length: PREBUILT_BATCHES }, build);
   const eventBytes = prepared.reduce((sum, batch) => sum + batch.json.length - 2, 0) / (PREBUILT_BATCHES * PER_BATCH);
   // The warm-up's downstream work is done before the window, so the catch-up after it is the window's alone.
-  const warmUp = await settle(performance.now(), 30);
-  if (!warmUp.settled) console.warn(`warm-up not worked off after 30 s (${sentAt.size} events unpublished; behind: ${warmUp.behind.join(', ')}); measuring anyway`);
-  latencies.length = 0;
-  messagesTimed = 0;
+  const warmUp = await settle(performance.now(), 60);
+  if (!warmUp.settled) console.warn(`warm-up not worked off after 60 s (${warmUp.unpublished} announcements unpublished; behind: ${warmUp.behind.join(', ')}); measuring anyway`);
+  accepted.length = 0;
+  const subject = `${prefix}events.${project.id}.ingested`;
+  const firstSequence = (await messaging.jsm.streams.info(stream)).state.last_seq + 1;
 
   // Rounds: each an ingest window, then (every app paused, so nothing competes) the COPY baseline
   // of the very rows that window stored, into a fresh copy of events.event. Measured back to back,
@@ -409,19 +459,7 @@ try {
   const copyCpu = () => cpuSeconds(process.pid)! + copyConnections.reduce((sum, { pid }) => sum + (cpuSeconds(pid) ?? 0), 0);
 
   /** One ingest window: every client posting prepared batches until the deadline. */
-  const ingestWindow = async () => {
-    let acknowledged = 0;
-    const deadline = performance.now() + DURATION_S * 1000;
-    const began = performance.now();
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        while (performance.now() < deadline) {
-          if (await post(prepared.pop() ?? build())) acknowledged += PER_BATCH;
-        }
-      }),
-    );
-    return { acknowledged, seconds: (performance.now() - began) / 1000 };
-  };
+  const ingestWindow = () => load(DURATION_S, () => prepared.pop() ?? build());
   /** The baseline of one round: the rows stored after `since` COPY'd by CLIENTS streams into a fresh copy of events.event. */
   const copyBaseline = async (round: number, since: string) => {
     const table = `event_copy_${round}`;
@@ -496,7 +534,7 @@ try {
       for (const [group, seconds] of used) cpu.set(group, (cpu.get(group) ?? 0) + seconds);
       const ingestPath = [...used].filter(([group]) => /^(bench client|events \(node\)|postgres serving events|nats-server)$/.test(group));
       // The window's events reach NATS before the apps stop (else their latency would include the COPY).
-      await eventually(() => sentAt.size === 0, { timeoutMs: 10_000 }).catch(() => undefined);
+      await eventually(async () => (await unpublished()) === 0, { timeoutMs: 10_000 }).catch(() => undefined);
       pauseIngestPath();
       await quiesce();
       const baseline = await copyBaseline(round, since).finally(resumeIngestPath);
@@ -526,9 +564,9 @@ try {
   const catchUp = await settle(resumedAt, CATCH_UP_LIMIT_S);
   const catchUpSeconds = (performance.now() - resumedAt) / 1000;
   const consumerNames = (await consumers()).map(({ name }) => name).sort();
-  subscription.unsubscribe();
   agent.destroy();
-  const sorted = [...latencies].sort((a, b) => a - b);
+  const { latencies, messagesTimed } = await publishLatencies(messaging, stream, subject, firstSequence, accepted);
+  const sorted = latencies.sort((a, b) => a - b);
 
   // Row work in the events schema (statistics reach pg_stat within a second or so).
   await sleep(1500);
@@ -560,7 +598,9 @@ try {
       `${String(i + 1).padStart(5)}   ${rates[i]!.ingest.toFixed(0).padStart(8)} events/s   ${rates[i]!.copy.toFixed(0).padStart(10)} rows/s     ${ratios[i]!.toFixed(2)}x   ${round.ingestCpuPerK.toFixed(3)} / ${round.copyCpuPerK.toFixed(3)} core-s → ${rates[i]!.cpu.toFixed(2)}x`,
     );
   });
-  console.log(`/v1/batch ingest      ${(ingested / ingestSeconds).toFixed(0).padStart(8)} events/s over the rounds  (${ingested} acknowledged + ${20 * PER_BATCH} warm-up, ${stored} stored, ${errors} failed batches)`);
+  console.log(
+    `/v1/batch ingest      ${(ingested / ingestSeconds).toFixed(0).padStart(8)} events/s over the rounds  (${ingested} acknowledged + ${warmedUp.acknowledged} in the ${WARMUP_S} s warm-up, ${stored} stored, ${errors} failed batches)`,
+  );
   console.log(
     `raw COPY (${CLIENTS} streams) ${(copied / rounds.reduce((sum, round) => sum + round.copySeconds, 0)).toFixed(0).padStart(8)} rows/s over the rounds  (each round's stored rows, ${(copyBytes / Math.max(1, copied)).toFixed(0)} bytes each as COPY text, into a fresh copy of events.event: ${copyIndexes} vs ${await indexCount('events.event')} indexes, ${partitions.length} partitions)`,
   );
@@ -576,7 +616,7 @@ try {
   // Not the ingest figure: what the resumed consumers (mainly profiles) then did with the rounds' events.
   const downstream = catchUp.settled
     ? `${(ingested / catchUpSeconds).toFixed(0).padStart(8)} events/s  (the rounds' ${ingested} events worked off ${catchUpSeconds.toFixed(1)} s after resuming)`
-    : `not caught up within ${CATCH_UP_LIMIT_S} s (BENCH_CATCH_UP_S): ${sentAt.size} events unpublished, behind: ${catchUp.behind.join(', ') || 'none'}`;
+    : `not caught up within ${CATCH_UP_LIMIT_S} s (BENCH_CATCH_UP_S): ${catchUp.unpublished} announcements unpublished, behind: ${catchUp.behind.join(', ') || 'none'}`;
   console.log(`downstream (profiles) ${downstream}`);
   console.log(`  consumers of the events stream: ${consumerNames.join(', ')}; messages behind at resume: ${backlogAtResume.join(', ') || 'none'}`);
   console.log(`rows written in the events schema (whole run: warm-up, rounds and downstream catch-up):`);
