@@ -141,6 +141,9 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** A sampling gap longer than this is a pause (SIGSTOP), not a sample (the sampler ticks about every millisecond). */
+const PAUSE_GAP_MICROS = 50_000;
+
 /** The functions with the most self time in a V8 CPU profile, as printable lines. */
 function hottest(file: string, count: number): string[] {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
@@ -152,6 +155,8 @@ function hottest(file: string, count: number): string[] {
     const where = frame.url ? `${frame.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${frame.lineNumber + 1}` : '';
     const key = `${frame.functionName || '(anonymous)'} ${where}`.trim();
     const micros = profile.timeDeltas[i] ?? 0;
+    // The gap over a SIGSTOP (each round's COPY) lands on one sample: not time the app spent.
+    if (micros > PAUSE_GAP_MICROS) return;
     self.set(key, (self.get(key) ?? 0) + micros);
     if (!['(idle)', '(program)'].includes(frame.functionName)) total += micros;
   });
