@@ -224,7 +224,8 @@ async function publishLatencies(
       timed++;
     }
     if (timed > 0) messagesTimed++;
-    if (message.seq >= lastSequence) break;
+    // The stream's last message may be on another subject: the consumer's own count ends the read.
+    if (message.seq >= lastSequence || message.info.pending === 0) break;
   }
   await messages.close();
   return { latencies, messagesTimed };
