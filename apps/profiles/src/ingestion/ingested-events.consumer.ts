@@ -10,7 +10,8 @@ export const INGESTED_EVENTS_DURABLE = 'profiles-ingested-events';
 /**
  * Keeps profiles in step with ingested events, a batch at a time (the events of the messages
  * already received, one transaction; see IngestEvents). A failed batch is retried by the lib one message at a time
- * through the same code, so a poison message is redelivered and dead-lettered alone. The events
+ * through the same code, so a poison message is redelivered alone; on its last delivery its events
+ * are handled one by one and only the failing ones are dead-lettered, each on its own. The events
  * stream belongs to the events service; until it exists the consumer waits for it.
  *
  * A refused resolution (IDENTITY_CONFLICT: the event's identities belong to different users) is
@@ -35,6 +36,8 @@ export class IngestedEventsConsumer {
     maxBatchSize: 8,
     handle: (body, { manager, ...context }) => this.handleBatch([{ ...context, body }], manager),
     handleBatch: (messages, manager) => this.handleBatch(messages, manager),
+    // A message that still fails on its last delivery is handled event by event: only the events that fail are dead-lettered.
+    split: (body) => body.events.map((event) => ({ ...body, events: [event] })),
   };
 
   private async handleBatch(messages: readonly BatchMessage<typeof EventsIngested>[], manager: EntityManager): Promise<void> {

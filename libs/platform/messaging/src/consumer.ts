@@ -38,6 +38,13 @@ export interface DurableConsumerDefinition<C extends MessageContract> {
   handleBatch?(messages: readonly BatchMessage<C>[], manager: EntityManager): Promise<void>;
   /** Most messages per `handleBatch` call (default 100). */
   readonly maxBatchSize?: number;
+  /**
+   * Optional, for a message that carries many items (e.g. ingested events): the bodies it splits
+   * into, one per item. On a message's last delivery its parts are handled one by one through
+   * `handle`, each in a savepoint of the message's transaction; only the parts that fail are
+   * dead-lettered (each on its own), and the others commit, instead of the whole message going.
+   */
+  split?(body: MessageOf<C>): MessageOf<C>[];
 }
 
 /** One message of a batch: its body and everything `MessageContext` has but the transaction. */
@@ -70,7 +77,9 @@ export interface DeadLetter {
  *
  * With `handleBatch`, the messages that have already arrived (up to `maxBatchSize`) are handled
  * together in one transaction and acknowledged after its commit; a failed batch falls back to
- * `handle` per message (its own transaction, retries and dead-lettering as above).
+ * `handle` per message (its own transaction, retries and dead-lettering as above). With `split`,
+ * a message failing on its last delivery is handled part by part, and only its failing parts are
+ * dead-lettered.
  */
 export class DurableConsumer<C extends MessageContract> {
   private messages?: ConsumerMessages;
@@ -269,7 +278,39 @@ export class DurableConsumer<C extends MessageContract> {
       });
       raw.ack();
     } catch (error) {
+      const parts = context.deliveryCount >= this.maxDeliveries ? this.definition.split?.(body) : undefined;
+      if (parts && parts.length > 1) return this.salvage(message, parts, error as Error);
       await this.fail(raw, context.messageId, context.deliveryCount, error as Error);
+    }
+  }
+
+  /**
+   * The last delivery of a message that failed whole: its parts are handled one by one, each in a
+   * savepoint; the failing ones are dead-lettered before the commit (a commit that then fails
+   * leaves the message to come back, and JetStream drops a repeated dead letter by its id).
+   */
+  private async salvage(message: ValidMessage<C>, parts: readonly MessageOf<C>[], error: Error): Promise<void> {
+    const { raw, body: _body, ...context } = message;
+    let failed = 0;
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        if ((await this.claim(manager, [message])).length === 0) return;
+        for (const [index, part] of parts.entries()) {
+          try {
+            await manager.transaction((savepoint) => this.definition.handle(part, { ...context, manager: savepoint }));
+          } catch (partError) {
+            failed++;
+            await this.deadLetter(raw, `${context.messageId}:${index}`, context.deliveryCount, partError as Error, JSON.stringify(part));
+          }
+        }
+      });
+      raw.ack();
+      this.logger.error(
+        { consumer: this.definition.durable, subject: raw.subject, messageId: context.messageId, parts: parts.length, failed, err: error },
+        'message failed whole on its last delivery; its failing parts were dead-lettered, the others handled',
+      );
+    } catch (salvageError) {
+      await this.fail(raw, context.messageId, context.deliveryCount, salvageError as Error);
     }
   }
 
@@ -281,19 +322,8 @@ export class DurableConsumer<C extends MessageContract> {
       message.nak(delays[Math.min(deliveries - 1, delays.length - 1)]);
       return;
     }
-    const letter: DeadLetter = {
-      consumer: this.definition.durable,
-      subject: message.subject,
-      streamSequence: message.info.streamSequence,
-      deliveries,
-      error: error.message,
-      payload: message.string(),
-      deadLetteredAt: new Date().toISOString(),
-    };
     try {
-      await this.messaging.js.publish(this.messaging.subjects.deadLetterSubject(this.definition.durable), JSON.stringify(letter), {
-        msgID: `${this.definition.durable}:${messageId}`,
-      });
+      await this.deadLetter(message, messageId, deliveries, error, message.string());
       // No reason text: `+TERM <reason>` needs nats-server 2.10.4, and older servers leave the message pending.
       message.term();
       this.logger.error({ ...log, err: error }, 'message dead-lettered');
@@ -301,5 +331,21 @@ export class DurableConsumer<C extends MessageContract> {
       // Leave it unacknowledged: it comes back after ack_wait and is dead-lettered then.
       this.logger.error({ ...log, err: publishError }, 'dead-lettering failed');
     }
+  }
+
+  /** Publishes what was given up on (a message, or a part of one: `letterId` names it) to the dead-letter stream. */
+  private async deadLetter(message: JsMsg, letterId: string, deliveries: number, error: Error, payload: string): Promise<void> {
+    const letter: DeadLetter = {
+      consumer: this.definition.durable,
+      subject: message.subject,
+      streamSequence: message.info.streamSequence,
+      deliveries,
+      error: error.message,
+      payload,
+      deadLetteredAt: new Date().toISOString(),
+    };
+    await this.messaging.js.publish(this.messaging.subjects.deadLetterSubject(this.definition.durable), JSON.stringify(letter), {
+      msgID: `${this.definition.durable}:${letterId}`,
+    });
   }
 }

@@ -116,4 +116,46 @@ describe('DurableConsumer batch handling against real PostgreSQL and NATS', () =
     // Its own nine plus the first test's thirty, which this consumer also read.
     expect(await inboxCount(durable)).toBe(39);
   });
+
+  it('on the last delivery of a message that splits, dead-letters only its failing parts and commits the others once', async () => {
+    const durable = `split-${randomUUID().slice(0, 8)}`;
+    // One message carrying three items (here: comma-separated names), one of them poison.
+    const messageId = await publish('c-ok1,c-poison,c-ok2');
+    const attempts: string[] = [];
+    const sut = await start({
+      durable,
+      contract: ProjectCreated,
+      maxDeliveries: 2,
+      retryDelaysMs: [50],
+      handle: async (body, context) => {
+        if (!body.name.startsWith('c-')) return;
+        attempts.push(`${body.name}@${context.deliveryCount}`);
+        for (const name of body.name.split(',')) {
+          if (name === 'c-poison') throw new Error('cannot handle poison');
+          await writeEffects(context.manager, [{ ...context, body: { ...body, name } }]);
+        }
+      },
+      split: (body) => body.name.split(',').map((name) => ({ ...body, name })),
+    });
+    const letters = async () => {
+      const found: DeadLetter[] = [];
+      const info = await nats.jsm.streams.info(nats.subjects.deadLetterStream).catch(() => undefined);
+      for (let seq = info?.state.first_seq ?? 1; info && seq <= info.state.last_seq; seq++) {
+        const stored = (await nats.jsm.streams.getMessage(nats.subjects.deadLetterStream, { seq }))!.json<DeadLetter>();
+        if (stored.consumer === durable) found.push(stored);
+      }
+      return found;
+    };
+    await eventually(async () => (await letters()).length > 0 && (await effects()).length === 2, { timeoutMs: 15_000 });
+    await sut.stop();
+    // Whole twice (both deliveries), then each part once on the last delivery.
+    expect(attempts).toEqual(['c-ok1,c-poison,c-ok2@1', 'c-ok1,c-poison,c-ok2@2', 'c-ok1@2', 'c-poison@2', 'c-ok2@2']);
+    expect((await effects()).map((row) => row.name)).toEqual(['c-ok1', 'c-ok2']);
+    const [letter, ...more] = await letters();
+    expect(more).toEqual([]);
+    expect(letter).toMatchObject({ deliveries: 2, error: 'cannot handle poison' });
+    expect(JSON.parse(letter!.payload)).toMatchObject({ name: 'c-poison' });
+    const inbox = await db.dataSource.query(`SELECT message_id FROM "${db.schema}".inbox WHERE consumer = $1 AND message_id = $2`, [durable, messageId]);
+    expect(inbox).toHaveLength(1);
+  });
 });
