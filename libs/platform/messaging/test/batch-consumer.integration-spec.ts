@@ -41,6 +41,16 @@ describe('DurableConsumer batch handling against real PostgreSQL and NATS', () =
     await consumer.start();
     return consumer;
   };
+  /** What `durable` has dead-lettered so far, in order. */
+  const deadLetters = async (durable: string): Promise<DeadLetter[]> => {
+    const found: DeadLetter[] = [];
+    const info = await nats.jsm.streams.info(nats.subjects.deadLetterStream).catch(() => undefined);
+    for (let seq = info?.state.first_seq ?? 1; info && seq <= info.state.last_seq; seq++) {
+      const stored = (await nats.jsm.streams.getMessage(nats.subjects.deadLetterStream, { seq }))!.json<DeadLetter>();
+      if (stored.consumer === durable) found.push(stored);
+    }
+    return found;
+  };
   const until = (name: string) => eventually(async () => (await effects()).some((row) => row.name === name), { timeoutMs: 15_000 });
 
   beforeEach(() => db.dataSource.query(`TRUNCATE "${db.schema}".effect, "${db.schema}".inbox`));
@@ -96,17 +106,7 @@ describe('DurableConsumer batch handling against real PostgreSQL and NATS', () =
         if (messages.some((message) => message.body.name === 'b-poison')) throw new Error('batch contains poison');
       },
     });
-    const letter = await eventually(
-      async () => {
-        const info = await nats.jsm.streams.info(nats.subjects.deadLetterStream).catch(() => undefined);
-        for (let seq = info?.state.first_seq ?? 1; info && seq <= info.state.last_seq; seq++) {
-          const stored = (await nats.jsm.streams.getMessage(nats.subjects.deadLetterStream, { seq }))!.json<DeadLetter>();
-          if (stored.consumer === durable) return stored;
-        }
-        return undefined;
-      },
-      { timeoutMs: 15_000 },
-    );
+    const letter = await eventually(async () => (await deadLetters(durable))[0], { timeoutMs: 15_000 });
     await sut.stop();
     expect(letter).toMatchObject({ deliveries: 2, error: 'cannot handle poison' });
     expect(attemptsOfPoison).toEqual([1, 2]);
@@ -137,15 +137,7 @@ describe('DurableConsumer batch handling against real PostgreSQL and NATS', () =
       },
       split: (body) => body.name.split(',').map((name) => ({ ...body, name })),
     });
-    const letters = async () => {
-      const found: DeadLetter[] = [];
-      const info = await nats.jsm.streams.info(nats.subjects.deadLetterStream).catch(() => undefined);
-      for (let seq = info?.state.first_seq ?? 1; info && seq <= info.state.last_seq; seq++) {
-        const stored = (await nats.jsm.streams.getMessage(nats.subjects.deadLetterStream, { seq }))!.json<DeadLetter>();
-        if (stored.consumer === durable) found.push(stored);
-      }
-      return found;
-    };
+    const letters = () => deadLetters(durable);
     await eventually(async () => (await letters()).length > 0 && (await effects()).length === 2, { timeoutMs: 15_000 });
     await sut.stop();
     // Whole twice (both deliveries), then each part once on the last delivery.
