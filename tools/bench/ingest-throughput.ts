@@ -36,7 +36,7 @@ import { Readable, Writable } from 'node:stream';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { connectMessaging, deleteStreamsWithPrefix } from '@boomerang/platform/messaging';
+import { connectMessaging, deleteStreamsWithPrefix, streamPrefix } from '@boomerang/platform/messaging';
 import { eventually } from '@boomerang/platform/testing';
 import { bearer, startTestPlatform } from '../dev/test-platform.js';
 import { freePort } from '../dev/platform.mjs';
@@ -396,43 +396,41 @@ try {
   // more work than the events stream's: profiles links identities and publishes the links, which
   // the events app then applies to stored events; all of it is waited for.
   const stream = messaging.subjects.streamName('events');
-  const streamPrefix = stream.replace(/EVENTS$/, '');
-  const consumers = async () => {
-    const found: { name: string; behind: number }[] = [];
+  const prefixOfStreams = streamPrefix(messaging.subjects);
+  /** One pass over the platform's streams: each consumer with its backlog, and the messages the streams hold. */
+  const streamsState = async () => {
+    const consumers: { name: string; behind: number }[] = [];
+    let stored = 0;
     for await (const info of messaging.jsm.streams.list()) {
-      if (!info.config.name.startsWith(streamPrefix)) continue;
+      if (!info.config.name.startsWith(prefixOfStreams)) continue;
+      stored += info.state.last_seq;
       for (const consumer of await messaging.jsm.consumers.list(info.config.name).next()) {
-        found.push({ name: consumer.name, behind: consumer.num_pending + consumer.num_ack_pending });
+        consumers.push({ name: consumer.name, behind: consumer.num_pending + consumer.num_ack_pending });
       }
     }
-    return found;
-  };
-  const backlog = async () => (await consumers()).filter(({ behind }) => behind > 0).map(({ name, behind }) => `${name} ${behind}`);
-  const storedMessages = async () => {
-    let total = 0;
-    for await (const info of messaging.jsm.streams.list()) if (info.config.name.startsWith(streamPrefix)) total += info.state.last_seq;
-    return total;
+    const behind = consumers.filter((consumer) => consumer.behind > 0).map(({ name, behind: count }) => `${name} ${count}`);
+    return { consumers, behind, stored };
   };
   /**
    * Waits until every accepted event is on NATS and every consumer has worked off everything,
    * with nothing new published for a second (an outbox relay may still be about to publish
-   * what a consumer's transaction recorded); false on reaching the limit.
+   * what a consumer's transaction recorded); false on reaching the limit. `lastActive`: when work
+   * was last seen, so the quiet second is not counted as work.
    */
-  const settle = async (since: number, limitS: number): Promise<{ settled: boolean; unpublished: number; behind: string[] }> => {
-    let left = await unpublished();
-    let behind = await backlog();
-    let stored = await storedMessages();
+  const settle = async (since: number, limitS: number): Promise<{ settled: boolean; lastActive: number; unpublished: number; behind: string[] }> => {
+    let stored = -1;
     let quietSince = performance.now();
-    while (performance.now() - since < limitS * 1000) {
-      if (left === 0 && behind.length === 0 && performance.now() - quietSince >= 1000) break;
+    for (;;) {
+      const left = await unpublished();
+      const state = await streamsState();
+      if (state.stored !== stored || left > 0 || state.behind.length > 0) quietSince = performance.now();
+      stored = state.stored;
+      const settled = left === 0 && state.behind.length === 0;
+      if ((settled && performance.now() - quietSince >= 1000) || performance.now() - since >= limitS * 1000) {
+        return { settled, lastActive: quietSince, unpublished: left, behind: state.behind };
+      }
       await sleep(200);
-      const now = await storedMessages();
-      if (now !== stored || left > 0 || behind.length > 0) quietSince = performance.now();
-      stored = now;
-      left = await unpublished();
-      behind = await backlog();
     }
-    return { settled: left === 0 && behind.length === 0, unpublished: left, behind };
   };
 
   // Request bodies are built before the clock starts (as the COPY's rows are): during the run
@@ -590,7 +588,6 @@ try {
       // The window's events reach NATS before the apps stop (else their latency would include the COPY).
       await eventually(async () => (await unpublished()) === 0, { timeoutMs: 10_000 }).catch(() => undefined);
       pauseIngestPath();
-      await quiesce();
       const baseline = await copyBaseline(since).finally(resumeIngestPath);
       copyBytes += baseline.bytes;
       copyIndexes = baseline.indexes;
@@ -615,10 +612,10 @@ try {
   // and every consumer of the events stream has acknowledged everything.
   const ingested = rounds.reduce((sum, round) => sum + round.ingested, 0);
   const resumedAt = performance.now();
-  const backlogAtResume = await backlog();
+  const backlogAtResume = (await streamsState()).behind;
   const catchUp = await settle(resumedAt, CATCH_UP_LIMIT_S);
-  const catchUpSeconds = (performance.now() - resumedAt) / 1000;
-  const consumerNames = (await consumers()).map(({ name }) => name).sort();
+  const catchUpSeconds = (catchUp.lastActive - resumedAt) / 1000;
+  const consumerNames = (await streamsState()).consumers.map(({ name }) => name).sort();
   agent.destroy();
   const { latencies, messagesTimed } = await publishLatencies(messaging, stream, subject, firstSequence, accepted);
   const sorted = latencies.sort((a, b) => a - b);

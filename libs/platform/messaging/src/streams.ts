@@ -63,9 +63,12 @@ export async function ensureDeadLetterStream(jsm: JetStreamManager, subjects: Su
   });
 }
 
+/** What every stream name of this namer starts with (empty without a subject prefix). */
+export const streamPrefix = (subjects: SubjectNamer): string => subjects.streamName('events').replace(/EVENTS$/, '');
+
 /** Test clean-up: deletes every stream whose name starts with the namer's stream prefix. */
 export async function deleteStreamsWithPrefix(jsm: JetStreamManager, subjects: SubjectNamer): Promise<void> {
-  const prefix = subjects.streamName('events').replace(/EVENTS$/, '');
+  const prefix = streamPrefix(subjects);
   if (!prefix) throw new Error('refusing to delete streams without a test prefix');
   for await (const info of jsm.streams.list()) {
     if (info.config.name.startsWith(prefix)) await jsm.streams.delete(info.config.name);
