@@ -52,6 +52,16 @@ describe('IngestEvents groups concurrent calls', () => {
     expect(announced.map((event) => [event.messageId, event.eventId]).sort()).toEqual([...inA.entries()].sort());
   });
 
+  it('stores events under time-ordered ids, so the primary key grows at its right edge as events arrive', async () => {
+    const projectId = randomUUID();
+    const first = await ingest.execute(projectId, [command('t-1'), command('t-2'), command('t-3')]);
+    const second = await ingest.execute(projectId, [command('t-4'), command('t-5')]);
+    const ids = [...first.eventIds, ...second.eventIds];
+    // UUIDv7: version 7, and in the order the events were written (random v4 ids would be in any order).
+    expect(ids.every((id) => id[14] === '7')).toBe(true);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
   it('fails only the call whose write fails when it shared a group with others', async () => {
     const projectId = randomUUID();
     // properties that are not an object violate the table's CHECK: that call's write fails.

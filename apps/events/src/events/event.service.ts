@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
+import { v7 as timeOrderedUuid } from 'uuid';
 import { EventKind, type IdentifyInput, type IngestEventInput, type IngestResult } from './dto/ingest-event.input.js';
 import type { TrackEventInput } from './dto/track-event.input.js';
 import type { IngestEventCommand } from '../ingestion/ingest-event.command.js';
@@ -126,7 +126,7 @@ function ingestCommand(input: IngestEventInput, field: string, receivedAt: Date)
     [EventKind.ALIAS]: { previousId: input.previousId },
   }[input.type];
   return {
-    messageId: input.messageId ?? randomUUID(),
+    messageId: input.messageId ?? timeOrderedUuid(),
     type: input.type,
     name: input.type === EventKind.TRACK ? input.name! : input.type,
     profileId: input.profileId ?? null,

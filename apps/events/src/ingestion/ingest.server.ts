@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { v7 as timeOrderedUuid } from 'uuid';
 import { z } from 'zod';
 import { EVENT_TYPES } from '@boomerang/contracts';
 import { ApiKeyCache } from '@boomerang/platform/auth';
@@ -94,7 +94,7 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
       const receivedAt = this.clock.now();
       const { body, bytes } = await readBody(request, call === 'batch' ? MAX_BATCH_BYTES : MAX_MESSAGE_BYTES, call === 'batch' ? 'batch' : 'body');
       const projectId = await this.authenticate(request, body);
-      const commands = segmentCommands(call, body, receivedAt, randomUUID, bytes);
+      const commands = segmentCommands(call, body, receivedAt, timeOrderedUuid, bytes);
       await this.ingestEvents.execute(projectId, commands);
       send(response, 200, { success: true });
     } catch (error) {
