@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { TestSubgraph } from '@boomerang/platform/testing';
+import { EventKind } from '../src/events/dto/ingest-event.input.js';
 import { EventService } from '../src/events/event.service.js';
 import { publishableKeyCaller, publishedEvents, secretKeyCaller, startEventsSubgraph } from './support.js';
 
@@ -42,7 +43,8 @@ describe('events subgraph', () => {
       properties: { total: 42.5, items: [{ sku: 'A' }] },
       timestamp: '2026-01-02T03:04:05.678Z',
     });
-    expect(tracked).toMatchObject({ name: 'Order Completed', timestamp: '2026-01-02T03:04:05.678Z', profile: { id: profileId } });
+    // A publishable key does not get to the profile (it would read the profile's data and events).
+    expect(tracked).toMatchObject({ name: 'Order Completed', timestamp: '2026-01-02T03:04:05.678Z', profile: null });
     expect(tracked.messageId).toBeTruthy();
 
     const read = await sut.query<{ event: EventView }>(
@@ -95,11 +97,83 @@ describe('events subgraph', () => {
 
   it('keeps reads secret-only', async () => {
     const project = randomUUID();
-    const tracked = await track(project, { profileId: randomUUID(), name: 'x' });
+    const profileId = randomUUID();
+    const tracked = await track(project, { profileId, name: 'x' });
     const byId = await sut.query(`query($id: ID!) { event(id: $id) { id } }`, { id: tracked.id }, publishableKeyCaller(project));
     expect(byId.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const list = await sut.query(`{ events { edges { cursor } } }`, {}, publishableKeyCaller(project));
     expect(list.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // Nor through the entity another subgraph's field would lead to.
+    const entities = await sut.query(
+      `query($r: [_Any!]!) { _entities(representations: $r) { ... on Profile { events { edges { node { id properties } } } } } }`,
+      { r: [{ __typename: 'Profile', id: profileId }] },
+      publishableKeyCaller(project),
+    );
+    expect(entities.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(JSON.stringify(entities.data ?? null)).not.toContain(tracked.id);
+  });
+
+  it('filters by name, call type, time range and properties, on the project and on Profile.events, and pages Profile.events', async () => {
+    const project = randomUUID();
+    const profileId = randomUUID();
+    const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString();
+    const service = sut.app.get(EventService);
+    const { eventIds } = await service.ingest(project, [
+      { type: EventKind.TRACK, profileId, name: 'Order', properties: { plan: 'pro', total: 10 }, timestamp: new Date(at(0)) },
+      { type: EventKind.PAGE, profileId, name: 'Pricing', properties: { plan: 'pro' }, timestamp: new Date(at(1)) },
+      { type: EventKind.TRACK, profileId, name: 'Order', properties: { plan: 'free', total: 0 }, timestamp: new Date(at(2)) },
+      { type: EventKind.IDENTIFY, profileId, traits: { plan: 'pro' }, timestamp: new Date(at(3)) },
+      { type: EventKind.TRACK, profileId, name: 'Order', properties: { plan: 'pro', total: 30 }, timestamp: new Date(at(4)) },
+    ]);
+    const ids = (indexes: number[]) => indexes.map((i) => eventIds[i]);
+    const EDGES = `edges { node { id } } pageInfo { hasNextPage endCursor }`;
+    const VARIABLE_TYPES: Record<string, string> = { since: 'DateTime', until: 'DateTime', props: 'JSON', after: 'String' };
+    /** The declarations of the variables given (GraphQL refuses declared ones left unused). */
+    const declared = (variables: Record<string, unknown>, more: string[] = []) => {
+      const all = [...more, ...Object.keys(variables).map((name) => `$${name}: ${VARIABLE_TYPES[name]}`)];
+      return all.length ? `(${all.join(', ')})` : '';
+    };
+    const listed = async (filters: string, variables: Record<string, unknown> = {}) => {
+      const result = await sut.query<{ events: Connection }>(`query${declared(variables)} { events(${filters}) { ${EDGES} } }`, variables, secretKeyCaller(project));
+      expect(result.errors).toBeUndefined();
+      return result.data!.events.edges.map((edge) => edge.node.id);
+    };
+    const ofProfile = async (filters: string, variables: Record<string, unknown> = {}) => {
+      const result = await sut.query<{ _entities: { events: Connection }[] }>(
+        `query${declared(variables, ['$r: [_Any!]!'])} { _entities(representations: $r) { ... on Profile { events(${filters}) { ${EDGES} } } } }`,
+        { r: [{ __typename: 'Profile', id: profileId }], ...variables },
+        secretKeyCaller(project),
+      );
+      expect(result.errors).toBeUndefined();
+      return result.data!._entities[0]!.events;
+    };
+    const filters: [string, Record<string, unknown>, number[]][] = [
+      ['types: [PAGE, IDENTIFY]', {}, [3, 1]],
+      ['since: $since, until: $until', { since: at(1), until: at(3) }, [2, 1]],
+      ['name: "Order", propertyEquals: $props', { props: { plan: 'pro' } }, [4, 0]],
+      ['types: [TRACK], propertyEquals: $props, since: $since', { props: { plan: 'pro' }, since: at(1) }, [4]],
+    ];
+    for (const [filter, variables, expected] of filters) {
+      expect(await listed(filter, variables)).toEqual(ids(expected));
+      expect((await ofProfile(filter, variables)).edges.map((edge) => edge.node.id)).toEqual(ids(expected));
+    }
+    // Profile.events pages with `after`, keeping its filters.
+    const first = await ofProfile('first: 2, types: [TRACK]');
+    expect(first.edges.map((edge) => edge.node.id)).toEqual(ids([4, 2]));
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const second = await ofProfile('first: 2, types: [TRACK], after: $after', { after: first.pageInfo.endCursor });
+    expect(second.edges.map((edge) => edge.node.id)).toEqual(ids([0]));
+    expect(second.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it.each([
+    ['since: "2026-01-02T00:00:00Z", until: "2026-01-01T00:00:00Z"', 'until'],
+    ['propertyEquals: [1]', 'propertyEquals'],
+    ['types: [NOPE]', undefined],
+  ])('refuses the filter %s, naming the field', async (filters, field) => {
+    const result = await sut.query(`{ events(${filters}) { edges { cursor } } }`, {}, secretKeyCaller(randomUUID()));
+    expect(result.errors?.[0]).toBeDefined();
+    if (field) expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
   });
 
   it('pages newest first and filters by name', async () => {

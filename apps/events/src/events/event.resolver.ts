@@ -1,4 +1,4 @@
-import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
+import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
 import { byKeys, ProjectId, PublishableKeyAllowed, type SubgraphContext, toConnection } from '@boomerang/platform/subgraph';
 import { EventsArgs } from './dto/events.args.js';
 import { IdentifyInput, IngestBatchInput, IngestResult } from './dto/ingest-event.input.js';
@@ -39,8 +39,12 @@ export class EventResolver {
     return toConnection(await this.eventService.list(projectId, args), (row) => row.timestamp);
   }
 
-  @ResolveField(() => ProfileReference, { nullable: true, description: 'The profile that did it.' })
-  profile(@Parent() event: EventEntity) {
+  @ResolveField(() => ProfileReference, {
+    nullable: true,
+    description: 'The profile that did it. Null for publishable keys: `track` is open to them, and must not lead to reading a profile.',
+  })
+  profile(@Parent() event: EventEntity, @Context() context: SubgraphContext) {
+    if (context.caller.scope === 'publishable') return null;
     return event.profileId ? { __typename: 'Profile', id: event.profileId } : null;
   }
 

@@ -10,10 +10,15 @@ import { EventEntity, eventFromRow, type EventRow } from './event.entity.js';
 import { EventError, EventErrorCode } from './event.errors.js';
 import { Clock, decodeCursor, isUuid, type Page } from '@boomerang/platform/subgraph';
 
+/** One page of an events list and its filters (see EventsArgs). */
 export interface EventPageQuery {
   first: number;
   after?: string | null;
   name?: string | null;
+  types?: readonly EventKind[] | null;
+  since?: Date | null;
+  until?: Date | null;
+  propertyEquals?: Record<string, unknown> | null;
 }
 
 @Injectable()
@@ -50,21 +55,13 @@ export class EventService {
   }
 
   /** The project's events, newest first, keyset-paginated on (timestamp, id). */
-  async list(projectId: string, { first, after, name }: EventPageQuery): Promise<Page<EventEntity>> {
-    const query = this.dataSource
-      .getRepository(EventEntity)
-      .createQueryBuilder('event')
-      .where('event.project_id = :projectId', { projectId })
-      .orderBy('event.timestamp', 'DESC')
-      .addOrderBy('event.id', 'DESC')
-      .limit(first + 1);
-    if (name) query.andWhere('event.name = :name', { name });
-    if (after) {
-      const position = decodeCursor(after);
-      query.andWhere('(event.timestamp, event.id) < (:at::timestamptz, :id::uuid)', { at: position.at.toISOString(), id: position.id });
-    }
-    const rows = await query.getMany();
-    return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
+  async list(projectId: string, query: EventPageQuery): Promise<Page<EventEntity>> {
+    const filter = pageFilter(query, 2);
+    const rows = (await this.dataSource.query(
+      `SELECT * FROM event WHERE project_id = $1 AND ${filter.sql} ORDER BY "timestamp" DESC, id DESC LIMIT ${query.first + 1}`,
+      [projectId, ...filter.parameters],
+    )) as EventRow[];
+    return { rows: rows.slice(0, query.first).map(eventFromRow), hasNextPage: rows.length > query.first };
   }
 
   /**
@@ -72,21 +69,19 @@ export class EventService {
    * walks the (project_id, profile_id, timestamp, id) index and stops after first + 1 rows, so
    * the cost does not grow with a profile's history (a row_number() window would rank it all).
    */
-  async listForProfiles(projectId: string, profileIds: readonly string[], { first, after, name }: EventPageQuery): Promise<Page<EventEntity>[]> {
-    const position = after ? decodeCursor(after) : null;
+  async listForProfiles(projectId: string, profileIds: readonly string[], query: EventPageQuery): Promise<Page<EventEntity>[]> {
     const valid = profileIds.filter(isUuid);
+    const filter = pageFilter(query, 3);
     const rows = valid.length
       ? ((await this.dataSource.query(
           `SELECT page.* FROM unnest($2::uuid[]) AS profile(id)
            CROSS JOIN LATERAL (
              SELECT * FROM event
-             WHERE project_id = $1 AND profile_id = profile.id
-               AND ($3::text IS NULL OR name = $3)
-               AND ($4::timestamptz IS NULL OR ("timestamp", id) < ($4::timestamptz, $5::uuid))
+             WHERE project_id = $1 AND profile_id = profile.id AND ${filter.sql}
              ORDER BY "timestamp" DESC, id DESC
-             LIMIT $6
+             LIMIT ${query.first + 1}
            ) page`,
-          [projectId, valid, name ?? null, position?.at.toISOString() ?? null, position?.id ?? null, first + 1],
+          [projectId, valid, ...filter.parameters],
         )) as EventRow[])
       : [];
     const byProfile = new Map<string, EventEntity[]>();
@@ -97,7 +92,7 @@ export class EventService {
     }
     return profileIds.map((id) => {
       const events = byProfile.get(id) ?? [];
-      return { rows: events.slice(0, first), hasNextPage: events.length > first };
+      return { rows: events.slice(0, query.first), hasNextPage: events.length > query.first };
     });
   }
 
@@ -139,5 +134,33 @@ function ingestCommand(input: IngestEventInput, field: string, receivedAt: Date)
     timestamp: input.timestamp ?? receivedAt,
     sentAt: null,
     receivedAt,
+  };
+}
+
+/**
+ * A page's filters and cursor as one SQL condition whose parameters are numbered from `from`
+ * (every filter always present, NULL when not given, so the statement's text never varies).
+ */
+function pageFilter({ first, after, name, types, since, until, propertyEquals }: EventPageQuery, from: number): { sql: string; parameters: unknown[] } {
+  if (!Number.isInteger(first) || first < 1) throw new EventError(EventErrorCode.InvalidEvent, 'first: must be a positive integer', 'first');
+  if (since && until && since >= until) throw new EventError(EventErrorCode.InvalidEvent, 'until: must be after since', 'until');
+  const position = after ? decodeCursor(after) : null;
+  const $ = (offset: number) => `$${from + offset}`;
+  return {
+    sql: `(${$(0)}::text IS NULL OR name = ${$(0)})
+      AND (${$(1)}::text[] IS NULL OR type = ANY(${$(1)}))
+      AND (${$(2)}::timestamptz IS NULL OR "timestamp" >= ${$(2)})
+      AND (${$(3)}::timestamptz IS NULL OR "timestamp" < ${$(3)})
+      AND (${$(4)}::jsonb IS NULL OR properties @> ${$(4)})
+      AND (${$(5)}::timestamptz IS NULL OR ("timestamp", id) < (${$(5)}::timestamptz, ${$(6)}::uuid))`,
+    parameters: [
+      name ?? null,
+      types?.length ? types : null,
+      since?.toISOString() ?? null,
+      until?.toISOString() ?? null,
+      propertyEquals ? JSON.stringify(propertyEquals) : null,
+      position?.at.toISOString() ?? null,
+      position?.id ?? null,
+    ],
   };
 }

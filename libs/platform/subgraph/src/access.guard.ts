@@ -1,6 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
+import type { CallerContext } from '@boomerang/platform/auth';
 import { ACCESS_METADATA, type Access, type SubgraphContext } from './caller.js';
 import { DomainError } from './domain-error.js';
 
@@ -29,11 +30,7 @@ export class AccessGuard implements CanActivate {
         return true;
       case 'publishable':
         if (access === 'publishable') return true;
-        throw new DomainError(
-          'SECRET_KEY_REQUIRED',
-          'forbidden',
-          'This operation requires a secret key (sk_…); publishable keys (pk_…) may only ingest data and read in-app content',
-        );
+        throw secretKeyRequired();
       case 'admin':
         if (access === 'admin') return true;
         break;
@@ -42,4 +39,20 @@ export class AccessGuard implements CanActivate {
     }
     throw new DomainError('NOT_ALLOWED', 'forbidden', `This operation is not available to a ${caller.scope} caller`);
   }
+}
+
+/**
+ * For nested fields that read data a root field open to publishable keys could lead to (a
+ * publishable key ships inside apps, so it must never read what it did not just write).
+ */
+export function assertSecretKey(caller: CallerContext): void {
+  if (caller.scope !== 'secret') throw secretKeyRequired();
+}
+
+function secretKeyRequired(): DomainError {
+  return new DomainError(
+    'SECRET_KEY_REQUIRED',
+    'forbidden',
+    'This operation requires a secret key (sk_…); publishable keys (pk_…) may only ingest data and read in-app content',
+  );
 }
