@@ -18,6 +18,20 @@ describe('logger redaction', () => {
     expect(written).toMatch(/\[redacted\]/);
   });
 
+  it('never writes the line a failed COPY quotes', () => {
+    const lines: string[] = [];
+    setLogDestination({ write: (line: string) => void lines.push(line) });
+    const sut = createLogger('test', 'info');
+    setLogDestination(undefined);
+    const failed = Object.assign(new Error('new row for relation "event_default" violates check constraint "event_properties_check"'), {
+      where: 'COPY event, line 1: "0190…\t{""email"": ""a@b.co""}"',
+    });
+    sut.error({ err: failed }, 'ingestion request failed');
+    const written = lines.join('');
+    expect(written).toMatch(/violates check constraint/);
+    expect(written).not.toMatch(/a@b\.co/);
+  });
+
   it('never writes the bound values or the detail of a failed query', () => {
     const lines: string[] = [];
     setLogDestination({ write: (line: string) => void lines.push(line) });

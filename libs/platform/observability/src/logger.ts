@@ -20,10 +20,12 @@ export const REDACTED_PATHS = [
   'req.headers["x-boomerang-context"]',
   'req.headers["x-boomerang-signature"]',
   'headers.authorization',
-  // A failed TypeORM query carries its bound values, and PostgreSQL's detail quotes them
-  // ("Key (email)=(…) already exists"): the SQL and the message are what a log needs.
+  // A failed TypeORM query carries its bound values, PostgreSQL's detail quotes them
+  // ("Key (email)=(…) already exists") and its where quotes a failed COPY line: the SQL and the
+  // message are what a log needs.
   'err.parameters',
   'err.detail',
+  'err.where',
   'err.driverError',
 ];
 
