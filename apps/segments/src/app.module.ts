@@ -4,6 +4,7 @@ import { SubgraphModule } from '@boomerang/platform/subgraph';
 import { CreateSegments1763900000400 } from './migrations/1763900000400-create-segments.js';
 import { ProfileSegmentsResolver } from './segments/profile-segments.resolver.js';
 import { SegmentMembershipEntity } from './segments/segment-membership.entity.js';
+import { SegmentProfileSync } from './segments/segment-profile-sync.js';
 import { SegmentEntity } from './segments/segment.entity.js';
 import { SegmentResolver } from './segments/segment.resolver.js';
 import { SegmentService } from './segments/segment.service.js';
@@ -21,6 +22,6 @@ export const SEGMENTS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1
       ownsStream: 'segments',
     }),
   ],
-  providers: [SegmentService, SegmentResolver, ProfileSegmentsResolver],
+  providers: [SegmentService, SegmentResolver, ProfileSegmentsResolver, SegmentProfileSync],
 })
 export class AppModule {}
