@@ -18,6 +18,9 @@ import { ProfileLinkVersions1763900000800 } from './migrations/1763900000800-pro
 import { ProfileLinkRepair1763900000900 } from './migrations/1763900000900-profile-link-repair.js';
 import { EventPartitionManager } from './partitions/event-partition.manager.js';
 import { EventPartitionsResolver } from './partitions/event-partitions.resolver.js';
+import { EventExport } from './privacy/event-export.js';
+import { ProfileExportReference } from './privacy/profile-export.model.js';
+import { ProfileExportEventsResolver } from './privacy/profile-export.resolver.js';
 import { ProfileLinkRepair } from './profile-sync/profile-link-repair.js';
 import { ProfileLinks } from './profile-sync/profile-links.js';
 import { ProfileSyncConsumers } from './profile-sync/profile-sync.consumers.js';
@@ -42,6 +45,7 @@ export const EVENTS_MIGRATIONS = [
       defaultPort: 4103,
       entities: EVENTS_ENTITIES,
       migrations: EVENTS_MIGRATIONS,
+      orphanedTypes: [ProfileExportReference],
       ownsStream: 'events',
     }),
   ],
@@ -54,6 +58,8 @@ export const EVENTS_MIGRATIONS = [
     EventService,
     EventResolver,
     ProfileEventsResolver,
+    EventExport,
+    ProfileExportEventsResolver,
     IngestServer,
     ProfileLinks,
     ProfileLinkRepair,

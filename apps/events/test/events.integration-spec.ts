@@ -75,6 +75,17 @@ describe('events subgraph', () => {
     expect(elsewhere.id).not.toBe(first.id);
   });
 
+  it('tracks by the product\'s user id or anonymous id, for server-side callers that know no profile id', async () => {
+    const project = randomUUID();
+    const byUser = await track(project, { userId: 'user-42', name: 'Upgraded', properties: { plan: 'pro' } });
+    const byDevice = await track(project, { anonymousId: 'anon-7', name: 'Opened' });
+    const published = await publishedEvents(sut, project);
+    expect(published.map(({ eventId, userId, anonymousId, name }) => ({ eventId, userId, anonymousId, name }))).toEqual([
+      { eventId: byUser.id, userId: 'user-42', anonymousId: null, name: 'Upgraded' },
+      { eventId: byDevice.id, userId: null, anonymousId: 'anon-7', name: 'Opened' },
+    ]);
+  });
+
   it('announces ingested events through the outbox', async () => {
     const project = randomUUID();
     const tracked = await track(project, { profileId: randomUUID(), name: 'Viewed', properties: { page: '/' } });
@@ -85,6 +96,8 @@ describe('events subgraph', () => {
 
   it.each([
     [{ profileId: 'nope', name: 'x' }, 'input.profileId'],
+    [{ name: 'x' }, 'input.userId'],
+    [{ userId: '', name: 'x' }, 'input.userId'],
     [{ profileId: randomUUID(), name: '' }, 'input.name'],
     [{ profileId: randomUUID(), name: 'x', properties: [1] }, 'input.properties'],
   ])('names the invalid field for %j', async (input, field) => {

@@ -102,7 +102,7 @@ describe('the platform through the gateway', () => {
     expect(lists.data).toEqual({ profiles: { edges: [] }, segments: [], campaigns: [] });
   });
 
-  it('merges and erases profiles end to end, and the events service follows both', async () => {
+  it('merges and erases profiles end to end, and the events and segments services follow both', async () => {
     const asB = bearer(b.secretKey.key);
     const eventually = async <T>(check: () => Promise<T | undefined>): Promise<T> => {
       for (let attempt = 0; attempt < 100; attempt++) {
@@ -116,10 +116,18 @@ describe('the platform through the gateway', () => {
       (await platform.graphql<{ createProfile: { id: string } }>(`mutation { createProfile(input: ${input}) { id } }`, {}, asB)).data!.createProfile.id;
     const known = await create('{ externalId: "merge-user" }');
     const anonymous = await create('{ anonymousId: "merge-anon" }');
-    for (const [profileId, name] of [[known, 'Signed In'], [anonymous, 'Browsed']]) {
-      const tracked = await platform.graphql(`mutation($input: TrackEventInput!) { track(input: $input) { id } }`, { input: { profileId, name } }, asB);
+    // By the product's user id (events learns it from profiles' ProfileIdentified), and by profile id.
+    for (const input of [{ userId: 'merge-user', name: 'Signed In' }, { profileId: anonymous, name: 'Browsed' }]) {
+      const tracked = await platform.graphql(`mutation($input: TrackEventInput!) { track(input: $input) { id } }`, { input }, asB);
       expect(tracked.errors).toBeUndefined();
     }
+    const segmentId = (await platform.graphql<{ createSegment: { id: string } }>(`mutation { createSegment(input: { name: "Browsers", kind: STATIC }) { id } }`, {}, asB)).data!
+      .createSegment.id;
+    const added = await platform.graphql(`mutation($s: ID!, $p: [ID!]!) { addSegmentMembers(segmentId: $s, profileIds: $p) { id } }`, { s: segmentId, p: [anonymous] }, asB);
+    expect(added.errors).toBeUndefined();
+    const membersOf = async () =>
+      (await platform.graphql<{ segment: { size: number; members: { id: string }[] } }>(`query($s: ID!) { segment(id: $s) { size members { id } } }`, { s: segmentId }, asB)).data!
+        .segment;
 
     const merged = await platform.graphql(
       `mutation($a: ID!, $b: ID!) { mergeProfiles(profileId: $a, mergedProfileId: $b) { id } }`,
@@ -133,6 +141,8 @@ describe('the platform through the gateway', () => {
       return found?.length === 2 ? found : undefined;
     });
     expect(names).toEqual(['Browsed', 'Signed In']);
+    // The merged-away profile's membership is the survivor's now.
+    expect(await eventually(async () => ((await membersOf()).members[0]?.id === known ? membersOf() : undefined))).toEqual({ size: 1, members: [{ id: known }] });
 
     const erased = await platform.graphql<{ eraseProfile: string[] }>(`mutation($id: ID!) { eraseProfile(id: $id) }`, { id: known }, asB);
     expect(erased.errors).toBeUndefined();
@@ -141,6 +151,7 @@ describe('the platform through the gateway', () => {
       const left = await platform.graphql<{ events: Connection<{ id: string }> }>(`{ events(first: 50) { edges { node { id } } } }`, {}, asB);
       return left.data?.events.edges.length === 0 ? true : undefined;
     });
+    await eventually(async () => ((await membersOf()).size === 0 ? true : undefined));
     const gone = await platform.graphql<ProfileById>(`query($id: ID!) { profile(id: $id) { id } }`, { id: known }, asB);
     expect(gone.data?.profile ?? null).toBeNull();
   });

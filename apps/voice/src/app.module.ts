@@ -6,6 +6,7 @@ import { CallParticipantEntity } from './calls/call-participant.entity.js';
 import { CallStateChangeEntity } from './calls/call-state-change.entity.js';
 import { CallEntity } from './calls/call.entity.js';
 import { CallsModule } from './calls/calls.module.js';
+import { ProfileExportReference } from './calls/profile-export.model.js';
 import { MediaModule } from './media/media.module.js';
 import { CreateCalls1763900000800 } from './migrations/1763900000800-create-calls.js';
 import { CallModel1763900000900 } from './migrations/1763900000900-call-model.js';
@@ -24,6 +25,7 @@ export const VOICE_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763
       defaultPort: 4108,
       entities: VOICE_ENTITIES,
       migrations: VOICE_MIGRATIONS,
+      orphanedTypes: [ProfileExportReference],
       ownsStream: 'voice',
     }),
     VoiceConfigModule,

@@ -30,21 +30,22 @@ export class EventService {
   ) {}
 
   /** Server-side ingestion of any call type, through the one write path, in one transaction. */
-  async ingest(projectId: string, inputs: readonly IngestEventInput[], field = 'input.events'): Promise<IngestResult> {
+  /** `fieldOf(i)`: where input i sits in the request, for errors (a single call's is `input`). */
+  async ingest(projectId: string, inputs: readonly IngestEventInput[], fieldOf = (index: number) => `input.events[${index}]`): Promise<IngestResult> {
     const receivedAt = this.clock.now();
-    const commands = inputs.map((input, index) => ingestCommand(input, `${field}[${index}]`, receivedAt));
+    const commands = inputs.map((input, index) => ingestCommand(input, fieldOf(index), receivedAt));
     const result = await this.ingestEvents.execute(projectId, commands);
     return { accepted: result.inserted, duplicates: commands.length - result.inserted, eventIds: result.eventIds };
   }
 
   async identify(projectId: string, input: IdentifyInput): Promise<EventEntity> {
-    const [id] = (await this.ingest(projectId, [{ ...input, type: EventKind.IDENTIFY }], 'input')).eventIds;
+    const [id] = (await this.ingest(projectId, [{ ...input, type: EventKind.IDENTIFY }], () => 'input')).eventIds;
     return this.dataSource.getRepository(EventEntity).findOneByOrFail({ id: id!, projectId });
   }
 
   /** Records an event through the one write path; a repeated messageId returns the event first recorded. */
   async track(projectId: string, input: TrackEventInput): Promise<EventEntity> {
-    const [id] = (await this.ingest(projectId, [{ ...input, type: EventKind.TRACK }], 'input')).eventIds;
+    const [id] = (await this.ingest(projectId, [{ ...input, type: EventKind.TRACK }], () => 'input')).eventIds;
     return this.dataSource.getRepository(EventEntity).findOneByOrFail({ id: id!, projectId });
   }
 

@@ -1,8 +1,9 @@
-import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { JSONScalar, ProjectId } from '@boomerang/platform/subgraph';
+import { Args, ID, Mutation, Query, Resolver, ResolveReference } from '@nestjs/graphql';
+import { assertSecretKey, JSONScalar, ProjectId, type SubgraphContext } from '@boomerang/platform/subgraph';
+import { ProfileExport } from './profile-export.model.js';
 import { ProfilePrivacyService } from './profile-privacy.service.js';
 
-@Resolver()
+@Resolver(() => ProfileExport)
 export class ProfilePrivacyResolver {
   constructor(private readonly privacy: ProfilePrivacyService) {}
 
@@ -13,8 +14,27 @@ export class ProfilePrivacyResolver {
     return this.privacy.erase(projectId, id);
   }
 
-  @Query(() => JSONScalar, { description: 'GDPR export: the profile\'s fields, properties, identities and merge history. Secret key only.' })
+  @Query(() => ProfileExport, {
+    description:
+      'GDPR export: everything the platform holds on the profile (profiles, events, calls) in one answer. A merged id exports the profile it was merged into. Secret key only.',
+  })
+  profileExport(@ProjectId() projectId: string, @Args('id', { type: () => ID }) id: string) {
+    return this.privacy.profileExport(projectId, id);
+  }
+
+  @Query(() => JSONScalar, {
+    description: 'GDPR export of what profiles alone holds: { profile, identities, mergeHistory }. Secret key only.',
+    deprecationReason: 'Holds nothing from the other services (events, calls); use profileExport(id).',
+  })
   exportProfile(@ProjectId() projectId: string, @Args('id', { type: () => ID }) id: string) {
     return this.privacy.export(projectId, id);
+  }
+
+  /** Reached through `_entities` only, which the root-field guard does not see. */
+  @ResolveReference()
+  resolveReference(reference: { profileId: string }, context: SubgraphContext) {
+    assertSecretKey(context.caller);
+    const projectId = context.caller.projectId;
+    return projectId ? this.privacy.profileExport(projectId, reference.profileId) : null;
   }
 }

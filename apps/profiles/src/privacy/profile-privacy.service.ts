@@ -6,7 +6,9 @@ import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, isUuid } from '@boomerang/platform/subgraph';
 import { IdentityRepository } from '../identities/identity.repository.js';
 import { ProfileError, ProfileErrorCode } from '../profiles/profile.errors.js';
+import { MessagingChannel, SubscriptionState, subscriptionsOf } from '../profiles/profile.model.js';
 import { ProfileService } from '../profiles/profile.service.js';
+import type { ProfileExport } from './profile-export.model.js';
 
 /** GDPR: everything profiles holds on a person, out (export) or gone (erasure). */
 @Injectable()
@@ -44,8 +46,11 @@ export class ProfilePrivacyService {
     });
   }
 
-  /** Everything profiles holds on the profile: fields, properties, identities and merge history. */
-  async export(projectId: string, id: string): Promise<Record<string, unknown>> {
+  /**
+   * Everything profiles holds on the profile (a merged id means its survivor): every column of
+   * it, its subscriptions as the API presents them, its identities and the profiles merged into it.
+   */
+  async export(projectId: string, id: string): Promise<ProfileRecord> {
     const profile = await this.profiles.get(projectId, id);
     const identities = await this.identities.forProfiles(projectId, [profile.id]);
     const merged = (await this.dataSource.query(
@@ -60,7 +65,15 @@ export class ProfilePrivacyService {
         email: profile.email,
         phone: profile.phone,
         name: profile.name,
+        timeZone: profile.timeZone,
+        locale: profile.locale,
         properties: profile.properties,
+        consent: profile.consent ?? {},
+        subscriptions: subscriptionsOf(profile.consent).map(({ channel, state, updatedAt }) => ({
+          channel: nameOf(MessagingChannel, channel),
+          state: nameOf(SubscriptionState, state),
+          updatedAt: updatedAt?.toISOString() ?? null,
+        })),
         createdAt: profile.createdAt.toISOString(),
         updatedAt: profile.updatedAt.toISOString(),
       },
@@ -68,4 +81,22 @@ export class ProfilePrivacyService {
       mergeHistory: merged.map((row) => ({ mergedProfileId: row.id, mergedAt: new Date(row.merged_at).toISOString() })),
     };
   }
+
+  /** The GDPR export's profiles part: the record as one object, stamped with the time of export. */
+  async profileExport(projectId: string, id: string): Promise<ProfileExport> {
+    const { profile, identities, mergeHistory } = await this.export(projectId, id);
+    return { profileId: profile.id, exportedAt: this.clock.now(), profile: { ...profile, identities, mergeHistory } };
+  }
+}
+
+/** An enum member's name: what GraphQL shows (`EMAIL`, `UNSUBSCRIBED`) for a stored value. */
+function nameOf(values: Record<string, string>, value: string): string {
+  return Object.keys(values).find((key) => values[key] === value) ?? value;
+}
+
+/** What profiles holds on one profile, in the shape `exportProfile` has always returned. */
+export interface ProfileRecord {
+  profile: Record<string, unknown> & { id: string };
+  identities: { kind: string; value: string; createdAt: string }[];
+  mergeHistory: { mergedProfileId: string; mergedAt: string }[];
 }

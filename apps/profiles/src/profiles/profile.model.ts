@@ -1,5 +1,6 @@
 import { Directive, Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { PageInfo, JSONScalar } from '@boomerang/platform/subgraph';
+import type { Consent } from './profile-traits.js';
 
 export enum MessagingChannel {
   EMAIL = 'email',
@@ -22,6 +23,19 @@ export class ChannelSubscription {
   @Field(() => MessagingChannel) channel: MessagingChannel;
   @Field(() => SubscriptionState) state: SubscriptionState;
   @Field(() => Date, { nullable: true, description: 'Null while UNKNOWN.' }) updatedAt: Date | null;
+}
+
+/** The subscription state of every channel, as the API presents the stored consent. */
+export function subscriptionsOf(consent: Consent | null): ChannelSubscription[] {
+  return Object.values(MessagingChannel).map((channel) => {
+    const decision = consent?.[channel];
+    if (!decision || typeof decision.subscribed !== 'boolean') return { channel, state: SubscriptionState.UNKNOWN, updatedAt: null };
+    return {
+      channel,
+      state: decision.subscribed ? SubscriptionState.SUBSCRIBED : SubscriptionState.UNSUBSCRIBED,
+      updatedAt: new Date(decision.updatedAt),
+    };
+  });
 }
 
 @ObjectType({ description: 'One end user of the project: identities, contact details and custom properties.' })

@@ -7,7 +7,7 @@ import { IdentityKind, ProfileIdentity } from '../identities/identity.model.js';
 import { CreateProfileInput } from './dto/create-profile.input.js';
 import { ProfilesArgs } from './dto/profiles.args.js';
 import type { ProfileEntity } from './profile.entity.js';
-import { ChannelSubscription, MessagingChannel, Profile, ProfileConnection, SubscriptionState } from './profile.model.js';
+import { ChannelSubscription, Profile, ProfileConnection, subscriptionsOf } from './profile.model.js';
 import { ProfileService } from './profile.service.js';
 
 /** Personal data is shown to secret keys only, whichever path (root field or entity) reached it. */
@@ -95,16 +95,7 @@ export class ProfileResolver {
     description: 'Subscription state per channel (email, sms, push, whatsapp), from MSG-* flags. Null unless read with a secret key.',
   })
   subscriptions(@Parent() profile: ProfileEntity, @Caller() caller: CallerContext): ChannelSubscription[] | null {
-    if (caller.scope !== 'secret') return null;
-    return Object.values(MessagingChannel).map((channel) => {
-      const decision = profile.consent?.[channel];
-      if (!decision || typeof decision.subscribed !== 'boolean') return { channel, state: SubscriptionState.UNKNOWN, updatedAt: null };
-      return {
-        channel,
-        state: decision.subscribed ? SubscriptionState.SUBSCRIBED : SubscriptionState.UNSUBSCRIBED,
-        updatedAt: new Date(decision.updatedAt),
-      };
-    });
+    return caller.scope === 'secret' ? subscriptionsOf(profile.consent) : null;
   }
 
   @ResolveReference()

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager } from 'typeorm';
-import { ProfileCreated } from '@boomerang/contracts';
+import { ProfileCreated, ProfileIdentified } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import type { CreateProfileInput } from './dto/create-profile.input.js';
 import type { ProfileFilter } from './dto/profiles.args.js';
@@ -94,6 +94,16 @@ export class ProfileService {
         profileId: profile.id,
         externalId: profile.externalId,
       });
+      // The services that link events by user or anonymous id (events) learn them here, as after an identify.
+      if (profile.externalId || profile.anonymousId) {
+        await this.outbox.enqueue(manager, ProfileIdentified, {
+          projectId,
+          occurredAt: now.toISOString(),
+          profileId: profile.id,
+          userId: profile.externalId,
+          anonymousIds: profile.anonymousId ? [profile.anonymousId] : [],
+        });
+      }
       return profile;
     });
   }

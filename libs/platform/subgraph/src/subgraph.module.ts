@@ -71,6 +71,7 @@ export class SubgraphModule {
         GraphQLModule.forRoot<ApolloFederationDriverConfig>({
           driver: ApolloFederationDriver,
           autoSchemaFile: { federation: 2 },
+          buildSchemaOptions: { orphanedTypes: options.orphanedTypes ?? [] },
           sortSchema: true,
           playground: false,
           // Traces are for Apollo's hosted studio, which a self-hosted platform does not use.

@@ -14,6 +14,12 @@ export interface SubgraphOptions {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   readonly entities: Function[];
   readonly migrations: (new () => MigrationInterface)[];
+  /**
+   * Entities of other subgraphs this one only adds fields to, which none of its own fields
+   * return: the schema leaves out types nothing reaches unless they are named here.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  readonly orphanedTypes?: Function[];
   /** The JetStream stream this service publishes to and therefore declares. */
   readonly ownsStream?: Domain;
 }

@@ -3,11 +3,21 @@ import { IsDate, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength }
 import { JSONScalar } from '@boomerang/platform/subgraph';
 import { OptionalText } from './optional-text.decorator.js';
 
+/** Who did it: a Boomerang profile id, or the product's own user id or anonymous id (at least one). */
 @InputType()
 export class TrackEventInput {
-  @Field(() => ID)
+  @Field(() => ID, { nullable: true, description: 'The Boomerang profile, when the caller knows it.' })
+  @IsOptional()
   @IsUUID()
-  profileId: string;
+  profileId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The product’s user id (resolved to its profile, created on first sight).' })
+  @OptionalText(255)
+  userId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The device’s anonymous id, before the user is known.' })
+  @OptionalText(255)
+  anonymousId?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Dedupe key, unique per project; generated when absent.' })
   @OptionalText(255)

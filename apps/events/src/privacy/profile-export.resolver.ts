@@ -1,0 +1,21 @@
+import { Context, Parent, ResolveField, Resolver } from '@nestjs/graphql';
+import { assertSecretKey, JSONScalar, type SubgraphContext } from '@boomerang/platform/subgraph';
+import { EventExport } from './event-export.js';
+import { ProfileExportReference } from './profile-export.model.js';
+
+/** Adds the profile's events to the GDPR export that profiles starts. */
+@Resolver(() => ProfileExportReference)
+export class ProfileExportEventsResolver {
+  constructor(private readonly eventExport: EventExport) {}
+
+  @ResolveField(() => JSONScalar, {
+    description:
+      'Every event held on the profile, oldest first, archived months included: each with all its stored columns (id, profileId, messageId, type, name, userId, anonymousId, properties, context, timestamp, sentAt, receivedAt). Secret key only.',
+  })
+  async events(@Parent() reference: ProfileExportReference, @Context() context: SubgraphContext) {
+    // Reached through `_entities`, which the root-field guard does not see.
+    assertSecretKey(context.caller);
+    const projectId = context.caller.projectId;
+    return projectId ? this.eventExport.ofProfile(projectId, reference.profileId) : [];
+  }
+}
