@@ -26,7 +26,14 @@ describe('EventAnnouncements', () => {
   const at = new Date('2026-03-04T05:06:07.089Z');
   /** One event of each kind, with the fields each kind announces. */
   const commands = (): IngestEventCommand[] => [
-    ingestCommand({ messageId: 'track', userId: 'u-1', anonymousId: 'a-1', properties: { price: 9.5, tags: ['x'] }, context: { ip: '203.0.113.1' }, timestamp: at }),
+    ingestCommand({
+      messageId: 'track',
+      userId: 'u-1',
+      anonymousId: 'a-1',
+      properties: { price: 9.5, tags: ['x'] },
+      context: { ip: '203.0.113.1', device: { id: 'device-1', type: 'ios' } },
+      timestamp: at,
+    }),
     ingestCommand({
       messageId: 'identify',
       type: 'identify',
@@ -37,7 +44,17 @@ describe('EventAnnouncements', () => {
       context: { timezone: 'Europe/Paris' },
       timestamp: at,
     }),
-    ingestCommand({ messageId: 'group', type: 'group', name: 'group', userId: 'u-1', properties: { groupId: 'g-1', traits: {} }, traits: { groupId: 'g-1', traits: {} }, timestamp: at }),
+    ingestCommand({
+      messageId: 'group',
+      type: 'group',
+      name: 'group',
+      userId: 'u-1',
+      properties: { groupId: 'g-1', traits: {} },
+      traits: { groupId: 'g-1', traits: {} },
+      // Longer than a device identity may be: not announced.
+      context: { device: { id: 'd'.repeat(256) } },
+      timestamp: at,
+    }),
     ingestCommand({ messageId: 'alias', type: 'alias', name: 'alias', userId: 'u-1', properties: { previousId: 'a-1' }, previousId: 'a-1', timestamp: at }),
   ];
   /** The announced events without what differs between two ingests of the same commands. */
@@ -50,6 +67,8 @@ describe('EventAnnouncements', () => {
     const published = await publishedEvents(sut, projectId);
     expect(published.map((event) => event.eventId)).toEqual(eventIds);
     expect(published.map((event) => event.messageId)).toEqual(['track', 'identify', 'group', 'alias']);
+    // Segment's context.device.id, on any call (the rebuilt announcement below carries it alike).
+    expect(published.map((event) => event.deviceId)).toEqual(['device-1', undefined, undefined, undefined]);
     expect(await unannounced()).toBe(0);
   });
 

@@ -122,6 +122,62 @@ describe('profiles: identities from ingested events', () => {
     expect(data.mergeHistory).toEqual([{ mergedProfileId: anonymous.id, mergedAt: expect.any(String) }]);
   });
 
+  it("joins the profile that holds an identify's email or phone, and attaches new ids to it instead of creating one", async () => {
+    const project = randomUUID();
+    await publish(project, { type: 'identify', anonymousId: 'anon-holder', traits: { email: 'Eve@Example.com', phone: '+351910000001' } });
+    await processed();
+    await publish(project, { type: 'track', anonymousId: 'anon-visitor' });
+    await processed();
+    const holder = (await byIdentity(project, 'EMAIL', 'eve@example.com'))!;
+    const visitor = (await byIdentity(project, 'ANONYMOUS_ID', 'anon-visitor'))!;
+    expect(visitor.id).not.toBe(holder.id);
+
+    // Anonymous activity, then an identify naming the holder's email: one profile (the older survives).
+    await publish(project, { type: 'identify', anonymousId: 'anon-visitor', traits: { email: 'EVE@example.com', plan: 'pro' } });
+    await processed();
+    expect(await byIdentity(project, 'ANONYMOUS_ID', 'anon-visitor')).toMatchObject({ id: holder.id, properties: { plan: 'pro' } });
+    expect(await lastMessage(ProfileMerged, project)).toMatchObject({ profileId: holder.id, mergedProfileId: visitor.id });
+    const list = async () =>
+      (await sut.query<{ profiles: { edges: { node: { id: string } }[] } }>(`{ profiles { edges { node { id } } } }`, {}, secretKeyCaller(project))).data!.profiles.edges.map(
+        (edge) => edge.node.id,
+      );
+    expect(await list()).toEqual([holder.id]);
+
+    // Ids nobody holds yet, with a known phone: they join the phone's profile.
+    await publish(project, { type: 'identify', userId: 'user-eve', anonymousId: 'anon-phone', traits: { phone: '+351910000001' } });
+    await processed();
+    expect((await byIdentity(project, 'USER_ID', 'user-eve'))!.id).toBe(holder.id);
+    expect((await byIdentity(project, 'ANONYMOUS_ID', 'anon-phone'))!.id).toBe(holder.id);
+    expect(await list()).toEqual([holder.id]);
+    const exported = await sut.query<{ exportProfile: { mergeHistory: unknown[] } }>(`query($id: ID!) { exportProfile(id: $id) }`, { id: holder.id }, secretKeyCaller(project));
+    expect(exported.data!.exportProfile.mergeHistory).toEqual([{ mergedProfileId: visitor.id, mergedAt: expect.any(String) }]);
+  });
+
+  it("records device ids and puts an unknown visitor on its device's profile, but never joins users through a device", async () => {
+    const project = randomUUID();
+    await publish(project, { type: 'track', userId: 'user-d1', anonymousId: 'anon-d1', deviceId: 'device-1' });
+    await processed();
+    const owner = (await byIdentity(project, 'DEVICE_ID', 'device-1'))!;
+    expect(owner).toMatchObject({ externalId: 'user-d1' });
+    expect(owner.identities).toContainEqual({ kind: 'DEVICE_ID', value: 'device-1' });
+
+    // A new anonymous id on a known device: that device's profile.
+    await publish(project, { type: 'track', anonymousId: 'anon-d2', deviceId: 'device-1' });
+    await processed();
+    expect((await byIdentity(project, 'ANONYMOUS_ID', 'anon-d2'))!.id).toBe(owner.id);
+
+    // Another user on the same device: their own profile, nothing merged or refused; the device stays where it was.
+    await publish(project, { type: 'identify', userId: 'user-d2', anonymousId: 'anon-d3', deviceId: 'device-1', traits: { plan: 'pro' } });
+    await publish(project, { type: 'track', userId: 'user-d2', deviceId: 'device-2' });
+    await processed();
+    const other = (await byIdentity(project, 'USER_ID', 'user-d2'))!;
+    expect(other.id).not.toBe(owner.id);
+    expect(other.properties).toEqual({ plan: 'pro' });
+    expect((await byIdentity(project, 'DEVICE_ID', 'device-1'))!.id).toBe(owner.id);
+    expect((await byIdentity(project, 'DEVICE_ID', 'device-2'))!.id).toBe(other.id);
+    expect(warnings.filter((w) => w.fields.projectId === project)).toEqual([]);
+  });
+
   it('refuses to join profiles of different users: the message is acknowledged, logged and changes nothing', async () => {
     const project = randomUUID();
     await publish(project, { type: 'identify', userId: 'user-a', anonymousId: 'anon-a' });

@@ -126,6 +126,32 @@ describe('profiles: ingested events handled in batches', () => {
     expect(handled).toBe(9);
   });
 
+  it("refuses an identify whose email belongs to another user's profile, alone in its batch", async () => {
+    const project = randomUUID();
+    const refused = event(project, { type: 'identify', userId: 'user-b', anonymousId: 'anon-b', traits: { email: 'KIM@example.com', plan: 'refused' } });
+    const batch = [
+      event(project, { type: 'identify', userId: 'user-a', anonymousId: 'anon-a', traits: { email: 'Kim@Example.com' } }),
+      event(project, { type: 'track', anonymousId: 'anon-b' }),
+      refused,
+      event(project, { type: 'identify', anonymousId: 'anon-b', traits: { plan: 'free' } }),
+    ];
+    await publishAll(batch);
+    const { durable, consumer: started } = await consumer({ maxBatchSize: batch.length });
+    await drained(durable, batch.length);
+    await started.stop();
+
+    expect(warnings.some((w) => w.fields.messageId === refused.messageId && w.fields.reason === 'IDENTITY_CONFLICT')).toBe(true);
+    const userA = (await profileOf(project, 'user_id', 'user-a'))!;
+    expect((await profileOf(project, 'email', 'kim@example.com'))!.id).toBe(userA.id);
+    // The anonymous visitor stays anonymous and apart; the event after the refused one applied.
+    expect(await profileOf(project, 'user_id', 'user-b')).toBeUndefined();
+    const visitor = (await profileOf(project, 'anonymous_id', 'anon-b'))!;
+    expect(visitor.id).not.toBe(userA.id);
+    expect(visitor.properties).toEqual({ plan: 'free' });
+    const [{ merged }] = await dataSource.query(`SELECT count(*)::int AS merged FROM profile WHERE project_id = $1 AND merged_into IS NOT NULL`, [project]);
+    expect(merged).toBe(0);
+  });
+
   it('does not apply $incr twice when a batch is redelivered after a crash, before or after its commit', async () => {
     const project = randomUUID();
     const events = Array.from({ length: 6 }, (_, n) =>

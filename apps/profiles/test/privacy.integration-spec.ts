@@ -31,14 +31,14 @@ describe('profiles: personal data stays out of logs and away from publishable ke
   it('logs none of the emails and phones of an ingest and of GraphQL reads and writes, and shows them to secret keys only', async () => {
     const project = randomUUID();
     await publish(project, { type: 'identify', userId: 'p-1', anonymousId: 'a-1', traits: { email: EMAIL, phone: PHONE, name: 'Pat', plan: 'pro' } });
-    // The same email on another user: not an identity of theirs (traits never merge), still set on the profile.
+    // Refused: the same email on another user (the refusal is logged without it).
     await publish(project, { type: 'identify', userId: 'p-2', anonymousId: 'a-2', traits: { email: EMAIL } });
     await publish(project, { type: 'identify', userId: 'p-3', traits: { email: INVALID_EMAIL, phone: 'call me', seats: 2 } });
     await publish(project, { type: 'identify', userId: 'p-3', traits: { seats: 'two' } });
-    // Refused: a-2 belongs to p-2.
-    await publish(project, { type: 'track', userId: 'p-1', anonymousId: 'a-2' });
+    // Refused: a-1 belongs to p-1.
+    await publish(project, { type: 'track', userId: 'p-3', anonymousId: 'a-1' });
     // Fails its batch (and then itself): the failed statement's parameters hold the other email.
-    await publish(project, { type: 'identify', userId: 'p-4', traits: { email: OTHER_EMAIL, phone: PHONE, note: 'nul \u0000' } });
+    await publish(project, { type: 'identify', userId: 'p-4', traits: { email: OTHER_EMAIL, note: 'nul \u0000' } });
     await handled();
     await eventually(() => lines.some((line) => line.includes('handler failed; message will be redelivered')), { timeoutMs: 20_000 });
 

@@ -45,7 +45,7 @@ const VALUES: unknown[] = [
   '00000000-0000-0000-0000-000000000000', '8a7b6c5d-4e3f-9a1b-8c9d-0e1f2a3b4c5d', '2026-11-23T10:11:12Z', '2026-11-23T10:11:12+01:00',
   '2026-11-23 10:11:12', '2026-02-30T00:00:00Z', '2026-11-23T10:11:12.123456789Z', 'identify', 'bogus', '\u00e9', '\ud83d\ude00', ' ',
 ];
-const EVENT_KEYS = [...Object.keys(event(0)), 'traits', 'previousId', 'context', 'extra'];
+const EVENT_KEYS = [...Object.keys(event(0)), 'traits', 'previousId', 'context', 'deviceId', 'extra'];
 
 function mutate(body: Record<string, unknown>, random: () => number): void {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;

@@ -31,6 +31,11 @@ export const IngestedEventSchema = z.object({
   previousId: z.string().min(1).nullable().optional(),
   /** identify: the call's context (Segment `context`); profiles reads `timezone` and `locale`. */
   context: properties.optional(),
+  /**
+   * Segment `context.device.id`, any call; profiles records it as a `device_id` identity. At most 255
+   * characters, held by the events service: compiled contracts state no maximum length (see defineMessage).
+   */
+  deviceId: z.string().min(1).optional(),
 });
 export type IngestedEvent = z.infer<typeof IngestedEventSchema>;
 

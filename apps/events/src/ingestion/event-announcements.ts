@@ -176,6 +176,7 @@ function messagesFor(events: readonly CommittedEvent[]): MessageOf<typeof Events
 
 /** An event as announced at ingest. */
 function announcedEvent(eventId: string, command: IngestEventCommand, timestamp = command.timestamp.toISOString()): IngestedEvent {
+  const deviceId = deviceIdOf(command.context);
   return {
     eventId,
     messageId: command.messageId,
@@ -189,7 +190,15 @@ function announcedEvent(eventId: string, command: IngestEventCommand, timestamp 
     ...(command.traits ? { traits: command.traits } : {}),
     ...(command.previousId ? { previousId: command.previousId } : {}),
     ...(command.type === 'identify' && command.context ? { context: command.context } : {}),
+    // Spreading undefined allocates nothing: most events carry no device id.
+    ...(deviceId === undefined ? undefined : { deviceId }),
   };
+}
+
+/** Segment's `context.device.id` when it can be a profile identity (1–255 characters). */
+function deviceIdOf(context: Record<string, unknown> | null): string | undefined {
+  const id = (context?.device as { id?: unknown } | null | undefined)?.id;
+  return typeof id === 'string' && id.length > 0 && id.length <= 255 ? id : undefined;
 }
 
 /** The same event rebuilt from its row: identify and group traits, and alias' previousId, are stored in `properties`. */

@@ -33,8 +33,10 @@ export interface IngestOutcome {
 interface PendingProfile {
   /** Set when the batch creates the profile: inserted at the flush with its first identities. */
   created: boolean;
-  /** Identities it gains (resolution: each must be new to the project). */
+  /** User and anonymous ids it gains (each new to the project). */
   identities: Identity[];
+  /** Email, phone and device ids it gains (each new to the project), attached after the profile's row is written. */
+  contacts: Identity[];
   /** A user or anonymous id was added: it is announced with ProfileIdentified. */
   announce: boolean;
   /** Identify traits (and the call's context) in event order, each with the outcome it reports to. */
@@ -52,7 +54,9 @@ interface LockedProfile {
 /**
  * What a batch of ingested events means for profiles, in event order, with few statements:
  * any user or anonymous id resolves (or creates) the profile; `alias` joins `previousId`'s
- * profile with `userId`'s; `identify` sets traits. All writes go through the caller's transaction.
+ * profile with `userId`'s; `identify` sets traits, and its email/phone resolve like the ids do
+ * (joining the profile that holds them); a device id is recorded once and picks the profile of an
+ * unknown anonymous visitor, never joining profiles. All writes go through the caller's transaction.
  *
  * The identity keys of the whole batch are advisory-locked in one statement and their owners read
  * in one; an event whose identities all belong to one profile (and bring no second user id)
@@ -111,8 +115,11 @@ class ProjectBatch {
   ) {}
 
   async run(items: { event: IngestedEvent; outcome: IngestOutcome }[]): Promise<void> {
+    const updates = items.map(({ event }) => profileUpdateOf(event));
+    const contacts = updates.map((update) => (update ? contactIdentities(update.traits) : []));
+    const devices = items.map(({ event }) => deviceIdentity(event));
     // Both readings of an alias's previousId are locked and looked up: which one applies depends on the owners.
-    const candidates = items.flatMap(({ event }) => [
+    const candidates = items.flatMap(({ event }, n) => [
       ...trackingIdentities(event),
       ...(event.type === 'alias' && event.previousId
         ? [
@@ -120,21 +127,27 @@ class ProjectBatch {
             { kind: 'anonymous_id', value: event.previousId },
           ]
         : []),
+      ...contacts[n]!,
+      ...(devices[n] ? [devices[n]] : []),
     ]) as Identity[];
     if (candidates.length === 0) return;
     await this.identities.lock(this.manager, this.projectId, candidates);
     this.owners = await this.identities.owners(this.manager, this.projectId, candidates);
     this.userIds = await this.identities.userIds(this.manager, this.projectId, [...new Set(this.owners.values())]);
-    const updates = items.map(({ event }) => profileUpdateOf(event));
     const traitNames = updates.flatMap((update) => (update ? Object.keys(update.traits) : []));
     if (traitNames.length > 0) this.typing = await this.catalog.typing(this.manager, this.projectId, traitNames);
 
     for (const [n, { event, outcome }] of items.entries()) {
-      const seen = this.seenIdentities(event);
-      if (seen.length === 0) continue;
-      const profileId = this.knownProfile(seen) ?? (await this.resolve(seen, outcome));
+      const tracked = this.seenIdentities(event);
+      if (tracked.length === 0) continue;
+      // Trait email/phone resolve like the ids: a profile holding them is this one, joined or refused alike.
+      const seen = dedupe([...tracked, ...contacts[n]!]);
+      const device = devices[n];
+      const profileId = this.knownProfile(seen, device) ?? (await this.resolve(seen, outcome));
       if (!profileId) continue;
       outcome.profileId = profileId;
+      // A device is recorded by the first profile seen on it; a shared device stays where it is.
+      if (device && !this.owners.has(identityKey(device))) this.gain(profileId, [device]);
       const update = updates[n];
       if (!update) continue;
       this.typing.observe(propertyTraitsOf(update.traits));
@@ -155,34 +168,42 @@ class ProjectBatch {
 
   /**
    * The profile `seen` belongs to when no resolution is needed, with the writes queued: a new one
-   * when none of it is known (one user id at most), else the one owner the unknown rest joins.
+   * when none of it is known (one user id at most), else the one owner the unknown rest joins
+   * (for an unknown visitor without a user id, the owner of its known `device`).
    * Null when resolution must decide (several owners, or a second user id).
    */
-  private knownProfile(seen: Identity[]): string | null {
-    const owners = new Set(seen.flatMap((identity) => this.owners.get(identityKey(identity)) ?? []));
+  private knownProfile(seen: Identity[], device: Identity | null): string | null {
+    let owners = new Set(seen.flatMap((identity) => this.owners.get(identityKey(identity)) ?? []));
+    const users = seen.filter((identity) => identity.kind === 'user_id');
+    const deviceOwner = device && owners.size === 0 && users.length === 0 ? this.owners.get(identityKey(device)) : undefined;
+    if (deviceOwner) owners = new Set([deviceOwner]);
     if (owners.size === 0) {
-      const users = seen.filter((identity) => identity.kind === 'user_id');
       if (users.length > 1) return null;
       const profileId = randomUUID();
-      const pending = this.queue(profileId);
-      Object.assign(pending, { created: true, announce: true, identities: [...seen] });
-      for (const identity of seen) this.owners.set(identityKey(identity), profileId);
-      if (users[0]) this.userIds.set(profileId, users[0].value);
+      this.queue(profileId).created = true;
+      this.gain(profileId, seen);
       return profileId;
     }
     if (owners.size !== 1) return null;
     const [profileId] = owners as Set<string>;
     const missing = seen.filter((identity) => !this.owners.has(identityKey(identity)));
-    const newUser = missing.find((identity) => identity.kind === 'user_id');
-    if (newUser && this.userIds.has(profileId!)) return null;
-    if (missing.length > 0) {
-      const pending = this.queue(profileId!);
-      pending.identities.push(...missing);
-      pending.announce = true;
-      for (const identity of missing) this.owners.set(identityKey(identity), profileId!);
-      if (newUser) this.userIds.set(profileId!, newUser.value);
-    }
+    if (missing.some((identity) => identity.kind === 'user_id') && this.userIds.has(profileId!)) return null;
+    this.gain(profileId!, missing);
     return profileId!;
+  }
+
+  /** Queues identities new to the project for the profile; a user or anonymous id among them is announced. */
+  private gain(profileId: string, identities: readonly Identity[]): void {
+    if (identities.length === 0) return;
+    const pending = this.queue(profileId);
+    for (const identity of identities) {
+      this.owners.set(identityKey(identity), profileId);
+      if (isTrackingIdentity(identity)) {
+        pending.identities.push(identity);
+        pending.announce = true;
+      } else pending.contacts.push(identity);
+      if (identity.kind === 'user_id') this.userIds.set(profileId, identity.value);
+    }
   }
 
   /** Full resolution (create, merge or refuse) after the queue is written, so it sees every earlier event. */
@@ -212,7 +233,7 @@ class ProjectBatch {
 
   private queue(profileId: string): PendingProfile {
     let pending = this.pending.get(profileId);
-    if (!pending) this.pending.set(profileId, (pending = { created: false, identities: [], announce: false, traits: [] }));
+    if (!pending) this.pending.set(profileId, (pending = { created: false, identities: [], contacts: [], announce: false, traits: [] }));
     return pending;
   }
 
@@ -268,9 +289,11 @@ class ProjectBatch {
        WHERE p.id = u.id AND p.project_id = $1`,
       [this.projectId, JSON.stringify(updates), now],
     );
-    // Trait email/phone become identities only when no profile holds them: traits never merge.
-    const contacts = updates.flatMap(({ id, contacts }) => contacts.map((identity) => ({ ...identity, profileId: id })));
-    if (contacts.length > 0) await this.attach(contacts);
+    const contacts = pending.flatMap(([profileId, { contacts }]) => contacts.map((identity) => ({ ...identity, profileId })));
+    if (contacts.length > 0) {
+      const attached = await this.attach(contacts);
+      if (attached !== contacts.length) throw new Error('an identity was claimed despite its lock');
+    }
 
     const announced = pending.filter(([, { announce }]) => announce).map(([id]) => id);
     if (announced.length > 0) await this.announce(announced, now);
@@ -318,8 +341,7 @@ class ProjectBatch {
    * columns (validated; the last valid one wins). Rejections and skips go to each event's outcome.
    */
   private applyTraits(current: Record<string, unknown>, queued: PendingProfile['traits'], now: Date) {
-    const contacts: Identity[] = [];
-    if (queued.length === 0) return { properties: null, consent: null, email: null, phone: null, name: null, time_zone: null, locale: null, contacts };
+    if (queued.length === 0) return { properties: null, consent: null, email: null, phone: null, name: null, time_zone: null, locale: null };
     let properties = current ?? {};
     let consent: Consent = {};
     let email: string | null = null;
@@ -340,8 +362,8 @@ class ProjectBatch {
         split.rejected.push(field);
         return null;
       };
-      const validEmail = accept('email', emailTrait, (value): value is string => typeof value === 'string' && value.length <= 320 && isEmail(value));
-      const validPhone = accept('phone', phoneTrait, (value): value is string => typeof value === 'string' && E164.test(value));
+      const validEmail = accept('email', emailTrait, isValidEmail);
+      const validPhone = accept('phone', phoneTrait, isValidPhone);
       const validName = accept('name', nameTrait, (value): value is string => typeof value === 'string' && value.length > 0 && value.length <= 200);
       const applied = applyPropertyTraits(properties, propertyTraits, (property, value, exact) => this.typing.fit(property, value, exact));
       properties = applied.properties;
@@ -349,13 +371,11 @@ class ProjectBatch {
       email = validEmail ?? email;
       phone = validPhone ?? phone;
       name = validName ?? name;
-      if (validEmail) contacts.push(normalizeIdentity({ kind: 'email', value: validEmail }));
-      if (validPhone) contacts.push({ kind: 'phone', value: validPhone });
       outcome.rejectedTraits.push(...split.rejected);
       outcome.skippedOperators.push(...applied.skipped);
       outcome.rejectedProperties.push(...applied.rejected);
     }
-    return { properties, consent, email, phone, name, time_zone: timeZone, locale, contacts };
+    return { properties, consent, email, phone, name, time_zone: timeZone, locale };
   }
 
   /** Each profile now answers to its user id and every anonymous id it holds: one ProfileIdentified each. */
@@ -400,6 +420,23 @@ function profileUpdateOf(event: IngestedEvent): { traits: Record<string, unknown
 
 const valueOf = (identities: readonly Identity[], kind: Identity['kind']): string | null =>
   identities.find((identity) => identity.kind === kind)?.value ?? null;
+
+const isValidEmail = (value: unknown): value is string => typeof value === 'string' && value.length <= 320 && isEmail(value);
+const isValidPhone = (value: unknown): value is string => typeof value === 'string' && E164.test(value);
+const isTrackingIdentity = (identity: Identity): boolean => identity.kind === 'user_id' || identity.kind === 'anonymous_id';
+
+/** The identities an identify's valid `email` (lower-cased) and `phone` traits name. */
+function contactIdentities(traits: Record<string, unknown>): Identity[] {
+  const contacts: Identity[] = [];
+  if (isValidEmail(traits.email)) contacts.push(normalizeIdentity({ kind: 'email', value: traits.email }));
+  if (isValidPhone(traits.phone)) contacts.push({ kind: 'phone', value: traits.phone });
+  return contacts;
+}
+
+/** The event's device (Segment `context.device.id`, 1–255 characters), if any. */
+function deviceIdentity(event: IngestedEvent): Identity | null {
+  return event.deviceId && event.deviceId.length <= 255 ? { kind: 'device_id', value: event.deviceId } : null;
+}
 
 function trackingIdentities(event: IngestedEvent): Identity[] {
   const seen: Identity[] = [];
