@@ -12,12 +12,13 @@ interface ProfileExport {
   profile: Record<string, unknown>;
   events: { name: string; type: string; properties: Record<string, unknown> }[];
   calls: { id: string; callerProfileId: string; state: string; participants: { profileId: string }[]; timeline: { state: string }[] }[];
+  segments: { segmentId: string; name: string }[];
 }
 
 const EMAIL = 'gdpr.person@example.org';
-const EXPORT = `query($id: ID!) { profileExport(id: $id) { profileId exportedAt profile events calls } }`;
+const EXPORT = `query($id: ID!) { profileExport(id: $id) { profileId exportedAt profile events calls segments } }`;
 
-/** GDPR: one query through the gateway gathers what profiles, events and voice hold on a profile. */
+/** GDPR: one query through the gateway gathers what profiles, events, voice and segments hold on a profile. */
 describe('the GDPR export through the gateway', () => {
   let platform: RunningPlatform;
   let project: CreatedProject;
@@ -43,7 +44,7 @@ describe('the GDPR export through the gateway', () => {
     throw new Error(`${what}: not within 15 s`);
   };
 
-  it('returns the profile with its consent, time zone and locale, its events and its calls in one query; a publishable key is refused', async () => {
+  it('returns the profile with its consent, time zone and locale, its events, its calls and its segments in one query; a publishable key is refused', async () => {
     const asSecret = bearer(project.secretKey.key);
     const asPublishable = bearer(project.publishableKey.key);
     // The app identifies its user with the publishable key; profiles creates the profile from it.
@@ -72,6 +73,10 @@ describe('the GDPR export through the gateway', () => {
     );
     expect(placed.errors).toBeUndefined();
     expect(placed.data!.placeCall.state).toBe('UNREACHABLE');
+    const segmentId = (await platform.graphql<{ createSegment: { id: string } }>(`mutation { createSegment(input: { name: "VIP", kind: STATIC }) { id } }`, {}, asSecret)).data!
+      .createSegment.id;
+    const added = await platform.graphql(`mutation($s: ID!, $p: [ID!]!) { addSegmentMembers(segmentId: $s, profileIds: $p) { id } }`, { s: segmentId, p: [profileId] }, asSecret);
+    expect(added.errors).toBeUndefined();
 
     const exported = await eventually(async () => {
       const result = await platform.graphql<{ profileExport: ProfileExport }>(EXPORT, { id: profileId }, asSecret);
@@ -105,6 +110,7 @@ describe('the GDPR export through the gateway', () => {
     expect(names.slice(0, 2)).toEqual(['identify', 'Order Placed']);
     expect(names.slice(2).sort()).toEqual(['Call Placed', 'Call Unreachable']);
     expect(exported.events[1]).toMatchObject({ type: 'track', properties: { total: 42, currency: 'EUR' } });
+    expect(exported.segments).toMatchObject([{ segmentId, name: 'VIP' }]);
     expect(exported.calls).toHaveLength(1);
     expect(exported.calls[0]).toMatchObject({ id: placed.data!.placeCall.id, callerProfileId: profileId, state: 'unreachable' });
     expect(exported.calls[0]!.participants.map((participant) => participant.profileId)).toContain(profileId);

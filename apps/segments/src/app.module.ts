@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
 import { SubgraphModule } from '@boomerang/platform/subgraph';
 import { CreateSegments1763900000400 } from './migrations/1763900000400-create-segments.js';
+import { ProfileExportReference } from './segments/profile-export.model.js';
+import { ProfileExportSegmentsResolver } from './segments/profile-export.resolver.js';
 import { ProfileSegmentsResolver } from './segments/profile-segments.resolver.js';
 import { SegmentMembershipEntity } from './segments/segment-membership.entity.js';
 import { SegmentProfileSync } from './segments/segment-profile-sync.js';
@@ -20,8 +22,9 @@ export const SEGMENTS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1
       entities: SEGMENTS_ENTITIES,
       migrations: SEGMENTS_MIGRATIONS,
       ownsStream: 'segments',
+      orphanedTypes: [ProfileExportReference],
     }),
   ],
-  providers: [SegmentService, SegmentResolver, ProfileSegmentsResolver, SegmentProfileSync],
+  providers: [SegmentService, SegmentResolver, ProfileSegmentsResolver, SegmentProfileSync, ProfileExportSegmentsResolver],
 })
 export class AppModule {}

@@ -4,7 +4,7 @@ import { nanos } from '@nats-io/transport-node';
 import { DataSource } from 'typeorm';
 import { ProfileDeleted, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { domainStreamConfig } from '@boomerang/platform/messaging';
-import { eventually, secretKeyCaller, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { eventually, publishableKeyCaller, secretKeyCaller, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { PROFILE_DELETED_DURABLE, PROFILE_MERGED_DURABLE } from '../src/segments/segment-profile-sync.js';
 
 const CREATE = `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { id } }`;
@@ -67,6 +67,33 @@ describe('segments: profile erasure and merges', () => {
   const joinedAt = async (projectId: string, profileId: string) =>
     Object.fromEntries((await membershipsOf(projectId, profileId)).map((row) => [row.segment_id, row.added_at]));
   const segmentsOf = async (projectId: string, profileId: string) => (await membershipsOf(projectId, profileId)).map((row) => row.segment_id).sort();
+
+  it("adds the profile's memberships of its project to the GDPR export, for secret keys only", async () => {
+    const [project, otherProject] = [randomUUID(), randomUUID()];
+    const profileId = randomUUID();
+    const first = await createSegment(project, 'Early');
+    const second = await createSegment(project, 'Late');
+    await createSegment(project, 'Not a member');
+    await addMembers(project, first, [profileId]);
+    await addMembers(project, second, [profileId]);
+    await addMembers(otherProject, await createSegment(otherProject, 'Other project'), [profileId]);
+    const EXPORT = `query($r: [_Any!]!) { _entities(representations: $r) { ... on ProfileExport { profileId segments } } }`;
+    const representations = { r: [{ __typename: 'ProfileExport', profileId }] };
+    const exported = await sut.query<{ _entities: { profileId: string; segments: { segmentId: string; name: string; kind: string; addedAt: string }[] }[] }>(
+      EXPORT,
+      representations,
+      secretKeyCaller(project),
+    );
+    expect(exported.errors).toBeUndefined();
+    const { segments } = exported.data!._entities[0]!;
+    expect(segments.map(({ segmentId, name, kind }) => ({ segmentId, name, kind }))).toEqual([
+      { segmentId: first, name: 'Early', kind: 'STATIC' },
+      { segmentId: second, name: 'Late', kind: 'STATIC' },
+    ]);
+    expect(segments.every(({ addedAt }) => !Number.isNaN(Date.parse(addedAt)))).toBe(true);
+    const refused = await sut.query(EXPORT, representations, publishableKeyCaller(project));
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
 
   it('removes an erased profile from every segment of its project, and nowhere else', async () => {
     const [project, otherProject] = [randomUUID(), randomUUID()];

@@ -3,7 +3,7 @@ import { JSONScalar } from '@boomerang/platform/subgraph';
 
 /**
  * The GDPR export of one profile. Profiles owns it and answers `profile`; every other service that
- * keeps data on profiles adds its own field to it by `profileId` (events `events`, voice `calls`).
+ * keeps data on profiles adds its own field to it by `profileId` (events `events`, voice `calls`, segments `segments`).
  */
 @ObjectType({ description: 'GDPR export: everything the platform holds on one profile, one field per service that holds it. Secret key only.' })
 @Directive('@key(fields: "profileId")')

@@ -118,6 +118,19 @@ export class SegmentService {
     return profileIds.map((id) => groups.get(id) ?? []);
   }
 
+  /** GDPR export: the profile's memberships, oldest first, with their segment's name and kind. */
+  async membershipsOf(projectId: string, profileId: string): Promise<{ segmentId: string; name: string; kind: string; addedAt: string }[]> {
+    if (!isUuid(profileId)) return [];
+    const rows = (await this.dataSource.query(
+      `SELECT segment.id, segment.name, segment.kind, membership.added_at FROM segment_membership membership
+       JOIN segment ON segment.project_id = membership.project_id AND segment.id = membership.segment_id
+       WHERE membership.project_id = $1 AND membership.profile_id = $2
+       ORDER BY membership.added_at, segment.id`,
+      [projectId, profileId],
+    )) as { id: string; name: string; kind: string; added_at: Date }[];
+    return rows.map((row) => ({ segmentId: row.id, name: row.name, kind: row.kind.toUpperCase(), addedAt: new Date(row.added_at).toISOString() }));
+  }
+
   private async findStatic(manager: EntityManager, projectId: string, segmentId: string): Promise<SegmentEntity> {
     // A share lock keeps the segment from being deleted while members are written.
     const segment = await manager.findOne(SegmentEntity, { where: { id: segmentId, projectId }, lock: { mode: 'pessimistic_read' } });
