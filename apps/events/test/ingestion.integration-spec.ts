@@ -39,11 +39,16 @@ describe('events ingestion API (Segment-compatible)', () => {
 
   const published = (projectId: string) => publishedEvents(sut, projectId);
 
-  const post = (path: string, body: unknown, { key = pk, gzip = false, raw }: { key?: string | null; gzip?: boolean; raw?: Buffer | string } = {}) => {
+  const post = (
+    path: string,
+    body: unknown,
+    { key = pk, gzip = false, raw, encoding }: { key?: string | null; gzip?: boolean; raw?: Buffer | string; encoding?: string } = {},
+  ) => {
     const text = raw ?? JSON.stringify(body);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (key) headers.authorization = `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
     if (gzip) headers['content-encoding'] = 'gzip';
+    if (encoding) headers['content-encoding'] = encoding;
     const sent = gzip && !Buffer.isBuffer(text) ? gzipSync(text) : text;
     return fetch(`${baseUrl}${path}`, { method: 'POST', headers, body: typeof sent === 'string' ? sent : new Uint8Array(sent) });
   };
@@ -103,7 +108,7 @@ describe('events ingestion API (Segment-compatible)', () => {
   const big = 'x'.repeat(33 * 1024);
   const manyValid = Array.from({ length: 40 }, (_, n) => track(n, { properties: { blob: 'y'.repeat(13 * 1024) } }));
 
-  it.each<[string, { path?: string; body?: unknown; raw?: Buffer | string; gzip?: boolean }, number, string]>([
+  it.each<[string, { path?: string; body?: unknown; raw?: Buffer | string; gzip?: boolean; encoding?: string }, number, string]>([
     ['a wrong type', { body: { batch: [track(1), track(2, { userId: 42 })] } }, 400, 'batch[1].userId'],
     ['properties that are not an object', { body: { batch: [track(1, { properties: [1, 2] })] } }, 400, 'batch[0].properties'],
     ['a missing userId and anonymousId', { body: { batch: [track(1), { type: 'identify', traits: {} }] } }, 400, 'batch[1].userId'],
@@ -117,12 +122,13 @@ describe('events ingestion API (Segment-compatible)', () => {
     ['an oversize gzipped batch', { body: { batch: manyValid }, gzip: true }, 400, 'batch'],
     ['malformed JSON', { raw: '{"batch": [' }, 400, 'body'],
     ['bad gzip', { raw: Buffer.from('not gzip at all'), gzip: true }, 400, 'body'],
+    ['an unsupported content-encoding', { body: { batch: [track(1)] }, encoding: 'br' }, 400, 'content-encoding'],
     // PostgreSQL cannot store NUL: refused up front instead of failing the write.
     ['a NUL character in a property', { body: { batch: [track(1), track(2, { properties: { note: 'a\u0000b' } })] } }, 400, 'batch[1].properties.note'],
     ['a NUL character in a property name', { body: { batch: [track(1, { context: { 'x\u0000': 1 } })] } }, 400, 'batch[0].context.x\u0000'],
-  ])('refuses %s with a 4xx naming the field, writing nothing', async (_case, { path = '/v1/batch', body, raw, gzip }, status, field) => {
+  ])('refuses %s with a 4xx naming the field, writing nothing', async (_case, { path = '/v1/batch', body, raw, gzip, encoding }, status, field) => {
     const { projectId, key } = newProject();
-    const response = await post(path, body, { key, raw, gzip });
+    const response = await post(path, body, { key, raw, gzip, encoding });
     expect(response.status).toBe(status);
     const answer = (await response.json()) as { success: boolean; error: { field: string; message: string } };
     expect(answer.success).toBe(false);
@@ -137,9 +143,12 @@ describe('events ingestion API (Segment-compatible)', () => {
     ['a revoked key', 'pk_revoked', /revoked/],
     ['no key', null, /Missing write key/],
   ])('refuses %s with 401', async (_case, key, message) => {
-    const response = await post('/v1/batch', { batch: [track(1, { messageId: `k-${randomUUID()}` })] }, { key });
+    const messageId = `k-${randomUUID()}`;
+    const response = await post('/v1/batch', { batch: [track(1, { messageId })] }, { key });
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ success: false, error: { field: 'writeKey', message: expect.stringMatching(message) } });
+    // Nothing written under any project.
+    expect(await db.query(`SELECT 1 FROM event_message_id WHERE message_id = $1 UNION ALL SELECT 1 FROM event WHERE message_id = $1`, [messageId])).toEqual([]);
   });
 
   it('stores and publishes text exactly, whatever COPY would have to escape', async () => {
