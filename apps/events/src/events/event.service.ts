@@ -29,8 +29,10 @@ export class EventService {
     private readonly clock: Clock,
   ) {}
 
-  /** Server-side ingestion of any call type, through the one write path, in one transaction. */
-  /** `fieldOf(i)`: where input i sits in the request, for errors (a single call's is `input`). */
+  /**
+   * Server-side ingestion of any call type, through the one write path, in one transaction.
+   * `fieldOf(i)`: where input i sits in the request, for errors (a single call's is `input`).
+   */
   async ingest(projectId: string, inputs: readonly IngestEventInput[], fieldOf = (index: number) => `input.events[${index}]`): Promise<IngestResult> {
     const receivedAt = this.clock.now();
     const commands = inputs.map((input, index) => ingestCommand(input, fieldOf(index), receivedAt));
@@ -59,7 +61,7 @@ export class EventService {
   async list(projectId: string, query: EventPageQuery): Promise<Page<EventEntity>> {
     const filter = pageFilter(query, 2);
     const rows = (await this.dataSource.query(
-      `SELECT * FROM event WHERE project_id = $1 AND ${filter.sql} ORDER BY "timestamp" DESC, id DESC LIMIT ${query.first + 1}`,
+      `SELECT * FROM event WHERE project_id = $1 AND ${filter.sql} ORDER BY "timestamp" DESC, id DESC LIMIT ${filter.limit}`,
       [projectId, ...filter.parameters],
     )) as EventRow[];
     return { rows: rows.slice(0, query.first).map(eventFromRow), hasNextPage: rows.length > query.first };
@@ -80,7 +82,7 @@ export class EventService {
              SELECT * FROM event
              WHERE project_id = $1 AND profile_id = profile.id AND ${filter.sql}
              ORDER BY "timestamp" DESC, id DESC
-             LIMIT ${query.first + 1}
+             LIMIT ${filter.limit}
            ) page`,
           [projectId, valid, ...filter.parameters],
         )) as EventRow[])
@@ -139,11 +141,11 @@ function ingestCommand(input: IngestEventInput, field: string, receivedAt: Date)
 }
 
 /**
- * A page's filters and cursor as one SQL condition whose parameters are numbered from `from`
- * (every filter always present, NULL when not given, so the statement's text never varies).
+ * A page's filters and cursor as one SQL condition, and its LIMIT (first + 1, to tell whether a
+ * next page exists), with parameters numbered from `from` (every filter always present, NULL when
+ * not given, so the statement's text never varies).
  */
-function pageFilter({ first, after, name, types, since, until, propertyEquals }: EventPageQuery, from: number): { sql: string; parameters: unknown[] } {
-  if (!Number.isInteger(first) || first < 1) throw new EventError(EventErrorCode.InvalidEvent, 'first: must be a positive integer', 'first');
+function pageFilter({ first, after, name, types, since, until, propertyEquals }: EventPageQuery, from: number): { sql: string; limit: string; parameters: unknown[] } {
   if (since && until && since >= until) throw new EventError(EventErrorCode.InvalidEvent, 'until: must be after since', 'until');
   const position = after ? decodeCursor(after) : null;
   const $ = (offset: number) => `$${from + offset}`;
@@ -154,6 +156,7 @@ function pageFilter({ first, after, name, types, since, until, propertyEquals }:
       AND (${$(3)}::timestamptz IS NULL OR "timestamp" < ${$(3)})
       AND (${$(4)}::jsonb IS NULL OR properties @> ${$(4)})
       AND (${$(5)}::timestamptz IS NULL OR ("timestamp", id) < (${$(5)}::timestamptz, ${$(6)}::uuid))`,
+    limit: $(7),
     parameters: [
       name ?? null,
       types?.length ? types : null,
@@ -162,6 +165,7 @@ function pageFilter({ first, after, name, types, since, until, propertyEquals }:
       propertyEquals ? JSON.stringify(propertyEquals) : null,
       position?.at.toISOString() ?? null,
       position?.id ?? null,
+      first + 1,
     ],
   };
 }

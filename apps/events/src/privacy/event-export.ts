@@ -2,24 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { isUuid } from '@boomerang/platform/subgraph';
-import type { EventRow } from '../events/event.entity.js';
+import { eventFromRow, type EventEntity, type EventRow } from '../events/event.entity.js';
 import { archivedTables, PARTITIONS_LOCK_KEY } from '../partitions/event-partitions.js';
 
 /** One stored event as the GDPR export gives it: every column but the project's id. */
-export interface ExportedEvent {
-  id: string;
-  profileId: string | null;
-  messageId: string;
-  type: string;
-  name: string;
-  userId: string | null;
-  anonymousId: string | null;
-  properties: Record<string, unknown>;
-  context: Record<string, unknown> | null;
-  timestamp: string;
-  sentAt: string | null;
-  receivedAt: string;
-}
+export type ExportedEvent = Omit<EventEntity, 'projectId'>;
 
 const COLUMNS = `id, project_id, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at`;
 
@@ -54,24 +41,11 @@ export class EventExport {
          ORDER BY "timestamp", id`,
         [projectId, profileId, userIds, anonymousIds],
       )) as EventRow[];
-      return rows.map(exportedEvent);
+      return rows.map((row) => {
+        const { projectId: _projectId, ...event } = eventFromRow(row);
+        return event;
+      });
     });
   }
 }
 
-function exportedEvent(row: EventRow): ExportedEvent {
-  return {
-    id: row.id,
-    profileId: row.profile_id,
-    messageId: row.message_id,
-    type: row.type,
-    name: row.name,
-    userId: row.user_id,
-    anonymousId: row.anonymous_id,
-    properties: row.properties,
-    context: row.context,
-    timestamp: new Date(row.timestamp).toISOString(),
-    sentAt: row.sent_at ? new Date(row.sent_at).toISOString() : null,
-    receivedAt: new Date(row.received_at).toISOString(),
-  };
-}

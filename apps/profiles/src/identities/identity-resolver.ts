@@ -8,7 +8,7 @@ import { MergeProfiles } from '../merging/merge-profiles.js';
 import { lockProfiles } from '../profiles/profile-rows.js';
 import { ProfileEntity } from '../profiles/profile.entity.js';
 import { ProfileError, ProfileErrorCode } from '../profiles/profile.errors.js';
-import { type Identity, normalizeIdentity } from './identity.entity.js';
+import { type Identity, isTrackingIdentity, normalizeIdentity } from './identity.entity.js';
 import { identityKey, IdentityRepository } from './identity.repository.js';
 
 export interface ResolvedProfile {
@@ -153,4 +153,3 @@ function sameOwners(a: Map<string, string>, b: Map<string, string>): boolean {
 const valueOf = (identities: readonly Identity[], kind: Identity['kind']): string | null =>
   identities.find((identity) => identity.kind === kind)?.value ?? null;
 
-const isTrackingIdentity = (identity: Identity): boolean => identity.kind === 'user_id' || identity.kind === 'anonymous_id';

@@ -22,6 +22,9 @@ export interface Identity {
 }
 
 /** Emails are matched case-insensitively; other identities exactly as given. */
+/** The ids events carry and link by (user and anonymous ids), as against contact details and devices. */
+export const isTrackingIdentity = (identity: Identity): boolean => identity.kind === 'user_id' || identity.kind === 'anonymous_id';
+
 export function normalizeIdentity(identity: Identity): Identity {
   return identity.kind === 'email' ? { kind: 'email', value: identity.value.trim().toLowerCase() } : identity;
 }

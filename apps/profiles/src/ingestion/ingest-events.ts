@@ -5,7 +5,7 @@ import type { EntityManager } from 'typeorm';
 import { ProfileCreated, ProfileIdentified, type IngestedEvent as PublishedEvent } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, DomainError } from '@boomerang/platform/subgraph';
-import { type Identity, normalizeIdentity } from '../identities/identity.entity.js';
+import { type Identity, isTrackingIdentity, normalizeIdentity } from '../identities/identity.entity.js';
 import { IdentityResolver } from '../identities/identity-resolver.js';
 import { identityKey, IdentityRepository } from '../identities/identity.repository.js';
 import { E164 } from '../profiles/dto/create-profile.input.js';
@@ -423,7 +423,6 @@ const valueOf = (identities: readonly Identity[], kind: Identity['kind']): strin
 
 const isValidEmail = (value: unknown): value is string => typeof value === 'string' && value.length <= 320 && isEmail(value);
 const isValidPhone = (value: unknown): value is string => typeof value === 'string' && E164.test(value);
-const isTrackingIdentity = (identity: Identity): boolean => identity.kind === 'user_id' || identity.kind === 'anonymous_id';
 
 /** The identities an identify's valid `email` (lower-cased) and `phone` traits name. */
 function contactIdentities(traits: Record<string, unknown>): Identity[] {
