@@ -168,7 +168,7 @@ console.log(`
   Boomerang is running.
 
   GraphQL gateway   ${platform.gatewayUrl}
-  Ingestion API     http://localhost:${env.INGEST_PORT ?? 4200}  (Segment /v1/batch…, CleverTap /1/upload; write key = publishable key)
+  Ingestion API     http://localhost:${env.INGEST_PORT ?? 4200}  (Segment /v1/batch…, analytics.js snippet host, CleverTap /1/upload; write key = publishable key)
   Call web client   http://localhost:${env.VOICE_PORT ?? DEFAULT_PORTS.voice}/calls/client/  (open with ?token=… from createCallToken)
   Project           ${project.projectId}
   Publishable key   ${project.publishableKey}

@@ -16,18 +16,32 @@ import { IngestEvents } from './ingest-events.use-case.js';
 import { IngestionError, IngestionErrorCode } from './ingestion.errors.js';
 import { MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, segmentCommands } from './segment-message.js';
 import { CLEVERTAP_MAX_BODY_BYTES, clevertapCommands } from './clevertap-upload.js';
+import {
+  AnalyticsJsBuild,
+  analyticsJsAsset,
+  analyticsJsSettings,
+  answerPreflight,
+  publicAddressOf,
+  sendScript,
+  type AnalyticsJsAsset,
+} from './analytics-js.js';
 
 const ingestEnv = z.object({
   INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(4200),
   HOST: z.string().default('127.0.0.1'),
   /** How long a resolved write key is trusted before workspace is asked again. */
   INGEST_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
+  /** The API's address as browsers reach it (e.g. https://ingest.example.com), when a proxy rewrites Host; analytics.js is pointed there. */
+  INGEST_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 const ROUTES = new Map<string, EventType | 'batch'>([
   ['/v1/batch', 'batch'],
   ['/v1/import', 'batch'],
   ...EVENT_TYPES.map((type) => [`/v1/${type}`, type] as const),
+  // analytics.js posts each call to its type's initial (/v1/t, /v1/i, …) and batches to /v1/b.
+  ['/v1/b', 'batch'],
+  ...EVENT_TYPES.map((type) => [`/v1/${type.charAt(0)}`, type] as const),
 ]);
 
 /** CleverTap's server upload API (events and profile updates). */
@@ -45,6 +59,7 @@ const gunzipAsync = promisify(gunzip);
 export class IngestServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly config = loadConfig(ingestEnv);
   private readonly keys: ApiKeyCache;
+  private readonly analyticsJs = new AnalyticsJsBuild();
   private server?: Server;
 
   constructor(
@@ -88,7 +103,12 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = pathOf(request.url);
     if (request.method === 'POST' && path === CLEVERTAP_UPLOAD) return this.handleCleverTap(request, response);
+    // Websites call from their own origin (analytics.js); see answerPreflight for why any may.
+    response.setHeader('access-control-allow-origin', '*');
+    if (request.method === 'OPTIONS') return answerPreflight(request, response);
     try {
+      const asset = request.method === 'GET' ? analyticsJsAsset(path) : undefined;
+      if (asset) return await this.serveAnalyticsJs(request, response, asset);
       const call = request.method === 'POST' ? ROUTES.get(path) : undefined;
       if (!call) throw new IngestionError(IngestionErrorCode.NotFound, `No route ${request.method} ${request.url}`);
       const receivedAt = this.clock.now();
@@ -101,6 +121,28 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
       if (error instanceof IngestionError) return send(response, error.status, error);
       this.logger.error({ err: error }, 'ingestion request failed');
       send(response, 500, { success: false, error: { code: 'INTERNAL', message: 'Internal error; retry later' } });
+    }
+  }
+
+  /** analytics.js' loader, chunks and settings; the loader and settings only for a valid write key. */
+  private async serveAnalyticsJs(request: IncomingMessage, response: ServerResponse, asset: AnalyticsJsAsset): Promise<void> {
+    switch (asset.kind) {
+      case 'chunk': {
+        const chunk = this.analyticsJs.chunk(asset.file);
+        if (!chunk) throw new IngestionError(IngestionErrorCode.NotFound, `No analytics.js bundle ${asset.file}`);
+        // Chunk names carry their content hash.
+        return sendScript(response, chunk, 365 * 24 * 3600);
+      }
+      case 'loader':
+        await this.resolveKey(asset.writeKey, 'writeKey');
+        return sendScript(response, this.analyticsJs.loaderFor(asset.writeKey), 300);
+      case 'settings': {
+        await this.resolveKey(asset.writeKey, 'writeKey');
+        const address = publicAddressOf(request, this.config.INGEST_PUBLIC_URL);
+        if (!address) throw new IngestionError(IngestionErrorCode.InvalidRequest, 'Host: must name this API (or set INGEST_PUBLIC_URL)', 'Host');
+        response.setHeader('cache-control', 'public, max-age=60');
+        return send(response, 200, analyticsJsSettings(asset.writeKey, address));
+      }
     }
   }
 

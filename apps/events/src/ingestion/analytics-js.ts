@@ -1,0 +1,124 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/**
+ * What Segment's browser SDK (analytics.js, `@segment/analytics-next`) fetches besides the
+ * tracking API, served here so a website's unmodified snippet works once its CDN host is ours:
+ * the loader `/analytics.js/v1/<writeKey>/analytics.min.js`, its lazily loaded chunks under
+ * `/analytics-next/bundles/`, and the source settings `/v1/projects/<writeKey>/settings`, which
+ * point its Segment.io destination at this API.
+ */
+export type AnalyticsJsAsset =
+  | { kind: 'loader'; writeKey: string }
+  | { kind: 'chunk'; file: string }
+  | { kind: 'settings'; writeKey: string };
+
+const LOADER = /^\/analytics\.js\/v1\/([^/]+)\/analytics(?:\.min)?\.js$/;
+/** webpack's public path for the chunks is `<cdn>/analytics-next/bundles/`. */
+const CHUNK = /^\/analytics-next\/bundles\/([\w.-]+\.js)$/;
+const SETTINGS = /^\/v1\/projects\/([^/]+)\/settings$/;
+
+/** The analytics.js asset a GET path names, or undefined. */
+export function analyticsJsAsset(path: string): AnalyticsJsAsset | undefined {
+  let match = LOADER.exec(path);
+  if (match) return writeKeyIn(match[1]!, (writeKey) => ({ kind: 'loader', writeKey }));
+  match = SETTINGS.exec(path);
+  if (match) return writeKeyIn(match[1]!, (writeKey) => ({ kind: 'settings', writeKey }));
+  match = CHUNK.exec(path);
+  return match ? { kind: 'chunk', file: match[1]! } : undefined;
+}
+
+/** A path segment's write key; a malformed %-escape names no asset (404). */
+function writeKeyIn(segment: string, asset: (writeKey: string) => AnalyticsJsAsset): AnalyticsJsAsset | undefined {
+  try {
+    return asset(decodeURIComponent(segment));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the tracking API is reached from a browser: `host` with any path prefix, no scheme. */
+export interface PublicAddress {
+  host: string;
+  protocol: 'http' | 'https';
+}
+
+/**
+ * The source settings analytics.js loads before sending anything: its Segment.io destination
+ * (the one that posts events) aimed at this API, and no telemetry sent to Segment.
+ */
+export function analyticsJsSettings(writeKey: string, api: PublicAddress): unknown {
+  return {
+    integrations: { 'Segment.io': { apiKey: writeKey, apiHost: `${api.host}/v1`, protocol: api.protocol } },
+    metrics: { sampleRate: 0 },
+    remotePlugins: [],
+  };
+}
+
+/**
+ * The address a browser used to reach this API: `INGEST_PUBLIC_URL` when set (behind a proxy
+ * that rewrites Host), else the request's Host, https when a proxy says so.
+ */
+export function publicAddressOf(request: IncomingMessage, configured: string | undefined): PublicAddress | undefined {
+  if (configured) {
+    const url = new URL(configured);
+    return { host: `${url.host}${url.pathname.replace(/\/+$/, '')}`, protocol: url.protocol === 'https:' ? 'https' : 'http' };
+  }
+  const host = request.headers.host;
+  if (!host || !/^[\w.-]+(?::\d{1,5})?$|^\[[\d:a-fA-F.]+\](?::\d{1,5})?$/.test(host)) return undefined;
+  const forwarded = request.headers['x-forwarded-proto'];
+  const protocol = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+  return { host, protocol: protocol === 'https' ? 'https' : 'http' };
+}
+
+/** The SDK's build, read once from the installed package. */
+export class AnalyticsJsBuild {
+  private readonly directory = join(dirname(createRequire(import.meta.url).resolve('@segment/analytics-next/package.json')), 'dist', 'umd');
+  private loader?: string;
+  private chunks?: Map<string, Buffer>;
+
+  /** The loader with the write key embedded, as Segment's CDN serves it (the SDK falls back on it when the page names none). */
+  loaderFor(writeKey: string): string {
+    this.loader ??= readFileSync(join(this.directory, 'standalone.js'), 'utf8');
+    return this.loader.replace('"__WRITE_KEY__"', JSON.stringify(writeKey));
+  }
+
+  chunk(file: string): Buffer | undefined {
+    this.chunks ??= new Map(
+      readdirSync(this.directory)
+        .filter((name) => name.endsWith('.js'))
+        .map((name) => [name, readFileSync(join(this.directory, name))]),
+    );
+    return this.chunks.get(file);
+  }
+}
+
+const JAVASCRIPT = 'application/javascript; charset=utf-8';
+
+export function sendScript(response: ServerResponse, script: string | Buffer, maxAgeSeconds: number): void {
+  response.writeHead(200, {
+    'content-type': JAVASCRIPT,
+    'content-length': Buffer.byteLength(script),
+    'cache-control': `public, max-age=${maxAgeSeconds}`,
+  });
+  response.end(script);
+}
+
+/** Headers a browser may send with a tracking call: analytics.js sends the write key as Basic auth, so every call is preflighted. */
+const ALLOWED_HEADERS = 'Authorization, Content-Type, Content-Encoding, X-Retry-Count';
+
+/**
+ * Answers a CORS preflight. Any origin may call: the write key, never a cookie, authenticates,
+ * and the answers carry nothing but acknowledgements. Headers a site's SDK config adds are allowed too.
+ */
+export function answerPreflight(request: IncomingMessage, response: ServerResponse): void {
+  response.writeHead(204, {
+    'access-control-allow-origin': '*',
+    'access-control-allow-methods': 'POST, GET, OPTIONS',
+    'access-control-allow-headers': request.headers['access-control-request-headers'] ?? ALLOWED_HEADERS,
+    'access-control-max-age': '86400',
+  });
+  response.end();
+}
