@@ -10,8 +10,11 @@ import { IngestServer } from '../src/ingestion/ingest.server.js';
 
 export { publishableKeyCaller, secretKeyCaller } from '@boomerang/platform/testing';
 
-/** The events subgraph on a throw-away schema and subject prefix. */
-export const startEventsSubgraph = () => startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+/** The events subgraph on a throw-away schema and subject prefix; its ingestion API on a port the OS picks (a fixed one collides with parallel runs). */
+export const startEventsSubgraph = () => {
+  process.env.INGEST_PORT = '0';
+  return startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+};
 
 /** A command for IngestEvents: a track of "Viewed" now, under a new messageId; `fields` override the defaults. */
 export const ingestCommand = (fields: Partial<IngestEventCommand> = {}): IngestEventCommand => ({
@@ -59,7 +62,6 @@ export interface IngestSubgraph {
 
 /** The events subgraph with its ingestion API up and workspace answering for the credentials' keys; stop it with stopIngestSubgraph. */
 export async function startIngestSubgraph({ project, other, pk, sk, pkOther }: IngestCredentials): Promise<IngestSubgraph> {
-  process.env.INGEST_PORT = '0';
   const sut = await startEventsSubgraph();
   const keys = serveTestKeys(sut.messaging);
   keys.set(pk, { ok: true, projectId: project, keyId: randomUUID(), scope: 'publishable' });
