@@ -114,10 +114,11 @@ async function waitReady(name, url, child, timeoutMs) {
  * Node flags of particular apps (docker-compose.yml sets the same through NODE_OPTIONS). events:
  * a larger young generation. Ingest holds every parsed batch until its transaction commits; with
  * V8's default 16 MB semi-space most of them survive a scavenge and are copied, then promoted, and
- * garbage collection took 18 % of the process under load. At 64 MB, ingest throughput measured
- * 10–20 % higher (npm run bench:ingest).
+ * garbage collection took 18 % of the process under load. 128 MB measured best (npm run
+ * bench:ingest, ingest/COPY: 64 MB 0.44–0.49×, 128 MB 0.53–0.56×, 256 MB 0.49×), for a young
+ * generation of up to 384 MB under load.
  */
-const NODE_FLAGS = { events: ['--max-semi-space-size=64'] };
+const NODE_FLAGS = { events: ['--max-semi-space-size=128'] };
 
 /**
  * @param {object} options

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { EventsIngested, MAX_EVENTS_PER_MESSAGE, validateMessage, type IngestedEvent, type MessageOf } from '@boomerang/contracts';
 import type { Messaging } from '@boomerang/platform/messaging';
 import type { Logger } from '@boomerang/platform/observability';
 import { LOGGER, MESSAGING, MessagingLifecycle, OneAtATime } from '@boomerang/platform/subgraph';
 import type { EventRow } from '../events/event.entity.js';
 import type { IngestEventCommand } from './ingest-event.command.js';
+import type { Copy } from './pipelined-copies.js';
 
 /** An event committed by an ingest transaction, to announce. */
 export interface CommittedEvent {
@@ -73,7 +74,7 @@ export class EventAnnouncements implements OnApplicationBootstrap, BeforeApplica
     await this.sweeps.idle(SWEEP);
   }
 
-  /** The messages announcing `events` (per project, in order), validated and serialised; recorded by `record`. */
+  /** The messages announcing `events` (per project, in order), validated and serialised; recorded through `outboxRows`. */
   prepare(events: readonly CommittedEvent[]): Announcement[] {
     return messagesFor(events).map((body) => {
       const subject = this.messaging.subjects.subject(EventsIngested, body.projectId);
@@ -82,22 +83,12 @@ export class EventAnnouncements implements OnApplicationBootstrap, BeforeApplica
     });
   }
 
-  /** Inside the ingest transaction: records the announcements' rows (ids only), to be published after the commit. */
-  async record(manager: EntityManager, announcements: readonly Announcement[]): Promise<void> {
-    // One statement for every message: all event ids in one array, each row taking its slice
-    // (arrays as parameters: PostgreSQL parses no JSON).
-    const eventIds: string[] = [];
-    const starts: number[] = [];
-    for (const announcement of announcements) {
-      starts.push(eventIds.length + 1);
-      eventIds.push(...announcement.eventIds);
-    }
-    await manager.query(
-      `INSERT INTO event_announcement (id, project_id, event_ids)
-       SELECT a.id, a.project_id, ($5::uuid[])[a.start : a.start + a.count - 1]
-       FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[]) AS a(id, project_id, start, count)`,
-      [announcements.map(({ id }) => id), announcements.map(({ projectId }) => projectId), starts, announcements.map(({ eventIds: ids }) => ids.length), eventIds],
-    );
+  /** The announcements' outbox rows (ids only), to COPY in the ingest transaction; published after the commit by `publish`. */
+  outboxRows(announcements: readonly Announcement[]): Copy {
+    return {
+      statement: 'COPY event_announcement (id, project_id, event_ids) FROM STDIN',
+      lines: announcements.map(({ id, projectId, eventIds }) => `${id}\t${projectId}\t{${eventIds.join(',')}}`),
+    };
   }
 
   /** After the commit: publishes and deletes the rows; a failure leaves them to the recovery sweep. */

@@ -1,14 +1,12 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { DataSource, EntityManager } from 'typeorm';
 import { v7 as timeOrderedUuid } from 'uuid';
 import { ProfileLinks } from '../profile-sync/profile-links.js';
 import { EventAnnouncements, type Announcement, type CommittedEvent } from './event-announcements.js';
 import type { IngestEventCommand, IngestEventsResult } from './ingest-event.command.js';
+import { runPipelinedCopies, type Copy } from './pipelined-copies.js';
 
 /** Transactions of grouped requests running at once (the rest wait and join the next group). */
 const CONCURRENT_GROUPS = 2;
@@ -24,14 +22,14 @@ interface PendingIngest {
 
 /**
  * The one write path for events. Calls that arrive while earlier ones are being written are
- * grouped. A group's profiles, COPY rows and messages are prepared first; then ONE transaction, in
- * a fixed number of statements whatever the group's size, claims the messageIds in
- * `event_message_id` (by COPY; when one was claimed before, the group is written again with
- * INSERT … ON CONFLICT DO NOTHING, which tells the new from the repeated), COPYs only the new
- * events in, and records their EventsIngested messages (a few hundred events each; published
- * after the commit by EventAnnouncements). Each call resolves only after that commit. A retried
- * batch records and publishes nothing twice; a crash before commit records nothing; a group that
- * fails is retried call by call, so one bad call fails alone.
+ * grouped. A group's profiles, COPY rows and messages are prepared first; then ONE transaction, of
+ * one message to PostgreSQL whatever the group's size, claims the messageIds in `event_message_id`,
+ * writes the events and records their EventsIngested messages (a few hundred events each;
+ * published after the commit by EventAnnouncements), all by COPY. A messageId claimed before (a
+ * retried batch) fails that transaction; the group is then written again in a transaction whose
+ * INSERT … ON CONFLICT DO NOTHING claim tells the new events from the repeated. Each call resolves
+ * only after its commit. A retried batch records and publishes nothing twice; a crash before commit
+ * records nothing; a group that fails is retried call by call, so one bad call fails alone.
  */
 @Injectable()
 export class IngestEvents {
@@ -79,28 +77,47 @@ export class IngestEvents {
   }
 
   /**
-   * Writes the group in one transaction, answers its calls and announces what it stored. The
-   * messageIds are claimed by COPY first (all new: the usual case); a repeated one fails that COPY,
-   * and the group is written again with the claim that tells new from repeated. Everything the
-   * writes need (profiles, COPY rows, the messages) is prepared before the transaction begins, so
-   * a transaction holds PostgreSQL for its writes alone while the next group is being prepared.
+   * Writes the group, answers its calls and announces what it stored. Everything the writes need
+   * (profiles, COPY rows, the messages) is prepared before PostgreSQL is asked, so it spends a
+   * transaction's time on the writes alone while the next group is being prepared.
    */
-  private async commit(group: readonly PendingIngest[], claim: ClaimBy = 'copy'): Promise<void> {
+  private async commit(group: readonly PendingIngest[]): Promise<void> {
     // Time-ordered ids: the primary key index grows at its right edge (a random id touches any of its pages).
     const entries = group.flatMap(({ projectId, commands }, call) => commands.map((command): PendingEntry => ({ call, projectId, command, id: timeOrderedUuid() })));
     await this.attachProfiles(entries);
     const rows = eventRows(entries);
-    // On the COPY claim every event is new, so its messages are known now; otherwise once the claim tells which are.
-    const announcements = claim === 'copy' ? this.announcements.prepare(entries) : undefined;
     let written: { results: IngestEventsResult[]; announcements: Announcement[] };
     try {
-      written = await this.dataSource.transaction((manager) => this.executeIn(manager, group, entries, rows, claim, announcements));
+      written = await this.writeAllNew(group, entries, rows);
     } catch (error) {
-      if (claim === 'copy' && isRepeatedMessageId(error)) return this.commit(group, 'insert');
-      throw error;
+      if (!isRepeatedMessageId(error)) throw error;
+      written = await this.dataSource.transaction((manager) => this.writeNewOnly(manager, group, entries, rows));
     }
     group.forEach((call, i) => call.resolve(written.results[i]!));
     this.announcements.publish(written.announcements);
+  }
+
+  /**
+   * The usual case, every messageId new: claims, events and announcement rows in one pipelined
+   * message (see runPipelinedCopies). A repeated messageId fails the claim COPY, and with it the
+   * whole transaction (isRepeatedMessageId).
+   */
+  private async writeAllNew(
+    group: readonly PendingIngest[],
+    entries: readonly PendingEntry[],
+    rows: readonly string[],
+  ): Promise<{ results: IngestEventsResult[]; announcements: Announcement[] }> {
+    const announcements = this.announcements.prepare(entries);
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const client = (await runner.connect()) as pg.PoolClient;
+      await runPipelinedCopies(client, [claimCopy(entries), { statement: EVENT_COPY, lines: rows }, this.announcements.outboxRows(announcements)]);
+    } finally {
+      await runner.release();
+    }
+    const eventIds = group.map((): string[] => []);
+    for (const { call, id } of entries) eventIds[call]!.push(id);
+    return { results: eventIds.map((ids) => ({ inserted: ids.length, eventIds: ids })), announcements };
   }
 
   /**
@@ -118,25 +135,21 @@ export class IngestEvents {
     }
   }
 
-  private async executeIn(
+  /** Some messageIds were claimed before: claims the rest, and writes and announces only their events. */
+  private async writeNewOnly(
     manager: EntityManager,
     group: readonly PendingIngest[],
     entries: readonly PendingEntry[],
     rows: readonly string[],
-    claim: ClaimBy,
-    prepared: Announcement[] | undefined,
   ): Promise<{ results: IngestEventsResult[]; announcements: Announcement[] }> {
-    // Claims the messageIds in `event_message_id`; only the claimed (new) events are written.
-    const claimed = claim === 'copy' ? await copyClaims(manager, entries) : await insertClaims(manager, entries);
+    const claimed = await insertClaims(manager, entries);
     const claimedIds = new Set(claimed.map((row) => row.event_id));
     const fresh = entries.filter(({ id }) => claimedIds.has(id));
-    // The new events are written by COPY (PostgreSQL's bulk path: no per-row statement, the JSON
-    // columns parsed once), and their EventsIngested messages recorded (see EventAnnouncements).
     let announcements: Announcement[] = [];
     if (fresh.length > 0) {
-      await copyRows(manager, `COPY event (${EVENT_COLUMNS}) FROM STDIN`, fresh.length === entries.length ? rows : entries.flatMap((entry, i) => (claimedIds.has(entry.id) ? [rows[i]!] : [])));
-      announcements = prepared ?? this.announcements.prepare(fresh);
-      await this.announcements.record(manager, announcements);
+      announcements = this.announcements.prepare(fresh);
+      const connection = (await manager.queryRunner!.connect()) as pg.PoolClient;
+      await runPipelinedCopies(connection, [{ statement: EVENT_COPY, lines: entries.flatMap((entry, i) => (claimedIds.has(entry.id) ? [rows[i]!] : [])) }, this.announcements.outboxRows(announcements)]);
     }
 
     // Repeated messageIds answer with the event recorded first (needed by GraphQL `track`).
@@ -171,18 +184,14 @@ interface MessageIdClaim {
   event_id: string;
 }
 
-/** How a group claims its messageIds: COPY (fails on any repeated one) or INSERT … ON CONFLICT DO NOTHING (tells which are new). */
-type ClaimBy = 'copy' | 'insert';
-
-/** Claims every entry's messageId by COPY: cheaper than INSERT, and correct when none is repeated (else it fails, see isRepeatedMessageId). */
-async function copyClaims(manager: EntityManager, entries: readonly PendingEntry[]): Promise<MessageIdClaim[]> {
-  await copyRows(
-    manager,
-    'COPY event_message_id (project_id, message_id, event_id) FROM STDIN',
-    entries.map(({ projectId, command, id }) => `${projectId}\t${copyText(command.messageId)}\t${id}`),
-  );
-  return entries.map(({ projectId, command, id }) => ({ project_id: projectId, message_id: command.messageId, event_id: id }));
+/** The COPY claiming every entry's messageId: correct when none is repeated (else it fails, see isRepeatedMessageId). */
+function claimCopy(entries: readonly PendingEntry[]): Copy {
+  return {
+    statement: 'COPY event_message_id (project_id, message_id, event_id) FROM STDIN',
+    lines: entries.map(({ projectId, command, id }) => `${projectId}\t${copyText(command.messageId)}\t${id}`),
+  };
 }
+
 
 /** Claims the messageIds not claimed yet: ON CONFLICT DO NOTHING returns only the new ones. */
 function insertClaims(manager: EntityManager, entries: readonly PendingEntry[]): Promise<MessageIdClaim[]> {
@@ -201,7 +210,7 @@ function isRepeatedMessageId(error: unknown): boolean {
   return code === '23505' && constraint === 'event_message_id_pkey';
 }
 
-const EVENT_COLUMNS = `id, project_id, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at`;
+const EVENT_COPY = `COPY event (id, project_id, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at) FROM STDIN`;
 
 /** Each event's row as `COPY event … FROM STDIN` text; formats each entry's `timestamp` for its message too. */
 function eventRows(entries: readonly CommittedEvent[]): string[] {
@@ -240,12 +249,6 @@ function isoFormatter(): (date: Date) => string {
     }
     return text;
   };
-}
-
-/** Runs a `COPY … FROM STDIN` of text-format `lines` on the transaction's connection. */
-async function copyRows(manager: EntityManager, statement: string, lines: readonly string[]): Promise<void> {
-  const connection = (await manager.queryRunner!.connect()) as pg.PoolClient;
-  await pipeline(Readable.from([`${lines.join('\n')}\n`]), connection.query(copyFrom(statement)));
 }
 
 /** COPY text format: `\N` is NULL; backslash, newline, carriage return and tab are escaped. */
