@@ -57,15 +57,18 @@ export function analyticsJsSettings(writeKey: string, api: PublicAddress): unkno
   };
 }
 
+/** `INGEST_PUBLIC_URL` as the address analytics.js is pointed at. */
+export function publicAddress(url: string): PublicAddress {
+  const parsed = new URL(url);
+  return { host: `${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`, protocol: parsed.protocol === 'https:' ? 'https' : 'http' };
+}
+
 /**
- * The address a browser used to reach this API: `INGEST_PUBLIC_URL` when set (behind a proxy
- * that rewrites Host), else the request's Host, https when a proxy says so.
+ * The address a browser used to reach this API: the configured one (`INGEST_PUBLIC_URL`, behind a
+ * proxy that rewrites Host), else the request's Host, https when a proxy says so.
  */
-export function publicAddressOf(request: IncomingMessage, configured: string | undefined): PublicAddress | undefined {
-  if (configured) {
-    const url = new URL(configured);
-    return { host: `${url.host}${url.pathname.replace(/\/+$/, '')}`, protocol: url.protocol === 'https:' ? 'https' : 'http' };
-  }
+export function publicAddressOf(request: IncomingMessage, configured: PublicAddress | undefined): PublicAddress | undefined {
+  if (configured) return configured;
   const host = request.headers.host;
   if (!host || !/^[\w.-]+(?::\d{1,5})?$|^\[[\d:a-fA-F.]+\](?::\d{1,5})?$/.test(host)) return undefined;
   const forwarded = request.headers['x-forwarded-proto'];
@@ -93,17 +96,6 @@ export class AnalyticsJsBuild {
     );
     return this.chunks.get(file);
   }
-}
-
-const JAVASCRIPT = 'application/javascript; charset=utf-8';
-
-export function sendScript(response: ServerResponse, script: string | Buffer, maxAgeSeconds: number): void {
-  response.writeHead(200, {
-    'content-type': JAVASCRIPT,
-    'content-length': Buffer.byteLength(script),
-    'cache-control': `public, max-age=${maxAgeSeconds}`,
-  });
-  response.end(script);
 }
 
 /** Headers a browser may send with a tracking call: analytics.js sends the write key as Basic auth, so every call is preflighted. */

@@ -192,7 +192,6 @@ function claimCopy(entries: readonly PendingEntry[]): Copy {
   };
 }
 
-
 /** Claims the messageIds not claimed yet: ON CONFLICT DO NOTHING returns only the new ones. */
 function insertClaims(manager: EntityManager, entries: readonly PendingEntry[]): Promise<MessageIdClaim[]> {
   return manager.query(

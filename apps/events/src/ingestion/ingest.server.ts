@@ -21,8 +21,8 @@ import {
   analyticsJsAsset,
   analyticsJsSettings,
   answerPreflight,
+  publicAddress,
   publicAddressOf,
-  sendScript,
   type AnalyticsJsAsset,
 } from './analytics-js.js';
 
@@ -60,6 +60,7 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly config = loadConfig(ingestEnv);
   private readonly keys: ApiKeyCache;
   private readonly analyticsJs = new AnalyticsJsBuild();
+  private readonly configuredAddress = this.config.INGEST_PUBLIC_URL === undefined ? undefined : publicAddress(this.config.INGEST_PUBLIC_URL);
   private server?: Server;
 
   constructor(
@@ -138,7 +139,7 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
         return sendScript(response, this.analyticsJs.loaderFor(asset.writeKey), 300);
       case 'settings': {
         await this.resolveKey(asset.writeKey, 'writeKey');
-        const address = publicAddressOf(request, this.config.INGEST_PUBLIC_URL);
+        const address = publicAddressOf(request, this.configuredAddress);
         if (!address) throw new IngestionError(IngestionErrorCode.InvalidRequest, 'Host: must name this API (or set INGEST_PUBLIC_URL)', 'Host');
         response.setHeader('cache-control', 'public, max-age=60');
         return send(response, 200, analyticsJsSettings(asset.writeKey, address));
@@ -286,7 +287,15 @@ function pathToNul(value: unknown, path: string): string | undefined {
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  response.end(text);
+  respond(response, status, 'application/json', JSON.stringify(body));
+}
+
+function sendScript(response: ServerResponse, script: string | Buffer, maxAgeSeconds: number): void {
+  response.setHeader('cache-control', `public, max-age=${maxAgeSeconds}`);
+  respond(response, 200, 'application/javascript; charset=utf-8', script);
+}
+
+function respond(response: ServerResponse, status: number, contentType: string, payload: string | Buffer): void {
+  response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) });
+  response.end(payload);
 }

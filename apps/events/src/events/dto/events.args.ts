@@ -1,5 +1,6 @@
 import { ArgsType, Field } from '@nestjs/graphql';
 import { ArrayMaxSize, IsArray, IsDate, IsEnum, IsNotEmpty, IsObject, IsOptional, IsString } from 'class-validator';
+import { EVENT_TYPES } from '@boomerang/contracts';
 import { ConnectionArgs, JSONScalar } from '@boomerang/platform/subgraph';
 import { EventKind } from './ingest-event.input.js';
 
@@ -15,7 +16,7 @@ export class EventsArgs extends ConnectionArgs {
   @Field(() => [EventKind], { nullable: true, description: 'Only these calls (track, identify, page…).' })
   @IsOptional()
   @IsArray()
-  @ArrayMaxSize(6)
+  @ArrayMaxSize(EVENT_TYPES.length)
   @IsEnum(EventKind, { each: true })
   types?: EventKind[] | null;
 
