@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { signCallerContext, type CallerContext } from '@boomerang/platform/auth';
 
@@ -7,20 +8,27 @@ export interface GatewayContext {
 
 const SYSTEM: CallerContext = { projectId: null, keyId: null, scope: 'system' };
 
-/** Sends each subgraph request with the caller's context, HMAC-signed; nothing else the client sent. */
+/**
+ * Sends each subgraph request with the caller's context, HMAC-signed over the request body;
+ * nothing else the client sent. The signature is made by the fetcher, the one place that sees
+ * the exact bytes going out (the data source serialises the body after `willSendRequest`, and
+ * automatic persisted queries send two different bodies for one operation).
+ */
 export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(
-    url: string,
-    private readonly signingSecret: string,
-  ) {
+  private readonly callers = new AsyncLocalStorage<CallerContext>();
+
+  constructor(url: string, signingSecret: string) {
     super({ url });
+    const unsigned = this.fetcher;
+    this.fetcher = (target, init = {}) => {
+      // Health checks and introspection have no client context; they go out as the system caller.
+      const signed = signCallerContext(this.callers.getStore() ?? SYSTEM, init.body ?? '', signingSecret);
+      return unsigned(target, { ...init, headers: { ...init.headers, ...signed } });
+    };
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
-    // Health checks and introspection have no client context; they go out as the system caller.
-    const caller = (context as GatewayContext | undefined)?.caller ?? SYSTEM;
-    for (const [name, value] of Object.entries(signCallerContext(caller, this.signingSecret))) {
-      request.http?.headers.set(name, value);
-    }
+  override process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+    const caller = (options.context as GatewayContext | undefined)?.caller ?? SYSTEM;
+    return this.callers.run(caller, () => super.process(options));
   }
 }

@@ -1,22 +1,45 @@
 import { generateApiKey, hashApiKey, keyKindOf } from './api-key.js';
-import { CONTEXT_HEADER, signCallerContext, verifyCallerContext } from './signed-context.js';
+import { CONTEXT_CLOCK_SKEW_MS, CONTEXT_HEADER, CONTEXT_LIFETIME_MS, SIGNATURE_HEADER, signCallerContext, verifyCallerContext } from './signed-context.js';
 
 const secret = 's'.repeat(40);
 const context = { projectId: '6c1c9d0e-1b7a-4c51-9a43-5a0f2c1d9e11', keyId: null, scope: 'secret' as const };
 
 describe('signed caller context', () => {
-  it('round-trips a signed context', () => {
-    const now = 1_700_000_000_000;
-    expect(verifyCallerContext(signCallerContext(context, secret, now), secret, now + 1000)).toEqual(context);
+  const body = JSON.stringify({ query: '{ project { id } }' });
+  const signedAt = 1_700_000_000_000;
+  const headers = signCallerContext(context, body, secret, signedAt);
+
+  it('is accepted fresh with the exact body it was signed for, as a string or as its bytes', () => {
+    expect(verifyCallerContext(headers, body, secret, signedAt + 1000)).toEqual(context);
+    expect(verifyCallerContext(headers, Buffer.from(body), secret, signedAt)).toEqual(context);
+    const unicode = JSON.stringify({ query: 'mutation { track(name: "Café ☕") { id } }' });
+    expect(verifyCallerContext(signCallerContext(context, unicode, secret, signedAt), Buffer.from(unicode, 'utf8'), secret, signedAt)).toEqual(context);
   });
 
-  it('rejects unsigned, tampered, foreign-secret and stale contexts', () => {
-    const headers = signCallerContext(context, secret, 1_000);
-    expect(() => verifyCallerContext({}, secret, 1_000)).toThrow(/not signed/);
-    const forged = Buffer.from(JSON.stringify({ ...context, projectId: 'other', iat: 1_000 })).toString('base64url');
-    expect(() => verifyCallerContext({ ...headers, [CONTEXT_HEADER]: forged }, secret, 1_000)).toThrow(/does not match/);
-    expect(() => verifyCallerContext(headers, 'x'.repeat(40), 1_000)).toThrow(/does not match/);
-    expect(() => verifyCallerContext(headers, secret, 1_000 + 10 * 60 * 1000)).toThrow(/expired/);
+  it('refuses it with any other body, or none', () => {
+    const replayed = JSON.stringify({ query: 'mutation { deleteProfile(id: "x") }' });
+    expect(() => verifyCallerContext(headers, replayed, secret, signedAt)).toThrow(/body is not the one/);
+    expect(() => verifyCallerContext(headers, `${body} `, secret, signedAt)).toThrow(/body is not the one/);
+    expect(() => verifyCallerContext(headers, '', secret, signedAt)).toThrow(/body is not the one/);
+    expect(() => verifyCallerContext(headers, undefined, secret, signedAt)).toThrow(/body is not the one/);
+  });
+
+  it(`refuses it once older than ${CONTEXT_LIFETIME_MS} ms, or from further ahead than ${CONTEXT_CLOCK_SKEW_MS} ms of clock skew`, () => {
+    expect(verifyCallerContext(headers, body, secret, signedAt + CONTEXT_LIFETIME_MS)).toEqual(context);
+    expect(() => verifyCallerContext(headers, body, secret, signedAt + CONTEXT_LIFETIME_MS + 1)).toThrow(/expired/);
+    expect(verifyCallerContext(headers, body, secret, signedAt - CONTEXT_CLOCK_SKEW_MS)).toEqual(context);
+    expect(() => verifyCallerContext(headers, body, secret, signedAt - CONTEXT_CLOCK_SKEW_MS - 1)).toThrow(/expired/);
+  });
+
+  it('refuses unsigned, tampered and foreign-secret contexts', () => {
+    expect(() => verifyCallerContext({}, body, secret, signedAt)).toThrow(/not signed/);
+    const decoded = JSON.parse(Buffer.from(headers[CONTEXT_HEADER], 'base64url').toString('utf8')) as Record<string, unknown>;
+    const forge = (change: Record<string, unknown>) => ({ ...headers, [CONTEXT_HEADER]: Buffer.from(JSON.stringify({ ...decoded, ...change })).toString('base64url') });
+    expect(() => verifyCallerContext(forge({ projectId: 'other' }), body, secret, signedAt)).toThrow(/does not match/);
+    expect(() => verifyCallerContext(forge({ iat: Date.now() }), body, secret, Date.now())).toThrow(/does not match/);
+    expect(() => verifyCallerContext(forge({ body: 'x' }), body, secret, signedAt)).toThrow(/does not match/);
+    expect(() => verifyCallerContext({ ...headers, [SIGNATURE_HEADER]: 'x' }, body, secret, signedAt)).toThrow(/does not match/);
+    expect(() => verifyCallerContext(headers, body, 'x'.repeat(40), signedAt)).toThrow(/does not match/);
   });
 });
 

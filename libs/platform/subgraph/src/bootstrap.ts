@@ -12,7 +12,8 @@ import type { SubgraphConfig } from './subgraph-config.js';
  * With `--print-schema` it prints the subgraph SDL and exits (used by `npm run schema:generate`).
  */
 export async function bootstrapSubgraph(appModule: unknown, service: string): Promise<INestApplication> {
-  const app = await NestFactory.create(appModule as never, { bufferLogs: true, abortOnError: false });
+  // rawBody: the caller context is signed over the exact bytes of the request body.
+  const app = await NestFactory.create(appModule as never, { bufferLogs: true, abortOnError: false, rawBody: true });
   const logger = app.get<Logger>(LOGGER);
   app.useLogger(new PinoNestLogger(logger));
   app.enableShutdownHooks();

@@ -10,6 +10,15 @@ export interface SubgraphContext {
   readonly loaders: RequestLoaders;
 }
 
+/**
+ * A GraphQL request as the subgraph verifies its caller: the signed headers and the raw bytes of
+ * its body (`rawBody`, kept by the JSON parser because the app is created with `rawBody: true`).
+ */
+export interface SignedRequest {
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly rawBody?: Buffer;
+}
+
 export const ACCESS_METADATA = 'boomerang:access';
 export type Access = 'publishable' | 'admin';
 

@@ -11,7 +11,7 @@ import { connectMessaging, OutboxWriter, type Messaging } from '@boomerang/platf
 import { createLogger, type Logger } from '@boomerang/platform/observability';
 import { openServiceDataSource, serviceDataSourceOptions, ensureDatabase } from '@boomerang/platform/persistence';
 import { AccessGuard } from './access.guard.js';
-import type { SubgraphContext } from './caller.js';
+import type { SignedRequest, SubgraphContext } from './caller.js';
 import { DomainError, formatSubgraphError } from './domain-error.js';
 import { HealthController } from './health.controller.js';
 import { MessagingLifecycle } from './messaging.lifecycle.js';
@@ -78,9 +78,9 @@ export class SubgraphModule {
           plugins: [ApolloServerPluginInlineTraceDisabled()],
           introspection: true,
           includeStacktraceInErrorResponses: false,
-          context: ({ req }: { req: { headers: Record<string, string | string[] | undefined> } }): SubgraphContext => {
+          context: ({ req }: { req: SignedRequest }): SubgraphContext => {
             try {
-              return { caller: verifyCallerContext(req.headers, config.INTERNAL_SIGNING_SECRET), loaders: new RequestLoaders() };
+              return { caller: verifyCallerContext(req.headers, req.rawBody, config.INTERNAL_SIGNING_SECRET), loaders: new RequestLoaders() };
             } catch (error) {
               throw new GraphQLError(`Unauthenticated: ${(error as Error).message}`, {
                 extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },

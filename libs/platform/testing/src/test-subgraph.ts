@@ -67,7 +67,8 @@ export async function startTestSubgraph(
   delete process.env[`${service.toUpperCase()}_PORT`];
   setLogDestination(logs?.destination);
   const appModule = await loadModule().finally(() => setLogDestination(undefined));
-  const app = await NestFactory.create(appModule as never, { logger: false });
+  // rawBody, as bootstrapSubgraph: the caller context is verified against the body's exact bytes.
+  const app = await NestFactory.create(appModule as never, { logger: false, rawBody: true });
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
@@ -80,9 +81,10 @@ export async function startTestSubgraph(
     prefix,
     messaging,
     async query(query, variables, caller) {
+      const body = JSON.stringify({ query, variables });
       const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (caller) Object.assign(headers, signCallerContext(caller, TEST_SIGNING_SECRET));
-      const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      if (caller) Object.assign(headers, signCallerContext(caller, body, TEST_SIGNING_SECRET));
+      const response = await fetch(url, { method: 'POST', headers, body });
       return (await response.json()) as never;
     },
     flushOutbox: () => app.get(MessagingLifecycle).flushOutbox(),
