@@ -1,6 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GraphQLDataSourceRequestKind } from '@apollo/gateway';
 import { verifyCallerContext, type CallerContext } from '@boomerang/platform/auth';
 import { SignedDataSource } from './signed-data-source.js';
 
@@ -36,7 +35,7 @@ describe('SignedDataSource', () => {
   afterAll(() => new Promise((resolve) => (subgraph.server as Server).close(resolve)));
 
   const send = (sut: SignedDataSource, context: Record<string, unknown>) =>
-    sut.process({ kind: 'health check' as GraphQLDataSourceRequestKind.HEALTH_CHECK, request: { query: '{ __typename }', variables: { n: 'Café' } }, context });
+    sut.process({ kind: 'health check', request: { query: '{ __typename }', variables: { n: 'Café' } }, context } as Parameters<SignedDataSource['process']>[0]);
 
   it('signs the caller over the exact body each request carried, a fresh signature per request', async () => {
     const sut = new SignedDataSource(url, secret);
