@@ -13,6 +13,7 @@ import { openServiceDataSource, serviceDataSourceOptions, ensureDatabase } from 
 import { AccessGuard } from './access.guard.js';
 import type { SignedRequest, SubgraphContext } from './caller.js';
 import { DomainError, formatSubgraphError } from './domain-error.js';
+import { enforceArgumentRules } from './graphql/argument-rules.js';
 import { HealthController } from './health.controller.js';
 import { MessagingLifecycle } from './messaging.lifecycle.js';
 import { RequestLoaders } from './request-loaders.js';
@@ -73,6 +74,7 @@ export class SubgraphModule {
           autoSchemaFile: { federation: 2 },
           buildSchemaOptions: { orphanedTypes: options.orphanedTypes ?? [] },
           sortSchema: true,
+          transformSchema: enforceArgumentRules,
           playground: false,
           // Traces are for Apollo's hosted studio, which a self-hosted platform does not use.
           plugins: [ApolloServerPluginInlineTraceDisabled()],
