@@ -2,6 +2,7 @@
 // awaited on its readiness endpoint. Used by `npm start` and by the end-to-end tests, which
 // pass their own ports, database and NATS prefix.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -92,18 +93,25 @@ export async function freePort() {
   throw new Error('no free port could be claimed');
 }
 
+/**
+ * Each child gets an instance id of its own in BOOMERANG_INSTANCE_ID; its /health/ready echoes
+ * the id only to a request carrying it in this header, so the launcher can tell its own child
+ * from another process answering on the same port (and the public answer names no process).
+ */
+const INSTANCE_HEADER = 'x-boomerang-instance';
+
 async function waitReady(name, url, child, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before it was ready`);
     // The ready answer's body, or undefined while nothing listens or answers ready there.
-    const ready = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+    const ready = await fetch(url, { headers: { [INSTANCE_HEADER]: child.instanceId }, signal: AbortSignal.timeout(1000) }).then(
       (response) => (response.ok ? response.json().catch(() => ({})) : undefined),
       () => undefined,
     );
     if (ready) {
-      if (ready.pid === child.pid) return;
-      throw new Error(`${name}: another process (pid ${ready.pid}) answers at ${url}; the port was taken`);
+      if (ready.instance === child.instanceId) return;
+      throw new Error(`${name}: another process answers at ${url}; the port was taken`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -130,11 +138,13 @@ export async function startPlatform({ env, ports = DEFAULT_PORTS, onLine = () =>
   const children = new Map();
   const names = subgraphNames();
   const launch = (name, extraEnv) => {
+    const instanceId = randomBytes(16).toString('hex');
     const child = spawn(process.execPath, ['--enable-source-maps', ...(NODE_FLAGS[name] ?? []), join(root, 'dist/apps', name, 'src/main.js')], {
       cwd: root,
-      env: { ...process.env, ...env, ...extraEnv },
+      env: { ...process.env, ...env, ...extraEnv, BOOMERANG_INSTANCE_ID: instanceId },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    child.instanceId = instanceId;
     for (const stream of [child.stdout, child.stderr]) {
       let buffered = '';
       stream.on('data', (chunk) => {
@@ -167,9 +177,8 @@ export async function startPlatform({ env, ports = DEFAULT_PORTS, onLine = () =>
       names.map((name) => {
         const port = ports[name] ?? DEFAULT_PORTS[name];
         if (!port && port !== 0) throw new Error(`no port for subgraph ${name}`);
-        // voice hands out its own WebSocket URL with call tokens, so it must know where it listens.
-        const publicUrl = name === 'voice' && !env.VOICE_PUBLIC_URL ? { VOICE_PUBLIC_URL: `http://127.0.0.1:${port}` } : {};
-        const child = launch(name, { PORT: String(port), [`${name.toUpperCase()}_PORT`]: String(port), ...publicUrl });
+        // voice's public listener (VOICE_PUBLIC_PORT, default 4118) derives the URL it hands out with call tokens.
+        const child = launch(name, { PORT: String(port), [`${name.toUpperCase()}_PORT`]: String(port) });
         return waitReady(name, `http://127.0.0.1:${port}/health/ready`, child, timeoutMs);
       }),
     );

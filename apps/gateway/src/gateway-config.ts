@@ -17,6 +17,8 @@ export const gatewayEnv = platformEnv.omit({ DATABASE_URL: true, DATABASE_SCHEMA
   MAX_QUERY_COMPLEXITY: z.coerce.number().int().positive().default(5000),
   /** How long a key look-up is trusted; bounds how late a revocation takes effect. */
   KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000),
+  /** Set by the launcher; /health/ready echoes it only to a request that presents it. */
+  BOOMERANG_INSTANCE_ID: z.string().min(1).optional(),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayEnv> & {

@@ -22,6 +22,8 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+const INSTANCE_HEADER = 'x-boomerang-instance';
+
 function parseSubgraphList(list: string): { name: string; url: string }[] {
   return list
     .split(',')
@@ -79,12 +81,13 @@ export async function startGateway(config: GatewayConfig, logger = createLogger(
   await server.start();
 
   app.get('/health/live', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/health/ready', async (_req, res) => {
+  app.get('/health/ready', async (req, res) => {
     const nats = await isNatsReady(messaging.nc);
     const supergraph = Boolean((gateway as unknown as { schema?: unknown }).schema);
-    res
-      .status(nats && supergraph ? 200 : 503)
-      .json({ status: nats && supergraph ? 'ready' : 'unavailable', checks: { nats, supergraph }, pid: process.pid });
+    // The launcher's instance id, echoed only to whoever presents it (see tools/dev/platform.mjs).
+    const presented = req.get(INSTANCE_HEADER);
+    const instance = config.BOOMERANG_INSTANCE_ID && presented === config.BOOMERANG_INSTANCE_ID ? { instance: presented } : {};
+    res.status(nats && supergraph ? 200 : 503).json({ status: nats && supergraph ? 'ready' : 'unavailable', checks: { nats, supergraph }, ...instance });
   });
   app.use(
     '/graphql',

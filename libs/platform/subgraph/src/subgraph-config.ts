@@ -9,6 +9,8 @@ export const subgraphEnv = platformEnv.extend({
     .enum(['true', 'false'])
     .default('true')
     .transform((value) => value === 'true'),
+  /** Set by the launcher; /health/ready echoes it only to a request that presents it (see health.controller.ts). */
+  BOOMERANG_INSTANCE_ID: z.string().min(1).optional(),
 });
 export type SubgraphConfig = z.infer<typeof subgraphEnv> & { port: number; schema: string };
 
