@@ -25,6 +25,17 @@ describe('CallerAuthenticator', () => {
     await expect(sut.authenticate({ authorization: 'Bearer sk_old' })).rejects.toThrow(/revoked/);
     await expect(sut.authenticate({ authorization: 'Bearer sk_good', 'x-boomerang-context': 'x' })).rejects.toThrow(/internal header/);
   });
+
+  it('refuses keys that cannot be well-formed as malformed, without asking workspace', async () => {
+    const { keys, calls } = keysAnswering({});
+    const sut = new CallerAuthenticator(keys, admin);
+    for (const key of [`sk_${'a'.repeat(300)}`, 'nope', 'Sk_upper']) {
+      await expect(sut.authenticate({ authorization: `Bearer ${key}` })).rejects.toMatchObject({
+        extensions: { code: 'UNAUTHENTICATED', reason: 'KEY_MALFORMED', http: { status: 401 } },
+      });
+    }
+    expect(calls).toEqual([]);
+  });
 });
 
 describe('ApiKeyCache', () => {

@@ -1,8 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import { INTERNAL_HEADERS, type ApiKeyCache, type CallerContext } from '@boomerang/platform/auth';
+import { ResolveApiKey } from '@boomerang/contracts';
+import { INTERNAL_HEADERS, keyKindOf, type ApiKeyCache, type CallerContext } from '@boomerang/platform/auth';
 
 type Headers = Record<string, string | string[] | undefined>;
+
+const REFUSED_KEY_MESSAGES = {
+  unknown: 'Unknown API key',
+  revoked: 'This API key has been revoked',
+  malformed: 'Malformed API key: expected pk_… or sk_…',
+} as const;
 
 function unauthenticated(message: string, reason: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', reason, http: { status: 401 } } });
@@ -43,14 +50,17 @@ export class CallerAuthenticator {
       throw unauthenticated('Missing API key: send "Authorization: Bearer <pk_… or sk_…>"', 'MISSING_KEY');
     }
     if (sameSecret(key, this.adminToken)) return { projectId: null, keyId: null, scope: 'admin' };
+    // A key workspace could not even be asked about (the request contract bounds its length) is no key.
+    if (!keyKindOf(key) || !ResolveApiKey.request.safeParse({ key }).success) {
+      throw unauthenticated(REFUSED_KEY_MESSAGES.malformed, 'KEY_MALFORMED');
+    }
     const reply = await this.keys.resolve(key).catch(() => {
       throw new GraphQLError('Key verification is temporarily unavailable; retry shortly', {
         extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } },
       });
     });
     if (!reply.ok) {
-      const message = { unknown: 'Unknown API key', revoked: 'This API key has been revoked', malformed: 'Malformed API key: expected pk_… or sk_…' }[reply.reason];
-      throw unauthenticated(message, `KEY_${reply.reason.toUpperCase()}`);
+      throw unauthenticated(REFUSED_KEY_MESSAGES[reply.reason], `KEY_${reply.reason.toUpperCase()}`);
     }
     return { projectId: reply.projectId, keyId: reply.keyId, scope: reply.scope };
   }
