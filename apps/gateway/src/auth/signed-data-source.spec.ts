@@ -53,3 +53,44 @@ describe('SignedDataSource', () => {
     expect(verifyCallerContext(headers, body, secret)).toEqual({ projectId: null, keyId: null, scope: 'system' });
   });
 });
+
+describe('SignedDataSource refusals', () => {
+  let server: Server;
+  let url: string;
+  const answers: { status: number; body: unknown }[] = [];
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      request.resume().on('end', () => {
+        const { status, body } = answers.shift()!;
+        response.statusCode = status;
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  const refusal = async (status: number, body: unknown) => {
+    answers.push({ status, body });
+    const sut = new SignedDataSource(url, secret);
+    const request = { kind: 'health check', request: { query: '{ __typename }' }, context: { caller } } as Parameters<SignedDataSource['process']>[0];
+    return sut.process(request).then(
+      () => undefined,
+      (error: { message: string; extensions: Record<string, unknown> }) => error,
+    );
+  };
+
+  it("passes on a subgraph's own GraphQL error without the subgraph's address", async () => {
+    const error = await refusal(400, { errors: [{ message: 'Variable "$x" got invalid value', extensions: { code: 'BAD_USER_INPUT' } }] });
+    expect(error).toMatchObject({ message: 'Variable "$x" got invalid value', extensions: { code: 'BAD_USER_INPUT' } });
+    expect(JSON.stringify(error!.extensions)).not.toContain('127.0.0.1');
+  });
+
+  it('reports any other refusal by its status alone', async () => {
+    const error = await refusal(413, { statusCode: 413, message: 'request entity too large' });
+    expect(error?.message).toBe('413: Payload Too Large');
+    expect(error?.extensions).toEqual({});
+  });
+});

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { signCallerContext, type CallerContext } from '@boomerang/platform/auth';
 
 export interface GatewayContext {
@@ -30,5 +31,17 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   override process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
     const caller = (options.context as GatewayContext | undefined)?.caller ?? SYSTEM;
     return this.callers.run(caller, () => super.process(options));
+  }
+
+  /**
+   * A subgraph's non-2xx answer as clients may see it: the subgraph's own first error when it
+   * sent GraphQL errors (they are client-safe already), never its internal address or raw body.
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
+    const body = await this.parseBody(response).catch(() => undefined);
+    const first = (body as { errors?: GraphQLFormattedError[] } | undefined)?.errors?.[0];
+    if (typeof first?.message === 'string') return new GraphQLError(first.message, { extensions: { ...first.extensions, stacktrace: undefined } });
+    const code = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN' }[response.status];
+    return new GraphQLError(`${response.status}: ${response.statusText}`, { extensions: code ? { code } : {} });
   }
 }
