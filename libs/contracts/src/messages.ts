@@ -36,6 +36,12 @@ export const IngestedEventSchema = z.object({
    * characters, held by the events service: compiled contracts state no maximum length (see defineMessage).
    */
   deviceId: z.string().min(1).optional(),
+  /**
+   * Sent with a secret key, or with a publishable key and a user token for this event's userId.
+   * Unverified events never join a profile by email, phone or device, and never change contact
+   * details, consent, or what a verified write set (absent: unverified).
+   */
+  verified: z.boolean().optional(),
 });
 export type IngestedEvent = z.infer<typeof IngestedEventSchema>;
 

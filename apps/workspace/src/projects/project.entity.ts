@@ -7,5 +7,6 @@ export class ProjectEntity {
   @Column('uuid', { name: 'project_id' }) projectId: string;
   @Column('text') name: string;
   @Column('text', { name: 'time_zone' }) timeZone: string;
+  @Column('boolean', { name: 'require_user_verification', default: false }) requireUserVerification: boolean;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }

@@ -7,6 +7,11 @@ export class Project {
   @Field(() => ID) id: string;
   @Field() name: string;
   @Field({ description: 'IANA time zone used for schedules and reports.' }) timeZone: string;
+  @Field({
+    description:
+      'Publishable-key calls that name a user id must carry a user token (createUserToken) for that user id; turn on once every app version sends tokens.',
+  })
+  requireUserVerification: boolean;
   @Field() createdAt: Date;
 }
 

@@ -1,6 +1,6 @@
 import { Args, Mutation, Query, Resolver, ResolveReference } from '@nestjs/graphql';
 import { AdminOnly, byKeys, type RequestLoaders, ProjectId } from '@boomerang/platform/subgraph';
-import { CreateProjectInput } from './dto/create-project.input.js';
+import { CreateProjectInput, UpdateProjectInput } from './dto/create-project.input.js';
 import { CreatedProject, Project } from './project.model.js';
 import { ProjectService } from './project.service.js';
 import type { ProjectEntity } from './project.entity.js';
@@ -18,6 +18,11 @@ export class ProjectResolver {
   @Mutation(() => CreatedProject, { description: 'Admin token only: creates a project and its first keys.' })
   createProject(@Args('input') input: CreateProjectInput) {
     return this.projects.create(input.name, input.timeZone);
+  }
+
+  @Mutation(() => Project, { description: "Changes the project's settings (secret key)." })
+  updateProject(@ProjectId() projectId: string, @Args('input') input: UpdateProjectInput) {
+    return this.projects.update(projectId, input);
   }
 
   @ResolveReference()

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
-import { ProjectCreated } from '@boomerang/contracts';
+import { ProjectCreated, type IngestPolicyReply } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import { ApiKeyService, type IssuedKey } from '../api-keys/api-key.service.js';
 import { ProjectEntity } from './project.entity.js';
@@ -39,6 +39,19 @@ export class ProjectService {
     const project = await this.dataSource.getRepository(ProjectEntity).findOneBy({ id: projectId, projectId });
     if (!project) throw new WorkspaceError(WorkspaceErrorCode.ProjectNotFound, `Project ${projectId} does not exist`);
     return project;
+  }
+
+  async update(projectId: string, changes: { name?: string; timeZone?: string; requireUserVerification?: boolean }): Promise<ProjectEntity> {
+    const set = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined && value !== null));
+    if (Object.keys(set).length > 0) await this.dataSource.getRepository(ProjectEntity).update({ id: projectId, projectId }, set);
+    return this.get(projectId);
+  }
+
+  /** What ingestion needs to know of a project (GetIngestPolicy). */
+  async ingestPolicy(projectId: string): Promise<IngestPolicyReply> {
+    const project = await this.dataSource.getRepository(ProjectEntity).findOneBy({ id: projectId, projectId });
+    if (!project) return { ok: false, reason: 'unknown' };
+    return { ok: true, requireUserVerification: project.requireUserVerification };
   }
 
   /** Batch look-up for entity references, still scoped to the caller's project. */

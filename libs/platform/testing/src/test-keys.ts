@@ -1,4 +1,4 @@
-import { ResolveApiKey, type ResolveApiKeyReply } from '@boomerang/contracts';
+import { GetIngestPolicy, ResolveApiKey, type ResolveApiKeyReply } from '@boomerang/contracts';
 import { serveRpc, type Messaging } from '@boomerang/platform/messaging';
 import { silentLogger } from './test-messaging.js';
 
@@ -10,4 +10,14 @@ export function serveTestKeys(messaging: Pick<Messaging, 'nc' | 'subjects'>): Ma
   const keys = new Map<string, ResolveApiKeyReply>();
   serveRpc(messaging.nc, messaging.subjects, ResolveApiKey, async ({ key }) => keys.get(key) ?? ({ ok: false, reason: 'unknown' } as const), silentLogger);
   return keys;
+}
+
+/**
+ * Stands in for `workspace`'s ingest-policy look-ups: every project is known and requires no user
+ * verification unless its id is added to the set returned.
+ */
+export function serveTestIngestPolicies(messaging: Pick<Messaging, 'nc' | 'subjects'>): Set<string> {
+  const requiring = new Set<string>();
+  serveRpc(messaging.nc, messaging.subjects, GetIngestPolicy, async ({ projectId }) => ({ ok: true, requireUserVerification: requiring.has(projectId) }) as const, silentLogger);
+  return requiring;
 }

@@ -1,5 +1,5 @@
 import { Field, InputType } from '@nestjs/graphql';
-import { IsNotEmpty, IsOptional, IsTimeZone, MaxLength } from 'class-validator';
+import { IsBoolean, IsNotEmpty, IsOptional, IsTimeZone, MaxLength } from 'class-validator';
 
 @InputType()
 export class CreateProjectInput {
@@ -12,4 +12,24 @@ export class CreateProjectInput {
   @IsOptional()
   @IsTimeZone()
   timeZone?: string;
+}
+
+/** Only the given fields change. */
+@InputType()
+export class UpdateProjectInput {
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsNotEmpty()
+  @MaxLength(120)
+  name?: string;
+
+  @Field({ nullable: true, description: 'IANA time zone.' })
+  @IsOptional()
+  @IsTimeZone()
+  timeZone?: string;
+
+  @Field({ nullable: true, description: 'Require user tokens for publishable-key calls that name a user id (see Project.requireUserVerification).' })
+  @IsOptional()
+  @IsBoolean()
+  requireUserVerification?: boolean;
 }
