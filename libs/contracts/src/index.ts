@@ -1,4 +1,5 @@
 export * from './message.js';
 export * from './messages.js';
+export * from './profile-ids.rpc.js';
 export * from './rpc.js';
 export * from './subjects.js';
