@@ -11,3 +11,4 @@ export * from './graphql/connection.js';
 export * from './graphql/json.scalar.js';
 export * from './clock.js';
 export * from './one-at-a-time.js';
+export * from './known-profiles.js';
