@@ -1,3 +1,4 @@
+export * from './known-profiles.js';
 export * from './test-keys.js';
 export * from './test-messaging.js';
 export * from './test-subgraph.js';
