@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
-import { SubgraphModule } from '@boomerang/platform/subgraph';
+import { KnownProfiles, SubgraphModule } from '@boomerang/platform/subgraph';
 import { CreateSegments1763900000400 } from './migrations/1763900000400-create-segments.js';
+import { CreateKnownProfiles1763900002000 } from './migrations/1763900002000-create-known-profiles.js';
 import { ProfileExportReference } from './segments/profile-export.model.js';
 import { ProfileExportSegmentsResolver } from './segments/profile-export.resolver.js';
 import { ProfileSegmentsResolver } from './segments/profile-segments.resolver.js';
@@ -12,7 +13,7 @@ import { SegmentResolver } from './segments/segment.resolver.js';
 import { SegmentService } from './segments/segment.service.js';
 
 export const SEGMENTS_ENTITIES = [SegmentEntity, SegmentMembershipEntity];
-export const SEGMENTS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateSegments1763900000400];
+export const SEGMENTS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateSegments1763900000400, CreateKnownProfiles1763900002000];
 
 @Module({
   imports: [
@@ -25,6 +26,6 @@ export const SEGMENTS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1
       orphanedTypes: [ProfileExportReference],
     }),
   ],
-  providers: [SegmentService, SegmentResolver, ProfileSegmentsResolver, SegmentProfileSync, ProfileExportSegmentsResolver],
+  providers: [KnownProfiles, SegmentService, SegmentResolver, ProfileSegmentsResolver, SegmentProfileSync, ProfileExportSegmentsResolver],
 })
 export class AppModule {}

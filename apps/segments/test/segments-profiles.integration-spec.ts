@@ -4,7 +4,7 @@ import { nanos } from '@nats-io/transport-node';
 import { DataSource } from 'typeorm';
 import { ProfileDeleted, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { domainStreamConfig } from '@boomerang/platform/messaging';
-import { eventually, publishableKeyCaller, secretKeyCaller, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { eventually, newKnownProfiles, publishableKeyCaller, secretKeyCaller, seedKnownProfiles, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { PROFILE_DELETED_DURABLE, PROFILE_MERGED_DURABLE } from '../src/segments/segment-profile-sync.js';
 
 const CREATE = `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { id } }`;
@@ -70,7 +70,8 @@ describe('segments: profile erasure and merges', () => {
 
   it("adds the profile's memberships of its project to the GDPR export, for secret keys only", async () => {
     const [project, otherProject] = [randomUUID(), randomUUID()];
-    const profileId = randomUUID();
+    const [profileId] = await newKnownProfiles(sut, project, 1);
+    await seedKnownProfiles(sut, otherProject, [profileId]);
     const first = await createSegment(project, 'Early');
     const second = await createSegment(project, 'Late');
     await createSegment(project, 'Not a member');
@@ -97,7 +98,8 @@ describe('segments: profile erasure and merges', () => {
 
   it('removes an erased profile from every segment of its project, and nowhere else', async () => {
     const [project, otherProject] = [randomUUID(), randomUUID()];
-    const [erased, kept] = [randomUUID(), randomUUID()];
+    const [erased, kept] = await newKnownProfiles(sut, project, 2);
+    await seedKnownProfiles(sut, otherProject, [erased]);
     const both = await createSegment(project, 'Both');
     const alone = await createSegment(project, 'Alone');
     const elsewhere = await createSegment(otherProject, 'Other project');
@@ -116,7 +118,8 @@ describe('segments: profile erasure and merges', () => {
 
   it('moves a merged profile’s memberships to the survivor, one row per segment with the earlier joined-at', async () => {
     const [project, otherProject] = [randomUUID(), randomUUID()];
-    const [survivor, merged] = [randomUUID(), randomUUID()];
+    const [survivor, merged] = await newKnownProfiles(sut, project, 2);
+    await seedKnownProfiles(sut, otherProject, [merged]);
     const [mergedFirst, survivorFirst, onlyMerged, onlySurvivor] = [
       await createSegment(project, 'Merged joined first'),
       await createSegment(project, 'Survivor joined first'),
@@ -154,7 +157,7 @@ describe('segments: profile erasure and merges', () => {
     ['ProfileMerged', ProfileMerged],
   ] as const)('handles a redelivered %s message id once (inbox)', async (_name, contract) => {
     const project = randomUUID();
-    const [profile, survivor] = [randomUUID(), randomUUID()];
+    const [profile, survivor] = await newKnownProfiles(sut, project, 2);
     const segment = await createSegment(project, 'Rejoined');
     await addMembers(project, segment, [profile]);
     const body = contract === ProfileDeleted ? { profileId: profile } : { profileId: survivor, mergedProfileId: profile };
@@ -162,8 +165,8 @@ describe('segments: profile erasure and merges', () => {
     await handled(contract, await publish(contract, project, body, messageId));
     expect(await membershipsOf(project, profile)).toEqual([]);
 
-    // The profile id joins again; a second run of the same message would take it out again.
-    await addMembers(project, segment, [profile]);
+    // The profile id is back in the segment (written directly: the API now refuses the id); a second run of the same message would take it out again.
+    await db.query(`INSERT INTO "${sut.schema}".segment_membership (project_id, segment_id, profile_id) VALUES ($1, $2, $3)`, [project, segment, profile]);
     await new Promise((resolve) => setTimeout(resolve, 400)); // past the stream's duplicate window
     const again = await publish(contract, project, body, messageId);
     expect(again.duplicate).toBe(false);

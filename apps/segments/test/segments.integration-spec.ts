@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { newKnownProfiles, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { SegmentService } from '../src/segments/segment.service.js';
 
 const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
@@ -36,7 +36,7 @@ describe('segments subgraph', () => {
     const project = randomUUID();
     const segment = await createSegment(project, { name: 'VIPs', description: 'Imported', kind: 'STATIC' });
     expect(segment).toMatchObject({ name: 'VIPs', kind: 'STATIC', rules: null, size: 0 });
-    const [p1, p2] = [randomUUID(), randomUUID()];
+    const [p1, p2] = await newKnownProfiles(sut, project, 2);
 
     const added = await sut.query<{ addSegmentMembers: SegmentView }>(ADD, { s: segment.id, p: [p1, p2, p1] }, secret(project));
     expect(added.errors).toBeUndefined();
@@ -105,7 +105,7 @@ describe('segments subgraph', () => {
   it('isolates projects: by id, in lists, on writes and through entity references', async () => {
     const a = randomUUID();
     const b = randomUUID();
-    const profileId = randomUUID();
+    const [profileId] = await newKnownProfiles(sut, a, 1);
     const segment = await createSegment(a, { name: 'A only', kind: 'STATIC' });
     await sut.query(ADD, { s: segment.id, p: [profileId] }, secret(a));
 
@@ -125,7 +125,7 @@ describe('segments subgraph', () => {
 
   it('resolves Profile.segments and Segment.size in one query each per request', async () => {
     const project = randomUUID();
-    const profiles = [randomUUID(), randomUUID(), randomUUID()];
+    const profiles = await newKnownProfiles(sut, project, 3);
     const s1 = await createSegment(project, { name: 'S1', kind: 'STATIC' });
     const s2 = await createSegment(project, { name: 'S2', kind: 'STATIC' });
     await sut.query(ADD, { s: s1.id, p: profiles }, secret(project));

@@ -1,19 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { ProfileDeleted, ProfileMerged } from '@boomerang/contracts';
-import { MessagingLifecycle } from '@boomerang/platform/subgraph';
+import { ProfileCreated, ProfileDeleted, ProfileMerged } from '@boomerang/contracts';
+import { KnownProfiles, MessagingLifecycle } from '@boomerang/platform/subgraph';
 
+export const PROFILE_CREATED_DURABLE = 'segments-profile-created';
 export const PROFILE_DELETED_DURABLE = 'segments-profile-deleted';
 export const PROFILE_MERGED_DURABLE = 'segments-profile-merged';
 
 /**
- * Follows `profiles`: an erased profile leaves every segment; a merged profile's memberships move
- * to the survivor. Each handler writes through the consumer's transaction, so the inbox row and
- * the effect commit together. Sizes are counted from memberships, so they follow without more.
+ * Follows `profiles`: created profiles become known (members may only be known profiles); an
+ * erased profile is forgotten and leaves every segment; a merged profile is forgotten and its
+ * memberships move to the survivor. Each handler writes through the consumer's transaction, so
+ * the inbox row and the effect commit together. Sizes are counted from memberships, so they
+ * follow without more.
  */
 @Injectable()
 export class SegmentProfileSync {
-  constructor(lifecycle: MessagingLifecycle) {
+  constructor(
+    lifecycle: MessagingLifecycle,
+    private readonly knownProfiles: KnownProfiles,
+  ) {
+    lifecycle.register({
+      durable: PROFILE_CREATED_DURABLE,
+      contract: ProfileCreated,
+      handle: (body, { manager }) => knownProfiles.remember(manager, [body]),
+      handleBatch: (messages, manager) => knownProfiles.remember(manager, messages.map((message) => message.body)),
+    });
     lifecycle.register({
       durable: PROFILE_DELETED_DURABLE,
       contract: ProfileDeleted,
@@ -26,13 +38,15 @@ export class SegmentProfileSync {
     });
   }
 
-  /** GDPR erasure: the profile leaves every segment of the project. */
+  /** GDPR erasure: the profile is refused from now on and leaves every segment of the project. */
   async erase(manager: EntityManager, projectId: string, profileId: string): Promise<void> {
+    await this.knownProfiles.forget(manager, projectId, profileId);
     await manager.query(`DELETE FROM segment_membership WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]);
   }
 
-  /** The merged profile's memberships become the survivor's; where both were members, one row keeps the earlier `added_at`. */
+  /** The merged profile is refused from now on; its memberships become the survivor's (where both were members, one row keeps the earlier `added_at`). */
   async merge(manager: EntityManager, projectId: string, survivorId: string, mergedId: string): Promise<void> {
+    await this.knownProfiles.forget(manager, projectId, mergedId);
     await manager.query(
       `WITH moved AS (
          DELETE FROM segment_membership WHERE project_id = $1 AND profile_id = $3

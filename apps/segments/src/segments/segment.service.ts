@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { SegmentCreated } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
-import { isUuid } from '@boomerang/platform/subgraph';
+import { isUuid, KnownProfiles } from '@boomerang/platform/subgraph';
 import type { CreateSegmentInput } from './dto/create-segment.input.js';
 import { SegmentEntity, segmentFromRow, type SegmentRow } from './segment.entity.js';
 import { SegmentError, SegmentErrorCode } from './segment.errors.js';
@@ -17,6 +17,7 @@ export class SegmentService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
+    private readonly knownProfiles: KnownProfiles,
   ) {}
 
   create(projectId: string, input: CreateSegmentInput): Promise<SegmentEntity> {
@@ -34,10 +35,12 @@ export class SegmentService {
     });
   }
 
-  /** Adds profiles to a STATIC segment; profiles already in it stay as they were. */
+  /** Adds known profiles to a STATIC segment, all or none; profiles already in it stay as they were. */
   addMembers(projectId: string, segmentId: string, profileIds: readonly string[]): Promise<SegmentEntity> {
     return this.dataSource.transaction(async (manager) => {
       const segment = await this.findStatic(manager, projectId, segmentId);
+      const given = profileIds.map((profileId, index) => ({ profileId, field: `profileIds[${index}]` })).filter(({ profileId }) => isUuid(profileId));
+      await this.knownProfiles.require(projectId, given, manager);
       await manager.query(
         `INSERT INTO segment_membership (project_id, segment_id, profile_id)
          SELECT $1, $2, unnest($3::uuid[])
