@@ -10,13 +10,14 @@ import { ProfileExportReference } from './calls/profile-export.model.js';
 import { MediaModule } from './media/media.module.js';
 import { CreateCalls1763900000800 } from './migrations/1763900000800-create-calls.js';
 import { CallModel1763900000900 } from './migrations/1763900000900-call-model.js';
+import { CreateKnownProfiles1763900002000 } from './migrations/1763900002000-create-known-profiles.js';
 import { PresenceModule } from './presence/presence.module.js';
 import { SignallingModule } from './signalling/signalling.module.js';
 import { TokensModule } from './tokens/tokens.module.js';
 import { VoiceConfigModule } from './voice-config.js';
 
 export const VOICE_ENTITIES = [CallEntity, CallStateChangeEntity, CallParticipantEntity, CallClientReportEntity];
-export const VOICE_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateCalls1763900000800, CallModel1763900000900];
+export const VOICE_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateCalls1763900000800, CallModel1763900000900, CreateKnownProfiles1763900002000];
 
 @Module({
   imports: [

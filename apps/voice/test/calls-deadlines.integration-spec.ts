@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
 import { Clock } from '@boomerang/platform/subgraph';
-import { eventually, type TestSubgraph } from '@boomerang/platform/testing';
+import { eventually, newKnownProfiles, type TestSubgraph } from '@boomerang/platform/testing';
 import type { CallDeadlines as CallDeadlinesType } from '../src/calls/call-deadlines.js';
 import type { CallService } from '../src/calls/call.service.js';
 import type { ConnectedClients } from '../src/presence/connected-clients.js';
@@ -24,8 +24,7 @@ describe('calls: deadlines', () => {
 
   const ringingCall = async (ringTimeoutSeconds = 1) => {
     const projectId = randomUUID();
-    const caller = randomUUID();
-    const callee = randomUUID();
+    const [caller, callee] = await newKnownProfiles(sut, projectId, 2);
     presence.connect(projectId, callee, 'c1');
     const call = await calls.place(projectId, caller, { calleeProfileId: callee, reason: 'Knock knock', ringTimeoutSeconds });
     return { projectId, caller, callee, call };

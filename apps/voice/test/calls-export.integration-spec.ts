@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TestSubgraph } from '@boomerang/platform/testing';
+import { newKnownProfiles, seedKnownProfiles, type TestSubgraph } from '@boomerang/platform/testing';
 import type { CallService } from '../src/calls/call.service.js';
 import type { ConnectedClients } from '../src/presence/connected-clients.js';
 import { publishableKeyCaller, secretKeyCaller, startCallsHarness } from './support/calls-harness.js';
@@ -51,7 +51,8 @@ describe('calls: the profile’s calls in the GDPR export', () => {
 
   it('holds every call the profile made or received, oldest first, with its participants, timeline and reports as stored', async () => {
     const [projectId, otherProject] = [randomUUID(), randomUUID()];
-    const [subject, courier, support] = [randomUUID(), randomUUID(), randomUUID()];
+    const [subject, courier, support] = await newKnownProfiles(sut, projectId, 3);
+    await seedKnownProfiles(sut, otherProject, [courier, subject]);
     presence.connect(projectId, courier, 'courier-conn');
     const made = await calls.place(projectId, subject, {
       calleeProfileId: courier,
@@ -125,7 +126,7 @@ describe('calls: the profile’s calls in the GDPR export', () => {
 
   it('is refused to publishable keys', async () => {
     const projectId = randomUUID();
-    const [subject, other] = [randomUUID(), randomUUID()];
+    const [subject, other] = await newKnownProfiles(sut, projectId, 2);
     await calls.place(projectId, subject, { calleeProfileId: other, reason: 'Private call' });
     const result = await exportOf(subject, publishableKeyCaller(projectId));
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'SECRET_KEY_REQUIRED' });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { Clock } from '@boomerang/platform/subgraph';
-import type { TestSubgraph } from '@boomerang/platform/testing';
+import { newKnownProfiles, type TestSubgraph } from '@boomerang/platform/testing';
 import type { CallService } from '../src/calls/call.service.js';
 import type { CallUpdate, CallUpdates } from '../src/presence/call-updates.js';
 import type { ConnectedClients } from '../src/presence/connected-clients.js';
@@ -47,8 +47,7 @@ describe('calls: privacy, proxy numbers and outcome messages', () => {
 
   it('publishes CallStateChanged for every transition in order, only for committed ones, with exactly the contract shape', async () => {
     const projectId = randomUUID();
-    const caller = randomUUID();
-    const callee = randomUUID();
+    const [caller, callee] = await newKnownProfiles(sut, projectId, 2);
     presence.connect(projectId, callee, 'conn');
     const call = await calls.place(projectId, caller, { calleeProfileId: callee, reason: 'Parcel', reference: 'order-5', metadata: { slot: 'am' } });
     await calls.answer(projectId, call.id, callee);
@@ -82,8 +81,7 @@ describe('calls: privacy, proxy numbers and outcome messages', () => {
 
   it('never carries contact details: not in inputs, GraphQL responses, client views or messages', async () => {
     const projectId = randomUUID();
-    const shopper = randomUUID();
-    const courier = randomUUID();
+    const [shopper, courier] = await newKnownProfiles(sut, projectId, 2);
     presence.connect(projectId, shopper, 'shopper-conn', { displayName: 'Asha', role: 'Customer' });
     const seen: unknown[] = [];
     const gql = async (query: string, variables: Record<string, unknown>) => {
@@ -151,8 +149,7 @@ describe('calls: privacy, proxy numbers and outcome messages', () => {
     const projectId = randomUUID();
     const live: { id: string; caller: string; callee: string }[] = [];
     for (let index = 0; index < 30; index++) {
-      const caller = randomUUID();
-      const callee = randomUUID();
+      const [caller, callee] = await newKnownProfiles(sut, projectId, 2);
       presence.connect(projectId, callee, `c-${index}`);
       live.push({ id: (await calls.place(projectId, caller, { calleeProfileId: callee, reason: `Call ${index}` })).id, caller, callee });
     }

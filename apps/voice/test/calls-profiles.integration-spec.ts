@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ProfileDeleted, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { applyOwnedStream } from '@boomerang/platform/messaging';
-import { eventually, type TestSubgraph } from '@boomerang/platform/testing';
+import { eventually, newKnownProfile, newKnownProfiles, seedKnownProfiles, type TestSubgraph } from '@boomerang/platform/testing';
 import type { CallService } from '../src/calls/call.service.js';
 import type { CallUpdates } from '../src/presence/call-updates.js';
 import type { ConnectedClients } from '../src/presence/connected-clients.js';
@@ -28,7 +28,9 @@ describe('calls: profile merges and erasure', () => {
 
   it('moves a merged profile’s calls and masked identities to the survivor, dropping calls between the two', async () => {
     const projectId = randomUUID();
-    const [survivor, merged, other] = [randomUUID(), randomUUID(), randomUUID()];
+    const [survivor, merged, other] = await newKnownProfiles(sut, projectId, 3);
+    const otherProject = randomUUID();
+    await seedKnownProfiles(sut, otherProject, [merged, other]);
     presence.connect(projectId, other, 'o');
     presence.connect(projectId, survivor, 's');
     const made = await calls.place(projectId, merged, { calleeProfileId: other, reason: 'Made' });
@@ -36,7 +38,7 @@ describe('calls: profile merges and erasure', () => {
     const received = await calls.place(projectId, other, { calleeProfileId: merged, reason: 'Received' });
     const between = await calls.place(projectId, merged, { calleeProfileId: survivor, reason: 'Between' });
     await calls.hangUp(projectId, between.id, merged);
-    const elsewhere = await calls.place(randomUUID(), merged, { calleeProfileId: other, reason: 'Other project' });
+    const elsewhere = await calls.place(otherProject, merged, { calleeProfileId: other, reason: 'Other project' });
 
     await publish(ProfileMerged, projectId, { profileId: survivor, mergedProfileId: merged });
     await eventually(async () => (await calls.list(projectId, merged)).length === 0);
@@ -50,7 +52,7 @@ describe('calls: profile merges and erasure', () => {
 
   it('erases every call of a deleted profile with its timeline, identities and reports, and closes live ones', async () => {
     const projectId = randomUUID();
-    const [erased, other] = [randomUUID(), randomUUID()];
+    const [erased, other] = await newKnownProfiles(sut, projectId, 2);
     presence.connect(projectId, erased, 'e');
     presence.connect(projectId, other, 'o');
     const terminal: string[] = [];
@@ -60,7 +62,7 @@ describe('calls: profile merges and erasure', () => {
       await calls.report(projectId, ended.id, erased, { kind: 'microphone-denied' });
       await calls.decline(projectId, ended.id, erased);
       const live = await calls.place(projectId, erased, { calleeProfileId: other, reason: 'Live' });
-      const unrelated = await calls.place(projectId, other, { calleeProfileId: randomUUID(), reason: 'Unrelated' });
+      const unrelated = await calls.place(projectId, other, { calleeProfileId: await newKnownProfile(sut, projectId), reason: 'Unrelated' });
 
       await publish(ProfileDeleted, projectId, { profileId: erased });
       await eventually(async () => (await calls.list(projectId, erased)).length === 0);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TestSubgraph } from '@boomerang/platform/testing';
+import { newKnownProfile, newKnownProfiles, seedKnownProfiles, type TestSubgraph } from '@boomerang/platform/testing';
 import type { CallService } from '../src/calls/call.service.js';
 import type { CallUpdate, CallUpdates } from '../src/presence/call-updates.js';
 import type { ConnectedClients } from '../src/presence/connected-clients.js';
@@ -17,18 +17,17 @@ describe('calls: the call lifecycle', () => {
   });
   afterAll(() => sut?.close());
 
-  /** A project with a caller and a callee whose client is connected. */
-  const scene = () => {
+  /** A project with a caller and a callee (known profiles) whose client is connected. */
+  const scene = async () => {
     const projectId = randomUUID();
-    const caller = randomUUID();
-    const callee = randomUUID();
+    const [caller, callee] = await newKnownProfiles(sut, projectId, 2);
     presence.connect(projectId, callee, `conn-${callee}`, { displayName: 'Asha', role: 'Shopper' });
     return { projectId, caller, callee };
   };
   const states = async (projectId: string, callId: string) => (await calls.timelines(projectId, [callId])).map((change) => change.state);
 
   it('rings a connected callee, then answers and ends with the duration, timeline and end reason', async () => {
-    const { projectId, caller, callee } = scene();
+    const { projectId, caller, callee } = await scene();
     const placed = await calls.place(projectId, caller, { calleeProfileId: callee, reason: 'At your door', reference: 'order-7', ringTimeoutSeconds: 60 });
     expect(placed.state).toBe('ringing');
     expect(placed.ringExpiresAt!.getTime() - placed.placedAt.getTime()).toBe(60_000);
@@ -42,28 +41,29 @@ describe('calls: the call lifecycle', () => {
   });
 
   it('is UNREACHABLE without a connected client and BUSY while the callee is on a live call', async () => {
-    const { projectId, caller, callee } = scene();
-    const offline = randomUUID();
+    const { projectId, caller, callee } = await scene();
+    const offline = await newKnownProfile(sut, projectId);
     const unreachable = await calls.place(projectId, caller, { calleeProfileId: offline, reason: 'Hello' });
     expect(unreachable).toMatchObject({ state: 'unreachable', endReason: 'UNREACHABLE' });
     expect(await states(projectId, unreachable.id)).toEqual(['placed', 'unreachable']);
 
     const first = await calls.place(projectId, caller, { calleeProfileId: callee, reason: 'First' });
-    const busy = await calls.place(projectId, randomUUID(), { calleeProfileId: callee, reason: 'Second' });
+    const busy = await calls.place(projectId, await newKnownProfile(sut, projectId), { calleeProfileId: callee, reason: 'Second' });
     expect(busy).toMatchObject({ state: 'busy', endReason: 'BUSY' });
     expect(await states(projectId, busy.id)).toEqual(['placed', 'busy']);
     await calls.hangUp(projectId, first.id, caller);
-    expect((await calls.place(projectId, randomUUID(), { calleeProfileId: callee, reason: 'Third' })).state).toBe('ringing');
+    expect((await calls.place(projectId, await newKnownProfile(sut, projectId), { calleeProfileId: callee, reason: 'Third' })).state).toBe('ringing');
   });
 
   it('lets only one of two simultaneous calls to the same callee ring', async () => {
-    const { projectId, callee } = scene();
-    const placed = await Promise.all([0, 1, 2].map(() => calls.place(projectId, randomUUID(), { calleeProfileId: callee, reason: 'Race' })));
+    const { projectId, callee } = await scene();
+    const callers = await newKnownProfiles(sut, projectId, 3);
+    const placed = await Promise.all(callers.map((caller) => calls.place(projectId, caller, { calleeProfileId: callee, reason: 'Race' })));
     expect(placed.map((call) => call.state).sort()).toEqual(['busy', 'busy', 'ringing']);
   });
 
   it('declines, cancels and fails, each with its end reason', async () => {
-    const { projectId, caller, callee } = scene();
+    const { projectId, caller, callee } = await scene();
     const declined = await calls.place(projectId, caller, { calleeProfileId: callee, reason: 'One' });
     expect(await calls.decline(projectId, declined.id, callee)).toMatchObject({ state: 'declined', endReason: 'DECLINED', durationSeconds: null });
 
@@ -84,7 +84,7 @@ describe('calls: the call lifecycle', () => {
   });
 
   it('refuses illegal transitions and the wrong participant, naming the states', async () => {
-    const { projectId, caller, callee } = scene();
+    const { projectId, caller, callee } = await scene();
     const call = await calls.place(projectId, caller, { calleeProfileId: callee, reason: 'Rules' });
     await expect(calls.answer(projectId, call.id, caller)).rejects.toMatchObject({ code: 'ROLE_NOT_ALLOWED' });
     await expect(calls.answer(projectId, call.id, randomUUID())).rejects.toMatchObject({ code: 'NOT_A_PARTICIPANT' });
@@ -101,7 +101,7 @@ describe('calls: the call lifecycle', () => {
   });
 
   it('names the invalid field of a place request and writes nothing', async () => {
-    const { projectId, caller, callee } = scene();
+    const { projectId, caller, callee } = await scene();
     const valid = { calleeProfileId: callee, reason: 'Hello' };
     const cases: [Record<string, unknown>, string][] = [
       [{ ...valid, reason: 'x'.repeat(65) }, 'input.reason'],
@@ -125,7 +125,7 @@ describe('calls: the call lifecycle', () => {
   });
 
   it('shows each participant its own view: masked identities, context and branding, never the other profile id', async () => {
-    const { projectId, caller, callee } = scene();
+    const { projectId, caller, callee } = await scene();
     presence.connect(projectId, caller, 'caller-conn', { displayName: 'Token name', role: 'Token role' });
     const call = await calls.place(projectId, caller, {
       calleeProfileId: callee,
@@ -158,14 +158,14 @@ describe('calls: the call lifecycle', () => {
     expect(() => calls.roleOf(call, randomUUID())).toThrow(expect.objectContaining({ code: 'NOT_A_PARTICIPANT' }));
 
     // Without input identities: the identity of the connected client, else "Caller"/"Callee".
-    const defaults = await calls.place(projectId, caller, { calleeProfileId: randomUUID(), reason: 'Defaults' });
+    const defaults = await calls.place(projectId, caller, { calleeProfileId: await newKnownProfile(sut, projectId), reason: 'Defaults' });
     const [callerSide, calleeSide] = await calls.participants(projectId, [defaults.id]).then((rows) => [rows.find((r) => r.role === 'CALLER')!, rows.find((r) => r.role === 'CALLEE')!]);
     expect(callerSide).toMatchObject({ displayName: 'Token name', roleLabel: 'Token role' });
     expect(calleeSide).toMatchObject({ displayName: 'Callee', roleLabel: null });
   });
 
   it('publishes every change to both participants and announces terminal calls once', async () => {
-    const { projectId, caller, callee } = scene();
+    const { projectId, caller, callee } = await scene();
     const callerStream = updates.subscribe(projectId, caller);
     const calleeStream = updates.subscribe(projectId, callee);
     const terminal: string[] = [];
@@ -192,10 +192,12 @@ describe('calls: the call lifecycle', () => {
   it("refuses what a verified token of another profile or project would try: other projects' calls and calls it is not part of", async () => {
     const { CallTokens } = await import('../src/tokens/call-tokens.js');
     const tokens = sut.app.get(CallTokens);
-    const { projectId, caller, callee } = scene();
+    const { projectId, caller, callee } = await scene();
     const call = await calls.place(projectId, caller, { calleeProfileId: callee, reason: 'Private' });
-    const stranger = await tokens.verify((await tokens.mint(projectId, randomUUID(), 60)).token);
-    const otherProject = await tokens.verify((await tokens.mint(randomUUID(), callee, 60)).token);
+    const stranger = await tokens.verify((await tokens.mint(projectId, await newKnownProfile(sut, projectId), 60)).token);
+    const elsewhere = randomUUID();
+    await seedKnownProfiles(sut, elsewhere, [callee]);
+    const otherProject = await tokens.verify((await tokens.mint(elsewhere, callee, 60)).token);
     await expect(calls.viewFor(stranger.projectId, call.id, stranger.profileId)).rejects.toMatchObject({ code: 'NOT_A_PARTICIPANT' });
     await expect(calls.hangUp(stranger.projectId, call.id, stranger.profileId)).rejects.toMatchObject({ code: 'NOT_A_PARTICIPANT' });
     await expect(calls.answer(otherProject.projectId, call.id, otherProject.profileId)).rejects.toMatchObject({ code: 'CALL_NOT_FOUND' });
@@ -204,7 +206,7 @@ describe('calls: the call lifecycle', () => {
   });
 
   it('records client reports of participants only', async () => {
-    const { projectId, caller, callee } = scene();
+    const { projectId, caller, callee } = await scene();
     const call = await calls.place(projectId, caller, { calleeProfileId: callee, reason: 'Reports' });
     await calls.report(projectId, call.id, callee, { kind: 'microphone-denied', detail: 'NotAllowedError' });
     await calls.report(projectId, call.id, caller, { kind: 'network:slow' });

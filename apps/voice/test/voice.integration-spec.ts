@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
-import { startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { newKnownProfile, newKnownProfiles, seedKnownProfiles, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { loadVoiceAppModule, publishableKeyCaller, secretKeyCaller } from './support/calls-harness.js';
 
 const CALL_FIELDS = `id state reason reference placedAt answeredAt endedAt createdAt
@@ -26,8 +26,10 @@ describe('voice subgraph', () => {
 
   const place = (projectId: string, input: Record<string, unknown>, caller = secretKeyCaller(projectId)) =>
     sut.query<{ placeCall: CallView }>(`mutation($input: PlaceCallInput!) { placeCall(input: $input) { ${CALL_FIELDS} } }`, { input }, caller);
+  /** Between new known profiles unless `input` names them (known ones too). */
   const placeCall = async (projectId: string, input: Record<string, unknown> = {}) => {
-    const result = await place(projectId, { callerProfileId: randomUUID(), calleeProfileId: randomUUID(), reason: 'Your order is here', ...input });
+    const [callerProfileId, calleeProfileId] = await newKnownProfiles(sut, projectId, 2);
+    const result = await place(projectId, { callerProfileId, calleeProfileId, reason: 'Your order is here', ...input });
     expect(result.errors).toBeUndefined();
     return result.data!.placeCall;
   };
@@ -41,8 +43,7 @@ describe('voice subgraph', () => {
 
   it('places a call (UNREACHABLE: no client of the callee is connected) with profile references and its timeline', async () => {
     const projectId = randomUUID();
-    const shopper = randomUUID();
-    const courier = randomUUID();
+    const [shopper, courier] = await newKnownProfiles(sut, projectId, 2);
     const placed = await placeCall(projectId, { callerProfileId: courier, calleeProfileId: shopper, reason: 'At your door', reference: 'order-1042' });
     expect(placed).toMatchObject({
       state: 'UNREACHABLE',
@@ -64,7 +65,7 @@ describe('voice subgraph', () => {
 
   it('lists calls a profile made or received, newest first', async () => {
     const projectId = randomUUID();
-    const ann = randomUUID();
+    const ann = await newKnownProfile(sut, projectId);
     const made = await placeCall(projectId, { callerProfileId: ann });
     const received = await placeCall(projectId, { calleeProfileId: ann });
     const unrelated = await placeCall(projectId);
@@ -78,6 +79,8 @@ describe('voice subgraph', () => {
     const a = randomUUID();
     const b = randomUUID();
     const shared = randomUUID();
+    await seedKnownProfiles(sut, a, [shared]);
+    await seedKnownProfiles(sut, b, [shared]);
     const ofA = await placeCall(a, { callerProfileId: shared });
     const ofB = await placeCall(b, { callerProfileId: shared });
     const byId = await sut.query(`query($id: ID!) { call(id: $id) { id } }`, { id: ofA.id }, secretKeyCaller(b));

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { CallPlaced, CallStateChanged, type MessageOf } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
-import { Clock, isUuid, LOGGER, type Logger } from '@boomerang/platform/subgraph';
+import { Clock, isUuid, KnownProfiles, LOGGER, type Logger } from '@boomerang/platform/subgraph';
 import { CallUpdates } from '../presence/call-updates.js';
 import { ConnectedClients, type ClientIdentity } from '../presence/connected-clients.js';
 import { VOICE_CONFIG, type VoiceConfig } from '../voice-config.js';
@@ -64,6 +64,7 @@ export class CallService {
     private readonly updates: CallUpdates,
     @Inject(VOICE_CONFIG) private readonly config: VoiceConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly knownProfiles: KnownProfiles,
   ) {}
 
   /** Called after every committed change with the call's new state (deadline timers listen here). */
@@ -74,7 +75,8 @@ export class CallService {
 
   /**
    * Records the call PLACED and, in the same transaction, BUSY (the callee is on a live call),
-   * UNREACHABLE (no connected client) or RINGING until the ring timeout.
+   * UNREACHABLE (no connected client) or RINGING until the ring timeout. Both profiles must be
+   * known (NOT_FOUND otherwise, nothing recorded).
    */
   async place(projectId: string, callerProfileId: string, input: PlaceCallCommand): Promise<CallEntity> {
     const valid = validatePlaceCall(callerProfileId, input);
@@ -84,6 +86,14 @@ export class CallService {
       for (const profileId of [callerProfileId, valid.calleeProfileId].sort()) {
         await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`voice:profile:${projectId}:${profileId}`]);
       }
+      await this.knownProfiles.require(
+        projectId,
+        [
+          { profileId: callerProfileId, field: 'input.callerProfileId' },
+          { profileId: valid.calleeProfileId, field: 'input.calleeProfileId' },
+        ],
+        manager,
+      );
       const placed = manager.create(CallEntity, {
         id: randomUUID(),
         projectId,

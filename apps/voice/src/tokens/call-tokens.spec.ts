@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@boomerang/platform/config';
-import { Clock } from '@boomerang/platform/subgraph';
+import { Clock, KnownProfileError, KnownProfileErrorCode, type KnownProfiles, type ProfileIdArgument } from '@boomerang/platform/subgraph';
 import { voiceEnv } from '../voice-config.js';
 import { CallTokens } from './call-tokens.js';
 
@@ -15,8 +15,16 @@ class PinnedClock extends Clock {
 
 const quietLogger = { warn: () => undefined } as never;
 const SECRET = 'a-call-token-secret-that-is-long-enough-0123';
-const tokensWith = (clock: Clock, env: Record<string, string> = {}) =>
-  new CallTokens(loadConfig(voiceEnv, { VOICE_TOKEN_SECRET: SECRET, NODE_ENV: 'test', ...env }), clock, quietLogger);
+/** Every profile id but `unknownId` is a known profile. */
+const knownProfilesBut = (unknownId?: string) =>
+  ({
+    require: async (_projectId: string, ids: readonly ProfileIdArgument[]) => {
+      const unknown = ids.find((id) => id.profileId === unknownId);
+      if (unknown) throw new KnownProfileError(KnownProfileErrorCode.ProfileNotFound, `No profile ${unknown.profileId}`, unknown.field);
+    },
+  }) as unknown as KnownProfiles;
+const tokensWith = (clock: Clock, env: Record<string, string> = {}, knownProfiles = knownProfilesBut()) =>
+  new CallTokens(loadConfig(voiceEnv, { VOICE_TOKEN_SECRET: SECRET, NODE_ENV: 'test', ...env }), clock, quietLogger, knownProfiles);
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const payloadOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -64,8 +72,16 @@ describe('CallTokens', () => {
     await expect(sut.mint(projectId, profileId, 60, { displayName: 'x'.repeat(65) })).rejects.toMatchObject({ field: 'identity.displayName' });
   });
 
+  it('mints only for a known profile, after checking the arguments', async () => {
+    const unknown = randomUUID();
+    const sutWithUnknown = tokensWith(clock, {}, knownProfilesBut(unknown));
+    await expect(sutWithUnknown.mint(projectId, unknown, 600)).rejects.toMatchObject({ code: 'PROFILE_NOT_FOUND', kind: 'not-found', field: 'profileId' });
+    await expect(sutWithUnknown.mint(projectId, unknown, 5)).rejects.toMatchObject({ field: 'ttlSeconds' });
+    await expect(sutWithUnknown.mint(projectId, profileId, 600)).resolves.toHaveProperty('token');
+  });
+
   it('hands out the signalling WebSocket URL of VOICE_PUBLIC_URL', () => {
-    expect(sut.signallingUrl).toBe('ws://127.0.0.1:4108/calls/signal');
+    expect(sut.signallingUrl).toBe('ws://127.0.0.1:4118/calls/signal');
     expect(tokensWith(clock, { VOICE_PUBLIC_URL: 'https://calls.example.com' }).signallingUrl).toBe('wss://calls.example.com/calls/signal');
   });
 

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { Clock, LOGGER, type Logger } from '@boomerang/platform/subgraph';
+import { Clock, KnownProfiles, LOGGER, type Logger } from '@boomerang/platform/subgraph';
 import { SIGNALLING_PATH } from '../../client/protocol.js';
 import { validIdentity, validProfileId, type CallIdentityInput } from '../calls/call-input.js';
 import { CallError, CallErrorCode, invalidInput } from '../calls/call.errors.js';
@@ -23,7 +23,7 @@ export interface VerifiedCallToken {
 
 /**
  * Short-lived call tokens (HS256 JWT: project, profile as `sub`, optional masked identity, exp,
- * jti). A token acts only as its own profile, in its own project.
+ * jti), minted for known profiles only. A token acts only as its own profile, in its own project.
  */
 @Injectable()
 export class CallTokens {
@@ -35,6 +35,7 @@ export class CallTokens {
     @Inject(VOICE_CONFIG) config: VoiceConfig,
     private readonly clock: Clock,
     @Inject(LOGGER) logger: Logger,
+    private readonly knownProfiles: KnownProfiles,
   ) {
     let secret = config.VOICE_TOKEN_SECRET;
     if (!secret) {
@@ -54,6 +55,7 @@ export class CallTokens {
       throw invalidInput('ttlSeconds', `ttlSeconds must be a whole number from ${MIN_TOKEN_TTL_SECONDS} to ${MAX_TOKEN_TTL_SECONDS}`);
     }
     const boundIdentity = validIdentity(identity, 'identity');
+    await this.knownProfiles.require(projectId, [{ profileId, field: 'profileId' }]);
     const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
     const expiresAt = new Date((nowSeconds + ttlSeconds) * 1000);
     const token = await new SignJWT({ project: projectId, ...(boundIdentity ? { identity: boundIdentity } : {}) })

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { KnownProfilesModule } from '../calls/known-profiles.module.js';
 import { CallTokens } from './call-tokens.js';
 
-@Module({ providers: [CallTokens], exports: [CallTokens] })
+@Module({ imports: [KnownProfilesModule], providers: [CallTokens], exports: [CallTokens] })
 export class TokensModule {}
