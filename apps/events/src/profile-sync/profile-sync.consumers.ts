@@ -1,16 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import { ProfileDeleted, ProfileIdentified, ProfileMerged } from '@boomerang/contracts';
-import { MessagingLifecycle } from '@boomerang/platform/subgraph';
+import { ProfileCreated, ProfileDeleted, ProfileIdentified, ProfileMerged } from '@boomerang/contracts';
+import { KnownProfiles, MessagingLifecycle } from '@boomerang/platform/subgraph';
 import { ProfileLinks } from './profile-links.js';
 
+export const PROFILE_CREATED_DURABLE = 'events-profile-created';
+
 /**
- * Follows `profiles`: identified profiles get their waiting events, merged profiles' events move
- * to the survivor, erased profiles' events are deleted. Each handler writes through the
+ * Follows `profiles`: created profiles become known (events name only known profiles), identified
+ * profiles get their waiting events, merged profiles are forgotten and their events move to the
+ * survivor, erased profiles are forgotten and their events deleted. Each handler writes through the
  * consumer's transaction, so the inbox row and the effect commit together.
  */
 @Injectable()
 export class ProfileSyncConsumers {
-  constructor(lifecycle: MessagingLifecycle, links: ProfileLinks) {
+  constructor(lifecycle: MessagingLifecycle, links: ProfileLinks, knownProfiles: KnownProfiles) {
+    lifecycle.register({
+      durable: PROFILE_CREATED_DURABLE,
+      contract: ProfileCreated,
+      handle: (body, { manager }) => knownProfiles.remember(manager, [body]),
+      handleBatch: (messages, manager) => knownProfiles.remember(manager, messages.map((message) => message.body)),
+    });
     lifecycle.register({
       durable: 'events-profile-identified',
       contract: ProfileIdentified,
@@ -19,12 +28,18 @@ export class ProfileSyncConsumers {
     lifecycle.register({
       durable: 'events-profile-merged',
       contract: ProfileMerged,
-      handle: (body, { manager }) => links.merge(manager, body.projectId, body.profileId, body.mergedProfileId),
+      handle: async (body, { manager }) => {
+        await knownProfiles.forget(manager, body.projectId, body.mergedProfileId);
+        await links.merge(manager, body.projectId, body.profileId, body.mergedProfileId);
+      },
     });
     lifecycle.register({
       durable: 'events-profile-deleted',
       contract: ProfileDeleted,
-      handle: async (body, { manager }) => void (await links.erase(manager, body.projectId, body.profileId)),
+      handle: async (body, { manager }) => {
+        await knownProfiles.forget(manager, body.projectId, body.profileId);
+        await links.erase(manager, body.projectId, body.profileId);
+      },
     });
   }
 }
