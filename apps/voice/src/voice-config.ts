@@ -22,8 +22,10 @@ export const voiceEnv = z
     VOICE_DEADLINE_SWEEP_MS: z.coerce.number().int().min(100).default(3000),
     /** HS256 key for call tokens. Required in production; elsewhere a per-process random key stands in. */
     VOICE_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-    /** Base URL clients reach voice at; the signalling WebSocket URL handed out with tokens derives from it. */
-    VOICE_PUBLIC_URL: z.string().url().default('http://127.0.0.1:4108'),
+    /** The port of the public listener (signalling WebSocket, web client); the subgraph port serves only the gateway. */
+    VOICE_PUBLIC_PORT: z.coerce.number().int().min(0).max(65535).default(4118),
+    /** Base URL clients reach the public listener at (default http://127.0.0.1:<VOICE_PUBLIC_PORT>); tokens come with its signalling URL. */
+    VOICE_PUBLIC_URL: z.string().url().optional(),
     VOICE_MEDIA_WORKERS: z.coerce.number().int().min(1).default(Math.max(1, cpus().length)),
     VOICE_RTC_MIN_PORT: z.coerce.number().int().min(1).max(65535).default(40000),
     VOICE_RTC_MAX_PORT: z.coerce.number().int().min(1).max(65535).default(49999),
@@ -46,7 +48,8 @@ export const voiceEnv = z
     if (env.VOICE_RTC_MIN_PORT > env.VOICE_RTC_MAX_PORT) {
       context.addIssue({ code: 'custom', path: ['VOICE_RTC_MIN_PORT'], message: 'must not exceed VOICE_RTC_MAX_PORT' });
     }
-  });
+  })
+  .transform((env) => ({ ...env, VOICE_PUBLIC_URL: env.VOICE_PUBLIC_URL ?? `http://127.0.0.1:${env.VOICE_PUBLIC_PORT}` }));
 
 export type VoiceConfig = z.infer<typeof voiceEnv>;
 

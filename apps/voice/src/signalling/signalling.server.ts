@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { Inject, Injectable } from '@nestjs/common';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
@@ -23,18 +22,18 @@ type SocketState = { session?: SignallingSession; expiry?: NodeJS.Timeout };
 type SignallingSocketContext = Context<Record<string, unknown> | undefined, Extra & Partial<SocketState>>;
 
 /**
- * The graphql-ws endpoint at `/calls/signal` on the voice HTTP server. A socket is admitted by
- * its call token (connection param `token`) and is closed with 4401 when the token is bad or
- * expires while it is open; while open, its profile counts as connected (presence).
+ * The graphql-ws endpoint at `/calls/signal` on voice's public listener (`VoicePublicServer`). A
+ * socket is admitted by its call token (connection param `token`) and is closed with 4401 when
+ * the token is bad or expires while it is open; while open, its profile counts as connected
+ * (presence).
  */
 @Injectable()
-export class SignallingServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class SignallingServer {
   private sockets?: WebSocketServer;
   private dispose?: () => Promise<void>;
   readonly schema: GraphQLSchema;
 
   constructor(
-    private readonly adapterHost: HttpAdapterHost,
     private readonly tokens: CallTokens,
     private readonly clients: ConnectedClients,
     private readonly vanished: VanishedClients,
@@ -46,9 +45,8 @@ export class SignallingServer implements OnApplicationBootstrap, BeforeApplicati
     this.schema = buildSignallingSchema(signallingResolvers(signalling, updates));
   }
 
-  onApplicationBootstrap(): void {
-    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
-    if (!server) return; // --print-schema and other runs without an HTTP server
+  /** Takes WebSocket upgrades at SIGNALLING_PATH on `server`. */
+  attach(server: Server): void {
     this.sockets = new WebSocketServer({ server, path: SIGNALLING_PATH, maxPayload: 256 * 1024 });
     const handle = useServer<Record<string, unknown> | undefined, SocketState>(
       {
@@ -65,9 +63,10 @@ export class SignallingServer implements OnApplicationBootstrap, BeforeApplicati
     this.dispose = async () => handle.dispose();
   }
 
-  /** Sockets close (1001, going away) before the HTTP server, whose close would otherwise wait for them. */
-  async beforeApplicationShutdown(): Promise<void> {
+  /** Closes every socket (1001, going away); the HTTP server's close would otherwise wait for them. */
+  async close(): Promise<void> {
     await this.dispose?.();
+    this.dispose = undefined;
   }
 
   private async admit(ctx: SignallingSocketContext): Promise<boolean> {

@@ -63,6 +63,8 @@ export async function startTestSubgraph(
     INTERNAL_SIGNING_SECRET: TEST_SIGNING_SECRET,
     LOG_LEVEL: logs?.level ?? process.env.TEST_LOG_LEVEL ?? 'silent',
     PORT: '0',
+    // A service's public listener (voice's signalling and web client) takes a port the OS picks too.
+    [`${service.toUpperCase()}_PUBLIC_PORT`]: '0',
   });
   delete process.env[`${service.toUpperCase()}_PORT`];
   setLogDestination(logs?.destination);
