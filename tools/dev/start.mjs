@@ -5,9 +5,9 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { DEFAULT_PORTS, root, startPlatform } from './platform.mjs';
+import { ensureMediasoupWorker, localMachine, natsServerBinary, ProvisionError, reachable } from './provision.mjs';
 
 const stateDir = join(root, '.boomerang');
 mkdirSync(stateDir, { recursive: true });
@@ -23,23 +23,6 @@ function run(command, args) {
   if (result.status !== 0) fail(`"${command} ${args.join(' ')}" failed (exit ${result.status})`);
 }
 
-function reachable(host, port, timeoutMs = 700) {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-function onPath(binary) {
-  return spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).stdout.trim() || undefined;
-}
-
 // 1. Dependencies, mediasoup worker, build.
 const lock = join(root, 'package-lock.json');
 const installed = join(root, 'node_modules/.package-lock.json');
@@ -47,7 +30,12 @@ if (!existsSync(installed) || statSync(lock).mtimeMs > statSync(installed).mtime
   say('installing dependencies (npm ci)…');
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
-run(process.execPath, [join(root, 'tools/mediasoup/ensure-worker.mjs')]);
+try {
+  await ensureMediasoupWorker(localMachine());
+} catch (error) {
+  if (!(error instanceof ProvisionError)) throw error;
+  fail(error.message);
+}
 run(process.execPath, [join(root, 'tools/build/build.mjs')]);
 
 // 2. Secrets for this checkout, generated once.
@@ -92,11 +80,11 @@ if (!databaseUrl) {
   say(`started embedded PostgreSQL on port ${port} (data in .boomerang/pgdata)`);
 }
 
-// 4. NATS: NATS_URL, else localhost:4222, else nats-server from PATH.
+// 4. NATS: NATS_URL, else localhost:4222, else nats-server from PATH (or Debian's /usr/sbin).
 let natsUrl = process.env.NATS_URL;
 if (!natsUrl && (await reachable('127.0.0.1', 4222))) natsUrl = 'nats://127.0.0.1:4222';
 if (!natsUrl) {
-  const binary = onPath('nats-server');
+  const binary = natsServerBinary();
   if (!binary) fail('No NATS: set NATS_URL, start NATS with JetStream on 127.0.0.1:4222, or install nats-server (Debian/Ubuntu: apt-get install nats-server)');
   const port = 42229;
   const server = spawn(binary, ['-js', '-sd', join(stateDir, 'nats'), '-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
@@ -169,7 +157,7 @@ console.log(`
 
   GraphQL gateway   ${platform.gatewayUrl}
   Ingestion API     http://localhost:${env.INGEST_PORT ?? 4200}  (Segment /v1/batch…, analytics.js snippet host, CleverTap /1/upload; write key = publishable key)
-  Call web client   http://localhost:${env.VOICE_PORT ?? DEFAULT_PORTS.voice}/calls/client/  (open with ?token=… from createCallToken)
+  Call web client   http://localhost:${env.VOICE_PUBLIC_PORT ?? 4118}/calls/client/  (open with ?token=… from createCallToken)
   Project           ${project.projectId}
   Publishable key   ${project.publishableKey}
   Secret key        ${project.secretKey}
