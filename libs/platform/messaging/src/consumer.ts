@@ -4,11 +4,13 @@ import { nanos } from '@nats-io/transport-node';
 import type { DataSource, EntityManager } from 'typeorm';
 import { validateMessage, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import type { Logger } from '@boomerang/platform/observability';
+import { messageIdOf as storedMessageIdOf } from './message-ids.js';
 import { ensureDeadLetterStream, isStreamMissing } from './streams.js';
 import type { Messaging } from './nats.js';
 import { schemaOf } from './service-schema.js';
 
-const messageIdOf = (message: JsMsg): string => message.headers?.get('Nats-Msg-Id') || `seq-${message.info.streamSequence}`;
+/** The inbox key: a redacted copy (StreamEraser) is known by the id of the message it replaces. */
+const messageIdOf = (message: JsMsg): string => storedMessageIdOf(message.headers, message.info.streamSequence);
 
 export interface MessageContext {
   readonly subject: string;
@@ -25,7 +27,14 @@ export interface DurableConsumerDefinition<C extends MessageContract> {
   readonly contract: C;
   /** Deliveries before a message is dead-lettered (the first delivery counts). */
   readonly maxDeliveries?: number;
+  /** JetStream's ack wait (default 30 s): a message not acknowledged within it is delivered again. */
   readonly ackWaitMs?: number;
+  /**
+   * The handler may run longer than ack wait (e.g. it scans a stream): while it runs, its messages
+   * are reported in progress every third of ack wait, so they are not delivered again meanwhile.
+   * Messages fetched behind it still wait at most ack wait before being redelivered.
+   */
+  readonly longRunning?: boolean;
   /** Delay before each redelivery, by attempt; the last value repeats. */
   readonly retryDelaysMs?: readonly number[];
   handle(body: MessageOf<C>, context: MessageContext): Promise<void>;
@@ -135,7 +144,7 @@ export class DurableConsumer<C extends MessageContract> {
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       filter_subject: subjects.filter(this.definition.contract),
-      ack_wait: nanos(this.definition.ackWaitMs ?? 30_000),
+      ack_wait: nanos(this.ackWaitMs),
       // Unbounded on the server: the bound is ours, so a crash during the last attempt still
       // ends in the dead-letter stream rather than a silently dropped message.
       max_deliver: -1,
@@ -148,6 +157,23 @@ export class DurableConsumer<C extends MessageContract> {
 
   private get maxBatchSize(): number {
     return this.definition.maxBatchSize ?? 100;
+  }
+
+  private get ackWaitMs(): number {
+    return this.definition.ackWaitMs ?? 30_000;
+  }
+
+  /** Runs `work`; for a long-running handler, tells JetStream every third of ack wait that `messages` are in progress. */
+  private async inProgress<T>(messages: readonly JsMsg[], work: () => Promise<T>): Promise<T> {
+    if (!this.definition.longRunning) return work();
+    const timer = setInterval(() => {
+      for (const message of messages) message.working();
+    }, this.ackWaitMs / 3);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   async stop(): Promise<void> {
@@ -203,10 +229,14 @@ export class DurableConsumer<C extends MessageContract> {
     }
     if (valid.length === 0) return;
     try {
-      await this.dataSource.transaction(async (manager) => {
-        const fresh = await this.claim(manager, valid);
-        if (fresh.length > 0) await this.definition.handleBatch!(fresh.map(({ raw: _raw, ...message }) => message), manager);
-      });
+      await this.inProgress(
+        valid.map(({ raw }) => raw),
+        () =>
+          this.dataSource.transaction(async (manager) => {
+            const fresh = await this.claim(manager, valid);
+            if (fresh.length > 0) await this.definition.handleBatch!(fresh.map(({ raw: _raw, ...message }) => message), manager);
+          }),
+      );
     } catch (error) {
       this.logger.warn(
         { err: error, consumer: this.definition.durable, messages: valid.length },
@@ -271,11 +301,13 @@ export class DurableConsumer<C extends MessageContract> {
   private async handleOne(message: ValidMessage<C>): Promise<void> {
     const { raw, body, ...context } = message;
     try {
-      await this.dataSource.transaction(async (manager) => {
-        // Processed before and the ack was lost: acknowledge without running again.
-        if ((await this.claim(manager, [message])).length === 0) return;
-        await this.definition.handle(body, { ...context, manager });
-      });
+      await this.inProgress([raw], () =>
+        this.dataSource.transaction(async (manager) => {
+          // Processed before and the ack was lost: acknowledge without running again.
+          if ((await this.claim(manager, [message])).length === 0) return;
+          await this.definition.handle(body, { ...context, manager });
+        }),
+      );
       raw.ack();
     } catch (error) {
       const parts = context.deliveryCount >= this.maxDeliveries ? this.definition.split?.(body) : undefined;
@@ -293,17 +325,19 @@ export class DurableConsumer<C extends MessageContract> {
     const { raw, body: _body, ...context } = message;
     let failed = 0;
     try {
-      await this.dataSource.transaction(async (manager) => {
-        if ((await this.claim(manager, [message])).length === 0) return;
-        for (const [index, part] of parts.entries()) {
-          try {
-            await manager.transaction((savepoint) => this.definition.handle(part, { ...context, manager: savepoint }));
-          } catch (partError) {
-            failed++;
-            await this.deadLetter(raw, `${context.messageId}:${index}`, context.deliveryCount, partError as Error, JSON.stringify(part));
+      await this.inProgress([raw], () =>
+        this.dataSource.transaction(async (manager) => {
+          if ((await this.claim(manager, [message])).length === 0) return;
+          for (const [index, part] of parts.entries()) {
+            try {
+              await manager.transaction((savepoint) => this.definition.handle(part, { ...context, manager: savepoint }));
+            } catch (partError) {
+              failed++;
+              await this.deadLetter(raw, `${context.messageId}:${index}`, context.deliveryCount, partError as Error, JSON.stringify(part));
+            }
           }
-        }
-      });
+        }),
+      );
       raw.ack();
       this.logger.error(
         { consumer: this.definition.durable, subject: raw.subject, messageId: context.messageId, parts: parts.length, failed, err: error },

@@ -188,4 +188,34 @@ describe('messaging against real PostgreSQL and NATS', () => {
     expect(seen).toEqual([1]);
     await consumer.stop();
   });
+
+  it('keeps a message in progress while its handler outlives ack_wait, so it is not delivered again meanwhile', async () => {
+    const projectId = randomUUID();
+    const seen: number[] = [];
+    const consumer = new DurableConsumer(
+      {
+        durable: 'slow-handler',
+        contract: ProjectCreated,
+        ackWaitMs: 600,
+        longRunning: true,
+        handle: async (received, context) => {
+          if (received.projectId !== projectId) return;
+          seen.push(context.deliveryCount);
+          await new Promise((resolve) => setTimeout(resolve, 2_000));
+        },
+      },
+      db.dataSource,
+      nats,
+      silentLogger,
+    );
+    await consumer.start();
+    await nats.js.publish(nats.subjects.subject(ProjectCreated, projectId), JSON.stringify(body(projectId)), { msgID: randomUUID() });
+    await eventually(async () => {
+      const info = await nats.jsm.consumers.info(nats.subjects.streamName('workspace'), 'slow-handler');
+      return seen.length === 1 && info.num_ack_pending === 0 && info.num_pending === 0;
+    });
+    expect(seen).toEqual([1]);
+    expect((await nats.jsm.consumers.info(nats.subjects.streamName('workspace'), 'slow-handler')).num_redelivered).toBe(0);
+    await consumer.stop();
+  });
 });
