@@ -67,8 +67,21 @@ export const ProfileIdentified = defineMessage(
 /** `mergedProfileId` was folded into `profileId`; services re-point their data to the survivor. */
 export const ProfileMerged = defineMessage('profiles', 'merged', z.object({ profileId: uuid(), mergedProfileId: uuid() }));
 
-/** GDPR erasure: every service deletes what it holds on the profile. */
-export const ProfileDeleted = defineMessage('profiles', 'deleted', z.object({ profileId: uuid() }));
+/** GDPR erasure: every service deletes what it holds on the profile, in its tables and in the messages it published. */
+export const ProfileDeleted = defineMessage(
+  'profiles',
+  'deleted',
+  z.object({
+    profileId: uuid(),
+    /**
+     * Keyed fingerprints (`IdentityFingerprints` in @boomerang/platform/messaging: HMAC-SHA256 under a
+     * per-project key derived from the internal signing secret) of every identity the erased
+     * profiles held (user and anonymous ids, email, phone, device ids), on the message of the profile
+     * asked for; services find the person's data by them without this message naming an email or phone.
+     */
+    erasedIdentities: z.array(z.string().regex(/^[A-Za-z0-9_-]{43}$/)).optional(),
+  }),
+);
 
 export const SegmentCreated = defineMessage('segments', 'created', z.object({ segmentId: uuid(), name: z.string() }));
 
