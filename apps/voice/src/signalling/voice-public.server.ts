@@ -61,7 +61,8 @@ export class VoicePublicServer implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private handle(request: IncomingMessage, response: ServerResponse): void {
-    const path = new URL(request.url ?? '/', 'http://voice').pathname;
+    // Not new URL(): a malformed absolute-form target would throw inside the request listener.
+    const path = (request.url ?? '/').split('?', 1)[0]!;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
       return;
