@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { DataSource, EntityManager } from 'typeorm';
 import { validateMessage, type MessageContract, type MessageOf } from '@boomerang/contracts';
@@ -8,6 +8,9 @@ import { messageIdOf as storedMessageIdOf } from './message-ids.js';
 import { ensureDeadLetterStream, isStreamMissing } from './streams.js';
 import type { Messaging } from './nats.js';
 import { schemaOf } from './service-schema.js';
+
+/** How long a long-running consumer's pull waits for messages. */
+const PULL_EXPIRES_MS = 2_000;
 
 /** The inbox key: a redacted copy (StreamEraser) is known by the id of the message it replaces. */
 const messageIdOf = (message: JsMsg): string => storedMessageIdOf(message.headers, message.info.streamSequence);
@@ -30,9 +33,9 @@ export interface DurableConsumerDefinition<C extends MessageContract> {
   /** JetStream's ack wait (default 30 s): a message not acknowledged within it is delivered again. */
   readonly ackWaitMs?: number;
   /**
-   * The handler may run longer than ack wait (e.g. it scans a stream): while it runs, its messages
-   * are reported in progress every third of ack wait, so they are not delivered again meanwhile.
-   * Messages fetched behind it still wait at most ack wait before being redelivered.
+   * The handler may run longer than ack wait (e.g. it scans a stream): messages are pulled only
+   * when the previous ones are done (none waits fetched behind a slow handler, counting deliveries),
+   * and while the handler runs its messages are reported in progress every third of ack wait.
    */
   readonly longRunning?: boolean;
   /** Delay before each redelivery, by attempt; the last value repeats. */
@@ -150,9 +153,35 @@ export class DurableConsumer<C extends MessageContract> {
       max_deliver: -1,
     });
     const consumer = await js.consumers.get(stream, this.definition.durable);
+    if (this.definition.longRunning) {
+      this.loop = this.runOnDemand(consumer);
+      return;
+    }
     // A batch consumer keeps two batches buffered, so the next one is ready when one commits.
     this.messages = await consumer.consume({ max_messages: this.definition.handleBatch ? this.maxBatchSize * 2 : 64 });
     this.loop = this.definition.handleBatch ? this.runBatches(this.messages) : this.run(this.messages);
+  }
+
+  /** Long-running handlers: pulls what is there (a batch at most) only once the previous pull is handled. */
+  private async runOnDemand(consumer: Consumer): Promise<void> {
+    while (!this.abort.signal.aborted) {
+      const pulled: JsMsg[] = [];
+      try {
+        this.messages = await consumer.fetch({ max_messages: this.definition.handleBatch ? this.maxBatchSize : 1, expires: PULL_EXPIRES_MS });
+        for await (const message of this.messages) pulled.push(message);
+      } catch (error) {
+        if (this.abort.signal.aborted) break;
+        this.logger.warn({ err: error, consumer: this.definition.durable }, 'pulling messages failed; retrying');
+        await sleep(1_000, undefined, { signal: this.abort.signal }).catch(() => undefined);
+      }
+      // Stopping: what was pulled is redelivered after ack wait.
+      if (pulled.length === 0 || this.abort.signal.aborted) continue;
+      if (this.definition.handleBatch) {
+        await this.processBatch(pulled).catch((error) => this.logger.error({ err: error, consumer: this.definition.durable }, 'batch processing failed'));
+      } else {
+        for (const message of pulled) await this.process(message).catch((error) => this.logger.error({ err: error, consumer: this.definition.durable }, 'message processing failed'));
+      }
+    }
   }
 
   private get maxBatchSize(): number {

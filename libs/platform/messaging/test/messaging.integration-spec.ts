@@ -189,19 +189,21 @@ describe('messaging against real PostgreSQL and NATS', () => {
     await consumer.stop();
   });
 
-  it('keeps a message in progress while its handler outlives ack_wait, so it is not delivered again meanwhile', async () => {
+  it('gives a long-running handler its messages one pull at a time and keeps them in progress, so none is delivered again while it runs', async () => {
     const projectId = randomUUID();
-    const seen: number[] = [];
+    const seen: { name: string; delivery: number }[] = [];
     const consumer = new DurableConsumer(
       {
         durable: 'slow-handler',
         contract: ProjectCreated,
-        ackWaitMs: 600,
+        ackWaitMs: 500,
+        maxDeliveries: 2,
         longRunning: true,
         handle: async (received, context) => {
           if (received.projectId !== projectId) return;
-          seen.push(context.deliveryCount);
-          await new Promise((resolve) => setTimeout(resolve, 2_000));
+          seen.push({ name: received.name, delivery: context.deliveryCount });
+          // Outlives ack wait × maxDeliveries: a message fetched meanwhile would be redelivered past its bound.
+          if (received.name === 'first') await new Promise((resolve) => setTimeout(resolve, 2_000));
         },
       },
       db.dataSource,
@@ -209,13 +211,21 @@ describe('messaging against real PostgreSQL and NATS', () => {
       silentLogger,
     );
     await consumer.start();
-    await nats.js.publish(nats.subjects.subject(ProjectCreated, projectId), JSON.stringify(body(projectId)), { msgID: randomUUID() });
+    const subject = nats.subjects.subject(ProjectCreated, projectId);
+    await nats.js.publish(subject, JSON.stringify({ ...body(projectId), name: 'first' }), { msgID: randomUUID() });
+    await eventually(() => seen.length === 1);
+    await nats.js.publish(subject, JSON.stringify({ ...body(projectId), name: 'second' }), { msgID: randomUUID() });
     await eventually(async () => {
       const info = await nats.jsm.consumers.info(nats.subjects.streamName('workspace'), 'slow-handler');
-      return seen.length === 1 && info.num_ack_pending === 0 && info.num_pending === 0;
+      return seen.length === 2 && info.num_ack_pending === 0 && info.num_pending === 0;
     });
-    expect(seen).toEqual([1]);
-    expect((await nats.jsm.consumers.info(nats.subjects.streamName('workspace'), 'slow-handler')).num_redelivered).toBe(0);
+    expect(seen).toEqual([
+      { name: 'first', delivery: 1 },
+      { name: 'second', delivery: 1 },
+    ]);
+    // One delivery per message of the stream: nothing was delivered twice.
+    const stream = await nats.jsm.streams.info(nats.subjects.streamName('workspace'));
+    expect((await nats.jsm.consumers.info(nats.subjects.streamName('workspace'), 'slow-handler')).delivered.consumer_seq).toBe(stream.state.messages);
     await consumer.stop();
   });
 });
