@@ -82,7 +82,8 @@ describe('segmentCommands', () => {
       sut('batch', inBatch(
         track({ userId: 'u'.repeat(255), anonymousId: null, event: 'e'.repeat(200), messageId: '😀'.repeat(255) }),
         { type: 'page', anonymousId: 'a', name: '', category: 'c'.repeat(200) },
-        track({ timestamp: '2024-02-29T23:59:59.123456Z', sentAt: '2000-02-29T00:00:00-23:59', originalTimestamp: '1999-12-31T00:00:00+14:00' }),
+        track({ timestamp: '2024-02-29T23:59:59.123456Z' }),
+        track({ sentAt: '2000-02-29T00:00:00-23:59', originalTimestamp: '1999-12-31T00:00:00+14:00' }),
       ));
     expect(accepted).not.toThrow();
   });
@@ -187,5 +188,94 @@ describe('segmentCommands', () => {
     it('checks the size before the fields of a message', () => {
       expect(refusal('batch', inBatch({ ...trackOf(MAX_MESSAGE_BYTES + 1), type: 'click' })).code).toBe(IngestionErrorCode.TooLarge);
     });
+  });
+});
+
+/** An object nested `levels` deep (itself level 1) as JSON text, `{"a":{"a":…1}}`: JSON.stringify would throw past a few thousand levels. */
+const nestedJson = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+/** The field of the first level past the limit in an object nested under `field`. */
+const tooDeepUnder = (field: string) => `${field}${'.a'.repeat(32)}`;
+
+describe('segmentCommands: nesting', () => {
+  const deepTrack = (properties: string, extra = '') => `{"type":"track","userId":"u","event":"E","properties":${properties}${extra}}`;
+  /** 7 KB of padding, so the body is measured message by message (not taken as small). */
+  const padding = `{"type":"track","userId":"u","event":"Pad","properties":{"pad":"${'x'.repeat(7 * 1024)}"}}`;
+  const bodyOf = (...messages: string[]) => {
+    const text = `{"batch":[${messages.join(',')}]}`;
+    return { body: JSON.parse(text) as unknown, bytes: Buffer.byteLength(text) };
+  };
+
+  it('takes properties, traits and context nested 32 levels deep, in small and large bodies', () => {
+    for (const messages of [[deepTrack(nestedJson(32))], [padding, deepTrack(nestedJson(32))]]) {
+      const { body, bytes } = bodyOf(...messages);
+      expect(() => sut('batch', body, bytes)).not.toThrow();
+    }
+    expect(() => sut('identify', { userId: 'u', traits: JSON.parse(nestedJson(32)), context: JSON.parse(nestedJson(32)) })).not.toThrow();
+  });
+
+  it.each([
+    ['33 levels in a small body', [deepTrack(nestedJson(33))], 'batch[0].properties'],
+    ['5,000 levels in a small body', [deepTrack(nestedJson(5000))], 'batch[0].properties'],
+    ['5,000 levels in a large body', [padding, deepTrack(nestedJson(5000))], 'batch[1].properties'],
+    ['5,000 levels in an unknown field', [padding, deepTrack('{}', `,"extra":${nestedJson(5000)}`)], 'batch[1].extra'],
+  ])('refuses properties nested %s, naming the field at the limit', (_case, messages, field) => {
+    const { body, bytes } = bodyOf(...(messages as string[]));
+    for (const bodyBytes of [bytes, undefined]) {
+      const error = refusal('batch', body, bodyBytes);
+      expect(error).toMatchObject({ code: IngestionErrorCode.InvalidRequest, status: 400, field: tooDeepUnder(field) });
+      expect(error.message).toBe(`${tooDeepUnder(field)}: must not nest objects and arrays more than 32 levels deep`);
+    }
+  });
+
+  it('refuses deep arrays, traits, context and a batch context, naming each the way other errors name fields', () => {
+    const arrays = JSON.parse(`{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`) as unknown;
+    expect(refusal('track', track({ context: arrays })).field).toBe(`context.a${'[0]'.repeat(31)}`);
+    expect(refusal('identify', { userId: 'u', traits: JSON.parse(nestedJson(40)) }).field).toBe(tooDeepUnder('traits'));
+    expect(refusal('batch', { batch: [track()], context: JSON.parse(nestedJson(33)) }).field).toBe(tooDeepUnder('context'));
+    expect(() => sut('batch', { batch: [track()], context: JSON.parse(nestedJson(32)) })).not.toThrow();
+  });
+});
+
+describe('segmentCommands: date-times', () => {
+  const refusedField = (body: unknown) => refusal('batch', body).field;
+
+  it.each([
+    ['timestamp in year 0000', track({ timestamp: '0000-01-01T00:00:00.000Z' }), 'batch[0].timestamp'],
+    ['originalTimestamp in year 0000', track({ originalTimestamp: '0000-06-01T00:00:00Z' }), 'batch[0].originalTimestamp'],
+    ['sentAt in year 0000', track({ sentAt: '0000-01-01T00:00:00Z' }), 'batch[0].sentAt'],
+    ['a year-0001 date an offset moves into year 0000', track({ timestamp: '0001-01-01T00:00:00+01:00' }), 'batch[0].timestamp'],
+    ['a year-9999 date an offset moves into year 10000', track({ sentAt: '9999-12-31T23:00:00-02:00' }), 'batch[0].sentAt'],
+    ['the last instant before 1900', track({ timestamp: '1899-12-31T23:59:59.999Z' }), 'batch[0].timestamp'],
+  ])('refuses %s', (_case, message, field) => {
+    const error = refusal('batch', inBatch(message));
+    expect(error).toMatchObject({ status: 400, field, message: `${field}: must be from 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z` });
+  });
+
+  it('refuses a batch sentAt out of range, naming it', () => {
+    expect(refusedField({ sentAt: '0000-01-01T00:00:00Z', batch: [track()] })).toBe('sentAt');
+  });
+
+  it('refuses an event time that clock-skew correction moves before 1900 or more than a year ahead, naming the timestamp', () => {
+    // Sent "in 9999" about an event of 2024: corrected, the event is 7,975 years before receipt.
+    const early = refusal('batch', inBatch(track({ timestamp: '2024-05-01T11:00:00Z', sentAt: '9999-05-01T11:00:00Z' })));
+    expect(early.field).toBe('batch[0].timestamp');
+    expect(early.message).toMatch(/^batch\[0\]\.timestamp: must not be before 1900-01-01T00:00:00\.000Z \(corrected for the sender's clock with sentAt, it is -005951-/);
+    const late = refusal('batch', { sentAt: '1900-01-01T00:00:00Z', batch: [track({ originalTimestamp: '1902-01-01T00:00:00Z' })] });
+    expect(late.field).toBe('batch[0].originalTimestamp');
+    expect(late.message).toMatch(/more than a year after the request is received/);
+  });
+
+  it('refuses an event dated more than a year after receipt, and takes one a year ahead', () => {
+    const yearAhead = new Date(receivedAt.getTime() + 365 * 24 * 3600 * 1000);
+    expect(sut('batch', inBatch(track({ timestamp: yearAhead.toISOString() })))[0]!.timestamp).toEqual(yearAhead);
+    const error = refusal('batch', inBatch(track(), track({ timestamp: new Date(yearAhead.getTime() + 1).toISOString() })));
+    expect(error).toMatchObject({ field: 'batch[1].timestamp', message: 'batch[1].timestamp: must not be more than a year after the request is received' });
+    expect(refusal('track', track({ timestamp: '9999-12-31T23:59:59Z' })).field).toBe('timestamp');
+  });
+
+  it('takes the first instant of 1900, and a device clock reset to 1970 that sentAt corrects', () => {
+    expect(sut('batch', inBatch(track({ timestamp: '1900-01-01T00:00:00Z' })))[0]!.timestamp).toEqual(new Date('1900-01-01T00:00:00Z'));
+    const [reset] = sut('batch', { sentAt: '1970-01-01T00:10:00Z', batch: [track({ timestamp: '1970-01-01T00:09:00Z' })] });
+    expect(reset).toMatchObject({ timestamp: new Date(receivedAt.getTime() - 60_000), sentAt: new Date('1970-01-01T00:10:00Z') });
   });
 });

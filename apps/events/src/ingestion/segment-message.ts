@@ -2,8 +2,10 @@ import { Buffer } from 'node:buffer';
 import { EVENT_TYPES } from '@boomerang/contracts';
 import { isJsonObject } from '@boomerang/platform/subgraph';
 import type { EventType } from '../events/event.entity.js';
+import { EARLIEST_INSTANT, eventTimeRuleBroken, INSTANT_RANGE_RULE, LATEST_INSTANT } from './event-time.js';
 import type { IngestEventCommand } from './ingest-event.command.js';
 import { IngestionError, IngestionErrorCode } from './ingestion.errors.js';
+import { fieldNestedTooDeep, jsonBytesAtMost, NESTING_RULE, nestsTooDeep } from './json-limits.js';
 
 /** The Segment tracking API's limits. */
 export const MAX_MESSAGE_BYTES = 32 * 1024;
@@ -14,14 +16,14 @@ const MAX_LABEL_LENGTH = 200;
 
 type JsonObject = Record<string, unknown>;
 
-/** The fields every call may carry. */
+/** The fields every call may carry; date-times as epoch milliseconds. */
 interface CommonFields {
   messageId: string | undefined;
   userId: string | null | undefined;
   anonymousId: string | null | undefined;
-  timestamp: string | undefined;
-  originalTimestamp: string | undefined;
-  sentAt: string | undefined;
+  timestamp: number | undefined;
+  originalTimestamp: number | undefined;
+  sentAt: number | undefined;
   context: JsonObject | undefined;
 }
 
@@ -41,8 +43,8 @@ interface SegmentMessage {
 
 interface BatchEnvelope {
   batch: unknown[];
-  sentAt?: string;
-  context?: JsonObject;
+  sentAt: number | undefined;
+  context: JsonObject | undefined;
 }
 
 /** Where a message sits in the request: its index in `batch`, or null for a single call's body. */
@@ -116,13 +118,16 @@ function isInstant(value: string): boolean {
   return month >= 1 && month <= 12 && day >= 1 && day <= daysIn(digitsAt(value, 0, 4), month);
 }
 
-function instant(fields: JsonObject, key: string, index: MessageIndex): string | undefined {
+/** A date-time field as epoch milliseconds, within what PostgreSQL stores and a sender's clock can sanely say. */
+function instant(fields: JsonObject, key: string, index: MessageIndex): number | undefined {
   const value = fields[key];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !isInstant(value)) {
     throw invalid(fieldOf(index, key), 'must be an ISO 8601 date-time with seconds and a time zone, e.g. 2024-05-01T12:00:00.000Z');
   }
-  return value;
+  const time = Date.parse(value);
+  if (!(time >= EARLIEST_INSTANT && time <= LATEST_INSTANT)) throw invalid(fieldOf(index, key), INSTANT_RANGE_RULE);
+  return time;
 }
 
 function jsonObject(fields: JsonObject, key: string, index: MessageIndex): JsonObject | undefined {
@@ -138,42 +143,26 @@ function jsonObject(fields: JsonObject, key: string, index: MessageIndex): JsonO
 
 /** `,"type":"identify"`: what naming the call's type in a single call's body may add to it. */
 const MAX_TYPE_ENTRY_BYTES = 18;
-/** Past this nesting the estimate gives up and the message is measured exactly. */
-const MAX_ESTIMATE_DEPTH = 64;
 
-/**
- * An upper bound on the UTF-8 length of `JSON.stringify(value)`, without building it: a UTF-16
- * unit of a string takes at most 6 bytes (`\u001f`, a lone surrogate), a number at most 25
- * characters (`-0.0000012345678901234567`), an int32 at most 11.
- */
-function jsonBytesAtMost(value: unknown, depth: number): number {
-  switch (typeof value) {
-    case 'string':
-      return value.length * 6 + 2;
-    case 'number':
-      return value === (value | 0) ? 11 : 25;
-    case 'boolean':
-      return 5;
-    case 'object': {
-      if (value === null) return 4;
-      if (depth >= MAX_ESTIMATE_DEPTH) return Infinity;
-      if (Array.isArray(value)) {
-        let bytes = 2 + value.length;
-        for (const item of value) bytes += jsonBytesAtMost(item, depth + 1);
-        return bytes;
-      }
-      let bytes = 2;
-      for (const key in value) bytes += key.length * 6 + 4 + jsonBytesAtMost((value as JsonObject)[key], depth + 1);
-      return bytes;
-    }
-    default:
-      return Infinity;
-  }
+/** Nothing recursive (JSON.stringify included) may run on a message before this check; `path` names `value`, at `depth`. */
+function assertNesting(value: JsonObject, path: string, depth: number): void {
+  const field = fieldNestedTooDeep(value, path, depth);
+  if (field !== undefined) throw invalid(field, NESTING_RULE);
 }
 
-/** The Segment limit on one message, as serialised (with the call's type for a single call). */
+/** The prefix of a message's fields: `batch[3]`, or none in a single call's body. */
+function messagePath(index: MessageIndex): string {
+  return index === null ? '' : fieldOf(index);
+}
+
+/**
+ * The Segment limit on one message, as serialised (with the call's type for a single call), and
+ * the nesting limit: the size estimate walks the message anyway and is Infinity past it.
+ */
 function assertMessageSize(raw: JsonObject, index: MessageIndex, call: EventType | undefined): void {
-  if (jsonBytesAtMost(raw, 0) + (call ? MAX_TYPE_ENTRY_BYTES : 0) <= MAX_MESSAGE_BYTES) return;
+  const estimate = jsonBytesAtMost(raw, 0);
+  if (estimate + (call ? MAX_TYPE_ENTRY_BYTES : 0) <= MAX_MESSAGE_BYTES) return;
+  if (estimate === Infinity) assertNesting(raw, messagePath(index), 0);
   const serialised = JSON.stringify(call ? { ...raw, type: call } : raw);
   if (Buffer.byteLength(serialised) <= MAX_MESSAGE_BYTES) return;
   const field = fieldOf(index);
@@ -199,6 +188,7 @@ function isEventType(value: unknown): value is EventType {
 function parseMessage(raw: unknown, index: MessageIndex, sizeChecked: boolean, call?: EventType): SegmentMessage {
   if (!isJsonObject(raw)) throw invalid(fieldOf(index), 'must be a JSON object');
   if (!sizeChecked) assertMessageSize(raw, index, call);
+  else if (nestsTooDeep(raw, 0)) assertNesting(raw, messagePath(index), 0);
   const type = call ?? raw.type;
   if (!isEventType(type)) throw invalid(fieldOf(index, 'type'), `must be one of ${EVENT_TYPES.join(', ')}`);
   const common: CommonFields = {
@@ -250,7 +240,10 @@ function parseEnvelope(body: unknown): BatchEnvelope {
   if (!isJsonObject(body)) throw invalid('body', 'must be a JSON object');
   const batch = body.batch;
   if (!Array.isArray(batch)) throw invalid('batch', batch === undefined ? 'is required' : 'must be an array of messages');
-  return { batch, sentAt: instant(body, 'sentAt', null), context: jsonObject(body, 'context', null) };
+  const envelope = { batch, sentAt: instant(body, 'sentAt', null), context: jsonObject(body, 'context', null) };
+  // The batch's context is the default context of its messages: nested as deep at most.
+  if (envelope.context && nestsTooDeep(envelope.context, 1)) assertNesting(envelope.context, 'context', 1);
+  return envelope;
 }
 
 /**
@@ -268,18 +261,32 @@ export function segmentCommands(
   const sizeChecked = bodyHoldsOnlySmallMessages(bodyBytes);
   if (call !== 'batch') {
     const message = parseMessage(body, null, sizeChecked, call);
-    return [toCommand(message, { sentAt: undefined, context: undefined }, receivedAt, newMessageId)];
+    return [toCommand(message, { sentAt: undefined, context: undefined }, receivedAt, newMessageId, null)];
   }
   const envelope = parseEnvelope(body);
   const messages = envelope.batch.map((raw, i) => parseMessage(raw, i, sizeChecked));
-  const defaults = { sentAt: envelope.sentAt === undefined ? undefined : Date.parse(envelope.sentAt), context: envelope.context };
-  return messages.map((message) => toCommand(message, defaults, receivedAt, newMessageId));
+  return messages.map((message, i) => toCommand(message, envelope, receivedAt, newMessageId, i));
 }
 
-/** What a batch's messages fall back on; `sentAt` already parsed (milliseconds), once per batch. */
+/** What a batch's messages fall back on. */
 interface BatchDefaults {
   sentAt: number | undefined;
   context: JsonObject | undefined;
+}
+
+/**
+ * When the event happened, on our clock: with a `sentAt`, the sender's offset between the event
+ * and sending is kept (clock-skew correction). Refused when it falls before 1900 or more than a
+ * year after receipt (see eventTimeRuleBroken), naming the date-time it came from.
+ */
+function eventTime(common: CommonFields, sentAt: number | undefined, receivedAt: Date, index: MessageIndex): Date {
+  const stamped = common.timestamp ?? common.originalTimestamp;
+  if (stamped === undefined) return receivedAt;
+  const time = sentAt === undefined ? stamped : receivedAt.getTime() - (sentAt - stamped);
+  const broken = eventTimeRuleBroken(time, receivedAt);
+  if (broken === undefined) return new Date(time);
+  const field = fieldOf(index, common.timestamp === undefined ? 'originalTimestamp' : 'timestamp');
+  throw invalid(field, sentAt === undefined ? broken : `${broken} (corrected for the sender's clock with sentAt, it is ${new Date(time).toISOString()})`);
 }
 
 function toCommand(
@@ -287,15 +294,11 @@ function toCommand(
   batch: BatchDefaults,
   receivedAt: Date,
   newMessageId: () => string,
+  index: MessageIndex,
 ): IngestEventCommand {
-  const sentAtTime = common.sentAt !== undefined ? Date.parse(common.sentAt) : batch.sentAt;
+  const sentAtTime = common.sentAt ?? batch.sentAt;
   const sentAt = sentAtTime === undefined ? null : new Date(sentAtTime);
-  const stamped = common.timestamp ?? common.originalTimestamp;
-  // Clock-skew correction: keep the sender's offset between the event and sending, on our clock.
-  const timestamp =
-    stamped === undefined
-      ? receivedAt
-      : new Date(sentAtTime === undefined ? Date.parse(stamped) : receivedAt.getTime() - (sentAtTime - Date.parse(stamped)));
+  const timestamp = eventTime(common, sentAtTime, receivedAt, index);
   let name: string = call.type;
   let properties: JsonObject;
   let traits: JsonObject | null = null;
