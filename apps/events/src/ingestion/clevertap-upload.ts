@@ -1,8 +1,10 @@
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { isJsonObject } from '@boomerang/platform/subgraph';
+import { eventTimeRuleBroken } from './event-time.js';
 import type { IngestEventCommand } from './ingest-event.command.js';
 import { IngestionError, IngestionErrorCode } from './ingestion.errors.js';
+import { fieldNestedTooDeep, jsonBytesAtMost, NESTING_RULE } from './json-limits.js';
 import { MAX_MESSAGE_BYTES } from './segment-message.js';
 
 /** CleverTap's upload API limits: 1,000 records and 1 MB per request. */
@@ -17,12 +19,15 @@ const CONSENT_FLAGS = new Set(['MSG-email', 'MSG-sms', 'MSG-push', 'MSG-dndPhone
 const CONTACT_FIELDS: Record<string, string> = { Name: 'name', Email: 'email', Phone: 'phone' };
 
 const DATE_VALUE = /^\$D_(\d{1,11})$/;
-/** Later than this is a millisecond timestamp sent by mistake (year 5138 in seconds). */
-const MAX_EPOCH_SECONDS = 1e11;
+/** JSON.parse makes it an ordinary key, but assigning it would set an object's prototype: dropped, as Segment messages drop it. */
+const PROTOTYPE_KEY = '__proto__';
 
+/** A record left out of the upload, as CleverTap reports one (plus its index in `d`). */
 export interface UnprocessedRecord {
   index: number;
+  status: 'fail';
   code: 400;
+  /** `<field>: <rule>`, the field relative to the record (`evtData.amount`). */
   error: string;
   record: unknown;
 }
@@ -33,8 +38,18 @@ export interface CleverTapUpload {
   unprocessed: UnprocessedRecord[];
 }
 
-/** A record broke a rule: `field: rule`. */
-class RecordError extends Error {}
+/** A record broke a rule: `field: rule`; `echoed` is what the answer shows of the record, when not the record itself. */
+class RecordError extends Error {
+  constructor(
+    message: string,
+    readonly echoed?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The fields that identify a record, echoed for one too deep to serialise. */
+const IDENTIFYING_FIELDS = ['type', 'identity', 'objectId', 'ts', 'evtName'];
 
 /**
  * Turns a CleverTap `POST /1/upload` body (`{ d: [...] }`) into commands. The envelope is
@@ -50,20 +65,33 @@ export function clevertapCommands(accountId: string, body: unknown, receivedAt: 
   }
   const commands: IngestEventCommand[] = [];
   const unprocessed: UnprocessedRecord[] = [];
+  /** Index in `d` of the record each messageId came from: a record equal to an earlier one would be stored once. */
+  const recordOf = new Map<string, number>();
   body.d.forEach((record: unknown, index) => {
     try {
-      commands.push(toCommand(accountId, record, receivedAt));
+      const command = toCommand(accountId, record, receivedAt);
+      const first = recordOf.get(command.messageId);
+      if (first !== undefined) throw repeatedRecord(record, first);
+      recordOf.set(command.messageId, index);
+      commands.push(command);
     } catch (error) {
       if (!(error instanceof RecordError)) throw error;
-      unprocessed.push({ index, code: 400, error: error.message, record });
+      unprocessed.push({ index, status: 'fail', code: 400, error: error.message, record: error.echoed ?? record });
     }
   });
   return { commands, unprocessed };
 }
 
+/** Records without `ts` are stamped with the time of receipt, so equal ones in one upload are one event. */
+function repeatedRecord(record: unknown, first: number): RecordError {
+  return (record as { ts?: unknown }).ts == null
+    ? new RecordError(`ts: is required to tell this record from record ${first} of the upload, which is the same (both would be stamped with the time of receipt)`)
+    : new RecordError(`record: repeats record ${first} of the upload (same type, identity, objectId, ts and data), which is stored once`);
+}
+
 function toCommand(accountId: string, record: unknown, receivedAt: Date): IngestEventCommand {
   if (!isJsonObject(record)) throw new RecordError('record: must be a JSON object');
-  if (Buffer.byteLength(JSON.stringify(record)) > MAX_MESSAGE_BYTES) throw new RecordError('record: must be at most 32 KB');
+  assertRecordSize(record);
   const { type } = record;
   if (type !== 'event' && type !== 'profile') throw new RecordError('type: must be event or profile');
   const userId = identityOf(record.identity, 'identity');
@@ -87,6 +115,19 @@ function toCommand(accountId: string, record: unknown, receivedAt: Date): Ingest
   return { ...base, messageId, type: 'identify', name: 'identify', properties: traits, traits };
 }
 
+/** At most 32 KB as JSON, and nested no deeper than MAX_NESTING_DEPTH (checked first: JSON.stringify recurses). */
+function assertRecordSize(record: Record<string, unknown>): void {
+  const estimate = jsonBytesAtMost(record, 0);
+  if (estimate <= MAX_MESSAGE_BYTES) return;
+  const tooDeep = estimate === Infinity ? fieldNestedTooDeep(record, '', 0) : undefined;
+  if (tooDeep !== undefined) {
+    const scalar = (value: unknown) => value !== undefined && (typeof value !== 'object' || value === null);
+    const identifying = Object.fromEntries(IDENTIFYING_FIELDS.filter((key) => scalar(record[key])).map((key) => [key, record[key]]));
+    throw new RecordError(`${tooDeep}: ${NESTING_RULE}`, identifying);
+  }
+  if (Buffer.byteLength(JSON.stringify(record)) > MAX_MESSAGE_BYTES) throw new RecordError('record: must be at most 32 KB');
+}
+
 function identityOf(value: unknown, field: string): string | null {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
@@ -96,9 +137,9 @@ function identityOf(value: unknown, field: string): string | null {
 
 function timestampOf(ts: unknown, receivedAt: Date): Date {
   if (ts === undefined || ts === null) return receivedAt;
-  if (typeof ts !== 'number' || !Number.isInteger(ts) || ts < 0 || ts >= MAX_EPOCH_SECONDS) {
-    throw new RecordError('ts: must be a whole number of epoch seconds');
-  }
+  if (typeof ts !== 'number' || !Number.isInteger(ts) || ts < 0) throw new RecordError('ts: must be a whole number of epoch seconds');
+  const broken = eventTimeRuleBroken(ts * 1000, receivedAt);
+  if (broken) throw new RecordError(`ts: ${broken} (ts counts seconds since 1970, not milliseconds)`);
   return new Date(ts * 1000);
 }
 
@@ -106,6 +147,7 @@ function timestampOf(ts: unknown, receivedAt: Date): Date {
 function profileTraits(profileData: Record<string, unknown>): Record<string, unknown> {
   const traits: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(profileData)) {
+    if (key === PROTOTYPE_KEY) continue;
     const field = `profileData.${key}`;
     if (CONSENT_FLAGS.has(key) && typeof value !== 'boolean') throw new RecordError(`${field}: must be a boolean`);
     if (isJsonObject(value) && Object.keys(value).some((name) => name.startsWith('$'))) checkOperator(field, value);
@@ -142,7 +184,7 @@ function checkOperator(field: string, value: Record<string, unknown>): void {
 }
 
 function convertDates(data: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, dateOf(value)]));
+  return Object.fromEntries(Object.entries(data).flatMap(([key, value]) => (key === PROTOTYPE_KEY ? [] : [[key, dateOf(value)]])));
 }
 
 /** CleverTap dates (`"$D_1700000000"`, epoch seconds) become ISO-8601 strings. */
