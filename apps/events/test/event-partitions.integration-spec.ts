@@ -6,7 +6,8 @@ import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
 import { EventPartitionManager } from '../src/partitions/event-partition.manager.js';
 import { DEFAULT_PARTITION, ensureMonthPartition, monthStart, partitionName } from '../src/partitions/event-partitions.js';
 import { ProfileLinks } from '../src/profile-sync/profile-links.js';
-import { secretKeyCaller, startEventsSubgraph } from './support.js';
+import { ReleaseArchivedMessageIds1763900001300 } from '../src/migrations/1763900001300-release-archived-message-ids.js';
+import { ingestCommand, secretKeyCaller, startEventsSubgraph } from './support.js';
 
 const admin = { projectId: null, keyId: null, scope: 'admin' as const };
 
@@ -145,6 +146,8 @@ describe('event partition retention (detach and archive old months)', () => {
     ]);
     const [archive] = await sut.app.get(EventPartitionManager).detachOlderThan(monthStart(new Date(), -29));
     expect(archive).toMatch(/^event_archive_/);
+    // The month's messageIds went with it.
+    expect(await db.query(`SELECT count(*)::int AS count FROM event_message_id WHERE project_id = $1`, [project])).toEqual([{ count: 0 }]);
     const archived = async () =>
       ((await db.query(`SELECT name, profile_id FROM "${archive}" WHERE project_id = $1 ORDER BY name`, [project])) as { name: string; profile_id: string | null }[]);
     expect((await archived()).map((row) => row.name)).toEqual(['linked', 'merged', 'other', 'waiting']);
@@ -153,7 +156,58 @@ describe('event partition retention (detach and archive old months)', () => {
     expect(await db.transaction((manager) => links.erase(manager, project, erased))).toBe(2);
     await db.transaction((manager) => links.merge(manager, project, survivor, merged));
     expect(await archived()).toEqual([{ name: 'merged', profile_id: survivor }, { name: 'other', profile_id: null }]);
-    const keys = await db.query(`SELECT count(*)::int AS count FROM event_message_id WHERE project_id = $1`, [project]);
-    expect(keys).toEqual([{ count: 2 }]);
+  });
+
+  describe('messageIds of detached months', () => {
+    const claims = async (project: string): Promise<string[]> =>
+      ((await db.query(`SELECT message_id FROM event_message_id WHERE project_id = $1 ORDER BY message_id`, [project])) as { message_id: string }[]).map(
+        (row) => row.message_id,
+      );
+    const oldEvent = (offset: number, messageId: string, name = 'old') => ingestCommand({ messageId, name, userId: 'u-1', timestamp: midMonth(offset) });
+    const TRACK = `mutation($input: TrackEventInput!) { track(input: $input) { id name messageId } }`;
+
+    it('go with it: sent again, they record new events (through the write path and GraphQL track)', async () => {
+      const project = randomUUID();
+      await db.transaction((manager) => ensureMonthPartition(manager, monthStart(new Date(), -50)));
+      await sut.app.get(IngestEvents).execute(project, [oldEvent(-50, 'reused-1'), oldEvent(-50, 'reused-2'), ingestCommand({ messageId: 'kept', userId: 'u-1' })]);
+      expect(await sut.app.get(EventPartitionManager).detachOlderThan(monthStart(new Date(), -49))).toEqual([archiveOf(-50)]);
+      expect(await claims(project)).toEqual(['kept']);
+
+      const again = await sut.app.get(IngestEvents).execute(project, [ingestCommand({ messageId: 'reused-1', name: 'again', userId: 'u-1' })]);
+      expect(again.inserted).toBe(1);
+      const tracked = await sut.query<{ track: { name: string; messageId: string } }>(TRACK, { input: { userId: 'u-1', messageId: 'reused-2', name: 'tracked' } }, secretKeyCaller(project));
+      expect(tracked.errors).toBeUndefined();
+      expect(tracked.data!.track).toMatchObject({ name: 'tracked', messageId: 'reused-2' });
+      // The current month's messageId is still a duplicate.
+      expect((await sut.app.get(IngestEvents).execute(project, [ingestCommand({ messageId: 'kept', userId: 'u-1' })])).inserted).toBe(0);
+      expect(await claims(project)).toEqual(['kept', 'reused-1', 'reused-2']);
+      const names = (await db.query(`SELECT name FROM event WHERE project_id = $1`, [project])) as { name: string }[];
+      expect(names.map((row) => row.name).sort()).toEqual(['Viewed', 'again', 'tracked']);
+    });
+
+    it('go with a month whose detach was interrupted before its rename', async () => {
+      const project = randomUUID();
+      await db.transaction((manager) => ensureMonthPartition(manager, monthStart(new Date(), -52)));
+      await sut.app.get(IngestEvents).execute(project, [oldEvent(-52, 'stray-1')]);
+      await db.query(`ALTER TABLE event DETACH PARTITION ${partitionName(monthStart(new Date(), -52))}`);
+      expect(await claims(project)).toEqual(['stray-1']);
+      expect(await sut.app.get(EventPartitionManager).detachOlderThan(monthStart(new Date(), -60))).toEqual([archiveOf(-52)]);
+      expect(await claims(project)).toEqual([]);
+    });
+
+    it('are released from months archived before detaching released them (migration)', async () => {
+      const project = randomUUID();
+      await db.transaction((manager) => ensureMonthPartition(manager, monthStart(new Date(), -54)));
+      await sut.app.get(IngestEvents).execute(project, [oldEvent(-54, 'archived-1'), ingestCommand({ messageId: 'current', userId: 'u-1' })]);
+      await db.query(`ALTER TABLE event DETACH PARTITION ${partitionName(monthStart(new Date(), -54))}`);
+      await db.query(`ALTER TABLE ${partitionName(monthStart(new Date(), -54))} RENAME TO ${archiveOf(-54)}`);
+      const runner = db.createQueryRunner();
+      try {
+        await new ReleaseArchivedMessageIds1763900001300().up(runner);
+      } finally {
+        await runner.release();
+      }
+      expect(await claims(project)).toEqual(['current']);
+    });
   });
 });

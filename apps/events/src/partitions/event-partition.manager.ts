@@ -13,11 +13,14 @@ import {
   monthPartitions,
   monthStart,
   PARTITIONS_LOCK_KEY,
+  releaseMessageIds,
   strayMonthTables,
 } from './event-partitions.js';
 
 const MONTHS_AHEAD = 3;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How far the clocks of the instances minting event ids may disagree. */
+const ID_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 const partitionEnv = z.object({
   /** Months of events kept queryable besides the current one; older months are detached (archived). Unset: unlimited. */
@@ -76,6 +79,8 @@ export class EventPartitionManager implements OnApplicationBootstrap, OnApplicat
    * names of what this call detached. `DETACH … CONCURRENTLY` (outside a transaction) when the
    * table has no DEFAULT partition; PostgreSQL refuses it when one exists, as it does here, and
    * then a plain DETACH takes the parent's lock briefly (bounded by a lock timeout).
+   * The month's messageIds go with it (releaseMessageIds): released before the detach, without
+   * holding the parent's lock, and those of events stored meanwhile with the rename.
    */
   async detachOlderThan(olderThan: Date): Promise<string[]> {
     const currentMonth = monthStart(this.clock.now());
@@ -93,6 +98,9 @@ export class EventPartitionManager implements OnApplicationBootstrap, OnApplicat
         for (const partition of await monthPartitions(runner)) {
           const end = monthStart(partition.month, 1);
           if (end > olderThan || end > currentMonth) continue;
+          // Event ids are minted on the system clock (UUIDv7), not the injectable one.
+          const releasedFrom = new Date(Date.now() - ID_CLOCK_SKEW_MS);
+          await releaseMessageIds(runner, partition.name);
           if (partition.state === 'detach-pending') {
             await runner.query(`ALTER TABLE event DETACH PARTITION "${partition.name}" FINALIZE`);
           } else if (concurrently) {
@@ -108,7 +116,7 @@ export class EventPartitionManager implements OnApplicationBootstrap, OnApplicat
               throw error;
             }
           }
-          detached.push(await this.archive(runner, partition.name, archived));
+          detached.push(await this.archive(runner, partition.name, archived, releasedFrom));
         }
         if (detached.length > 0) this.logger.info({ detached, olderThan: olderThan.toISOString() }, 'event partitions detached');
         return detached;
@@ -120,9 +128,21 @@ export class EventPartitionManager implements OnApplicationBootstrap, OnApplicat
     }
   }
 
-  private async archive(runner: QueryRunner, table: string, taken: Set<string>): Promise<string> {
+  /**
+   * Renames a detached month to its archive name, releasing in the same transaction the messageIds
+   * still claimed by its events: all of them, or those stored from `releasedFrom` on.
+   */
+  private async archive(runner: QueryRunner, table: string, taken: Set<string>, releasedFrom?: Date): Promise<string> {
     const name = archiveName(table, taken);
-    await runner.query(`ALTER TABLE "${table}" RENAME TO "${name}"`);
+    await runner.startTransaction();
+    try {
+      await releaseMessageIds(runner, table, releasedFrom);
+      await runner.query(`ALTER TABLE "${table}" RENAME TO "${name}"`);
+      await runner.commitTransaction();
+    } catch (error) {
+      await runner.rollbackTransaction();
+      throw error;
+    }
     taken.add(name);
     return name;
   }

@@ -105,6 +105,27 @@ export async function archivedTables(sql: SqlRunner): Promise<Set<string>> {
   return new Set(rows.map((row) => row.name));
 }
 
+/**
+ * Deletes the dedupe keys (`event_message_id`) of the events in `table`, a month partition or
+ * its archive: a detached month takes its messageIds along, so they are new again. With `since`,
+ * only those of events stored from then on (event ids are UUIDv7, minted on the system clock, so
+ * the primary key index finds them). Returns how many were deleted.
+ */
+export async function releaseMessageIds(sql: SqlRunner, table: string, since?: Date): Promise<number> {
+  const [, deleted] = (await sql.query(
+    `DELETE FROM event_message_id m USING "${table}" e
+     WHERE m.project_id = e.project_id AND m.message_id = e.message_id AND m.event_id = e.id${since ? ' AND e.id >= $1' : ''}`,
+    since ? [firstEventIdAt(since)] : [],
+  )) as [unknown, number];
+  return deleted;
+}
+
+/** The smallest UUIDv7 minted at `time` or later. */
+function firstEventIdAt(time: Date): string {
+  const hex = Math.max(0, time.getTime()).toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
+}
+
 export async function hasDefaultPartition(sql: SqlRunner): Promise<boolean> {
   const [row] = (await sql.query(`SELECT partdefid <> 0 AS found FROM pg_partitioned_table WHERE partrelid = to_regclass('event')`)) as {
     found: boolean;
