@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
+import type { ResolveApiKeyReply } from '@boomerang/contracts';
 import type { TestSubgraph } from '@boomerang/platform/testing';
 import type { EventRow } from '../src/events/event.entity.js';
 import { ingestCredentials, publishedEvents, startIngestSubgraph, stopIngestSubgraph } from './support.js';
@@ -10,18 +11,19 @@ type StoredEvent = Pick<EventRow, 'message_id' | 'type' | 'name' | 'user_id' | '
 interface UploadAnswer {
   status: string;
   processed: number;
-  unprocessed: { index: number; code: number; error: string; record: unknown }[];
+  unprocessed: { index: number; status: string; code: number; error: string; record: unknown }[];
 }
 
 describe('events ingestion API (CleverTap-compatible /1/upload)', () => {
   let sut: TestSubgraph;
   let baseUrl: string;
   let db: DataSource;
+  let keys: Map<string, ResolveApiKeyReply>;
   const credentials = ingestCredentials();
   const { project, other, pk, sk, pkOther } = credentials;
 
   beforeAll(async () => {
-    ({ sut, baseUrl, db } = await startIngestSubgraph(credentials));
+    ({ sut, baseUrl, db, keys } = await startIngestSubgraph(credentials));
   });
   afterAll(() => stopIngestSubgraph(sut));
 
@@ -157,9 +159,40 @@ describe('events ingestion API (CleverTap-compatible /1/upload)', () => {
     ['no d', { records: [] }, 'd'],
     ['malformed JSON', '{"d": [', 'body'],
     ['a body over 1 MB', { d: [{ type: 'event', identity: 'u', evtName: 'E', evtData: { blob: 'x'.repeat(1024 * 1024) } }] }, 'body'],
-  ])('refuses %s with 400', async (_, body, field) => {
-    const response = await upload(body);
+    // Not storable as sent (jsonb refuses a lone surrogate, text would hold U+FFFD): the whole upload, as for NUL.
+    ['a lone surrogate in evtData', { d: [{ type: 'event', identity: 'u', evtName: 'E', evtData: { x: 'a\ud800' } }] }, 'd[0].evtData.x'],
+    ['a lone surrogate in a profileData key', { d: [{ type: 'profile', identity: 'u', profileData: { ['\udc00']: 1 } }] }, 'd[0].profileData.\udc00'],
+    ['a lone surrogate in an identity', { d: [{ type: 'event', identity: 'u\udbff', evtName: 'E' }] }, 'd[0].identity'],
+    ['a lone surrogate in an event name', { d: [{ type: 'event', objectId: 'o', evtName: '\ud83d' }] }, 'd[0].evtName'],
+  ])('refuses %s with 400, storing nothing', async (_, body, field) => {
+    const project = randomUUID();
+    const passcode = `pk_${randomUUID()}`;
+    keys.set(passcode, { ok: true, projectId: project, keyId: randomUUID(), scope: 'publishable' });
+    const response = await upload(body, { account: project, passcode });
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ status: 'fail', code: 400, field });
+    const answer = (await response.json()) as { error: string };
+    expect(answer).toMatchObject({ status: 'fail', code: 400, field });
+    expect(answer.error).toContain(field);
+    expect(await stored(project)).toEqual([]);
+  });
+
+  it('reports a record equal to an earlier one without ts, stores the rest, and refuses a too deep or far-future record alone', async () => {
+    const project = randomUUID();
+    const passcode = `pk_${randomUUID()}`;
+    keys.set(passcode, { ok: true, projectId: project, keyId: randomUUID(), scope: 'publishable' });
+    const launched = { type: 'event', objectId: 'ct-anon-2', evtName: 'App Launched' };
+    const text = JSON.stringify({ d: [launched, launched, { type: 'event', identity: 'u', ts, evtName: 'Fine' }, { type: 'event', identity: 'u', ts: 4_102_444_800_000, evtName: 'Milliseconds' }] })
+      .replace(/]}$/, `,{"type":"event","identity":"u","evtName":"Deep","evtData":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}]}`);
+    const response = await upload(text, { account: project, passcode });
+    expect(response.status).toBe(200);
+    const answer = (await response.json()) as UploadAnswer;
+    expect(answer).toMatchObject({ status: 'partial', processed: 2 });
+    expect(answer.unprocessed.map(({ index, status, code, error }) => ({ index, status, code, field: error.split(':')[0] }))).toEqual([
+      { index: 1, status: 'fail', code: 400, field: 'ts' },
+      { index: 3, status: 'fail', code: 400, field: 'ts' },
+      { index: 4, status: 'fail', code: 400, field: `evtData${'.a'.repeat(32)}` },
+    ]);
+    expect(answer.unprocessed[0]!.error).toMatch(/record 0/);
+    expect((await stored(project)).map((row) => row.name).sort()).toEqual(['App Launched', 'Fine']);
   });
 });

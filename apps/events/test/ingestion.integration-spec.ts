@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { Analytics } from '@segment/analytics-node';
 import { DataSource } from 'typeorm';
@@ -107,6 +108,13 @@ describe('events ingestion API (Segment-compatible)', () => {
   const track = (n: number, extra: Record<string, unknown> = {}) => ({ type: 'track', userId: `u-${n}`, event: 'Viewed', messageId: `m-${n}`, ...extra });
   const big = 'x'.repeat(33 * 1024);
   const manyValid = Array.from({ length: 40 }, (_, n) => track(n, { properties: { blob: 'y'.repeat(13 * 1024) } }));
+  /** An object nested `levels` deep as JSON text (JSON.stringify throws past a few thousand levels). */
+  const nestedJson = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+  const deepBatch = (properties: string, before: unknown[] = []) =>
+    `{"batch":[${[...before.map((message) => JSON.stringify(message)), `{"type":"track","userId":"u","event":"Deep","properties":${properties}}`].join(',')}]}`;
+  /** The first level past the 32-level limit under `field`. */
+  const tooDeep = (field: string) => `${field}${'.a'.repeat(32)}`;
+  const yearAhead = () => new Date(Date.now() + 366 * 24 * 3600 * 1000).toISOString();
 
   it.each<[string, { path?: string; body?: unknown; raw?: Buffer | string; gzip?: boolean; encoding?: string }, number, string]>([
     ['a wrong type', { body: { batch: [track(1), track(2, { userId: 42 })] } }, 400, 'batch[1].userId'],
@@ -126,6 +134,24 @@ describe('events ingestion API (Segment-compatible)', () => {
     // PostgreSQL cannot store NUL: refused up front instead of failing the write.
     ['a NUL character in a property', { body: { batch: [track(1), track(2, { properties: { note: 'a\u0000b' } })] } }, 400, 'batch[1].properties.note'],
     ['a NUL character in a property name', { body: { batch: [track(1, { context: { 'x\u0000': 1 } })] } }, 400, 'batch[0].context.x\u0000'],
+    // A lone UTF-16 surrogate (escaped in the JSON text: JSON.stringify writes `\ud800`) is not storable as sent: jsonb refuses it, text would hold U+FFFD.
+    ['a lone surrogate in a property', { body: { batch: [track(1), track(2, { properties: { note: 'a\ud800' } })] } }, 400, 'batch[1].properties.note'],
+    ['a lone low surrogate in a property name', { body: { batch: [track(1, { properties: { 'k\udc00': 1 } })] } }, 400, 'batch[0].properties.k\udc00'],
+    ['a lone surrogate in a trait', { path: '/v1/identify', body: { userId: 'u', traits: { name: '\udbff' } } }, 400, 'traits.name'],
+    ['a lone surrogate in the context', { path: '/v1/t', body: { anonymousId: 'a', event: 'E', context: { page: { title: '\ud83d' } } } }, 400, 'context.page.title'],
+    ['a lone surrogate in an event name', { body: { batch: [track(1, { event: 'Viewed \ud800' })] } }, 400, 'batch[0].event'],
+    ['a lone surrogate in a userId', { body: { batch: [track(1, { userId: '\udfff' })] } }, 400, 'batch[0].userId'],
+    ['a lone surrogate in an anonymousId', { body: { batch: [track(1, { anonymousId: 'a\ud800b' })] } }, 400, 'batch[0].anonymousId'],
+    ['a lone surrogate in a messageId', { path: '/v1/track', body: track(1, { messageId: '\udc00' }) }, 400, 'messageId'],
+    ['an upper-case escape of a lone surrogate', { raw: '{"batch":[{"type":"track","userId":"u","event":"E","properties":{"x":"\\uD800"}}]}' }, 400, 'batch[0].properties.x'],
+    ['a timestamp in year 0000', { body: { batch: [track(1, { timestamp: '0000-01-01T00:00:00.000Z' })] } }, 400, 'batch[0].timestamp'],
+    ['an originalTimestamp in year 0000', { path: '/v1/track', body: track(1, { originalTimestamp: '0000-12-31T23:59:59Z' }) }, 400, 'originalTimestamp'],
+    ['a batch sentAt in year 0000', { body: { sentAt: '0000-01-01T00:00:00Z', batch: [track(1)] } }, 400, 'sentAt'],
+    ['a clock-skew correction to before 1900', { body: { batch: [track(1, { timestamp: '2026-01-01T00:00:00Z', sentAt: '9999-01-01T00:00:00Z' })] } }, 400, 'batch[0].timestamp'],
+    ['a timestamp more than a year ahead', { body: { batch: [track(1), track(2, { timestamp: yearAhead() })] } }, 400, 'batch[1].timestamp'],
+    ['properties nested 5,000 deep', { raw: deepBatch(nestedJson(5000)) }, 400, tooDeep('batch[0].properties')],
+    ['properties nested 33 deep in a large batch', { raw: deepBatch(nestedJson(33), [track(1, { properties: { pad: 'x'.repeat(8192) } })]) }, 400, tooDeep('batch[1].properties')],
+    ['a context of arrays nested 100,000 deep', { raw: `{"batch":[{"userId":"u","type":"track","event":"E","context":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}]}` }, 400, `batch[0].context.a${'[0]'.repeat(31)}`],
   ])('refuses %s with a 4xx naming the field, writing nothing', async (_case, { path = '/v1/batch', body, raw, gzip, encoding }, status, field) => {
     const { projectId, key } = newProject();
     const response = await post(path, body, { key, raw, gzip, encoding });
@@ -136,6 +162,26 @@ describe('events ingestion API (Segment-compatible)', () => {
     expect(answer.error.message).toContain(field);
     expect(await stored(projectId)).toEqual([]);
     expect(await published(projectId)).toEqual([]);
+  });
+
+  it('keeps a kept-alive connection usable after refusing an oversize body before reading it all', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (path: string, text: string) =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpRequest(`${baseUrl}${path}`, { method: 'POST', agent, headers: { authorization: `Basic ${Buffer.from(`${pk}:`).toString('base64')}` }, timeout: 5000 }, (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode!));
+        });
+        request.on('timeout', () => request.destroy(new Error(`${path} not answered`)));
+        request.on('error', reject);
+        request.end(text);
+      });
+    try {
+      expect(await send('/v1/track', JSON.stringify(track(1, { properties: { big: 'x'.repeat(400 * 1024) } })))).toBe(400);
+      for (let n = 0; n < 3; n++) expect(await send('/v1/batch', JSON.stringify({ batch: [] }))).toBe(200);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it.each([
