@@ -13,6 +13,8 @@ import { CallerAuthenticator } from './auth/caller-authenticator.js';
 import { SignedDataSource, type GatewayContext } from './auth/signed-data-source.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { complexityLimitPlugin, depthLimitRule } from './limits/query-limits.js';
+import { readJsonBody, requestErrorHandler } from './requests/json-body.js';
+import { operationInputPlugin } from './requests/operation-input.plugin.js';
 import { QueryPlanWarmer } from './supergraph/query-plan-warmer.js';
 import { SupergraphFileManager } from './supergraph/supergraph-file-manager.js';
 
@@ -74,6 +76,7 @@ export async function startGateway(config: GatewayConfig, logger = createLogger(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginLandingPageDisabled(),
+      operationInputPlugin(),
       complexityLimitPlugin(config.MAX_QUERY_COMPLEXITY),
       warmer.plugin(),
     ],
@@ -91,11 +94,12 @@ export async function startGateway(config: GatewayConfig, logger = createLogger(
   });
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    ...readJsonBody(),
     expressMiddleware(server, {
       context: async ({ req }) => ({ caller: await authenticator.authenticate(req.headers) }),
     }),
   );
+  app.use(requestErrorHandler(logger));
 
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${config.HOST}:${port}/graphql`;

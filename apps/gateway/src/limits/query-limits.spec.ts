@@ -1,5 +1,5 @@
 import { buildSchema, parse, validate } from 'graphql';
-import { complexityLimitPlugin, depthLimitRule } from './query-limits.js';
+import { complexityLimitPlugin, depthLimitRule, ROOT_FIELD_COST } from './query-limits.js';
 
 const schema = buildSchema(`
   type Node { id: ID! child: Node }
@@ -31,13 +31,32 @@ describe('complexityLimitPlugin', () => {
     const hooks = await complexityLimitPlugin(limit).requestDidStart!({} as never);
     return (hooks as { didResolveOperation(context: unknown): Promise<void> }).didResolveOperation({
       request: { variables: {} },
+      operation: parse(query).definitions[0],
       document: parse(query),
       schema: pagedSchema,
     });
   };
 
-  it('multiplies nested cost by the page sizes asked for', async () => {
-    await expect(check(`{ items(first: 10) { id } }`, 20)).resolves.toBeUndefined();
-    await expect(check(`{ items(first: 100) { tags(first: 100) } }`, 5000)).rejects.toThrow(/complexity 10100 exceeds the limit of 5000/);
+  it('multiplies nested cost by the page sizes asked for, and adds the cost of a root field', async () => {
+    // 10 items × (the item + its id) + the root field
+    await expect(check(`{ items(first: 10) { id } }`, 20 + ROOT_FIELD_COST)).resolves.toBeUndefined();
+    await expect(check(`{ items(first: 10) { id } }`, 19 + ROOT_FIELD_COST)).rejects.toThrow(/complexity 45 exceeds the limit of 44/);
+    await expect(check(`{ items(first: 100) { tags(first: 100) } }`, 5000)).rejects.toThrow(/complexity 10125 exceeds the limit of 5000/);
+  });
+
+  it('prices every alias of a field, so aliasing a field N times costs N times', async () => {
+    const aliased = (count: number) => `{ ${Array.from({ length: count }, (_, index) => `a${index}: items { id }`).join(' ')} }`;
+    const one = 2 + ROOT_FIELD_COST;
+    await expect(check(aliased(3), 3 * one)).resolves.toBeUndefined();
+    await expect(check(aliased(3), 3 * one - 1)).rejects.toThrow(`complexity ${3 * one} exceeds`);
+    await expect(check(aliased(1000), 5000)).rejects.toMatchObject({ extensions: { code: 'QUERY_TOO_COMPLEX', complexity: 1000 * one } });
+  });
+
+  it('leaves a missing operation and variables that do not fit to operationInputPlugin', async () => {
+    const hooks = (await complexityLimitPlugin(1).requestDidStart!({} as never)) as { didResolveOperation(context: unknown): Promise<void> };
+    const document = parse(`query Q($n: Int!) { items(first: $n) { id } }`);
+    await expect(hooks.didResolveOperation({ request: { variables: {} }, operation: undefined, document, schema: pagedSchema })).resolves.toBeUndefined();
+    const operation = document.definitions[0];
+    await expect(hooks.didResolveOperation({ request: { variables: { n: 'x' } }, operation, document, schema: pagedSchema })).resolves.toBeUndefined();
   });
 });

@@ -1,9 +1,12 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
+  getVariableValues,
   GraphQLError,
   Kind,
   type ASTVisitor,
   type FragmentDefinitionNode,
+  type GraphQLObjectType,
+  type GraphQLSchema,
   type SelectionSetNode,
   type ValidationContext,
 } from 'graphql';
@@ -53,27 +56,49 @@ export function depthLimitRule(maxDepth: number) {
   };
 }
 
-/** One point per field and per item a list field asks for (`first`/`limit`), nested costs multiplied. */
-export const pageSizeEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
-  const pageSize = Number(args.first ?? args.limit ?? 1);
-  return (Number.isFinite(pageSize) && pageSize > 0 ? pageSize : 1) * (1 + childComplexity);
-};
+/** What a root field costs on top of what it selects: each one is a subgraph request and database work. */
+export const ROOT_FIELD_COST = 25;
+
+/**
+ * One point per field and per item a list field asks for (`first`/`limit`), nested costs
+ * multiplied; root fields add `ROOT_FIELD_COST`. Every selection is priced, so a field aliased N
+ * times costs N times.
+ */
+export function fieldCostEstimator(schema: GraphQLSchema): ComplexityEstimator {
+  const roots = new Set([schema.getQueryType(), schema.getMutationType()].filter(Boolean));
+  return ({ args, childComplexity, type }) => {
+    const pageSize = Number(args.first ?? args.limit ?? 1);
+    const items = Number.isFinite(pageSize) && pageSize > 0 ? pageSize : 1;
+    return items * (1 + childComplexity) + (roots.has(type as GraphQLObjectType) ? ROOT_FIELD_COST : 0);
+  };
+}
+
+function tooComplex(message: string, extensions: Record<string, unknown>): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', ...extensions, http: { status: 400 } } });
+}
 
 export function complexityLimitPlugin(maxComplexity: number): ApolloServerPlugin {
   return {
     requestDidStart: async () => ({
-      didResolveOperation: async ({ request, document, schema }) => {
-        const complexity = getComplexity({
-          schema,
-          query: document,
-          operationName: request.operationName ?? undefined,
-          variables: request.variables ?? {},
-          estimators: [pageSizeEstimator],
-        });
-        if (complexity > maxComplexity) {
-          throw new GraphQLError(`Query complexity ${complexity} exceeds the limit of ${maxComplexity}`, {
-            extensions: { code: 'QUERY_TOO_COMPLEX', limit: maxComplexity, complexity, http: { status: 400 } },
+      didResolveOperation: async ({ request, operation, document, schema }) => {
+        // operationInputPlugin answers a missing operation and variables that do not fit.
+        if (!operation) return;
+        if (getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}).errors) return;
+        let complexity: number;
+        try {
+          complexity = getComplexity({
+            schema,
+            query: document,
+            operationName: operation.name?.value,
+            variables: request.variables ?? {},
+            estimators: [fieldCostEstimator(schema)],
           });
+        } catch (error) {
+          // The node count limit, the one way pricing itself refuses a document.
+          throw tooComplex(`Query cannot be priced: ${(error as Error).message}`, { limit: maxComplexity });
+        }
+        if (complexity > maxComplexity) {
+          throw tooComplex(`Query complexity ${complexity} exceeds the limit of ${maxComplexity}`, { limit: maxComplexity, complexity });
         }
       },
     }),
