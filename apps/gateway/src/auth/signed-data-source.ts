@@ -19,7 +19,9 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly callers = new AsyncLocalStorage<CallerContext>();
 
   constructor(url: string, signingSecret: string) {
-    super({ url });
+    // Node's fetch closes an idle connection before the subgraph's server does (it reads the
+    // server's Keep-Alive timeout); the default fetcher keeps it and races the close ("socket hang up").
+    super({ url, fetcher: fetch });
     const unsigned = this.fetcher;
     this.fetcher = (target, init = {}) => {
       // Health checks and introspection have no client context; they go out as the system caller.
