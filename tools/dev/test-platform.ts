@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ensureDatabase } from '@boomerang/platform/persistence';
-import { createTestMessaging, TEST_NATS_URL, uniqueSubjectPrefix, type GraphQLResponse } from '@boomerang/platform/testing';
+import { createTestMessaging, TEST_DATABASE_URL, TEST_NATS_URL, uniqueSubjectPrefix, type GraphQLResponse } from '@boomerang/platform/testing';
 // The same launcher `npm start` uses, so the tests exercise the real start-up path.
 import { freePort, startPlatform, subgraphNames } from './platform.mjs';
 
 /** Tests that start an app themselves take its ports from the same cross-process claims. */
 export { freePort } from './platform.mjs';
 
-const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
+/** The server the platforms' databases are created on: TEST_DATABASE_SERVER_URL, else TEST_DATABASE_URL's. */
+const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? TEST_DATABASE_URL.replace(/\/[^/]*$/, '');
 
 export type GraphQLResult<T = unknown> = GraphQLResponse<T>;
 
@@ -18,6 +19,10 @@ export interface RunningPlatform {
   readonly logLines: string[];
   /** Every NATS subject of this platform starts with it (subscribe to `${subjectPrefix}>` to see them all). */
   readonly subjectPrefix: string;
+  /** voice's public listener: the signalling WebSocket (`/calls/signal`) and the call web client (`/calls/client/`). */
+  readonly voicePublicUrl: string;
+  /** The events ingestion API (Segment `/v1/*`, CleverTap `/1/upload`). */
+  readonly ingestUrl: string;
   subgraphUrl(name: string): string;
   /** `T` is the shape of `data` the caller selected; the gateway's JSON is not checked against it. */
   graphql<T = unknown>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
@@ -32,6 +37,8 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}): 
   const ports: Record<string, number> = { gateway: await freePort() };
   for (const name of subgraphNames()) ports[name] = await freePort();
   const adminToken = `admin_${randomBytes(24).toString('hex')}`;
+  const voicePublicPort = await freePort();
+  const ingestPort = await freePort();
   const logLines: string[] = [];
   const platform = await startPlatform({
     env: {
@@ -41,7 +48,9 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}): 
       INTERNAL_SIGNING_SECRET: randomBytes(32).toString('hex'),
       BOOMERANG_ADMIN_TOKEN: adminToken,
       // The events ingestion API listens on a port of its own.
-      INGEST_PORT: String(await freePort()),
+      INGEST_PORT: String(ingestPort),
+      // So does voice's public side (signalling WebSocket, web client).
+      VOICE_PUBLIC_PORT: String(voicePublicPort),
       LOG_LEVEL: 'info',
       ...extraEnv,
     },
@@ -54,6 +63,8 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}): 
     adminToken,
     logLines,
     subjectPrefix: prefix,
+    voicePublicUrl: `http://127.0.0.1:${voicePublicPort}`,
+    ingestUrl: `http://127.0.0.1:${ingestPort}`,
     subgraphUrl: (name) => `http://127.0.0.1:${ports[name]}/graphql`,
     async graphql(query, variables = {}, headers = {}) {
       const response = await fetch(gatewayUrl, {

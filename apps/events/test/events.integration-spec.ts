@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { TestSubgraph } from '@boomerang/platform/testing';
+import { newKnownProfile, newKnownProfiles, seedKnownProfiles, type TestSubgraph } from '@boomerang/platform/testing';
 import { EventKind } from '../src/events/dto/ingest-event.input.js';
 import { EventService } from '../src/events/event.service.js';
 import { publishableKeyCaller, publishedEvents, secretKeyCaller, startEventsSubgraph } from './support.js';
 
 
 const TRACK = `mutation($input: TrackEventInput!) { track(input: $input) {
-  id messageId name properties timestamp receivedAt profile { id } } }`;
+  id messageId name properties context timestamp receivedAt duplicate profile { id } } }`;
 
 interface EventView {
   id: string;
@@ -15,6 +15,8 @@ interface EventView {
   name: string;
   properties: Record<string, unknown>;
   timestamp: string;
+  context?: Record<string, unknown> | null;
+  duplicate?: boolean;
   profile: { id: string } | null;
 }
 type Connection = { edges: { cursor: string; node: { id: string; name: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
@@ -26,8 +28,9 @@ describe('events subgraph', () => {
   });
   afterAll(() => sut?.close());
 
-  const track = async (projectId: string, input: Record<string, unknown>) => {
-    const result = await sut.query<{ track: EventView }>(TRACK, { input }, publishableKeyCaller(projectId));
+  /** Tracks as a client app would (publishable key) unless the input names a profile id, which only servers may. */
+  const track = async (projectId: string, input: Record<string, unknown>, caller = input.profileId ? secretKeyCaller(projectId) : publishableKeyCaller(projectId)) => {
+    const result = await sut.query<{ track: EventView }>(TRACK, { input }, caller);
     expect(result.errors).toBeUndefined();
     return result.data!.track;
   };
@@ -36,25 +39,21 @@ describe('events subgraph', () => {
 
   it('tracks with a publishable key and reads the event back with a secret key', async () => {
     const project = randomUUID();
-    const profileId = randomUUID();
-    const tracked = await track(project, {
-      profileId,
-      name: 'Order Completed',
-      properties: { total: 42.5, items: [{ sku: 'A' }] },
-      timestamp: '2026-01-02T03:04:05.678Z',
-    });
+    const profileId = await newKnownProfile(sut, project);
+    const byServer = await track(project, { profileId, name: 'Order Completed', properties: { total: 42.5, items: [{ sku: 'A' }] }, timestamp: '2026-01-02T03:04:05.678Z' });
+    const tracked = await track(project, { userId: 'user-1', name: 'Order Completed', properties: { total: 42.5 }, timestamp: '2026-01-02T03:04:05.678Z' });
     // A publishable key does not get to the profile (it would read the profile's data and events).
-    expect(tracked).toMatchObject({ name: 'Order Completed', timestamp: '2026-01-02T03:04:05.678Z', profile: null });
+    expect(tracked).toMatchObject({ name: 'Order Completed', timestamp: '2026-01-02T03:04:05.678Z', profile: null, duplicate: false });
     expect(tracked.messageId).toBeTruthy();
 
     const read = await sut.query<{ event: EventView }>(
       `query($id: ID!) { event(id: $id) { id messageId name properties timestamp profile { id } } }`,
-      { id: tracked.id },
+      { id: byServer.id },
       secretKeyCaller(project),
     );
     expect(read.data!.event).toEqual({
-      id: tracked.id,
-      messageId: tracked.messageId,
+      id: byServer.id,
+      messageId: byServer.messageId,
       name: 'Order Completed',
       properties: { total: 42.5, items: [{ sku: 'A' }] },
       timestamp: '2026-01-02T03:04:05.678Z',
@@ -64,15 +63,32 @@ describe('events subgraph', () => {
 
   it('is idempotent on messageId: a repeat returns the original and publishes nothing', async () => {
     const project = randomUUID();
-    const input = { profileId: randomUUID(), messageId: 'msg-1', name: 'Signed Up', properties: { n: 1 } };
+    const input = { profileId: await newKnownProfile(sut, project), messageId: 'msg-1', name: 'Signed Up', properties: { n: 1 } };
     const first = await track(project, input);
+    expect(first.duplicate).toBe(false);
     const repeat = await track(project, { ...input, name: 'Changed', properties: { n: 2 } });
-    expect(repeat).toEqual(first);
+    expect(repeat).toEqual({ ...first, duplicate: true });
     expect(await ingestedCount(project)).toBe(1);
 
     const otherProject = randomUUID();
+    await seedKnownProfiles(sut, otherProject, [input.profileId]);
     const elsewhere = await track(otherProject, input);
     expect(elsewhere.id).not.toBe(first.id);
+  });
+
+  it('never answers a publishable key with what it did not send: a reused messageId gets back its own event, the id and the duplicate flag', async () => {
+    const project = randomUUID();
+    const secret = await track(project, { profileId: await newKnownProfile(sut, project), messageId: 'order-9', name: 'Charged', properties: { amount: 990, card: '4242' } });
+    const probe = await track(project, { anonymousId: 'attacker', messageId: 'order-9', name: 'Probe', properties: {} });
+    expect(probe).toMatchObject({ id: secret.id, messageId: 'order-9', name: 'Probe', properties: {}, duplicate: true, profile: null });
+    expect(JSON.stringify(probe)).not.toContain('4242');
+    const identified = await sut.query<{ identify: EventView }>(
+      `mutation($input: IdentifyInput!) { identify(input: $input) { id name properties context duplicate } }`,
+      { input: { anonymousId: 'attacker', messageId: 'order-9', traits: {} } },
+      publishableKeyCaller(project),
+    );
+    expect(identified.data!.identify).toEqual({ id: secret.id, name: 'identify', properties: {}, context: null, duplicate: true });
+    expect(await ingestedCount(project)).toBe(1);
   });
 
   it('tracks by the product\'s user id or anonymous id, for server-side callers that know no profile id', async () => {
@@ -88,7 +104,7 @@ describe('events subgraph', () => {
 
   it('announces ingested events through the outbox', async () => {
     const project = randomUUID();
-    const tracked = await track(project, { profileId: randomUUID(), name: 'Viewed', properties: { page: '/' } });
+    const tracked = await track(project, { profileId: await newKnownProfile(sut, project), name: 'Viewed', properties: { page: '/' } });
     const published = await publishedEvents(sut, project);
     expect(published).toHaveLength(1);
     expect(published[0]).toMatchObject({ projectId: project, eventId: tracked.id, messageId: tracked.messageId, name: 'Viewed', properties: { page: '/' } });
@@ -110,7 +126,7 @@ describe('events subgraph', () => {
 
   it('keeps reads secret-only', async () => {
     const project = randomUUID();
-    const profileId = randomUUID();
+    const profileId = await newKnownProfile(sut, project);
     const tracked = await track(project, { profileId, name: 'x' });
     const byId = await sut.query(`query($id: ID!) { event(id: $id) { id } }`, { id: tracked.id }, publishableKeyCaller(project));
     expect(byId.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -128,10 +144,10 @@ describe('events subgraph', () => {
 
   it('filters by name, call type, time range and properties, on the project and on Profile.events, and pages Profile.events', async () => {
     const project = randomUUID();
-    const profileId = randomUUID();
+    const profileId = await newKnownProfile(sut, project);
     const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString();
     const service = sut.app.get(EventService);
-    const { eventIds } = await service.ingest(project, [
+    const { eventIds } = await service.ingest({ projectId: project, scope: 'secret' }, [
       { type: EventKind.TRACK, profileId, name: 'Order', properties: { plan: 'pro', total: 10 }, timestamp: new Date(at(0)) },
       { type: EventKind.PAGE, profileId, name: 'Pricing', properties: { plan: 'pro' }, timestamp: new Date(at(1)) },
       { type: EventKind.TRACK, profileId, name: 'Order', properties: { plan: 'free', total: 0 }, timestamp: new Date(at(2)) },
@@ -191,7 +207,7 @@ describe('events subgraph', () => {
 
   it('pages newest first and filters by name', async () => {
     const project = randomUUID();
-    const profileId = randomUUID();
+    const profileId = await newKnownProfile(sut, project);
     const ids: string[] = [];
     for (const [n, name] of ['a', 'b', 'a', 'a'].entries()) {
       ids.push((await track(project, { profileId, name, timestamp: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString() })).id);
@@ -208,7 +224,7 @@ describe('events subgraph', () => {
   it('isolates projects: by id, in lists and on Profile.events', async () => {
     const a = randomUUID();
     const b = randomUUID();
-    const profileId = randomUUID();
+    const profileId = await newKnownProfile(sut, a);
     const tracked = await track(a, { profileId, name: 'Private' });
     const byId = await sut.query(`query($id: ID!) { event(id: $id) { id } }`, { id: tracked.id }, secretKeyCaller(b));
     expect(byId.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
@@ -224,7 +240,7 @@ describe('events subgraph', () => {
 
   it('resolves Profile.events for N profiles with one SQL query', async () => {
     const project = randomUUID();
-    const profiles = [randomUUID(), randomUUID(), randomUUID()];
+    const profiles = await newKnownProfiles(sut, project, 3);
     for (const [i, profileId] of profiles.entries()) {
       for (let n = 0; n <= i; n++) {
         await track(project, { profileId, name: `p${i}-e${n}`, timestamp: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString() });

@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ensureDatabase } from '@boomerang/platform/persistence';
-import { createTestMessaging, eventually, serveTestKeys, TEST_DATABASE_URL, TEST_NATS_URL, type TestMessaging } from '@boomerang/platform/testing';
+import { createTestMessaging, eventually, serveTestIngestPolicies, serveTestKeys, TEST_DATABASE_URL, TEST_NATS_URL, type TestMessaging } from '@boomerang/platform/testing';
 import { freePort } from '../../../tools/dev/test-platform.js';
 import { readPublishedEvents } from './support.js';
 
@@ -49,6 +49,7 @@ describe('events ingestion survives a crash', () => {
     await ensureDatabase(TEST_DATABASE_URL);
     messaging = await createTestMessaging();
     serveTestKeys(messaging).set(writeKey, { ok: true, projectId, keyId: randomUUID(), scope: 'publishable' });
+    serveTestIngestPolicies(messaging);
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
     ports = { graphql: await freePort(), ingest: await freePort() };

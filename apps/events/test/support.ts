@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { EventsIngested, type ResolveApiKeyReply } from '@boomerang/contracts';
 import type { Messaging } from '@boomerang/platform/messaging';
-import { serveTestKeys, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { serveTestIngestPolicies, serveTestKeys, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestServer } from '../src/ingestion/ingest.server.js';
 
@@ -11,10 +11,16 @@ import { IngestServer } from '../src/ingestion/ingest.server.js';
 export { publishableKeyCaller, secretKeyCaller } from '@boomerang/platform/testing';
 
 /** The events subgraph on a throw-away schema and subject prefix; its ingestion API on a port the OS picks (a fixed one collides with parallel runs). */
-export const startEventsSubgraph = () => {
+export const startEventsSubgraph = async (): Promise<EventsSubgraph> => {
   process.env.INGEST_PORT = '0';
-  return startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+  const sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'events' });
+  return Object.assign(sut, { verificationRequired: serveTestIngestPolicies(sut.messaging) });
 };
+
+export interface EventsSubgraph extends TestSubgraph {
+  /** Projects whose workspace policy requires user tokens (GetIngestPolicy); the others require none. */
+  verificationRequired: Set<string>;
+}
 
 /** A command for IngestEvents: a track of "Viewed" now, under a new messageId; `fields` override the defaults. */
 export const ingestCommand = (fields: Partial<IngestEventCommand> = {}): IngestEventCommand => ({
@@ -52,7 +58,7 @@ export const ingestCredentials = (): IngestCredentials => ({
 });
 
 export interface IngestSubgraph {
-  sut: TestSubgraph;
+  sut: EventsSubgraph;
   /** Where the ingestion API (its own HTTP server, on a port the OS picked) listens. */
   baseUrl: string;
   db: DataSource;

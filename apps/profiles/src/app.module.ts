@@ -12,8 +12,10 @@ import { CreateProfileIdentities1763900000300 } from './migrations/1763900000300
 import { AddProfileConsent1763900000400 } from './migrations/1763900000400-add-profile-consent.js';
 import { CreateProfileProperties1763900000500 } from './migrations/1763900000500-create-profile-properties.js';
 import { AddProfileLocale1763900000600 } from './migrations/1763900000600-add-profile-locale.js';
+import { AddProfileVerifiedFields1763900000700 } from './migrations/1763900000700-add-profile-verified-fields.js';
 import { ProfilePrivacyResolver } from './privacy/profile-privacy.resolver.js';
 import { ProfilePrivacyService } from './privacy/profile-privacy.service.js';
+import { ProfileIdsResponder } from './profiles/profile-ids.responder.js';
 import { ProfileEntity } from './profiles/profile.entity.js';
 import { ProfileResolver } from './profiles/profile.resolver.js';
 import { ProfileService } from './profiles/profile.service.js';
@@ -29,6 +31,7 @@ export const PROFILES_MIGRATIONS = [
   AddProfileConsent1763900000400,
   CreateProfileProperties1763900000500,
   AddProfileLocale1763900000600,
+  AddProfileVerifiedFields1763900000700,
 ];
 
 @Module({
@@ -54,6 +57,7 @@ export const PROFILES_MIGRATIONS = [
     PropertyCatalog,
     ProfilePropertyResolver,
     IngestedEventsConsumer,
+    ProfileIdsResponder,
   ],
 })
 export class AppModule {}

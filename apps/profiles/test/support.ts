@@ -31,9 +31,10 @@ export function recordWarnings(sut: TestSubgraph): LoggedWarning[] {
 }
 
 /** One event as the events service publishes it, with its project; `fields` override the defaults. */
+/** An ingested event as a server sends it (verified: a secret key), unless `fields` say otherwise. */
 export const ingestedEvent = (projectId: string, fields: Record<string, unknown> = {}) => {
   const now = new Date().toISOString();
-  return { projectId, occurredAt: now, eventId: randomUUID(), messageId: randomUUID(), profileId: null, name: 'track', timestamp: now, properties: {}, ...fields };
+  return { projectId, occurredAt: now, eventId: randomUUID(), messageId: randomUUID(), profileId: null, name: 'track', timestamp: now, properties: {}, verified: true, ...fields };
 };
 
 /** The EventsIngested message body carrying `events` (made by ingestedEvent, all of one project). */

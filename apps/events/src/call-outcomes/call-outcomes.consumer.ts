@@ -66,5 +66,7 @@ export function callOutcomeEvents(body: CallStateChangedBody, receivedAt: Date):
     timestamp,
     sentAt: null,
     receivedAt,
+    // voice's own report of a call, not a client's claim.
+    verified: true,
   }));
 }

@@ -25,6 +25,8 @@ export class EventEntity {
   @Column('timestamptz') timestamp: Date;
   @Column('timestamptz', { name: 'sent_at', nullable: true }) sentAt: Date | null;
   @Column('timestamptz', { name: 'received_at' }) receivedAt: Date;
+  /** Sent with a secret key or a user token for its userId (IngestEventCommand.verified). */
+  @Column('boolean', { default: false }) verified: boolean;
 }
 
 export interface EventRow {
@@ -41,6 +43,7 @@ export interface EventRow {
   timestamp: Date;
   sent_at: Date | null;
   received_at: Date;
+  verified: boolean;
 }
 
 /** Maps a raw `event` row (from hand-written SQL) to the entity. */
@@ -59,5 +62,6 @@ export function eventFromRow(row: EventRow): EventEntity {
     timestamp: row.timestamp,
     sentAt: row.sent_at,
     receivedAt: row.received_at,
+    verified: row.verified,
   });
 }

@@ -1,5 +1,6 @@
 import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
-import { byKeys, ProjectId, PublishableKeyAllowed, type SubgraphContext, toConnection } from '@boomerang/platform/subgraph';
+import type { CallerContext } from '@boomerang/platform/auth';
+import { byKeys, Caller, ProjectId, PublishableKeyAllowed, type SubgraphContext, toConnection } from '@boomerang/platform/subgraph';
 import { EventsArgs } from './dto/events.args.js';
 import { IdentifyInput, IngestBatchInput, IngestResult } from './dto/ingest-event.input.js';
 import { TrackEventInput } from './dto/track-event.input.js';
@@ -12,21 +13,24 @@ export class EventResolver {
   constructor(private readonly eventService: EventService) {}
 
   @PublishableKeyAllowed()
-  @Mutation(() => Event, { description: 'Records an event. Publishable keys allowed. Repeating a messageId returns the first event.' })
-  track(@ProjectId() projectId: string, @Args('input') input: TrackEventInput) {
-    return this.eventService.track(projectId, input);
+  @Mutation(() => Event, {
+    description:
+      'Records an event. Publishable keys allowed (by userId or anonymousId, never profileId); they get back what they sent. A repeated messageId records nothing: a secret key gets the event recorded first, `duplicate` is true.',
+  })
+  track(@ProjectId() projectId: string, @Caller() caller: CallerContext, @Args('input') input: TrackEventInput) {
+    return this.eventService.track({ projectId, scope: caller.scope }, input);
   }
 
   @PublishableKeyAllowed()
   @Mutation(() => Event, { description: 'Sets traits on the profile known by userId/anonymousId (recorded as an identify event).' })
-  identify(@ProjectId() projectId: string, @Args('input') input: IdentifyInput) {
-    return this.eventService.identify(projectId, input);
+  identify(@ProjectId() projectId: string, @Caller() caller: CallerContext, @Args('input') input: IdentifyInput) {
+    return this.eventService.identify({ projectId, scope: caller.scope }, input);
   }
 
   @PublishableKeyAllowed()
   @Mutation(() => IngestResult, { description: 'Records up to 500 events of any call type in one transaction; repeated messageIds are not recorded again.' })
-  ingestEvents(@ProjectId() projectId: string, @Args('input') input: IngestBatchInput) {
-    return this.eventService.ingest(projectId, input.events);
+  ingestEvents(@ProjectId() projectId: string, @Caller() caller: CallerContext, @Args('input') input: IngestBatchInput) {
+    return this.eventService.ingest({ projectId, scope: caller.scope }, input.events);
   }
 
   @Query(() => Event)
@@ -46,6 +50,11 @@ export class EventResolver {
   profile(@Parent() event: EventEntity, @Context() context: SubgraphContext) {
     if (context.caller.scope === 'publishable') return null;
     return event.profileId ? { __typename: 'Profile', id: event.profileId } : null;
+  }
+
+  @ResolveField(() => Boolean, { description: 'On the answer of track and identify: the messageId had been recorded before, so nothing was recorded now.' })
+  duplicate(@Parent() event: EventEntity & { duplicate?: boolean }) {
+    return event.duplicate ?? false;
   }
 
   @ResolveReference()

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { CallerScope } from '@boomerang/platform/auth';
 import { DataSource, In } from 'typeorm';
 import { v7 as timeOrderedUuid } from 'uuid';
 import { EventKind, type IdentifyInput, type IngestEventInput, type IngestResult } from './dto/ingest-event.input.js';
@@ -8,7 +9,17 @@ import type { IngestEventCommand } from '../ingestion/ingest-event.command.js';
 import { IngestEvents } from '../ingestion/ingest-events.use-case.js';
 import { EventEntity, eventFromRow, type EventRow } from './event.entity.js';
 import { EventError, EventErrorCode } from './event.errors.js';
-import { Clock, decodeCursor, isUuid, type Page } from '@boomerang/platform/subgraph';
+import { Clock, decodeCursor, isUuid, KnownProfiles, type Page } from '@boomerang/platform/subgraph';
+import { UserVerification, type ReceivedCommand } from '../verification/user-verification.js';
+
+/** The caller as the signed context names it, scoped to a project. */
+export interface IngestCaller {
+  projectId: string;
+  scope: CallerScope;
+}
+
+/** The answer of track and identify: the event, and whether its messageId was recorded before. */
+export type RecordedEvent = EventEntity & { duplicate: boolean };
 
 /** One page of an events list and its filters (see EventsArgs). */
 export interface EventPageQuery {
@@ -26,29 +37,55 @@ export class EventService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly ingestEvents: IngestEvents,
+    private readonly verification: UserVerification,
     private readonly clock: Clock,
+    private readonly knownProfiles: KnownProfiles,
   ) {}
 
   /**
    * Server-side ingestion of any call type, through the one write path, in one transaction.
    * `fieldOf(i)`: where input i sits in the request, for errors (a single call's is `input`).
    */
-  async ingest(projectId: string, inputs: readonly IngestEventInput[], fieldOf = (index: number) => `input.events[${index}]`): Promise<IngestResult> {
-    const receivedAt = this.clock.now();
-    const commands = inputs.map((input, index) => ingestCommand(input, fieldOf(index), receivedAt));
-    const result = await this.ingestEvents.execute(projectId, commands);
+  async ingest(caller: IngestCaller, inputs: readonly IngestEventInput[], fieldOf = (index: number) => `input.events[${index}]`): Promise<IngestResult> {
+    const { commands, result } = await this.record(caller, inputs, fieldOf);
     return { accepted: result.inserted, duplicates: commands.length - result.inserted, eventIds: result.eventIds };
   }
 
-  async identify(projectId: string, input: IdentifyInput): Promise<EventEntity> {
-    const [id] = (await this.ingest(projectId, [{ ...input, type: EventKind.IDENTIFY }], () => 'input')).eventIds;
-    return this.dataSource.getRepository(EventEntity).findOneByOrFail({ id: id!, projectId });
+  identify(caller: IngestCaller, input: IdentifyInput): Promise<RecordedEvent> {
+    return this.recordOne(caller, { ...input, type: EventKind.IDENTIFY });
   }
 
-  /** Records an event through the one write path; a repeated messageId returns the event first recorded. */
-  async track(projectId: string, input: TrackEventInput): Promise<EventEntity> {
-    const [id] = (await this.ingest(projectId, [{ ...input, type: EventKind.TRACK }], () => 'input')).eventIds;
-    return this.dataSource.getRepository(EventEntity).findOneByOrFail({ id: id!, projectId });
+  /** Records an event through the one write path (see recordOne for the answer). */
+  track(caller: IngestCaller, input: TrackEventInput): Promise<RecordedEvent> {
+    return this.recordOne(caller, { ...input, type: EventKind.TRACK });
+  }
+
+  private async record(caller: IngestCaller, inputs: readonly IngestEventInput[], fieldOf: (index: number) => string) {
+    const receivedAt = this.clock.now();
+    const received = inputs.map((input, index): ReceivedCommand => {
+      const field = fieldOf(index);
+      const command = ingestCommand(input, field, receivedAt);
+      return { command, field, ...(input.userToken == null ? {} : { token: { value: input.userToken, field: `${field}.userToken` } }) };
+    });
+    await this.verification.verify(caller.projectId, caller.scope, received);
+    await this.knownProfiles.require(caller.projectId, received.flatMap(({ command, field }) => (command.profileId ? [{ profileId: command.profileId, field: `${field}.profileId` }] : [])));
+    const commands = received.map(({ command }) => command);
+    return { commands, result: await this.ingestEvents.execute(caller.projectId, commands) };
+  }
+
+  /**
+   * A secret-key caller gets the event as stored (the one recorded first, for a repeated
+   * messageId). A publishable-key caller never reads what it did not write: it gets back what it
+   * sent, under the stored event's id, with the duplicate flag.
+   */
+  private async recordOne(caller: IngestCaller, input: IngestEventInput): Promise<RecordedEvent> {
+    const { commands, result } = await this.record(caller, [input], () => 'input');
+    const id = result.eventIds[0]!;
+    const duplicate = result.inserted === 0;
+    if (caller.scope === 'publishable') return Object.assign(eventFromCommand(id, caller.projectId, commands[0]!), { duplicate });
+    // The first event of a repeated messageId may have left with an archived month: answer with this one then.
+    const stored = await this.dataSource.getRepository(EventEntity).findOneBy({ id, projectId: caller.projectId });
+    return Object.assign(stored ?? eventFromCommand(id, caller.projectId, commands[0]!), { duplicate });
   }
 
   async get(projectId: string, id: string): Promise<EventEntity> {
@@ -105,6 +142,26 @@ export class EventService {
     if (valid.length === 0) return Promise.resolve([]);
     return this.dataSource.getRepository(EventEntity).findBy({ id: In(valid), projectId });
   }
+}
+
+/** The event a command describes, as the entity shape (for answers built from what a caller sent). */
+function eventFromCommand(id: string, projectId: string, command: IngestEventCommand): EventEntity {
+  return Object.assign(new EventEntity(), {
+    id,
+    projectId,
+    profileId: null,
+    messageId: command.messageId,
+    type: command.type,
+    name: command.name,
+    userId: command.userId,
+    anonymousId: command.anonymousId,
+    properties: command.properties,
+    context: command.context,
+    timestamp: command.timestamp,
+    sentAt: command.sentAt,
+    receivedAt: command.receivedAt,
+    verified: command.verified ?? false,
+  });
 }
 
 /** Maps one GraphQL ingest input to the write path's command, refusing combinations the API does not accept. */

@@ -183,6 +183,7 @@ function announcedEvent(eventId: string, command: IngestEventCommand, timestamp 
     ...(command.type === 'identify' && command.context ? { context: command.context } : {}),
     // Spreading undefined allocates nothing: most events carry no device id.
     ...(deviceId === undefined ? undefined : { deviceId }),
+    ...(command.verified ? { verified: true } : undefined),
   };
 }
 
@@ -209,5 +210,6 @@ function storedEvent(row: EventRow): IngestedEvent {
     timestamp: row.timestamp,
     sentAt: row.sent_at,
     receivedAt: row.received_at,
+    verified: row.verified,
   });
 }

@@ -19,6 +19,12 @@ export interface IngestEventCommand {
   timestamp: Date;
   sentAt: Date | null;
   receivedAt: Date;
+  /**
+   * Sent with a secret key, or with a publishable key and a user token for its userId (see
+   * UserVerification); only verified events may change what identifies or reaches a person.
+   * Absent: not verified.
+   */
+  verified?: boolean;
 }
 
 export interface IngestEventsResult {

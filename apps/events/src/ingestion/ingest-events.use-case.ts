@@ -209,7 +209,7 @@ function isRepeatedMessageId(error: unknown): boolean {
   return code === '23505' && constraint === 'event_message_id_pkey';
 }
 
-const EVENT_COPY = `COPY event (id, project_id, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at) FROM STDIN`;
+const EVENT_COPY = `COPY event (id, project_id, profile_id, message_id, type, name, user_id, anonymous_id, properties, context, "timestamp", sent_at, received_at, verified) FROM STDIN`;
 
 /** Each event's row as `COPY event … FROM STDIN` text; formats each entry's `timestamp` for its message too. */
 function eventRows(entries: readonly CommittedEvent[]): string[] {
@@ -233,6 +233,7 @@ function eventRows(entries: readonly CommittedEvent[]): string[] {
       entry.timestamp,
       c.sentAt === null ? NULL : sentAt(c.sentAt),
       receivedAt(c.receivedAt),
+      c.verified ? 't' : 'f',
     ].join('\t');
   });
 }

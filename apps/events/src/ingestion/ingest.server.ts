@@ -4,16 +4,17 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { v7 as timeOrderedUuid } from 'uuid';
-import { z } from 'zod';
 import { EVENT_TYPES } from '@boomerang/contracts';
-import { ApiKeyCache } from '@boomerang/platform/auth';
-import { loadConfig } from '@boomerang/platform/config';
+import { ApiKeyCache, type CallerScope } from '@boomerang/platform/auth';
 import type { Messaging } from '@boomerang/platform/messaging';
 import type { Logger } from '@boomerang/platform/observability';
-import { Clock, LOGGER, MESSAGING } from '@boomerang/platform/subgraph';
+import { Clock, DomainError, LOGGER, MESSAGING, toGraphQLError } from '@boomerang/platform/subgraph';
 import type { EventType } from '../events/event.entity.js';
+import { takeContextUserToken, USER_TOKEN_HEADER, UserVerification, type ReceivedCommand } from '../verification/user-verification.js';
+import { INGEST_CONFIG, type IngestConfig } from './ingest-config.js';
 import { IngestEvents } from './ingest-events.use-case.js';
 import { IngestionError, IngestionErrorCode } from './ingestion.errors.js';
+import { mayHoldUnstorableText, unstorableText } from './json-limits.js';
 import { MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, segmentCommands } from './segment-message.js';
 import { CLEVERTAP_MAX_BODY_BYTES, clevertapCommands } from './clevertap-upload.js';
 import {
@@ -25,15 +26,6 @@ import {
   publicAddressOf,
   type AnalyticsJsAsset,
 } from './analytics-js.js';
-
-const ingestEnv = z.object({
-  INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(4200),
-  HOST: z.string().default('127.0.0.1'),
-  /** How long a resolved write key is trusted before workspace is asked again. */
-  INGEST_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
-  /** The API's address as browsers reach it (e.g. https://ingest.example.com), when a proxy rewrites Host; analytics.js is pointed there. */
-  INGEST_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-});
 
 const ROUTES = new Map<string, EventType | 'batch'>([
   ['/v1/batch', 'batch'],
@@ -57,19 +49,21 @@ const gunzipAsync = promisify(gunzip);
  */
 @Injectable()
 export class IngestServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly config = loadConfig(ingestEnv);
   private readonly keys: ApiKeyCache;
   private readonly analyticsJs = new AnalyticsJsBuild();
-  private readonly configuredAddress = this.config.INGEST_PUBLIC_URL === undefined ? undefined : publicAddress(this.config.INGEST_PUBLIC_URL);
+  private readonly configuredAddress: ReturnType<typeof publicAddress> | undefined;
   private server?: Server;
 
   constructor(
     private readonly ingestEvents: IngestEvents,
+    private readonly verification: UserVerification,
     private readonly clock: Clock,
+    @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
     @Inject(MESSAGING) messaging: Messaging,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.keys = new ApiKeyCache(messaging, this.config.INGEST_KEY_CACHE_TTL_MS);
+    this.keys = new ApiKeyCache(messaging, config.INGEST_KEY_CACHE_TTL_MS);
+    this.configuredAddress = config.INGEST_PUBLIC_URL === undefined ? undefined : publicAddress(config.INGEST_PUBLIC_URL);
   }
 
   /** The bound port (useful when INGEST_PORT=0). */
@@ -114,12 +108,25 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
       if (!call) throw new IngestionError(IngestionErrorCode.NotFound, `No route ${request.method} ${request.url}`);
       const receivedAt = this.clock.now();
       const { body, bytes } = await readBody(request, call === 'batch' ? MAX_BATCH_BYTES : MAX_MESSAGE_BYTES, call === 'batch' ? 'batch' : 'body');
-      const projectId = await this.authenticate(request, body);
+      const { projectId, scope } = await this.authenticate(request, body);
       const commands = segmentCommands(call, body, receivedAt, timeOrderedUuid, bytes);
+      const headerToken = tokenHeader(request);
+      await this.verification.verify(
+        projectId,
+        scope,
+        commands.map((command, i): ReceivedCommand => {
+          const field = call === 'batch' ? `batch[${i}]` : '';
+          const fromContext = takeContextUserToken(command);
+          const token =
+            fromContext !== undefined ? { value: fromContext, field: field ? `${field}.context.userToken` : 'context.userToken' } : headerToken;
+          return { command, token, field };
+        }),
+      );
       await this.ingestEvents.execute(projectId, commands);
       send(response, 200, { success: true });
     } catch (error) {
       if (error instanceof IngestionError) return send(response, error.status, error);
+      if (error instanceof DomainError) return sendDomainError(response, error);
       this.logger.error({ err: error }, 'ingestion request failed');
       send(response, 500, { success: false, error: { code: 'INTERNAL', message: 'Internal error; retry later' } });
     }
@@ -135,10 +142,10 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
         return sendScript(response, chunk, 365 * 24 * 3600);
       }
       case 'loader':
-        await this.resolveKey(asset.writeKey, 'writeKey');
+        await this.resolvePublishableKey(asset.writeKey);
         return sendScript(response, this.analyticsJs.loaderFor(asset.writeKey), 300);
       case 'settings': {
-        await this.resolveKey(asset.writeKey, 'writeKey');
+        await this.resolvePublishableKey(asset.writeKey);
         const address = publicAddressOf(request, this.configuredAddress);
         if (!address) throw new IngestionError(IngestionErrorCode.InvalidRequest, 'Host: must name this API (or set INGEST_PUBLIC_URL)', 'Host');
         response.setHeader('cache-control', 'public, max-age=60');
@@ -158,13 +165,15 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
       if (!accountId || !passcode) {
         throw new IngestionError(IngestionErrorCode.Unauthenticated, 'Missing X-CleverTap-Account-Id or X-CleverTap-Passcode', 'X-CleverTap-Passcode');
       }
-      const projectId = await this.resolveKey(passcode, 'X-CleverTap-Passcode');
+      const { projectId, scope } = await this.resolveKey(passcode, 'X-CleverTap-Passcode');
       if (projectId !== accountId) {
         throw new IngestionError(IngestionErrorCode.Unauthenticated, 'Passcode does not belong to this account', 'X-CleverTap-Account-Id');
       }
       const receivedAt = this.clock.now();
       const { body } = await readBody(request, CLEVERTAP_MAX_BODY_BYTES, 'body');
       const { commands, unprocessed } = clevertapCommands(projectId, body, receivedAt);
+      const headerToken = tokenHeader(request);
+      await this.verification.verify(projectId, scope, commands.map((command): ReceivedCommand => ({ command, token: headerToken, field: 'd' })));
       await this.ingestEvents.execute(projectId, commands);
       const status = unprocessed.length === 0 ? 'success' : commands.length === 0 ? 'fail' : 'partial';
       send(response, 200, { status, processed: commands.length, unprocessed });
@@ -172,19 +181,38 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
       if (error instanceof IngestionError) {
         return send(response, error.status, { status: 'fail', code: error.status, error: error.message, ...(error.field ? { field: error.field } : {}) });
       }
+      if (error instanceof DomainError) {
+        const status = httpStatusOf(error);
+        return send(response, status, { status: 'fail', code: status, error: error.message, ...(error.field ? { field: error.field } : {}) });
+      }
       this.logger.error({ err: error }, 'clevertap upload failed');
       send(response, 500, { status: 'fail', code: 500, error: 'Internal error; retry later' });
     }
   }
 
-  private async authenticate(request: IncomingMessage, body: unknown): Promise<string> {
+  private async authenticate(request: IncomingMessage, body: unknown): Promise<ResolvedKey> {
     const key = writeKeyOf(request.headers.authorization) ?? bodyWriteKey(body);
     if (!key) throw new IngestionError(IngestionErrorCode.Unauthenticated, 'Missing write key (HTTP Basic username)', 'writeKey');
     return this.resolveKey(key, 'writeKey');
   }
 
-  /** The project of a publishable or secret key (cached); `field` names where the key came from. */
-  private async resolveKey(key: string, field: string): Promise<string> {
+  /**
+   * analytics.js' loader and settings embed the key in publicly cached answers: only a
+   * publishable key (public by design) may appear there.
+   */
+  private async resolvePublishableKey(writeKey: string): Promise<void> {
+    const { scope } = await this.resolveKey(writeKey, 'writeKey');
+    if (scope !== 'publishable') {
+      throw new IngestionError(
+        IngestionErrorCode.Unauthenticated,
+        'Write key must be a publishable key (pk_…) here: this answer is public; never ship a secret key to browsers',
+        'writeKey',
+      );
+    }
+  }
+
+  /** The project and scope of a publishable or secret key (cached); `field` names where the key came from. */
+  private async resolveKey(key: string, field: string): Promise<ResolvedKey> {
     let reply;
     try {
       reply = await this.keys.resolve(key.slice(0, 200));
@@ -193,8 +221,27 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
       throw new IngestionError(IngestionErrorCode.Unavailable, 'Cannot verify the write key right now; retry later');
     }
     if (!reply.ok) throw new IngestionError(IngestionErrorCode.Unauthenticated, `${field === 'writeKey' ? 'Write key' : 'Passcode'} ${reply.reason}`, field);
-    return reply.projectId;
+    return { projectId: reply.projectId, scope: reply.scope };
   }
+}
+
+interface ResolvedKey {
+  projectId: string;
+  scope: CallerScope;
+}
+
+/** The user token sent for every event of the request (server SDKs), if any. */
+function tokenHeader(request: IncomingMessage): ReceivedCommand['token'] {
+  const value = header(request, USER_TOKEN_HEADER);
+  return value === undefined ? undefined : { value, field: 'X-User-Token' };
+}
+
+function httpStatusOf(error: DomainError): number {
+  return (toGraphQLError(error).extensions.http as { status: number }).status;
+}
+
+function sendDomainError(response: ServerResponse, error: DomainError): void {
+  send(response, httpStatusOf(error), { success: false, error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) } });
 }
 
 /** The request path, or '' when the URL does not parse (answered 404). */
@@ -228,17 +275,20 @@ function bodyWriteKey(body: unknown): string | undefined {
 async function readBody(request: IncomingMessage, limit: number, field: string): Promise<{ body: unknown; bytes: number }> {
   const tooLarge = () =>
     new IngestionError(IngestionErrorCode.TooLarge, `${field}: must be at most ${limit / 1024} KB`, field);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      request.resume();
-      throw tooLarge();
-    }
-    chunks.push(chunk);
-  }
-  let raw = Buffer.concat(chunks);
+  // Not `for await`: leaving it early destroys the request, and the client's kept-alive connection then hangs.
+  let raw = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      if (size > limit) return; // refused: the rest is read and dropped
+      size += chunk.length;
+      if (size > limit) reject(tooLarge());
+      else chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+    request.on('close', () => reject(new Error('request closed before its body ended')));
+  });
   const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding === 'gzip') {
     try {
@@ -258,32 +308,12 @@ async function readBody(request: IncomingMessage, limit: number, field: string):
   } catch {
     throw new IngestionError(IngestionErrorCode.InvalidRequest, 'body: is not valid JSON', 'body');
   }
-  // PostgreSQL text and jsonb cannot hold NUL; JSON can only carry one escaped, so the scan runs rarely.
-  const nul = text.includes('\\u0000') ? pathToNul(body, '') : undefined;
-  if (nul !== undefined) {
-    throw new IngestionError(IngestionErrorCode.InvalidRequest, `${nul || 'body'}: must not contain the NUL character (\\u0000)`, nul || 'body');
+  // NUL and lone surrogates only arrive escaped, so only a body with such an escape is walked.
+  const unstorable = mayHoldUnstorableText(text) ? unstorableText(body) : undefined;
+  if (unstorable !== undefined) {
+    throw new IngestionError(IngestionErrorCode.InvalidRequest, `${unstorable.field}: ${unstorable.rule}`, unstorable.field);
   }
   return { body, bytes: raw.length };
-}
-
-/** Where the first NUL character is (a key or a string value), as `batch[3].properties.note`, or undefined. */
-function pathToNul(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = pathToNul(value[i], `${path}[${i}]`);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const field = path ? `${path}.${key}` : key;
-    if (key.includes('\0')) return field;
-    const found = pathToNul(item, field);
-    if (found !== undefined) return found;
-  }
-  return undefined;
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {

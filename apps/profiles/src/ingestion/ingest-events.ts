@@ -11,7 +11,15 @@ import { identityKey, IdentityRepository } from '../identities/identity.reposito
 import { E164 } from '../profiles/dto/create-profile.input.js';
 import { PropertyCatalog, PropertyTyping } from '../properties/property-catalog.js';
 import { localeTraits } from '../profiles/profile-locale.js';
-import { applyPropertyTraits, consentTraits, type Consent, type RejectedProperty, type SkippedOperator } from '../profiles/profile-traits.js';
+import {
+  applyPropertyTraits,
+  consentTraits,
+  unverifiedShare,
+  verifiedProperty,
+  type Consent,
+  type RejectedProperty,
+  type SkippedOperator,
+} from '../profiles/profile-traits.js';
 import { ProfileErrorCode } from '../profiles/profile.errors.js';
 
 /** An event of an EventsIngested message, with the message's project. */
@@ -27,6 +35,8 @@ export interface IngestOutcome {
   rejectedProperties: RejectedProperty[];
   /** Set when identity resolution was refused (IDENTITY_CONFLICT): the event changed nothing. */
   refused?: string;
+  /** Traits an unverified event may not change (contact details, consent, what a verified write set); the others applied. */
+  heldTraits: string[];
 }
 
 /** Writes the batch has decided on for one profile, applied together at the next flush. */
@@ -39,8 +49,8 @@ interface PendingProfile {
   contacts: Identity[];
   /** A user or anonymous id was added: it is announced with ProfileIdentified. */
   announce: boolean;
-  /** Identify traits (and the call's context) in event order, each with the outcome it reports to. */
-  traits: { traits: Record<string, unknown>; context: Record<string, unknown> | undefined; outcome: IngestOutcome }[];
+  /** Identify traits (and the call's context) in event order, each with the outcome it reports to and whether it was verified. */
+  traits: { traits: Record<string, unknown>; context: Record<string, unknown> | undefined; outcome: IngestOutcome; verified: boolean }[];
 }
 
 interface LockedProfile {
@@ -49,6 +59,7 @@ interface LockedProfile {
   external_id: string | null;
   anonymous_id: string | null;
   properties: Record<string, unknown>;
+  verified_fields: string[];
 }
 
 /**
@@ -66,6 +77,11 @@ interface LockedProfile {
  * statement each for identities, profile columns, ProfileCreated and ProfileIdentified). Anything
  * else (a merge, a possible conflict) goes through `IdentityResolver` after the queue
  * is flushed, inside a savepoint, so an IDENTITY_CONFLICT refuses that event alone.
+ *
+ * An unverified event (EventsIngested `verified` unset: a publishable key without a user token)
+ * resolves by its user and anonymous ids only: its email, phone and device never join or claim
+ * a profile, and its traits never change contact details, consent, or what a verified write set
+ * last (`profile.verified_fields`); see unverifiedShare.
  */
 @Injectable()
 export class IngestEvents {
@@ -79,7 +95,9 @@ export class IngestEvents {
 
   /** Outcomes in the order of `events`. */
   async execute(manager: EntityManager, events: readonly IngestedEvent[]): Promise<IngestOutcome[]> {
-    const outcomes = events.map((event): IngestOutcome => ({ profileId: event.profileId, rejectedTraits: [], skippedOperators: [], rejectedProperties: [] }));
+    const outcomes = events.map(
+      (event): IngestOutcome => ({ profileId: event.profileId, rejectedTraits: [], skippedOperators: [], rejectedProperties: [], heldTraits: [] }),
+    );
     const byProject = new Map<string, number[]>();
     events.forEach((event, n) => {
       const indexes = byProject.get(event.projectId);
@@ -116,8 +134,10 @@ class ProjectBatch {
 
   async run(items: { event: IngestedEvent; outcome: IngestOutcome }[]): Promise<void> {
     const updates = items.map(({ event }) => profileUpdateOf(event));
-    const contacts = updates.map((update) => (update ? contactIdentities(update.traits) : []));
-    const devices = items.map(({ event }) => deviceIdentity(event));
+    const verified = items.map(({ event }) => event.verified === true);
+    // Identities a caller merely claims (contact details, a device) are only trusted from verified events.
+    const contacts = updates.map((update, n) => (update && verified[n] ? contactIdentities(update.traits) : []));
+    const devices = items.map(({ event }, n) => (verified[n] ? deviceIdentity(event) : null));
     // Both readings of an alias's previousId are locked and looked up: which one applies depends on the owners.
     const candidates = items.flatMap(({ event }, n) => [
       ...trackingIdentities(event),
@@ -151,7 +171,7 @@ class ProjectBatch {
       const update = updates[n];
       if (!update) continue;
       this.typing.observe(propertyTraitsOf(update.traits));
-      this.queue(profileId).traits.push({ ...update, outcome });
+      this.queue(profileId).traits.push({ ...update, outcome, verified: verified[n]! });
     }
     await this.flush();
   }
@@ -252,7 +272,7 @@ class ProjectBatch {
       ids.length === 0
         ? []
         : ((await this.manager.query(
-            `SELECT id, merged_into, external_id, anonymous_id, properties FROM profile WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
+            `SELECT id, merged_into, external_id, anonymous_id, properties, verified_fields FROM profile WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
             [this.projectId, ids],
           )) as LockedProfile[]);
     if (locked.length !== ids.length || locked.some((row) => row.merged_into !== null)) {
@@ -260,7 +280,7 @@ class ProjectBatch {
     }
     const rows = new Map<string, Omit<LockedProfile, 'id' | 'merged_into'>>(locked.map((row) => [row.id, row]));
     for (const [id, { identities }] of created) {
-      rows.set(id, { properties: {}, external_id: valueOf(identities, 'user_id'), anonymous_id: valueOf(identities, 'anonymous_id') });
+      rows.set(id, { properties: {}, verified_fields: [], external_id: valueOf(identities, 'user_id'), anonymous_id: valueOf(identities, 'anonymous_id') });
     }
 
     const joining = pending.flatMap(([profileId, { identities }]) => identities.map((identity) => ({ ...identity, profileId })));
@@ -276,16 +296,18 @@ class ProjectBatch {
       const externalId = row.external_id ? null : valueOf(identities, 'user_id');
       const anonymousId = row.anonymous_id ? null : valueOf(identities, 'anonymous_id');
       if (traits.length === 0 && !externalId && !anonymousId) return [];
-      return [{ id: profileId, external_id: externalId, anonymous_id: anonymousId, ...this.applyTraits(row.properties, traits, now) }];
+      return [{ id: profileId, external_id: externalId, anonymous_id: anonymousId, ...this.applyTraits(row.properties, row.verified_fields, traits, now) }];
     });
     await this.catalog.register(this.manager, this.projectId, this.typing, now);
     if (updates.length > 0) await this.manager.query(
       `UPDATE profile AS p SET properties = COALESCE(u.properties, p.properties), consent = p.consent || COALESCE(u.consent, '{}'),
          email = COALESCE(u.email, p.email), phone = COALESCE(u.phone, p.phone), name = COALESCE(u.name, p.name),
          time_zone = COALESCE(u.time_zone, p.time_zone), locale = COALESCE(u.locale, p.locale),
-         external_id = COALESCE(p.external_id, u.external_id), anonymous_id = COALESCE(p.anonymous_id, u.anonymous_id), updated_at = $3
+         external_id = COALESCE(p.external_id, u.external_id), anonymous_id = COALESCE(p.anonymous_id, u.anonymous_id),
+         verified_fields = COALESCE(u.verified_fields, p.verified_fields), updated_at = $3
        FROM json_to_recordset($2::json)
-         AS u (id uuid, properties jsonb, consent jsonb, email text, phone text, name text, time_zone text, locale text, external_id text, anonymous_id text)
+         AS u (id uuid, properties jsonb, consent jsonb, email text, phone text, name text, time_zone text, locale text, external_id text, anonymous_id text,
+               verified_fields text[])
        WHERE p.id = u.id AND p.project_id = $1`,
       [this.projectId, JSON.stringify(updates), now],
     );
@@ -339,9 +361,13 @@ class ProjectBatch {
    * Applies one profile's identify traits in event order: properties (plain values replace,
    * CleverTap operators change them), `MSG-*` consent, and `email`/`phone`/`name` to their
    * columns (validated; the last valid one wins). Rejections and skips go to each event's outcome.
+   * Unverified traits apply only where unverifiedShare allows; verified ones mark what they set.
    */
-  private applyTraits(current: Record<string, unknown>, queued: PendingProfile['traits'], now: Date) {
-    if (queued.length === 0) return { properties: null, consent: null, email: null, phone: null, name: null, time_zone: null, locale: null };
+  private applyTraits(current: Record<string, unknown>, verifiedFields: readonly string[], queued: PendingProfile['traits'], now: Date) {
+    if (queued.length === 0) {
+      return { properties: null, consent: null, email: null, phone: null, name: null, time_zone: null, locale: null, verified_fields: null };
+    }
+    const verifiedSet = new Set(verifiedFields);
     let properties = current ?? {};
     let consent: Consent = {};
     let email: string | null = null;
@@ -349,8 +375,11 @@ class ProjectBatch {
     let name: string | null = null;
     let timeZone: string | null = null;
     let locale: string | null = null;
-    for (const { traits, context, outcome } of queued) {
-      const located = localeTraits(traits, context);
+    for (const entry of queued) {
+      const { outcome } = entry;
+      const share = entry.verified ? { traits: entry.traits, context: entry.context, held: [] } : unverifiedShare(entry.traits, entry.context, verifiedSet);
+      outcome.heldTraits.push(...share.held);
+      const located = localeTraits(share.traits, share.context);
       timeZone = located.timeZone ?? timeZone;
       locale = located.locale ?? locale;
       outcome.rejectedTraits.push(...located.rejected);
@@ -374,8 +403,15 @@ class ProjectBatch {
       outcome.rejectedTraits.push(...split.rejected);
       outcome.skippedOperators.push(...applied.skipped);
       outcome.rejectedProperties.push(...applied.rejected);
+      if (entry.verified) {
+        const notApplied = new Set([...applied.skipped, ...applied.rejected].map(({ property }) => property));
+        for (const property of Object.keys(propertyTraits)) if (!notApplied.has(property)) verifiedSet.add(verifiedProperty(property));
+        if (validName) verifiedSet.add('name');
+        if (located.timeZone) verifiedSet.add('time_zone');
+        if (located.locale) verifiedSet.add('locale');
+      }
     }
-    return { properties, consent, email, phone, name, time_zone: timeZone, locale };
+    return { properties, consent, email, phone, name, time_zone: timeZone, locale, verified_fields: [...verifiedSet] };
   }
 
   /** Each profile now answers to its user id and every anonymous id it holds: one ProfileIdentified each. */

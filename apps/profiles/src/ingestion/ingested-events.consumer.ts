@@ -51,6 +51,9 @@ export class IngestedEventsConsumer {
           'identity resolution refused; message acknowledged without changes',
         );
       }
+      if (outcome.heldTraits.length > 0) {
+        this.logger.info({ consumer: INGESTED_EVENTS_DURABLE, messageId, traits: outcome.heldTraits }, 'traits an unverified event may not change were left alone');
+      }
       if (outcome.rejectedTraits.length > 0) {
         this.logger.warn({ consumer: INGESTED_EVENTS_DURABLE, messageId, traits: outcome.rejectedTraits }, 'invalid traits ignored');
       }

@@ -5,6 +5,7 @@ import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, isUuid } from '@boomerang/platform/subgraph';
 import { IdentityRepository } from '../identities/identity.repository.js';
 import { lockProfiles } from '../profiles/profile-rows.js';
+import type { ProfileEntity } from '../profiles/profile.entity.js';
 import { mergeConsent } from '../profiles/profile-traits.js';
 import { ProfileError, ProfileErrorCode } from '../profiles/profile.errors.js';
 
@@ -55,7 +56,8 @@ export class MergeProfiles {
       `UPDATE profile SET external_id = COALESCE(external_id, $2), anonymous_id = COALESCE(anonymous_id, $3),
          email = COALESCE(email, $4), phone = COALESCE(phone, $5), name = COALESCE(name, $6),
          properties = $7::jsonb || properties, consent = $9::jsonb, updated_at = $8,
-         time_zone = COALESCE(time_zone, $10), locale = COALESCE(locale, $11)
+         time_zone = COALESCE(time_zone, $10), locale = COALESCE(locale, $11),
+         verified_fields = ARRAY(SELECT DISTINCT unnest(verified_fields || $12::text[]))
        WHERE id = $1`,
       [
         survivor.id,
@@ -69,6 +71,7 @@ export class MergeProfiles {
         JSON.stringify(mergeConsent(survivor.consent ?? {}, merged.consent ?? {})),
         merged.timeZone,
         merged.locale,
+        verifiedFieldsTaken(survivor, merged),
       ],
     );
     await this.outbox.enqueue(manager, ProfileMerged, {
@@ -79,6 +82,16 @@ export class MergeProfiles {
     });
     return survivor.id;
   }
+}
+
+/** The merged profile's verified fields whose values the survivor takes (where it had none: the survivor wins). */
+function verifiedFieldsTaken(survivor: ProfileEntity, merged: ProfileEntity): string[] {
+  const survivorHas = (field: string): boolean => {
+    if (field.startsWith('properties.')) return Object.hasOwn(survivor.properties ?? {}, field.slice('properties.'.length));
+    const column = { name: survivor.name, time_zone: survivor.timeZone, locale: survivor.locale }[field];
+    return column !== null && column !== undefined;
+  };
+  return (merged.verifiedFields ?? []).filter((field) => !survivorHas(field));
 }
 
 function notFound(id: string, field: string): ProfileError {

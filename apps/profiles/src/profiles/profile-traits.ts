@@ -155,3 +155,44 @@ export function mergeConsent(survivor: Consent, merged: Consent): Consent {
   }
   return result;
 }
+
+/** How `profile.verified_fields` names a property a verified write set (besides `name`, `time_zone` and `locale`). */
+export const verifiedProperty = (name: string): string => `properties.${name}`;
+
+/** The traits naming each column-backed field, as identify sends them. */
+const COLUMN_TRAITS: Record<string, readonly string[]> = { name: ['name'], time_zone: ['Tz', 'timezone'], locale: ['locale'] };
+const CONTEXT_KEYS: Record<string, string> = { time_zone: 'timezone', locale: 'locale' };
+
+export interface UnverifiedShare {
+  traits: Record<string, unknown>;
+  context: Record<string, unknown> | undefined;
+  /** Trait names held back (names only: values may be personal). */
+  held: string[];
+}
+
+/**
+ * What an unverified write (a publishable key without a user token for the user) may change:
+ * never email, phone or consent, and nothing a verified write set last (`verified`, as
+ * `profile.verified_fields` holds it). Pure: the traits and context left, and what was held back.
+ */
+export function unverifiedShare(traits: Record<string, unknown>, context: Record<string, unknown> | undefined, verified: ReadonlySet<string>): UnverifiedShare {
+  const kept: Record<string, unknown> = {};
+  const held: string[] = [];
+  const heldColumns = new Set(Object.entries(COLUMN_TRAITS).flatMap(([field, names]) => (verified.has(field) ? names : [])));
+  for (const [key, value] of Object.entries(traits)) {
+    const isColumnTrait = Object.values(COLUMN_TRAITS).some((names) => names.includes(key));
+    const protectedTrait =
+      key === 'email' || key === 'phone' || key in SUBSCRIPTION_FLAGS || key === DND_PHONE || heldColumns.has(key) || (!isColumnTrait && verified.has(verifiedProperty(key)));
+    if (protectedTrait) held.push(key);
+    else kept[key] = value;
+  }
+  let keptContext = context;
+  for (const [field, key] of Object.entries(CONTEXT_KEYS)) {
+    if (verified.has(field) && keptContext?.[key] != null) {
+      const { [key]: _dropped, ...rest } = keptContext;
+      keptContext = rest;
+      held.push(`context.${key}`);
+    }
+  }
+  return { traits: kept, context: keptContext, held };
+}

@@ -18,6 +18,8 @@ export class ProfileEntity {
   /** BCP 47 language tag (canonical). */
   @Column('text', { nullable: true }) locale: string | null;
   @Column('jsonb') properties: Record<string, unknown>;
+  /** What a verified write set last (`name`, `time_zone`, `locale`, `properties.<name>`); unverified writes leave these alone. */
+  @Column('text', { name: 'verified_fields', array: true, default: () => "'{}'" }) verifiedFields: string[];
   /** Per channel: `{ email: { subscribed, updatedAt }, phone: { dnd, updatedAt } }`; shown only to secret keys. */
   @Column('jsonb', { default: () => "'{}'::jsonb" }) consent: Consent;
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;

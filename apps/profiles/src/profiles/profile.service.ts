@@ -14,6 +14,7 @@ import { ProfileError, ProfileErrorCode } from './profile.errors.js';
 import { PropertyCatalog } from '../properties/property-catalog.js';
 import { propertyConditionSql } from '../properties/property-filter.js';
 import { fitToType } from '../properties/property-types.js';
+import { verifiedProperty } from './profile-traits.js';
 import { Clock, decodeCursor, isUuid, type Page, isJsonObject } from '@boomerang/platform/subgraph';
 
 @Injectable()
@@ -75,11 +76,23 @@ export class ProfileService {
       // ON CONFLICT instead of catching the violation: a failed statement would be logged with its
       // parameters, and those include personal data.
       const inserted = (await manager.query(
-        `INSERT INTO profile (id, project_id, external_id, anonymous_id, email, phone, name, properties, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $9)
+        `INSERT INTO profile (id, project_id, external_id, anonymous_id, email, phone, name, properties, created_at, updated_at, verified_fields)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $9, $10::text[])
          ON CONFLICT (project_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
          RETURNING id`,
-        [profile.id, projectId, profile.externalId, profile.anonymousId, profile.email, profile.phone, profile.name, JSON.stringify(profile.properties), now],
+        [
+          profile.id,
+          projectId,
+          profile.externalId,
+          profile.anonymousId,
+          profile.email,
+          profile.phone,
+          profile.name,
+          JSON.stringify(profile.properties),
+          now,
+          // A secret-key write: everything it sets is verified.
+          [...(profile.name ? ['name'] : []), ...Object.keys(properties).map(verifiedProperty)],
+        ],
       )) as { id: string }[];
       if (inserted.length === 0) {
         throw new ProfileError(ProfileErrorCode.ExternalIdTaken, 'A profile with this externalId already exists in the project', 'input.externalId');
@@ -117,9 +130,10 @@ export class ProfileService {
     const survivorId = await this.dataSource.transaction(async (manager) => {
       const typed = await this.typed(manager, projectId, properties, 'properties');
       const [rows] = (await manager.query(
-        `UPDATE profile SET properties = properties || $3::jsonb, updated_at = $4
+        `UPDATE profile SET properties = properties || $3::jsonb, updated_at = $4,
+           verified_fields = ARRAY(SELECT DISTINCT unnest(verified_fields || $5::text[]))
          WHERE id = (SELECT COALESCE(merged_into, id) FROM profile WHERE id = $1 AND project_id = $2) AND project_id = $2 RETURNING id`,
-        [id, projectId, JSON.stringify(typed), this.clock.now()],
+        [id, projectId, JSON.stringify(typed), this.clock.now(), Object.keys(typed).map(verifiedProperty)],
       )) as [{ id: string }[], number];
       if (rows.length === 0) throw this.notFound(id);
       return rows[0]!.id;

@@ -38,6 +38,13 @@ export class IngestEventInput {
   @OptionalText(255)
   anonymousId?: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'Publishable keys: a user token (createUserToken) for userId; the call is then trusted like a secret-key call for that user.',
+  })
+  @OptionalText(2048)
+  userToken?: string | null;
+
   @Field(() => JSONScalar, { nullable: true, description: 'track/page/screen properties (a JSON object).' })
   @IsOptional()
   @IsObject()
@@ -75,6 +82,13 @@ export class IdentifyInput {
   @Field(() => String, { nullable: true })
   @OptionalText(255)
   anonymousId?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Publishable keys: a user token (createUserToken) for userId; the call is then trusted like a secret-key call for that user.',
+  })
+  @OptionalText(2048)
+  userToken?: string | null;
 
   @Field(() => JSONScalar, { description: 'Traits to set on the profile (a JSON object).' })
   @IsObject()

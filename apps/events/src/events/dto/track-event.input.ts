@@ -19,6 +19,13 @@ export class TrackEventInput {
   @OptionalText(255)
   anonymousId?: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'Publishable keys: a user token (createUserToken) for userId; the call is then trusted like a secret-key call for that user.',
+  })
+  @OptionalText(2048)
+  userToken?: string | null;
+
   @Field(() => String, { nullable: true, description: 'Dedupe key, unique per project; generated when absent.' })
   @OptionalText(255)
   messageId?: string | null;
