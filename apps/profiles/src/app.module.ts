@@ -15,6 +15,7 @@ import { AddProfileLocale1763900000600 } from './migrations/1763900000600-add-pr
 import { AddProfileVerifiedFields1763900000700 } from './migrations/1763900000700-add-profile-verified-fields.js';
 import { ProfilePrivacyResolver } from './privacy/profile-privacy.resolver.js';
 import { ProfilePrivacyService } from './privacy/profile-privacy.service.js';
+import { ProfileStreamErasure } from './privacy/profile-stream-erasure.js';
 import { ProfileIdsResponder } from './profiles/profile-ids.responder.js';
 import { ProfileEntity } from './profiles/profile.entity.js';
 import { ProfileResolver } from './profiles/profile.resolver.js';
@@ -53,6 +54,7 @@ export const PROFILES_MIGRATIONS = [
     ProfileResolver,
     ProfilePrivacyService,
     ProfilePrivacyResolver,
+    ProfileStreamErasure,
     IngestEvents,
     PropertyCatalog,
     ProfilePropertyResolver,

@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { ProfileDeleted } from '@boomerang/contracts';
-import { OutboxWriter } from '@boomerang/platform/messaging';
-import { Clock, isUuid } from '@boomerang/platform/subgraph';
+import { IdentityFingerprints, OutboxWriter } from '@boomerang/platform/messaging';
+import { Clock, isUuid, SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
+import type { IdentityKindValue } from '../identities/identity.entity.js';
 import { IdentityRepository } from '../identities/identity.repository.js';
 import { ProfileError, ProfileErrorCode } from '../profiles/profile.errors.js';
 import { MessagingChannel, SubscriptionState, subscriptionsOf } from '../profiles/profile.model.js';
@@ -13,17 +14,24 @@ import type { ProfileExport } from './profile-export.model.js';
 /** GDPR: everything profiles holds on a person, out (export) or gone (erasure). */
 @Injectable()
 export class ProfilePrivacyService {
+  private readonly fingerprints: IdentityFingerprints;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly profiles: ProfileService,
     private readonly identities: IdentityRepository,
     private readonly outbox: OutboxWriter,
     private readonly clock: Clock,
-  ) {}
+    @Inject(SUBGRAPH_CONFIG) config: SubgraphConfig,
+  ) {
+    this.fingerprints = new IdentityFingerprints(config.INTERNAL_SIGNING_SECRET);
+  }
 
   /**
-   * Deletes the profile (a merged id means its survivor), the tombstones merged into it and its
-   * identities; announces ProfileDeleted for each of those ids so other services erase theirs.
+   * Deletes the profile (a merged id means its survivor), the tombstones merged into it and their
+   * identities; announces ProfileDeleted for each of those ids so other services erase theirs, the
+   * one of the profile asked for carrying the fingerprints of every identity they held (messages
+   * that name the person by an email or id, not by profile id, are found by them).
    */
   async erase(projectId: string, id: string): Promise<string[]> {
     return this.dataSource.transaction(async (manager) => {
@@ -31,16 +39,29 @@ export class ProfilePrivacyService {
         ? ((await manager.query(`SELECT COALESCE(merged_into, id) AS id FROM profile WHERE id = $1 AND project_id = $2`, [id, projectId])) as { id: string }[])
         : [];
       if (!target) throw new ProfileError(ProfileErrorCode.ProfileNotFound, `No profile ${id} in this project`, 'id');
-      const [deleted] = (await manager.query(
-        `DELETE FROM profile WHERE project_id = $1 AND (id = $2 OR merged_into = $2) RETURNING id, merged_into`,
+      // Locked first: identity resolution locks a profile before giving it an identity, so the set read next is complete.
+      const erased = (await manager.query(
+        `SELECT id, external_id, anonymous_id, email, phone FROM profile WHERE project_id = $1 AND (id = $2 OR merged_into = $2) ORDER BY id FOR UPDATE`,
         [projectId, target.id],
-      )) as [{ id: string; merged_into: string | null }[], number];
-      const ids = [target.id, ...deleted.filter((row) => row.id !== target.id).map((row) => row.id)];
+      )) as { id: string; external_id: string | null; anonymous_id: string | null; email: string | null; phone: string | null }[];
+      const ids = [target.id, ...erased.filter((row) => row.id !== target.id).map((row) => row.id)];
+      const held = (await manager.query(`SELECT kind, value FROM profile_identity WHERE project_id = $1 AND profile_id = ANY($2::uuid[])`, [
+        projectId,
+        ids,
+      ])) as { kind: IdentityKindValue; value: string }[];
+      for (const row of erased) {
+        if (row.external_id) held.push({ kind: 'user_id', value: row.external_id });
+        if (row.anonymous_id) held.push({ kind: 'anonymous_id', value: row.anonymous_id });
+        if (row.email) held.push({ kind: 'email', value: row.email });
+        if (row.phone) held.push({ kind: 'phone', value: row.phone });
+      }
+      const erasedIdentities = [...new Set(held.map(({ kind, value }) => this.fingerprints.of(projectId, kind, value)))].sort();
+      await manager.query(`DELETE FROM profile WHERE project_id = $1 AND id = ANY($2::uuid[])`, [projectId, ids]);
       const occurredAt = this.clock.now().toISOString();
       await this.outbox.enqueueMany(
         manager,
         ProfileDeleted,
-        ids.map((profileId) => ({ projectId, occurredAt, profileId })),
+        ids.map((profileId) => ({ projectId, occurredAt, profileId, ...(profileId === target.id ? { erasedIdentities } : {}) })),
       );
       return ids;
     });
