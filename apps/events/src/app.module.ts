@@ -21,6 +21,7 @@ import { CreateKnownProfiles1763900002000 } from './migrations/1763900002000-cre
 import { EventPartitionManager } from './partitions/event-partition.manager.js';
 import { EventPartitionsResolver } from './partitions/event-partitions.resolver.js';
 import { EventExport } from './privacy/event-export.js';
+import { EventStreamErasure } from './privacy/event-stream-erasure.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';
 import { ProfileExportEventsResolver } from './privacy/profile-export.resolver.js';
 import { ProfileLinkRepair } from './profile-sync/profile-link-repair.js';
@@ -78,6 +79,7 @@ export const EVENTS_MIGRATIONS = [
     ProfileLinks,
     ProfileLinkRepair,
     KnownProfiles,
+    EventStreamErasure,
     ProfileSyncConsumers,
     CallOutcomesConsumer,
   ],

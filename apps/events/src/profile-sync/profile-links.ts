@@ -176,6 +176,15 @@ export class ProfileLinks {
     }
   }
 
+  /** The user and anonymous ids linked to the profile (an erasure reads them before `erase` deletes them). */
+  async linkedIds(manager: EntityManager, projectId: string, profileId: string): Promise<{ userIds: string[]; anonymousIds: string[] }> {
+    const rows = (await manager.query(`SELECT kind, value FROM profile_link WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId])) as LinkRow[];
+    return {
+      userIds: rows.filter((row) => row.kind === 'user_id').map((row) => row.value),
+      anonymousIds: rows.filter((row) => row.kind === 'anonymous_id').map((row) => row.value),
+    };
+  }
+
   /**
    * GDPR erasure: the profile's events (linked, or still waiting under its ids), in the live
    * table and in every archived month, and its links. Returns how many events were erased.
