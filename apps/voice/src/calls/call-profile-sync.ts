@@ -1,8 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { ProfileCreated, ProfileDeleted, ProfileMerged } from '@boomerang/contracts';
-import { KnownProfiles, MessagingLifecycle } from '@boomerang/platform/subgraph';
+import { ProfileCreated, ProfileDeleted, ProfileMerged, type MessageOf } from '@boomerang/contracts';
+import type { Messaging } from '@boomerang/platform/messaging';
+import type { Logger } from '@boomerang/platform/observability';
+import { KnownProfiles, LOGGER, MESSAGING, MessagingLifecycle } from '@boomerang/platform/subgraph';
 import { CallUpdates } from '../presence/call-updates.js';
+import { CallStreamErasure } from './call-stream-erasure.js';
 import { LIVE_STATES } from './call-state-machine.js';
 import type { CallState } from './call.model.js';
 
@@ -11,17 +14,22 @@ export const PROFILE_CREATED_DURABLE = 'voice-profile-created';
 /**
  * Follows `profiles`: created profiles become known (tokens and calls are only for known profiles);
  * a merged profile is forgotten and its calls move to the survivor; an erased profile is forgotten
- * and its calls (with their timelines, masked identities, proxy numbers and reports) are deleted.
- * Each handler writes through the consumer's transaction, so the inbox row and the effect commit
- * together.
+ * and its calls (with their timelines, masked identities, proxy numbers and reports) are deleted,
+ * and so are the messages voice published about them. Each handler writes through the consumer's
+ * transaction, so the inbox row and the effect commit together.
  */
 @Injectable()
 export class CallProfileSync {
+  private readonly streamErasure: CallStreamErasure;
+
   constructor(
     lifecycle: MessagingLifecycle,
     private readonly updates: CallUpdates,
     private readonly knownProfiles: KnownProfiles,
+    @Inject(MESSAGING) messaging: Messaging,
+    @Inject(LOGGER) logger: Logger,
   ) {
+    this.streamErasure = new CallStreamErasure(messaging, logger);
     lifecycle.register({
       durable: PROFILE_CREATED_DURABLE,
       contract: ProfileCreated,
@@ -36,7 +44,10 @@ export class CallProfileSync {
     lifecycle.register({
       durable: 'voice-profile-deleted',
       contract: ProfileDeleted,
-      handle: async (body, { manager }) => void (await this.erase(manager, body.projectId, body.profileId)),
+      // The stream erasure reads the project's VOICE stream; erasures pulled together share it.
+      longRunning: true,
+      handle: (body, { manager }) => this.eraseWithMessages(manager, [body]),
+      handleBatch: (messages, manager) => this.eraseWithMessages(manager, messages.map((message) => message.body)),
     });
   }
 
@@ -52,6 +63,18 @@ export class CallProfileSync {
     await manager.query(`UPDATE call SET caller_profile_id = $2 WHERE project_id = $1 AND caller_profile_id = $3`, [projectId, survivorId, mergedId]);
     await manager.query(`UPDATE call SET callee_profile_id = $2 WHERE project_id = $1 AND callee_profile_id = $3`, [projectId, survivorId, mergedId]);
     await manager.query(`UPDATE call_participant SET profile_id = $2 WHERE project_id = $1 AND profile_id = $3`, [projectId, survivorId, mergedId]);
+  }
+
+  /**
+   * GDPR erasure of profiles: their calls, the messages about them still in the outbox (so none is
+   * published after the scan), then every voice message naming them on the stream and in dead letters.
+   */
+  private async eraseWithMessages(manager: EntityManager, erasures: readonly MessageOf<typeof ProfileDeleted>[]): Promise<void> {
+    for (const { projectId, profileId } of erasures) {
+      await this.erase(manager, projectId, profileId);
+      await manager.query(`DELETE FROM outbox WHERE project_id = $1 AND strpos(bodies::text, $2) > 0`, [projectId, profileId]);
+    }
+    await this.streamErasure.erase(erasures);
   }
 
   /** GDPR erasure: the profile is refused from now on, and every call it made or received goes. Returns the deleted call ids. */
