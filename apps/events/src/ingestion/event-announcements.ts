@@ -5,10 +5,10 @@ import type { DataSource } from 'typeorm';
 import { EventsIngested, MAX_EVENTS_PER_MESSAGE, validateMessage, type IngestedEvent, type MessageOf } from '@boomerang/contracts';
 import type { Messaging } from '@boomerang/platform/messaging';
 import type { Logger } from '@boomerang/platform/observability';
+import type { Copy } from '@boomerang/platform/persistence';
 import { LOGGER, MESSAGING, MessagingLifecycle, OneAtATime } from '@boomerang/platform/subgraph';
 import type { EventRow } from '../events/event.entity.js';
 import type { IngestEventCommand } from './ingest-event.command.js';
-import type { Copy } from './pipelined-copies.js';
 
 /** An event committed by an ingest transaction, to announce. */
 export interface CommittedEvent {

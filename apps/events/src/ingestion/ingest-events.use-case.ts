@@ -3,10 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { v7 as timeOrderedUuid } from 'uuid';
+import { runPipelinedCopies, type Copy } from '@boomerang/platform/persistence';
 import { ProfileLinks } from '../profile-sync/profile-links.js';
 import { EventAnnouncements, type Announcement, type CommittedEvent } from './event-announcements.js';
 import type { IngestEventCommand, IngestEventsResult } from './ingest-event.command.js';
-import { runPipelinedCopies, type Copy } from './pipelined-copies.js';
 
 /** Transactions of grouped requests running at once (the rest wait and join the next group). */
 const CONCURRENT_GROUPS = 2;

@@ -7,7 +7,8 @@ export interface Copy {
 }
 
 /**
- * Runs the COPYs as ONE simple-query message with all their data written right behind it.
+ * Runs the COPYs as ONE simple-query message with all their data written right behind it
+ * (events' ingest transaction: claims, events and announcements).
  * PostgreSQL runs the statements back to back as one implicit transaction, committed before it
  * answers, and never waits on this process between them (each wait would be a turn of a busy event
  * loop: at capacity those waits, not the work, bounded the ingest rate). When a statement fails,

@@ -1,25 +1,23 @@
 import type pg from 'pg';
-import { DataSource, type QueryRunner } from 'typeorm';
-import type { TestSubgraph } from '@boomerang/platform/testing';
-import { runPipelinedCopies } from '../src/ingestion/pipelined-copies.js';
-import { startEventsSubgraph } from './support.js';
+import type { QueryRunner } from 'typeorm';
+import { createIsolatedSchema, runPipelinedCopies, type IsolatedSchema } from '../src/index.js';
 
-/** The three COPYs of an ingest transaction, in one message: all or nothing, and the connection usable after a failure. */
+/** Three COPYs (as events' ingest transaction sends them) in one message: all or nothing, and the connection usable after a failure. */
 describe('runPipelinedCopies', () => {
-  let sut: TestSubgraph;
+  let db: IsolatedSchema;
   let runner: QueryRunner;
   let client: pg.PoolClient;
 
   beforeAll(async () => {
-    sut = await startEventsSubgraph();
-    runner = sut.app.get(DataSource).createQueryRunner();
+    db = await createIsolatedSchema('pipelined', { entities: [], migrations: [] });
+    runner = db.dataSource.createQueryRunner();
     client = (await runner.connect()) as pg.PoolClient;
     // Temporary tables: this connection's own.
     await client.query(`CREATE TEMP TABLE claim (key text PRIMARY KEY); CREATE TEMP TABLE item (note text, data jsonb); CREATE TEMP TABLE outbox (ids uuid[])`);
   });
   afterAll(async () => {
     await runner?.release();
-    await sut?.close();
+    await db?.drop();
   });
 
   const counts = async () => (await client.query(`SELECT (SELECT count(*) FROM claim)::int AS claims, (SELECT count(*) FROM item)::int AS items, (SELECT count(*) FROM outbox)::int AS outbox`)).rows[0];
