@@ -33,6 +33,10 @@ export class EventStreamErasure {
 
   /** Erases from the stream; call it before the profiles' links are deleted in `manager`'s transaction. */
   async erase(manager: EntityManager, erasures: readonly MessageOf<typeof ProfileDeleted>[]): Promise<void> {
+    // One erasure per project at a time across instances: two redacting the same batch at once would each keep the other's person in its copy.
+    for (const projectId of [...new Set(erasures.map((erasure) => erasure.projectId))].sort()) {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`events stream erasure:${projectId}`]);
+    }
     const peopleByProject = new Map<string, ErasedPeople>();
     for (const { projectId, profileId, erasedIdentities } of erasures) {
       let people = peopleByProject.get(projectId);
