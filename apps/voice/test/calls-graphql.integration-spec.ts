@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TestSubgraph } from '@boomerang/platform/testing';
+import { newKnownProfile, newKnownProfiles, seedKnownProfiles, type TestSubgraph } from '@boomerang/platform/testing';
 import type { CallTokens as CallTokensType } from '../src/tokens/call-tokens.js';
 import type { ConnectedClients } from '../src/presence/connected-clients.js';
 import { publishableKeyCaller, secretKeyCaller, startCallsHarness } from './support/calls-harness.js';
@@ -53,22 +53,21 @@ describe('calls: GraphQL through the gateway', () => {
     gql<{ placeCall: CallData }>(projectId, `mutation($input: PlaceCallInput!) { placeCall(input: $input) { ${CALL} } }`, { input });
   const act = (projectId: string, mutation: 'answerCall' | 'declineCall' | 'hangUpCall', callId: string, profileId: string) =>
     gql<Record<string, CallData>>(projectId, `mutation($callId: ID!, $profileId: ID!) { ${mutation}(callId: $callId, profileId: $profileId) { ${CALL} } }`, { callId, profileId });
-  const scene = () => {
+  const scene = async () => {
     const projectId = randomUUID();
-    const caller = randomUUID();
-    const callee = randomUUID();
+    const [caller, callee] = await newKnownProfiles(sut, projectId, 2);
     presence.connect(projectId, callee, 'conn');
     return { projectId, caller, callee };
   };
 
   it('mints call tokens for a profile, secret key only, naming bad arguments', async () => {
-    const { projectId, caller } = scene();
+    const { projectId, caller } = await scene();
     const data = await ok<{ createCallToken: { token: string; expiresAt: string; signallingUrl: string } }>(
       projectId,
       `mutation($profileId: ID!, $identity: CallIdentityInput) { createCallToken(profileId: $profileId, ttlSeconds: 120, identity: $identity) { token expiresAt signallingUrl } }`,
       { profileId: caller, identity: { displayName: 'Ravi', role: 'Delivery partner' } },
     );
-    expect(data.createCallToken.signallingUrl).toBe('ws://127.0.0.1:4108/calls/signal');
+    expect(data.createCallToken.signallingUrl).toBe('ws://127.0.0.1:0/calls/signal'); // VOICE_PUBLIC_URL unset: http://127.0.0.1:<VOICE_PUBLIC_PORT>, 0 in tests
     expect(await tokens.verify(data.createCallToken.token)).toMatchObject({
       projectId,
       profileId: caller,
@@ -84,7 +83,7 @@ describe('calls: GraphQL through the gateway', () => {
   });
 
   it('places a branded call with masked identities and runs it to the end, with timeline, reports and duration', async () => {
-    const { projectId, caller, callee } = scene();
+    const { projectId, caller, callee } = await scene();
     const placed = await place(projectId, {
       callerProfileId: caller,
       calleeProfileId: callee,
@@ -134,7 +133,7 @@ describe('calls: GraphQL through the gateway', () => {
   });
 
   it('declines through GraphQL and names every invalid input field', async () => {
-    const { projectId, caller, callee } = scene();
+    const { projectId, caller, callee } = await scene();
     const call = (await place(projectId, { callerProfileId: caller, calleeProfileId: callee, reason: 'Decline me' })).data!.placeCall;
     expect((await act(projectId, 'declineCall', call.id, callee)).data!.declineCall).toMatchObject({ state: 'DECLINED', endReason: 'DECLINED' });
     const valid = { callerProfileId: caller, calleeProfileId: randomUUID(), reason: 'Hello' };
@@ -161,12 +160,13 @@ describe('calls: GraphQL through the gateway', () => {
   });
 
   it('pages through calls of a profile, newest first', async () => {
-    const { projectId, caller } = scene();
+    const { projectId, caller } = await scene();
     const ids: string[] = [];
     for (let index = 0; index < 5; index++) {
-      ids.unshift((await place(projectId, { callerProfileId: caller, calleeProfileId: randomUUID(), reason: `Call ${index}` })).data!.placeCall.id);
+      ids.unshift((await place(projectId, { callerProfileId: caller, calleeProfileId: await newKnownProfile(sut, projectId), reason: `Call ${index}` })).data!.placeCall.id);
     }
-    await place(projectId, { callerProfileId: randomUUID(), calleeProfileId: randomUUID(), reason: 'Someone else' });
+    const [someone, someoneElse] = await newKnownProfiles(sut, projectId, 2);
+    await place(projectId, { callerProfileId: someone, calleeProfileId: someoneElse, reason: 'Someone else' });
     const page = (after?: string) =>
       ok<{ calls: { id: string }[] }>(projectId, `query($p: ID, $after: ID) { calls(profileId: $p, first: 2, after: $after) { id } }`, { p: caller, after }).then((d) => d.calls.map((c) => c.id));
     const first = await page();
@@ -181,7 +181,7 @@ describe('calls: GraphQL through the gateway', () => {
   });
 
   it('aggregates outcomes per project: counts, answer and missed rates, average duration', async () => {
-    const { projectId, caller, callee } = scene();
+    const { projectId, caller, callee } = await scene();
     const from = new Date(Date.now() - 60_000).toISOString();
     const placeOne = async (to = callee) => (await place(projectId, { callerProfileId: caller, calleeProfileId: to, reason: 'Stats' })).data!.placeCall;
     const answered = await placeOne();
@@ -189,10 +189,12 @@ describe('calls: GraphQL through the gateway', () => {
     await act(projectId, 'hangUpCall', answered.id, callee);
     const declined = await placeOne();
     await act(projectId, 'declineCall', declined.id, callee);
-    await placeOne(randomUUID()); // unreachable
+    await placeOne(await newKnownProfile(sut, projectId)); // unreachable
     const live = await placeOne();
     await placeOne(); // busy: the callee is ringing
-    await place(randomUUID(), { callerProfileId: caller, calleeProfileId: randomUUID(), reason: 'Other project' });
+    const otherProject = randomUUID();
+    await seedKnownProfiles(sut, otherProject, [caller]);
+    await place(otherProject, { callerProfileId: caller, calleeProfileId: await newKnownProfile(sut, otherProject), reason: 'Other project' });
     const to = new Date(Date.now() + 60_000).toISOString();
     const { callAnalytics } = await ok<{ callAnalytics: Record<string, number | null> }>(
       projectId,
@@ -216,7 +218,7 @@ describe('calls: GraphQL through the gateway', () => {
   });
 
   it("keeps projects apart: another project's key cannot read or act on a call", async () => {
-    const { projectId, caller, callee } = scene();
+    const { projectId, caller, callee } = await scene();
     const call = (await place(projectId, { callerProfileId: caller, calleeProfileId: callee, reason: 'Mine' })).data!.placeCall;
     const other = randomUUID();
     expect((await act(other, 'answerCall', call.id, callee)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');

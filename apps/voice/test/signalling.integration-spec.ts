@@ -5,12 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { eventually, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { eventually, seedKnownProfiles, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { CallClient } from '../../../tools/voice/call-client.js';
 import { OPERATIONS, SignallingRequestError, type CallView } from '../client/protocol.js';
 import type { CallMedia } from '../src/media/call-media.service.js';
 import type { ConnectedClients } from '../src/presence/connected-clients.js';
 import type { CallTokens } from '../src/tokens/call-tokens.js';
+import type { VoicePublicServer } from '../src/signalling/voice-public.server.js';
 
 /** Retries an assertion until it passes (eventually() wants a truthy value). */
 const until = (assertion: () => unknown, options?: { timeoutMs?: number }) =>
@@ -23,6 +24,7 @@ const TOKEN_SECRET = 'signalling-test-token-secret-0123456789abcdef';
 
 describe('call signalling (graphql-ws at /calls/signal)', () => {
   let sut: TestSubgraph;
+  let publicServer: VoicePublicServer;
   let signalUrl: string;
   let tokens: CallTokens;
   let media: CallMedia;
@@ -40,7 +42,8 @@ describe('call signalling (graphql-ws at /calls/signal)', () => {
       VOICE_MEDIA_DISCONNECT_GRACE_SECONDS: '0',
     });
     sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'voice' });
-    signalUrl = sut.url.replace(/^http/, 'ws').replace(/\/graphql$/, '/calls/signal');
+    publicServer = sut.app.get((await import('../src/signalling/voice-public.server.js')).VoicePublicServer);
+    signalUrl = `${publicServer.url.replace(/^http/, 'ws')}/calls/signal`;
     const { CallTokens } = await import('../src/tokens/call-tokens.js');
     const { CallMedia } = await import('../src/media/call-media.service.js');
     const { ConnectedClients } = await import('../src/presence/connected-clients.js');
@@ -53,8 +56,13 @@ describe('call signalling (graphql-ws at /calls/signal)', () => {
   });
   afterAll(() => sut?.close());
 
+  /** A token of the profile, which voice then knows. */
+  const tokenOf = async (projectId: string, profileId: string, identity?: { displayName?: string; role?: string }) => {
+    await seedKnownProfiles(sut, projectId, [profileId]);
+    return (await tokens.mint(projectId, profileId, 600, identity)).token;
+  };
   const connect = async (projectId: string, profileId: string, identity?: { displayName?: string; role?: string }) => {
-    const { token } = await tokens.mint(projectId, profileId, 600, identity);
+    const token = await tokenOf(projectId, profileId, identity);
     const client = await CallClient.connect(signalUrl, token);
     clients.push(client);
     return client;
@@ -233,8 +241,8 @@ describe('call signalling (graphql-ws at /calls/signal)', () => {
   });
 
   describe('the reference web client', () => {
-    it('is served at /calls/client/ (page, bundle, styles) and nothing else is', async () => {
-      const base = sut.url.replace(/\/graphql$/, '/calls/client');
+    it('is served at /calls/client/ (page, bundle, styles) on the public port and nothing else is', async () => {
+      const base = `${publicServer.url}/calls/client`;
       const page = await fetch(`${base}/?token=abc`);
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);
@@ -245,6 +253,22 @@ describe('call signalling (graphql-ws at /calls/signal)', () => {
       expect((await fetch(`${base}/style.css`)).status).toBe(200);
       expect((await fetch(`${base}/main.js`)).status).toBe(404);
       expect((await fetch(`${base}/..%2F..%2Fsrc%2Fmain.js`)).status).toBe(404);
+      expect((await fetch(`${publicServer.url}/calls/clientapp.js`)).status).toBe(404);
+      expect((await fetch(`${base}/app.js`, { method: 'POST' })).status).toBe(405);
+    });
+
+    it('keeps the public port and the subgraph port apart: no /graphql or health in public, no calls on the subgraph port', async () => {
+      expect(publicServer.port).not.toBe(new URL(sut.url).port);
+      const publicGraphql = await fetch(`${publicServer.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      expect(publicGraphql.status).toBe(405);
+      expect((await fetch(`${publicServer.url}/graphql`)).status).toBe(404);
+      expect((await fetch(`${publicServer.url}/health/ready`)).status).toBe(404);
+      expect((await fetch(sut.url.replace(/\/graphql$/, '/calls/client/'))).status).toBe(404);
+      const subgraphSignal = await CallClient.connect(sut.url.replace(/^http/, 'ws').replace(/\/graphql$/, '/calls/signal'), await tokenOf(randomUUID(), randomUUID())).then(
+        (client) => (clients.push(client), 'connected'),
+        () => 'refused',
+      );
+      expect(subgraphSignal).toBe('refused');
     });
   });
 
