@@ -20,6 +20,7 @@ import { ProfileLinkRepair1763900000900 } from './migrations/1763900000900-profi
 import { CreateKnownProfiles1763900002000 } from './migrations/1763900002000-create-known-profiles.js';
 import { EventPartitionManager } from './partitions/event-partition.manager.js';
 import { EventPartitionsResolver } from './partitions/event-partitions.resolver.js';
+import { eventRetentionConfigProvider } from './partitions/event-retention-config.js';
 import { EventExport } from './privacy/event-export.js';
 import { EventStreamErasure } from './privacy/event-stream-erasure.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';
@@ -62,6 +63,7 @@ export const EVENTS_MIGRATIONS = [
   ],
   providers: [
     Clock,
+    eventRetentionConfigProvider,
     EventPartitionManager,
     EventPartitionsResolver,
     EventAnnouncements,

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { loadConfig } from '@boomerang/platform/config';
 import { silentLogger, type TestSubgraph } from '@boomerang/platform/testing';
 import { Clock } from '@boomerang/platform/subgraph';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
 import { EventPartitionManager } from '../src/partitions/event-partition.manager.js';
+import { eventRetentionEnv } from '../src/partitions/event-retention-config.js';
 import { DEFAULT_PARTITION, ensureMonthPartition, monthStart, partitionName } from '../src/partitions/event-partitions.js';
 import { ProfileLinks } from '../src/profile-sync/profile-links.js';
 import { ReleaseArchivedMessageIds1763900001300 } from '../src/migrations/1763900001300-release-archived-message-ids.js';
@@ -109,7 +111,7 @@ describe('event partition retention (detach and archive old months)', () => {
     await seed([-4, -1]);
     process.env.EVENTS_RETENTION_MONTHS = '2';
     try {
-      const manager = new EventPartitionManager(db, sut.app.get(Clock), silentLogger);
+      const manager = new EventPartitionManager(db, sut.app.get(Clock), silentLogger, loadConfig(eventRetentionEnv));
       expect(await manager.applyRetention()).toEqual([archiveOf(-4)]);
       expect(await manager.applyRetention()).toEqual([]);
     } finally {

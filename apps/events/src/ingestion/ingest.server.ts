@@ -8,7 +8,7 @@ import { EVENT_TYPES } from '@boomerang/contracts';
 import { ApiKeyCache, type CallerScope } from '@boomerang/platform/auth';
 import type { Messaging } from '@boomerang/platform/messaging';
 import type { Logger } from '@boomerang/platform/observability';
-import { Clock, DomainError, LOGGER, MESSAGING, toGraphQLError } from '@boomerang/platform/subgraph';
+import { Clock, DomainError, LOGGER, MESSAGING, SUBGRAPH_CONFIG, toGraphQLError, type SubgraphConfig } from '@boomerang/platform/subgraph';
 import type { EventType } from '../events/event.entity.js';
 import { takeContextUserToken, USER_TOKEN_HEADER, UserVerification, type ReceivedCommand } from '../verification/user-verification.js';
 import { INGEST_CONFIG, type IngestConfig } from './ingest-config.js';
@@ -59,6 +59,7 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly verification: UserVerification,
     private readonly clock: Clock,
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
+    @Inject(SUBGRAPH_CONFIG) private readonly platform: SubgraphConfig,
     @Inject(MESSAGING) messaging: Messaging,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -77,10 +78,10 @@ export class IngestServer implements OnApplicationBootstrap, BeforeApplicationSh
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.config.INGEST_PORT, this.config.HOST, () => resolve());
+      server.listen(this.config.INGEST_PORT, this.platform.HOST, () => resolve());
     });
     this.server = server;
-    this.logger.info({ port: this.port }, `events ingestion API at http://${this.config.HOST}:${this.port}/v1/batch`);
+    this.logger.info({ port: this.port }, `events ingestion API at http://${this.platform.HOST}:${this.port}/v1/batch`);
   }
 
   /** Stops accepting, lets in-flight batches commit, then lets the pool close. */

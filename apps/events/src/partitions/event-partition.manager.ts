@@ -1,8 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { z } from 'zod';
-import { loadConfig } from '@boomerang/platform/config';
 import type { Logger } from '@boomerang/platform/observability';
 import { Clock, LOGGER } from '@boomerang/platform/subgraph';
 import {
@@ -16,16 +14,12 @@ import {
   releaseMessageIds,
   strayMonthTables,
 } from './event-partitions.js';
+import { EVENT_RETENTION_CONFIG, type EventRetentionConfig } from './event-retention-config.js';
 
 const MONTHS_AHEAD = 3;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How far the clocks of the instances minting event ids may disagree. */
 const ID_CLOCK_SKEW_MS = 5 * 60 * 1000;
-
-const partitionEnv = z.object({
-  /** Months of events kept queryable besides the current one; older months are detached (archived). Unset: unlimited. */
-  EVENTS_RETENTION_MONTHS: z.preprocess((value) => (value === '' ? undefined : value), z.coerce.number().int().min(1).optional()),
-});
 
 /**
  * Keeps monthly `event` partitions ready for the current month and the next three: on start and
@@ -35,13 +29,13 @@ const partitionEnv = z.object({
  */
 @Injectable()
 export class EventPartitionManager implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly config = loadConfig(partitionEnv);
   private timer?: NodeJS.Timeout;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(EVENT_RETENTION_CONFIG) private readonly config: EventRetentionConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {

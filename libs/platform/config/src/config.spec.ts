@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, loadConfig, platformEnv } from './config.js';
+import { ConfigError, configProvider, loadConfig, platformEnv } from './config.js';
 
 describe('loadConfig', () => {
   const secret = 'x'.repeat(32);
@@ -21,5 +21,24 @@ describe('loadConfig', () => {
       expect(problems).toMatch(/INTERNAL_SIGNING_SECRET: must be at least 32 characters/);
       expect(problems).toMatch(/PORT:/);
     }
+  });
+});
+
+describe('configProvider', () => {
+  const TOKEN = Symbol('TOKEN');
+  const schema = z.object({ CONFIG_SPEC_LIMIT: z.coerce.number().int().default(7) });
+
+  afterEach(() => delete process.env.CONFIG_SPEC_LIMIT);
+
+  it('loads the settings when the app creates the provider, not when it is declared', () => {
+    const sut = configProvider(TOKEN, schema);
+    process.env.CONFIG_SPEC_LIMIT = '12';
+    expect(sut.provide).toBe(TOKEN);
+    expect(sut.useFactory()).toEqual({ CONFIG_SPEC_LIMIT: 12 });
+  });
+
+  it('names the invalid variable', () => {
+    process.env.CONFIG_SPEC_LIMIT = 'many';
+    expect(() => configProvider(TOKEN, schema).useFactory()).toThrow(/CONFIG_SPEC_LIMIT:/);
   });
 });

@@ -47,3 +47,11 @@ export function loadConfig<T extends z.ZodTypeAny>(schema: T, env: NodeJS.Proces
   }
   return result.data;
 }
+
+/**
+ * The settings `schema` describes as a NestJS provider for `@Inject(token)`: loaded once when the
+ * app starts, so no class reads the environment itself.
+ */
+export function configProvider<T extends z.ZodTypeAny>(token: symbol, schema: T): { provide: symbol; useFactory: () => z.infer<T> } {
+  return { provide: token, useFactory: () => loadConfig(schema) };
+}

@@ -36,7 +36,8 @@ export function setLogDestination(destination: DestinationStream | undefined): v
   destinationOverride = destination;
 }
 
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', options: LoggerOptions = {}): Logger {
+/** A logger for `service` at `level` (the app's validated LOG_LEVEL; this lib reads no environment). */
+export function createLogger(service: string, level: string, options: LoggerOptions = {}): Logger {
   const settings: LoggerOptions = {
     level,
     base: { service },

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { loadConfig, platformEnv } from '@boomerang/platform/config';
 
+const listenPort = z.coerce.number().int().min(0).max(65535);
+
 export const subgraphEnv = platformEnv.extend({
-  PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  PORT: listenPort.optional(),
   HOST: z.string().default('127.0.0.1'),
   /** Apply pending migrations on start (the default); deployments may run them as a job. */
   MIGRATE_ON_START: z
@@ -12,11 +14,15 @@ export const subgraphEnv = platformEnv.extend({
   /** Set by the launcher; /health/ready echoes it only to a request that presents it (see health.controller.ts). */
   BOOMERANG_INSTANCE_ID: z.string().min(1).optional(),
 });
-export type SubgraphConfig = z.infer<typeof subgraphEnv> & { port: number; schema: string };
 
+type SubgraphEnv = z.infer<typeof subgraphEnv>;
+export type SubgraphConfig = SubgraphEnv & { port: number; schema: string };
+
+/** The platform's settings for `service`; its port is `<SERVICE>_PORT`, else `PORT`, else `defaultPort`. */
 export function loadSubgraphConfig(service: string, defaultPort: number): SubgraphConfig {
-  const env = loadConfig(subgraphEnv);
   const portVariable = `${service.toUpperCase()}_PORT`;
-  const port = Number(process.env[portVariable] ?? env.PORT ?? defaultPort);
+  // A computed key erases the shape zod infers: the result is typed here.
+  const env = loadConfig(subgraphEnv.extend({ [portVariable]: listenPort.optional() })) as unknown as SubgraphEnv & Record<string, unknown>;
+  const port = (env[portVariable] as number | undefined) ?? env.PORT ?? defaultPort;
   return { ...env, port, schema: env.DATABASE_SCHEMA ?? service };
 }
