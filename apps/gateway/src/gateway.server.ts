@@ -10,11 +10,14 @@ import { connectMessaging, isNatsReady, type Messaging } from '@boomerang/platfo
 import { createLogger, type Logger } from '@boomerang/platform/observability';
 import { ApiKeyCache } from '@boomerang/platform/auth';
 import { CallerAuthenticator } from './auth/caller-authenticator.js';
-import { SignedDataSource, type GatewayContext } from './auth/signed-data-source.js';
+import type { GatewayContext } from './auth/signed-data-source.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { complexityLimitPlugin, depthLimitRule } from './limits/query-limits.js';
 import { readJsonBody, requestErrorHandler } from './requests/json-body.js';
 import { operationInputPlugin } from './requests/operation-input.plugin.js';
+import { CircuitBreaker } from './subgraphs/circuit-breaker.js';
+import { clientSafeErrors, SubgraphAddresses } from './subgraphs/client-safe-errors.js';
+import { SubgraphDataSource } from './subgraphs/subgraph-data-source.js';
 import { QueryPlanWarmer } from './supergraph/query-plan-warmer.js';
 import { SupergraphFileManager } from './supergraph/supergraph-file-manager.js';
 
@@ -43,13 +46,30 @@ export async function startGateway(config: GatewayConfig, logger = createLogger(
   const messaging: Messaging = await connectMessaging({ url: config.NATS_URL, name: 'gateway', prefix: config.NATS_SUBJECT_PREFIX });
   const authenticator = new CallerAuthenticator(new ApiKeyCache(messaging, config.KEY_CACHE_TTL_MS), config.BOOMERANG_ADMIN_TOKEN);
   const warmer = new QueryPlanWarmer(logger);
+  const addresses = new SubgraphAddresses();
+  // One circuit per subgraph, kept across supergraph reloads (which build new data sources).
+  const breakers = new Map<string, CircuitBreaker>();
+  const breakerOf = (name: string) => {
+    const settings = config.subgraphFetch(name);
+    const breaker =
+      breakers.get(name) ??
+      new CircuitBreaker({ failureThreshold: settings.breakerFailures, openMs: settings.breakerOpenMs }, (state, previous) =>
+        (state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger))({ subgraph: name, state, previous }, `${name}: circuit ${state}`),
+      );
+    breakers.set(name, breaker);
+    return breaker;
+  };
 
   const gateway = new ApolloGateway({
     supergraphSdl:
       config.SUPERGRAPH_SOURCE === 'file'
         ? new SupergraphFileManager(config.supergraphPath, logger)
         : new IntrospectAndCompose({ subgraphs: parseSubgraphList(config.SUBGRAPHS), pollIntervalInMs: 10_000 }),
-    buildService: ({ name, url }) => new SignedDataSource(config.subgraphUrls[name] ?? url!, config.INTERNAL_SIGNING_SECRET),
+    buildService: ({ name, url }) => {
+      const target = config.subgraphUrls[name] ?? url!;
+      addresses.add(target);
+      return new SubgraphDataSource(name, target, config.INTERNAL_SIGNING_SECRET, config.subgraphFetch(name).timeoutMs, breakerOf(name));
+    },
     logger: {
       debug: (message) => logger.debug(String(message)),
       info: (message) => logger.info(String(message)),
@@ -72,6 +92,7 @@ export async function startGateway(config: GatewayConfig, logger = createLogger(
     // main.ts owns the signals, so shutdown happens once and in order.
     stopOnTerminationSignals: false,
     validationRules: [depthLimitRule(config.MAX_QUERY_DEPTH)],
+    formatError: clientSafeErrors(addresses, logger),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginInlineTraceDisabled(),
