@@ -9,7 +9,7 @@ import { ProfileEventsResolver } from './events/profile-events.resolver.js';
 import { EventAnnouncements } from './ingestion/event-announcements.js';
 import { IngestEvents } from './ingestion/ingest-events.use-case.js';
 import { ingestConfigProvider } from './ingestion/ingest-config.js';
-import { IngestServer } from './ingestion/ingest.server.js';
+import { INGEST_HTTP_PROVIDERS } from './ingestion/http/ingest-http.server.js';
 import { CreateEvents1763900000300 } from './migrations/1763900000300-create-events.js';
 import { PartitionEvents1763900000400 } from './migrations/1763900000400-partition-events.js';
 import { CreateProfileLinks1763900000500 } from './migrations/1763900000500-create-profile-links.js';
@@ -74,7 +74,7 @@ export const EVENTS_MIGRATIONS = [
     EventExport,
     ProfileExportEventsResolver,
     ingestConfigProvider,
-    IngestServer,
+    ...INGEST_HTTP_PROVIDERS,
     IngestPolicies,
     UserVerification,
     UserTokenResolver,

@@ -4,7 +4,7 @@ import { EventsIngested, type ResolveApiKeyReply } from '@boomerang/contracts';
 import type { Messaging } from '@boomerang/platform/messaging';
 import { serveTestIngestPolicies, serveTestKeys, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
-import { IngestServer } from '../src/ingestion/ingest.server.js';
+import { IngestHttpServer } from '../src/ingestion/http/ingest-http.server.js';
 
 /** Shared set-up of the events integration specs. */
 
@@ -74,7 +74,7 @@ export async function startIngestSubgraph({ project, other, pk, sk, pkOther }: I
   keys.set(sk, { ok: true, projectId: project, keyId: randomUUID(), scope: 'secret' });
   keys.set(pkOther, { ok: true, projectId: other, keyId: randomUUID(), scope: 'publishable' });
   keys.set('pk_revoked', { ok: false, reason: 'revoked' });
-  return { sut, keys, baseUrl: `http://127.0.0.1:${sut.app.get(IngestServer).port}`, db: sut.app.get(DataSource) };
+  return { sut, keys, baseUrl: `http://127.0.0.1:${sut.app.get(IngestHttpServer).port}`, db: sut.app.get(DataSource) };
 }
 
 export async function stopIngestSubgraph(sut: TestSubgraph | undefined): Promise<void> {

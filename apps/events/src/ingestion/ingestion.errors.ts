@@ -25,7 +25,7 @@ function statusOf(code: IngestionErrorCode): number {
   }
 }
 
-/** A refused ingestion request: the HTTP status, and the field and rule it broke. */
+/** A refused ingestion request: the HTTP status, and the field and rule it broke (worded per wire format by `refuse`). */
 export class IngestionError extends Error {
   readonly status: number;
 
@@ -37,9 +37,5 @@ export class IngestionError extends Error {
     super(message);
     this.name = 'IngestionError';
     this.status = statusOf(code);
-  }
-
-  toJSON() {
-    return { success: false, error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) } };
   }
 }

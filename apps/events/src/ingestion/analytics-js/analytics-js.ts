@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -96,21 +96,4 @@ export class AnalyticsJsBuild {
     );
     return this.chunks.get(file);
   }
-}
-
-/** Headers a browser may send with a tracking call: analytics.js sends the write key as Basic auth, so every call is preflighted. */
-const ALLOWED_HEADERS = 'Authorization, Content-Type, Content-Encoding, X-Retry-Count';
-
-/**
- * Answers a CORS preflight. Any origin may call: the write key, never a cookie, authenticates,
- * and the answers carry nothing but acknowledgements. Headers a site's SDK config adds are allowed too.
- */
-export function answerPreflight(request: IncomingMessage, response: ServerResponse): void {
-  response.writeHead(204, {
-    'access-control-allow-origin': '*',
-    'access-control-allow-methods': 'POST, GET, OPTIONS',
-    'access-control-allow-headers': request.headers['access-control-request-headers'] ?? ALLOWED_HEADERS,
-    'access-control-max-age': '86400',
-  });
-  response.end();
 }

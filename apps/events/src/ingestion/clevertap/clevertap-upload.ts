@@ -1,11 +1,11 @@
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { isJsonObject } from '@boomerang/platform/subgraph';
-import { eventTimeRuleBroken } from './event-time.js';
-import type { IngestEventCommand } from './ingest-event.command.js';
-import { IngestionError, IngestionErrorCode } from './ingestion.errors.js';
-import { fieldNestedTooDeep, jsonBytesAtMost, NESTING_RULE } from './json-limits.js';
-import { MAX_MESSAGE_BYTES } from './segment-message.js';
+import { eventTimeRuleBroken } from '../event-time.js';
+import type { IngestEventCommand } from '../ingest-event.command.js';
+import { IngestionError, IngestionErrorCode } from '../ingestion.errors.js';
+import { fieldNestedTooDeep, jsonBytesAtMost, NESTING_RULE } from '../json-limits.js';
+import { MAX_MESSAGE_BYTES } from '../segment/segment-message.js';
 
 /** CleverTap's upload API limits: 1,000 records and 1 MB per request. */
 const CLEVERTAP_MAX_RECORDS = 1000;

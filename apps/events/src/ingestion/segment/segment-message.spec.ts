@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { IngestionError, IngestionErrorCode } from './ingestion.errors.js';
+import { IngestionError, IngestionErrorCode } from '../ingestion.errors.js';
 import { MAX_MESSAGE_BYTES, segmentCommands } from './segment-message.js';
 
 const receivedAt = new Date('2024-05-01T12:00:00.000Z');

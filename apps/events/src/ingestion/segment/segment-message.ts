@@ -1,11 +1,11 @@
 import { Buffer } from 'node:buffer';
 import { EVENT_TYPES } from '@boomerang/contracts';
 import { isJsonObject } from '@boomerang/platform/subgraph';
-import type { EventType } from '../events/event.entity.js';
-import { EARLIEST_INSTANT, eventTimeRuleBroken, INSTANT_RANGE_RULE, LATEST_INSTANT } from './event-time.js';
-import type { IngestEventCommand } from './ingest-event.command.js';
-import { IngestionError, IngestionErrorCode } from './ingestion.errors.js';
-import { fieldNestedTooDeep, jsonBytesAtMost, NESTING_RULE, nestsTooDeep } from './json-limits.js';
+import type { EventType } from '../../events/event.entity.js';
+import { EARLIEST_INSTANT, eventTimeRuleBroken, INSTANT_RANGE_RULE, LATEST_INSTANT } from '../event-time.js';
+import type { IngestEventCommand } from '../ingest-event.command.js';
+import { IngestionError, IngestionErrorCode } from '../ingestion.errors.js';
+import { fieldNestedTooDeep, jsonBytesAtMost, NESTING_RULE, nestsTooDeep } from '../json-limits.js';
 
 /** The Segment tracking API's limits. */
 export const MAX_MESSAGE_BYTES = 32 * 1024;
