@@ -1,4 +1,5 @@
 import { bearer, startTestPlatform, type RunningPlatform } from '../../../tools/dev/test-platform.js';
+import { onceProfileKnown } from './profile-known.js';
 
 interface CreatedProject {
   project: { id: string };
@@ -46,10 +47,12 @@ describe('the platform through the gateway', () => {
     expect(profile.errors).toBeUndefined();
     const profileId = profile.data!.createProfile.id;
 
-    const event = await platform.graphql(
-      `mutation($input: TrackEventInput!) { track(input: $input) { id name } }`,
-      { input: { profileId, name: 'Order Placed', properties: { total: 42, currency: 'EUR' } } },
-      asA,
+    const event = await onceProfileKnown(() =>
+      platform.graphql(
+        `mutation($input: TrackEventInput!) { track(input: $input) { id name } }`,
+        { input: { profileId, name: 'Order Placed', properties: { total: 42, currency: 'EUR' } } },
+        asA,
+      ),
     );
     expect(event.errors).toBeUndefined();
 
@@ -60,10 +63,12 @@ describe('the platform through the gateway', () => {
     );
     expect(segment.errors).toBeUndefined();
     const segmentId = segment.data!.createSegment.id;
-    const added = await platform.graphql(
-      `mutation($segmentId: ID!, $profileIds: [ID!]!) { addSegmentMembers(segmentId: $segmentId, profileIds: $profileIds) { id size } }`,
-      { segmentId, profileIds: [profileId] },
-      asA,
+    const added = await onceProfileKnown(() =>
+      platform.graphql(
+        `mutation($segmentId: ID!, $profileIds: [ID!]!) { addSegmentMembers(segmentId: $segmentId, profileIds: $profileIds) { id size } }`,
+        { segmentId, profileIds: [profileId] },
+        asA,
+      ),
     );
     expect(added.errors).toBeUndefined();
 
@@ -118,12 +123,14 @@ describe('the platform through the gateway', () => {
     const anonymous = await create('{ anonymousId: "merge-anon" }');
     // By the product's user id (events learns it from profiles' ProfileIdentified), and by profile id.
     for (const input of [{ userId: 'merge-user', name: 'Signed In' }, { profileId: anonymous, name: 'Browsed' }]) {
-      const tracked = await platform.graphql(`mutation($input: TrackEventInput!) { track(input: $input) { id } }`, { input }, asB);
+      const tracked = await onceProfileKnown(() => platform.graphql(`mutation($input: TrackEventInput!) { track(input: $input) { id } }`, { input }, asB));
       expect(tracked.errors).toBeUndefined();
     }
     const segmentId = (await platform.graphql<{ createSegment: { id: string } }>(`mutation { createSegment(input: { name: "Browsers", kind: STATIC }) { id } }`, {}, asB)).data!
       .createSegment.id;
-    const added = await platform.graphql(`mutation($s: ID!, $p: [ID!]!) { addSegmentMembers(segmentId: $s, profileIds: $p) { id } }`, { s: segmentId, p: [anonymous] }, asB);
+    const added = await onceProfileKnown(() =>
+      platform.graphql(`mutation($s: ID!, $p: [ID!]!) { addSegmentMembers(segmentId: $s, profileIds: $p) { id } }`, { s: segmentId, p: [anonymous] }, asB),
+    );
     expect(added.errors).toBeUndefined();
     const membersOf = async () =>
       (await platform.graphql<{ segment: { size: number; members: { id: string }[] } }>(`query($s: ID!) { segment(id: $s) { size members { id } } }`, { s: segmentId }, asB)).data!
