@@ -2,17 +2,24 @@
 // (2) the subgraphs compose, (3) the client-facing API has no breaking change against the
 // committed supergraph, and (4) the committed supergraph is the composed one.
 //   npm run schema:check
-//   node dist/tools/supergraph/check.js [--allow-breaking] [--skip-generate]
-// --allow-breaking (or SCHEMA_ALLOW_BREAKING=1) accepts breaking changes deliberately;
-// --skip-generate composes the committed SDLs without booting the apps.
+//   node dist/tools/supergraph/check.js [--base=<git ref>] [--allow-breaking] [--skip-generate]
+// A breaking change passes only when tools/supergraph/accepted-breaking-changes.json lists it with
+// a reason (reviewed with the change); --allow-breaking (or SCHEMA_ALLOW_BREAKING=1) accepts any;
+// --base=<git ref> (or SCHEMA_BASE_REF) compares with the supergraph committed at that ref (e.g. the
+// branch a change merges into) instead of the working tree's; --skip-generate composes the
+// committed SDLs without booting the apps.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
+import { loadAcceptedChanges, partitionBreaking } from './accepted-changes.js';
 import { composeSupergraph, diffApiSchemas } from './composition.js';
 import { hasDrift, printAll } from './sdl.js';
 import { discoverSubgraphs, REPO_ROOT, supergraphPath } from './subgraphs.js';
 
 const allowBreaking = process.argv.includes('--allow-breaking') || process.env.SCHEMA_ALLOW_BREAKING === '1';
 const skipGenerate = process.argv.includes('--skip-generate');
+const baseRef = process.argv.find((arg) => arg.startsWith('--base='))?.slice('--base='.length) || process.env.SCHEMA_BASE_REF || undefined;
+const acceptedChanges = loadAcceptedChanges(join(REPO_ROOT, 'tools/supergraph/accepted-breaking-changes.json'));
 
 interface Step {
   readonly name: string;
@@ -57,33 +64,52 @@ const outcome = composeSupergraph(composable.map((subgraph) => ({ name: subgraph
 if (outcome.ok) step('composition', true, `${composable.length} subgraph(s) compose (${outcome.hints.length} hint(s))`);
 else step('composition', false, `${outcome.errors.length} error(s)`, outcome.errors.map((error) => `[${error.code}] ${error.message}`));
 
-// 3 and 4. Against the committed supergraph: breaking API changes, then staleness.
+// 3 and 4. Against the committed supergraph (or the one at --base): breaking API changes, then staleness.
 const committedPath = supergraphPath();
 const committedFile = relative(REPO_ROOT, committedPath);
+
+/** The breaking-change step against `baseline` (`label` names it in the output). */
+function checkBreaking(baseline: string, label: string, supergraphSdl: string): void {
+  let diff: ReturnType<typeof diffApiSchemas>;
+  try {
+    diff = diffApiSchemas(baseline, supergraphSdl);
+  } catch (error) {
+    return step('breaking changes', false, `${label} is not a valid supergraph: ${(error as Error).message}`);
+  }
+  const { accepted, unaccepted } = partitionBreaking(diff.breaking, acceptedChanges);
+  const listed = [
+    ...unaccepted,
+    ...accepted.map((entry) => `(accepted) ${entry.change} — ${entry.reason}`),
+    ...diff.dangerous.map((change) => `(dangerous) [${change.type}] ${change.description}`),
+  ];
+  if (!unaccepted.length) step('breaking changes', true, accepted.length ? `${accepted.length} against ${label}, each accepted in accepted-breaking-changes.json` : `none against ${label}`, listed);
+  else if (allowBreaking) step('breaking changes', true, `${unaccepted.length} allowed by --allow-breaking / SCHEMA_ALLOW_BREAKING=1`, listed);
+  else {
+    step(
+      'breaking changes',
+      false,
+      `${unaccepted.length} against ${label} (clients may break; if intended, list each in tools/supergraph/accepted-breaking-changes.json with the reason, for review)`,
+      listed,
+    );
+  }
+}
+
 if (outcome.ok) {
+  if (baseRef) {
+    let baseline: string | undefined;
+    try {
+      baseline = execFileSync('git', ['show', `${baseRef}:${committedFile}`], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      step('breaking changes', false, `cannot read ${committedFile} at ${baseRef}: ${(error as Error).message.split('\n')[0]}`);
+    }
+    if (baseline !== undefined) checkBreaking(baseline, `${baseRef}:${committedFile}`, outcome.supergraphSdl);
+  }
   if (!existsSync(committedPath)) {
-    step('breaking changes', true, `no committed ${committedFile} to compare with`);
+    if (!baseRef) step('breaking changes', true, `no committed ${committedFile} to compare with`);
     step('committed supergraph', false, `${committedFile} is missing; run \`npm run schema:compose\` and commit it`);
   } else {
     const committed = readFileSync(committedPath, 'utf8');
-    let diff: ReturnType<typeof diffApiSchemas> | undefined;
-    try {
-      diff = diffApiSchemas(committed, outcome.supergraphSdl);
-    } catch (error) {
-      step('breaking changes', false, `${committedFile} is not a valid supergraph: ${(error as Error).message}`);
-    }
-    if (diff) {
-      const breaking = diff.breaking.map((change) => `[${change.type}] ${change.description}`);
-      const dangerous = diff.dangerous.map((change) => `(dangerous) [${change.type}] ${change.description}`);
-      if (!breaking.length) step('breaking changes', true, `none against ${committedFile}`, dangerous);
-      else if (allowBreaking) step('breaking changes', true, `${breaking.length} allowed by --allow-breaking / SCHEMA_ALLOW_BREAKING=1`, [...breaking, ...dangerous]);
-      else {
-        step('breaking changes', false, `${breaking.length} against ${committedFile} (clients may break; pass --allow-breaking or SCHEMA_ALLOW_BREAKING=1 if intended)`, [
-          ...breaking,
-          ...dangerous,
-        ]);
-      }
-    }
+    if (!baseRef) checkBreaking(committed, committedFile, outcome.supergraphSdl);
     const upToDate = committed === outcome.supergraphSdl;
     step('committed supergraph', upToDate, upToDate ? `${committedFile} is up to date` : `${committedFile} is out of date; run \`npm run schema:compose\` and commit it`);
   }

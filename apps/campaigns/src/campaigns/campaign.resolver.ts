@@ -39,7 +39,11 @@ export class CampaignResolver {
     return this.campaignService.updateStatus(projectId, id, status);
   }
 
-  @ResolveField(() => SegmentReference, { nullable: true, description: 'The segment the campaign targets; null targets nobody yet.' })
+  // A reference to another subgraph's entity: nullable, so a segments outage nulls only this field (README, "Adding fields across subgraphs").
+  @ResolveField(() => SegmentReference, {
+    nullable: true,
+    description: 'The segment the campaign targets; null targets nobody yet, or (with error SUBGRAPH_UNAVAILABLE) the segments service did not answer for the fields asked.',
+  })
   audience(@Parent() campaign: CampaignEntity) {
     return campaign.audienceSegmentId ? { __typename: 'Segment', id: campaign.audienceSegmentId } : null;
   }

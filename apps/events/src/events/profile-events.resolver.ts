@@ -10,7 +10,11 @@ import { EventService } from './event.service.js';
 export class ProfileEventsResolver {
   constructor(private readonly eventService: EventService) {}
 
-  @ResolveField(() => EventConnection, { description: "This profile's events, newest first, filtered as the project's `events`. Secret key only." })
+  @ResolveField(() => EventConnection, {
+    // Contributed to another subgraph's entity: nullable, so an events outage nulls only this field (README, "Adding fields across subgraphs").
+    nullable: true,
+    description: "This profile's events, newest first, filtered as the project's `events`. Secret key only. Null when the events service did not answer (error SUBGRAPH_UNAVAILABLE).",
+  })
   async events(@Parent() profile: ProfileReference, @Args() args: EventsArgs, @Context() context: SubgraphContext) {
     assertSecretKey(context.caller);
     const projectId = context.caller.projectId;

@@ -9,8 +9,10 @@ export class ProfileExportEventsResolver {
   constructor(private readonly eventExport: EventExport) {}
 
   @ResolveField(() => JSONScalar, {
+    // Contributed to another subgraph's entity: nullable, so an events outage nulls only this part (README, "Adding fields across subgraphs").
+    nullable: true,
     description:
-      'Every event held on the profile, oldest first, archived months included: each with all its stored columns (id, profileId, messageId, type, name, userId, anonymousId, properties, context, timestamp, sentAt, receivedAt). Secret key only.',
+      'Every event held on the profile, oldest first, archived months included: each with all its stored columns (id, profileId, messageId, type, name, userId, anonymousId, properties, context, timestamp, sentAt, receivedAt). Secret key only. Null when the events service did not answer (error SUBGRAPH_UNAVAILABLE): the export is then incomplete; ask again.',
   })
   async events(@Parent() reference: ProfileExportReference, @Context() context: SubgraphContext) {
     // Reached through `_entities`, which the root-field guard does not see.

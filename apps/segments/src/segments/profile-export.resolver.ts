@@ -9,7 +9,10 @@ export class ProfileExportSegmentsResolver {
   constructor(private readonly segmentService: SegmentService) {}
 
   @ResolveField(() => JSONScalar, {
-    description: 'Every segment the profile is a member of, oldest membership first: { segmentId, name, kind, addedAt }. Secret key only.',
+    // Contributed to another subgraph's entity: nullable, so a segments outage nulls only this part (README, "Adding fields across subgraphs").
+    nullable: true,
+    description:
+      'Every segment the profile is a member of, oldest membership first: { segmentId, name, kind, addedAt }. Secret key only. Null when the segments service did not answer (error SUBGRAPH_UNAVAILABLE): the export is then incomplete; ask again.',
   })
   async segments(@Parent() reference: ProfileExportReference, @Context() context: SubgraphContext) {
     // Reached through `_entities`, which the root-field guard does not see.

@@ -9,7 +9,11 @@ import { SegmentService } from './segment.service.js';
 export class ProfileSegmentsResolver {
   constructor(private readonly segmentService: SegmentService) {}
 
-  @ResolveField(() => [Segment], { description: 'Segments this profile is a member of.' })
+  @ResolveField(() => [Segment], {
+    // Contributed to another subgraph's entity: nullable, so a segments outage nulls only this field (README, "Adding fields across subgraphs").
+    nullable: true,
+    description: 'Segments this profile is a member of. Null when the segments service did not answer (error SUBGRAPH_UNAVAILABLE).',
+  })
   segments(@Parent() profile: ProfileReference, @Context() context: SubgraphContext) {
     const projectId = context.caller.projectId;
     if (!projectId) return [];

@@ -28,5 +28,10 @@ export class Segment {
   rules: Record<string, unknown> | null;
   @Field() createdAt: Date;
   @Field(() => Int, { description: 'Number of member profiles.' }) size: number;
-  @Field(() => [ProfileReference]) members: ProfileReference[];
+  // References to another subgraph's entities: nullable, so a profiles outage nulls only this field (README, "Adding fields across subgraphs").
+  @Field(() => [ProfileReference], {
+    nullable: true,
+    description: 'Member profiles, ordered by id; page with `after`. Null when the profiles service did not answer for the fields asked (error SUBGRAPH_UNAVAILABLE).',
+  })
+  members: ProfileReference[];
 }

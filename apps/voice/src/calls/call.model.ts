@@ -78,7 +78,9 @@ export class MaskedIdentity {
 @ObjectType({ description: "A profile's part in a call." })
 export class CallParticipant {
   @Field(() => CallParticipantRole) role: CallParticipantRole;
-  @Field(() => ProfileReference) profile: ProfileReference;
+  // A reference to another subgraph's entity: nullable, so a profiles outage nulls only this field (README, "Adding fields across subgraphs").
+  @Field(() => ProfileReference, { nullable: true, description: 'Null when the profiles service did not answer for the fields asked (error SUBGRAPH_UNAVAILABLE).' })
+  profile: ProfileReference;
   @Field(() => MaskedIdentity) identity: MaskedIdentity;
   @Field(() => Date, { nullable: true, description: 'When the proxy number stops mapping to this profile; null while the call is live.' })
   proxyExpiresAt: Date | null;

@@ -80,12 +80,13 @@ export class CallResolver {
     return this.callService.report(projectId, input.callId, input.profileId, input);
   }
 
-  @ResolveField(() => ProfileReference)
+  // A reference to another subgraph's entity: nullable, so a profiles outage nulls only this field (README, "Adding fields across subgraphs").
+  @ResolveField(() => ProfileReference, { nullable: true, description: 'Null when the profiles service did not answer for the fields asked (error SUBGRAPH_UNAVAILABLE).' })
   caller(@Parent() call: CallEntity) {
     return { __typename: 'Profile', id: call.callerProfileId };
   }
 
-  @ResolveField(() => ProfileReference)
+  @ResolveField(() => ProfileReference, { nullable: true, description: 'Null when the profiles service did not answer for the fields asked (error SUBGRAPH_UNAVAILABLE).' })
   callee(@Parent() call: CallEntity) {
     return { __typename: 'Profile', id: call.calleeProfileId };
   }

@@ -9,8 +9,10 @@ export class ProfileExportCallsResolver {
   constructor(private readonly callExport: CallExport) {}
 
   @ResolveField(() => JSONScalar, {
+    // Contributed to another subgraph's entity: nullable, so a voice outage nulls only this part (README, "Adding fields across subgraphs").
+    nullable: true,
     description:
-      'Every call the profile made or received, oldest first, as stored: the call (both profile ids, context, branding, state, times, end reason, duration) with its participants (masked identities and proxy numbers), timeline and client reports. Secret key only.',
+      'Every call the profile made or received, oldest first, as stored: the call (both profile ids, context, branding, state, times, end reason, duration) with its participants (masked identities and proxy numbers), timeline and client reports. Secret key only. Null when the voice service did not answer (error SUBGRAPH_UNAVAILABLE): the export is then incomplete; ask again.',
   })
   async calls(@Parent() reference: ProfileExportReference, @Context() context: SubgraphContext) {
     // Reached through `_entities`, which the root-field guard does not see.
