@@ -18,6 +18,7 @@ import { ProfilePrivacyService } from './privacy/profile-privacy.service.js';
 import { ProfileStreamErasure } from './privacy/profile-stream-erasure.js';
 import { ProfileIdsResponder } from './profiles/profile-ids.responder.js';
 import { ProfileEntity } from './profiles/profile.entity.js';
+import { ProfileRepository } from './profiles/profile.repository.js';
 import { ProfileResolver } from './profiles/profile.resolver.js';
 import { ProfileService } from './profiles/profile.service.js';
 import { PropertyCatalog } from './properties/property-catalog.js';
@@ -48,6 +49,7 @@ export const PROFILES_MIGRATIONS = [
   providers: [
     Clock,
     IdentityRepository,
+    ProfileRepository,
     MergeProfiles,
     IdentityResolver,
     ProfileService,

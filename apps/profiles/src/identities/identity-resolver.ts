@@ -5,11 +5,12 @@ import { ProfileCreated, ProfileIdentified } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock } from '@boomerang/platform/subgraph';
 import { MergeProfiles } from '../merging/merge-profiles.js';
-import { lockProfiles } from '../profiles/profile-rows.js';
 import { ProfileEntity } from '../profiles/profile.entity.js';
 import { ProfileError, ProfileErrorCode } from '../profiles/profile.errors.js';
-import { type Identity, isTrackingIdentity, normalizeIdentity } from './identity.entity.js';
-import { identityKey, IdentityRepository } from './identity.repository.js';
+import { type ContactColumns, ProfileRepository } from '../profiles/profile.repository.js';
+import { distinctIdentities, type Identity, identityKey, identityValue, isTrackingIdentity, normalizeIdentity } from './identity.entity.js';
+import { IdentityRepository } from './identity.repository.js';
+import { profileIdentified } from './profile-identified.js';
 
 export interface ResolvedProfile {
   profile: ProfileEntity;
@@ -32,6 +33,7 @@ const MAX_ATTEMPTS = 3;
 @Injectable()
 export class IdentityResolver {
   constructor(
+    private readonly profiles: ProfileRepository,
     private readonly identities: IdentityRepository,
     private readonly mergeProfiles: MergeProfiles,
     private readonly outbox: OutboxWriter,
@@ -39,7 +41,7 @@ export class IdentityResolver {
   ) {}
 
   async resolve(manager: EntityManager, projectId: string, seen: readonly Identity[]): Promise<ResolvedProfile> {
-    const wanted = dedupe(seen.filter((identity) => identity.value !== '').map(normalizeIdentity));
+    const wanted = distinctIdentities(seen.filter((identity) => identity.value !== '').map(normalizeIdentity));
     if (wanted.length === 0) throw new ProfileError(ProfileErrorCode.NoIdentity, 'At least one identity is needed to resolve a profile');
     const userIds = [...new Set(wanted.filter((identity) => identity.kind === 'user_id').map((identity) => identity.value))];
     if (userIds.length > 1) {
@@ -51,7 +53,7 @@ export class IdentityResolver {
       const owners = await this.identities.owners(manager, projectId, wanted);
       const ownerIds = [...new Set(owners.values())];
       if (ownerIds.length === 0) return this.create(manager, projectId, wanted);
-      const profiles = await lockProfiles(manager, projectId, ownerIds);
+      const profiles = await this.profiles.lockLive(manager, projectId, ownerIds);
       // A merge may have moved identities between the read and the lock: read again under the lock.
       const settled = await this.identities.owners(manager, projectId, wanted);
       if (profiles.length === ownerIds.length && sameOwners(owners, settled)) {
@@ -92,16 +94,9 @@ export class IdentityResolver {
     const now = this.clock.now();
     const attached = await this.identities.attach(manager, projectId, survivor.id, missing, now);
     if (attached.length !== missing.length) throw new Error('an identity was claimed despite its lock');
-    if (attached.length > 0) {
-      await manager.query(
-        `UPDATE profile SET external_id = COALESCE(external_id, $2), anonymous_id = COALESCE(anonymous_id, $3),
-           email = COALESCE(email, $4), phone = COALESCE(phone, $5), updated_at = $6
-         WHERE id = $1`,
-        [survivor.id, valueOf(attached, 'user_id'), valueOf(attached, 'anonymous_id'), valueOf(attached, 'email'), valueOf(attached, 'phone'), now],
-      );
-    }
+    if (attached.length > 0) await this.profiles.fillContactColumns(manager, projectId, survivor.id, contactColumnsOf(attached), now);
     if (attached.some(isTrackingIdentity) || mergedProfileIds.length > 0) await this.announce(manager, projectId, survivor.id, now);
-    const profile = await manager.getRepository(ProfileEntity).findOneByOrFail({ id: survivor.id, projectId });
+    const profile = await this.profiles.reload(manager, projectId, survivor.id);
     return { profile, created: false, added: attached, mergedProfileIds };
   }
 
@@ -110,10 +105,7 @@ export class IdentityResolver {
     const profile = manager.create(ProfileEntity, {
       id: randomUUID(),
       projectId,
-      externalId: valueOf(wanted, 'user_id'),
-      anonymousId: valueOf(wanted, 'anonymous_id'),
-      email: valueOf(wanted, 'email'),
-      phone: valueOf(wanted, 'phone'),
+      ...contactColumnsOf(wanted),
       name: null,
       properties: {},
       createdAt: now,
@@ -121,7 +113,7 @@ export class IdentityResolver {
       mergedInto: null,
       mergedAt: null,
     });
-    await manager.getRepository(ProfileEntity).save(profile);
+    await this.profiles.insert(manager, profile);
     const added = await this.identities.attach(manager, projectId, profile.id, wanted, now);
     if (added.length !== wanted.length) throw new Error('an identity was claimed despite its lock');
     await this.outbox.enqueue(manager, ProfileCreated, { projectId, occurredAt: now.toISOString(), profileId: profile.id, externalId: profile.externalId });
@@ -132,24 +124,19 @@ export class IdentityResolver {
   /** The profile now answers to its user id and every anonymous id it holds. */
   private async announce(manager: EntityManager, projectId: string, profileId: string, now: Date): Promise<void> {
     const held = await this.identities.forProfiles(projectId, [profileId], manager);
-    await this.outbox.enqueue(manager, ProfileIdentified, {
-      projectId,
-      occurredAt: now.toISOString(),
-      profileId,
-      userId: held.find((identity) => identity.kind === 'user_id')?.value ?? null,
-      anonymousIds: held.filter((identity) => identity.kind === 'anonymous_id').map((identity) => identity.value),
-    });
+    await this.outbox.enqueue(manager, ProfileIdentified, profileIdentified(projectId, profileId, held, now));
   }
-}
-
-function dedupe(identities: Identity[]): Identity[] {
-  return [...new Map(identities.map((identity) => [identityKey(identity), identity])).values()];
 }
 
 function sameOwners(a: Map<string, string>, b: Map<string, string>): boolean {
   return a.size === b.size && [...a].every(([key, owner]) => b.get(key) === owner);
 }
 
-const valueOf = (identities: readonly Identity[], kind: Identity['kind']): string | null =>
-  identities.find((identity) => identity.kind === kind)?.value ?? null;
+/** The profile columns that name identities: the first of each kind. */
+const contactColumnsOf = (identities: readonly Identity[]): ContactColumns => ({
+  externalId: identityValue(identities, 'user_id'),
+  anonymousId: identityValue(identities, 'anonymous_id'),
+  email: identityValue(identities, 'email'),
+  phone: identityValue(identities, 'phone'),
+});
 

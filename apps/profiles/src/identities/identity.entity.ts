@@ -21,10 +21,22 @@ export interface Identity {
   value: string;
 }
 
-/** Emails are matched case-insensitively; other identities exactly as given. */
 /** The ids events carry and link by (user and anonymous ids), as against contact details and devices. */
 export const isTrackingIdentity = (identity: Identity): boolean => identity.kind === 'user_id' || identity.kind === 'anonymous_id';
 
+/** Emails are matched case-insensitively; other identities exactly as given. */
 export function normalizeIdentity(identity: Identity): Identity {
   return identity.kind === 'email' ? { kind: 'email', value: identity.value.trim().toLowerCase() } : identity;
 }
+
+/** `kind:value`: one identity's key in maps and sets. */
+export const identityKey = (identity: Identity): string => `${identity.kind}:${identity.value}`;
+
+/** The identities without repeats, first occurrence kept. */
+export function distinctIdentities(identities: readonly Identity[]): Identity[] {
+  return [...new Map(identities.map((identity) => [identityKey(identity), identity])).values()];
+}
+
+/** The value of the first identity of `kind`, or null. */
+export const identityValue = (identities: readonly Identity[], kind: IdentityKindValue): string | null =>
+  identities.find((identity) => identity.kind === kind)?.value ?? null;

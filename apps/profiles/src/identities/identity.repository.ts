@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { type Identity, type IdentityKindValue, ProfileIdentityEntity } from './identity.entity.js';
-
-const keyOf = (identity: Identity): string => `${identity.kind}:${identity.value}`;
+import { type Identity, identityKey, type IdentityKindValue, ProfileIdentityEntity } from './identity.entity.js';
 
 /** SQL for profile_identity. Every method that writes takes the caller's transaction. */
 @Injectable()
@@ -15,7 +13,7 @@ export class IdentityRepository {
    * one global order, so two transactions never wait on each other crosswise.
    */
   async lock(manager: EntityManager, projectId: string, identities: readonly Identity[]): Promise<void> {
-    const keys = [...new Set(identities.map((identity) => `${projectId}:${keyOf(identity)}`))].sort();
+    const keys = [...new Set(identities.map((identity) => `${projectId}:${identityKey(identity)}`))].sort();
     if (keys.length === 0) return;
     // One statement; unnest yields the keys in array order, so the locks are taken in that order.
     await manager.query(`SELECT pg_advisory_xact_lock(hashtext(key)) FROM unnest($1::text[]) AS key`, [keys]);
@@ -29,7 +27,7 @@ export class IdentityRepository {
        WHERE project_id = $1 AND (kind, value) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
       [projectId, identities.map((identity) => identity.kind), identities.map((identity) => identity.value)],
     )) as { kind: IdentityKindValue; value: string; profile_id: string }[];
-    return new Map(rows.map((row) => [keyOf(row), row.profile_id]));
+    return new Map(rows.map((row) => [identityKey(row), row.profile_id]));
   }
 
   /** The user id each profile carries (at most one per profile). */
@@ -50,6 +48,24 @@ export class IdentityRepository {
        ON CONFLICT DO NOTHING RETURNING kind, value`,
       [projectId, profileId, at, identities.map((identity) => identity.kind), identities.map((identity) => identity.value)],
     )) as Identity[];
+  }
+
+  /** Gives each identity nobody owns yet to its own profile (a batch's); returns how many were given. */
+  async attachMany(manager: EntityManager, projectId: string, identities: readonly (Identity & { profileId: string })[], at: Date): Promise<number> {
+    if (identities.length === 0) return 0;
+    const inserted = (await manager.query(
+      `INSERT INTO profile_identity (project_id, kind, value, profile_id, created_at)
+       SELECT $1, kind, value, profile_id, $2 FROM unnest($3::text[], $4::text[], $5::uuid[]) AS identity (kind, value, profile_id)
+       ON CONFLICT DO NOTHING RETURNING 1`,
+      [
+        projectId,
+        at,
+        identities.map((identity) => identity.kind),
+        identities.map((identity) => identity.value),
+        identities.map((identity) => identity.profileId),
+      ],
+    )) as unknown[];
+    return inserted.length;
   }
 
   /** Moves every identity of `fromProfileId` to `toProfileId` (merge). */
@@ -75,11 +91,20 @@ export class IdentityRepository {
       .getMany();
   }
 
+  /** The user and anonymous ids of several profiles, oldest first (what ProfileIdentified names). */
+  async trackingIdentities(manager: EntityManager, projectId: string, profileIds: readonly string[]): Promise<(Identity & { profileId: string })[]> {
+    const rows = (await manager.query(
+      `SELECT profile_id, kind, value FROM profile_identity
+       WHERE project_id = $1 AND profile_id = ANY($2::uuid[]) AND kind IN ('user_id', 'anonymous_id')
+       ORDER BY created_at, kind, value`,
+      [projectId, profileIds],
+    )) as { profile_id: string; kind: IdentityKindValue; value: string }[];
+    return rows.map((row) => ({ profileId: row.profile_id, kind: row.kind, value: row.value }));
+  }
+
   /** The live profile that owns an identity, if any. */
   async ownerOf(projectId: string, identity: Identity): Promise<string | null> {
     const owners = await this.owners(this.dataSource.manager, projectId, [identity]);
-    return owners.get(keyOf(identity)) ?? null;
+    return owners.get(identityKey(identity)) ?? null;
   }
 }
-
-export { keyOf as identityKey };

@@ -5,10 +5,12 @@ import type { EntityManager } from 'typeorm';
 import { ProfileCreated, ProfileIdentified, type IngestedEvent as PublishedEvent } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, DomainError } from '@boomerang/platform/subgraph';
-import { type Identity, isTrackingIdentity, normalizeIdentity } from '../identities/identity.entity.js';
+import { distinctIdentities, type Identity, identityKey, identityValue, isTrackingIdentity, normalizeIdentity } from '../identities/identity.entity.js';
 import { IdentityResolver } from '../identities/identity-resolver.js';
-import { identityKey, IdentityRepository } from '../identities/identity.repository.js';
+import { IdentityRepository } from '../identities/identity.repository.js';
+import { profileIdentified } from '../identities/profile-identified.js';
 import { E164 } from '../profiles/dto/create-profile.input.js';
+import { type BatchLockedProfile, type NewBatchProfile, type ProfileBatchUpdate, ProfileRepository } from '../profiles/profile.repository.js';
 import { PropertyCatalog, PropertyTyping } from '../properties/property-catalog.js';
 import { localeTraits } from '../profiles/profile-locale.js';
 import {
@@ -53,15 +55,6 @@ interface PendingProfile {
   traits: { traits: Record<string, unknown>; context: Record<string, unknown> | undefined; outcome: IngestOutcome; verified: boolean }[];
 }
 
-interface LockedProfile {
-  id: string;
-  merged_into: string | null;
-  external_id: string | null;
-  anonymous_id: string | null;
-  properties: Record<string, unknown>;
-  verified_fields: string[];
-}
-
 /**
  * What a batch of ingested events means for profiles, in event order, with few statements:
  * any user or anonymous id resolves (or creates) the profile; `alias` joins `previousId`'s
@@ -87,6 +80,7 @@ interface LockedProfile {
 export class IngestEvents {
   constructor(
     private readonly resolver: IdentityResolver,
+    private readonly profiles: ProfileRepository,
     private readonly identities: IdentityRepository,
     private readonly outbox: OutboxWriter,
     private readonly catalog: PropertyCatalog,
@@ -105,7 +99,7 @@ export class IngestEvents {
       else byProject.set(event.projectId, [n]);
     });
     for (const [projectId, indexes] of byProject) {
-      await new ProjectBatch(manager, projectId, this.resolver, this.identities, this.outbox, this.catalog, this.clock).run(
+      await new ProjectBatch(manager, projectId, this.resolver, this.profiles, this.identities, this.outbox, this.catalog, this.clock).run(
         indexes.map((n) => ({ event: events[n]!, outcome: outcomes[n]! })),
       );
     }
@@ -126,6 +120,7 @@ class ProjectBatch {
     private readonly manager: EntityManager,
     private readonly projectId: string,
     private readonly resolver: IdentityResolver,
+    private readonly profiles: ProfileRepository,
     private readonly identities: IdentityRepository,
     private readonly outbox: OutboxWriter,
     private readonly catalog: PropertyCatalog,
@@ -161,7 +156,7 @@ class ProjectBatch {
       const tracked = this.seenIdentities(event);
       if (tracked.length === 0) continue;
       // Trait email/phone resolve like the ids: a profile holding them is this one, joined or refused alike.
-      const seen = dedupe([...tracked, ...contacts[n]!]);
+      const seen = distinctIdentities([...tracked, ...contacts[n]!]);
       const device = devices[n];
       const profileId = this.knownProfile(seen, device) ?? (await this.resolve(seen, outcome));
       if (!profileId) continue;
@@ -183,7 +178,7 @@ class ProjectBatch {
       const asUser: Identity = { kind: 'user_id', value: event.previousId };
       seen.push(this.owners.has(identityKey(asUser)) ? asUser : { kind: 'anonymous_id', value: event.previousId });
     }
-    return dedupe(seen);
+    return distinctIdentities(seen);
   }
 
   /**
@@ -266,55 +261,36 @@ class ProjectBatch {
     const created = pending.filter(([, { created }]) => created);
     if (created.length > 0) await this.create(created, now);
     const ids = pending.filter(([, { created }]) => !created).map(([id]) => id);
-    // Row locks in id order (as lockProfiles takes them); a profile merged away meanwhile fails the batch,
+    // Row locks in id order (as lockLive takes them); a profile merged away meanwhile fails the batch,
     // which the consumer then retries one event at a time through full resolution.
-    const locked =
-      ids.length === 0
-        ? []
-        : ((await this.manager.query(
-            `SELECT id, merged_into, external_id, anonymous_id, properties, verified_fields FROM profile WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
-            [this.projectId, ids],
-          )) as LockedProfile[]);
-    if (locked.length !== ids.length || locked.some((row) => row.merged_into !== null)) {
+    const locked = await this.profiles.lockForBatch(this.manager, this.projectId, ids);
+    if (locked.length !== ids.length || locked.some((row) => row.mergedInto !== null)) {
       throw new Error('a profile of the batch was merged or erased concurrently');
     }
-    const rows = new Map<string, Omit<LockedProfile, 'id' | 'merged_into'>>(locked.map((row) => [row.id, row]));
+    const rows = new Map<string, Omit<BatchLockedProfile, 'id' | 'mergedInto'>>(locked.map((row) => [row.id, row]));
     for (const [id, { identities }] of created) {
-      rows.set(id, { properties: {}, verified_fields: [], external_id: valueOf(identities, 'user_id'), anonymous_id: valueOf(identities, 'anonymous_id') });
+      rows.set(id, { properties: {}, verifiedFields: [], externalId: identityValue(identities, 'user_id'), anonymousId: identityValue(identities, 'anonymous_id') });
     }
 
     const joining = pending.flatMap(([profileId, { identities }]) => identities.map((identity) => ({ ...identity, profileId })));
-    if (joining.length > 0) {
-      const attached = await this.attach(joining);
-      if (attached !== joining.length) throw new Error('an identity was claimed despite its lock');
+    if ((await this.identities.attachMany(this.manager, this.projectId, joining, this.clock.now())) !== joining.length) {
+      throw new Error('an identity was claimed despite its lock');
     }
 
     // A profile row is written only when something in it changes: an identity alone lives in profile_identity,
     // unless it is the profile's first user or anonymous id (the row's columns name those).
-    const updates = pending.flatMap(([profileId, { identities, traits }]) => {
+    const updates = pending.flatMap(([profileId, { identities, traits }]): ProfileBatchUpdate[] => {
       const row = rows.get(profileId)!;
-      const externalId = row.external_id ? null : valueOf(identities, 'user_id');
-      const anonymousId = row.anonymous_id ? null : valueOf(identities, 'anonymous_id');
+      const externalId = row.externalId ? null : identityValue(identities, 'user_id');
+      const anonymousId = row.anonymousId ? null : identityValue(identities, 'anonymous_id');
       if (traits.length === 0 && !externalId && !anonymousId) return [];
-      return [{ id: profileId, external_id: externalId, anonymous_id: anonymousId, ...this.applyTraits(row.properties, row.verified_fields, traits, now) }];
+      return [{ id: profileId, externalId, anonymousId, ...this.applyTraits(row.properties, row.verifiedFields, traits, now) }];
     });
     await this.catalog.register(this.manager, this.projectId, this.typing, now);
-    if (updates.length > 0) await this.manager.query(
-      `UPDATE profile AS p SET properties = COALESCE(u.properties, p.properties), consent = p.consent || COALESCE(u.consent, '{}'),
-         email = COALESCE(u.email, p.email), phone = COALESCE(u.phone, p.phone), name = COALESCE(u.name, p.name),
-         time_zone = COALESCE(u.time_zone, p.time_zone), locale = COALESCE(u.locale, p.locale),
-         external_id = COALESCE(p.external_id, u.external_id), anonymous_id = COALESCE(p.anonymous_id, u.anonymous_id),
-         verified_fields = COALESCE(u.verified_fields, p.verified_fields), updated_at = $3
-       FROM json_to_recordset($2::json)
-         AS u (id uuid, properties jsonb, consent jsonb, email text, phone text, name text, time_zone text, locale text, external_id text, anonymous_id text,
-               verified_fields text[])
-       WHERE p.id = u.id AND p.project_id = $1`,
-      [this.projectId, JSON.stringify(updates), now],
-    );
+    await this.profiles.applyBatchUpdates(this.manager, this.projectId, updates, now);
     const contacts = pending.flatMap(([profileId, { contacts }]) => contacts.map((identity) => ({ ...identity, profileId })));
-    if (contacts.length > 0) {
-      const attached = await this.attach(contacts);
-      if (attached !== contacts.length) throw new Error('an identity was claimed despite its lock');
+    if ((await this.identities.attachMany(this.manager, this.projectId, contacts, this.clock.now())) !== contacts.length) {
+      throw new Error('an identity was claimed despite its lock');
     }
 
     const announced = pending.filter(([, { announce }]) => announce).map(([id]) => id);
@@ -323,38 +299,15 @@ class ProjectBatch {
 
   /** New profiles, each named by the user or anonymous id it was first seen with, announced as created. */
   private async create(created: [string, PendingProfile][], now: Date): Promise<void> {
-    const profiles = created.map(([id, { identities }]) => ({
-      id,
-      external_id: valueOf(identities, 'user_id'),
-      anonymous_id: valueOf(identities, 'anonymous_id'),
-    }));
-    await this.manager.query(
-      `INSERT INTO profile (id, project_id, external_id, anonymous_id, properties, created_at, updated_at)
-       SELECT id, $1, external_id, anonymous_id, '{}', $3, $3 FROM json_to_recordset($2::json) AS p (id uuid, external_id text, anonymous_id text)`,
-      [this.projectId, JSON.stringify(profiles), now],
+    const profiles = created.map(
+      ([id, { identities }]): NewBatchProfile => ({ id, externalId: identityValue(identities, 'user_id'), anonymousId: identityValue(identities, 'anonymous_id') }),
     );
+    await this.profiles.insertMany(this.manager, this.projectId, profiles, now);
     await this.outbox.enqueueMany(
       this.manager,
       ProfileCreated,
-      profiles.map((profile) => ({ projectId: this.projectId, occurredAt: now.toISOString(), profileId: profile.id, externalId: profile.external_id })),
+      profiles.map((profile) => ({ projectId: this.projectId, occurredAt: now.toISOString(), profileId: profile.id, externalId: profile.externalId })),
     );
-  }
-
-  /** Inserts identities nobody owns yet; returns how many were inserted. */
-  private async attach(identities: (Identity & { profileId: string })[]): Promise<number> {
-    const inserted = (await this.manager.query(
-      `INSERT INTO profile_identity (project_id, kind, value, profile_id, created_at)
-       SELECT $1, kind, value, profile_id, $2 FROM unnest($3::text[], $4::text[], $5::uuid[]) AS identity (kind, value, profile_id)
-       ON CONFLICT DO NOTHING RETURNING 1`,
-      [
-        this.projectId,
-        this.clock.now(),
-        identities.map((identity) => identity.kind),
-        identities.map((identity) => identity.value),
-        identities.map((identity) => identity.profileId),
-      ],
-    )) as unknown[];
-    return inserted.length;
   }
 
   /**
@@ -363,9 +316,14 @@ class ProjectBatch {
    * columns (validated; the last valid one wins). Rejections and skips go to each event's outcome.
    * Unverified traits apply only where unverifiedShare allows; verified ones mark what they set.
    */
-  private applyTraits(current: Record<string, unknown>, verifiedFields: readonly string[], queued: PendingProfile['traits'], now: Date) {
+  private applyTraits(
+    current: Record<string, unknown>,
+    verifiedFields: readonly string[],
+    queued: PendingProfile['traits'],
+    now: Date,
+  ): Omit<ProfileBatchUpdate, 'id' | 'externalId' | 'anonymousId'> {
     if (queued.length === 0) {
-      return { properties: null, consent: null, email: null, phone: null, name: null, time_zone: null, locale: null, verified_fields: null };
+      return { properties: null, consent: null, email: null, phone: null, name: null, timeZone: null, locale: null, verifiedFields: null };
     }
     const verifiedSet = new Set(verifiedFields);
     let properties = current ?? {};
@@ -411,30 +369,16 @@ class ProjectBatch {
         if (located.locale) verifiedSet.add('locale');
       }
     }
-    return { properties, consent, email, phone, name, time_zone: timeZone, locale, verified_fields: [...verifiedSet] };
+    return { properties, consent, email, phone, name, timeZone, locale, verifiedFields: [...verifiedSet] };
   }
 
   /** Each profile now answers to its user id and every anonymous id it holds: one ProfileIdentified each. */
   private async announce(profileIds: string[], now: Date): Promise<void> {
-    const held = (await this.manager.query(
-      `SELECT profile_id, kind, value FROM profile_identity
-       WHERE project_id = $1 AND profile_id = ANY($2::uuid[]) AND kind IN ('user_id', 'anonymous_id')
-       ORDER BY created_at, kind, value`,
-      [this.projectId, profileIds],
-    )) as { profile_id: string; kind: string; value: string }[];
+    const held = await this.identities.trackingIdentities(this.manager, this.projectId, profileIds);
     await this.outbox.enqueueMany(
       this.manager,
       ProfileIdentified,
-      profileIds.map((profileId) => {
-        const own = held.filter((row) => row.profile_id === profileId);
-        return {
-          projectId: this.projectId,
-          occurredAt: now.toISOString(),
-          profileId,
-          userId: own.find((row) => row.kind === 'user_id')?.value ?? null,
-          anonymousIds: own.filter((row) => row.kind === 'anonymous_id').map((row) => row.value),
-        };
-      }),
+      profileIds.map((profileId) => profileIdentified(this.projectId, profileId, held.filter((identity) => identity.profileId === profileId), now)),
     );
   }
 }
@@ -453,9 +397,6 @@ function profileUpdateOf(event: IngestedEvent): { traits: Record<string, unknown
   if (Object.keys(traits).length === 0 && context?.timezone == null && context?.locale == null) return null;
   return { traits, context };
 }
-
-const valueOf = (identities: readonly Identity[], kind: Identity['kind']): string | null =>
-  identities.find((identity) => identity.kind === kind)?.value ?? null;
 
 const isValidEmail = (value: unknown): value is string => typeof value === 'string' && value.length <= 320 && isEmail(value);
 const isValidPhone = (value: unknown): value is string => typeof value === 'string' && E164.test(value);
@@ -478,8 +419,4 @@ function trackingIdentities(event: IngestedEvent): Identity[] {
   if (event.userId) seen.push({ kind: 'user_id', value: event.userId });
   if (event.anonymousId) seen.push({ kind: 'anonymous_id', value: event.anonymousId });
   return seen;
-}
-
-function dedupe(identities: Identity[]): Identity[] {
-  return [...new Map(identities.map((identity) => [identityKey(identity), identity])).values()];
 }

@@ -4,8 +4,8 @@ import { ProfileMerged } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, isUuid } from '@boomerang/platform/subgraph';
 import { IdentityRepository } from '../identities/identity.repository.js';
-import { lockProfiles } from '../profiles/profile-rows.js';
 import type { ProfileEntity } from '../profiles/profile.entity.js';
+import { ProfileRepository } from '../profiles/profile.repository.js';
 import { mergeConsent } from '../profiles/profile-traits.js';
 import { ProfileError, ProfileErrorCode } from '../profiles/profile.errors.js';
 
@@ -18,6 +18,7 @@ import { ProfileError, ProfileErrorCode } from '../profiles/profile.errors.js';
 @Injectable()
 export class MergeProfiles {
   constructor(
+    private readonly profiles: ProfileRepository,
     private readonly identities: IdentityRepository,
     private readonly outbox: OutboxWriter,
     private readonly clock: Clock,
@@ -27,7 +28,7 @@ export class MergeProfiles {
     if (profileId === mergedProfileId) {
       throw new ProfileError(ProfileErrorCode.MergeIntoItself, 'Invalid value for mergedProfileId: a profile cannot be merged into itself', 'mergedProfileId');
     }
-    const locked = await lockProfiles(manager, projectId, [profileId, mergedProfileId].filter(isUuid));
+    const locked = await this.profiles.lockLive(manager, projectId, [profileId, mergedProfileId].filter(isUuid));
     const survivor = locked.find((row) => row.id === profileId);
     const merged = locked.find((row) => row.id === mergedProfileId);
     if (!survivor) throw notFound(profileId, 'profileId');
@@ -44,36 +45,10 @@ export class MergeProfiles {
 
     const now = this.clock.now();
     // Tombstone first: it frees the merged row's external_id for the survivor (unique per project).
-    await manager.query(
-      `UPDATE profile SET merged_into = $2, merged_at = $3, updated_at = $3,
-         external_id = NULL, anonymous_id = NULL, email = NULL, phone = NULL, name = NULL, time_zone = NULL, locale = NULL, properties = '{}'
-       WHERE id = $1`,
-      [merged.id, survivor.id, now],
-    );
-    await manager.query(`UPDATE profile SET merged_into = $2 WHERE project_id = $3 AND merged_into = $1`, [merged.id, survivor.id, projectId]);
+    await this.profiles.tombstone(manager, projectId, merged.id, survivor.id, now);
     await this.identities.move(manager, projectId, merged.id, survivor.id);
-    await manager.query(
-      `UPDATE profile SET external_id = COALESCE(external_id, $2), anonymous_id = COALESCE(anonymous_id, $3),
-         email = COALESCE(email, $4), phone = COALESCE(phone, $5), name = COALESCE(name, $6),
-         properties = $7::jsonb || properties, consent = $9::jsonb, updated_at = $8,
-         time_zone = COALESCE(time_zone, $10), locale = COALESCE(locale, $11),
-         verified_fields = ARRAY(SELECT DISTINCT unnest(verified_fields || $12::text[]))
-       WHERE id = $1`,
-      [
-        survivor.id,
-        merged.externalId,
-        merged.anonymousId,
-        merged.email,
-        merged.phone,
-        merged.name,
-        JSON.stringify(merged.properties),
-        now,
-        JSON.stringify(mergeConsent(survivor.consent ?? {}, merged.consent ?? {})),
-        merged.timeZone,
-        merged.locale,
-        verifiedFieldsTaken(survivor, merged),
-      ],
-    );
+    const consent = mergeConsent(survivor.consent ?? {}, merged.consent ?? {});
+    await this.profiles.absorb(manager, projectId, survivor.id, merged, consent, verifiedFieldsTaken(survivor, merged), now);
     await this.outbox.enqueue(manager, ProfileMerged, {
       projectId,
       occurredAt: now.toISOString(),

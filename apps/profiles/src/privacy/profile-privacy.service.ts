@@ -4,9 +4,10 @@ import type { DataSource } from 'typeorm';
 import { ProfileDeleted } from '@boomerang/contracts';
 import { IdentityFingerprints, OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, isUuid, SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
-import type { IdentityKindValue } from '../identities/identity.entity.js';
+import type { Identity } from '../identities/identity.entity.js';
 import { IdentityRepository } from '../identities/identity.repository.js';
 import { ProfileError, ProfileErrorCode } from '../profiles/profile.errors.js';
+import { ProfileRepository } from '../profiles/profile.repository.js';
 import { MessagingChannel, SubscriptionState, subscriptionsOf } from '../profiles/profile.model.js';
 import { ProfileService } from '../profiles/profile.service.js';
 import type { ProfileExport } from './profile-export.model.js';
@@ -18,7 +19,8 @@ export class ProfilePrivacyService {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly profiles: ProfileService,
+    private readonly profileService: ProfileService,
+    private readonly profiles: ProfileRepository,
     private readonly identities: IdentityRepository,
     private readonly outbox: OutboxWriter,
     private readonly clock: Clock,
@@ -35,33 +37,25 @@ export class ProfilePrivacyService {
    */
   async erase(projectId: string, id: string): Promise<string[]> {
     return this.dataSource.transaction(async (manager) => {
-      const [target] = isUuid(id)
-        ? ((await manager.query(`SELECT COALESCE(merged_into, id) AS id FROM profile WHERE id = $1 AND project_id = $2`, [id, projectId])) as { id: string }[])
-        : [];
-      if (!target) throw new ProfileError(ProfileErrorCode.ProfileNotFound, `No profile ${id} in this project`, 'id');
+      const targetId = isUuid(id) ? await this.profiles.survivorIdOf(manager, projectId, id) : null;
+      if (!targetId) throw new ProfileError(ProfileErrorCode.ProfileNotFound, `No profile ${id} in this project`, 'id');
       // Locked first: identity resolution locks a profile before giving it an identity, so the set read next is complete.
-      const erased = (await manager.query(
-        `SELECT id, external_id, anonymous_id, email, phone FROM profile WHERE project_id = $1 AND (id = $2 OR merged_into = $2) ORDER BY id FOR UPDATE`,
-        [projectId, target.id],
-      )) as { id: string; external_id: string | null; anonymous_id: string | null; email: string | null; phone: string | null }[];
-      const ids = [target.id, ...erased.filter((row) => row.id !== target.id).map((row) => row.id)];
-      const held = (await manager.query(`SELECT kind, value FROM profile_identity WHERE project_id = $1 AND profile_id = ANY($2::uuid[])`, [
-        projectId,
-        ids,
-      ])) as { kind: IdentityKindValue; value: string }[];
+      const erased = await this.profiles.lockWithTombstones(manager, projectId, targetId);
+      const ids = [targetId, ...erased.filter((row) => row.id !== targetId).map((row) => row.id)];
+      const held: Identity[] = await this.identities.forProfiles(projectId, ids, manager);
       for (const row of erased) {
-        if (row.external_id) held.push({ kind: 'user_id', value: row.external_id });
-        if (row.anonymous_id) held.push({ kind: 'anonymous_id', value: row.anonymous_id });
+        if (row.externalId) held.push({ kind: 'user_id', value: row.externalId });
+        if (row.anonymousId) held.push({ kind: 'anonymous_id', value: row.anonymousId });
         if (row.email) held.push({ kind: 'email', value: row.email });
         if (row.phone) held.push({ kind: 'phone', value: row.phone });
       }
       const erasedIdentities = [...new Set(held.map(({ kind, value }) => this.fingerprints.of(projectId, kind, value)))].sort();
-      await manager.query(`DELETE FROM profile WHERE project_id = $1 AND id = ANY($2::uuid[])`, [projectId, ids]);
+      await this.profiles.erase(manager, projectId, ids);
       const occurredAt = this.clock.now().toISOString();
       await this.outbox.enqueueMany(
         manager,
         ProfileDeleted,
-        ids.map((profileId) => ({ projectId, occurredAt, profileId, ...(profileId === target.id ? { erasedIdentities } : {}) })),
+        ids.map((profileId) => ({ projectId, occurredAt, profileId, ...(profileId === targetId ? { erasedIdentities } : {}) })),
       );
       return ids;
     });
@@ -72,12 +66,9 @@ export class ProfilePrivacyService {
    * it, its subscriptions as the API presents them, its identities and the profiles merged into it.
    */
   async export(projectId: string, id: string): Promise<ProfileRecord> {
-    const profile = await this.profiles.get(projectId, id);
+    const profile = await this.profileService.get(projectId, id);
     const identities = await this.identities.forProfiles(projectId, [profile.id]);
-    const merged = (await this.dataSource.query(
-      `SELECT id, merged_at FROM profile WHERE project_id = $1 AND merged_into = $2 ORDER BY merged_at, id`,
-      [projectId, profile.id],
-    )) as { id: string; merged_at: Date }[];
+    const merged = await this.profiles.tombstonesOf(projectId, profile.id);
     return {
       profile: {
         id: profile.id,
@@ -99,7 +90,7 @@ export class ProfilePrivacyService {
         updatedAt: profile.updatedAt.toISOString(),
       },
       identities: identities.map((identity) => ({ kind: identity.kind, value: identity.value, createdAt: identity.createdAt.toISOString() })),
-      mergeHistory: merged.map((row) => ({ mergedProfileId: row.id, mergedAt: new Date(row.merged_at).toISOString() })),
+      mergeHistory: merged.map((row) => ({ mergedProfileId: row.id, mergedAt: row.mergedAt.toISOString() })),
     };
   }
 

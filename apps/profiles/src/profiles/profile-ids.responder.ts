@@ -1,10 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Subscription } from '@nats-io/transport-node';
-import type { DataSource } from 'typeorm';
 import { ListProfileIds, type ProfileIdsPage } from '@boomerang/contracts';
 import { serveRpc, type Messaging } from '@boomerang/platform/messaging';
 import { LOGGER, MESSAGING, type Logger } from '@boomerang/platform/subgraph';
+import { ProfileRepository } from './profile.repository.js';
 
 /**
  * Serves the pages of existing profile ids (every project's, merged ones left out; erased ones are
@@ -15,7 +14,7 @@ export class ProfileIdsResponder implements OnApplicationBootstrap, OnApplicatio
   private subscription?: Subscription;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly profiles: ProfileRepository,
     @Inject(MESSAGING) private readonly messaging: Messaging,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -30,12 +29,9 @@ export class ProfileIdsResponder implements OnApplicationBootstrap, OnApplicatio
 
   /** Walks the primary key: each page is one index range, however many profiles there are. */
   async page(after: string | null, limit: number): Promise<ProfileIdsPage> {
-    const rows = (await this.dataSource.query(
-      `SELECT id, project_id FROM profile WHERE merged_into IS NULL AND ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
-      [after, limit],
-    )) as { id: string; project_id: string }[];
+    const rows = await this.profiles.liveIdsOfEveryProject(after, limit);
     return {
-      profiles: rows.map((row) => ({ projectId: row.project_id, profileId: row.id })),
+      profiles: rows.map((row) => ({ projectId: row.projectId, profileId: row.id })),
       next: rows.length === limit ? rows[rows.length - 1]!.id : null,
     };
   }

@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ProfileCreated, ProfileIdentified } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import type { CreateProfileInput } from './dto/create-profile.input.js';
 import type { ProfileFilter } from './dto/profiles.args.js';
-import { type Identity, normalizeIdentity } from '../identities/identity.entity.js';
+import { type Identity, isTrackingIdentity, normalizeIdentity } from '../identities/identity.entity.js';
 import { IdentityRepository } from '../identities/identity.repository.js';
+import { profileIdentified } from '../identities/profile-identified.js';
 import { MergeProfiles } from '../merging/merge-profiles.js';
 import { ProfileEntity } from './profile.entity.js';
 import { ProfileError, ProfileErrorCode } from './profile.errors.js';
+import { ProfileRepository } from './profile.repository.js';
 import { PropertyCatalog } from '../properties/property-catalog.js';
-import { propertyConditionSql } from '../properties/property-filter.js';
+import { type ConditionSql, propertyConditionSql } from '../properties/property-filter.js';
 import { fitToType } from '../properties/property-types.js';
 import { verifiedProperty } from './profile-traits.js';
 import { Clock, decodeCursor, isUuid, type Page, isJsonObject } from '@boomerang/platform/subgraph';
@@ -21,6 +23,7 @@ import { Clock, decodeCursor, isUuid, type Page, isJsonObject } from '@boomerang
 export class ProfileService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly profiles: ProfileRepository,
     private readonly outbox: OutboxWriter,
     private readonly clock: Clock,
     private readonly identities: IdentityRepository,
@@ -73,28 +76,9 @@ export class ProfileService {
       });
       const identities = identitiesOf(input);
       await this.identities.lock(manager, projectId, identities.map(({ identity }) => identity));
-      // ON CONFLICT instead of catching the violation: a failed statement would be logged with its
-      // parameters, and those include personal data.
-      const inserted = (await manager.query(
-        `INSERT INTO profile (id, project_id, external_id, anonymous_id, email, phone, name, properties, created_at, updated_at, verified_fields)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $9, $10::text[])
-         ON CONFLICT (project_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
-         RETURNING id`,
-        [
-          profile.id,
-          projectId,
-          profile.externalId,
-          profile.anonymousId,
-          profile.email,
-          profile.phone,
-          profile.name,
-          JSON.stringify(profile.properties),
-          now,
-          // A secret-key write: everything it sets is verified.
-          [...(profile.name ? ['name'] : []), ...Object.keys(properties).map(verifiedProperty)],
-        ],
-      )) as { id: string }[];
-      if (inserted.length === 0) {
+      // A secret-key write: everything it sets is verified.
+      const verifiedFields = [...(profile.name ? ['name'] : []), ...Object.keys(properties).map(verifiedProperty)];
+      if (!(await this.profiles.insertIfExternalIdFree(manager, profile, verifiedFields))) {
         throw new ProfileError(ProfileErrorCode.ExternalIdTaken, 'A profile with this externalId already exists in the project', 'input.externalId');
       }
       for (const { identity, field } of identities) {
@@ -108,15 +92,8 @@ export class ProfileService {
         externalId: profile.externalId,
       });
       // The services that link events by user or anonymous id (events) learn them here, as after an identify.
-      if (profile.externalId || profile.anonymousId) {
-        await this.outbox.enqueue(manager, ProfileIdentified, {
-          projectId,
-          occurredAt: now.toISOString(),
-          profileId: profile.id,
-          userId: profile.externalId,
-          anonymousIds: profile.anonymousId ? [profile.anonymousId] : [],
-        });
-      }
+      const tracking = identities.map(({ identity }) => identity).filter(isTrackingIdentity);
+      if (tracking.length > 0) await this.outbox.enqueue(manager, ProfileIdentified, profileIdentified(projectId, profile.id, tracking, now));
       return profile;
     });
   }
@@ -129,14 +106,9 @@ export class ProfileService {
     if (!isUuid(id)) throw this.notFound(id);
     const survivorId = await this.dataSource.transaction(async (manager) => {
       const typed = await this.typed(manager, projectId, properties, 'properties');
-      const [rows] = (await manager.query(
-        `UPDATE profile SET properties = properties || $3::jsonb, updated_at = $4,
-           verified_fields = ARRAY(SELECT DISTINCT unnest(verified_fields || $5::text[]))
-         WHERE id = (SELECT COALESCE(merged_into, id) FROM profile WHERE id = $1 AND project_id = $2) AND project_id = $2 RETURNING id`,
-        [id, projectId, JSON.stringify(typed), this.clock.now(), Object.keys(typed).map(verifiedProperty)],
-      )) as [{ id: string }[], number];
-      if (rows.length === 0) throw this.notFound(id);
-      return rows[0]!.id;
+      const written = await this.profiles.mergeProperties(manager, projectId, id, typed, Object.keys(typed).map(verifiedProperty), this.clock.now());
+      if (!written) throw this.notFound(id);
+      return written;
     });
     return this.get(projectId, survivorId);
   }
@@ -154,21 +126,10 @@ export class ProfileService {
     return profileId ? ((await this.findMany(projectId, [profileId]))[0] ?? null) : null;
   }
 
-  /** One page ordered by (createdAt, id); fetches one extra row to know whether more follow. */
+  /** One page ordered by (createdAt, id), its filters checked and compared in their properties' stored form. */
   async list(projectId: string, first: number, after?: string | null, filter?: ProfileFilter | null): Promise<Page<ProfileEntity>> {
-    const query = this.dataSource
-      .getRepository(ProfileEntity)
-      .createQueryBuilder('profile')
-      .where('profile.project_id = :projectId', { projectId })
-      .andWhere('profile.merged_into IS NULL')
-      .orderBy('profile.created_at', 'ASC')
-      .addOrderBy('profile.id', 'ASC')
-      .limit(first + 1);
-    if (after) {
-      const position = decodeCursor(after);
-      query.andWhere('(profile.created_at, profile.id) > (:at::timestamptz, :id::uuid)', { at: position.at.toISOString(), id: position.id });
-    }
-    if (filter?.hasUserId != null) query.andWhere(`profile.external_id IS ${filter.hasUserId ? 'NOT NULL' : 'NULL'}`);
+    const position = after ? decodeCursor(after) : null;
+    const propertyEquals: [string, unknown][] = [];
     if (filter?.propertyEquals) {
       const entries = Object.entries(filter.propertyEquals);
       if (entries.length > 20) {
@@ -176,22 +137,18 @@ export class ProfileService {
       }
       // Values are compared as their property's type stores them (e.g. "2026-01-31" for a date property).
       const types = await this.catalog.types(projectId, entries.map(([key]) => key));
-      entries.forEach(([key, value], n) => {
+      for (const [key, value] of entries) {
         const type = types.get(key);
         const fitted = type ? fitToType(value, type) : null;
-        const stored = fitted?.ok ? fitted.value : value;
-        query.andWhere(`profile.properties -> :key${n} = :value${n}::jsonb`, { [`key${n}`]: key, [`value${n}`]: JSON.stringify(stored) });
-      });
+        propertyEquals.push([key, fitted?.ok ? fitted.value : value]);
+      }
     }
+    const conditions: ConditionSql[] = [];
     if (filter?.properties?.length) {
       const types = await this.catalog.types(projectId, filter.properties.map((condition) => condition.name));
-      filter.properties.forEach((condition, n) => {
-        const { sql, params } = propertyConditionSql(condition, types.get(condition.name), n);
-        query.andWhere(sql, params);
-      });
+      filter.properties.forEach((condition, n) => conditions.push(propertyConditionSql(condition, types.get(condition.name), n)));
     }
-    const rows = await query.getMany();
-    return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
+    return this.profiles.page(projectId, { first, after: position, hasUserId: filter?.hasUserId, propertyEquals, conditions });
   }
 
   /**
@@ -201,10 +158,9 @@ export class ProfileService {
   async findMany(projectId: string, ids: readonly string[]): Promise<(ProfileEntity | null)[]> {
     const valid = ids.filter(isUuid);
     if (valid.length === 0) return ids.map(() => null);
-    const repository = this.dataSource.getRepository(ProfileEntity);
-    const rows = await repository.findBy({ id: In(valid), projectId });
+    const rows = await this.profiles.findByIds(projectId, valid);
     const survivorIds = [...new Set(rows.flatMap((row) => (row.mergedInto ? [row.mergedInto] : [])))];
-    const survivors = survivorIds.length > 0 ? await repository.findBy({ id: In(survivorIds), projectId }) : [];
+    const survivors = survivorIds.length > 0 ? await this.profiles.findByIds(projectId, survivorIds) : [];
     const byId = new Map([...rows, ...survivors].map((row) => [row.id, row]));
     return ids.map((id) => {
       const row = byId.get(id);
