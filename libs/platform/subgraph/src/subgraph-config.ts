@@ -13,6 +13,10 @@ export const subgraphEnv = platformEnv.extend({
     .transform((value) => value === 'true'),
   /** Set by the launcher; /health/ready echoes it only to a request that presents it (see health.controller.ts). */
   BOOMERANG_INSTANCE_ID: z.string().min(1).optional(),
+  /** On SIGTERM: how long readiness answers 503 while requests are still served, so load balancers stop sending first. */
+  SHUTDOWN_READINESS_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  /** On SIGTERM: how long requests in flight may take to finish before their connections are cut. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 
 type SubgraphEnv = z.infer<typeof subgraphEnv>;
