@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from '@boomerang/platform/observability';
-import { LOGGER, SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
+import { closeHttpServer, LOGGER, SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
 import { SIGNALLING_PATH } from '../../client/protocol.js';
 import { VOICE_CONFIG, type VoiceConfig } from '../voice-config.js';
 import { CallWebClient, WEB_CLIENT_PATH } from './call-web-client.js';
@@ -53,11 +53,7 @@ export class VoicePublicServer implements OnApplicationBootstrap, BeforeApplicat
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const force = setTimeout(() => server.closeAllConnections(), 5_000);
-    await closed;
-    clearTimeout(force);
+    await closeHttpServer(server, 5_000);
   }
 
   private handle(request: IncomingMessage, response: ServerResponse): void {

@@ -1,6 +1,7 @@
 export * from './access.guard.js';
 export * from './bootstrap.js';
 export * from './caller.js';
+export * from './close-http-server.js';
 export * from './domain-error.js';
 export * from './messaging.lifecycle.js';
 export * from './request-loaders.js';

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from '@boomerang/platform/observability';
-import { LOGGER, SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
+import { closeHttpServer, LOGGER, SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
 import { AnalyticsJsAdapter } from '../analytics-js/analytics-js.adapter.js';
 import { CleverTapAdapter } from '../clevertap/clevertap.adapter.js';
 import { INGEST_CONFIG, type IngestConfig } from '../ingest-config.js';
@@ -51,11 +51,7 @@ export class IngestHttpServer implements OnApplicationBootstrap, BeforeApplicati
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const force = setTimeout(() => server.closeAllConnections(), 5_000);
-    await closed;
-    clearTimeout(force);
+    await closeHttpServer(server, 5_000);
   }
 
   /** Routes the request to the adapter that answers it; the adapters' promises never reject. */
