@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { Global, Module } from '@nestjs/common';
 import { z } from 'zod';
-import { loadConfig } from '@boomerang/platform/config';
+import { configProvider } from '@boomerang/platform/config';
 import { Clock } from '@boomerang/platform/subgraph';
 
 const seconds = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
@@ -58,7 +58,7 @@ export const VOICE_CONFIG = Symbol('VOICE_CONFIG');
 /** VOICE_CONFIG and the one Clock for every voice module (tests pin time on that instance). */
 @Global()
 @Module({
-  providers: [{ provide: VOICE_CONFIG, useFactory: (): VoiceConfig => loadConfig(voiceEnv) }, Clock],
+  providers: [configProvider(VOICE_CONFIG, voiceEnv), Clock],
   exports: [VOICE_CONFIG, Clock],
 })
 export class VoiceConfigModule {}
