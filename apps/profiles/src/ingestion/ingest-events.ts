@@ -6,9 +6,9 @@ import { ProfileCreated, ProfileIdentified, type IngestedEvent as PublishedEvent
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, DomainError } from '@boomerang/platform/subgraph';
 import { distinctIdentities, type Identity, identityKey, identityValue, isTrackingIdentity, normalizeIdentity } from '../identities/identity.entity.js';
-import { IdentityResolver } from '../identities/identity-resolver.js';
 import { IdentityRepository } from '../identities/identity.repository.js';
 import { profileIdentified } from '../identities/profile-identified.js';
+import { IdentityResolver } from '../merging/identity-resolver.js';
 import { E164 } from '../profiles/dto/create-profile.input.js';
 import { type BatchLockedProfile, type NewBatchProfile, type ProfileBatchUpdate, ProfileRepository } from '../profiles/profile.repository.js';
 import { PropertyCatalog, PropertyTyping } from '../properties/property-catalog.js';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { ProfileMerged } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, isUuid } from '@boomerang/platform/subgraph';
@@ -18,11 +19,17 @@ import { ProfileError, ProfileErrorCode } from '../profiles/profile.errors.js';
 @Injectable()
 export class MergeProfiles {
   constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly profiles: ProfileRepository,
     private readonly identities: IdentityRepository,
     private readonly outbox: OutboxWriter,
     private readonly clock: Clock,
   ) {}
+
+  /** `execute` in a transaction of its own (the mergeProfiles mutation). */
+  executeInOwnTransaction(projectId: string, profileId: string, mergedProfileId: string): Promise<string> {
+    return this.dataSource.transaction((manager) => this.execute(manager, projectId, profileId, mergedProfileId));
+  }
 
   async execute(manager: EntityManager, projectId: string, profileId: string, mergedProfileId: string): Promise<string> {
     if (profileId === mergedProfileId) {

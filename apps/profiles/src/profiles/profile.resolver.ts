@@ -39,18 +39,6 @@ export class ProfileResolver {
     return this.profileService.findByIdentity(projectId, { kind, value });
   }
 
-  @Mutation(() => Profile, {
-    description:
-      'Folds mergedProfileId into profileId (the survivor): identities move, properties merge (survivor wins). Refused (CONFLICT) when both carry different user ids.',
-  })
-  mergeProfiles(
-    @ProjectId() projectId: string,
-    @Args('profileId', { type: () => ID }) profileId: string,
-    @Args('mergedProfileId', { type: () => ID }) mergedProfileId: string,
-  ) {
-    return this.profileService.merge(projectId, profileId, mergedProfileId);
-  }
-
   @ResolveField(() => [ProfileIdentity], { description: 'Oldest first. Email and phone identities are listed for secret keys only.' })
   async identities(@Parent() profile: ProfileEntity, @Caller() caller: CallerContext, @Context() context: SubgraphContext) {
     const identities = await context.loaders

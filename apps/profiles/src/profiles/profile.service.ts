@@ -9,7 +9,6 @@ import type { ProfileFilter } from './dto/profiles.args.js';
 import { type Identity, isTrackingIdentity, normalizeIdentity } from '../identities/identity.entity.js';
 import { IdentityRepository } from '../identities/identity.repository.js';
 import { profileIdentified } from '../identities/profile-identified.js';
-import { MergeProfiles } from '../merging/merge-profiles.js';
 import { ProfileEntity } from './profile.entity.js';
 import { ProfileError, ProfileErrorCode } from './profile.errors.js';
 import { ProfileRepository } from './profile.repository.js';
@@ -27,7 +26,6 @@ export class ProfileService {
     private readonly outbox: OutboxWriter,
     private readonly clock: Clock,
     private readonly identities: IdentityRepository,
-    private readonly mergeProfiles: MergeProfiles,
     private readonly catalog: PropertyCatalog,
   ) {}
 
@@ -45,12 +43,6 @@ export class ProfileService {
     }
     await this.catalog.register(manager, projectId, typing, this.clock.now());
     return typed;
-  }
-
-  /** Folds `mergedProfileId` into `profileId` (see MergeProfiles) and returns the survivor. */
-  async merge(projectId: string, profileId: string, mergedProfileId: string): Promise<ProfileEntity> {
-    const survivorId = await this.dataSource.transaction((manager) => this.mergeProfiles.execute(manager, projectId, profileId, mergedProfileId));
-    return this.get(projectId, survivorId);
   }
 
   /** Creates a profile and announces it; a taken externalId is a conflict on `input.externalId`. */

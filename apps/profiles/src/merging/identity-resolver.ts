@@ -4,13 +4,13 @@ import type { EntityManager } from 'typeorm';
 import { ProfileCreated, ProfileIdentified } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock } from '@boomerang/platform/subgraph';
-import { MergeProfiles } from '../merging/merge-profiles.js';
+import { distinctIdentities, type Identity, identityKey, identityValue, isTrackingIdentity, normalizeIdentity } from '../identities/identity.entity.js';
+import { IdentityRepository } from '../identities/identity.repository.js';
+import { profileIdentified } from '../identities/profile-identified.js';
 import { ProfileEntity } from '../profiles/profile.entity.js';
 import { ProfileError, ProfileErrorCode } from '../profiles/profile.errors.js';
 import { type ContactColumns, ProfileRepository } from '../profiles/profile.repository.js';
-import { distinctIdentities, type Identity, identityKey, identityValue, isTrackingIdentity, normalizeIdentity } from './identity.entity.js';
-import { IdentityRepository } from './identity.repository.js';
-import { profileIdentified } from './profile-identified.js';
+import { MergeProfiles } from './merge-profiles.js';
 
 export interface ResolvedProfile {
   profile: ProfileEntity;
