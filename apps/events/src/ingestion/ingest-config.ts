@@ -1,3 +1,4 @@
+import { Module } from '@nestjs/common';
 import { z } from 'zod';
 import { configProvider } from '@boomerang/platform/config';
 
@@ -13,5 +14,6 @@ export type IngestConfig = z.infer<typeof ingestEnv>;
 
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 
-/** The ingestion settings, read once at start and injected wherever they are needed. */
-export const ingestConfigProvider = configProvider(INGEST_CONFIG, ingestEnv);
+/** The ingestion settings, read once at start and injected wherever they are needed (the ingestion API, verification). */
+@Module({ providers: [configProvider(INGEST_CONFIG, ingestEnv)], exports: [INGEST_CONFIG] })
+export class IngestConfigModule {}

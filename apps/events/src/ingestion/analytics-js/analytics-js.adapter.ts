@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from '@boomerang/platform/observability';
 import { LOGGER } from '@boomerang/platform/subgraph';
+import { WriteKeys } from '../../verification/write-keys.js';
 import { refuse, send, sendScript, type IngestAdapter } from '../http/ingest-http.js';
-import { WriteKeys } from '../http/write-keys.js';
 import { INGEST_CONFIG, type IngestConfig } from '../ingest-config.js';
 import { IngestionError, IngestionErrorCode } from '../ingestion.errors.js';
 import {

@@ -9,7 +9,6 @@ import { INGEST_CONFIG, type IngestConfig } from '../ingest-config.js';
 import { IngestionError, IngestionErrorCode } from '../ingestion.errors.js';
 import { SegmentAdapter } from '../segment/segment.adapter.js';
 import { refuse } from './ingest-http.js';
-import { WriteKeys } from './write-keys.js';
 
 /**
  * The ingestion API's HTTP server on `INGEST_PORT`, served by the events process: it listens,
@@ -95,6 +94,3 @@ function answerPreflight(request: IncomingMessage, response: ServerResponse): vo
   });
   response.end();
 }
-
-/** The ingestion HTTP API's providers: the server, the key look-up and one adapter per wire format. */
-export const INGEST_HTTP_PROVIDERS = [WriteKeys, SegmentAdapter, CleverTapAdapter, AnalyticsJsAdapter, IngestHttpServer];

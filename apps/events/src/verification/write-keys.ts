@@ -3,8 +3,8 @@ import { ApiKeyCache, type CallerScope } from '@boomerang/platform/auth';
 import type { Messaging } from '@boomerang/platform/messaging';
 import type { Logger } from '@boomerang/platform/observability';
 import { LOGGER, MESSAGING } from '@boomerang/platform/subgraph';
-import { INGEST_CONFIG, type IngestConfig } from '../ingest-config.js';
-import { IngestionError, IngestionErrorCode } from '../ingestion.errors.js';
+import { INGEST_CONFIG, type IngestConfig } from '../ingestion/ingest-config.js';
+import { IngestionError, IngestionErrorCode } from '../ingestion/ingestion.errors.js';
 
 /** The project and scope a key belongs to. */
 export interface ResolvedKey {
