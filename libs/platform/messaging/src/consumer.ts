@@ -11,6 +11,11 @@ import { schemaOf } from './service-schema.js';
 
 /** How long a long-running consumer's pull waits for messages. */
 const PULL_EXPIRES_MS = 2_000;
+/**
+ * How long each pull of a consuming loop lasts. The server sends heartbeats at half of it, and a
+ * pull lost with a consumer leader that died is re-issued after two missed ones (to the new leader).
+ */
+const CONSUME_EXPIRES_MS = 10_000;
 
 /** The inbox key: a redacted copy (StreamEraser) is known by the id of the message it replaces. */
 const messageIdOf = (message: JsMsg): string => storedMessageIdOf(message.headers, message.info.streamSequence);
@@ -141,7 +146,7 @@ export class DurableConsumer<C extends MessageContract> {
   private async attach(): Promise<void> {
     const { jsm, js, subjects } = this.messaging;
     const stream = subjects.streamName(this.definition.contract.domain);
-    await ensureDeadLetterStream(jsm, subjects);
+    await ensureDeadLetterStream(jsm, subjects, this.messaging.streamReplicas);
     await jsm.consumers.add(stream, {
       durable_name: this.definition.durable,
       ack_policy: AckPolicy.Explicit,
@@ -158,7 +163,7 @@ export class DurableConsumer<C extends MessageContract> {
       return;
     }
     // A batch consumer keeps two batches buffered, so the next one is ready when one commits.
-    this.messages = await consumer.consume({ max_messages: this.definition.handleBatch ? this.maxBatchSize * 2 : 64 });
+    this.messages = await consumer.consume({ max_messages: this.definition.handleBatch ? this.maxBatchSize * 2 : 64, expires: CONSUME_EXPIRES_MS });
     this.loop = this.definition.handleBatch ? this.runBatches(this.messages) : this.run(this.messages);
   }
 

@@ -6,4 +6,5 @@ export * from './nats.js';
 export * from './outbox.js';
 export * from './rpc.js';
 export * from './stream-eraser.js';
+export * from './stream-replicas.errors.js';
 export * from './streams.js';

@@ -58,7 +58,7 @@ export class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplica
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.options.ownsStream) await applyOwnedStream(this.messaging.jsm, this.messaging.subjects, this.options.ownsStream);
+    if (this.options.ownsStream) await applyOwnedStream(this.messaging.jsm, this.messaging.subjects, this.options.ownsStream, this.messaging.streamReplicas);
     await this.relay.start();
     for (const consumer of this.consumers) await consumer.start();
     this.started = true;

@@ -104,7 +104,7 @@ export class SubgraphModule {
         {
           provide: MESSAGING,
           useFactory: (): Promise<Messaging> =>
-            connectMessaging({ url: config.NATS_URL, name: options.service, prefix: config.NATS_SUBJECT_PREFIX }),
+            connectMessaging({ url: config.NATS_URL, name: options.service, prefix: config.NATS_SUBJECT_PREFIX, streamReplicas: config.NATS_STREAM_REPLICAS }),
         },
         { provide: OutboxWriter, useFactory: (messaging: Messaging) => new OutboxWriter(messaging.subjects), inject: [MESSAGING] },
         MessagingLifecycle,
