@@ -1,6 +1,7 @@
 // Starts the built platform (dist/) as child processes: every subgraph, then the gateway, each
-// awaited on its readiness endpoint. Used by `npm start` and by the end-to-end tests, which
-// pass their own ports, database and NATS prefix.
+// awaited on its readiness endpoint. Used by `npm start` (which has a service that exits reported
+// and restarted with backoff) and by the end-to-end tests, which pass their own ports, database and
+// NATS prefix and stop, kill, pause and start single services on purpose.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -103,7 +104,7 @@ const INSTANCE_HEADER = 'x-boomerang-instance';
 async function waitReady(name, url, child, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null || child.signalCode) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
     // The ready answer's body, or undefined while nothing listens or answers ready there.
     const ready = await fetch(url, { headers: { [INSTANCE_HEADER]: child.instanceId }, signal: AbortSignal.timeout(1000) }).then(
       (response) => (response.ok ? response.json().catch(() => ({})) : undefined),
@@ -128,67 +129,155 @@ async function waitReady(name, url, child, timeoutMs) {
  */
 const NODE_FLAGS = { events: ['--max-semi-space-size=128'] };
 
+/** How many of a service's last output lines an exit report quotes. */
+const LAST_LINES = 15;
+
+/** Restarts in development: the first after 1 s, doubling to 30 s; a service up for a minute starts over at 1 s. */
+const DEFAULT_RESTART = { initialDelayMs: 1000, maxDelayMs: 30_000, stableMs: 60_000 };
+
 /**
  * @param {object} options
  * @param {Record<string,string>} options.env   environment shared by every app
  * @param {Record<string,number>} [options.ports]
  * @param {(name: string, line: string) => void} [options.onLine]  each output line of each app
+ * @param {boolean | Partial<typeof DEFAULT_RESTART>} [options.restart]  restart a service that exits on its own, with backoff
+ * @param {(report: { name: string, code: number | null, signal: string | null, lastLines: string[], restartInMs?: number }) => void} [options.onExit]
+ *   a service exited on its own, once started (not through stop or stopService)
+ * @param {(name: string, restarts: number) => void} [options.onRestarted]  a restarted service is ready again
  */
-export async function startPlatform({ env, ports = DEFAULT_PORTS, onLine = () => {}, timeoutMs = 60_000 }) {
+export async function startPlatform({ env, ports = DEFAULT_PORTS, onLine = () => {}, timeoutMs = 60_000, restart = false, onExit = () => {}, onRestarted = () => {} }) {
+  const restartPolicy = restart ? { ...DEFAULT_RESTART, ...(restart === true ? {} : restart) } : undefined;
+  /** The current child of each service, in start order (subgraphs, then the gateway). */
   const children = new Map();
-  const names = subgraphNames();
-  const launch = (name, extraEnv) => {
+  /** Per service: its own environment, its ready URL, its last output lines and its restarts in a row. */
+  const services = new Map();
+  const pendingRestarts = new Set();
+  let started = false;
+  let stopping = false;
+
+  const launch = (name) => {
+    const service = services.get(name);
     const instanceId = randomBytes(16).toString('hex');
     const child = spawn(process.execPath, ['--enable-source-maps', ...(NODE_FLAGS[name] ?? []), join(root, 'dist/apps', name, 'src/main.js')], {
       cwd: root,
-      env: { ...process.env, ...env, ...extraEnv, BOOMERANG_INSTANCE_ID: instanceId },
+      env: { ...process.env, ...env, ...service.env, BOOMERANG_INSTANCE_ID: instanceId },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.instanceId = instanceId;
+    child.startedAt = Date.now();
     for (const stream of [child.stdout, child.stderr]) {
       let buffered = '';
       stream.on('data', (chunk) => {
         buffered += chunk;
         const lines = buffered.split('\n');
         buffered = lines.pop();
-        for (const line of lines) if (line) onLine(name, line);
+        for (const line of lines) {
+          if (!line) continue;
+          service.lastLines.push(line);
+          if (service.lastLines.length > LAST_LINES) service.lastLines.shift();
+          onLine(name, line);
+        }
       });
     }
+    child.once('exit', (code, signal) => exited(name, child, code, signal));
     children.set(name, child);
     return child;
   };
 
+  /** A service's child exited: on its own, once the platform is up, it is reported (and restarted with backoff when asked). */
+  const exited = (name, child, code, signal) => {
+    const service = services.get(name);
+    if (!started || stopping || child.deliberateStop || children.get(name) !== child) return;
+    if (Date.now() - child.startedAt >= (restartPolicy?.stableMs ?? Infinity)) service.restartsInARow = 0;
+    const restartInMs = restartPolicy ? Math.min(restartPolicy.maxDelayMs, restartPolicy.initialDelayMs * 2 ** service.restartsInARow) : undefined;
+    onExit({ name, code, signal, lastLines: [...service.lastLines], ...(restartInMs === undefined ? {} : { restartInMs }) });
+    if (restartInMs === undefined) return;
+    service.restartsInARow += 1;
+    const timer = setTimeout(() => {
+      pendingRestarts.delete(timer);
+      if (stopping || children.get(name) !== child) return;
+      const next = launch(name);
+      waitReady(name, service.readyUrl, next, timeoutMs).then(
+        () => onRestarted(name, service.restartsInARow),
+        // Its exit is reported and retried like any other; one that hangs unready is stopped so it is.
+        () => next.exitCode === null && next.signalCode === null && next.kill('SIGTERM'),
+      );
+    }, restartInMs);
+    pendingRestarts.add(timer);
+  };
+
+  /** Sends `signal` (a paused child is resumed first, so it can act on it); resolves once the child exited, killing it after 20 s. */
+  const terminate = (child, signal) =>
+    new Promise((done) => {
+      if (child.exitCode !== null || child.signalCode) return done({ code: child.exitCode, signal: child.signalCode });
+      child.once('exit', (code, exitSignal) => done({ code, signal: exitSignal }));
+      child.kill(signal);
+      child.kill('SIGCONT');
+      setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+    });
+
   const stop = async () => {
-    const exits = [...children.entries()].reverse().map(
-      ([, child]) =>
-        new Promise((done) => {
-          if (child.exitCode !== null || child.signalCode) return done();
-          child.once('exit', done);
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-        }),
-    );
-    await Promise.all(exits);
+    stopping = true;
+    for (const timer of pendingRestarts) clearTimeout(timer);
+    await Promise.all([...children.values()].reverse().map((child) => terminate(child, 'SIGTERM')));
+  };
+
+  const serviceNamed = (name) => {
+    const service = services.get(name);
+    if (!service) throw new Error(`no service named ${name}; the platform runs ${[...services.keys()].join(', ')}`);
+    return service;
+  };
+
+  const control = {
+    /** Stops one service on purpose (SIGTERM: gracefully; SIGKILL: as a crash would); it is neither reported nor restarted. */
+    async stopService(name, signal = 'SIGTERM') {
+      serviceNamed(name);
+      const child = children.get(name);
+      child.deliberateStop = true;
+      return terminate(child, signal);
+    },
+    /** Starts a stopped service again with the same settings; resolves once it is ready. */
+    async startService(name) {
+      const service = serviceNamed(name);
+      const current = children.get(name);
+      if (current && current.exitCode === null && current.signalCode === null) throw new Error(`${name} is running; stop it first`);
+      await waitReady(name, service.readyUrl, launch(name), timeoutMs);
+    },
+    /** Freezes a service (SIGSTOP): it keeps its connections and answers nothing, as a hung process. */
+    pauseService(name) {
+      serviceNamed(name);
+      children.get(name).kill('SIGSTOP');
+    },
+    resumeService(name) {
+      serviceNamed(name);
+      children.get(name).kill('SIGCONT');
+    },
   };
 
   try {
+    const names = subgraphNames();
+    for (const name of names) {
+      const port = ports[name] ?? DEFAULT_PORTS[name];
+      if (!port && port !== 0) throw new Error(`no port for subgraph ${name}`);
+      // voice's public listener (VOICE_PUBLIC_PORT, default 4118) derives the URL it hands out with call tokens.
+      const serviceEnv = { PORT: String(port), [`${name.toUpperCase()}_PORT`]: String(port) };
+      services.set(name, { env: serviceEnv, readyUrl: `http://127.0.0.1:${port}/health/ready`, lastLines: [], restartsInARow: 0 });
+    }
     // Subgraphs start together; each migrates its own schema.
-    await Promise.all(
-      names.map((name) => {
-        const port = ports[name] ?? DEFAULT_PORTS[name];
-        if (!port && port !== 0) throw new Error(`no port for subgraph ${name}`);
-        // voice's public listener (VOICE_PUBLIC_PORT, default 4118) derives the URL it hands out with call tokens.
-        const child = launch(name, { PORT: String(port), [`${name.toUpperCase()}_PORT`]: String(port) });
-        return waitReady(name, `http://127.0.0.1:${port}/health/ready`, child, timeoutMs);
-      }),
-    );
+    await Promise.all(names.map((name) => waitReady(name, services.get(name).readyUrl, launch(name), timeoutMs)));
     const subgraphUrls = Object.fromEntries(
       names.map((name) => [`SUBGRAPH_${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[name] ?? DEFAULT_PORTS[name]}/graphql`]),
     );
     const gatewayPort = ports.gateway ?? DEFAULT_PORTS.gateway;
-    const gateway = launch('gateway', { ...subgraphUrls, GATEWAY_PORT: String(gatewayPort) });
-    await waitReady('gateway', `http://127.0.0.1:${gatewayPort}/health/ready`, gateway, timeoutMs);
-    return { gatewayUrl: `http://localhost:${gatewayPort}/graphql`, children, stop };
+    services.set('gateway', {
+      env: { ...subgraphUrls, GATEWAY_PORT: String(gatewayPort) },
+      readyUrl: `http://127.0.0.1:${gatewayPort}/health/ready`,
+      lastLines: [],
+      restartsInARow: 0,
+    });
+    await waitReady('gateway', services.get('gateway').readyUrl, launch('gateway'), timeoutMs);
+    started = true;
+    return { gatewayUrl: `http://localhost:${gatewayPort}/graphql`, children, stop, ...control };
   } catch (error) {
     await stop();
     throw error;

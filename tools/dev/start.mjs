@@ -98,21 +98,33 @@ if (!natsUrl) {
 const env = { ...secrets, ...process.env, DATABASE_URL: databaseUrl, NATS_URL: natsUrl, HOST: process.env.HOST ?? '127.0.0.1' };
 const colours = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94];
 const names = Object.keys(DEFAULT_PORTS);
-const onLine = (name, line) => {
-  let text = line;
+/** A pino line as its message (and error), with its level; other output as it is. */
+const readable = (line) => {
   try {
     const record = JSON.parse(line);
-    if (record.level < 40 && !/ready at|reloaded/.test(record.msg ?? '')) return; // keep the console readable: warnings, errors, milestones
-    text = record.msg + (record.err ? ` — ${record.err.message}` : '');
+    return { level: record.level, text: record.msg + (record.err ? ` — ${record.err.message}` : '') };
   } catch {
-    // not a JSON log line
+    return { level: undefined, text: line };
   }
-  console.log(`\x1b[${colours[names.indexOf(name) % colours.length]}m${name.padEnd(9)}\x1b[0m ${text}`);
 };
+const named = (name) => `\x1b[${colours[names.indexOf(name) % colours.length]}m${name.padEnd(9)}\x1b[0m`;
+const onLine = (name, line) => {
+  const { level, text } = readable(line);
+  if (level < 40 && !/ready at|reloaded/.test(text)) return; // keep the console readable: warnings, errors, milestones
+  console.log(`${named(name)} ${text}`);
+};
+// A service that dies is said so, with its last lines, and started again (1 s, 2 s, 4 s… up to 30 s apart).
+const onExit = ({ name, code, signal, lastLines, restartInMs }) => {
+  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+  console.error(`\x1b[31m[boomerang]\x1b[0m ${name} ${how}; its last lines:`);
+  for (const line of lastLines) console.error(`  ${named(name)} ${readable(line).text}`);
+  say(`restarting ${name} in ${restartInMs / 1000} s…`);
+};
+const onRestarted = (name, restarts) => say(`${name} is back (restart ${restarts})`);
 say('starting the platform…');
 let platform;
 try {
-  platform = await startPlatform({ env, onLine });
+  platform = await startPlatform({ env, onLine, restart: true, onExit, onRestarted });
 } catch (error) {
   for (const cleanup of cleanups.reverse()) await cleanup();
   fail(error.message);

@@ -3,10 +3,10 @@ import pg from 'pg';
 import { ensureDatabase } from '@boomerang/platform/persistence';
 import { createTestMessaging, TEST_DATABASE_URL, TEST_NATS_URL, uniqueSubjectPrefix, type GraphQLResponse } from '@boomerang/platform/testing';
 // The same launcher `npm start` uses, so the tests exercise the real start-up path.
-import { freePort, startPlatform, subgraphNames } from './platform.mjs';
+import { freePort, startPlatform, subgraphNames, type ServiceExitReport } from './platform.mjs';
 
-/** Tests that start an app themselves take its ports from the same cross-process claims. */
-export { freePort } from './platform.mjs';
+/** Tests that start an app themselves take its ports from the same cross-process claims; subgraphNames lists the apps a platform runs besides the gateway. */
+export { freePort, subgraphNames } from './platform.mjs';
 
 /** The server the platforms' databases are created on: TEST_DATABASE_SERVER_URL, else TEST_DATABASE_URL's. */
 const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? TEST_DATABASE_URL.replace(/\/[^/]*$/, '');
@@ -17,6 +17,8 @@ export interface RunningPlatform {
   readonly gatewayUrl: string;
   readonly adminToken: string;
   readonly logLines: string[];
+  /** What the launcher reported of each app that exited on its own (as `npm start` prints it). */
+  readonly exitReports: ServiceExitReport[];
   /** Every NATS subject of this platform starts with it (subscribe to `${subjectPrefix}>` to see them all). */
   readonly subjectPrefix: string;
   /** voice's public listener: the signalling WebSocket (`/calls/signal`) and the call web client (`/calls/client/`). */
@@ -26,11 +28,23 @@ export interface RunningPlatform {
   subgraphUrl(name: string): string;
   /** `T` is the shape of `data` the caller selected; the gateway's JSON is not checked against it. */
   graphql<T = unknown>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
+  /** Stops one app (`gateway` or a subgraph) on purpose: SIGTERM drains it, SIGKILL is a crash. Nothing restarts it. */
+  stopService(name: string, signal?: NodeJS.Signals): Promise<{ code: number | null; signal: string | null }>;
+  /** Starts a stopped app again, with its ports and settings; resolves once it is ready. */
+  startService(name: string): Promise<void>;
+  /** Freezes an app (SIGSTOP), as a hung process: its connections stay open and nothing answers. */
+  pauseService(name: string): void;
+  resumeService(name: string): void;
+  /** Kills an app with SIGKILL as a crash would: the launcher reports it and, with `restart`, starts it again. */
+  crashService(name: string): void;
   stop(): Promise<void>;
 }
 
-/** Starts every app from dist/ against a database and NATS prefix of its own, on free ports. */
-export async function startTestPlatform(extraEnv: Record<string, string> = {}): Promise<RunningPlatform> {
+/**
+ * Starts every app from dist/ against a database and NATS prefix of its own, on free ports. With
+ * `restart`, an app that exits on its own is started again as `npm start` does (quickly here).
+ */
+export async function startTestPlatform(extraEnv: Record<string, string> = {}, { restart = false }: { restart?: boolean } = {}): Promise<RunningPlatform> {
   const database = `boomerang_e2e_${randomBytes(5).toString('hex')}`;
   await ensureDatabase(`${SERVER_URL}/${database}`);
   const prefix = uniqueSubjectPrefix();
@@ -40,6 +54,7 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}): 
   const voicePublicPort = await freePort();
   const ingestPort = await freePort();
   const logLines: string[] = [];
+  const exitReports: ServiceExitReport[] = [];
   const platform = await startPlatform({
     env: {
       DATABASE_URL: `${SERVER_URL}/${database}`,
@@ -56,16 +71,24 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}): 
     },
     ports,
     onLine: (name: string, line: string) => void logLines.push(`${name} ${line}`),
+    restart: restart && { initialDelayMs: 200, maxDelayMs: 2000 },
+    onExit: (report) => void exitReports.push(report),
   });
   const gatewayUrl = platform.gatewayUrl;
   return {
     gatewayUrl,
     adminToken,
     logLines,
+    exitReports,
     subjectPrefix: prefix,
     voicePublicUrl: `http://127.0.0.1:${voicePublicPort}`,
     ingestUrl: `http://127.0.0.1:${ingestPort}`,
     subgraphUrl: (name) => `http://127.0.0.1:${ports[name]}/graphql`,
+    stopService: (name, signal) => platform.stopService(name, signal),
+    startService: (name) => platform.startService(name),
+    pauseService: (name) => platform.pauseService(name),
+    resumeService: (name) => platform.resumeService(name),
+    crashService: (name) => void (platform.children.get(name) as { kill(signal: string): boolean }).kill('SIGKILL'),
     async graphql(query, variables = {}, headers = {}) {
       const response = await fetch(gatewayUrl, {
         method: 'POST',

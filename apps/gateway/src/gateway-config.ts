@@ -24,6 +24,8 @@ export const gatewayEnv = platformEnv.omit({ DATABASE_URL: true, DATABASE_SCHEMA
   MAX_QUERY_COMPLEXITY: z.coerce.number().int().positive().default(5000),
   /** How long a key look-up is trusted; bounds how late a revocation takes effect. */
   KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000),
+  /** How long past its TTL a key's answer still serves while workspace does not answer (its restart or deploy); 0: never. */
+  KEY_CACHE_STALE_IF_ERROR_MS: z.coerce.number().int().min(0).default(60_000),
   /** Defaults for every subgraph; `SUBGRAPH_<NAME>_TIMEOUT_MS` etc. override them for one. */
   SUBGRAPH_TIMEOUT_MS: timeoutMs.default(10_000),
   SUBGRAPH_BREAKER_FAILURES: breakerFailures.default(5),

@@ -44,7 +44,7 @@ function parseSubgraphList(list: string): { name: string; url: string }[] {
 /** Builds and starts the gateway: auth, signing, limits, supergraph loading, health. */
 export async function startGateway(config: GatewayConfig, logger = createLogger('gateway', config.LOG_LEVEL)): Promise<RunningGateway> {
   const messaging: Messaging = await connectMessaging({ url: config.NATS_URL, name: 'gateway', prefix: config.NATS_SUBJECT_PREFIX });
-  const authenticator = new CallerAuthenticator(new ApiKeyCache(messaging, config.KEY_CACHE_TTL_MS), config.BOOMERANG_ADMIN_TOKEN);
+  const authenticator = new CallerAuthenticator(new ApiKeyCache(messaging, config.KEY_CACHE_TTL_MS, Date.now, 10_000, config.KEY_CACHE_STALE_IF_ERROR_MS), config.BOOMERANG_ADMIN_TOKEN);
   const warmer = new QueryPlanWarmer(logger);
   const addresses = new SubgraphAddresses();
   // One circuit per subgraph, kept across supergraph reloads (which build new data sources).

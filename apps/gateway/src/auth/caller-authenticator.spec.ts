@@ -57,4 +57,26 @@ describe('ApiKeyCache', () => {
     await sut.resolve('pk_a');
     expect(asked).toEqual(['pk_a', 'pk_a']);
   });
+
+  it('keeps answering an expired key while workspace does not answer, up to the stale limit', async () => {
+    let now = 0;
+    let workspaceUp = true;
+    const nc = {
+      request: async () => {
+        if (!workspaceUp) throw Object.assign(new Error('503'), { code: '503' });
+        return { json: () => ({ ok: true, projectId, keyId, scope: 'secret' }) };
+      },
+    };
+    const { SubjectNamer } = await import('@boomerang/contracts');
+    const sut = new ApiKeyCache({ nc: nc as never, subjects: new SubjectNamer() }, 5000, () => now, 10_000, 60_000);
+    await sut.resolve('sk_a');
+    workspaceUp = false;
+    now = 64_999;
+    await expect(sut.resolve('sk_a')).resolves.toMatchObject({ ok: true, projectId });
+    await expect(sut.resolve('sk_never_seen')).rejects.toThrow();
+    now = 65_000;
+    await expect(sut.resolve('sk_a')).rejects.toThrow();
+    workspaceUp = true;
+    await expect(sut.resolve('sk_a')).resolves.toMatchObject({ ok: true });
+  });
 });
