@@ -11,6 +11,7 @@ import { connect as connectNats, type NatsConnection, type Subscription } from '
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { bearer, startTestPlatform, type GraphQLResult, type RunningPlatform } from '../../../tools/dev/test-platform.js';
 import { CallClient } from '../../../tools/voice/call-client.js';
+import { onceProfileKnown } from './profile-known.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUTPUT_DIR = join(import.meta.dirname, '../../../dist/test-output/gateway-e2e/direct-call');
@@ -72,11 +73,16 @@ describe('Direct Call through the platform', () => {
   };
 
   const mintToken = async (profileId: string, identity: Record<string, string>) => {
-    const { createCallToken } = await graphql<{ createCallToken: { token: string; signallingUrl: string } }>(
-      `mutation($profileId: ID!, $identity: CallIdentityInput) { createCallToken(profileId: $profileId, ttlSeconds: 600, identity: $identity) { token expiresAt signallingUrl } }`,
-      { profileId, identity },
+    const result = await onceProfileKnown(() =>
+      platform.graphql<{ createCallToken: { token: string; signallingUrl: string } }>(
+        `mutation($profileId: ID!, $identity: CallIdentityInput) { createCallToken(profileId: $profileId, ttlSeconds: 600, identity: $identity) { token expiresAt signallingUrl } }`,
+        { profileId, identity },
+        bearer(secretKey),
+      ),
     );
-    return createCallToken;
+    responses.push(result);
+    expect(result.errors).toBeUndefined();
+    return result.data!.createCallToken;
   };
 
   const connectPeer = async (profileId: string, identity: Record<string, string>) => {
@@ -97,7 +103,7 @@ describe('Direct Call through the platform', () => {
     );
     expect(created.errors).toBeUndefined();
     secretKey = created.data!.createProject.secretKey.key;
-    signalUrl = platform.subgraphUrl('voice').replace(/^http/, 'ws').replace(/\/graphql$/, '/calls/signal');
+    signalUrl = `${platform.voicePublicUrl.replace(/^http/, 'ws')}/calls/signal`;
   }, 180_000);
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((client) => client.close()));
@@ -191,7 +197,7 @@ describe('Direct Call through the platform', () => {
         });
       }
       page.on('pageerror', (error) => console.error(`web client error: ${error.message}`));
-      await page.goto(`${platform.subgraphUrl('voice').replace(/\/graphql$/, '')}/calls/client/?token=${encodeURIComponent(token)}`);
+      await page.goto(`${platform.voicePublicUrl}/calls/client/?token=${encodeURIComponent(token)}`);
       await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
       return page;
     };
