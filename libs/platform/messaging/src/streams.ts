@@ -53,7 +53,7 @@ async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamIn
  * Runs a declaration of `config`, naming NATS_STREAM_REPLICAS when the cluster cannot hold its
  * copies. A server that is not clustered ignores a change of replicas: that is refused here.
  */
-async function declare(config: Partial<StreamConfig> & { name: string }, declaration: () => Promise<StreamInfo>): Promise<void> {
+async function declareStream(config: Partial<StreamConfig> & { name: string }, declaration: () => Promise<StreamInfo>): Promise<void> {
   const replicas = (config.num_replicas ?? 1) as StreamReplicas;
   let info: StreamInfo;
   try {
@@ -67,8 +67,8 @@ async function declare(config: Partial<StreamConfig> & { name: string }, declara
 /** Creates or updates the stream a service owns so it matches its declaration. */
 export async function applyOwnedStream(jsm: JetStreamManager, subjects: SubjectNamer, domain: Domain, replicas: StreamReplicas = 1): Promise<void> {
   const config = domainStreamConfig(subjects, domain, replicas);
-  if (await streamInfo(jsm, config.name)) await declare(config, () => jsm.streams.update(config.name, config));
-  else await declare(config, () => jsm.streams.add(config));
+  if (await streamInfo(jsm, config.name)) await declareStream(config, () => jsm.streams.update(config.name, config));
+  else await declareStream(config, () => jsm.streams.add(config));
 }
 
 /**
@@ -79,10 +79,10 @@ export async function ensureDeadLetterStream(jsm: JetStreamManager, subjects: Su
   const config = deadLetterStreamConfig(subjects, replicas);
   const existing = await streamInfo(jsm, config.name);
   if (existing) {
-    if (existing.config.num_replicas < replicas) await declare(config, () => jsm.streams.update(config.name, { num_replicas: replicas }));
+    if (existing.config.num_replicas < replicas) await declareStream(config, () => jsm.streams.update(config.name, { num_replicas: replicas }));
     return;
   }
-  await declare(config, () => jsm.streams.add(config)).catch((error: Error) => {
+  await declareStream(config, () => jsm.streams.add(config)).catch((error: Error) => {
     if (!/already in use/i.test(error.message)) throw error;
   });
 }
