@@ -6,6 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { PinoNestLogger, type Logger } from '@boomerang/platform/observability';
+import { closeHttpServer } from './close-http-server.js';
 import { HealthController } from './health.controller.js';
 import { LOGGER, SUBGRAPH_CONFIG } from './tokens.js';
 import type { SubgraphConfig } from './subgraph-config.js';
@@ -15,21 +16,6 @@ import type { SubgraphConfig } from './subgraph-config.js';
  * 1 MB a client may send, plus the entity representations of a query plan, so this leaves room.
  */
 export const SUBGRAPH_BODY_LIMIT = '4mb';
-
-/** Closes the listener and waits for the requests in flight; connections still open after `timeoutMs` are cut. */
-async function finishRequestsInFlight(server: Server, timeoutMs: number): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  // A kept-alive connection closes as soon as it is between requests (one in flight now finishes first).
-  server.closeIdleConnections();
-  const sweep = setInterval(() => server.closeIdleConnections(), 25);
-  const cut = setTimeout(() => server.closeAllConnections(), timeoutMs);
-  try {
-    await closed;
-  } finally {
-    clearInterval(sweep);
-    clearTimeout(cut);
-  }
-}
 
 /**
  * Stops a subgraph without failing a request it accepted: readiness answers 503 at once, requests
@@ -47,7 +33,7 @@ export async function shutDownSubgraph(app: INestApplication, reason: string): P
   server.prependListener('request', (_request, response) => response.setHeader('connection', 'close'));
   logger.info({ reason }, 'draining: readiness answers 503, requests in flight finish');
   if (config.SHUTDOWN_READINESS_DELAY_MS > 0) await sleep(config.SHUTDOWN_READINESS_DELAY_MS);
-  await finishRequestsInFlight(server, config.SHUTDOWN_TIMEOUT_MS);
+  await closeHttpServer(server, config.SHUTDOWN_TIMEOUT_MS);
   logger.info('requests finished; stopping consumers and connections');
   await app.close();
 }
