@@ -124,7 +124,7 @@ export class OutboxRelay {
     this.listener = undefined;
   }
 
-  /** Publishes everything pending now; resolves when the outbox was empty at some point. */
+  /** Publishes everything pending now; resolves when the outbox was empty at some point, or a relay attempt failed. */
   async flush(): Promise<void> {
     this.kick();
     while (this.running) await this.running;
@@ -137,13 +137,19 @@ export class OutboxRelay {
       return;
     }
     this.running = this.drain()
-      .catch((error) => this.logger.error({ err: error }, 'outbox relay failed; retrying on the next tick'))
-      .finally(() => {
+      .then(
+        () => true,
+        (error: unknown) => {
+          this.logger.error({ err: error }, 'outbox relay failed; retrying on the next tick');
+          return false;
+        },
+      )
+      .then((drained) => {
         this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
+        const again = this.again;
+        this.again = false;
+        // After a failure the next poll retries: no back-to-back attempts (and no endless flush) while publishes fail.
+        if (again && drained) this.kick();
       });
   }
 

@@ -123,6 +123,31 @@ describe('messaging against real PostgreSQL and NATS', () => {
     expect((info.state.subjects as Record<string, number>)[subject]).toBe(6);
   });
 
+  it('returns from a flush after a failed relay attempt (as at shutdown while NATS cannot take publishes), and the next poll retries', async () => {
+    await db.dataSource.transaction((manager) => writer.enqueue(manager, ProjectCreated, body()));
+    let attempts = 0;
+    // Slower than the poll: a failure seen only after retries, as during a leader election.
+    const unansweredJs = {
+      publish: async () => {
+        attempts++;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        throw new Error('no responders');
+      },
+    };
+    const relay = new OutboxRelay(db.dataSource, { js: unansweredJs as never }, silentLogger, { pollIntervalMs: 50 });
+    await relay.start();
+    try {
+      await relay.flush();
+      const flushed = attempts;
+      await eventually(() => attempts > flushed, { timeoutMs: 5_000 });
+    } finally {
+      await relay.stop();
+    }
+    const [{ pending }] = await db.dataSource.query(`SELECT count(*)::int AS pending FROM "${db.schema}".outbox`);
+    expect(pending).toBe(1);
+    expect(await new OutboxRelay(db.dataSource, nats, silentLogger).relayBatch()).toBe(1);
+  });
+
   it('redelivers to a consumer that throws, then dead-letters after the bound', async () => {
     const projectId = randomUUID();
     const attempts: number[] = [];
