@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { createIsolatedSchema, type IsolatedSchema } from '../src/index.js';
+import { createIsolatedSchema, type IsolatedSchema } from '@boomerang/platform/testing';
 
 @Entity({ name: 'widget' })
 class Widget {

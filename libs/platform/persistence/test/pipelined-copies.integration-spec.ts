@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { QueryRunner } from 'typeorm';
-import { createIsolatedSchema, runPipelinedCopies, type IsolatedSchema } from '../src/index.js';
+import { createIsolatedSchema, type IsolatedSchema } from '@boomerang/platform/testing';
+import { runPipelinedCopies } from '../src/index.js';
 
 /** Three COPYs (as events' ingest transaction sends them) in one message: all or nothing, and the connection usable after a failure. */
 describe('runPipelinedCopies', () => {

@@ -1,8 +1,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import pg from 'pg';
 import { signCallerContext } from '@boomerang/platform/auth';
-import { TEST_DATABASE_URL } from '@boomerang/platform/persistence';
-import { secretKeyCaller, startTestSubgraph, TEST_SIGNING_SECRET, type TestSubgraph } from '@boomerang/platform/testing';
+import { secretKeyCaller, startTestSubgraph, TEST_DATABASE_URL, TEST_SIGNING_SECRET, type TestSubgraph } from '@boomerang/platform/testing';
 import { shutDownSubgraph } from '@boomerang/platform/subgraph';
 
 const projectId = '6a1f3c0e-2b4d-4c5e-9f70-8a9b0c1d2e3f';

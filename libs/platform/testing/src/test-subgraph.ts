@@ -5,10 +5,11 @@ import { NestFactory } from '@nestjs/core';
 import pg from 'pg';
 import { signCallerContext, type CallerContext } from '@boomerang/platform/auth';
 import { deleteStreamsWithPrefix, type Messaging } from '@boomerang/platform/messaging';
-import { ensureDatabase, uniqueSchemaName, TEST_DATABASE_URL } from '@boomerang/platform/persistence';
+import { ensureDatabase } from '@boomerang/platform/persistence';
 import { setLogDestination } from '@boomerang/platform/observability';
 import { MESSAGING, MessagingLifecycle } from '@boomerang/platform/subgraph';
 import type { DestinationStream } from 'pino';
+import { TEST_DATABASE_URL, uniqueSchemaName } from './isolated-schema.js';
 import { uniqueSubjectPrefix, TEST_NATS_URL } from './test-messaging.js';
 
 /** The caller a secret key / a publishable key of the project makes (for `TestSubgraph.query`). */

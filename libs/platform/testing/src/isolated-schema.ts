@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { ensureDatabase, openServiceDataSource, type ServiceDataSourceOptions } from './postgres.js';
+import { ensureDatabase, openServiceDataSource, type ServiceDataSourceOptions } from '@boomerang/platform/persistence';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/boomerang_test';
 
