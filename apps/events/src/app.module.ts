@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
-import { SubgraphModule } from '@boomerang/platform/subgraph';
+import { CreateKnownProfiles1763900002000, SubgraphModule } from '@boomerang/platform/subgraph';
 import { CallOutcomesModule } from './call-outcomes/call-outcomes.module.js';
 import { EventEntity } from './events/event.entity.js';
 import { EventsModule } from './events/events.module.js';
@@ -15,7 +15,6 @@ import { ProfileLinkVersions1763900000800 } from './migrations/1763900000800-pro
 import { ProfileLinkRepair1763900000900 } from './migrations/1763900000900-profile-link-repair.js';
 import { EventVerified1763900001100 } from './migrations/1763900001100-event-verified.js';
 import { ReleaseArchivedMessageIds1763900001300 } from './migrations/1763900001300-release-archived-message-ids.js';
-import { CreateKnownProfiles1763900002000 } from './migrations/1763900002000-create-known-profiles.js';
 import { PartitionsModule } from './partitions/partitions.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';

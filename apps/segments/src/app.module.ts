@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
-import { KnownProfiles, SubgraphModule } from '@boomerang/platform/subgraph';
+import { CreateKnownProfiles1763900002000, KnownProfiles, SubgraphModule } from '@boomerang/platform/subgraph';
 import { CreateSegments1763900000400 } from './migrations/1763900000400-create-segments.js';
-import { CreateKnownProfiles1763900002000 } from './migrations/1763900002000-create-known-profiles.js';
 import { ProfileExportReference } from './segments/profile-export.model.js';
 import { ProfileExportSegmentsResolver } from './segments/profile-export.resolver.js';
 import { ProfileSegmentsResolver } from './segments/profile-segments.resolver.js';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
-import { SubgraphModule } from '@boomerang/platform/subgraph';
+import { CreateKnownProfiles1763900002000, SubgraphModule } from '@boomerang/platform/subgraph';
 import { CallClientReportEntity } from './calls/call-client-report.entity.js';
 import { CallParticipantEntity } from './calls/call-participant.entity.js';
 import { CallStateChangeEntity } from './calls/call-state-change.entity.js';
@@ -10,7 +10,6 @@ import { ProfileExportReference } from './calls/profile-export.model.js';
 import { MediaModule } from './media/media.module.js';
 import { CreateCalls1763900000800 } from './migrations/1763900000800-create-calls.js';
 import { CallModel1763900000900 } from './migrations/1763900000900-call-model.js';
-import { CreateKnownProfiles1763900002000 } from './migrations/1763900002000-create-known-profiles.js';
 import { PresenceModule } from './presence/presence.module.js';
 import { SignallingModule } from './signalling/signalling.module.js';
 import { TokensModule } from './tokens/tokens.module.js';

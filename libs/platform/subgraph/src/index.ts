@@ -13,3 +13,4 @@ export * from './graphql/json.scalar.js';
 export * from './clock.js';
 export * from './one-at-a-time.js';
 export * from './known-profiles.js';
+export * from './known-profiles.migration.js';
