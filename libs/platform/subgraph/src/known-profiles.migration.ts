@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** This service's projection of which profiles exist (KnownProfiles), and the state of its one-time backfill. */
+/** A service's projection of which profiles exist (KnownProfiles), and the state of its one-time backfill. */
 export class CreateKnownProfiles1763900002000 implements MigrationInterface {
   name = 'CreateKnownProfiles1763900002000';
 
