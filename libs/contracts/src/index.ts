@@ -3,3 +3,4 @@ export * from './messages.js';
 export * from './profile-ids.rpc.js';
 export * from './rpc.js';
 export * from './subjects.js';
+export * from './audience.rpc.js';

@@ -140,3 +140,59 @@ export const CallStateChanged = defineMessage(
     endReason: z.enum(CALL_END_REASONS).nullable(),
   }),
 );
+
+/** Built-in profile attributes as other services see them (contact details: whether present, in `attributes`). */
+export const ProfileSnapshotSchema = z.object({
+  profileId: uuid(),
+  /** The product's user id. */
+  externalId: z.string().nullable(),
+  /** Custom properties, typed as the property catalog says. */
+  properties,
+  attributes: z.object({
+    /** `true` when the profile has one, else null (rules ask presence only). */
+    email: z.literal(true).nullable(),
+    phone: z.literal(true).nullable(),
+    name: z.string().nullable(),
+    timeZone: z.string().nullable(),
+    locale: z.string().nullable(),
+    createdAt: z.string().datetime({ offset: true }),
+    /** Consent per channel: null when never stated. */
+    emailSubscribed: z.boolean().nullable(),
+    smsSubscribed: z.boolean().nullable(),
+    pushSubscribed: z.boolean().nullable(),
+    whatsappSubscribed: z.boolean().nullable(),
+    phoneDnd: z.boolean().nullable(),
+  }),
+  /** The addresses channels send to (personal data: erased from the stream with the profile). */
+  contact: z.object({ email: z.string().nullable(), phone: z.string().nullable() }),
+  /** The profile's `updated_at`: a consumer keeps the snapshot with the latest one (ms precision). */
+  updatedAt: z.string().datetime({ offset: true }),
+});
+export type ProfileSnapshot = z.infer<typeof ProfileSnapshotSchema>;
+
+/**
+ * A profile's state after a change that committed (created, identified with traits, properties,
+ * consent, contact, time zone or locale set, or a merge's survivor): the whole snapshot, so a
+ * consumer needs no other call and a lost intermediate state does not matter.
+ */
+export const ProfileChanged = defineMessage('profiles', 'changed', ProfileSnapshotSchema);
+
+/** What a segment membership change was caused by. */
+export const MEMBERSHIP_CAUSES = ['event', 'profile', 'timer', 'segment', 'edit', 'import', 'rfm', 'merge', 'archive'] as const;
+
+/**
+ * A profile entered or left a segment. `version`: the segment version whose rules decided it;
+ * `eventId`: the ingested event that caused it (cause `event`), else null.
+ */
+export const SegmentMembershipChanged = defineMessage(
+  'segments',
+  'membership-changed',
+  z.object({
+    segmentId: uuid(),
+    profileId: uuid(),
+    change: z.enum(['entered', 'exited']),
+    version: z.number().int().min(1),
+    cause: z.enum(MEMBERSHIP_CAUSES),
+    eventId: uuid().nullable(),
+  }),
+);
