@@ -1,14 +1,24 @@
 import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
 import { SubgraphModule } from '@boomerang/platform/subgraph';
+import { EmailConfigModule } from './email-config.js';
 import { CreateEmailTemplates1763900000700 } from './migrations/1763900000700-create-email-templates.js';
+import { EmailTemplateVersions1763900010700 } from './migrations/1763900010700-email-template-versions.js';
+import { EmailProfiles1763900010800 } from './migrations/1763900010800-email-profiles.js';
+import { EmailProfileEntity } from './profiles/email-profile.entity.js';
+import { ProfilesModule } from './profiles/profiles.module.js';
+import { EmailTemplateVersionEntity } from './templates/email-template-version.entity.js';
 import { EmailTemplateEntity } from './templates/email-template.entity.js';
-import { EmailTemplateResolver } from './templates/email-template.resolver.js';
-import { EmailTemplateService } from './templates/email-template.service.js';
-import { TemplateEngine } from './templates/template-engine.js';
+import { TemplatesModule } from './templates/templates.module.js';
 
-export const EMAIL_ENTITIES = [EmailTemplateEntity];
-export const EMAIL_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateEmailTemplates1763900000700];
+export const EMAIL_ENTITIES = [EmailTemplateEntity, EmailTemplateVersionEntity, EmailProfileEntity];
+export const EMAIL_MIGRATIONS = [
+  MessagingTables1763900000000,
+  OutboxBatches1763900009000,
+  CreateEmailTemplates1763900000700,
+  EmailTemplateVersions1763900010700,
+  EmailProfiles1763900010800,
+];
 
 @Module({
   imports: [
@@ -19,7 +29,9 @@ export const EMAIL_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763
       migrations: EMAIL_MIGRATIONS,
       ownsStream: 'email',
     }),
+    EmailConfigModule,
+    ProfilesModule,
+    TemplatesModule,
   ],
-  providers: [TemplateEngine, EmailTemplateService, EmailTemplateResolver],
 })
 export class AppModule {}

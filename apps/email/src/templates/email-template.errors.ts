@@ -2,7 +2,11 @@ import { assertUnreachable, DomainError, type ErrorKind } from '@boomerang/platf
 
 export enum EmailTemplateErrorCode {
   TemplateNotFound = 'EMAIL_TEMPLATE_NOT_FOUND',
+  VersionNotFound = 'EMAIL_TEMPLATE_VERSION_NOT_FOUND',
+  ProfileNotFound = 'EMAIL_PROFILE_NOT_FOUND',
   TemplateDoesNotCompile = 'EMAIL_TEMPLATE_DOES_NOT_COMPILE',
+  InvalidPromotion = 'INVALID_GMAIL_PROMOTION',
+  RequiredField = 'REQUIRED_FIELD',
   InvalidRenderData = 'INVALID_RENDER_DATA',
   RenderFailed = 'EMAIL_TEMPLATE_RENDER_FAILED',
 }
@@ -10,8 +14,12 @@ export enum EmailTemplateErrorCode {
 function kindOf(code: EmailTemplateErrorCode): ErrorKind {
   switch (code) {
     case EmailTemplateErrorCode.TemplateNotFound:
+    case EmailTemplateErrorCode.VersionNotFound:
+    case EmailTemplateErrorCode.ProfileNotFound:
       return 'not-found';
     case EmailTemplateErrorCode.TemplateDoesNotCompile:
+    case EmailTemplateErrorCode.InvalidPromotion:
+    case EmailTemplateErrorCode.RequiredField:
     case EmailTemplateErrorCode.InvalidRenderData:
     case EmailTemplateErrorCode.RenderFailed:
       return 'invalid-input';
