@@ -5,19 +5,26 @@ import { EmailConfigModule } from './email-config.js';
 import { CreateEmailTemplates1763900000700 } from './migrations/1763900000700-create-email-templates.js';
 import { EmailTemplateVersions1763900010700 } from './migrations/1763900010700-email-template-versions.js';
 import { EmailProfiles1763900010800 } from './migrations/1763900010800-email-profiles.js';
+import { EmailSending1763900010900 } from './migrations/1763900010900-email-sending.js';
 import { EmailProfileEntity } from './profiles/email-profile.entity.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
+import { EmailSendEntity } from './sending/email-send.entity.js';
+import { SenderSettingsEntity } from './sending/sender-settings.entity.js';
+import { SendingModule } from './sending/sending.module.js';
+import { SuppressionEntity } from './suppressions/suppression.entity.js';
+import { SuppressionsModule } from './suppressions/suppressions.module.js';
 import { EmailTemplateVersionEntity } from './templates/email-template-version.entity.js';
 import { EmailTemplateEntity } from './templates/email-template.entity.js';
 import { TemplatesModule } from './templates/templates.module.js';
 
-export const EMAIL_ENTITIES = [EmailTemplateEntity, EmailTemplateVersionEntity, EmailProfileEntity];
+export const EMAIL_ENTITIES = [EmailTemplateEntity, EmailTemplateVersionEntity, EmailProfileEntity, SenderSettingsEntity, EmailSendEntity, SuppressionEntity];
 export const EMAIL_MIGRATIONS = [
   MessagingTables1763900000000,
   OutboxBatches1763900009000,
   CreateEmailTemplates1763900000700,
   EmailTemplateVersions1763900010700,
   EmailProfiles1763900010800,
+  EmailSending1763900010900,
 ];
 
 @Module({
@@ -32,6 +39,8 @@ export const EMAIL_MIGRATIONS = [
     EmailConfigModule,
     ProfilesModule,
     TemplatesModule,
+    SuppressionsModule,
+    SendingModule,
   ],
 })
 export class AppModule {}

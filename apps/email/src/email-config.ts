@@ -10,6 +10,25 @@ export const emailEnv = z.object({
   EMAIL_RENDER_LIMIT_MS: z.coerce.number().int().min(1).max(60_000).default(250),
   /** One Liquid render stops after creating this many objects (array joins, loops, string building). */
   EMAIL_RENDER_MEMORY_LIMIT: z.coerce.number().int().min(1_000).default(10_000_000),
+  /** Where a project without sender settings sends (e.g. npm start's mail catcher); unset: such sends wait, deferred. */
+  EMAIL_DEFAULT_SMTP_URL: z.string().url().optional(),
+  /** From address for a project without sender settings. */
+  EMAIL_DEFAULT_FROM: z.string().email().default('boomerang@localhost'),
+  /** The domain in Message-IDs (`<sendId@domain>`). */
+  EMAIL_MESSAGE_ID_DOMAIN: z.string().min(1).default('boomerang.local'),
+  /** Sends claimed per dispatcher round. */
+  EMAIL_SEND_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
+  /** How often the dispatcher looks for due sends when nothing woke it. */
+  EMAIL_SEND_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+  /** A send claimed this long ago and still unrecorded belongs to a dispatcher that died: it is sent again, with the same Message-ID. */
+  EMAIL_SEND_LEASE_MS: z.coerce.number().int().min(100).default(120_000),
+  /** Attempts (first included) before a send that keeps meeting 4xx or no server fails. */
+  EMAIL_SEND_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
+  EMAIL_RETRY_BASE_MS: z.coerce.number().int().min(1).default(30_000),
+  EMAIL_RETRY_MAX_MS: z.coerce.number().int().min(1).default(3_600_000),
+  /** Per recipient domain: messages started per second, and in flight at once. */
+  EMAIL_DOMAIN_RATE_PER_SECOND: z.coerce.number().min(0.1).default(200),
+  EMAIL_DOMAIN_MAX_CONCURRENT: z.coerce.number().int().min(1).default(20),
 });
 
 export type EmailConfig = z.infer<typeof emailEnv>;

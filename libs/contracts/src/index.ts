@@ -4,3 +4,4 @@ export * from './profile-ids.rpc.js';
 export * from './rpc.js';
 export * from './subjects.js';
 export * from './audience.rpc.js';
+export * from './email.js';

@@ -1,0 +1,29 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+
+export const SEND_STATUSES = ['queued', 'sending', 'deferred', 'sent', 'failed', 'skipped'] as const;
+export type SendStatus = (typeof SEND_STATUSES)[number];
+
+/** One email to one profile, from its send command to its SMTP result. */
+@Entity({ name: 'email_send' })
+export class EmailSendEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('uuid', { name: 'project_id' }) projectId: string;
+  @Column('text', { name: 'idempotency_key' }) idempotencyKey: string;
+  @Column('uuid', { name: 'template_id' }) templateId: string;
+  @Column('integer', { name: 'template_version' }) templateVersion: number;
+  @Column('uuid', { name: 'profile_id' }) profileId: string;
+  @Column('uuid', { name: 'campaign_id', nullable: true }) campaignId: string | null;
+  @Column('uuid', { name: 'journey_id', nullable: true }) journeyId: string | null;
+  @Column('jsonb') event: Record<string, unknown>;
+  @Column('jsonb') campaign: Record<string, unknown>;
+  @Column('text') status: SendStatus;
+  /** Skipped: the SkipReason; failed or deferred: what went wrong. */
+  @Column('text', { nullable: true }) reason: string | null;
+  @Column('text', { name: 'to_address', nullable: true }) toAddress: string | null;
+  @Column('integer') attempts: number;
+  @Column('timestamptz', { name: 'next_attempt_at' }) nextAttemptAt: Date;
+  @Column('timestamptz', { name: 'claimed_at', nullable: true }) claimedAt: Date | null;
+  @Column('text', { name: 'smtp_response', nullable: true }) smtpResponse: string | null;
+  @Column('timestamptz', { name: 'sent_at', nullable: true }) sentAt: Date | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+}

@@ -1,0 +1,276 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { EmailEngagement, type EMAIL_EVENT_NAMES } from '@boomerang/contracts';
+import { OutboxWriter } from '@boomerang/platform/messaging';
+import type { Logger } from '@boomerang/platform/observability';
+import { LOGGER } from '@boomerang/platform/subgraph';
+import { EMAIL_CONFIG, type EmailConfig } from '../email-config.js';
+import { EmailProfiles } from '../profiles/email-profiles.js';
+import { Suppressions } from '../suppressions/suppressions.js';
+import { ComposeError, EmailComposer, personalizationScope, type ComposedEmail } from '../templates/email-composer.js';
+import { EmailTemplateVersionEntity } from '../templates/email-template-version.entity.js';
+import { composable } from '../templates/email-template.service.js';
+import { DomainThrottle } from './domain-throttle.js';
+import type { EmailSendEntity } from './email-send.entity.js';
+import { SenderSettingsService, type SendingProfile } from './sender-settings.service.js';
+import { domainOf, skipReason } from './send-eligibility.js';
+import { classifySmtpError, retryDelayMs } from './smtp-outcome.js';
+import { SmtpTransports } from './smtp-transports.js';
+
+type EmailEventName = (typeof EMAIL_EVENT_NAMES)[number];
+
+/** What one attempt came to, recorded in one transaction with the events it publishes. */
+type AttemptResult =
+  | { status: 'sent'; toAddress: string; smtpResponse: string }
+  | { status: 'skipped'; reason: string; toAddress: string | null }
+  | { status: 'failed'; reason: string; toAddress: string | null; hardBounce?: boolean }
+  | { status: 'deferred'; reason: string; toAddress: string | null };
+
+interface ClaimedSend extends EmailSendEntity {
+  claimedAt: Date;
+}
+
+/**
+ * Sends what the send commands queued. Each round claims due sends (queued, deferred whose retry
+ * is due, or `sending` ones whose lease ran out: their dispatcher died mid-send) by committing
+ * them `sending`; then for each: the checks (profile known, has an email, not unsubscribed,
+ * consent when the project requires it, address not suppressed), the render, the pooled SMTP
+ * send paced per recipient domain, and the result with its events in one transaction, guarded by
+ * the claim so a dispatcher that lost its lease cannot overwrite a newer result.
+ *
+ * Exactly once: a command repeated is one row (idempotency key); a result recorded is never sent
+ * again. The one window left is SMTP accepted but the result not yet committed when the process
+ * dies: that send goes again after the lease, with the same Message-ID, which receiving systems
+ * use to drop the copy.
+ */
+@Injectable()
+export class SendDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly throttle: DomainThrottle;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private again = false;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(EMAIL_CONFIG) private readonly config: EmailConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly outbox: OutboxWriter,
+    private readonly profiles: EmailProfiles,
+    private readonly suppressions: Suppressions,
+    private readonly composer: EmailComposer,
+    private readonly settings: SenderSettingsService,
+    private readonly transports: SmtpTransports,
+  ) {
+    this.throttle = new DomainThrottle({ perSecond: config.EMAIL_DOMAIN_RATE_PER_SECOND, concurrent: config.EMAIL_DOMAIN_MAX_CONCURRENT });
+  }
+
+  onApplicationBootstrap(): void {
+    this.schedule(0);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Runs a round soon (new sends were queued). */
+  wake(): void {
+    if (this.running) this.again = true;
+    else this.schedule(20);
+  }
+
+  /** Runs rounds until nothing is due (tests and the bench call it to drain). */
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+    this.running = this.rounds();
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (this.running) return this.schedule(this.config.EMAIL_SEND_POLL_MS);
+      this.running = this.rounds()
+        .catch((error) => this.logger.error({ err: error }, 'send round failed'))
+        .finally(() => {
+          this.running = undefined;
+          this.schedule(this.again ? 0 : this.config.EMAIL_SEND_POLL_MS);
+          this.again = false;
+        });
+    }, delayMs);
+  }
+
+  private async rounds(): Promise<void> {
+    while (!this.stopped) {
+      const claimed = await this.claim();
+      if (claimed.length === 0) return;
+      const profiles = new Map<string, Promise<SendingProfile>>();
+      const profileOf = (projectId: string) => {
+        if (!profiles.has(projectId)) profiles.set(projectId, this.settings.sendingProfile(projectId));
+        return profiles.get(projectId)!;
+      };
+      await Promise.all(claimed.map((send) => this.attempt(send, profileOf).catch((error) => this.logger.error({ err: error, sendId: send.id }, 'send attempt failed'))));
+    }
+  }
+
+  private async claim(): Promise<ClaimedSend[]> {
+    const [rows] = (await this.dataSource.query(
+      `UPDATE email_send s SET status = 'sending', claimed_at = date_trunc('milliseconds', clock_timestamp()), attempts = s.attempts + 1
+       WHERE s.id IN (
+         SELECT id FROM email_send
+         WHERE (status IN ('queued', 'deferred') AND next_attempt_at <= now())
+            OR (status = 'sending' AND claimed_at < now() - make_interval(secs => $2::float8 / 1000))
+         ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING s.*`,
+      [this.config.EMAIL_SEND_BATCH, this.config.EMAIL_SEND_LEASE_MS],
+    )) as [Record<string, unknown>[], number];
+    return rows.map(sendFromRow);
+  }
+
+  private async attempt(send: ClaimedSend, profileOf: (projectId: string) => Promise<SendingProfile>): Promise<void> {
+    const result = await this.tryToSend(send, await profileOf(send.projectId));
+    await this.record(send, result);
+  }
+
+  private async tryToSend(send: ClaimedSend, sending: SendingProfile): Promise<AttemptResult> {
+    const profile = await this.profiles.find(send.projectId, send.profileId);
+    const address = profile?.email ?? null;
+    const suppressed = address ? await this.suppressions.isSuppressed(send.projectId, address) : false;
+    const reason = skipReason({ profile, suppressed, consentRequired: sending.consentRequired });
+    if (reason || !profile || !address) return { status: 'skipped', reason: reason ?? 'NO_EMAIL', toAddress: address };
+
+    const version = await this.dataSource.getRepository(EmailTemplateVersionEntity).findOneBy({ templateId: send.templateId, version: send.templateVersion, projectId: send.projectId });
+    if (!version) return { status: 'failed', reason: `TEMPLATE_VERSION_NOT_FOUND: ${send.templateId} v${send.templateVersion}`, toAddress: address };
+    let email: ComposedEmail;
+    try {
+      const scope = personalizationScope({
+        profile: { id: profile.profileId, email: profile.email, name: profile.name, timeZone: profile.timeZone, locale: profile.locale, properties: profile.properties },
+        event: send.event,
+        campaign: send.campaign,
+      });
+      email = this.composer.compose(composable(version), scope);
+    } catch (error) {
+      if (error instanceof ComposeError) return { status: 'failed', reason: `RENDER_FAILED: ${error.message}`, toAddress: address };
+      throw error;
+    }
+    if (!sending.smtpUrl) return this.retryOrFail(send, 'NO_SMTP_SERVER: the project has no SMTP URL and there is no default', address);
+
+    const release = await this.throttle.acquire(domainOf(address));
+    try {
+      const transport = this.transports.transportFor(send.projectId, { ...sending, smtpUrl: sending.smtpUrl });
+      const info = (await transport.sendMail({
+        from: { name: version.fromName ?? sending.fromName ?? '', address: version.fromAddress ?? sending.fromAddress },
+        to: address,
+        replyTo: version.replyTo ?? sending.replyTo ?? undefined,
+        subject: email.subject,
+        html: email.html,
+        text: email.text,
+        messageId: `<${send.id}@${this.config.EMAIL_MESSAGE_ID_DOMAIN}>`,
+        headers: { 'X-Boomerang-Send-Id': send.id },
+      })) as { response?: string };
+      return { status: 'sent', toAddress: address, smtpResponse: (info.response ?? '').slice(0, 500) };
+    } catch (error) {
+      const outcome = classifySmtpError(error);
+      if (outcome.kind === 'reject') return { status: 'failed', reason: `SMTP_REJECTED: ${outcome.detail}`, toAddress: address, hardBounce: outcome.hardBounce };
+      return this.retryOrFail(send, `SMTP_UNAVAILABLE: ${outcome.detail}`, address);
+    } finally {
+      release();
+    }
+  }
+
+  private retryOrFail(send: ClaimedSend, reason: string, toAddress: string): AttemptResult {
+    if (send.attempts >= this.config.EMAIL_SEND_MAX_ATTEMPTS) return { status: 'failed', reason: `${reason} (after ${send.attempts} attempts)`, toAddress };
+    return { status: 'deferred', reason, toAddress };
+  }
+
+  private async record(send: ClaimedSend, result: AttemptResult): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const nextAttemptAt = result.status === 'deferred' ? new Date(Date.now() + retryDelayMs(send.attempts, this.config.EMAIL_RETRY_BASE_MS, this.config.EMAIL_RETRY_MAX_MS)) : null;
+      const [, updated] = (await manager.query(
+        `UPDATE email_send SET status = $3, reason = $4, to_address = $5, smtp_response = $6,
+           sent_at = CASE WHEN $3 = 'sent' THEN clock_timestamp() ELSE sent_at END,
+           next_attempt_at = coalesce($7, next_attempt_at)
+         WHERE id = $1 AND status = 'sending' AND claimed_at = $2`,
+        [
+          send.id,
+          send.claimedAt,
+          result.status,
+          result.status === 'sent' ? null : result.reason,
+          result.toAddress,
+          result.status === 'sent' ? result.smtpResponse : null,
+          nextAttemptAt,
+        ],
+      )) as [unknown, number];
+      // Another dispatcher took the send over after this one's lease ran out: its result stands.
+      if (updated === 0) return;
+      if (result.status === 'failed' && result.hardBounce && result.toAddress) {
+        await this.suppressions.add(manager, send.projectId, result.toAddress, 'hard_bounce', result.reason);
+      }
+      await this.publish(manager, send, eventsOf(result));
+    });
+  }
+
+  private async publish(manager: EntityManager, send: ClaimedSend, events: { name: EmailEventName; properties: Record<string, unknown> }[]): Promise<void> {
+    if (events.length === 0) return;
+    const at = new Date().toISOString();
+    const base = { sendId: send.id, templateId: send.templateId, templateVersion: send.templateVersion, campaignId: send.campaignId, journeyId: send.journeyId };
+    await this.outbox.enqueueMany(
+      manager,
+      EmailEngagement,
+      events.map(({ name, properties }) => ({
+        projectId: send.projectId,
+        occurredAt: at,
+        messageId: `email:${send.id}:${name}`,
+        profileId: send.profileId,
+        event: name,
+        at,
+        properties: { ...base, ...properties },
+      })),
+      events.map(({ name }) => `email:${send.id}:${name}`),
+    );
+  }
+}
+
+function eventsOf(result: AttemptResult): { name: EmailEventName; properties: Record<string, unknown> }[] {
+  switch (result.status) {
+    case 'sent':
+      return [
+        { name: 'Email Sent', properties: {} },
+        { name: 'Email Delivered', properties: { smtpResponse: result.smtpResponse } },
+      ];
+    case 'skipped':
+      return [{ name: 'Email Skipped', properties: { reason: result.reason } }];
+    case 'failed':
+      return [{ name: result.hardBounce ? 'Email Bounced' : 'Email Failed', properties: { reason: result.reason, ...(result.hardBounce ? { bounceType: 'hard' } : {}) } }];
+    case 'deferred':
+      return [];
+  }
+}
+
+function sendFromRow(row: Record<string, unknown>): ClaimedSend {
+  return {
+    id: row.id as string,
+    projectId: row.project_id as string,
+    idempotencyKey: row.idempotency_key as string,
+    templateId: row.template_id as string,
+    templateVersion: row.template_version as number,
+    profileId: row.profile_id as string,
+    campaignId: row.campaign_id as string | null,
+    journeyId: row.journey_id as string | null,
+    event: row.event as Record<string, unknown>,
+    campaign: row.campaign as Record<string, unknown>,
+    status: row.status as ClaimedSend['status'],
+    reason: row.reason as string | null,
+    toAddress: row.to_address as string | null,
+    attempts: row.attempts as number,
+    nextAttemptAt: row.next_attempt_at as Date,
+    claimedAt: row.claimed_at as Date,
+    smtpResponse: row.smtp_response as string | null,
+    sentAt: row.sent_at as Date | null,
+    createdAt: row.created_at as Date,
+  };
+}

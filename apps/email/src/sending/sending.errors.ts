@@ -1,0 +1,22 @@
+import { assertUnreachable, DomainError, type ErrorKind } from '@boomerang/platform/subgraph';
+
+export enum SendingErrorCode {
+  InvalidSmtpUrl = 'INVALID_SMTP_URL',
+  SmtpRefused = 'SMTP_REFUSED',
+}
+
+function kindOf(code: SendingErrorCode): ErrorKind {
+  switch (code) {
+    case SendingErrorCode.InvalidSmtpUrl:
+    case SendingErrorCode.SmtpRefused:
+      return 'invalid-input';
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+export class SendingError extends DomainError {
+  constructor(code: SendingErrorCode, message: string, field?: string) {
+    super(code, kindOf(code), message, field);
+  }
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { ProfilesModule } from '../profiles/profiles.module.js';
+import { SuppressionsModule } from '../suppressions/suppressions.module.js';
+import { TemplatesModule } from '../templates/templates.module.js';
+import { SendDispatcher } from './send-dispatcher.js';
+import { SendRequestsConsumer } from './send-requests.consumer.js';
+import { SenderSettingsResolver } from './sender-settings.resolver.js';
+import { SenderSettingsService } from './sender-settings.service.js';
+import { SmtpTransports } from './smtp-transports.js';
+
+/** Send commands in, SMTP out: sender settings, the dispatcher, the pooled transports (consumer email-send-requested). */
+@Module({
+  imports: [ProfilesModule, SuppressionsModule, TemplatesModule],
+  providers: [SenderSettingsService, SenderSettingsResolver, SmtpTransports, SendDispatcher, SendRequestsConsumer],
+  exports: [SendDispatcher, SenderSettingsService, SmtpTransports],
+})
+export class SendingModule {}

@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { EmailSendRequested, ProfileChanged, type MessageContract, type MessageOf, type ProfileSnapshot } from '@boomerang/contracts';
+import { domainStreamConfig } from '@boomerang/platform/messaging';
+import { eventually, secretKeyCaller, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { SmtpSink } from './smtp-sink.js';
+
+const MJML_BODY = `<mjml><mj-body><mj-section><mj-column>
+<mj-text>Hello {{ profile.first_name | default: "there" }}, your {{ event.item }} is waiting.</mj-text>
+<mj-button href="https://shop.example/cart?p={{ profile.id }}">Back to the cart</mj-button></mj-column></mj-section></mj-body></mjml>`;
+const PROMOTION = { logoUrl: 'https://brand.example/logo.png', offer: { description: '10% off', discountCode: 'CART10' } };
+
+/** `eventually` for checks that answer undefined until they hold. */
+const until = async <T>(check: () => Promise<T | undefined>): Promise<T> => (await eventually(check)) as T;
+
+interface SendRow {
+  status: string;
+  reason: string | null;
+  attempts: number;
+  to_address: string | null;
+}
+
+describe('email subgraph: sending', () => {
+  let sut: TestSubgraph;
+  let db: DataSource;
+  const sink = new SmtpSink();
+
+  beforeAll(async () => {
+    await sink.start();
+    Object.assign(process.env, { EMAIL_SEND_POLL_MS: '50', EMAIL_RETRY_BASE_MS: '100', EMAIL_RETRY_MAX_MS: '400', EMAIL_SEND_MAX_ATTEMPTS: '50', EMAIL_MESSAGE_ID_DOMAIN: 'mail.test' });
+    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'email' });
+    db = sut.app.get(DataSource);
+    await sut.messaging.jsm.streams.add(domainStreamConfig(sut.messaging.subjects, 'profiles'));
+  });
+  afterAll(async () => {
+    await sut?.close();
+    await sink.stop();
+  });
+
+  const publish = <C extends MessageContract>(contract: C, projectId: string, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>, msgID = randomUUID()) =>
+    sut.messaging.js.publish(sut.messaging.subjects.subject(contract, projectId), JSON.stringify({ projectId, occurredAt: new Date().toISOString(), ...body }), { msgID });
+
+  const profile = (profileId: string, email: string | null, emailSubscribed: boolean | null, properties: Record<string, unknown> = {}): Omit<ProfileSnapshot, never> => ({
+    profileId,
+    externalId: null,
+    properties,
+    attributes: {
+      email: email ? true : null,
+      phone: null,
+      name: 'Ann',
+      timeZone: null,
+      locale: null,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      emailSubscribed,
+      smsSubscribed: null,
+      pushSubscribed: null,
+      whatsappSubscribed: null,
+      phoneDnd: null,
+    },
+    contact: { email, phone: null },
+    updatedAt: new Date().toISOString(),
+  });
+
+  /** A project with sender settings pointing at the sink and one MJML template; returns its ids. */
+  const setUpProject = async (settings: Record<string, unknown> = {}) => {
+    const projectId = randomUUID();
+    const caller = secretKeyCaller(projectId);
+    const set = await sut.query<{ setEmailSenderSettings: Record<string, unknown> }>(
+      `mutation($input: SenderSettingsInput!) { setEmailSenderSettings(input: $input) { smtpConfigured smtpHost fromAddress fromName consentRequired maxConnections } }`,
+      { input: { smtpUrl: sink.url, fromAddress: 'news@brand.example', fromName: 'Brand', ...settings } },
+      caller,
+    );
+    expect(set.errors).toBeUndefined();
+    const created = await sut.query<{ createEmailTemplate: { id: string; version: number } }>(
+      `mutation($input: CreateEmailTemplateInput!) { createEmailTemplate(input: $input) { id version } }`,
+      { input: { name: 'Cart', format: 'MJML', subject: '{{ profile.first_name | default: "Hi" }}, your cart', preheader: 'Still there: {{ event.item }}', htmlBody: MJML_BODY, promotion: PROMOTION } },
+      caller,
+    );
+    expect(created.errors).toBeUndefined();
+    return { projectId, templateId: created.data!.createEmailTemplate.id, settings: set.data!.setEmailSenderSettings };
+  };
+
+  const requestSend = (projectId: string, templateId: string, profileId: string, idempotencyKey = randomUUID()) =>
+    publish(EmailSendRequested, projectId, { templateId, templateVersion: 1, profileId, campaignId: null, journeyId: null, idempotencyKey, event: { item: 'red shoes' } });
+
+  const sendsOf = (projectId: string, profileId: string) =>
+    db.query(`SELECT status, reason, attempts, to_address FROM email_send WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]) as Promise<SendRow[]>;
+  const settled = (projectId: string, profileId: string) =>
+    until(async () => {
+      const rows = await sendsOf(projectId, profileId);
+      return rows.length > 0 && rows.every((row) => ['sent', 'failed', 'skipped'].includes(row.status)) ? rows : undefined;
+    });
+
+  const engagements = async (projectId: string) => {
+    await sut.flushOutbox();
+    const stream = sut.messaging.subjects.streamName('email');
+    const subject = `${sut.prefix}email.${projectId}.engagement`;
+    const info = await sut.messaging.jsm.streams.info(stream, { subjects_filter: subject });
+    const count = (info.state.subjects as Record<string, number> | undefined)?.[subject] ?? 0;
+    const found: { event: string; profileId: string; properties: Record<string, unknown> }[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && found.length < count; seq++) {
+      const message = await sut.messaging.jsm.streams.getMessage(stream, { seq }).catch(() => null);
+      if (message?.subject === subject) found.push(message.json());
+    }
+    return found;
+  };
+
+  it('sends a personalized MJML email once per idempotency key, with both parts, headers and the Gmail JSON-LD', async () => {
+    const { projectId, templateId, settings } = await setUpProject();
+    expect(settings).toEqual({ smtpConfigured: true, smtpHost: '127.0.0.1', fromAddress: 'news@brand.example', fromName: 'Brand', consentRequired: false, maxConnections: 5 });
+    const profileId = randomUUID();
+    const address = `ann-${profileId.slice(0, 8)}@example.com`;
+    await publish(ProfileChanged, projectId, profile(profileId, address, true, { first_name: 'Ann <3' }));
+    await eventually(async () => (await db.query(`SELECT 1 FROM email_profile WHERE profile_id = $1`, [profileId])).length > 0);
+
+    const key = randomUUID();
+    await requestSend(projectId, templateId, profileId, key);
+    await requestSend(projectId, templateId, profileId, key);
+    const [row] = await settled(projectId, profileId);
+    expect(row).toMatchObject({ status: 'sent', attempts: 1, to_address: address });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const mails = sink.to(address);
+    expect(mails).toHaveLength(1);
+    const mail = mails[0]!.parsed;
+    expect(mail.subject).toBe('Ann <3, your cart');
+    expect(mail.from?.value).toEqual([{ address: 'news@brand.example', name: 'Brand' }]);
+    expect(mail.messageId).toMatch(/@mail\.test>$/);
+    expect(mail.headers.get('x-boomerang-send-id')).toBeDefined();
+    expect(mail.html).toContain('Hello Ann &lt;3, your red shoes is waiting.');
+    expect(mail.html).toContain(`https://shop.example/cart?p=${profileId}`);
+    expect(mail.html).toMatch(/<div style="display:none[^"]*">Still there: red shoes<\/div>/);
+    expect(mail.text).toContain('Hello Ann <3, your red shoes is waiting.');
+    const jsonLd = JSON.parse(/<script type="application\/ld\+json">(.*?)<\/script>/.exec(mail.html as string)![1]!);
+    expect(jsonLd).toEqual([
+      { '@context': 'http://schema.org/', '@type': 'Organization', logo: 'https://brand.example/logo.png' },
+      { '@context': 'http://schema.org/', '@type': 'DiscountOffer', description: '10% off', discountCode: 'CART10' },
+    ]);
+
+    const events = await until(async () => {
+      const found = await engagements(projectId);
+      return found.length >= 2 ? found : undefined;
+    });
+    expect(events.map((event) => event.event).sort()).toEqual(['Email Delivered', 'Email Sent']);
+    expect(events[0]).toMatchObject({ profileId, properties: { templateId, templateVersion: 1 } });
+  });
+
+  it('never sends to a profile without an email, unsubscribed, not consenting, suppressed or unknown, and records why', async () => {
+    const { projectId, templateId } = await setUpProject({ consentRequired: true });
+    const cases: [string, (profileId: string) => Promise<unknown>, string][] = [
+      ['NO_PROFILE', async () => undefined, ''],
+      ['NO_EMAIL', (id) => publish(ProfileChanged, projectId, profile(id, null, true)), ''],
+      ['UNSUBSCRIBED', (id) => publish(ProfileChanged, projectId, profile(id, `u-${id}@example.com`, false)), `u-`],
+      ['NO_CONSENT', (id) => publish(ProfileChanged, projectId, profile(id, `c-${id}@example.com`, null)), `c-`],
+      [
+        'SUPPRESSED',
+        async (id) => {
+          await db.query(`INSERT INTO email_suppression (project_id, address, reason) VALUES ($1, $2, 'manual')`, [projectId, `s-${id}@example.com`]);
+          await publish(ProfileChanged, projectId, profile(id, `S-${id}@Example.com`, true));
+        },
+        's-',
+      ],
+    ];
+    for (const [reason, arrange] of cases) {
+      const profileId = randomUUID();
+      await arrange(profileId);
+      if (reason !== 'NO_PROFILE') await eventually(async () => (await db.query(`SELECT 1 FROM email_profile WHERE profile_id = $1`, [profileId])).length > 0);
+      await requestSend(projectId, templateId, profileId);
+      const [row] = await settled(projectId, profileId);
+      expect(row).toMatchObject({ status: 'skipped', reason });
+      expect(sink.received.filter((mail) => mail.envelope.to.some((to) => to.toLowerCase().includes(profileId)))).toEqual([]);
+    }
+    const events = await until(async () => {
+      const found = await engagements(projectId);
+      return found.length >= cases.length ? found : undefined;
+    });
+    expect(events.map((event) => event.properties.reason).sort()).toEqual(cases.map(([reason]) => reason).sort());
+    expect(events.every((event) => event.event === 'Email Skipped')).toBe(true);
+  });
+
+  it('retries a 4xx with backoff, and does not retry a 5xx: the address is suppressed as a hard bounce', async () => {
+    const { projectId, templateId } = await setUpProject();
+    const later = randomUUID();
+    const laterAddress = `later-${later}@example.com`;
+    const gone = randomUUID();
+    const goneAddress = `gone-${gone}@example.com`;
+    sink.refuse(laterAddress, 451, 2);
+    sink.refuse(goneAddress, 550);
+    await publish(ProfileChanged, projectId, profile(later, laterAddress, true));
+    await publish(ProfileChanged, projectId, profile(gone, goneAddress, true));
+    await eventually(async () => (await db.query(`SELECT 1 FROM email_profile WHERE project_id = $1`, [projectId])).length === 2);
+    await requestSend(projectId, templateId, later);
+    await requestSend(projectId, templateId, gone);
+
+    expect((await settled(projectId, later))[0]).toMatchObject({ status: 'sent', attempts: 3 });
+    expect(sink.to(laterAddress)).toHaveLength(1);
+    const [bounced] = await settled(projectId, gone);
+    expect(bounced).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(bounced!.reason).toMatch(/^SMTP_REJECTED: .*550/);
+    expect(await db.query(`SELECT reason FROM email_suppression WHERE project_id = $1 AND address = $2`, [projectId, goneAddress])).toEqual([{ reason: 'hard_bounce' }]);
+    const events = await until(async () => {
+      const found = await engagements(projectId);
+      return found.some((event) => event.event === 'Email Bounced') ? found : undefined;
+    });
+    expect(events.find((event) => event.event === 'Email Bounced')).toMatchObject({ profileId: gone, properties: { bounceType: 'hard' } });
+  });
+
+  it('survives an SMTP outage: sends wait, deferred, and go out once when the server is back', async () => {
+    const { projectId, templateId } = await setUpProject();
+    const ids = Array.from({ length: 5 }, () => randomUUID());
+    for (const id of ids) await publish(ProfileChanged, projectId, profile(id, `outage-${id}@example.com`, true));
+    await eventually(async () => (await db.query(`SELECT 1 FROM email_profile WHERE project_id = $1`, [projectId])).length === ids.length);
+    await sink.stop();
+    try {
+      for (const id of ids) await requestSend(projectId, templateId, id);
+      await eventually(async () => {
+        const rows = (await db.query(`SELECT status, attempts FROM email_send WHERE project_id = $1`, [projectId])) as SendRow[];
+        return rows.length === ids.length && rows.every((row) => row.status === 'deferred' || (row.status === 'sending' && row.attempts > 1));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    } finally {
+      await sink.start();
+    }
+    for (const id of ids) expect((await settled(projectId, id))[0]).toMatchObject({ status: 'sent' });
+    for (const id of ids) expect(sink.to(`outage-${id}@example.com`)).toHaveLength(1);
+  });
+
+  it('keeps the SMTP URL sealed: never returned, not readable in the table', async () => {
+    const projectId = randomUUID();
+    const set = await sut.query<{ setEmailSenderSettings: Record<string, unknown> }>(
+      `mutation($input: SenderSettingsInput!) { setEmailSenderSettings(input: $input) { smtpConfigured smtpHost } }`,
+      { input: { smtpUrl: 'smtp://user:s3cret-pass@mail.brand.example:587', fromAddress: 'news@brand.example' } },
+      secretKeyCaller(projectId),
+    );
+    expect(set.data!.setEmailSenderSettings).toEqual({ smtpConfigured: true, smtpHost: 'mail.brand.example' });
+    const [row] = (await db.query(`SELECT smtp_url_sealed FROM email_sender_settings WHERE project_id = $1`, [projectId])) as { smtp_url_sealed: string }[];
+    expect(row!.smtp_url_sealed).not.toContain('s3cret');
+    const bad = await sut.query(`mutation($input: SenderSettingsInput!) { setEmailSenderSettings(input: $input) { smtpConfigured } }`, { input: { smtpUrl: 'http://x', fromAddress: 'a@b.example' } }, secretKeyCaller(projectId));
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.smtpUrl' });
+  });
+});
