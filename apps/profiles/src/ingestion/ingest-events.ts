@@ -10,6 +10,7 @@ import { IdentityRepository } from '../identities/identity.repository.js';
 import { profileIdentified } from '../identities/profile-identified.js';
 import { IdentityResolver } from '../merging/identity-resolver.js';
 import { E164 } from '../profiles/dto/create-profile.input.js';
+import { ProfileChanges } from '../profiles/profile-changes.js';
 import { type BatchLockedProfile, type NewBatchProfile, type ProfileBatchUpdate, ProfileRepository } from '../profiles/profile.repository.js';
 import { PropertyCatalog, PropertyTyping } from '../properties/property-catalog.js';
 import { localeTraits } from '../profiles/profile-locale.js';
@@ -67,7 +68,8 @@ interface PendingProfile {
  * needs no resolution: it writes nothing when it carries no traits, else its new identities and
  * traits are queued for that profile; an event none of whose identities is known queues a new
  * profile. Queued writes go out per batch (new rows inserted, the others locked, then one
- * statement each for identities, profile columns, ProfileCreated and ProfileIdentified). Anything
+ * statement each for identities, profile columns, ProfileCreated and ProfileIdentified), and the
+ * batch ends with one ProfileChanged per profile whose snapshot it changed (one read). Anything
  * else (a merge, a possible conflict) goes through `IdentityResolver` after the queue
  * is flushed, inside a savepoint, so an IDENTITY_CONFLICT refuses that event alone.
  *
@@ -85,6 +87,7 @@ export class IngestEvents {
     private readonly outbox: OutboxWriter,
     private readonly catalog: PropertyCatalog,
     private readonly clock: Clock,
+    private readonly changes: ProfileChanges,
   ) {}
 
   /** Outcomes in the order of `events`. */
@@ -99,7 +102,7 @@ export class IngestEvents {
       else byProject.set(event.projectId, [n]);
     });
     for (const [projectId, indexes] of byProject) {
-      await new ProjectBatch(manager, projectId, this.resolver, this.profiles, this.identities, this.outbox, this.catalog, this.clock).run(
+      await new ProjectBatch(manager, projectId, this.resolver, this.profiles, this.identities, this.outbox, this.catalog, this.clock, this.changes).run(
         indexes.map((n) => ({ event: events[n]!, outcome: outcomes[n]! })),
       );
     }
@@ -115,6 +118,8 @@ class ProjectBatch {
   private userIds = new Map<string, string>();
   private pending = new Map<string, PendingProfile>();
   private typing = new PropertyTyping(new Map());
+  /** Profiles whose snapshot the batch changed: announced once each, at the end (ProfileChanged). */
+  private changed = new Set<string>();
 
   constructor(
     private readonly manager: EntityManager,
@@ -125,6 +130,7 @@ class ProjectBatch {
     private readonly outbox: OutboxWriter,
     private readonly catalog: PropertyCatalog,
     private readonly clock: Clock,
+    private readonly changes: ProfileChanges,
   ) {}
 
   async run(items: { event: IngestedEvent; outcome: IngestOutcome }[]): Promise<void> {
@@ -169,6 +175,7 @@ class ProjectBatch {
       this.queue(profileId).traits.push({ ...update, outcome, verified: verified[n]! });
     }
     await this.flush();
+    await this.changes.announce(this.manager, this.projectId, this.changed);
   }
 
   private seenIdentities(event: IngestedEvent): Identity[] {
@@ -228,6 +235,7 @@ class ProjectBatch {
       // A savepoint: a refusal undoes this event's resolution and nothing else.
       const resolved = await this.manager.transaction((manager) => this.resolver.resolve(manager, this.projectId, seen));
       const survivor = resolved.profile.id;
+      if (resolved.changed) this.changed.add(survivor);
       const gone = new Set(resolved.mergedProfileIds);
       for (const [key, owner] of this.owners) if (gone.has(owner)) this.owners.set(key, survivor);
       for (const identity of seen) this.owners.set(identityKey(identity), survivor);
@@ -287,7 +295,7 @@ class ProjectBatch {
       return [{ id: profileId, externalId, anonymousId, ...this.applyTraits(row.properties, row.verifiedFields, traits, now) }];
     });
     await this.catalog.register(this.manager, this.projectId, this.typing, now);
-    await this.profiles.applyBatchUpdates(this.manager, this.projectId, updates, now);
+    for (const id of await this.profiles.applyBatchUpdates(this.manager, this.projectId, updates, now)) this.changed.add(id);
     const contacts = pending.flatMap(([profileId, { contacts }]) => contacts.map((identity) => ({ ...identity, profileId })));
     if ((await this.identities.attachMany(this.manager, this.projectId, contacts, this.clock.now())) !== contacts.length) {
       throw new Error('an identity was claimed despite its lock');
@@ -303,6 +311,7 @@ class ProjectBatch {
       ([id, { identities }]): NewBatchProfile => ({ id, externalId: identityValue(identities, 'user_id'), anonymousId: identityValue(identities, 'anonymous_id') }),
     );
     await this.profiles.insertMany(this.manager, this.projectId, profiles, now);
+    for (const profile of profiles) this.changed.add(profile.id);
     await this.outbox.enqueueMany(
       this.manager,
       ProfileCreated,

@@ -18,6 +18,8 @@ export interface ResolvedProfile {
   /** Identities that were new to the project and now belong to the profile. */
   added: Identity[];
   mergedProfileIds: string[];
+  /** The profile's snapshot changed (created, merged into, or given a user id, email or phone): the caller announces ProfileChanged. */
+  changed: boolean;
 }
 
 /** At most a few owners can disagree with a fresh read; more means heavy contention, so give up loudly. */
@@ -97,7 +99,8 @@ export class IdentityResolver {
     if (attached.length > 0) await this.profiles.fillContactColumns(manager, projectId, survivor.id, contactColumnsOf(attached), now);
     if (attached.some(isTrackingIdentity) || mergedProfileIds.length > 0) await this.announce(manager, projectId, survivor.id, now);
     const profile = await this.profiles.reload(manager, projectId, survivor.id);
-    return { profile, created: false, added: attached, mergedProfileIds };
+    const changed = mergedProfileIds.length > 0 || profile.externalId !== survivor.externalId || profile.email !== survivor.email || profile.phone !== survivor.phone;
+    return { profile, created: false, added: attached, mergedProfileIds, changed };
   }
 
   private async create(manager: EntityManager, projectId: string, wanted: Identity[]): Promise<ResolvedProfile> {
@@ -118,7 +121,7 @@ export class IdentityResolver {
     if (added.length !== wanted.length) throw new Error('an identity was claimed despite its lock');
     await this.outbox.enqueue(manager, ProfileCreated, { projectId, occurredAt: now.toISOString(), profileId: profile.id, externalId: profile.externalId });
     if (added.some(isTrackingIdentity)) await this.announce(manager, projectId, profile.id, now);
-    return { profile, created: true, added, mergedProfileIds: [] };
+    return { profile, created: true, added, mergedProfileIds: [], changed: true };
   }
 
   /** The profile now answers to its user id and every anonymous id it holds. */

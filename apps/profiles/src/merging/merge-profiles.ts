@@ -6,6 +6,7 @@ import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, isUuid } from '@boomerang/platform/subgraph';
 import { IdentityRepository } from '../identities/identity.repository.js';
 import type { ProfileEntity } from '../profiles/profile.entity.js';
+import { ProfileChanges } from '../profiles/profile-changes.js';
 import { ProfileRepository } from '../profiles/profile.repository.js';
 import { mergeConsent } from '../profiles/profile-traits.js';
 import { ProfileError, ProfileErrorCode } from '../profiles/profile.errors.js';
@@ -24,13 +25,19 @@ export class MergeProfiles {
     private readonly identities: IdentityRepository,
     private readonly outbox: OutboxWriter,
     private readonly clock: Clock,
+    private readonly changes: ProfileChanges,
   ) {}
 
-  /** `execute` in a transaction of its own (the mergeProfiles mutation). */
+  /** `execute` in a transaction of its own (the mergeProfiles mutation), announcing the survivor's ProfileChanged. */
   executeInOwnTransaction(projectId: string, profileId: string, mergedProfileId: string): Promise<string> {
-    return this.dataSource.transaction((manager) => this.execute(manager, projectId, profileId, mergedProfileId));
+    return this.dataSource.transaction(async (manager) => {
+      const survivorId = await this.execute(manager, projectId, profileId, mergedProfileId);
+      await this.changes.announce(manager, projectId, [survivorId]);
+      return survivorId;
+    });
   }
 
+  /** The merge in the caller's transaction, whose owner announces the survivor's ProfileChanged (see ProfileChanges). */
   async execute(manager: EntityManager, projectId: string, profileId: string, mergedProfileId: string): Promise<string> {
     if (profileId === mergedProfileId) {
       throw new ProfileError(ProfileErrorCode.MergeIntoItself, 'Invalid value for mergedProfileId: a profile cannot be merged into itself', 'mergedProfileId');

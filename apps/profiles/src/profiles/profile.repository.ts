@@ -4,6 +4,7 @@ import { DataSource, In, type EntityManager } from 'typeorm';
 import type { CursorPosition, Page } from '@boomerang/platform/subgraph';
 import type { ConditionSql } from '../properties/property-filter.js';
 import { ProfileEntity } from './profile.entity.js';
+import type { ProfileSnapshotRow } from './profile-snapshot.js';
 import type { Consent } from './profile-traits.js';
 
 /** A profile row as a batch reads it under its lock: what the batch's update merges into. */
@@ -63,10 +64,52 @@ export interface ProfilePageQuery {
   conditions: ConditionSql[];
 }
 
+/** `updated_at` after a write: now, but past the stored one (ms precision), so it moves on every change whatever the clocks say. */
+const nextUpdatedAt = (at: string, alias = 'profile') => `GREATEST(${at}::timestamptz, date_trunc('milliseconds', ${alias}.updated_at) + interval '1 millisecond')`;
+
+/** The columns a snapshot is built from (profile-snapshot.ts). */
+const SNAPSHOT_COLUMNS = 'id, project_id, external_id, properties, email, phone, name, time_zone, locale, consent, created_at, updated_at';
+
+/** What a snapshot holds but `updatedAt` (profile-snapshot.ts), as one value: a write that leaves it equal changes no snapshot. */
+const snapshotContent = (alias: string) =>
+  `jsonb_build_array(${alias}.external_id, ${alias}.properties, ${alias}.email, ${alias}.phone, ${alias}.name, ${alias}.time_zone, ${alias}.locale,
+     ${alias}.consent #> '{email,subscribed}', ${alias}.consent #> '{sms,subscribed}', ${alias}.consent #> '{push,subscribed}',
+     ${alias}.consent #> '{whatsapp,subscribed}', ${alias}.consent #> '{phone,dnd}')`;
+
+interface SnapshotColumns {
+  id: string;
+  project_id: string;
+  external_id: string | null;
+  properties: Record<string, unknown>;
+  email: string | null;
+  phone: string | null;
+  name: string | null;
+  time_zone: string | null;
+  locale: string | null;
+  consent: Consent | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const snapshotRowOf = (row: SnapshotColumns): ProfileSnapshotRow => ({
+  id: row.id,
+  projectId: row.project_id,
+  externalId: row.external_id,
+  properties: row.properties,
+  email: row.email,
+  phone: row.phone,
+  name: row.name,
+  timeZone: row.time_zone,
+  locale: row.locale,
+  consent: row.consent,
+  createdAt: new Date(row.created_at),
+  updatedAt: new Date(row.updated_at),
+});
+
 /**
  * SQL for `profile`: the one place its rows are read for update and written. Every statement is
- * scoped by project (but `liveIdsOfEveryProject`, which serves them all); those that lock or write
- * take the caller's transaction.
+ * scoped by project (but `liveIdsOfEveryProject` and `liveSnapshotsOfEveryProject`, which serve
+ * them all); those that lock or write take the caller's transaction.
  */
 @Injectable()
 export class ProfileRepository {
@@ -157,9 +200,12 @@ export class ProfileRepository {
     );
   }
 
-  /** Writes a batch's changes to its profiles (rows locked by the caller) in one statement. */
-  async applyBatchUpdates(manager: EntityManager, projectId: string, updates: readonly ProfileBatchUpdate[], at: Date): Promise<void> {
-    if (updates.length === 0) return;
+  /**
+   * Writes a batch's changes to its profiles (rows locked by the caller) in one statement, leaving
+   * alone the rows they would not change; returns the ids whose snapshot changed.
+   */
+  async applyBatchUpdates(manager: EntityManager, projectId: string, updates: readonly ProfileBatchUpdate[], at: Date): Promise<string[]> {
+    if (updates.length === 0) return [];
     const rows = updates.map((update) => ({
       id: update.id,
       properties: update.properties,
@@ -173,18 +219,28 @@ export class ProfileRepository {
       anonymous_id: update.anonymousId,
       verified_fields: update.verifiedFields,
     }));
-    await manager.query(
-      `UPDATE profile AS p SET properties = COALESCE(u.properties, p.properties), consent = p.consent || COALESCE(u.consent, '{}'),
-         email = COALESCE(u.email, p.email), phone = COALESCE(u.phone, p.phone), name = COALESCE(u.name, p.name),
-         time_zone = COALESCE(u.time_zone, p.time_zone), locale = COALESCE(u.locale, p.locale),
-         external_id = COALESCE(p.external_id, u.external_id), anonymous_id = COALESCE(p.anonymous_id, u.anonymous_id),
-         verified_fields = COALESCE(u.verified_fields, p.verified_fields), updated_at = $3
-       FROM json_to_recordset($2::json)
-         AS u (id uuid, properties jsonb, consent jsonb, email text, phone text, name text, time_zone text, locale text, external_id text, anonymous_id text,
-               verified_fields text[])
-       WHERE p.id = u.id AND p.project_id = $1`,
+    const [written] = (await manager.query(
+      `WITH n AS (
+         SELECT p.id, COALESCE(u.properties, p.properties) AS properties, p.consent || COALESCE(u.consent, '{}') AS consent,
+           COALESCE(u.email, p.email) AS email, COALESCE(u.phone, p.phone) AS phone, COALESCE(u.name, p.name) AS name,
+           COALESCE(u.time_zone, p.time_zone) AS time_zone, COALESCE(u.locale, p.locale) AS locale,
+           COALESCE(p.external_id, u.external_id) AS external_id, COALESCE(p.anonymous_id, u.anonymous_id) AS anonymous_id,
+           COALESCE(u.verified_fields, p.verified_fields) AS verified_fields, ${snapshotContent('p')} AS snapshot_before
+         FROM profile AS p JOIN json_to_recordset($2::json)
+           AS u (id uuid, properties jsonb, consent jsonb, email text, phone text, name text, time_zone text, locale text, external_id text, anonymous_id text,
+                 verified_fields text[]) ON u.id = p.id
+         WHERE p.project_id = $1)
+       UPDATE profile AS p SET properties = n.properties, consent = n.consent, email = n.email, phone = n.phone, name = n.name,
+         time_zone = n.time_zone, locale = n.locale, external_id = n.external_id, anonymous_id = n.anonymous_id,
+         verified_fields = n.verified_fields, updated_at = ${nextUpdatedAt('$3', 'p')}
+       FROM n
+       WHERE p.id = n.id AND p.project_id = $1
+         AND (p.properties, p.consent, p.email, p.phone, p.name, p.time_zone, p.locale, p.external_id, p.anonymous_id, p.verified_fields)
+           IS DISTINCT FROM (n.properties, n.consent, n.email, n.phone, n.name, n.time_zone, n.locale, n.external_id, n.anonymous_id, n.verified_fields)
+       RETURNING p.id, ${snapshotContent('p')} IS DISTINCT FROM n.snapshot_before AS snapshot_changed`,
       [projectId, JSON.stringify(rows), at],
-    );
+    )) as [{ id: string; snapshot_changed: boolean }[], number];
+    return written.filter((row) => row.snapshot_changed).map((row) => row.id);
   }
 
   /**
@@ -200,7 +256,7 @@ export class ProfileRepository {
     at: Date,
   ): Promise<string | null> {
     const [rows] = (await manager.query(
-      `UPDATE profile SET properties = properties || $3::jsonb, updated_at = $4,
+      `UPDATE profile SET properties = properties || $3::jsonb, updated_at = ${nextUpdatedAt('$4')},
          verified_fields = ARRAY(SELECT DISTINCT unnest(verified_fields || $5::text[]))
        WHERE id = (SELECT COALESCE(merged_into, id) FROM profile WHERE id = $1 AND project_id = $2) AND project_id = $2 RETURNING id`,
       [id, projectId, JSON.stringify(properties), at, verifiedFields],
@@ -212,7 +268,7 @@ export class ProfileRepository {
   async fillContactColumns(manager: EntityManager, projectId: string, id: string, contacts: ContactColumns, at: Date): Promise<void> {
     await manager.query(
       `UPDATE profile SET external_id = COALESCE(external_id, $2), anonymous_id = COALESCE(anonymous_id, $3),
-         email = COALESCE(email, $4), phone = COALESCE(phone, $5), updated_at = $6
+         email = COALESCE(email, $4), phone = COALESCE(phone, $5), updated_at = ${nextUpdatedAt('$6')}
        WHERE id = $1 AND project_id = $7`,
       [id, contacts.externalId, contacts.anonymousId, contacts.email, contacts.phone, at, projectId],
     );
@@ -224,7 +280,7 @@ export class ProfileRepository {
    */
   async tombstone(manager: EntityManager, projectId: string, mergedId: string, survivorId: string, at: Date): Promise<void> {
     await manager.query(
-      `UPDATE profile SET merged_into = $2, merged_at = $3, updated_at = $3,
+      `UPDATE profile SET merged_into = $2, merged_at = $3, updated_at = ${nextUpdatedAt('$3')},
          external_id = NULL, anonymous_id = NULL, email = NULL, phone = NULL, name = NULL, time_zone = NULL, locale = NULL, properties = '{}'
        WHERE id = $1 AND project_id = $4`,
       [mergedId, survivorId, at, projectId],
@@ -248,7 +304,7 @@ export class ProfileRepository {
     await manager.query(
       `UPDATE profile SET external_id = COALESCE(external_id, $2), anonymous_id = COALESCE(anonymous_id, $3),
          email = COALESCE(email, $4), phone = COALESCE(phone, $5), name = COALESCE(name, $6),
-         properties = $7::jsonb || properties, consent = $9::jsonb, updated_at = $8,
+         properties = $7::jsonb || properties, consent = $9::jsonb, updated_at = ${nextUpdatedAt('$8')},
          time_zone = COALESCE(time_zone, $10), locale = COALESCE(locale, $11),
          verified_fields = ARRAY(SELECT DISTINCT unnest(verified_fields || $12::text[]))
        WHERE id = $1 AND project_id = $13`,
@@ -273,6 +329,16 @@ export class ProfileRepository {
   /** Deletes the rows (GDPR erasure). */
   async erase(manager: EntityManager, projectId: string, ids: readonly string[]): Promise<void> {
     await manager.query(`DELETE FROM profile WHERE project_id = $1 AND id = ANY($2::uuid[])`, [projectId, ids]);
+  }
+
+  /** The snapshot columns of the live profiles among `ids`, in id order, as the transaction sees them. */
+  async snapshotRows(manager: EntityManager, projectId: string, ids: readonly string[]): Promise<ProfileSnapshotRow[]> {
+    if (ids.length === 0) return [];
+    const rows = (await manager.query(
+      `SELECT ${SNAPSHOT_COLUMNS} FROM profile WHERE project_id = $1 AND id = ANY($2::uuid[]) AND merged_into IS NULL ORDER BY id`,
+      [projectId, ids],
+    )) as SnapshotColumns[];
+    return rows.map(snapshotRowOf);
   }
 
   /** The profile's own id, or the one it was merged into; null when the project has no such profile. */
@@ -329,5 +395,14 @@ export class ProfileRepository {
       [after, limit],
     )) as { id: string; project_id: string }[];
     return rows.map((row) => ({ id: row.id, projectId: row.project_id }));
+  }
+
+  /** A page of live profiles of every project as snapshot rows, in id order (ListProfileSnapshots). */
+  async liveSnapshotsOfEveryProject(after: string | null, limit: number): Promise<ProfileSnapshotRow[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT ${SNAPSHOT_COLUMNS} FROM profile WHERE merged_into IS NULL AND ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
+      [after, limit],
+    )) as SnapshotColumns[];
+    return rows.map(snapshotRowOf);
   }
 }

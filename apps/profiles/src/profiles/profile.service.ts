@@ -9,6 +9,7 @@ import type { ProfileFilter } from './dto/profiles.args.js';
 import { type Identity, isTrackingIdentity, normalizeIdentity } from '../identities/identity.entity.js';
 import { IdentityRepository } from '../identities/identity.repository.js';
 import { profileIdentified } from '../identities/profile-identified.js';
+import { ProfileChanges } from './profile-changes.js';
 import { ProfileEntity } from './profile.entity.js';
 import { ProfileError, ProfileErrorCode } from './profile.errors.js';
 import { ProfileRepository } from './profile.repository.js';
@@ -27,6 +28,7 @@ export class ProfileService {
     private readonly clock: Clock,
     private readonly identities: IdentityRepository,
     private readonly catalog: PropertyCatalog,
+    private readonly changes: ProfileChanges,
   ) {}
 
   /**
@@ -86,6 +88,7 @@ export class ProfileService {
       // The services that link events by user or anonymous id (events) learn them here, as after an identify.
       const tracking = identities.map(({ identity }) => identity).filter(isTrackingIdentity);
       if (tracking.length > 0) await this.outbox.enqueue(manager, ProfileIdentified, profileIdentified(projectId, profile.id, tracking, now));
+      await this.changes.announce(manager, projectId, [profile.id]);
       return profile;
     });
   }
@@ -100,6 +103,7 @@ export class ProfileService {
       const typed = await this.typed(manager, projectId, properties, 'properties');
       const written = await this.profiles.mergeProperties(manager, projectId, id, typed, Object.keys(typed).map(verifiedProperty), this.clock.now());
       if (!written) throw this.notFound(id);
+      await this.changes.announce(manager, projectId, [written]);
       return written;
     });
     return this.get(projectId, survivorId);
