@@ -7,7 +7,9 @@ export const MAX_PROFILE_SNAPSHOTS_PER_PAGE = 500;
 /**
  * Core NATS request/reply: one page of the profiles that exist (merged and erased ones left out),
  * every project's, in id order, each as its ProfileChanged snapshot. A service whose projection of
- * profile attributes is new reads it page by page once, then follows `profiles.*.changed`.
+ * profile attributes is new reads it page by page once, then follows `profiles.*.changed` (keeping
+ * the snapshot with the latest `updatedAt`). A page may hold fewer than `limit` profiles and still
+ * have a `next` (it ends where the reply would outgrow the payload limit): read until `next` is null.
  */
 export const ListProfileSnapshots = {
   name: 'profiles.snapshots.list',

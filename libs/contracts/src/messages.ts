@@ -165,7 +165,7 @@ export const ProfileSnapshotSchema = z.object({
   }),
   /** The addresses channels send to (personal data: erased from the stream with the profile). */
   contact: z.object({ email: z.string().nullable(), phone: z.string().nullable() }),
-  /** The profile's `updated_at`: a consumer keeps the snapshot with the latest one (ms precision). */
+  /** The profile's `updated_at`: a consumer keeps the snapshot with the latest one (ms precision; every change moves it by at least 1 ms). */
   updatedAt: z.string().datetime({ offset: true }),
 });
 export type ProfileSnapshot = z.infer<typeof ProfileSnapshotSchema>;
@@ -173,7 +173,8 @@ export type ProfileSnapshot = z.infer<typeof ProfileSnapshotSchema>;
 /**
  * A profile's state after a change that committed (created, identified with traits, properties,
  * consent, contact, time zone or locale set, or a merge's survivor): the whole snapshot, so a
- * consumer needs no other call and a lost intermediate state does not matter.
+ * consumer needs no other call and a lost intermediate state does not matter. One per changed
+ * profile per transaction, read back from the row as written; none for tombstones or erased profiles.
  */
 export const ProfileChanged = defineMessage('profiles', 'changed', ProfileSnapshotSchema);
 
