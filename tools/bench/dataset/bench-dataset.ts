@@ -5,7 +5,7 @@
 // events, 12 months to 2026-12-01T00:00:00Z, seed 1, 3 timed runs per question (after a warm-up).
 import { parseArgs } from 'node:util';
 import { Baselines, BASELINE_QUESTIONS, formatResults, type QuestionResult } from './baselines.js';
-import { ensureBenchDataset } from './load.js';
+import { ensureBenchDataset, formatTimings } from './load.js';
 import { ensureParquet } from './parquet.js';
 
 const { values } = parseArgs({
@@ -32,7 +32,7 @@ const dataset = await ensureBenchDataset({
   log,
 });
 console.log(`dataset: project ${dataset.projectId}, ${dataset.start.toISOString()} → ${dataset.now.toISOString()}, ${dataset.databaseUrl}`);
-console.log(`dataset: load ${dataset.reused ? '(earlier run) ' : ''}${Object.entries(dataset.timings).map(([phase, seconds]) => `${phase} ${seconds} s`).join(', ')}`);
+console.log(`dataset: load ${dataset.reused ? '(by an earlier run) ' : ''}${formatTimings(dataset.timings)}`);
 const parquet = await ensureParquet(dataset, { force: values.force, log });
 console.log(`parquet: ${parquet.directory} (export ${parquet.reused ? 'by an earlier run ' : ''}${parquet.seconds} s)`);
 

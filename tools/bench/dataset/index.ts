@@ -14,5 +14,5 @@ export {
   type Timing,
 } from './baselines.js';
 export { DatasetGenerator, DEFAULT_PARAMETERS, EVENT_NAMES, EventKind, projectIdOf, startOf, type DatasetParameters } from './generate.js';
-export { DEFAULT_BENCH_DATABASE_URL, ensureBenchDataset, parametersOf, type BenchDataset, type BenchDatasetOptions } from './load.js';
+export { DEFAULT_BENCH_DATABASE_URL, ensureBenchDataset, formatTimings, parametersOf, type BenchDataset, type BenchDatasetOptions } from './load.js';
 export { ensureParquet, type ParquetDataset, type ParquetOptions } from './parquet.js';

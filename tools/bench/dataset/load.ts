@@ -208,6 +208,18 @@ async function appSchemas() {
   ];
 }
 
+/** The load's phases in the order they run (the marker's jsonb keeps its own key order). */
+const PHASES = ['migrate', 'generate', 'copy profiles', 'drop event indexes', 'copy events', 'build event indexes', 'vacuum analyze', 'total'];
+
+/** `phase N s, …` in the order the phases ran. */
+export function formatTimings(timings: Record<string, number>): string {
+  const rank = (phase: string) => (PHASES.includes(phase) ? PHASES.indexOf(phase) : PHASES.length);
+  return Object.entries(timings)
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .map(([phase, seconds]) => `${phase} ${seconds} s`)
+    .join(', ');
+}
+
 const round = (seconds: number) => Math.round(seconds * 100) / 100;
 
 async function connect(databaseUrl: string, schema: string): Promise<pg.Client> {
