@@ -1,18 +1,21 @@
 import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
-import { CreateKnownProfiles1763900002000, KnownProfiles, SubgraphModule } from '@boomerang/platform/subgraph';
+import { CreateKnownProfiles1763900002000, SubgraphModule } from '@boomerang/platform/subgraph';
 import { CreateSegments1763900000400 } from './migrations/1763900000400-create-segments.js';
+import { AudienceEngine1763900001500 } from './migrations/1763900001500-audience-engine.js';
 import { ProfileExportReference } from './segments/profile-export.model.js';
-import { ProfileExportSegmentsResolver } from './segments/profile-export.resolver.js';
-import { ProfileSegmentsResolver } from './segments/profile-segments.resolver.js';
 import { SegmentMembershipEntity } from './segments/segment-membership.entity.js';
-import { SegmentProfileSync } from './segments/segment-profile-sync.js';
 import { SegmentEntity } from './segments/segment.entity.js';
-import { SegmentResolver } from './segments/segment.resolver.js';
-import { SegmentService } from './segments/segment.service.js';
+import { SegmentsModule } from './segments/segments.module.js';
 
 export const SEGMENTS_ENTITIES = [SegmentEntity, SegmentMembershipEntity];
-export const SEGMENTS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateSegments1763900000400, CreateKnownProfiles1763900002000];
+export const SEGMENTS_MIGRATIONS = [
+  MessagingTables1763900000000,
+  OutboxBatches1763900009000,
+  CreateSegments1763900000400,
+  CreateKnownProfiles1763900002000,
+  AudienceEngine1763900001500,
+];
 
 @Module({
   imports: [
@@ -24,7 +27,7 @@ export const SEGMENTS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1
       ownsStream: 'segments',
       orphanedTypes: [ProfileExportReference],
     }),
+    SegmentsModule,
   ],
-  providers: [KnownProfiles, SegmentService, SegmentResolver, ProfileSegmentsResolver, SegmentProfileSync, ProfileExportSegmentsResolver],
 })
 export class AppModule {}

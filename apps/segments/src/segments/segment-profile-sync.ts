@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ProfileCreated, ProfileDeleted, ProfileMerged } from '@boomerang/contracts';
 import { KnownProfiles, MessagingLifecycle } from '@boomerang/platform/subgraph';
+import { ProfileLifecycle } from '../audience/profile-lifecycle.js';
 
 export const PROFILE_CREATED_DURABLE = 'segments-profile-created';
 export const PROFILE_DELETED_DURABLE = 'segments-profile-deleted';
@@ -19,6 +20,7 @@ export class SegmentProfileSync {
   constructor(
     lifecycle: MessagingLifecycle,
     private readonly knownProfiles: KnownProfiles,
+    private readonly audience: ProfileLifecycle,
   ) {
     lifecycle.register({
       durable: PROFILE_CREATED_DURABLE,
@@ -42,11 +44,20 @@ export class SegmentProfileSync {
   async erase(manager: EntityManager, projectId: string, profileId: string): Promise<void> {
     await this.knownProfiles.forget(manager, projectId, profileId);
     await manager.query(`DELETE FROM segment_membership WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]);
+    await this.audience.erase(manager, projectId, profileId);
   }
 
-  /** The merged profile is refused from now on; its memberships become the survivor's (where both were members, one row keeps the earlier `added_at`). */
+  /**
+   * The merged profile is refused from now on; its static memberships become the survivor's (where
+   * both were members, one row keeps the earlier `added_at`), its dynamic ones end, and the
+   * survivor, now holding its events, is judged again for every dynamic segment.
+   */
   async merge(manager: EntityManager, projectId: string, survivorId: string, mergedId: string): Promise<void> {
     await this.knownProfiles.forget(manager, projectId, mergedId);
+    await manager.query(
+      `DELETE FROM segment_membership m USING segment s WHERE m.project_id = $1 AND m.profile_id = $2 AND s.id = m.segment_id AND s.kind = 'dynamic'`,
+      [projectId, mergedId],
+    );
     await manager.query(
       `WITH moved AS (
          DELETE FROM segment_membership WHERE project_id = $1 AND profile_id = $3
@@ -58,5 +69,6 @@ export class SegmentProfileSync {
        WHERE segment_membership.project_id = $1`,
       [projectId, survivorId, mergedId],
     );
+    await this.audience.merge(manager, projectId, survivorId, mergedId);
   }
 }

@@ -4,6 +4,12 @@ export enum SegmentErrorCode {
   SegmentNotFound = 'SEGMENT_NOT_FOUND',
   RulesOnlyForDynamic = 'RULES_ONLY_FOR_DYNAMIC',
   MembersOnlyForStatic = 'MEMBERS_ONLY_FOR_STATIC',
+  InvalidRules = 'INVALID_RULES',
+  RulesRequired = 'RULES_REQUIRED',
+  ReferencedSegmentNotFound = 'REFERENCED_SEGMENT_NOT_FOUND',
+  SegmentCycle = 'SEGMENT_CYCLE',
+  SegmentArchived = 'SEGMENT_ARCHIVED',
+  SegmentInUse = 'SEGMENT_IN_USE',
 }
 
 function kindOf(code: SegmentErrorCode): ErrorKind {
@@ -12,7 +18,14 @@ function kindOf(code: SegmentErrorCode): ErrorKind {
       return 'not-found';
     case SegmentErrorCode.RulesOnlyForDynamic:
     case SegmentErrorCode.MembersOnlyForStatic:
+    case SegmentErrorCode.InvalidRules:
+    case SegmentErrorCode.RulesRequired:
+    case SegmentErrorCode.ReferencedSegmentNotFound:
+    case SegmentErrorCode.SegmentCycle:
       return 'invalid-input';
+    case SegmentErrorCode.SegmentArchived:
+    case SegmentErrorCode.SegmentInUse:
+      return 'conflict';
     default:
       return assertUnreachable(code);
   }

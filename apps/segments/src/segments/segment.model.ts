@@ -10,6 +10,37 @@ registerEnumType(SegmentKind, {
   description: 'STATIC: an imported cohort with explicit members. DYNAMIC: members follow the rules.',
 });
 
+export enum SegmentStatus {
+  COMPUTING = 'computing',
+  READY = 'ready',
+  FAILED = 'failed',
+}
+registerEnumType(SegmentStatus, {
+  name: 'SegmentStatus',
+  description: 'COMPUTING: new rules are being evaluated over all history; READY: members follow the rules live; FAILED: see `failure`.',
+});
+
+@ObjectType({ description: 'One saved version of a segment\'s rules.' })
+export class SegmentVersion {
+  @Field(() => Int) version: number;
+  @Field(() => JSONScalar, { description: 'The rule tree, in the shape of SegmentRuleInput.' }) rules: unknown;
+  @Field() createdAt: Date;
+}
+
+@ObjectType({ description: 'A segment\'s size at the end of a day (UTC), with that day\'s entries and exits.' })
+export class SegmentSizePoint {
+  @Field() day: string;
+  @Field(() => Int) size: number;
+  @Field(() => Int) entered: number;
+  @Field(() => Int) exited: number;
+}
+
+@ObjectType({ description: 'How many profiles rules would hold now.' })
+export class SegmentEstimate {
+  @Field(() => Int) size: number;
+  @Field(() => Int, { description: 'Profiles of the project (what the size is out of).' }) totalProfiles: number;
+}
+
 /** The profiles subgraph owns Profile; this subgraph adds fields to it by id. */
 @ObjectType('Profile')
 @Directive('@key(fields: "id")')
@@ -24,9 +55,13 @@ export class Segment {
   @Field() name: string;
   @Field(() => String, { nullable: true }) description: string | null;
   @Field(() => SegmentKind) kind: SegmentKind;
-  @Field(() => JSONScalar, { nullable: true, description: 'Rule tree of a DYNAMIC segment (a JSON object); null for STATIC.' })
-  rules: Record<string, unknown> | null;
   @Field() createdAt: Date;
+  @Field(() => Int, { description: 'The current version of the rules (each edit adds one).' }) version: number;
+  @Field(() => SegmentStatus) status: SegmentStatus;
+  @Field(() => String, { nullable: true }) failure: string | null;
+  @Field(() => Date, { nullable: true, description: 'When the members of the current version were computed over all history.' }) computedAt: Date | null;
+  @Field() updatedAt: Date;
+  @Field(() => Date, { nullable: true }) archivedAt: Date | null;
   @Field(() => Int, { description: 'Number of member profiles.' }) size: number;
   // References to another subgraph's entities: nullable, so a profiles outage nulls only this field (README, "Adding fields across subgraphs").
   @Field(() => [ProfileReference], {

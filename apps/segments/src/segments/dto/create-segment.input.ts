@@ -1,7 +1,7 @@
-import { Field, InputType } from '@nestjs/graphql';
-import { IsEnum, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { ArgsType, Field, InputType } from '@nestjs/graphql';
+import { IsEnum, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
 import { SegmentKind } from '../segment.model.js';
-import { JSONScalar } from '@boomerang/platform/subgraph';
+import { SegmentRuleInput } from './segment-rule.input.js';
 
 @InputType()
 export class CreateSegmentInput {
@@ -21,8 +21,36 @@ export class CreateSegmentInput {
   @IsEnum(SegmentKind)
   kind: SegmentKind;
 
-  @Field(() => JSONScalar, { nullable: true, description: 'Required for DYNAMIC segments: the rule tree, a JSON object.' })
-  @ValidateIf((input: CreateSegmentInput) => input.kind === SegmentKind.DYNAMIC || input.rules != null)
-  @IsObject({ message: 'rules must be a JSON object' })
-  rules?: Record<string, unknown> | null;
+  // Checked node by node by validateRule (errors name the path), not by class-validator.
+  @Field(() => SegmentRuleInput, { nullable: true, description: 'Required for DYNAMIC segments, refused for STATIC: the rule tree.' })
+  @IsOptional()
+  rules?: SegmentRuleInput | null;
+}
+
+@InputType({ description: 'What to change; new rules make a new version, evaluated over all history.' })
+export class UpdateSegmentInput {
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name?: string;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string | null;
+
+  @Field(() => SegmentRuleInput, { nullable: true })
+  @IsOptional()
+  rules?: SegmentRuleInput | null;
+}
+
+@ArgsType()
+export class EstimateSegmentArgs {
+  // Checked node by node by validateRule, not by class-validator (which would strip its fields).
+  @Field(() => SegmentRuleInput)
+  @IsObject()
+  rules: SegmentRuleInput;
 }

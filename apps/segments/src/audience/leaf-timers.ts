@@ -1,0 +1,98 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Logger } from '@boomerang/platform/observability';
+import { Clock, LOGGER } from '@boomerang/platform/subgraph';
+import { LeafCatalog } from './leaf-catalog.js';
+import { LeafHits } from './leaf-hits.js';
+import { ProfileEvaluation, type ProfileChange } from './profile-evaluation.js';
+
+/** Most due states handled in one transaction. */
+const DUE_BATCH = 500;
+/** Longest sleep: a timer set by another process (or a clock jump) is noticed within this. */
+const MAX_SLEEP_MS = 1000;
+
+/**
+ * Durable timers for time windows: every leaf state whose verdict can change with time alone
+ * carries `recheck_at` (when a hit leaves a sliding window, when "first done in the last 7 days"
+ * lapses, when "last done more than 30 days ago" comes true). This loop sleeps until the earliest
+ * one (indexed), re-judges the due states, and writes the exits and entries they cause, so a
+ * profile leaves "did E in the last 7 days" when its last E turns 7 days old, with no new event
+ * and no periodic recompute. Due rows are claimed with SKIP LOCKED, so several processes share them;
+ * timers survive restarts because they are rows.
+ */
+@Injectable()
+export class LeafTimers implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly abort = new AbortController();
+  private loop?: Promise<void>;
+  private wake?: () => void;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly catalog: LeafCatalog,
+    private readonly hits: LeafHits,
+    private readonly evaluation: ProfileEvaluation,
+    private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.loop = this.run();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.abort.abort();
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Handles every state due at the clock's now; returns how many. Tests call it after moving the clock. */
+  async runDue(): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      const count = await this.runBatch();
+      handled += count;
+      if (count < DUE_BATCH) return handled;
+    }
+  }
+
+  private async runBatch(): Promise<number> {
+    const now = this.clock.now();
+    return this.dataSource.transaction(async (manager) => {
+      const due = (await manager.query(
+        `SELECT project_id, leaf_id, profile_id FROM leaf_state WHERE recheck_at <= $1 ORDER BY recheck_at LIMIT ${DUE_BATCH} FOR UPDATE SKIP LOCKED`,
+        [now],
+      )) as { project_id: string; leaf_id: string; profile_id: string }[];
+      const byProject = new Map<string, { leafId: string; profileId: string }[]>();
+      for (const row of due) byProject.set(row.project_id, [...(byProject.get(row.project_id) ?? []), { leafId: row.leaf_id, profileId: row.profile_id }]);
+      for (const [projectId, pairs] of byProject) {
+        await this.catalog.lockShared(manager, projectId);
+        const catalog = await this.catalog.live(manager, projectId);
+        const changed = await this.hits.rejudge(manager, projectId, catalog.leaves, pairs, now.getTime());
+        const changes = new Map<string, ProfileChange>([...changed].map(([profileId, change]) => [profileId, { leafIds: change.leafIds, cause: 'timer', eventId: null }]));
+        await this.evaluation.evaluate(manager, projectId, catalog, changes, now);
+      }
+      return due.length;
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (!this.abort.signal.aborted) {
+      try {
+        await this.runDue();
+        const [next] = (await this.dataSource.query(`SELECT min(recheck_at) AS at FROM leaf_state WHERE recheck_at IS NOT NULL`)) as { at: Date | null }[];
+        const waitMs = next?.at ? Math.min(MAX_SLEEP_MS, Math.max(0, new Date(next.at).getTime() - this.clock.now().getTime())) : MAX_SLEEP_MS;
+        await this.sleep(waitMs);
+      } catch (error) {
+        if (this.abort.signal.aborted) return;
+        this.logger.error({ err: error }, 'leaf timers failed; retrying');
+        await this.sleep(MAX_SLEEP_MS);
+      }
+    }
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    await Promise.race([sleep(ms, undefined, { signal: this.abort.signal }).catch(() => undefined), new Promise<void>((resolve) => (this.wake = resolve))]);
+  }
+}

@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { evaluateRule, type Leaf } from '@boomerang/audience';
+import type { LiveSegment, StoredLeaf } from './leaf-catalog.js';
+import { LeafStates, stateKey } from './leaf-states.js';
+import { MembershipChanges, type MembershipCause, type MembershipTransition } from './membership-changes.js';
+
+/** Why a profile is looked at again: the leaves whose verdict changed for it ('all': every segment). */
+export interface ProfileChange {
+  readonly leafIds: ReadonlySet<string> | 'all';
+  readonly cause: MembershipCause;
+  readonly eventId: string | null;
+}
+
+/** Cascades through "in segment X" leaves stop here (rules refuse cycles; this bounds the work regardless). */
+const MAX_CASCADE = 10;
+
+/**
+ * Decides, for a few profiles, the segments whose verdict can have changed: only segments whose
+ * current rules hold a leaf that changed for the profile (never every segment), evaluated in
+ * memory from the leaf states; entries and exits are written through MembershipChanges, and a
+ * change of membership re-evaluates the segments whose rules name that segment.
+ */
+@Injectable()
+export class ProfileEvaluation {
+  constructor(
+    private readonly states: LeafStates,
+    private readonly memberships: MembershipChanges,
+  ) {}
+
+  async evaluate(
+    manager: EntityManager,
+    projectId: string,
+    catalog: { leaves: ReadonlyMap<string, StoredLeaf>; segments: readonly LiveSegment[] },
+    changes: ReadonlyMap<string, ProfileChange>,
+    now: Date,
+  ): Promise<MembershipTransition[]> {
+    const ready = catalog.segments.filter((segment) => segment.status === 'ready');
+    const all: MembershipTransition[] = [];
+    let pending = new Map(changes);
+    for (let round = 0; round < MAX_CASCADE && pending.size > 0; round++) {
+      const transitions = await this.evaluateRound(manager, projectId, catalog.leaves, ready, pending);
+      await this.memberships.apply(manager, projectId, transitions, now);
+      all.push(...transitions);
+      pending = this.cascade(catalog.leaves, transitions);
+    }
+    return all;
+  }
+
+  private async evaluateRound(
+    manager: EntityManager,
+    projectId: string,
+    leaves: ReadonlyMap<string, StoredLeaf>,
+    segments: readonly LiveSegment[],
+    changes: ReadonlyMap<string, ProfileChange>,
+  ): Promise<MembershipTransition[]> {
+    const work: { profileId: string; segment: LiveSegment; change: ProfileChange }[] = [];
+    for (const [profileId, change] of changes)
+      for (const segment of segments)
+        if (change.leafIds === 'all' || segment.leafIds.some((leafId) => (change.leafIds as ReadonlySet<string>).has(leafId))) work.push({ profileId, segment, change });
+    if (work.length === 0) return [];
+    const profileIds = [...new Set(work.map((item) => item.profileId))];
+    const leafIds = [...new Set(work.flatMap((item) => item.segment.leafIds))];
+    const states = await this.states.read(manager, projectId, leafIds, profileIds);
+    const memberOf = await this.membershipsOf(manager, projectId, profileIds);
+    const byKey = new Map([...leaves.values()].map((stored) => [stored.leaf.key, stored]));
+    const transitions: MembershipTransition[] = [];
+    for (const { profileId, segment, change } of work) {
+      const member = memberOf.get(profileId)?.has(segment.id) ?? false;
+      const truth = (leaf: Leaf): boolean => {
+        if (leaf.kind === 'segment') return memberOf.get(profileId)?.has(leaf.rule.segmentId) ?? false;
+        const stored = byKey.get(leaf.key);
+        if (!stored) return false;
+        const state = states.get(stateKey(stored.id, profileId));
+        return state ? state.matched : stored.matchesWithoutHits;
+      };
+      const qualifies = evaluateRule(segment.rule, truth);
+      if (qualifies === member) continue;
+      transitions.push({ segmentId: segment.id, version: segment.version, profileId, change: qualifies ? 'entered' : 'exited', cause: change.cause, eventId: change.eventId });
+      // Later segments of this round see the membership as it now is.
+      const set = memberOf.get(profileId) ?? new Set<string>();
+      if (qualifies) set.add(segment.id);
+      else set.delete(segment.id);
+      memberOf.set(profileId, set);
+    }
+    return transitions;
+  }
+
+  /** The next round: profiles whose membership changed, through the leaves naming those segments. */
+  private cascade(leaves: ReadonlyMap<string, StoredLeaf>, transitions: readonly MembershipTransition[]): Map<string, ProfileChange> {
+    const next = new Map<string, ProfileChange>();
+    for (const transition of transitions) {
+      const naming = [...leaves.values()].filter((stored) => stored.leaf.kind === 'segment' && stored.leaf.rule.segmentId === transition.segmentId);
+      if (naming.length === 0) continue;
+      const existing = next.get(transition.profileId);
+      const leafIds = new Set([...(existing && existing.leafIds !== 'all' ? existing.leafIds : []), ...naming.map((stored) => stored.id)]);
+      next.set(transition.profileId, { leafIds, cause: 'segment', eventId: transition.eventId });
+    }
+    return next;
+  }
+
+  private async membershipsOf(manager: EntityManager, projectId: string, profileIds: readonly string[]): Promise<Map<string, Set<string>>> {
+    const rows = (await manager.query(`SELECT profile_id, segment_id FROM segment_membership WHERE project_id = $1 AND profile_id = ANY($2::uuid[])`, [
+      projectId,
+      profileIds,
+    ])) as { profile_id: string; segment_id: string }[];
+    const map = new Map<string, Set<string>>();
+    for (const row of rows) map.set(row.profile_id, (map.get(row.profile_id) ?? new Set()).add(row.segment_id));
+    return map;
+  }
+}

@@ -1,0 +1,195 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { leavesOf, toLeaf, type Rule } from '@boomerang/audience';
+import type { Logger } from '@boomerang/platform/observability';
+import { Clock, LOGGER } from '@boomerang/platform/subgraph';
+import { LeafBackfill, LeafBackfillError } from './leaf-backfill.js';
+import { LeafCatalog, type StoredLeaf } from './leaf-catalog.js';
+import { MembershipChanges, type MembershipCause } from './membership-changes.js';
+
+/** Longest wait between attempts while events does not answer. */
+const RETRY_MAX_MS = 60_000;
+
+/**
+ * Batch evaluation: a segment's members over all history, computed in PostgreSQL from the leaf
+ * states (one LEFT JOIN per leaf over the project's known profiles, the rule tree as the WHERE
+ * clause), then written as the entries and exits against its current members. Also `estimate`,
+ * the same question counted without saving anything but the leaves it needed.
+ */
+@Injectable()
+export class SegmentComputation implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly retries = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly catalog: LeafCatalog,
+    private readonly backfill: LeafBackfill,
+    private readonly memberships: MembershipChanges,
+    private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Segments a crash or restart left computing are computed again (in the background: the API serves meanwhile). */
+  onApplicationBootstrap(): void {
+    void this.resumeAll().catch((error) => this.logger.error({ err: error }, 'resuming segment computations failed'));
+  }
+
+  /** Brings a `computing` segment to `ready`: its leaves filled, then its members computed. A failure marks it `failed`. */
+  async compute(projectId: string, segmentId: string): Promise<void> {
+    try {
+      const leafIds = (await this.dataSource.query(
+        `SELECT sl.leaf_id FROM segment s JOIN segment_leaf sl ON sl.segment_id = s.id AND sl.version = s.version WHERE s.project_id = $1 AND s.id = $2`,
+        [projectId, segmentId],
+      )) as { leaf_id: string }[];
+      await this.backfill.ensureReady(
+        projectId,
+        leafIds.map((row) => row.leaf_id),
+      );
+      await this.dataSource.transaction((manager) => this.recompute(manager, projectId, segmentId, 'edit'));
+    } catch (error) {
+      if (error instanceof LeafBackfillError && error.retryable) return this.retryLater(projectId, segmentId, error);
+      this.logger.error({ err: error, segmentId }, 'segment computation failed');
+      await this.dataSource.query(`UPDATE segment SET status = 'failed', failure = $3 WHERE project_id = $1 AND id = $2 AND status = 'computing'`, [
+        projectId,
+        segmentId,
+        `computation failed: ${(error as Error).message}`.slice(0, 500),
+      ]);
+    }
+  }
+
+  /** events is away: the segment stays `computing` (saying why) and is tried again, sooner first. */
+  private retryLater(projectId: string, segmentId: string, error: LeafBackfillError): void {
+    const attempt = (this.retries.get(segmentId) ?? 0) + 1;
+    this.retries.set(segmentId, attempt);
+    const delayMs = Math.min(RETRY_MAX_MS, 1000 * 2 ** attempt);
+    this.logger.warn({ segmentId, attempt, delayMs }, `segment computation waits for events: ${error.message}`);
+    void this.dataSource
+      .query(`UPDATE segment SET failure = $3 WHERE project_id = $1 AND id = $2 AND status = 'computing'`, [projectId, segmentId, `waiting for events: ${error.message}`])
+      .catch(() => undefined);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.compute(projectId, segmentId).then(() => this.retries.delete(segmentId));
+    }, delayMs);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  onApplicationShutdown(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+  }
+
+  /** Every segment left `computing` (a crash, a restart): computed again. */
+  async resumeAll(): Promise<void> {
+    const rows = (await this.dataSource.query(`SELECT project_id, id FROM segment WHERE status = 'computing' AND archived_at IS NULL ORDER BY created_at`)) as {
+      project_id: string;
+      id: string;
+    }[];
+    for (const row of rows) await this.compute(row.project_id, row.id);
+  }
+
+  /**
+   * Computes the segment's members under its current version and writes the difference with
+   * its members now (cause: `edit` for a new version, `segment` when a segment it names changed
+   * in bulk). Holds the project's lock, so the live path waits rather than races it.
+   */
+  async recompute(manager: EntityManager, projectId: string, segmentId: string, cause: MembershipCause): Promise<void> {
+    await this.catalog.lockExclusive(manager, projectId);
+    const [segment] = (await manager.query(
+      `SELECT s.version, v.rules, s.status FROM segment s JOIN segment_version v ON v.segment_id = s.id AND v.version = s.version
+       WHERE s.project_id = $1 AND s.id = $2 AND s.archived_at IS NULL FOR UPDATE OF s`,
+      [projectId, segmentId],
+    )) as { version: number; rules: Rule; status: string }[];
+    if (!segment) return;
+    const leaves = await this.storedLeaves(manager, projectId, segment.rules);
+    const params: unknown[] = [projectId];
+    const query = membersQuery(segment.rules, leaves, params);
+    await manager.query(`CREATE TEMP TABLE computed_member ON COMMIT DROP AS ${query}`, params);
+    await manager.query(`ANALYZE computed_member`);
+    const entered = (await manager.query(
+      `SELECT c.profile_id FROM computed_member c WHERE NOT EXISTS (SELECT 1 FROM segment_membership m WHERE m.segment_id = $1 AND m.profile_id = c.profile_id)`,
+      [segmentId],
+    )) as { profile_id: string }[];
+    const exited = (await manager.query(
+      `SELECT m.profile_id FROM segment_membership m WHERE m.segment_id = $1 AND NOT EXISTS (SELECT 1 FROM computed_member c WHERE c.profile_id = m.profile_id)`,
+      [segmentId],
+    )) as { profile_id: string }[];
+    const now = this.clock.now();
+    const transition = (change: 'entered' | 'exited') => (row: { profile_id: string }) => ({
+      segmentId,
+      version: segment.version,
+      profileId: row.profile_id,
+      change,
+      cause,
+      eventId: null,
+    });
+    await this.memberships.apply(manager, projectId, [...entered.map(transition('entered')), ...exited.map(transition('exited'))], now);
+    await manager.query(`UPDATE segment SET status = 'ready', failure = NULL, computed_at = $3 WHERE project_id = $1 AND id = $2`, [projectId, segmentId, now]);
+    await manager.query(`DROP TABLE computed_member`);
+  }
+
+  /** How many profiles the rules would hold now: leaves made and filled as needed (a later save reuses them). */
+  async estimate(projectId: string, rule: Rule): Promise<number> {
+    const leaves = leavesOf(rule);
+    const stored = await this.dataSource.transaction((manager) => this.catalog.ensure(manager, projectId, leaves, this.clock.now().getTime()));
+    await this.backfill.ensureReady(
+      projectId,
+      stored.map((leaf) => leaf.id),
+    );
+    const byKey = new Map(stored.map((leaf) => [leaf.leaf.key, leaf]));
+    const params: unknown[] = [projectId];
+    const query = membersQuery(rule, byKey, params);
+    const [row] = (await this.dataSource.query(`SELECT count(*)::int AS size FROM (${query}) members`, params)) as { size: number }[];
+    return row!.size;
+  }
+
+  private async storedLeaves(manager: EntityManager, projectId: string, rule: Rule): Promise<Map<string, StoredLeaf>> {
+    const keys = leavesOf(rule).map((leaf) => leaf.key);
+    const rows = (await manager.query(`SELECT id FROM audience_leaf WHERE project_id = $1 AND key = ANY($2::text[])`, [projectId, keys])) as { id: string }[];
+    const leaves = await this.catalog.byIds(
+      manager,
+      projectId,
+      rows.map((row) => row.id),
+    );
+    return new Map([...leaves.values()].map((leaf) => [leaf.leaf.key, leaf]));
+  }
+}
+
+/**
+ * The members of a rule tree as one query over the project's known profiles: each behaviour or
+ * profile leaf is a LEFT JOIN of its states (a profile without a state has the leaf's verdict
+ * for no hits), each membership leaf an EXISTS on that segment's members.
+ */
+export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, StoredLeaf>, params: unknown[]): string {
+  const joins: string[] = [];
+  const aliases = new Map<string, string>();
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const leafSql = (node: Exclude<Rule, { and: Rule[] } | { or: Rule[] } | { not: Rule }>): string => {
+    const leaf = toLeaf(node);
+    if (leaf.kind === 'segment') {
+      const exists = `EXISTS (SELECT 1 FROM segment_membership m WHERE m.segment_id = ${param(leaf.rule.segmentId)} AND m.profile_id = kp.profile_id)`;
+      return leaf.rule.member ? exists : `NOT ${exists}`;
+    }
+    const stored = leavesByKey.get(leaf.key);
+    if (!stored) throw new Error(`leaf ${leaf.key} has no state`);
+    let alias = aliases.get(stored.id);
+    if (!alias) {
+      alias = `l${aliases.size}`;
+      aliases.set(stored.id, alias);
+      joins.push(`LEFT JOIN leaf_state ${alias} ON ${alias}.leaf_id = ${param(stored.id)} AND ${alias}.profile_id = kp.profile_id`);
+    }
+    return `COALESCE(${alias}.matched, ${stored.matchesWithoutHits ? 'true' : 'false'})`;
+  };
+  const walk = (node: Rule): string => {
+    if ('and' in node) return `(${node.and.map(walk).join(' AND ')})`;
+    if ('or' in node) return `(${node.or.map(walk).join(' OR ')})`;
+    if ('not' in node) return `(NOT ${walk(node.not)})`;
+    return leafSql(node);
+  };
+  const where = walk(rule);
+  return `SELECT kp.profile_id FROM known_profile kp ${joins.join(' ')} WHERE kp.project_id = $1 AND kp.forgotten_at IS NULL AND ${where}`;
+}

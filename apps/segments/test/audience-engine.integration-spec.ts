@@ -1,0 +1,323 @@
+import { randomUUID } from 'node:crypto';
+import { headers as natsHeaders, type Subscription } from '@nats-io/transport-node';
+import { v7 as timeOrderedUuid } from 'uuid';
+import { DataSource } from 'typeorm';
+import {
+  BackfillLeafHits,
+  EventsIngested,
+  ListProfileSnapshots,
+  ProfileChanged,
+  SegmentMembershipChanged,
+  STREAM_END_HEADER,
+  type MessageOf,
+  type ProfileSnapshot,
+} from '@boomerang/contracts';
+import { addHit, emptyLeafState, encodeLeafHitRows, hitOf, type HitSpec, type LeafHitRow } from '@boomerang/audience';
+import { domainStreamConfig, serveRpc } from '@boomerang/platform/messaging';
+import { Clock } from '@boomerang/platform/subgraph';
+import { eventually, secretKeyCaller, seedKnownProfiles, silentLogger, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { LeafTimers } from '../src/audience/leaf-timers.js';
+
+type Change = MessageOf<typeof SegmentMembershipChanged>;
+interface StoredEvent {
+  projectId: string;
+  eventId: string;
+  profileId: string;
+  name: string;
+  at: number;
+  properties: Record<string, unknown>;
+}
+
+const CREATE = `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { id status version failure size } }`;
+const UPDATE = `mutation($id: ID!, $input: UpdateSegmentInput!) { updateSegment(id: $id, input: $input) { id status version size } }`;
+const ESTIMATE = `query($rules: SegmentRuleInput!) { estimateSegment(rules: $rules) { size totalProfiles } }`;
+const MEMBERS = `query($id: ID!) { segment(id: $id) { size version status rules members(first: 1000) { id } versions { version } history(days: 2) { size entered exited } } }`;
+const PROFILE_SEGMENTS = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Profile { id segments { id } } } }`;
+
+const DAY = 86_400_000;
+
+/**
+ * Stands in for `events` on its two contracts: EventsIngested on the EVENTS stream, and the
+ * BackfillLeafHits stream answered from the events it was given (by the audience language's own
+ * `hitOf`; events' SQL answers are held to the same semantics by its own specs).
+ */
+function serveEvents(sut: TestSubgraph, stored: StoredEvent[]) {
+  const { nc, subjects } = sut.messaging;
+  nc.subscribe(subjects.request(BackfillLeafHits.name), {
+    callback: (_error, message) => {
+      const request = BackfillLeafHits.request.parse(message.json());
+      const recentFromMs = Date.parse(request.recentFrom);
+      const rows: LeafHitRow[] = [];
+      request.leaves.forEach((spec, leaf) => {
+        const since = spec.since ? Date.parse(spec.since) : -Infinity;
+        const summaries = new Map<string, ReturnType<typeof emptyLeafState>>();
+        for (const event of stored.filter((e) => e.projectId === request.projectId && e.at >= since).sort((a, b) => a.at - b.at)) {
+          const value = hitOf(spec as HitSpec, { name: event.name, timestampMs: event.at, properties: event.properties });
+          if (value === undefined) continue;
+          if (parseInt(event.eventId.slice(0, 8) + event.eventId.slice(9, 13), 16) >= recentFromMs) {
+            rows.push({ kind: 'recent', leaf, profileId: event.profileId, eventId: event.eventId, time: event.at, value });
+            continue;
+          }
+          const state = summaries.get(event.profileId) ?? emptyLeafState();
+          addHit(state, spec as HitSpec, event.at, value);
+          summaries.set(event.profileId, state);
+        }
+        for (const [profileId, state] of summaries) rows.push({ kind: 'summary', leaf, profileId, ...state });
+      });
+      const snapshotAt = new Date().toISOString();
+      nc.publish(message.reply!, encodeLeafHitRows(rows));
+      const end = natsHeaders();
+      end.set(STREAM_END_HEADER, 'true');
+      nc.publish(message.reply!, JSON.stringify({ ok: true, rows: rows.length, snapshotAt }), { headers: end });
+    },
+  });
+}
+
+/** The audience engine inside segments: batch, live, timers, edits, estimates, over its contracts with events and profiles. */
+describe('segments: the audience engine', () => {
+  let segments: TestSubgraph;
+  let db: DataSource;
+  let changes: Change[] = [];
+  let subscription: Subscription;
+  const stored: StoredEvent[] = [];
+
+  beforeAll(async () => {
+    segments = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'segments' });
+    db = segments.app.get(DataSource);
+    await segments.messaging.jsm.streams.add(domainStreamConfig(segments.messaging.subjects, 'profiles'));
+    await segments.messaging.jsm.streams.add(domainStreamConfig(segments.messaging.subjects, 'events'));
+    serveRpc(segments.messaging.nc, segments.messaging.subjects, ListProfileSnapshots, async () => ({ profiles: [], next: null }), silentLogger);
+    serveEvents(segments, stored);
+    subscription = segments.messaging.nc.subscribe(segments.messaging.subjects.filter(SegmentMembershipChanged));
+    void (async () => {
+      for await (const message of subscription) changes.push(message.json<Change>());
+    })();
+  }, 120_000);
+  afterAll(async () => {
+    subscription?.unsubscribe();
+    await segments?.close();
+  });
+  beforeEach(() => {
+    changes = [];
+  });
+
+  const newProject = async (count: number) => {
+    const projectId = randomUUID();
+    const profiles = Array.from({ length: count }, () => randomUUID());
+    await seedKnownProfiles(segments, projectId, profiles);
+    return { projectId, profiles };
+  };
+
+  /** Stores events as events would and publishes their EventsIngested. */
+  const ingest = async (projectId: string, rows: { profileId: string; name: string; at: number; properties?: Record<string, unknown> }[]) => {
+    const events = rows.map((row) => ({ projectId, eventId: timeOrderedUuid(), profileId: row.profileId, name: row.name, at: row.at, properties: row.properties ?? {} }));
+    stored.push(...events);
+    const body: MessageOf<typeof EventsIngested> = {
+      projectId,
+      occurredAt: new Date().toISOString(),
+      events: events.map((event) => ({
+        eventId: event.eventId,
+        messageId: randomUUID(),
+        profileId: event.profileId,
+        name: event.name,
+        timestamp: new Date(event.at).toISOString(),
+        properties: event.properties,
+        type: 'track',
+      })),
+    };
+    await segments.messaging.js.publish(segments.messaging.subjects.subject(EventsIngested, projectId), JSON.stringify(body));
+  };
+
+  const snapshot = (profileId: string, properties: Record<string, unknown>, updatedAt = new Date()): ProfileSnapshot => ({
+    profileId,
+    externalId: null,
+    properties,
+    attributes: {
+      email: true,
+      phone: null,
+      name: null,
+      timeZone: 'Europe/Berlin',
+      locale: 'de-DE',
+      createdAt: new Date(Date.now() - 30 * DAY).toISOString(),
+      emailSubscribed: true,
+      smsSubscribed: null,
+      pushSubscribed: null,
+      whatsappSubscribed: null,
+      phoneDnd: null,
+    },
+    contact: { email: 'someone@example.com', phone: null },
+    updatedAt: updatedAt.toISOString(),
+  });
+
+  const publishFacts = async (projectId: string, facts: ProfileSnapshot[]) => {
+    for (const fact of facts)
+      await segments.messaging.js.publish(segments.messaging.subjects.subject(ProfileChanged, projectId), JSON.stringify({ projectId, occurredAt: new Date().toISOString(), ...fact }));
+    await eventually(async () => {
+      const [row] = (await db.query(`SELECT count(*)::int AS n FROM "${segments.schema}".profile_fact WHERE project_id = $1`, [projectId])) as { n: number }[];
+      return row!.n >= facts.length || undefined;
+    });
+  };
+
+  const create = async (projectId: string, rules: unknown) => {
+    const result = await segments.query<{ createSegment: { id: string; status: string; version: number; failure: string | null; size: number } }>(
+      CREATE,
+      { input: { name: 'Audience', kind: 'DYNAMIC', rules } },
+      secretKeyCaller(projectId),
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data!.createSegment.failure).toBeNull();
+    expect(result.data!.createSegment.status).toBe('READY');
+    return result.data!.createSegment;
+  };
+
+  const members = async (projectId: string, id: string) => {
+    const result = await segments.query<{ segment: { members: { id: string }[]; size: number; version: number } }>(MEMBERS, { id }, secretKeyCaller(projectId));
+    expect(result.errors).toBeUndefined();
+    return result.data!.segment.members.map((member) => member.id).sort();
+  };
+
+  const eventuallyMembers = (projectId: string, id: string, expected: string[]) =>
+    eventually(async () => {
+      const now = await members(projectId, id);
+      return JSON.stringify(now) === JSON.stringify([...expected].sort()) || undefined;
+    });
+
+  it('refuses malformed rule trees with BAD_USER_INPUT naming the path and the rule', async () => {
+    const { projectId } = await newProject(0);
+    const result = await segments.query(
+      CREATE,
+      { input: { name: 'Bad', kind: 'DYNAMIC', rules: { and: [{ event: { name: 'Charged' } }, { event: { name: 'Charged', within: { days: 0 } } }] } } },
+      secretKeyCaller(projectId),
+    );
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.rules.and[1].event.within.days' });
+    const two = await segments.query(CREATE, { input: { name: 'Bad', kind: 'DYNAMIC', rules: { event: { name: 'A' }, not: { event: { name: 'B' } } } } }, secretKeyCaller(projectId));
+    expect(two.errors?.[0]?.message).toMatch(/give exactly one of/);
+    const op = await segments.query(
+      CREATE,
+      { input: { name: 'Bad', kind: 'DYNAMIC', rules: { profile: { property: 'age', op: 'GT', type: 'NUMBER', value: 'old' } } } },
+      secretKeyCaller(projectId),
+    );
+    expect(op.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.rules.profile.value' });
+    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM "${segments.schema}".segment WHERE project_id = $1`, [projectId])) as { n: number }[];
+    expect(n).toBe(0);
+  });
+
+  it('computes members over history (behaviour in a window AND a profile property), then follows new events live', async () => {
+    const { projectId, profiles } = await newProject(4);
+    const [twice, once, freeTwice, never] = profiles as [string, string, string, string];
+    const now = Date.now();
+    await publishFacts(projectId, [snapshot(twice, { plan: 'pro' }), snapshot(once, { plan: 'pro' }), snapshot(freeTwice, { plan: 'free' }), snapshot(never, { plan: 'pro' })]);
+    await ingest(projectId, [
+      { profileId: twice, name: 'Charged', at: now - 3 * DAY, properties: { Amount: 20 } },
+      { profileId: twice, name: 'Charged', at: now - 2 * DAY, properties: { Amount: '30.5' } },
+      { profileId: once, name: 'Charged', at: now - 1 * DAY, properties: { Amount: 5 } },
+      { profileId: once, name: 'Charged', at: now - 40 * DAY, properties: { Amount: 5 } },
+      { profileId: freeTwice, name: 'Charged', at: now - 1 * DAY },
+      { profileId: freeTwice, name: 'Charged', at: now - 2 * DAY },
+    ]);
+    const rules = { and: [{ event: { name: 'Charged', within: { days: 30 }, count: { atLeast: 2 } } }, { profile: { property: 'plan', op: 'EQ', value: 'pro' } }] };
+    const segment = await create(projectId, rules);
+    expect(await members(projectId, segment.id)).toEqual([twice]);
+    const initial = await eventually(() => changes.find((c) => c.segmentId === segment.id));
+    expect(initial).toMatchObject({ profileId: twice, change: 'entered', cause: 'edit', version: 1, eventId: null });
+
+    // A second Charged for `once`: it enters live, naming the event.
+    await ingest(projectId, [{ profileId: once, name: 'Charged', at: Date.now() }]);
+    const entered = await eventually(() => changes.find((c) => c.segmentId === segment.id && c.profileId === once));
+    expect(entered).toMatchObject({ change: 'entered', cause: 'event', version: 1 });
+    expect(entered!.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    // Profile.segments follows.
+    const reference = await segments.query<{ _entities: { segments: { id: string }[] }[] }>(
+      PROFILE_SEGMENTS,
+      { reps: [{ __typename: 'Profile', id: once }] },
+      secretKeyCaller(projectId),
+    );
+    expect(reference.data!._entities[0]!.segments.map((s) => s.id)).toEqual([segment.id]);
+
+    // A profile change: `twice` goes free and exits.
+    await publishFacts(projectId, [snapshot(twice, { plan: 'free' }, new Date(Date.now() + 1000))]);
+    await eventually(() => changes.find((c) => c.segmentId === segment.id && c.profileId === twice && c.change === 'exited'));
+    expect(changes.find((c) => c.profileId === twice && c.change === 'exited')).toMatchObject({ cause: 'profile' });
+    await eventuallyMembers(projectId, segment.id, [once]);
+  });
+
+  it('lets a profile exit when its qualifying event leaves the window, by a durable timer (injected clock)', async () => {
+    const { projectId, profiles } = await newProject(2);
+    const [recent, older] = profiles as [string, string];
+    const now = Date.now();
+    await ingest(projectId, [
+      { profileId: recent, name: 'Opened', at: now - 1 * DAY },
+      { profileId: older, name: 'Opened', at: now - 6 * DAY },
+    ]);
+    const segment = await create(projectId, { event: { name: 'Opened', within: { days: 7 } } });
+    expect(await members(projectId, segment.id)).toEqual([recent, older].sort());
+    const clock = segments.app.get(Clock);
+    const realNow = clock.now.bind(clock);
+    try {
+      // One day and a minute later, `older`'s only Opened is more than 7 days old.
+      clock.now = () => new Date(realNow().getTime() + DAY + 60_000);
+      await segments.app.get(LeafTimers).runDue();
+      await eventuallyMembers(projectId, segment.id, [recent]);
+      expect(await eventually(() => changes.find((c) => c.segmentId === segment.id && c.change === 'exited'))).toMatchObject({ profileId: older, cause: 'timer', eventId: null });
+    } finally {
+      clock.now = realNow;
+    }
+  });
+
+  it('evaluates OR / NOT, aggregates, sequences and membership leaves, refuses cycles, and estimates', async () => {
+    const { projectId, profiles } = await newProject(4);
+    const [spender, browser, sequencer, idle] = profiles as [string, string, string, string];
+    const now = Date.now();
+    await ingest(projectId, [
+      { profileId: spender, name: 'Charged', at: now - 5 * DAY, properties: { Amount: 400 } },
+      { profileId: spender, name: 'Charged', at: now - 4 * DAY, properties: { Amount: '150' } },
+      { profileId: browser, name: 'Viewed', at: now - 2 * DAY, properties: { category: 'shoes' } },
+      { profileId: sequencer, name: 'Added To Cart', at: now - 3 * DAY },
+      { profileId: sequencer, name: 'Charged', at: now - 3 * DAY + 3600_000, properties: { Amount: 10 } },
+    ]);
+    const big = await create(projectId, { event: { name: 'Charged', aggregate: { fn: 'SUM', property: 'Amount', op: 'GT', value: 500 } } });
+    expect(await members(projectId, big.id)).toEqual([spender]);
+    const funnel = await create(projectId, { sequence: { steps: [{ name: 'Added To Cart' }, { name: 'Charged' }], within: { hours: 2 } } });
+    expect(await members(projectId, funnel.id)).toEqual([sequencer]);
+    const eitherNotShoes = await create(projectId, {
+      or: [{ segment: { segmentId: big.id } }, { not: { event: { name: 'Viewed', where: [{ property: 'category', op: 'EQ', value: 'shoes' }] } } }],
+    });
+    expect(await members(projectId, eitherNotShoes.id)).toEqual([spender, sequencer, idle].sort());
+    // A segment naming `eitherNotShoes` cannot be named by it in turn.
+    const cycle = await segments.query(
+      UPDATE,
+      { id: big.id, input: { rules: { segment: { segmentId: eitherNotShoes.id } } } },
+      secretKeyCaller(projectId),
+    );
+    expect(cycle.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(cycle.errors?.[0]?.message).toMatch(/cycle/);
+    const estimate = await segments.query<{ estimateSegment: { size: number; totalProfiles: number } }>(
+      ESTIMATE,
+      { rules: { event: { name: 'Charged', count: { atMost: 1 } } } },
+      secretKeyCaller(projectId),
+    );
+    expect(estimate.errors).toBeUndefined();
+    expect(estimate.data!.estimateSegment).toEqual({ size: 3, totalProfiles: 4 });
+  });
+
+  it('makes each edit a new version: members that no longer qualify exit, and another project sees nothing', async () => {
+    const { projectId, profiles } = await newProject(3);
+    const other = await newProject(1);
+    const now = Date.now();
+    await ingest(projectId, profiles.map((profileId, index) => ({ profileId, name: 'Played', at: now - DAY, properties: { level: index + 1 } })));
+    await ingest(other.projectId, [{ profileId: other.profiles[0]!, name: 'Played', at: now - DAY, properties: { level: 3 } }]);
+    const segment = await create(projectId, { event: { name: 'Played', where: [{ property: 'level', op: 'GTE', value: 2 }] } });
+    expect(await members(projectId, segment.id)).toEqual([profiles[1]!, profiles[2]!].sort());
+    const edited = await segments.query<{ updateSegment: { version: number; status: string; size: number } }>(
+      UPDATE,
+      { id: segment.id, input: { rules: { event: { name: 'Played', where: [{ property: 'level', op: 'GTE', value: 3 }] } } } },
+      secretKeyCaller(projectId),
+    );
+    expect(edited.errors).toBeUndefined();
+    expect(edited.data!.updateSegment).toMatchObject({ version: 2, status: 'READY', size: 1 });
+    await eventually(() => changes.find((c) => c.segmentId === segment.id && c.change === 'exited' && c.version === 2));
+    expect(changes.find((c) => c.segmentId === segment.id && c.change === 'exited')).toMatchObject({ profileId: profiles[1], cause: 'edit' });
+    const seen = await segments.query(MEMBERS, { id: segment.id }, secretKeyCaller(other.projectId));
+    expect(seen.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
