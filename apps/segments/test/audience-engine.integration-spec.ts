@@ -300,6 +300,35 @@ describe('segments: the audience engine', () => {
     expect(estimate.data!.estimateSegment).toEqual({ size: 3, totalProfiles: 4 });
   });
 
+  it('fills leaves that read the same events with one backfill spec ("≥ 3 Charged in 90 days OR their Amount sums past 500")', async () => {
+    const { projectId, profiles } = await newProject(3);
+    const [frequent, big, small] = profiles as [string, string, string];
+    const now = Date.now();
+    await ingest(projectId, [
+      ...[1, 2, 3].map((days) => ({ profileId: frequent, name: 'Charged', at: now - days * DAY, properties: { Amount: 1 } })),
+      { profileId: big, name: 'Charged', at: now - 10 * DAY, properties: { Amount: '600' } },
+      { profileId: small, name: 'Charged', at: now - 10 * DAY, properties: { Amount: 100 } },
+      { profileId: small, name: 'Charged', at: now - 200 * DAY, properties: { Amount: 900 } },
+    ]);
+    const between = { from: new Date(now - 90 * DAY).toISOString(), to: new Date(now + DAY).toISOString() };
+    const requests: number[] = [];
+    const counting = segments.messaging.nc.subscribe(segments.messaging.subjects.request(BackfillLeafHits.name), {
+      callback: (_error, message) => requests.push(BackfillLeafHits.request.parse(message.json()).leaves.length),
+    });
+    try {
+      const segment = await create(projectId, {
+        or: [
+          { event: { name: 'Charged', between, count: { atLeast: 3 } } },
+          { event: { name: 'Charged', between, aggregate: { fn: 'SUM', property: 'Amount', op: 'GT', value: 500 } } },
+        ],
+      });
+      expect(await members(projectId, segment.id)).toEqual([frequent, big].sort());
+      expect(requests).toEqual([1]);
+    } finally {
+      counting.unsubscribe();
+    }
+  });
+
   it('makes each edit a new version: members that no longer qualify exit, and another project sees nothing', async () => {
     const { projectId, profiles } = await newProject(3);
     const other = await newProject(1);

@@ -2,10 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createInbox } from '@nats-io/transport-node';
 import { DataSource, type EntityManager } from 'typeorm';
-import { BackfillLeafHits, LeafBackfillDoneSchema, STREAM_END_HEADER } from '@boomerang/contracts';
+import type { z } from 'zod';
+import { BackfillLeafHits, LeafBackfillDoneSchema, LeafHitSpecSchema, STREAM_END_HEADER } from '@boomerang/contracts';
 import {
   ATTRIBUTE_TYPES,
   backfillSince,
+  canonicalJson,
   conditionSql,
   decodeLeafHitRows,
   type BehaviourLeaf,
@@ -82,28 +84,24 @@ export class LeafBackfill {
       const todo = leaves.filter((leaf) => still.has(leaf.id));
       if (todo.length === 0) return;
       const nowMs = this.clock.now().getTime();
-      const byIndex = new Map(todo.map((leaf, index) => [index, leaf]));
       const byId = new Map(todo.map((leaf) => [leaf.id, leaf]));
-      const request = {
-        projectId,
-        recentFrom: new Date(Math.min(...todo.map((leaf) => leaf.recentFromMs!))).toISOString(),
-        leaves: todo.map((leaf) => {
-          const since = backfillSince(leaf.leaf as BehaviourLeaf, nowMs);
-          return { ...leaf.spec!, steps: leaf.spec!.steps.map((step) => ({ name: step.name, ...(step.where ? { where: [...step.where] } : {}) })), ...(since !== undefined ? { since: new Date(since).toISOString() } : {}) };
-        }),
-      };
+      const groups = requestGroups(todo, nowMs);
+      const byIndex = new Map(groups.map((group, index) => [index, group.leaves]));
+      const request = { projectId, recentFrom: new Date(Math.min(...todo.map((leaf) => leaf.recentFromMs!))).toISOString(), leaves: groups.map((group) => group.spec) };
       const done = await this.stream(BackfillLeafHits.request.parse(request), async (rows) => {
         const summaries: StoredLeafState[] = [];
         const recent: LeafHit[] = [];
         for (const row of rows) {
-          const leaf = byIndex.get(row.leaf);
-          if (!leaf) throw new LeafBackfillError(`events answered for leaf #${row.leaf}, which was not asked for`);
-          if (row.kind === 'recent') {
-            recent.push({ leafId: leaf.id, profileId: row.profileId, eventId: row.eventId, timeMs: row.time, value: row.value });
-            continue;
+          const leaves = byIndex.get(row.leaf);
+          if (!leaves) throw new LeafBackfillError(`events answered for leaf #${row.leaf}, which was not asked for`);
+          for (const leaf of leaves) {
+            if (row.kind === 'recent') {
+              recent.push({ leafId: leaf.id, profileId: row.profileId, eventId: row.eventId, timeMs: row.time, value: row.value });
+              continue;
+            }
+            const state = { n: row.n, vn: row.vn, sum: row.sum, min: row.min, max: row.max, first: row.first, last: row.last, times: [...row.times], vals: [...row.vals] };
+            summaries.push({ leafId: leaf.id, profileId: row.profileId, state, matched: leaf.matchesWithoutHits, recheckAt: null });
           }
-          const state = { n: row.n, vn: row.vn, sum: row.sum, min: row.min, max: row.max, first: row.first, last: row.last, times: [...row.times], vals: [...row.vals] };
-          summaries.push({ leafId: leaf.id, profileId: row.profileId, state, matched: leaf.matchesWithoutHits, recheckAt: null });
         }
         // States the live path made while the leaf was backfilling are merged with these, not replaced.
         await this.hits.persist(manager, projectId, byId, [], summaries, nowMs);
@@ -152,4 +150,33 @@ export class LeafBackfill {
     const still = (await manager.query(`SELECT id FROM audience_leaf WHERE id = ANY($1::uuid[]) AND status = 'backfilling'`, [locked])) as { id: string }[];
     return still.map((row) => row.id);
   }
+}
+
+/**
+ * Leaves that read the same events (same steps, window and kept hits; the value property of
+ * whichever has one) share one spec of the request, so events scans them once: "count of Charged
+ * in 90 days" and "sum of Charged.Amount in 90 days" are one query.
+ */
+function requestGroups(leaves: readonly StoredLeaf[], nowMs: number): { spec: z.infer<typeof LeafHitSpecSchema>; leaves: StoredLeaf[] }[] {
+  const groups = new Map<string, { spec: z.infer<typeof LeafHitSpecSchema>; leaves: StoredLeaf[] }>();
+  for (const leaf of leaves) {
+    const since = backfillSince(leaf.leaf as BehaviourLeaf, nowMs);
+    const spec = leaf.spec!;
+    const base = {
+      steps: spec.steps.map((step) => ({ name: step.name, ...(step.where ? { where: [...step.where] } : {}) })),
+      keepsHits: spec.keepsHits,
+      ...(spec.from !== undefined ? { from: spec.from } : {}),
+      ...(spec.to !== undefined ? { to: spec.to } : {}),
+      ...(since !== undefined ? { since: new Date(since).toISOString() } : {}),
+    };
+    const key = canonicalJson(base);
+    const group = groups.get(key);
+    if (group && (group.spec.valueProperty === undefined || spec.valueProperty === undefined || group.spec.valueProperty === spec.valueProperty)) {
+      group.leaves.push(leaf);
+      if (spec.valueProperty !== undefined) group.spec.valueProperty = spec.valueProperty;
+      continue;
+    }
+    groups.set(group ? `${key}:${leaf.id}` : key, { spec: { ...base, ...(spec.valueProperty !== undefined ? { valueProperty: spec.valueProperty } : {}) }, leaves: [leaf] });
+  }
+  return [...groups.values()];
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { leavesOf, toLeaf, type Rule } from '@boomerang/audience';
+import { evaluateRule, leavesOf, toLeaf, type Rule } from '@boomerang/audience';
 import type { Logger } from '@boomerang/platform/observability';
 import { Clock, LOGGER } from '@boomerang/platform/subgraph';
 import { LeafBackfill, LeafBackfillError } from './leaf-backfill.js';
@@ -157,13 +157,18 @@ export class SegmentComputation implements OnApplicationBootstrap, OnApplication
 }
 
 /**
- * The members of a rule tree as one query over the project's known profiles: each behaviour or
- * profile leaf is a LEFT JOIN of its states (a profile without a state has the leaf's verdict
- * for no hits), each membership leaf an EXISTS on that segment's members.
+ * The members of a rule tree as one query. Each behaviour or profile leaf is a LEFT JOIN of its
+ * states (a profile without a state has the leaf's verdict for no hits), each membership leaf an
+ * EXISTS on that segment's members. The profiles looked at: when the tree is false for a profile
+ * with no state in any leaf and no membership it names (true of most audiences: "did X…"), only
+ * the profiles that have one (an index range per leaf, not the project's every profile);
+ * otherwise every known profile of the project.
  */
 export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, StoredLeaf>, params: unknown[]): string {
   const joins: string[] = [];
   const aliases = new Map<string, string>();
+  const stateLeafIds: string[] = [];
+  const namedSegments: string[] = [];
   const param = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
@@ -171,6 +176,7 @@ export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, Stored
   const leafSql = (node: Exclude<Rule, { and: Rule[] } | { or: Rule[] } | { not: Rule }>): string => {
     const leaf = toLeaf(node);
     if (leaf.kind === 'segment') {
+      namedSegments.push(leaf.rule.segmentId);
       const exists = `EXISTS (SELECT 1 FROM segment_membership m WHERE m.segment_id = ${param(leaf.rule.segmentId)} AND m.profile_id = kp.profile_id)`;
       return leaf.rule.member ? exists : `NOT ${exists}`;
     }
@@ -180,6 +186,7 @@ export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, Stored
     if (!alias) {
       alias = `l${aliases.size}`;
       aliases.set(stored.id, alias);
+      stateLeafIds.push(stored.id);
       joins.push(`LEFT JOIN leaf_state ${alias} ON ${alias}.leaf_id = ${param(stored.id)} AND ${alias}.profile_id = kp.profile_id`);
     }
     return `COALESCE(${alias}.matched, ${stored.matchesWithoutHits ? 'true' : 'false'})`;
@@ -191,5 +198,13 @@ export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, Stored
     return leafSql(node);
   };
   const where = walk(rule);
-  return `SELECT kp.profile_id FROM known_profile kp ${joins.join(' ')} WHERE kp.project_id = $1 AND kp.forgotten_at IS NULL AND ${where}`;
+  const withoutState = evaluateRule(rule, (leaf) => (leaf.kind === 'segment' ? false : leaf.kind === 'profile' ? false : (leavesByKey.get(leaf.key)?.matchesWithoutHits ?? false)));
+  if (withoutState) return `SELECT kp.profile_id FROM known_profile kp ${joins.join(' ')} WHERE kp.project_id = $1 AND kp.forgotten_at IS NULL AND ${where}`;
+  const candidates = [
+    `SELECT profile_id FROM leaf_state WHERE leaf_id = ANY(${param(stateLeafIds)}::uuid[])`,
+    ...(namedSegments.length ? [`SELECT profile_id FROM segment_membership WHERE segment_id = ANY(${param(namedSegments)}::uuid[])`] : []),
+  ].join(' UNION ');
+  return `SELECT kp.profile_id FROM (${candidates}) candidate
+          JOIN known_profile kp ON kp.project_id = $1 AND kp.profile_id = candidate.profile_id AND kp.forgotten_at IS NULL
+          ${joins.join(' ')} WHERE ${where}`;
 }
