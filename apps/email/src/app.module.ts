@@ -6,6 +6,7 @@ import { CreateEmailTemplates1763900000700 } from './migrations/1763900000700-cr
 import { EmailTemplateVersions1763900010700 } from './migrations/1763900010700-email-template-versions.js';
 import { EmailProfiles1763900010800 } from './migrations/1763900010800-email-profiles.js';
 import { EmailSending1763900010900 } from './migrations/1763900010900-email-sending.js';
+import { EmailSendInFlight1763900011000 } from './migrations/1763900011000-email-send-in-flight.js';
 import { EmailProfileEntity } from './profiles/email-profile.entity.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { EmailSendEntity } from './sending/email-send.entity.js';
@@ -25,6 +26,7 @@ export const EMAIL_MIGRATIONS = [
   EmailTemplateVersions1763900010700,
   EmailProfiles1763900010800,
   EmailSending1763900010900,
+  EmailSendInFlight1763900011000,
 ];
 
 @Module({

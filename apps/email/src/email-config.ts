@@ -20,7 +20,7 @@ export const emailEnv = z.object({
   EMAIL_SEND_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
   /** How often the dispatcher looks for due sends when nothing woke it. */
   EMAIL_SEND_POLL_MS: z.coerce.number().int().min(10).default(1_000),
-  /** A send claimed this long ago and still unrecorded belongs to a dispatcher that died: it is sent again, with the same Message-ID. */
+  /** A claim (or SMTP attempt, which renews it) this old and unrecorded belongs to a dispatcher that died: sent again if it never reached SMTP, else settled uncertain. */
   EMAIL_SEND_LEASE_MS: z.coerce.number().int().min(100).default(120_000),
   /** Attempts (first included) before a send that keeps meeting 4xx or no server fails. */
   EMAIL_SEND_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),

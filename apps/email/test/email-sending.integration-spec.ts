@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { EmailSendRequested, ProfileChanged, type MessageContract, type MessageOf, type ProfileSnapshot } from '@boomerang/contracts';
+import { EmailSendRequested, ProfileChanged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { domainStreamConfig } from '@boomerang/platform/messaging';
 import { eventually, secretKeyCaller, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { profileSnapshot } from './profile-snapshot.js';
 import { SmtpSink } from './smtp-sink.js';
 
 const MJML_BODY = `<mjml><mj-body><mj-section><mj-column>
@@ -40,26 +41,7 @@ describe('email subgraph: sending', () => {
   const publish = <C extends MessageContract>(contract: C, projectId: string, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>, msgID = randomUUID()) =>
     sut.messaging.js.publish(sut.messaging.subjects.subject(contract, projectId), JSON.stringify({ projectId, occurredAt: new Date().toISOString(), ...body }), { msgID });
 
-  const profile = (profileId: string, email: string | null, emailSubscribed: boolean | null, properties: Record<string, unknown> = {}): Omit<ProfileSnapshot, never> => ({
-    profileId,
-    externalId: null,
-    properties,
-    attributes: {
-      email: email ? true : null,
-      phone: null,
-      name: 'Ann',
-      timeZone: null,
-      locale: null,
-      createdAt: '2026-01-01T00:00:00.000Z',
-      emailSubscribed,
-      smsSubscribed: null,
-      pushSubscribed: null,
-      whatsappSubscribed: null,
-      phoneDnd: null,
-    },
-    contact: { email, phone: null },
-    updatedAt: new Date().toISOString(),
-  });
+  const profile = profileSnapshot;
 
   /** A project with sender settings pointing at the sink and one MJML template; returns its ids. */
   const setUpProject = async (settings: Record<string, unknown> = {}) => {

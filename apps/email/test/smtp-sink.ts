@@ -11,10 +11,13 @@ export interface ReceivedMail {
 /**
  * A real SMTP server for tests (smtp-server): keeps every message it accepted, parsed with
  * mailparser. `refuse(address, reply)` answers RCPT TO for that address with `reply` (e.g.
- * `{ code: 451, times: 1 }`); `stop()` and `start()` (same port) make an outage.
+ * `{ code: 451, times: 1 }`); `stop()` and `start()` (same port) make an outage. `replyDelayMs`:
+ * a message counts as received once its data has arrived, and the 250 reply comes this much later
+ * (a window in which the sender may die without knowing).
  */
 export class SmtpSink {
   readonly received: ReceivedMail[] = [];
+  replyDelayMs = 0;
   private server?: SMTPServer;
   private readonly refusals = new Map<string, { code: number; times: number }>();
   port = 0;
@@ -48,7 +51,8 @@ export class SmtpSink {
                 raw,
                 parsed,
               });
-              callback();
+              if (this.replyDelayMs > 0) setTimeout(() => callback(), this.replyDelayMs);
+              else callback();
             })
             .catch(callback);
         });

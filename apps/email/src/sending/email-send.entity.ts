@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
-export const SEND_STATUSES = ['queued', 'sending', 'deferred', 'sent', 'failed', 'skipped'] as const;
+/** `uncertain`: its dispatcher died while talking SMTP, so whether the server took it is unknown; never sent again. */
+export const SEND_STATUSES = ['queued', 'sending', 'deferred', 'sent', 'failed', 'skipped', 'uncertain'] as const;
 export type SendStatus = (typeof SEND_STATUSES)[number];
 
 /** One email to one profile, from its send command to its SMTP result. */
@@ -23,6 +24,10 @@ export class EmailSendEntity {
   @Column('integer') attempts: number;
   @Column('timestamptz', { name: 'next_attempt_at' }) nextAttemptAt: Date;
   @Column('timestamptz', { name: 'claimed_at', nullable: true }) claimedAt: Date | null;
+  /** The Message-ID of the last SMTP attempt (`<sendId@domain>`). */
+  @Column('text', { name: 'message_id', nullable: true }) messageId: string | null;
+  /** Committed before the claim's SMTP attempt starts: a claim that expired with this set may have been sent. */
+  @Column('timestamptz', { name: 'smtp_started_at', nullable: true }) smtpStartedAt: Date | null;
   @Column('text', { name: 'smtp_response', nullable: true }) smtpResponse: string | null;
   @Column('timestamptz', { name: 'sent_at', nullable: true }) sentAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

@@ -23,6 +23,8 @@ type EmailEventName = (typeof EMAIL_EVENT_NAMES)[number];
 /** What one attempt came to, recorded in one transaction with the events it publishes. */
 type AttemptResult =
   | { status: 'sent'; toAddress: string; smtpResponse: string }
+  /** The claim was lost before SMTP (another dispatcher took it over): record nothing. */
+  | { status: 'abandoned' }
   | { status: 'skipped'; reason: string; toAddress: string | null }
   | { status: 'failed'; reason: string; toAddress: string | null; hardBounce?: boolean }
   | { status: 'deferred'; reason: string; toAddress: string | null };
@@ -32,17 +34,19 @@ interface ClaimedSend extends EmailSendEntity {
 }
 
 /**
- * Sends what the send commands queued. Each round claims due sends (queued, deferred whose retry
- * is due, or `sending` ones whose lease ran out: their dispatcher died mid-send) by committing
- * them `sending`; then for each: the checks (profile known, has an email, not unsubscribed,
- * consent when the project requires it, address not suppressed), the render, the pooled SMTP
- * send paced per recipient domain, and the result with its events in one transaction, guarded by
- * the claim so a dispatcher that lost its lease cannot overwrite a newer result.
+ * Sends what the send commands queued. Each round first settles dead claims (below), then claims
+ * due sends (queued, deferred whose retry is due, or `sending` ones whose dispatcher died before
+ * talking SMTP) by committing them `sending`; then for each: the checks (profile known, has an
+ * email, not unsubscribed, consent when the project requires it, address not suppressed), the
+ * render, the pooled SMTP send paced per recipient domain, and the result with its events in one
+ * transaction, guarded by the claim so a dispatcher that lost its lease cannot overwrite a newer
+ * result.
  *
  * Exactly once: a command repeated is one row (idempotency key); a result recorded is never sent
- * again. The one window left is SMTP accepted but the result not yet committed when the process
- * dies: that send goes again after the lease, with the same Message-ID, which receiving systems
- * use to drop the copy.
+ * again; and before each SMTP attempt the attempt itself is committed (`smtp_started_at`, the
+ * Message-ID, the lease renewed). A claim whose lease ran out without that mark never reached
+ * SMTP and is sent again; one with it may have been accepted (SMTP has no way to ask), so it is
+ * settled `uncertain` and never sent again.
  */
 @Injectable()
 export class SendDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -106,6 +110,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
 
   private async rounds(): Promise<void> {
     while (!this.stopped) {
+      await this.settleDeadClaims();
       const claimed = await this.claim();
       if (claimed.length === 0) return;
       const profiles = new Map<string, Promise<SendingProfile>>();
@@ -117,13 +122,29 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
+  /**
+   * Claims whose lease ran out while their SMTP attempt was in flight: the server may have taken
+   * the message before the dispatcher died. Sending again could deliver it twice, so each becomes
+   * `uncertain` (reported in the send stats), never retried.
+   */
+  private async settleDeadClaims(): Promise<void> {
+    const [rows] = (await this.dataSource.query(
+      `UPDATE email_send SET status = 'uncertain', next_attempt_at = now(),
+         reason = 'IN_FLIGHT_AT_CRASH: the dispatcher stopped during the SMTP attempt; whether the server accepted it is unknown, so it is not sent again'
+       WHERE status = 'sending' AND smtp_started_at IS NOT NULL AND claimed_at < now() - make_interval(secs => $1::float8 / 1000)
+       RETURNING id, project_id, message_id`,
+      [this.config.EMAIL_SEND_LEASE_MS],
+    )) as [{ id: string; project_id: string; message_id: string }[], number];
+    if (rows.length > 0) this.logger.warn({ sends: rows.map((row) => ({ sendId: row.id, projectId: row.project_id, messageId: row.message_id })) }, 'sends in flight at a crash settled uncertain');
+  }
+
   private async claim(): Promise<ClaimedSend[]> {
     const [rows] = (await this.dataSource.query(
-      `UPDATE email_send s SET status = 'sending', claimed_at = date_trunc('milliseconds', clock_timestamp()), attempts = s.attempts + 1
+      `UPDATE email_send s SET status = 'sending', claimed_at = date_trunc('milliseconds', clock_timestamp()), smtp_started_at = NULL, attempts = s.attempts + 1
        WHERE s.id IN (
          SELECT id FROM email_send
          WHERE (status IN ('queued', 'deferred') AND next_attempt_at <= now())
-            OR (status = 'sending' AND claimed_at < now() - make_interval(secs => $2::float8 / 1000))
+            OR (status = 'sending' AND smtp_started_at IS NULL AND claimed_at < now() - make_interval(secs => $2::float8 / 1000))
          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING s.*`,
       [this.config.EMAIL_SEND_BATCH, this.config.EMAIL_SEND_LEASE_MS],
@@ -159,8 +180,10 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     }
     if (!sending.smtpUrl) return this.retryOrFail(send, 'NO_SMTP_SERVER: the project has no SMTP URL and there is no default', address);
 
+    const messageId = `<${send.id}@${this.config.EMAIL_MESSAGE_ID_DOMAIN}>`;
     const release = await this.throttle.acquire(domainOf(address));
     try {
+      if (!(await this.markInFlight(send, messageId))) return { status: 'abandoned' };
       const transport = this.transports.transportFor(send.projectId, { ...sending, smtpUrl: sending.smtpUrl });
       const info = (await transport.sendMail({
         from: { name: version.fromName ?? sending.fromName ?? '', address: version.fromAddress ?? sending.fromAddress },
@@ -169,7 +192,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
         subject: email.subject,
         html: email.html,
         text: email.text,
-        messageId: `<${send.id}@${this.config.EMAIL_MESSAGE_ID_DOMAIN}>`,
+        messageId,
         headers: { 'X-Boomerang-Send-Id': send.id },
       })) as { response?: string };
       return { status: 'sent', toAddress: address, smtpResponse: (info.response ?? '').slice(0, 500) };
@@ -182,12 +205,29 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
+  /**
+   * Commits that the SMTP attempt starts (with its Message-ID), renewing the lease; false when the
+   * claim is no longer this dispatcher's. From here on a crash leaves the send `uncertain`.
+   */
+  private async markInFlight(send: ClaimedSend, messageId: string): Promise<boolean> {
+    const [rows] = (await this.dataSource.query(
+      `UPDATE email_send SET smtp_started_at = date_trunc('milliseconds', clock_timestamp()), claimed_at = date_trunc('milliseconds', clock_timestamp()), message_id = $3
+       WHERE id = $1 AND status = 'sending' AND claimed_at = $2
+       RETURNING claimed_at`,
+      [send.id, send.claimedAt, messageId],
+    )) as [{ claimed_at: Date }[], number];
+    if (rows.length === 0) return false;
+    send.claimedAt = rows[0]!.claimed_at;
+    return true;
+  }
+
   private retryOrFail(send: ClaimedSend, reason: string, toAddress: string): AttemptResult {
     if (send.attempts >= this.config.EMAIL_SEND_MAX_ATTEMPTS) return { status: 'failed', reason: `${reason} (after ${send.attempts} attempts)`, toAddress };
     return { status: 'deferred', reason, toAddress };
   }
 
   private async record(send: ClaimedSend, result: AttemptResult): Promise<void> {
+    if (result.status === 'abandoned') return;
     await this.dataSource.transaction(async (manager) => {
       const nextAttemptAt = result.status === 'deferred' ? new Date(Date.now() + retryDelayMs(send.attempts, this.config.EMAIL_RETRY_BASE_MS, this.config.EMAIL_RETRY_MAX_MS)) : null;
       const [, updated] = (await manager.query(
@@ -235,7 +275,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
   }
 }
 
-function eventsOf(result: AttemptResult): { name: EmailEventName; properties: Record<string, unknown> }[] {
+function eventsOf(result: Exclude<AttemptResult, { status: 'abandoned' }>): { name: EmailEventName; properties: Record<string, unknown> }[] {
   switch (result.status) {
     case 'sent':
       return [
@@ -269,6 +309,8 @@ function sendFromRow(row: Record<string, unknown>): ClaimedSend {
     attempts: row.attempts as number,
     nextAttemptAt: row.next_attempt_at as Date,
     claimedAt: row.claimed_at as Date,
+    messageId: row.message_id as string | null,
+    smtpStartedAt: row.smtp_started_at as Date | null,
     smtpResponse: row.smtp_response as string | null,
     sentAt: row.sent_at as Date | null,
     createdAt: row.created_at as Date,

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { ProfilesModule } from '../profiles/profiles.module.js';
 import { SuppressionsModule } from '../suppressions/suppressions.module.js';
 import { TemplatesModule } from '../templates/templates.module.js';
+import { EmailSendResolver } from './email-send.resolver.js';
+import { EmailSends } from './email-sends.js';
 import { SendDispatcher } from './send-dispatcher.js';
 import { SendRequestsConsumer } from './send-requests.consumer.js';
 import { SenderSettingsResolver } from './sender-settings.resolver.js';
@@ -11,7 +13,7 @@ import { SmtpTransports } from './smtp-transports.js';
 /** Send commands in, SMTP out: sender settings, the dispatcher, the pooled transports (consumer email-send-requested). */
 @Module({
   imports: [ProfilesModule, SuppressionsModule, TemplatesModule],
-  providers: [SenderSettingsService, SenderSettingsResolver, SmtpTransports, SendDispatcher, SendRequestsConsumer],
+  providers: [EmailSends, EmailSendResolver, SenderSettingsService, SenderSettingsResolver, SmtpTransports, SendDispatcher, SendRequestsConsumer],
   exports: [SendDispatcher, SenderSettingsService, SmtpTransports],
 })
 export class SendingModule {}
