@@ -5,3 +5,4 @@ export * from './rpc.js';
 export * from './subjects.js';
 export * from './audience.rpc.js';
 export * from './email.js';
+export * from './identity-lookup.rpc.js';
