@@ -206,6 +206,37 @@ describe('email subgraph: sending', () => {
     for (const id of ids) expect(sink.to(`outage-${id}@example.com`)).toHaveLength(1);
   });
 
+  it('sends a test email now, personalized for a profile or with only the address, unrecorded', async () => {
+    const { projectId, templateId } = await setUpProject();
+    const caller = secretKeyCaller(projectId);
+    const profileId = randomUUID();
+    await publish(ProfileChanged, projectId, profile(profileId, `t-${profileId}@example.com`, false, { first_name: 'Tess' }));
+    await eventually(async () => (await db.query(`SELECT 1 FROM email_profile WHERE profile_id = $1`, [profileId])).length > 0);
+    const mutation = `mutation($t: ID!, $to: String!, $p: ID, $e: JSON) { sendTestEmail(templateId: $t, to: $to, profileId: $p, event: $e) { messageId smtpResponse } }`;
+    const to = `author-${projectId}@brand.example`;
+
+    const forProfile = await sut.query<{ sendTestEmail: { messageId: string; smtpResponse: string } }>(mutation, { t: templateId, to, p: profileId, e: { item: 'hat' } }, caller);
+    expect(forProfile.errors).toBeUndefined();
+    expect(forProfile.data!.sendTestEmail.smtpResponse).toMatch(/^250/);
+    const plain = await sut.query(mutation, { t: templateId, to, e: { item: 'scarf' } }, caller);
+    expect(plain.errors).toBeUndefined();
+    const mails = sink.to(to);
+    expect(mails.map((mail) => mail.parsed.subject)).toEqual(['[Test] Tess, your cart', '[Test] Hi, your cart']);
+    expect(mails[0]!.parsed.messageId).toBe(forProfile.data!.sendTestEmail.messageId);
+    expect(mails[0]!.parsed.text).toContain('Hello Tess, your hat is waiting.');
+    expect(mails[1]!.parsed.headers.get('x-boomerang-test')).toBe('true');
+    expect(await db.query(`SELECT 1 FROM email_send WHERE project_id = $1`, [projectId])).toEqual([]);
+
+    const missing = await sut.query(mutation, { t: templateId, to }, caller);
+    expect(missing.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(missing.errors?.[0]?.message).toMatch(/event\.item|item/);
+    const badTo = await sut.query(mutation, { t: templateId, to: 'not-an-address', e: {} }, caller);
+    expect(badTo.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
+    sink.refuse(`refused-${projectId}@brand.example`, 550);
+    const refused = await sut.query(mutation, { t: templateId, to: `refused-${projectId}@brand.example`, e: { item: 'x' } }, caller);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
+  });
+
   it('keeps the SMTP URL sealed: never returned, not readable in the table', async () => {
     const projectId = randomUUID();
     const set = await sut.query<{ setEmailSenderSettings: Record<string, unknown> }>(

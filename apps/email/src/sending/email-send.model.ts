@@ -11,3 +11,9 @@ export class EmailSendStats {
   @Field(() => Int) failed: number;
   @Field(() => Int) uncertain: number;
 }
+
+@ObjectType({ description: 'A test email the SMTP server accepted.' })
+export class TestEmailResult {
+  @Field() messageId: string;
+  @Field({ description: "The server's reply (e.g. `250 OK: queued as …`)." }) smtpResponse: string;
+}

@@ -4,6 +4,10 @@ export enum SendingErrorCode {
   InvalidSmtpUrl = 'INVALID_SMTP_URL',
   SmtpRefused = 'SMTP_REFUSED',
   InvalidId = 'INVALID_ID',
+  InvalidAddress = 'INVALID_EMAIL_ADDRESS',
+  NoSmtpServer = 'NO_SMTP_SERVER',
+  SmtpUnavailable = 'SMTP_UNAVAILABLE',
+  InvalidRenderData = 'INVALID_RENDER_DATA',
 }
 
 function kindOf(code: SendingErrorCode): ErrorKind {
@@ -11,6 +15,10 @@ function kindOf(code: SendingErrorCode): ErrorKind {
     case SendingErrorCode.InvalidSmtpUrl:
     case SendingErrorCode.SmtpRefused:
     case SendingErrorCode.InvalidId:
+    case SendingErrorCode.InvalidAddress:
+    case SendingErrorCode.NoSmtpServer:
+    case SendingErrorCode.SmtpUnavailable:
+    case SendingErrorCode.InvalidRenderData:
       return 'invalid-input';
     default:
       return assertUnreachable(code);
