@@ -19,6 +19,7 @@ import { PartitionsModule } from './partitions/partitions.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';
 import { ProfileSyncModule } from './profile-sync/profile-sync.module.js';
+import { SegmentBackfillModule } from './segment-backfill/segment-backfill.module.js';
 import { VerificationModule } from './verification/verification.module.js';
 
 export const EVENTS_ENTITIES = [EventEntity];
@@ -56,6 +57,7 @@ export const EVENTS_MIGRATIONS = [
     IngestHttpModule,
     PrivacyModule,
     CallOutcomesModule,
+    SegmentBackfillModule,
   ],
 })
 export class AppModule {}

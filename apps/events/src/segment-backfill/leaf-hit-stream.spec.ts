@@ -1,0 +1,59 @@
+import { decodeLeafHitRows, MAX_LEAF_HIT_CHUNK_BYTES, type LeafHitRow } from '@boomerang/audience';
+import { STREAM_END_HEADER } from '@boomerang/contracts';
+import { LeafHitStream } from './leaf-hit-stream.js';
+
+/** A connection that records what is published and how often it is flushed. */
+const fakeConnection = () => {
+  const published: { data: Uint8Array | string; end: boolean }[] = [];
+  let flushes = 0;
+  return {
+    published,
+    flushes: () => flushes,
+    publish: (_subject: string, data?: Uint8Array | string, options?: { headers?: { get(key: string): string } }) => {
+      published.push({ data: data!, end: options?.headers?.get(STREAM_END_HEADER) === '1' });
+    },
+    flush: async () => {
+      flushes++;
+    },
+  };
+};
+
+const summary = (leaf: number, hits: number): LeafHitRow => ({
+  kind: 'summary',
+  leaf,
+  profileId: '018f0000-0000-7000-8000-000000000001',
+  n: hits,
+  vn: 0,
+  sum: 0,
+  min: null,
+  max: null,
+  first: 1,
+  last: hits,
+  times: Array.from({ length: hits }, (_, index) => index + 1),
+  vals: Array.from({ length: hits }, () => null),
+});
+
+describe('LeafHitStream', () => {
+  it('cuts rows into chunks of at most MAX_LEAF_HIT_CHUNK_BYTES, in order, flushing every few chunks, and ends with the done message', async () => {
+    const nc = fakeConnection();
+    const sut = new LeafHitStream(nc as never, 'reply', 2);
+    const rows = Array.from({ length: 20 }, (_, index) => summary(index, 5000));
+    await sut.rows(rows.slice(0, 7));
+    await sut.rows(rows.slice(7));
+    await sut.end({ ok: true, rows: 20, snapshotAt: '2026-12-05T10:00:00.000Z' });
+    const chunks = nc.published.filter((message) => !message.end);
+    expect(chunks.length).toBe(4);
+    for (const chunk of chunks) expect((chunk.data as Uint8Array).length).toBeLessThanOrEqual(MAX_LEAF_HIT_CHUNK_BYTES);
+    expect(chunks.flatMap((chunk) => decodeLeafHitRows(chunk.data as Uint8Array).map((row) => row.leaf))).toEqual(rows.map((row) => row.leaf));
+    expect(nc.published.at(-1)).toEqual({ data: JSON.stringify({ ok: true, rows: 20, snapshotAt: '2026-12-05T10:00:00.000Z' }), end: true });
+    expect(nc.flushes()).toBe(3);
+  });
+
+  it('after a failure sends only the final message', async () => {
+    const nc = fakeConnection();
+    const sut = new LeafHitStream(nc as never, 'reply');
+    await sut.rows([summary(0, 1)]);
+    await sut.end({ ok: false, error: 'boom' });
+    expect(nc.published).toEqual([{ data: JSON.stringify({ ok: false, error: 'boom' }), end: true }]);
+  });
+});
