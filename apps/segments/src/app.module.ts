@@ -3,6 +3,8 @@ import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boome
 import { CreateKnownProfiles1763900002000, SubgraphModule } from '@boomerang/platform/subgraph';
 import { CreateSegments1763900000400 } from './migrations/1763900000400-create-segments.js';
 import { AudienceEngine1763900001500 } from './migrations/1763900001500-audience-engine.js';
+import { Rfm1763900001700 } from './migrations/1763900001700-rfm.js';
+import { RfmModule } from './rfm/rfm.module.js';
 import { ProfileExportReference } from './segments/profile-export.model.js';
 import { SegmentMembershipEntity } from './segments/segment-membership.entity.js';
 import { SegmentEntity } from './segments/segment.entity.js';
@@ -15,6 +17,7 @@ export const SEGMENTS_MIGRATIONS = [
   CreateSegments1763900000400,
   CreateKnownProfiles1763900002000,
   AudienceEngine1763900001500,
+  Rfm1763900001700,
 ];
 
 @Module({
@@ -28,6 +31,7 @@ export const SEGMENTS_MIGRATIONS = [
       orphanedTypes: [ProfileExportReference],
     }),
     SegmentsModule,
+    RfmModule,
   ],
 })
 export class AppModule {}

@@ -15,7 +15,8 @@ import { SegmentComputation } from './segment-computation.js';
 /**
  * The audience engine: leaves and their per-profile state, the live path (events, profile facts,
  * timers), batch computation and estimates. The segments feature uses it through
- * SegmentComputation, MembershipChanges, LeafCatalog and ProfileLifecycle.
+ * SegmentComputation, MembershipChanges, LeafCatalog and ProfileLifecycle; the RFM family through
+ * LeafCatalog, LeafBackfill, MembershipChanges and SegmentComputation.
  */
 @Module({
   providers: [
@@ -33,6 +34,6 @@ import { SegmentComputation } from './segment-computation.js';
     LeafTimers,
     ProfileLifecycle,
   ],
-  exports: [Clock, KnownProfiles, LeafCatalog, MembershipChanges, SegmentComputation, ProfileLifecycle, LeafTimers],
+  exports: [Clock, KnownProfiles, LeafCatalog, LeafBackfill, MembershipChanges, SegmentComputation, ProfileLifecycle, LeafTimers],
 })
 export class AudienceModule {}
