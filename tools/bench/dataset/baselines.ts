@@ -61,14 +61,24 @@ export class Baselines {
     private readonly duckdb: DuckDBConnection,
   ) {}
 
-  static async open(dataset: BenchDataset, parquet: ParquetDataset): Promise<Baselines> {
+  /**
+   * `duckdb: 'parquet'` (the default) asks DuckDB over the Parquet files as they are; `'memory'`
+   * loads them into DuckDB's own in-memory tables first (without `properties`/`consent` JSON),
+   * the fastest DuckDB gets: on 10M events several times faster than reading Parquet.
+   */
+  static async open(dataset: BenchDataset, parquet: ParquetDataset, { duckdb: source = 'parquet' }: { duckdb?: 'parquet' | 'memory' } = {}): Promise<Baselines> {
     const postgres = new pg.Client({ connectionString: dataset.databaseUrl });
     await postgres.connect();
     const duck = await DuckDBInstance.create(':memory:');
     const duckdb = await duck.connect();
     await duckdb.run(`SET TimeZone = 'UTC'`);
-    await duckdb.run(`CREATE VIEW events AS SELECT * FROM read_parquet('${parquet.events}')`);
-    await duckdb.run(`CREATE VIEW profiles AS SELECT * FROM read_parquet('${parquet.profiles}')`);
+    if (source === 'memory') {
+      await duckdb.run(`CREATE TABLE events AS SELECT * EXCLUDE (properties) FROM read_parquet('${parquet.events}')`);
+      await duckdb.run(`CREATE TABLE profiles AS SELECT * EXCLUDE (properties, consent) FROM read_parquet('${parquet.profiles}')`);
+    } else {
+      await duckdb.run(`CREATE VIEW events AS SELECT * FROM read_parquet('${parquet.events}')`);
+      await duckdb.run(`CREATE VIEW profiles AS SELECT * FROM read_parquet('${parquet.profiles}')`);
+    }
     return new Baselines({ projectId: dataset.projectId, now: dataset.now }, postgres, duck, duckdb);
   }
 
