@@ -76,6 +76,22 @@ describe('the bench data set', () => {
       'event_unlinked_user',
     ]);
     expect(await count(`SELECT count(*) AS n FROM pg_index WHERE NOT indisvalid`)).toBe(0);
+    const others = await sql.query<{ name: string }>(
+      `SELECT i.relname AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+       WHERE x.indrelid IN ('profiles.profile'::regclass, 'profiles.profile_identity'::regclass, 'events.profile_link'::regclass) ORDER BY 1`,
+    );
+    expect(others.rows.map((row) => row.name)).toEqual([
+      'profile_anonymous_id',
+      'profile_external_id_unique',
+      'profile_identity_pkey',
+      'profile_identity_profile',
+      'profile_link_changes',
+      'profile_link_pkey',
+      'profile_link_profile',
+      'profile_live_created',
+      'profile_merged_into',
+      'profile_pkey',
+    ]);
     const perPartition = await sql.query<{ n: string }>(
       `SELECT count(*) AS n FROM pg_inherits i JOIN pg_index x ON x.indrelid = i.inhrelid WHERE i.inhparent = 'events.event'::regclass GROUP BY i.inhrelid`,
     );

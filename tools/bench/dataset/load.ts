@@ -172,11 +172,14 @@ async function load(control: pg.Client, databaseUrl: string, parameters: Dataset
     generator.events();
   });
 
+  const rebuild = await phase('drop indexes', async () => [
+    ...(await dropIndexes(control, ['events.event', 'events.event_message_id'])),
+    // Their keys stay: foreign keys rely on them.
+    ...(await dropIndexes(control, ['profiles.profile', 'profiles.profile_identity', 'events.profile_link'], { keepKeys: true })),
+  ]);
   await phase('copy profiles', () => copyProfiles(databaseUrl, generator));
-
-  const rebuild = await phase('drop event indexes', () => dropIndexes(control, ['events.event', 'events.event_message_id']));
   await phase('copy events', () => copyEvents(databaseUrl, generator, log));
-  await phase('build event indexes', () => rebuildIndexes(databaseUrl, rebuild));
+  await phase('build indexes', () => rebuildIndexes(databaseUrl, rebuild));
   await phase('vacuum analyze', async () => {
     for (const table of ['events.event', 'events.event_message_id', 'events.profile_link', 'events.known_profile', 'profiles.profile', 'profiles.profile_identity']) {
       await control.query(`VACUUM (ANALYZE) ${table}`);
@@ -209,7 +212,7 @@ async function appSchemas() {
 }
 
 /** The load's phases in the order they run (the marker's jsonb keeps its own key order). */
-const PHASES = ['migrate', 'generate', 'copy profiles', 'drop event indexes', 'copy events', 'build event indexes', 'vacuum analyze', 'total'];
+const PHASES = ['migrate', 'generate', 'drop indexes', 'copy profiles', 'copy events', 'build indexes', 'vacuum analyze', 'total'];
 
 /** `phase N s, …` in the order the phases ran. */
 export function formatTimings(timings: Record<string, number>): string {
@@ -377,11 +380,11 @@ interface IndexDefinition {
 }
 
 /**
- * Drops the indexes and key constraints of `tables` (partitioned parents included), returning
+ * Drops the indexes and key constraints (with `keepKeys`, the indexes only) of `tables` (partitioned parents included), returning
  * their definitions: a COPY into bare tables and one sorted build per index afterwards is several
  * times faster than keeping 10M rows' worth of btrees up to date row by row.
  */
-async function dropIndexes(client: pg.Client, tables: string[]): Promise<IndexDefinition[]> {
+async function dropIndexes(client: pg.Client, tables: string[], { keepKeys = false } = {}): Promise<IndexDefinition[]> {
   const definitions: IndexDefinition[] = [];
   for (const table of tables) {
     const { rows } = await client.query<{ name: string; constraint_def: string | null; index_def: string }>(
@@ -391,6 +394,7 @@ async function dropIndexes(client: pg.Client, tables: string[]): Promise<IndexDe
       [table],
     );
     for (const row of rows) {
+      if (keepKeys && row.constraint_def) continue;
       const create = row.constraint_def
         ? `ALTER TABLE ${table} ADD CONSTRAINT ${row.name} ${row.constraint_def}`
         : row.index_def.replace(/ ON ONLY /, ' ON ');
