@@ -6,6 +6,7 @@ import { domainStreamConfig, serveRpc } from '@boomerang/platform/messaging';
 import { Clock } from '@boomerang/platform/subgraph';
 import { eventually, publishableKeyCaller, secretKeyCaller, seedKnownProfiles, silentLogger, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { RfmSchedule } from '../src/rfm/rfm-schedule.js';
+import { ntileAt } from '../src/rfm/rfm-scores.js';
 import { serveEvents } from './events-stand-in.js';
 
 type Change = MessageOf<typeof SegmentMembershipChanged>;
@@ -299,6 +300,14 @@ describe('segments: the RFM family', () => {
     // Publishable keys cannot configure.
     const publishable = await sut.query(CONFIGURE, { input: { purchaseEvent: 'Charged', amountProperty: 'Amount' } }, publishableKeyCaller(c));
     expect(publishable.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it("scores a row as PostgreSQL's ntile(5) would, for every count of purchasers up to 40", async () => {
+    const [check] = (await db.query(
+      `SELECT count(*) FILTER (WHERE tile <> ${ntileAt('i', 'n')})::int AS wrong, count(*)::int AS rows
+       FROM (SELECT n, i, ntile(5) OVER (PARTITION BY n ORDER BY i) AS tile FROM generate_series(1, 40) n, generate_series(1, n) i) rows`,
+    )) as { wrong: number; rows: number }[];
+    expect(check).toEqual({ wrong: 0, rows: 820 });
   });
 
   it.each([

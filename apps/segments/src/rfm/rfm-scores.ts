@@ -31,42 +31,40 @@ export class RfmScores {
    * Scores every purchaser of the window into `rfm_next`. A state whose oldest kept hit has left
    * the window (its timer not yet run) is summarised again from its kept hits, so the window is
    * exact at `now`. R, F and M are ntile(5) over the purchasers (R by days since the last
-   * purchase, most recent highest); purchasers with equal values share the rounded mean of their
-   * ntiles, so equal customers never land in different classes.
+   * purchase, most recent highest), taken at the middle row of each group of equal values, so
+   * equal customers share a score and never land in different classes (for distinct values it
+   * is exactly ntile). One sort per measure.
    */
   async score(manager: EntityManager, input: ScoringInput): Promise<number> {
     const cutoffMs = input.now.getTime() - input.windowDays * DAY_MS;
+    // Three sorts of every purchaser: kept in memory rather than spilled at a few hundred thousand.
+    await manager.query(`SET LOCAL work_mem = '64MB'`);
     await manager.query(
       `CREATE TEMP TABLE rfm_next ON COMMIT DROP AS
        WITH purchases AS (
          SELECT s.profile_id,
-                coalesce(w.n, s.n) AS frequency,
-                coalesce(w.sum, s.sum) AS monetary,
-                coalesce(w.last_at, s.last_at) AS last_at
+                CASE WHEN s.times[1] <= $3 THEN (SELECT count(*)::int FROM unnest(s.times) AS t WHERE t > $3) ELSE s.n END AS frequency,
+                CASE WHEN s.times[1] <= $3 THEN (SELECT coalesce(sum(h.v), 0) FROM unnest(s.times, s.vals) AS h(t, v) WHERE h.t > $3) ELSE s.sum END AS monetary,
+                CASE WHEN s.times[1] <= $3 THEN (SELECT max(t) FROM unnest(s.times) AS t WHERE t > $3) ELSE s.last_at END AS last_at
          FROM leaf_state s
          JOIN known_profile kp ON kp.project_id = s.project_id AND kp.profile_id = s.profile_id AND kp.forgotten_at IS NULL
-         LEFT JOIN LATERAL (
-           SELECT count(*)::int AS n, coalesce(sum(h.v), 0) AS sum, max(h.t) AS last_at
-           FROM unnest(s.times, s.vals) AS h(t, v)
-           WHERE s.times[1] <= $3 AND h.t > $3
-           HAVING s.times[1] <= $3
-         ) w ON true
          WHERE s.project_id = $1 AND s.leaf_id = $2
        ), measured AS (
          SELECT profile_id, frequency, monetary,
                 greatest(0, ($4::timestamptz AT TIME ZONE $5)::date - (to_timestamp(last_at / 1000.0) AT TIME ZONE $5)::date) AS recency_days
          FROM purchases WHERE frequency > 0
-       ), tiles AS (
-         SELECT *, ntile(5) OVER (ORDER BY recency_days DESC) AS r_tile,
-                   ntile(5) OVER (ORDER BY frequency) AS f_tile,
-                   ntile(5) OVER (ORDER BY monetary) AS m_tile
+       ), ranked AS (
+         -- Per measure, the rows a group of equal values spans: rank() is its first, count(*) up to its peers its last.
+         SELECT *, count(*) OVER () AS total,
+                (rank() OVER r_order + count(*) OVER r_order) / 2 AS r_row,
+                (rank() OVER f_order + count(*) OVER f_order) / 2 AS f_row,
+                (rank() OVER m_order + count(*) OVER m_order) / 2 AS m_row
          FROM measured
-       ), scored AS (
+         WINDOW r_order AS (ORDER BY recency_days DESC), f_order AS (ORDER BY frequency), m_order AS (ORDER BY monetary)
+       ), scored AS MATERIALIZED ( -- once per row: the class CASE below reads r and fm many times
          SELECT profile_id, recency_days, frequency, monetary,
-                round(avg(r_tile) OVER (PARTITION BY recency_days))::int AS r,
-                round(avg(f_tile) OVER (PARTITION BY frequency))::int AS f,
-                round(avg(m_tile) OVER (PARTITION BY monetary))::int AS m
-         FROM tiles
+                ${ntileAt('r_row', 'total')} AS r, ${ntileAt('f_row', 'total')} AS f, ${ntileAt('m_row', 'total')} AS m
+         FROM ranked
        ), averaged AS (
          SELECT *, (f + m + 1) / 2 AS fm FROM scored
        ), classed AS (
@@ -127,4 +125,14 @@ export class RfmScores {
   async done(manager: EntityManager): Promise<void> {
     await manager.query(`DROP TABLE rfm_next`);
   }
+}
+
+/**
+ * What `ntile(5)` gives the row at 1-based position `row` of `total` rows: the first `total % 5`
+ * buckets hold one row more (PostgreSQL's ntile), as SQL over integer expressions.
+ */
+export function ntileAt(row: string, total: string): string {
+  const big = `(${total} / 5 + 1)`;
+  const bigRows = `(${total} % 5) * ${big}`;
+  return `(CASE WHEN ${row} <= ${bigRows} THEN (${row} - 1) / ${big} + 1 ELSE (${total} % 5) + (${row} - 1 - ${bigRows}) / (${total} / 5) + 1 END)::int`;
 }
