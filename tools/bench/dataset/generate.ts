@@ -54,6 +54,9 @@ export const DEFAULT_PARAMETERS: DatasetParameters = {
 
 export const DAY_MS = 86_400_000;
 
+/** Bumped whenever the rows made from the same parameters change: a data set loaded by another version is loaded again. */
+export const GENERATOR_VERSION = 1;
+
 /** The project the rows belong to: one per seed. */
 export function projectIdOf(parameters: DatasetParameters): string {
   return `b3c40000-0000-4000-8000-${(parameters.seed >>> 0).toString(16).padStart(12, '0')}`;

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ensureDatabase, openServiceDataSource } from '@boomerang/platform/persistence';
 import { ensureMonthPartition, monthStart } from '../../../apps/events/src/partitions/event-partitions.js';
-import { copyText, DatasetGenerator, DEFAULT_PARAMETERS, EventRows, NULL, projectIdOf, startOf, type DatasetParameters } from './generate.js';
+import { copyText, DatasetGenerator, DEFAULT_PARAMETERS, EventRows, GENERATOR_VERSION, NULL, projectIdOf, startOf, type DatasetParameters } from './generate.js';
 
 export const DEFAULT_BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/boomerang_bench';
 
@@ -67,7 +67,7 @@ export async function ensureBenchDataset(options: BenchDatasetOptions = {}): Pro
       reused,
       timings,
     });
-    if (!options.force && marker && sameParameters(marker.parameters, parameters)) {
+    if (!options.force && marker && sameParameters(marker.parameters, parameters) && marker.generator === GENERATOR_VERSION) {
       log(`dataset: reusing ${describe(parameters)} loaded ${marker.loadedAt.toISOString()}`);
       return result(marker.loadedAt, true, marker.timings);
     }
@@ -87,7 +87,7 @@ export async function ensureBenchDataset(options: BenchDatasetOptions = {}): Pro
     await control.query(
       `INSERT INTO bench.dataset (parameters, project_id, loaded_at, timings) VALUES ($1, $2, $3, $4)
        ON CONFLICT (singleton) DO UPDATE SET parameters = excluded.parameters, project_id = excluded.project_id, loaded_at = excluded.loaded_at, timings = excluded.timings`,
-      [JSON.stringify(parameters), projectIdOf(parameters), loadedAt, JSON.stringify(timings)],
+      [JSON.stringify({ ...parameters, generator: GENERATOR_VERSION }), projectIdOf(parameters), loadedAt, JSON.stringify(timings)],
     );
     return result(loadedAt, false, timings);
   } finally {
@@ -122,6 +122,8 @@ function sameParameters(a: DatasetParameters, b: DatasetParameters): boolean {
 
 interface Marker {
   parameters: DatasetParameters;
+  /** GENERATOR_VERSION of the load (1 before it was recorded). */
+  generator: number;
   loadedAt: Date;
   timings: Record<string, number>;
 }
@@ -133,7 +135,7 @@ async function readMarker(client: pg.Client): Promise<Marker | null> {
     `SELECT parameters, loaded_at, timings FROM bench.dataset`,
   );
   const row = marker.rows[0];
-  return row ? { parameters: row.parameters, loadedAt: row.loaded_at, timings: row.timings } : null;
+  return row ? { parameters: row.parameters, generator: (row.parameters as { generator?: number }).generator ?? 1, loadedAt: row.loaded_at, timings: row.timings } : null;
 }
 
 /** Drops what an earlier load left, migrates, generates and COPYs; returns seconds per phase. */
