@@ -7,6 +7,7 @@ import { EmailTemplateVersions1763900010700 } from './migrations/1763900010700-e
 import { EmailProfiles1763900010800 } from './migrations/1763900010800-email-profiles.js';
 import { EmailSending1763900010900 } from './migrations/1763900010900-email-sending.js';
 import { EmailSendInFlight1763900011000 } from './migrations/1763900011000-email-send-in-flight.js';
+import { EmailTracking1763900011100 } from './migrations/1763900011100-email-tracking.js';
 import { EmailProfileEntity } from './profiles/email-profile.entity.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { EmailSendEntity } from './sending/email-send.entity.js';
@@ -17,6 +18,7 @@ import { SuppressionsModule } from './suppressions/suppressions.module.js';
 import { EmailTemplateVersionEntity } from './templates/email-template-version.entity.js';
 import { EmailTemplateEntity } from './templates/email-template.entity.js';
 import { TemplatesModule } from './templates/templates.module.js';
+import { TrackingModule } from './tracking/tracking.module.js';
 
 export const EMAIL_ENTITIES = [EmailTemplateEntity, EmailTemplateVersionEntity, EmailProfileEntity, SenderSettingsEntity, EmailSendEntity, SuppressionEntity];
 export const EMAIL_MIGRATIONS = [
@@ -27,6 +29,7 @@ export const EMAIL_MIGRATIONS = [
   EmailProfiles1763900010800,
   EmailSending1763900010900,
   EmailSendInFlight1763900011000,
+  EmailTracking1763900011100,
 ];
 
 @Module({
@@ -43,6 +46,7 @@ export const EMAIL_MIGRATIONS = [
     TemplatesModule,
     SuppressionsModule,
     SendingModule,
+    TrackingModule,
   ],
 })
 export class AppModule {}

@@ -26,6 +26,12 @@ export const emailEnv = z.object({
   EMAIL_SEND_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   EMAIL_RETRY_BASE_MS: z.coerce.number().int().min(1).default(30_000),
   EMAIL_RETRY_MAX_MS: z.coerce.number().int().min(1).default(3_600_000),
+  /** Public base URL of the tracking routes (`/t/…` on this app's HTTP port, behind a proxy), e.g. https://t.brand.example; unset: this listener's http://127.0.0.1:<port>. */
+  EMAIL_TRACKING_URL: z.string().url().optional(),
+  /** Domain of the VERP return path (`b+<sendId>@domain`) and the mailto unsubscribe address; its MX is the inbound listener. */
+  EMAIL_BOUNCE_DOMAIN: z.string().min(1).default('bounces.boomerang.local'),
+  /** Port of the inbound SMTP listener for bounces (DSNs) and mailto unsubscribes; unset: none (0: any free port). */
+  EMAIL_BOUNCE_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Per recipient domain: messages started per second, and in flight at once. */
   EMAIL_DOMAIN_RATE_PER_SECOND: z.coerce.number().min(0.1).default(200),
   EMAIL_DOMAIN_MAX_CONCURRENT: z.coerce.number().int().min(1).default(20),

@@ -109,7 +109,8 @@ describe('email subgraph: sending', () => {
     expect(mail.messageId).toMatch(/@mail\.test>$/);
     expect(mail.headers.get('x-boomerang-send-id')).toBeDefined();
     expect(mail.html).toContain('Hello Ann &lt;3, your red shoes is waiting.');
-    expect(mail.html).toContain(`https://shop.example/cart?p=${profileId}`);
+    expect(mail.html).not.toContain('https://shop.example/cart');
+    expect(await db.query(`SELECT links FROM email_send WHERE project_id = $1`, [projectId])).toEqual([{ links: [`https://shop.example/cart?p=${profileId}`] }]);
     expect(mail.html).toMatch(/<div style="display:none[^"]*">Still there: red shoes<\/div>/);
     expect(mail.text).toContain('Hello Ann <3, your red shoes is waiting.');
     const jsonLd = JSON.parse(/<script type="application\/ld\+json">(.*?)<\/script>/.exec(mail.html as string)![1]!);
@@ -235,6 +236,61 @@ describe('email subgraph: sending', () => {
     sink.refuse(`refused-${projectId}@brand.example`, 550);
     const refused = await sut.query(mutation, { t: templateId, to: `refused-${projectId}@brand.example`, e: { item: 'x' } }, caller);
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
+  });
+
+  it('tracks opens and clicks with signed tokens, redirects only to the sent URLs, and unsubscribes in one click (RFC 8058)', async () => {
+    const { projectId, templateId } = await setUpProject();
+    const profileId = randomUUID();
+    const address = `track-${profileId}@example.com`;
+    await publish(ProfileChanged, projectId, profile(profileId, address, true, { first_name: 'Tom' }));
+    await eventually(async () => (await db.query(`SELECT 1 FROM email_profile WHERE profile_id = $1`, [profileId])).length > 0);
+    await requestSend(projectId, templateId, profileId);
+    expect((await settled(projectId, profileId))[0]).toMatchObject({ status: 'sent' });
+    const mail = await until(async () => sink.to(address)[0]);
+    const html = mail.parsed.html as string;
+    const base = sut.url.replace(/\/graphql$/, '');
+    const click = new RegExp(`href="(${base}/t/c/[A-Za-z0-9_-]+)"`).exec(html)![1]!;
+    const pixel = new RegExp(`src="(${base}/t/o/[A-Za-z0-9_-]+)"`).exec(html)![1]!;
+    expect(mail.envelope.from).toMatch(/^b\+[0-9a-f-]{36}@bounces\.boomerang\.local$/);
+    const header = mail.parsed.headerLines.find((line) => line.key === 'list-unsubscribe')!.line.replace(/\r?\n[ \t]+/g, ' ');
+    const [, httpsPart, mailtoPart] = /^List-Unsubscribe: <([^>]+)>, <mailto:([^>?]+)\?subject=unsubscribe>$/.exec(header)!;
+    const listUnsubscribe = { url: httpsPart!, mail: mailtoPart! };
+    expect(listUnsubscribe.url).toMatch(new RegExp(`^${base}/t/u/[A-Za-z0-9_-]+$`));
+    expect(listUnsubscribe.mail).toMatch(/^u\+[A-Za-z0-9_-]{47}@bounces\.boomerang\.local$/);
+    expect(mail.parsed.headerLines.find((line) => line.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+
+    const opened = await fetch(pixel);
+    expect([opened.status, opened.headers.get('content-type')]).toEqual([200, 'image/gif']);
+    const redirected = await fetch(click, { redirect: 'manual' });
+    expect([redirected.status, redirected.headers.get('location')]).toEqual([302, `https://shop.example/cart?p=${profileId}`]);
+    // Tampering: another link index or send id in the token, or a token cut short, is refused.
+    const token = click.split('/').pop()!;
+    for (const forged of [token.slice(0, 30) + (token[30] === 'A' ? 'B' : 'A') + token.slice(31), token.slice(0, -1), pixel.split('/').pop()!]) {
+      expect((await fetch(`${base}/t/c/${forged}`, { redirect: 'manual' })).status).toBe(404);
+    }
+
+    const page = await fetch(listUnsubscribe.url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<form method="post">');
+    expect(await db.query(`SELECT 1 FROM email_suppression WHERE project_id = $1`, [projectId])).toEqual([]);
+    const oneClick = await fetch(listUnsubscribe.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(oneClick.status).toBe(200);
+    expect((await fetch(listUnsubscribe.url, { method: 'POST', body: 'List-Unsubscribe=One-Click' })).status).toBe(200);
+    expect(await db.query(`SELECT reason FROM email_suppression WHERE project_id = $1 AND address = $2`, [projectId, address])).toEqual([{ reason: 'unsubscribed' }]);
+    expect(await db.query(`SELECT email_subscribed FROM email_profile WHERE profile_id = $1`, [profileId])).toEqual([{ email_subscribed: false }]);
+
+    const events = await until(async () => {
+      const found = await engagements(projectId);
+      return found.some((event) => event.event === 'Email Unsubscribed') ? found : undefined;
+    });
+    expect(events.filter((event) => ['Email Opened', 'Email Clicked', 'Email Unsubscribed'].includes(event.event)).map(({ event, properties }) => [event, properties.url ?? properties.source ?? null])).toEqual([
+      ['Email Opened', null],
+      ['Email Clicked', `https://shop.example/cart?p=${profileId}`],
+      ['Email Unsubscribed', 'one-click'],
+    ]);
+    await requestSend(projectId, templateId, profileId);
+    await eventually(async () => (await sendsOf(projectId, profileId)).length === 2);
+    expect((await settled(projectId, profileId)).map((row) => row.reason ?? 'sent').sort()).toEqual(['UNSUBSCRIBED', 'sent']);
   });
 
   it('keeps the SMTP URL sealed: never returned, not readable in the table', async () => {

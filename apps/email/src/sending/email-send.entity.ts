@@ -30,5 +30,14 @@ export class EmailSendEntity {
   @Column('timestamptz', { name: 'smtp_started_at', nullable: true }) smtpStartedAt: Date | null;
   @Column('text', { name: 'smtp_response', nullable: true }) smtpResponse: string | null;
   @Column('timestamptz', { name: 'sent_at', nullable: true }) sentAt: Date | null;
+  /** The http(s) URLs of the sent HTML, by index: the only places a click redirects to. */
+  @Column('jsonb') links: string[];
+  @Column('integer', { name: 'open_count' }) openCount: number;
+  @Column('timestamptz', { name: 'first_opened_at', nullable: true }) firstOpenedAt: Date | null;
+  @Column('integer', { name: 'click_count' }) clickCount: number;
+  @Column('timestamptz', { name: 'first_clicked_at', nullable: true }) firstClickedAt: Date | null;
+  @Column('timestamptz', { name: 'unsubscribed_at', nullable: true }) unsubscribedAt: Date | null;
+  @Column('text', { name: 'bounce_type', nullable: true }) bounceType: 'hard' | 'soft' | null;
+  @Column('timestamptz', { name: 'bounced_at', nullable: true }) bouncedAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }

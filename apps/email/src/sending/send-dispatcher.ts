@@ -17,6 +17,8 @@ import { SenderSettingsService, type SendingProfile } from './sender-settings.se
 import { domainOf, skipReason } from './send-eligibility.js';
 import { classifySmtpError, retryDelayMs } from './smtp-outcome.js';
 import { SmtpTransports } from './smtp-transports.js';
+import { trackHtml } from '../tracking/tracked-html.js';
+import { TrackingUrls } from '../tracking/tracking-urls.js';
 
 type EmailEventName = (typeof EMAIL_EVENT_NAMES)[number];
 
@@ -66,6 +68,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     private readonly composer: EmailComposer,
     private readonly settings: SenderSettingsService,
     private readonly transports: SmtpTransports,
+    private readonly urls: TrackingUrls,
   ) {
     this.throttle = new DomainThrottle({ perSecond: config.EMAIL_DOMAIN_RATE_PER_SECOND, concurrent: config.EMAIL_DOMAIN_MAX_CONCURRENT });
   }
@@ -181,19 +184,27 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     if (!sending.smtpUrl) return this.retryOrFail(send, 'NO_SMTP_SERVER: the project has no SMTP URL and there is no default', address);
 
     const messageId = `<${send.id}@${this.config.EMAIL_MESSAGE_ID_DOMAIN}>`;
+    const tracked = trackHtml(email.html, (n) => this.urls.click(send.id, n), this.urls.open(send.id));
     const release = await this.throttle.acquire(domainOf(address));
     try {
-      if (!(await this.markInFlight(send, messageId))) return { status: 'abandoned' };
+      if (!(await this.markInFlight(send, messageId, tracked.links))) return { status: 'abandoned' };
       const transport = this.transports.transportFor(send.projectId, { ...sending, smtpUrl: sending.smtpUrl });
       const info = (await transport.sendMail({
         from: { name: version.fromName ?? sending.fromName ?? '', address: version.fromAddress ?? sending.fromAddress },
         to: address,
+        // VERP: bounces name the send in their envelope recipient.
+        envelope: { from: this.urls.returnPath(send.id), to: address },
         replyTo: version.replyTo ?? sending.replyTo ?? undefined,
         subject: email.subject,
-        html: email.html,
+        html: tracked.html,
         text: email.text,
         messageId,
-        headers: { 'X-Boomerang-Send-Id': send.id },
+        headers: {
+          'X-Boomerang-Send-Id': send.id,
+          // RFC 8058 one-click (an https URL taking POST), and the mailto form for clients that only know RFC 2369.
+          'List-Unsubscribe': `<${this.urls.unsubscribe(send.id)}>, <mailto:${this.urls.unsubscribeAddress(send.id)}?subject=unsubscribe>`,
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        },
       })) as { response?: string };
       return { status: 'sent', toAddress: address, smtpResponse: (info.response ?? '').slice(0, 500) };
     } catch (error) {
@@ -206,15 +217,16 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
   }
 
   /**
-   * Commits that the SMTP attempt starts (with its Message-ID), renewing the lease; false when the
+   * Commits that the SMTP attempt starts (with its Message-ID and the message's URLs, the only
+   * places its click tokens redirect to), renewing the lease; false when the
    * claim is no longer this dispatcher's. From here on a crash leaves the send `uncertain`.
    */
-  private async markInFlight(send: ClaimedSend, messageId: string): Promise<boolean> {
+  private async markInFlight(send: ClaimedSend, messageId: string, links: string[]): Promise<boolean> {
     const [rows] = (await this.dataSource.query(
-      `UPDATE email_send SET smtp_started_at = date_trunc('milliseconds', clock_timestamp()), claimed_at = date_trunc('milliseconds', clock_timestamp()), message_id = $3
+      `UPDATE email_send SET smtp_started_at = date_trunc('milliseconds', clock_timestamp()), claimed_at = date_trunc('milliseconds', clock_timestamp()), message_id = $3, links = $4
        WHERE id = $1 AND status = 'sending' AND claimed_at = $2
        RETURNING claimed_at`,
-      [send.id, send.claimedAt, messageId],
+      [send.id, send.claimedAt, messageId, JSON.stringify(links)],
     )) as [{ claimed_at: Date }[], number];
     if (rows.length === 0) return false;
     send.claimedAt = rows[0]!.claimed_at;
@@ -313,6 +325,14 @@ function sendFromRow(row: Record<string, unknown>): ClaimedSend {
     smtpStartedAt: row.smtp_started_at as Date | null,
     smtpResponse: row.smtp_response as string | null,
     sentAt: row.sent_at as Date | null,
+    links: row.links as string[],
+    openCount: row.open_count as number,
+    firstOpenedAt: row.first_opened_at as Date | null,
+    clickCount: row.click_count as number,
+    firstClickedAt: row.first_clicked_at as Date | null,
+    unsubscribedAt: row.unsubscribed_at as Date | null,
+    bounceType: row.bounce_type as 'hard' | 'soft' | null,
+    bouncedAt: row.bounced_at as Date | null,
     createdAt: row.created_at as Date,
   };
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ProfilesModule } from '../profiles/profiles.module.js';
 import { SuppressionsModule } from '../suppressions/suppressions.module.js';
 import { TemplatesModule } from '../templates/templates.module.js';
+import { TrackingModule } from '../tracking/tracking.module.js';
 import { EmailSendResolver } from './email-send.resolver.js';
 import { EmailSends } from './email-sends.js';
 import { SendDispatcher } from './send-dispatcher.js';
@@ -13,7 +14,7 @@ import { SmtpTransports } from './smtp-transports.js';
 
 /** Send commands in, SMTP out: sender settings, the dispatcher, the pooled transports (consumer email-send-requested). */
 @Module({
-  imports: [ProfilesModule, SuppressionsModule, TemplatesModule],
+  imports: [ProfilesModule, SuppressionsModule, TemplatesModule, TrackingModule],
   providers: [EmailSends, EmailSendResolver, SendTestEmail, SenderSettingsService, SenderSettingsResolver, SmtpTransports, SendDispatcher, SendRequestsConsumer],
   exports: [SendDispatcher, SenderSettingsService, SmtpTransports],
 })

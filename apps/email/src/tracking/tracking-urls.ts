@@ -1,0 +1,52 @@
+import type { AddressInfo } from 'node:net';
+import { Inject, Injectable } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
+import { EMAIL_CONFIG, type EmailConfig } from '../email-config.js';
+import { TrackingTokens } from './tracking-tokens.js';
+
+/** Where tracking routes live under the app's HTTP listener. */
+export const TRACKING_PATH = 't';
+
+/** The signed URLs and addresses a sent message carries. */
+@Injectable()
+export class TrackingUrls {
+  readonly tokens: TrackingTokens;
+
+  constructor(
+    @Inject(EMAIL_CONFIG) private readonly config: EmailConfig,
+    @Inject(SUBGRAPH_CONFIG) platform: SubgraphConfig,
+    private readonly http: HttpAdapterHost,
+  ) {
+    this.tokens = new TrackingTokens(platform.INTERNAL_SIGNING_SECRET);
+  }
+
+  /** EMAIL_TRACKING_URL, else this listener as reached from this host. */
+  get baseUrl(): string {
+    if (this.config.EMAIL_TRACKING_URL) return this.config.EMAIL_TRACKING_URL.replace(/\/+$/, '');
+    const address = this.http.httpAdapter?.getHttpServer()?.address() as AddressInfo | null | undefined;
+    return `http://127.0.0.1:${address?.port ?? 4107}`;
+  }
+
+  open(sendId: string): string {
+    return `${this.baseUrl}/${TRACKING_PATH}/o/${this.tokens.sign('open', sendId)}`;
+  }
+
+  click(sendId: string, n: number): string {
+    return `${this.baseUrl}/${TRACKING_PATH}/c/${this.tokens.sign('click', sendId, n)}`;
+  }
+
+  unsubscribe(sendId: string): string {
+    return `${this.baseUrl}/${TRACKING_PATH}/u/${this.tokens.sign('unsubscribe', sendId)}`;
+  }
+
+  /** mailto: form of List-Unsubscribe: the inbound listener takes it. */
+  unsubscribeAddress(sendId: string): string {
+    return `u+${this.tokens.sign('unsubscribe', sendId)}@${this.config.EMAIL_BOUNCE_DOMAIN}`;
+  }
+
+  /** The VERP return path: bounces for this send come back to `b+<sendId>@<bounce domain>`. */
+  returnPath(sendId: string): string {
+    return `b+${sendId}@${this.config.EMAIL_BOUNCE_DOMAIN}`;
+  }
+}

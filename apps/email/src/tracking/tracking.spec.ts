@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { trackHtml } from './tracked-html.js';
+import { TrackingTokens } from './tracking-tokens.js';
+
+describe('TrackingTokens', () => {
+  const sut = new TrackingTokens('a-signing-secret-long-enough-for-the-test');
+  const sendId = randomUUID();
+
+  it('round-trips kind, send id and link index in 47 characters', () => {
+    const token = sut.sign('click', sendId, 7);
+    expect(token).toHaveLength(47);
+    expect(sut.verify(token, 'click')).toEqual({ kind: 'click', sendId, n: 7 });
+  });
+
+  it('refuses a token altered in any byte, of another kind, truncated or signed with another key', () => {
+    const token = sut.sign('click', sendId, 1);
+    const bytes = Buffer.from(token, 'base64url');
+    for (let i = 0; i < bytes.length; i++) {
+      const altered = Buffer.from(bytes);
+      altered[i] ^= 0x01;
+      expect(sut.verify(altered.toString('base64url'), 'click')).toBeNull();
+    }
+    expect(sut.verify(token, 'open')).toBeNull();
+    expect(sut.verify(token.slice(0, -2), 'click')).toBeNull();
+    expect(sut.verify('../../etc/passwd', 'click')).toBeNull();
+    expect(new TrackingTokens('another-secret-long-enough-for-the-test').verify(token, 'click')).toBeNull();
+  });
+});
+
+describe('trackHtml', () => {
+  it('rewrites http(s) anchors to click URLs, keeps the originals by index, leaves others and adds the pixel', () => {
+    const html = `<html><body><a href="https://shop.example/a?x=1&amp;y=2">A</a> <a class="b" href='http://b.example/'>B</a> <a href="mailto:x@y.example">M</a> <img src="https://img.example/i.png"></body></html>`;
+    const sut = trackHtml(html, (n) => `https://t.example/c/${n}`, 'https://t.example/o/x');
+    expect(sut.links).toEqual(['https://shop.example/a?x=1&y=2', 'http://b.example/']);
+    expect(sut.html).toContain(`<a href="https://t.example/c/0">A</a>`);
+    expect(sut.html).toContain(`<a class="b" href='https://t.example/c/1'>B</a>`);
+    expect(sut.html).toContain('href="mailto:x@y.example"');
+    expect(sut.html).toContain('src="https://img.example/i.png"');
+    expect(sut.html).toMatch(/<img src="https:\/\/t\.example\/o\/x"[^>]*\/><\/body><\/html>$/);
+  });
+});
