@@ -2,7 +2,7 @@
 // their events over the months before a fixed "now", as the apps store them.
 //
 // Activity follows the shape retention talks quote: most users churn within days (about 70 % are
-// never seen after day 3, 90 % after day 30) and a few stay and come back daily. Each profile gets
+// never seen after day 3, 90 % after day 30) and a few stay for months and visit often. Each profile gets
 // a signup time (signups grow over the year), a lifetime and a visit rate; the events budget is
 // shared in proportion to rate × active days, so heavy users hold most events (a power law).
 // Sessions (App Opened / Session Started, screen or page views, product views, carts, Charged)
