@@ -1,32 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { headers as natsHeaders, type Subscription } from '@nats-io/transport-node';
-import { v7 as timeOrderedUuid } from 'uuid';
+import type { Subscription } from '@nats-io/transport-node';
 import { DataSource } from 'typeorm';
-import {
-  BackfillLeafHits,
-  EventsIngested,
-  ListProfileSnapshots,
-  ProfileChanged,
-  SegmentMembershipChanged,
-  STREAM_END_HEADER,
-  type MessageOf,
-  type ProfileSnapshot,
-} from '@boomerang/contracts';
-import { addHit, emptyLeafState, encodeLeafHitRows, hitOf, type HitSpec, type LeafHitRow } from '@boomerang/audience';
+import { BackfillLeafHits, ListProfileSnapshots, ProfileChanged, SegmentMembershipChanged, type MessageOf, type ProfileSnapshot } from '@boomerang/contracts';
 import { domainStreamConfig, serveRpc } from '@boomerang/platform/messaging';
 import { Clock } from '@boomerang/platform/subgraph';
 import { eventually, secretKeyCaller, seedKnownProfiles, silentLogger, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { LeafTimers } from '../src/audience/leaf-timers.js';
+import { serveEvents } from './events-stand-in.js';
 
 type Change = MessageOf<typeof SegmentMembershipChanged>;
-interface StoredEvent {
-  projectId: string;
-  eventId: string;
-  profileId: string;
-  name: string;
-  at: number;
-  properties: Record<string, unknown>;
-}
 
 const CREATE = `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { id status version failure size } }`;
 const UPDATE = `mutation($id: ID!, $input: UpdateSegmentInput!) { updateSegment(id: $id, input: $input) { id status version size } }`;
@@ -36,50 +18,13 @@ const PROFILE_SEGMENTS = `query($reps: [_Any!]!) { _entities(representations: $r
 
 const DAY = 86_400_000;
 
-/**
- * Stands in for `events` on its two contracts: EventsIngested on the EVENTS stream, and the
- * BackfillLeafHits stream answered from the events it was given (by the audience language's own
- * `hitOf`; events' SQL answers are held to the same semantics by its own specs).
- */
-function serveEvents(sut: TestSubgraph, stored: StoredEvent[]) {
-  const { nc, subjects } = sut.messaging;
-  nc.subscribe(subjects.request(BackfillLeafHits.name), {
-    callback: (_error, message) => {
-      const request = BackfillLeafHits.request.parse(message.json());
-      const recentFromMs = Date.parse(request.recentFrom);
-      const rows: LeafHitRow[] = [];
-      request.leaves.forEach((spec, leaf) => {
-        const since = spec.since ? Date.parse(spec.since) : -Infinity;
-        const summaries = new Map<string, ReturnType<typeof emptyLeafState>>();
-        for (const event of stored.filter((e) => e.projectId === request.projectId && e.at >= since).sort((a, b) => a.at - b.at)) {
-          const value = hitOf(spec as HitSpec, { name: event.name, timestampMs: event.at, properties: event.properties });
-          if (value === undefined) continue;
-          if (parseInt(event.eventId.slice(0, 8) + event.eventId.slice(9, 13), 16) >= recentFromMs) {
-            rows.push({ kind: 'recent', leaf, profileId: event.profileId, eventId: event.eventId, time: event.at, value });
-            continue;
-          }
-          const state = summaries.get(event.profileId) ?? emptyLeafState();
-          addHit(state, spec as HitSpec, event.at, value);
-          summaries.set(event.profileId, state);
-        }
-        for (const [profileId, state] of summaries) rows.push({ kind: 'summary', leaf, profileId, ...state });
-      });
-      const snapshotAt = new Date().toISOString();
-      nc.publish(message.reply!, encodeLeafHitRows(rows));
-      const end = natsHeaders();
-      end.set(STREAM_END_HEADER, 'true');
-      nc.publish(message.reply!, JSON.stringify({ ok: true, rows: rows.length, snapshotAt }), { headers: end });
-    },
-  });
-}
-
 /** The audience engine inside segments: batch, live, timers, edits, estimates, over its contracts with events and profiles. */
 describe('segments: the audience engine', () => {
   let segments: TestSubgraph;
   let db: DataSource;
   let changes: Change[] = [];
   let subscription: Subscription;
-  const stored: StoredEvent[] = [];
+  let ingest: ReturnType<typeof serveEvents>['ingest'];
 
   beforeAll(async () => {
     segments = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'segments' });
@@ -87,7 +32,7 @@ describe('segments: the audience engine', () => {
     await segments.messaging.jsm.streams.add(domainStreamConfig(segments.messaging.subjects, 'profiles'));
     await segments.messaging.jsm.streams.add(domainStreamConfig(segments.messaging.subjects, 'events'));
     serveRpc(segments.messaging.nc, segments.messaging.subjects, ListProfileSnapshots, async () => ({ profiles: [], next: null }), silentLogger);
-    serveEvents(segments, stored);
+    ({ ingest } = serveEvents(segments));
     subscription = segments.messaging.nc.subscribe(segments.messaging.subjects.filter(SegmentMembershipChanged));
     void (async () => {
       for await (const message of subscription) changes.push(message.json<Change>());
@@ -106,26 +51,6 @@ describe('segments: the audience engine', () => {
     const profiles = Array.from({ length: count }, () => randomUUID());
     await seedKnownProfiles(segments, projectId, profiles);
     return { projectId, profiles };
-  };
-
-  /** Stores events as events would and publishes their EventsIngested. */
-  const ingest = async (projectId: string, rows: { profileId: string; name: string; at: number; properties?: Record<string, unknown> }[]) => {
-    const events = rows.map((row) => ({ projectId, eventId: timeOrderedUuid(), profileId: row.profileId, name: row.name, at: row.at, properties: row.properties ?? {} }));
-    stored.push(...events);
-    const body: MessageOf<typeof EventsIngested> = {
-      projectId,
-      occurredAt: new Date().toISOString(),
-      events: events.map((event) => ({
-        eventId: event.eventId,
-        messageId: randomUUID(),
-        profileId: event.profileId,
-        name: event.name,
-        timestamp: new Date(event.at).toISOString(),
-        properties: event.properties,
-        type: 'track',
-      })),
-    };
-    await segments.messaging.js.publish(segments.messaging.subjects.subject(EventsIngested, projectId), JSON.stringify(body));
   };
 
   const snapshot = (profileId: string, properties: Record<string, unknown>, updatedAt = new Date()): ProfileSnapshot => ({
@@ -313,7 +238,9 @@ describe('segments: the audience engine', () => {
     const between = { from: new Date(now - 90 * DAY).toISOString(), to: new Date(now + DAY).toISOString() };
     const requests: number[] = [];
     const counting = segments.messaging.nc.subscribe(segments.messaging.subjects.request(BackfillLeafHits.name), {
-      callback: (_error, message) => requests.push(BackfillLeafHits.request.parse(message.json()).leaves.length),
+      callback: (_error, message) => {
+        requests.push(BackfillLeafHits.request.parse(message.json()).leaves.length);
+      },
     });
     try {
       const segment = await create(projectId, {
