@@ -5,6 +5,8 @@ import { domainStreamConfig } from '@boomerang/platform/messaging';
 import { eventually, secretKeyCaller, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { profileSnapshot } from './profile-snapshot.js';
 import { SmtpSink } from './smtp-sink.js';
+import nodemailer from 'nodemailer';
+import { InboundMailListener } from '../src/tracking/inbound-mail.listener.js';
 
 const MJML_BODY = `<mjml><mj-body><mj-section><mj-column>
 <mj-text>Hello {{ profile.first_name | default: "there" }}, your {{ event.item }} is waiting.</mj-text>
@@ -28,7 +30,7 @@ describe('email subgraph: sending', () => {
 
   beforeAll(async () => {
     await sink.start();
-    Object.assign(process.env, { EMAIL_SEND_POLL_MS: '50', EMAIL_RETRY_BASE_MS: '100', EMAIL_RETRY_MAX_MS: '400', EMAIL_SEND_MAX_ATTEMPTS: '50', EMAIL_MESSAGE_ID_DOMAIN: 'mail.test' });
+    Object.assign(process.env, { EMAIL_SEND_POLL_MS: '50', EMAIL_RETRY_BASE_MS: '100', EMAIL_RETRY_MAX_MS: '400', EMAIL_SEND_MAX_ATTEMPTS: '50', EMAIL_MESSAGE_ID_DOMAIN: 'mail.test', EMAIL_BOUNCE_PORT: '0' });
     sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'email' });
     db = sut.app.get(DataSource);
     await sut.messaging.jsm.streams.add(domainStreamConfig(sut.messaging.subjects, 'profiles'));
@@ -291,6 +293,64 @@ describe('email subgraph: sending', () => {
     await requestSend(projectId, templateId, profileId);
     await eventually(async () => (await sendsOf(projectId, profileId)).length === 2);
     expect((await settled(projectId, profileId)).map((row) => row.reason ?? 'sent').sort()).toEqual(['UNSUBSCRIBED', 'sent']);
+  });
+
+  it('takes DSNs on the VERP return path (a hard bounce suppresses the address) and mailto unsubscribes; refuses other recipients', async () => {
+    const { projectId, templateId } = await setUpProject();
+    const ids = [randomUUID(), randomUUID()];
+    const addresses = ids.map((id) => `dsn-${id}@example.com`);
+    for (const [i, id] of ids.entries()) await publish(ProfileChanged, projectId, profile(id, addresses[i]!, true));
+    await eventually(async () => (await db.query(`SELECT 1 FROM email_profile WHERE project_id = $1`, [projectId])).length === 2);
+    for (const id of ids) await requestSend(projectId, templateId, id);
+    for (const id of ids) expect((await settled(projectId, id))[0]).toMatchObject({ status: 'sent' });
+    const [bouncing, leaving] = ids.map((_, i) => sink.to(addresses[i]!)[0]!);
+    const inbound = nodemailer.createTransport({ host: '127.0.0.1', port: sut.app.get(InboundMailListener).port!, secure: false, ignoreTLS: true });
+    const dsn = (recipient: string) =>
+      [
+        'From: MAILER-DAEMON@mx.example.com',
+        `To: ${bouncing!.envelope.from}`,
+        'Subject: Undelivered Mail Returned to Sender',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"',
+        '',
+        '--B',
+        'Content-Type: text/plain',
+        '',
+        'The mail could not be delivered.',
+        '--B',
+        'Content-Type: message/delivery-status',
+        '',
+        'Reporting-MTA: dns; mx.example.com',
+        '',
+        `Final-Recipient: rfc822; ${recipient}`,
+        'Action: failed',
+        'Status: 5.1.1',
+        'Diagnostic-Code: smtp; 550 5.1.1 no such user',
+        '--B--',
+        '',
+      ].join('\r\n');
+    // A report naming another address than the send's is ignored; the right one is recorded.
+    await inbound.sendMail({ envelope: { from: '', to: bouncing!.envelope.from }, raw: dsn('someone-else@example.com') });
+    expect(await db.query(`SELECT 1 FROM email_suppression WHERE project_id = $1`, [projectId])).toEqual([]);
+    await inbound.sendMail({ envelope: { from: '', to: bouncing!.envelope.from }, raw: dsn(addresses[0]!) });
+    expect(await db.query(`SELECT address, reason FROM email_suppression WHERE project_id = $1`, [projectId])).toEqual([{ address: addresses[0], reason: 'hard_bounce' }]);
+    expect(await db.query(`SELECT bounce_type FROM email_send WHERE project_id = $1 AND profile_id = $2`, [projectId, ids[0]])).toEqual([{ bounce_type: 'hard' }]);
+
+    const mailto = /<mailto:([^>?]+)\?/.exec(leaving!.parsed.headerLines.find((line) => line.key === 'list-unsubscribe')!.line.replace(/\r?\n[ \t]+/g, ' '))![1]!;
+    await inbound.sendMail({ from: addresses[1], to: mailto, subject: 'unsubscribe', text: 'unsubscribe' });
+    expect(await db.query(`SELECT address, reason FROM email_suppression WHERE project_id = $1 ORDER BY reason`, [projectId])).toEqual([
+      { address: addresses[0], reason: 'hard_bounce' },
+      { address: addresses[1], reason: 'unsubscribed' },
+    ]);
+    await expect(inbound.sendMail({ from: 'x@example.com', to: 'postmaster@bounces.boomerang.local', text: 'hi' })).rejects.toMatchObject({ responseCode: 550 });
+    await expect(inbound.sendMail({ from: 'x@example.com', to: `u+${'A'.repeat(47)}@bounces.boomerang.local`, text: 'hi' })).rejects.toMatchObject({ responseCode: 550 });
+    inbound.close();
+    const events = await until(async () => {
+      const found = await engagements(projectId);
+      return found.some((event) => event.event === 'Email Bounced') && found.some((event) => event.event === 'Email Unsubscribed') ? found : undefined;
+    });
+    expect(events.find((event) => event.event === 'Email Bounced')).toMatchObject({ profileId: ids[0], properties: { bounceType: 'hard', status: '5.1.1' } });
+    expect(events.find((event) => event.event === 'Email Unsubscribed')).toMatchObject({ profileId: ids[1], properties: { source: 'mailto' } });
   });
 
   it('keeps the SMTP URL sealed: never returned, not readable in the table', async () => {

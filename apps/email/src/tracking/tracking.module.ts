@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SuppressionsModule } from '../suppressions/suppressions.module.js';
 import { EmailEngagements } from './email-engagements.js';
+import { InboundMailListener } from './inbound-mail.listener.js';
 import { TrackingController } from './tracking.controller.js';
 import { TrackingUrls } from './tracking-urls.js';
 
@@ -8,7 +9,7 @@ import { TrackingUrls } from './tracking-urls.js';
 @Module({
   imports: [SuppressionsModule],
   controllers: [TrackingController],
-  providers: [TrackingUrls, EmailEngagements],
+  providers: [TrackingUrls, EmailEngagements, InboundMailListener],
   exports: [TrackingUrls, EmailEngagements],
 })
 export class TrackingModule {}
