@@ -5,9 +5,12 @@ import { v7 as timeOrderedUuid } from 'uuid';
 import { decodeLeafHitRows, MAX_KEPT_HITS, MAX_LEAF_HIT_CHUNK_BYTES, type LeafHitRow, type LeafRecentHitRow, type LeafSummaryRow } from '@boomerang/audience';
 import { BackfillLeafHits, LeafBackfillDoneSchema, STREAM_END_HEADER, type LeafBackfillDone } from '@boomerang/contracts';
 import type { TestSubgraph } from '@boomerang/platform/testing';
+import { ensureMonthPartition, monthStart } from '../src/partitions/event-partitions.js';
 import { startEventsSubgraph } from './support.js';
 
 const DAY = 86_400_000;
+/** BACKFILL_BENCH_EVENTS=1000000 (at most 2,000,000) times backfills over that many generated events. */
+const BENCH_EVENTS = Math.min(Number(process.env.BACKFILL_BENCH_EVENTS ?? 0), 2_000_000);
 
 interface StoredEvent {
   project: string;
@@ -260,4 +263,61 @@ describe('segment backfill (BackfillLeafHits)', () => {
     expect(noLeaves.done.ok).toBe(false);
     expect((noLeaves.done as { error: string }).error).toMatch(/projectId: .*; leaves: .*; recentFrom: /);
   });
+
+  (BENCH_EVENTS ? it : it.skip)(
+    `bench: backfills over ${BENCH_EVENTS} events, against hand-written SQL over the same rows`,
+    async () => {
+      const project = randomUUID();
+      const now = Date.now();
+      for (let month = -12; month <= 0; month++) await ensureMonthPartition(db, monthStart(new Date(now), month));
+      const profiles = Math.max(1, Math.round(BENCH_EVENTS / 10));
+      const loadStarted = performance.now();
+      // 10 events a profile on average (1 in 20 not linked yet), a year of history; names: Viewed 40 %, Clicked 30 %, Purchase, Signed Up, Searched 10 % each.
+      await db.query(
+        `INSERT INTO event (id, project_id, profile_id, message_id, name, properties, "timestamp")
+         SELECT (lpad(to_hex(ms), 12, '0') || '7' || substr(md5(g::text), 1, 19))::uuid, $1::uuid,
+           CASE WHEN random() >= 0.05 THEN ('00000000-0000-4000-8000-' || lpad(to_hex(floor(random() * $3)::int8), 12, '0'))::uuid END,
+           md5(g::text),
+           (ARRAY['Viewed', 'Viewed', 'Viewed', 'Viewed', 'Clicked', 'Clicked', 'Clicked', 'Purchase', 'Signed Up', 'Searched'])[1 + floor(random() * 10)::int],
+           jsonb_build_object('amount', round((random() * 200)::numeric, 2), 'plan', (ARRAY['free', 'pro', 'team'])[1 + g % 3], 'page', '/p/' || (g % 50)),
+           timestamptz 'epoch' + ms * interval '1 millisecond'
+         FROM (SELECT g, ($2::int8 - (random() * 365 * 86400000)::int8) AS ms FROM generate_series(1, $4::int) AS g) AS input`,
+        [project, now, profiles, BENCH_EVENTS],
+      );
+      await db.query('ANALYZE event');
+      const loadSeconds = (performance.now() - loadStarted) / 1000;
+      const leaves = {
+        'Purchase ever (count)': { steps: [{ name: 'Purchase' }], keepsHits: false },
+        'sum of Purchase amount': { steps: [{ name: 'Purchase' }], valueProperty: 'amount', keepsHits: false },
+        'Viewed in the last 90 days (keeps hits)': { steps: [{ name: 'Viewed' }], keepsHits: true, since: new Date(now - 90 * DAY).toISOString() },
+        'Viewed with plan = pro': { steps: [{ name: 'Viewed', where: [{ property: 'plan', op: 'eq', value: 'pro' }] }], keepsHits: false },
+        'Signed Up then Purchase within 30 days': { steps: [{ name: 'Signed Up' }, { name: 'Purchase' }], keepsHits: true },
+      };
+      const handWritten: Record<string, string> = {
+        'Purchase ever (count)': `SELECT profile_id, count(*), min("timestamp"), max("timestamp") FROM event WHERE project_id = $1 AND name = 'Purchase' AND profile_id IS NOT NULL GROUP BY profile_id`,
+        'sum of Purchase amount': `SELECT profile_id, count(*), sum((properties ->> 'amount')::float8), min((properties ->> 'amount')::float8), max((properties ->> 'amount')::float8), min("timestamp"), max("timestamp") FROM event WHERE project_id = $1 AND name = 'Purchase' AND profile_id IS NOT NULL GROUP BY profile_id`,
+        'Viewed in the last 90 days (keeps hits)': `SELECT profile_id, count(*), array_agg(extract(epoch FROM "timestamp") ORDER BY "timestamp") FROM event WHERE project_id = $1 AND name = 'Viewed' AND profile_id IS NOT NULL AND "timestamp" >= now() - interval '90 days' GROUP BY profile_id`,
+        'Viewed with plan = pro': `SELECT profile_id, count(*), min("timestamp"), max("timestamp") FROM event WHERE project_id = $1 AND name = 'Viewed' AND properties ->> 'plan' = 'pro' AND profile_id IS NOT NULL GROUP BY profile_id`,
+        'Signed Up then Purchase within 30 days': `SELECT profile_id, count(*), array_agg(extract(epoch FROM "timestamp") ORDER BY "timestamp"), array_agg(CASE WHEN name = 'Signed Up' THEN 1 ELSE 2 END ORDER BY "timestamp") FROM event WHERE project_id = $1 AND name IN ('Signed Up', 'Purchase') AND profile_id IS NOT NULL GROUP BY profile_id`,
+      };
+      const lines = [`backfill bench: ${BENCH_EVENTS} events, ${profiles} profiles, loaded in ${loadSeconds.toFixed(1)} s`];
+      for (const [label, leaf] of Object.entries(leaves)) {
+        const started = performance.now();
+        const answer = await backfill({ projectId: project, recentFrom: new Date(now - 60_000).toISOString(), leaves: [leaf] });
+        const seconds = (performance.now() - started) / 1000;
+        expect(answer.done.ok).toBe(true);
+        const sqlStarted = performance.now();
+        const rows = (await db.query(handWritten[label]!, [project])) as unknown[];
+        const sqlSeconds = (performance.now() - sqlStarted) / 1000;
+        lines.push(
+          `  ${label}: ${seconds.toFixed(2)} s, ${answer.rows.length} rows in ${answer.chunkSizes.length} chunks (${(answer.chunkSizes.reduce((a, b) => a + b, 0) / 1e6).toFixed(1)} MB); hand-written SQL ${sqlSeconds.toFixed(2)} s (${rows.length} rows)`,
+        );
+      }
+      const started = performance.now();
+      const all = await backfill({ projectId: project, recentFrom: new Date(now - 60_000).toISOString(), leaves: Object.values(leaves) });
+      lines.push(`  all five in one request: ${((performance.now() - started) / 1000).toFixed(2)} s, ${all.rows.length} rows`);
+      console.log(lines.join('\n'));
+    },
+    20 * 60_000,
+  );
 });

@@ -26,6 +26,8 @@ const INFINITY_FROM = ((1n << 1024n) - (1n << 970n)).toString();
  * The one grouped query of a leaf over the project's events (the `event` parent: every partition),
  * walking the (project_id, name, "timestamp") index: hits of linked events, grouped by profile and,
  * for events whose id is at or after `recentFromId`, by event (so each of those is a row of its own).
+ * The hits are read in a subquery kept apart (OFFSET 0), so each hit's value is computed once,
+ * not once per aggregate that reads it.
  */
 export function leafHitsQuery(projectId: string, leaf: LeafToBackfill, recentFromId: string): { sql: string; params: unknown[] } {
   const params: unknown[] = [projectId, recentFromId];
@@ -49,6 +51,7 @@ export function leafHitsQuery(projectId: string, leaf: LeafToBackfill, recentFro
       SELECT e.profile_id, e.id, e."timestamp" AS ts, ${value} AS v, (CASE WHEN e.id >= $2::uuid THEN e.id END) AS event_id
       FROM event e
       WHERE e.project_id = $1::uuid AND e.profile_id IS NOT NULL AND ${where}${since}
+      OFFSET 0
     ) AS h
     GROUP BY h.profile_id, h.event_id`;
   return { sql, params };
