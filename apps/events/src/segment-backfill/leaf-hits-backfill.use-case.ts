@@ -22,7 +22,7 @@ export class BackfillStoppedError extends Error {
 
 /** Rows per FETCH: summaries that keep hits carry up to 5,000 of them each. */
 const FETCH_ROWS = 20000;
-const FETCH_ROWS_KEEPING_HITS = 500;
+const FETCH_ROWS_KEEPING_HITS = 1000;
 /** Memory for each query's hash table and sorts before they spill to disk. */
 const WORK_MEM = '64MB';
 
