@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
 import { CreateKnownProfiles1763900002000, SubgraphModule } from '@boomerang/platform/subgraph';
+import { ImportsModule } from './imports/imports.module.js';
 import { CreateSegments1763900000400 } from './migrations/1763900000400-create-segments.js';
 import { AudienceEngine1763900001500 } from './migrations/1763900001500-audience-engine.js';
+import { SegmentImports1763900001600 } from './migrations/1763900001600-segment-imports.js';
 import { Rfm1763900001700 } from './migrations/1763900001700-rfm.js';
 import { RfmModule } from './rfm/rfm.module.js';
 import { ProfileExportReference } from './segments/profile-export.model.js';
@@ -17,6 +19,7 @@ export const SEGMENTS_MIGRATIONS = [
   CreateSegments1763900000400,
   CreateKnownProfiles1763900002000,
   AudienceEngine1763900001500,
+  SegmentImports1763900001600,
   Rfm1763900001700,
 ];
 
@@ -31,6 +34,7 @@ export const SEGMENTS_MIGRATIONS = [
       orphanedTypes: [ProfileExportReference],
     }),
     SegmentsModule,
+    ImportsModule,
     RfmModule,
   ],
 })
