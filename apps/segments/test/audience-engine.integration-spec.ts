@@ -145,6 +145,11 @@ describe('segments: the audience engine', () => {
     expect(await members(projectId, segment.id)).toEqual([twice]);
     const initial = await eventually(() => changes.find((c) => c.segmentId === segment.id));
     expect(initial).toMatchObject({ profileId: twice, change: 'entered', cause: 'edit', version: 1, eventId: null });
+    // A profile with state in both leaves is one member: one entry, counted once.
+    const estimate = await segments.query<{ estimateSegment: { size: number } }>(ESTIMATE, { rules }, secretKeyCaller(projectId));
+    expect(estimate.data!.estimateSegment.size).toBe(1);
+    await segments.flushOutbox();
+    expect(changes.filter((c) => c.segmentId === segment.id)).toHaveLength(1);
 
     // A second Charged for `once`: it enters live, naming the event.
     await ingest(projectId, [{ profileId: once, name: 'Charged', at: Date.now() }]);

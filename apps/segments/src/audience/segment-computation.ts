@@ -201,7 +201,7 @@ export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, Stored
   const withoutState = evaluateRule(rule, (leaf) => (leaf.kind === 'segment' ? false : leaf.kind === 'profile' ? false : (leavesByKey.get(leaf.key)?.matchesWithoutHits ?? false)));
   if (withoutState) return `SELECT kp.profile_id FROM known_profile kp ${joins.join(' ')} WHERE kp.project_id = $1 AND kp.forgotten_at IS NULL AND ${where}`;
   const candidates = [
-    `SELECT profile_id FROM leaf_state WHERE leaf_id = ANY(${param(stateLeafIds)}::uuid[])`,
+    `SELECT DISTINCT profile_id FROM leaf_state WHERE leaf_id = ANY(${param(stateLeafIds)}::uuid[])`,
     ...(namedSegments.length ? [`SELECT profile_id FROM segment_membership WHERE segment_id = ANY(${param(namedSegments)}::uuid[])`] : []),
   ].join(' UNION ');
   return `SELECT kp.profile_id FROM (${candidates}) candidate
