@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@nats-io/transport-node';
 import { DataSource } from 'typeorm';
-import { BackfillLeafHits, ListProfileSnapshots, ProfileChanged, SegmentMembershipChanged, type MessageOf, type ProfileSnapshot } from '@boomerang/contracts';
+import { v7 as timeOrderedUuid } from 'uuid';
+import { BackfillLeafHits, EventsIngested, ListProfileSnapshots, ProfileChanged, ProfileIdentified, SegmentMembershipChanged, type MessageOf, type ProfileSnapshot } from '@boomerang/contracts';
 import { domainStreamConfig, serveRpc } from '@boomerang/platform/messaging';
 import { Clock } from '@boomerang/platform/subgraph';
 import { eventually, secretKeyCaller, seedKnownProfiles, silentLogger, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
@@ -228,6 +229,41 @@ describe('segments: the audience engine', () => {
     );
     expect(estimate.errors).toBeUndefined();
     expect(estimate.data!.estimateSegment).toEqual({ size: 3, totalProfiles: 4 });
+  });
+
+  it('holds events that reached segments before their profile was known until ProfileIdentified names it, in either order', async () => {
+    const { projectId } = await newProject(0);
+    const [early, late] = [randomUUID(), randomUUID()];
+    const segment = await create(projectId, { event: { name: 'Level Up', count: { exactly: 2 } } });
+    const publishLinked = (userId: string, profileId: string | null, at: number) =>
+      segments.messaging.js.publish(
+        segments.messaging.subjects.subject(EventsIngested, projectId),
+        JSON.stringify({
+          projectId,
+          occurredAt: new Date().toISOString(),
+          events: [{ eventId: timeOrderedUuid(), messageId: randomUUID(), profileId, userId, name: 'Level Up', timestamp: new Date(at).toISOString(), properties: {}, type: 'track' }],
+        }),
+      );
+    const identified = (userId: string, profileId: string) =>
+      segments.messaging.js.publish(
+        segments.messaging.subjects.subject(ProfileIdentified, projectId),
+        JSON.stringify({ projectId, occurredAt: new Date().toISOString(), profileId, userId, anonymousIds: [] }),
+      );
+    // `early`: its first event arrives unlinked, then it is identified, then a linked event and an unlinked one.
+    await publishLinked('user-early', null, Date.now() - 1000);
+    await eventually(async () => ((await db.query(`SELECT count(*)::int AS n FROM "${segments.schema}".pending_event WHERE project_id = $1`, [projectId])) as { n: number }[])[0]!.n === 1 || undefined);
+    await identified('user-early', early);
+    await publishLinked('user-early', null, Date.now());
+    // `late`: identified first, then two unlinked events.
+    await identified('user-late', late);
+    await eventually(async () => ((await db.query(`SELECT count(*)::int AS n FROM "${segments.schema}".identity_link WHERE project_id = $1`, [projectId])) as { n: number }[])[0]!.n === 2 || undefined);
+    await publishLinked('user-late', null, Date.now());
+    await publishLinked('user-late', late, Date.now());
+    await eventuallyMembers(projectId, segment.id, [early, late]).catch(async (error) => {
+      const states = await db.query(`SELECT profile_id, n, matched FROM "${segments.schema}".leaf_state WHERE project_id = $1`, [projectId]);
+      const pending = await db.query(`SELECT kind, value FROM "${segments.schema}".pending_event WHERE project_id = $1`, [projectId]);
+      throw new Error(`${error}: ${JSON.stringify({ early, late, states, pending })}`);
+    });
   });
 
   it('fills leaves that read the same events with one backfill spec ("≥ 3 Charged in 90 days OR their Amount sums past 500")', async () => {

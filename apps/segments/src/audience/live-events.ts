@@ -107,8 +107,8 @@ export class LiveEvents {
     }
     if (parked.length)
       await manager.query(
-        `INSERT INTO pending_event (project_id, kind, value, event) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::jsonb[])`,
-        [projectId, parked.map((p) => p.identity.kind), parked.map((p) => p.identity.value), parked.map((p) => JSON.stringify(p.event))],
+        `INSERT INTO pending_event (project_id, kind, value, event) SELECT $1, p.kind, p.value, p.event FROM jsonb_to_recordset($2::jsonb) AS p(kind text, value text, event jsonb)`,
+        [projectId, JSON.stringify(parked.map((p) => ({ kind: p.identity.kind, value: p.identity.value, event: p.event })))],
       );
     return resolved;
   }
@@ -125,11 +125,12 @@ export class LiveEvents {
        ON CONFLICT (project_id, kind, value) DO UPDATE SET profile_id = EXCLUDED.profile_id`,
       [projectId, identities.map((i) => i.kind), identities.map((i) => i.value), profileId],
     );
-    const waiting = (await manager.query(
+    // A DELETE … RETURNING answers [rows, count] through TypeORM.
+    const [waiting] = (await manager.query(
       `DELETE FROM pending_event p USING unnest($2::text[], $3::text[]) AS i(kind, value)
        WHERE p.project_id = $1 AND p.kind = i.kind AND p.value = i.value RETURNING p.id, p.event`,
       [projectId, identities.map((i) => i.kind), identities.map((i) => i.value)],
-    )) as { id: string; event: IngestedEvent }[];
+    )) as [{ id: string; event: IngestedEvent }[], number];
     if (waiting.length === 0) return;
     waiting.sort((a, b) => Number(a.id) - Number(b.id));
     await this.apply(
