@@ -1,0 +1,162 @@
+// Benchmark: segments in bulk, over the shared data set (1M profiles, 10M events; dataset/), the
+// same question timed three ways in one run — Boomerang, hand-written SQL over the same rows in
+// the same PostgreSQL, and DuckDB over the same rows in Parquet:
+//   "Charged at least 3 times in the 90 days before now OR Charged.Amount over those days > 500".
+// (a) a NEW segment whose leaves need a backfill from raw events: createSegment until it answers
+//     READY with its members written (events answers the backfill from its partitions; segments
+//     stores per-profile state and computes members). Goal ≤ 5 s and ≤ 1.5× the hand-written SQL.
+// (b) the same rules once their per-profile state exists (estimateSegment). Goal: no slower than
+//     DuckDB on the raw events; and ≤ 1 s (the console's estimate).
+// The events app runs from dist/ on the data set's `events` schema; segments runs in this process on
+// a throw-away schema, its known profiles copied from the data set. The window is the data set's
+// fixed 90 days (`between`), so all three ask exactly the same question.
+// Knobs: BENCH_RUNS (default 3), BENCH_PROFILES / BENCH_EVENTS (default 1M / 10M).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { pipeline } from 'node:stream/promises';
+import { secretKeyCaller, startTestSubgraph, TEST_DATABASE_URL, TEST_NATS_URL, TEST_SIGNING_SECRET, uniqueSubjectPrefix, type TestSubgraph } from '@boomerang/platform/testing';
+import { Baselines, chargedThriceOrOver500, ensureBenchDataset, ensureParquet, formatResults } from './dataset/index.js';
+import { freePort } from '../dev/platform.mjs';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const DAY_MS = 86_400_000;
+const root = join(import.meta.dirname, '../..');
+
+const CREATE = `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { id status size failure } }`;
+const ESTIMATE = `query($rules: SegmentRuleInput!) { estimateSegment(rules: $rules) { size } }`;
+
+async function main(): Promise<void> {
+  const log = (line: string) => console.log(line);
+  const dataset = await ensureBenchDataset({
+    log,
+    ...(process.env.BENCH_PROFILES ? { profiles: Number(process.env.BENCH_PROFILES) } : {}),
+    ...(process.env.BENCH_EVENTS ? { events: Number(process.env.BENCH_EVENTS) } : {}),
+  });
+  const parquet = await ensureParquet(dataset, { log });
+  const baselines = await Baselines.open(dataset, parquet);
+  const prefix = uniqueSubjectPrefix();
+  const events = await startEvents(dataset.databaseUrl, prefix);
+  let segments: TestSubgraph | undefined;
+  try {
+    segments = await startTestSubgraph(() => import('../../apps/segments/src/app.module.js').then((m) => m.AppModule), { service: 'segments', prefix });
+    await copyKnownProfiles(dataset.databaseUrl, dataset.projectId, segments.schema);
+    const between = { from: new Date(dataset.now.getTime() - 90 * DAY_MS).toISOString(), to: dataset.now.toISOString() };
+    const rules = {
+      or: [
+        { event: { name: 'Charged', between, count: { atLeast: 3 } } },
+        { event: { name: 'Charged', between, aggregate: { fn: 'SUM', property: 'Amount', op: 'GT', value: 500 } } },
+      ],
+    };
+    const caller = secretKeyCaller(dataset.projectId);
+    const sut = segments;
+
+    // (a) a new segment, its leaves backfilled from events each run.
+    const creations: number[] = [];
+    let members = 0;
+    for (let run = 0; run <= RUNS; run++) {
+      await forgetSegments(sut, dataset.projectId);
+      const started = performance.now();
+      const created = await sut.query<{ createSegment: { status: string; size: number; failure: string | null } }>(
+        CREATE,
+        { input: { name: `Bench ${run}`, kind: 'DYNAMIC', rules } },
+        caller,
+      );
+      const seconds = (performance.now() - started) / 1000;
+      if (created.errors || created.data!.createSegment.status !== 'READY') throw new Error(`createSegment: ${JSON.stringify(created.errors ?? created.data)}`);
+      members = created.data!.createSegment.size;
+      if (run > 0) creations.push(seconds); // the first run warms up
+      log(`  new segment, run ${run}${run === 0 ? ' (warm-up)' : ''}: ${seconds.toFixed(3)} s, ${members.toLocaleString('en')} members`);
+    }
+
+    // (b) the same question once the state exists, timed like the baselines.
+    const result = await baselines.ask(chargedThriceOrOver500, {
+      runs: RUNS,
+      boomerang: async () => {
+        const answer = await sut.query<{ estimateSegment: { size: number } }>(ESTIMATE, { rules }, caller);
+        if (answer.errors) throw new Error(JSON.stringify(answer.errors));
+        return { members: answer.data!.estimateSegment.size };
+      },
+    });
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const creation = median(creations);
+    log('');
+    log(`segments over ${dataset.parameters.profiles.toLocaleString('en')} profiles / ${dataset.parameters.events.toLocaleString('en')} events`);
+    for (const line of formatResults([result])) log(line);
+    log(`  (a) new segment with backfill: ${creation.toFixed(3)} s median of ${creations.length}  = ${(creation / result.postgres.median).toFixed(2)}× the hand-written SQL (goal ≤ 1.5×, ≤ 5 s); members ${members === result.answers.postgres.members ? 'agree' : `DIFFER (${members} vs ${result.answers.postgres.members})`}`);
+    log(`  (b) estimate over existing state: ${result.boomerang!.median.toFixed(3)} s = ${(result.boomerang!.median / result.duckdb.median).toFixed(2)}× DuckDB (goal ≤ 1×), ${(result.boomerang!.median / result.postgres.median).toFixed(2)}× PostgreSQL; console goal ≤ 1 s`);
+  } finally {
+    await baselines.close();
+    await segments?.close();
+    events.kill('SIGTERM');
+  }
+}
+
+/** The events app from dist/ on the data set's own `events` schema (it answers the backfills). */
+async function startEvents(databaseUrl: string, prefix: string): Promise<ChildProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(root, 'dist/apps/events/src/main.js')], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      DATABASE_SCHEMA: 'events',
+      NATS_URL: TEST_NATS_URL,
+      NATS_SUBJECT_PREFIX: prefix,
+      INTERNAL_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      PORT: String(port),
+      INGEST_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  for (let attempt = 0; attempt < 240; attempt++) {
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false);
+    if (ready) return child;
+    await sleep(250);
+  }
+  child.kill('SIGKILL');
+  throw new Error('events did not start');
+}
+
+/** segments' projection of the data set's profiles, as profiles' messages would have filled it. */
+async function copyKnownProfiles(benchUrl: string, projectId: string, schema: string): Promise<void> {
+  const source = new pg.Client({ connectionString: benchUrl });
+  const target = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await Promise.all([source.connect(), target.connect()]);
+  try {
+    await target.query(`UPDATE "${schema}".known_profile_backfill SET completed_at = now(), started_at = now() - interval '1 year'`);
+    await target.query(`UPDATE "${schema}".profile_fact_backfill SET completed_at = now()`);
+    await pipeline(
+      source.query(copyTo(`COPY (SELECT project_id, id FROM profiles.profile WHERE project_id = '${projectId}' AND merged_into IS NULL) TO STDOUT`)),
+      target.query(copyFrom(`COPY "${schema}".known_profile (project_id, profile_id) FROM STDIN`)),
+    );
+    await target.query(`ANALYZE "${schema}".known_profile`);
+  } finally {
+    await Promise.all([source.end(), target.end()]);
+  }
+}
+
+async function forgetSegments(sut: TestSubgraph, projectId: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`SET search_path TO "${sut.schema}"`);
+    await client.query(`DELETE FROM segment_membership WHERE project_id = $1`, [projectId]);
+    await client.query(`DELETE FROM segment WHERE project_id = $1`, [projectId]);
+    await client.query(`DELETE FROM audience_leaf WHERE project_id = $1`, [projectId]);
+    await client.query(`DELETE FROM outbox WHERE project_id = $1`, [projectId]).catch(() => undefined);
+    await client.query(`VACUUM ANALYZE leaf_state`);
+  } finally {
+    await client.end();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
