@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
 import { CreateKnownProfiles1763900002000, SubgraphModule } from '@boomerang/platform/subgraph';
 import { CallOutcomesModule } from './call-outcomes/call-outcomes.module.js';
+import { EmailEngagementModule } from './email-engagement/email-engagement.module.js';
 import { EventEntity } from './events/event.entity.js';
 import { EventsModule } from './events/events.module.js';
 import { IngestHttpModule } from './ingestion/http/ingest-http.module.js';
@@ -57,6 +58,7 @@ export const EVENTS_MIGRATIONS = [
     IngestHttpModule,
     PrivacyModule,
     CallOutcomesModule,
+    EmailEngagementModule,
     SegmentBackfillModule,
   ],
 })
