@@ -8,7 +8,8 @@ import { conditionType, ISO_DATE_TIME, type PropertyCondition, type Scalar, type
  * - A property is read by its exact name first, else as a dot path through nested objects.
  * - The condition's type decides how a stored value compares: `number` takes JSON numbers and
  *   strings that are decimal numbers ("12.50"); `string` and `boolean` take their JSON type only;
- *   `date` takes strings in ISO 8601 (see ISO_DATE_TIME), compared to the millisecond.
+ *   `date` takes strings in ISO 8601 (see ISO_DATE_TIME) on real calendar days (2026-02-30 and
+ *   24:00 are not dates), compared to the millisecond.
  * - A value of another type, or none, is "not comparable": only `neq` and `notIn` hold for it
  *   (it equals nothing), besides `notExists` for a missing or null one.
  * - `contains`: a string contains the operand, or a list holds an element equal to it.
@@ -49,11 +50,19 @@ export function comparable(value: unknown, type: ValueType): number | string | b
   }
 }
 
-/** Milliseconds since the epoch of an ISO 8601 date(-time); a bare date is midnight UTC. */
+/** Milliseconds since the epoch of an ISO 8601 date(-time) on a real calendar day; a bare date is midnight UTC. */
 export function parseDate(text: string): number | undefined {
   if (!ISO_DATE_TIME.test(text)) return undefined;
+  // Date.parse would roll 2026-02-30 over to March 2.
+  if (Number(text.slice(8, 10)) > daysInMonth(Number(text.slice(0, 4)), Number(text.slice(5, 7)))) return undefined;
   const ms = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** Proleptic Gregorian, as Date and PostgreSQL count. */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 function operand(value: Scalar, type: ValueType): number | string | boolean {

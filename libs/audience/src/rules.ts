@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDate } from './conditions.js';
 
 /**
  * The audience language: one typed rule tree that segments store, validate and evaluate, and
@@ -40,6 +41,7 @@ export type ValueType = (typeof VALUE_TYPES)[number];
 export type Scalar = string | number | boolean;
 
 const scalar = z.union([z.string().max(1000), z.number().finite(), z.boolean()]);
+const eventName = z.string().min(1).max(200);
 const propertyPath = z
   .string()
   .min(1)
@@ -141,7 +143,7 @@ const windowed = {
 /** Did event `name` (where its properties meet every condition), how often, how much, when. */
 export const EventRuleSchema = z
   .object({
-    name: z.string().min(1).max(200),
+    name: eventName,
     where: z.array(PropertyConditionSchema).max(20).optional(),
     ...windowed,
     /** How many qualifying events in the window; default: at least one. */
@@ -155,7 +157,7 @@ export const EventRuleSchema = z
 export type EventRule = z.infer<typeof EventRuleSchema>;
 
 const SequenceStepSchema = z
-  .object({ name: z.string().min(1).max(200), where: z.array(PropertyConditionSchema).max(20).optional() })
+  .object({ name: eventName, where: z.array(PropertyConditionSchema).max(20).optional() })
   .strict();
 
 /** Did A, then B (then ...), the whole sequence within `within` of its first step. */
@@ -296,17 +298,22 @@ function checkOperands(
   const operands = listOp ? condition.values! : [condition.value];
   for (const [index, operand] of operands.entries()) {
     if (type === 'date') {
-      if (typeof operand !== 'string' || !ISO_DATE_TIME.test(operand) || Number.isNaN(Date.parse(operand)))
-        return context.addIssue({ code: 'custom', message: 'a date is an ISO 8601 date-time with a zone (2026-12-05T10:00:00Z)', path: listOp ? ['values', index] : ['value'] });
+      if (typeof operand !== 'string' || parseDate(operand) === undefined)
+        return context.addIssue({ code: 'custom', message: 'a date is an ISO 8601 date-time with a zone (2026-12-05T10:00:00Z), or a date, on a real calendar day', path: listOp ? ['values', index] : ['value'] });
     } else if (typeof operand !== type) {
       return context.addIssue({ code: 'custom', message: `must be a ${type} (the condition compares ${type}s)`, path: listOp ? ['values', index] : ['value'] });
     }
   }
   if (op === 'between') {
-    const [low, high] = condition.values!.map((operand) => (type === 'date' ? Date.parse(operand as string) : operand)) as [number, number];
+    const [low, high] = condition.values!.map((operand) => (type === 'date' ? parseDate(operand as string) : operand)) as [number, number];
     if (low > high) issue('between needs low ≤ high', 'values');
   }
 }
 
-/** Dates inside properties and operands: RFC 3339 with a zone, or a plain date (midnight UTC). */
-export const ISO_DATE_TIME = /^(?!0000)\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+/**
+ * Dates inside properties and operands: RFC 3339 with a zone (seconds and up to 3 fraction digits
+ * optional), or a plain date (midnight UTC); years 0001–9999, month 01–12, day 01–31, hour 00–23,
+ * minutes and seconds 00–59, offsets up to ±23:59. `parseDate` also refuses a day past its month's end.
+ */
+export const ISO_DATE_TIME =
+  /^(?!0000)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,3})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d))?$/;
