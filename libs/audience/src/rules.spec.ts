@@ -23,3 +23,30 @@ describe('rules: date operands', () => {
     ]);
   });
 });
+
+describe('rules: text PostgreSQL cannot store', () => {
+  const NUL_OR_SURROGATE = 'must not contain NUL or lone surrogates';
+
+  it.each([
+    ['an event name', { event: { name: 'Viewed\u0000' } }, 'rules.event.name'],
+    ['an event name (lone high surrogate)', { event: { name: 'Viewed \uD800' } }, 'rules.event.name'],
+    ['a where property', { event: { name: 'A', where: [{ property: 'a\uDC00', op: 'exists' }] } }, 'rules.event.where[0].property'],
+    ['a string operand', { event: { name: 'A', where: [{ property: 'a', op: 'eq', value: 'x\u0000y' }] } }, 'rules.event.where[0].value'],
+    ['a list operand', { event: { name: 'A', where: [{ property: 'a', op: 'in', values: ['ok', '\uDBFF'] }] } }, 'rules.event.where[0].values[1]'],
+    ['an aggregate property', { event: { name: 'A', aggregate: { fn: 'sum', property: 'amount\u0000', op: 'gt', value: 1 } } }, 'rules.event.aggregate.property'],
+    ['a sequence step', { sequence: { steps: [{ name: 'A' }, { name: 'B\uD83D' }], within: { days: 1 } } }, 'rules.sequence.steps[1].name'],
+    [
+      'a sequence step condition',
+      { sequence: { steps: [{ name: 'A', where: [{ property: 'p', op: 'startsWith', value: 'a\uD83D' }] }, { name: 'B' }], within: { days: 1 } } },
+      'rules.sequence.steps[0].where[0].value',
+    ],
+    ['a profile property', { profile: { property: '\u0000', op: 'exists' } }, 'rules.profile.property'],
+    ['a profile operand', { not: { profile: { attribute: 'name', op: 'contains', value: '\uDE00x' } } }, 'rules.not.profile.value'],
+  ])('refuses %s, naming its path', (_, rule, path) => {
+    expect(issues(rule)).toEqual([`${path}: ${NUL_OR_SURROGATE}`]);
+  });
+
+  it('takes astral characters (a surrogate pair) and other controls', () => {
+    expect(issues({ event: { name: 'Liked 😀', where: [{ property: 'emoji😀', op: 'in', values: ['😀', 'tab\there', '\u0001'] }] } })).toEqual([]);
+  });
+});

@@ -40,10 +40,14 @@ export type ValueType = (typeof VALUE_TYPES)[number];
 
 export type Scalar = string | number | boolean;
 
-const scalar = z.union([z.string().max(1000), z.number().finite(), z.boolean()]);
-const eventName = z.string().min(1).max(200);
-const propertyPath = z
-  .string()
+/** Text PostgreSQL can store: no NUL, no lone UTF-16 surrogate (ingestion refuses both too). */
+const STORABLE_TEXT = /^(?:[^\0\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+export const UNSTORABLE_TEXT_MESSAGE = 'must not contain NUL or lone surrogates';
+const text = () => z.string().regex(STORABLE_TEXT, UNSTORABLE_TEXT_MESSAGE);
+
+const scalar = z.union([text().max(1000), z.number().finite(), z.boolean()]);
+const eventName = text().min(1).max(200);
+const propertyPath = text()
   .min(1)
   .max(200)
   .regex(/^[^.]+(\.[^.]+)*$/, 'must be a property name or a dot path of names (a.b.c)');
