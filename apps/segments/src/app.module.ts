@@ -4,6 +4,7 @@ import { CreateKnownProfiles1763900002000, SubgraphModule } from '@boomerang/pla
 import { ImportsModule } from './imports/imports.module.js';
 import { CreateSegments1763900000400 } from './migrations/1763900000400-create-segments.js';
 import { AudienceEngine1763900001500 } from './migrations/1763900001500-audience-engine.js';
+import { LeafStateMatched1763900001800 } from './migrations/1763900001800-leaf-state-matched.js';
 import { SegmentImports1763900001600 } from './migrations/1763900001600-segment-imports.js';
 import { Rfm1763900001700 } from './migrations/1763900001700-rfm.js';
 import { RfmModule } from './rfm/rfm.module.js';
@@ -21,6 +22,7 @@ export const SEGMENTS_MIGRATIONS = [
   AudienceEngine1763900001500,
   SegmentImports1763900001600,
   Rfm1763900001700,
+  LeafStateMatched1763900001800,
 ];
 
 @Module({

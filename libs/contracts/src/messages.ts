@@ -196,4 +196,6 @@ export const SegmentMembershipChanged = defineMessage(
     cause: z.enum(MEMBERSHIP_CAUSES),
     eventId: uuid().nullable(),
   }),
+  // One per transition: a new segment's members are published in tens of thousands at once.
+  { compiled: true },
 );

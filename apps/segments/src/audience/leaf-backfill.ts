@@ -14,7 +14,8 @@ import {
   type ProfileRule,
 } from '@boomerang/audience';
 import type { Messaging } from '@boomerang/platform/messaging';
-import { Clock, MESSAGING } from '@boomerang/platform/subgraph';
+import type { Logger } from '@boomerang/platform/observability';
+import { Clock, LOGGER, MESSAGING } from '@boomerang/platform/subgraph';
 import type { StoredLeaf } from './leaf-catalog.js';
 import { LeafCatalog } from './leaf-catalog.js';
 import { LeafHits, type LeafHit } from './leaf-hits.js';
@@ -48,6 +49,7 @@ export class LeafBackfill {
     private readonly catalog: LeafCatalog,
     private readonly hits: LeafHits,
     private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /** Makes every leaf of `leafIds` ready (those already ready are left alone). */
@@ -88,7 +90,10 @@ export class LeafBackfill {
       const groups = requestGroups(todo, nowMs);
       const byIndex = new Map(groups.map((group, index) => [index, group.leaves]));
       const request = { projectId, recentFrom: new Date(Math.min(...todo.map((leaf) => leaf.recentFromMs!))).toISOString(), leaves: groups.map((group) => group.spec) };
+      const started = performance.now();
+      let writingMs = 0;
       const done = await this.stream(BackfillLeafHits.request.parse(request), async (rows) => {
+        const writing = performance.now();
         const summaries: StoredLeafState[] = [];
         const recent: LeafHit[] = [];
         for (const row of rows) {
@@ -106,7 +111,12 @@ export class LeafBackfill {
         // States the live path made while the leaf was backfilling are merged with these, not replaced.
         await this.hits.persist(manager, projectId, byId, [], summaries, nowMs);
         if (recent.length) await this.hits.record(manager, projectId, byId, recent, nowMs);
+        writingMs += performance.now() - writing;
       });
+      this.logger.info(
+        { leaves: todo.length, specs: groups.length, rows: done.rows, totalMs: Math.round(performance.now() - started), writingMs: Math.round(writingMs) },
+        'leaves backfilled from events',
+      );
       await manager.query(`UPDATE audience_leaf SET status = 'ready', snapshot_at = $2 WHERE id = ANY($1::uuid[])`, [todo.map((leaf) => leaf.id), done.snapshotAt]);
     });
   }

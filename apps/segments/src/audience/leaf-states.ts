@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import type pg from 'pg';
 import type { EntityManager } from 'typeorm';
+import { runPipelinedCopies } from '@boomerang/platform/persistence';
 import { emptyLeafState, type LeafState } from '@boomerang/audience';
 
 /** A profile's state for one leaf, with the verdict last written for it. */
@@ -10,6 +12,9 @@ export interface StoredLeafState {
   matched: boolean;
   recheckAt: number | null;
 }
+
+/** From this many states on, a write goes through COPY. */
+const COPY_FROM = 1000;
 
 const stateKey = (leafId: string, profileId: string) => `${leafId}:${profileId}`;
 
@@ -63,6 +68,7 @@ export class LeafStates {
    * inserted meanwhile (the caller merges into them rather than replacing them).
    */
   async insertAbsent(manager: EntityManager, projectId: string, states: readonly StoredLeafState[]): Promise<StoredLeafState[]> {
+    if (states.length >= COPY_FROM) return this.copyAbsent(manager, projectId, states);
     const inserted = new Set<string>();
     for (let start = 0; start < states.length; start += 2000) {
       const chunk = states.slice(start, start + 2000);
@@ -77,6 +83,41 @@ export class LeafStates {
       )) as { leaf_id: string; profile_id: string }[];
       for (const row of rows) inserted.add(stateKey(row.leaf_id, row.profile_id));
     }
+    return states.filter((state) => !inserted.has(stateKey(state.leafId, state.profileId)));
+  }
+
+  /** Many states (a backfill): COPYed into a temporary table, then inserted where absent, in one statement. */
+  private async copyAbsent(manager: EntityManager, projectId: string, states: readonly StoredLeafState[]): Promise<StoredLeafState[]> {
+    const client = (manager.queryRunner as unknown as { databaseConnection: pg.PoolClient }).databaseConnection;
+    await manager.query(`CREATE TEMP TABLE IF NOT EXISTS leaf_state_incoming (LIKE leaf_state INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+    await manager.query(`TRUNCATE leaf_state_incoming`);
+    const text = (value: number | null) => (value === null ? '\\N' : String(value));
+    const lines = states.map((s) =>
+      [
+        projectId,
+        s.leafId,
+        s.profileId,
+        s.state.n,
+        s.state.vn,
+        s.state.sum,
+        text(s.state.min),
+        text(s.state.max),
+        text(s.state.first),
+        text(s.state.last),
+        floatArray(s.state.times),
+        floatArray(s.state.vals),
+        s.matched ? 't' : 'f',
+        s.recheckAt === null ? '\\N' : new Date(s.recheckAt).toISOString(),
+      ].join('\t'),
+    );
+    await runPipelinedCopies(client, [
+      { statement: `COPY leaf_state_incoming (project_id, leaf_id, profile_id, n, vn, sum, min, max, first_at, last_at, times, vals, matched, recheck_at) FROM STDIN`, lines },
+    ]);
+    const rows = (await manager.query(
+      `INSERT INTO leaf_state SELECT * FROM leaf_state_incoming ON CONFLICT (leaf_id, profile_id) DO NOTHING RETURNING leaf_id, profile_id`,
+    )) as { leaf_id: string; profile_id: string }[];
+    if (rows.length === states.length) return [];
+    const inserted = new Set(rows.map((row) => stateKey(row.leaf_id, row.profile_id)));
     return states.filter((state) => !inserted.has(stateKey(state.leafId, state.profileId)));
   }
 

@@ -8,6 +8,9 @@ import { LeafBackfill, LeafBackfillError } from './leaf-backfill.js';
 import { LeafCatalog, type StoredLeaf } from './leaf-catalog.js';
 import { MembershipChanges, type MembershipCause } from './membership-changes.js';
 
+/** PostgreSQL's JIT spends seconds compiling these short queries (jsonb-free joins over indexes): off for them. */
+const NO_JIT = `SET LOCAL jit = off`;
+
 /** Longest wait between attempts while events does not answer. */
 const RETRY_MAX_MS = 60_000;
 
@@ -43,11 +46,14 @@ export class SegmentComputation implements OnApplicationBootstrap, OnApplication
         `SELECT sl.leaf_id FROM segment s JOIN segment_leaf sl ON sl.segment_id = s.id AND sl.version = s.version WHERE s.project_id = $1 AND s.id = $2`,
         [projectId, segmentId],
       )) as { leaf_id: string }[];
+      const started = performance.now();
       await this.backfill.ensureReady(
         projectId,
         leafIds.map((row) => row.leaf_id),
       );
+      const filled = performance.now();
       await this.dataSource.transaction((manager) => this.recompute(manager, projectId, segmentId, 'edit'));
+      this.logger.info({ segmentId, fillMs: Math.round(filled - started), computeMs: Math.round(performance.now() - filled) }, 'segment computed');
     } catch (error) {
       if (error instanceof LeafBackfillError && error.retryable) return this.retryLater(projectId, segmentId, error);
       this.logger.error({ err: error, segmentId }, 'segment computation failed');
@@ -96,6 +102,7 @@ export class SegmentComputation implements OnApplicationBootstrap, OnApplication
    */
   async recompute(manager: EntityManager, projectId: string, segmentId: string, cause: MembershipCause): Promise<void> {
     await this.catalog.lockExclusive(manager, projectId);
+    await manager.query(NO_JIT);
     const [segment] = (await manager.query(
       `SELECT s.version, v.rules, s.status FROM segment s JOIN segment_version v ON v.segment_id = s.id AND v.version = s.version
        WHERE s.project_id = $1 AND s.id = $2 AND s.archived_at IS NULL FOR UPDATE OF s`,
@@ -140,8 +147,11 @@ export class SegmentComputation implements OnApplicationBootstrap, OnApplication
     const byKey = new Map(stored.map((leaf) => [leaf.leaf.key, leaf]));
     const params: unknown[] = [projectId];
     const query = membersQuery(rule, byKey, params);
-    const [row] = (await this.dataSource.query(`SELECT count(*)::int AS size FROM (${query}) members`, params)) as { size: number }[];
-    return row!.size;
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(NO_JIT);
+      const [row] = (await manager.query(`SELECT count(*)::int AS size FROM (${query}) members`, params)) as { size: number }[];
+      return row!.size;
+    });
   }
 
   private async storedLeaves(manager: EntityManager, projectId: string, rule: Rule): Promise<Map<string, StoredLeaf>> {
@@ -200,11 +210,24 @@ export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, Stored
   const where = walk(rule);
   const withoutState = evaluateRule(rule, (leaf) => (leaf.kind === 'segment' ? false : leaf.kind === 'profile' ? false : (leavesByKey.get(leaf.key)?.matchesWithoutHits ?? false)));
   if (withoutState) return `SELECT kp.profile_id FROM known_profile kp ${joins.join(' ')} WHERE kp.project_id = $1 AND kp.forgotten_at IS NULL AND ${where}`;
+  // A tree that only ever needs leaves to be true ("did X", "in S", AND / OR of those) holds only
+  // for profiles some leaf holds for: start from those (the matched index), not from every state.
+  const monotone = isMonotone(rule, leavesByKey);
   const candidates = [
-    `SELECT DISTINCT profile_id FROM leaf_state WHERE leaf_id = ANY(${param(stateLeafIds)}::uuid[])`,
+    `SELECT DISTINCT profile_id FROM leaf_state WHERE leaf_id = ANY(${param(stateLeafIds)}::uuid[])${monotone ? ' AND matched' : ''}`,
     ...(namedSegments.length ? [`SELECT profile_id FROM segment_membership WHERE segment_id = ANY(${param(namedSegments)}::uuid[])`] : []),
   ].join(' UNION ');
   return `SELECT kp.profile_id FROM (${candidates}) candidate
           JOIN known_profile kp ON kp.project_id = $1 AND kp.profile_id = candidate.profile_id AND kp.forgotten_at IS NULL
           ${joins.join(' ')} WHERE ${where}`;
+}
+
+/** No NOT, no "not in segment", no leaf that holds without hits ("at most 2 times"). */
+function isMonotone(rule: Rule, leavesByKey: ReadonlyMap<string, StoredLeaf>): boolean {
+  if ('and' in rule) return rule.and.every((child) => isMonotone(child, leavesByKey));
+  if ('or' in rule) return rule.or.every((child) => isMonotone(child, leavesByKey));
+  if ('not' in rule) return false;
+  const leaf = toLeaf(rule);
+  if (leaf.kind === 'segment') return leaf.rule.member;
+  return !(leavesByKey.get(leaf.key)?.matchesWithoutHits ?? false);
 }
