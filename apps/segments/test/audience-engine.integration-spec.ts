@@ -6,6 +6,7 @@ import { BackfillLeafHits, EventsIngested, ListProfileSnapshots, ProfileChanged,
 import { domainStreamConfig, serveRpc } from '@boomerang/platform/messaging';
 import { Clock } from '@boomerang/platform/subgraph';
 import { eventually, secretKeyCaller, seedKnownProfiles, silentLogger, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { LeafCollector } from '../src/audience/leaf-collector.js';
 import { LeafTimers } from '../src/audience/leaf-timers.js';
 import { serveEvents } from './events-stand-in.js';
 
@@ -264,6 +265,27 @@ describe('segments: the audience engine', () => {
       const pending = await db.query(`SELECT kind, value FROM "${segments.schema}".pending_event WHERE project_id = $1`, [projectId]);
       throw new Error(`${error}: ${JSON.stringify({ early, late, states, pending })}`);
     });
+  });
+
+  it('drops leaves no live segment holds once unused for a week (old versions, unsaved estimates), with their states', async () => {
+    const { projectId, profiles } = await newProject(1);
+    await ingest(projectId, [{ profileId: profiles[0]!, name: 'Opened', at: Date.now() - DAY }]);
+    const segment = await create(projectId, { event: { name: 'Opened' } });
+    await segments.query(UPDATE, { id: segment.id, input: { rules: { event: { name: 'Opened', count: { atLeast: 1 }, within: { days: 30 } } } } }, secretKeyCaller(projectId));
+    await segments.query(ESTIMATE, { rules: { event: { name: 'Closed' } } }, secretKeyCaller(projectId));
+    const leaves = async () =>
+      ((await db.query(`SELECT definition FROM "${segments.schema}".audience_leaf WHERE project_id = $1 ORDER BY created_at`, [projectId])) as { definition: unknown }[]).map((row) => row.definition);
+    expect(await leaves()).toHaveLength(3);
+    const clock = segments.app.get(Clock);
+    const realNow = clock.now.bind(clock);
+    try {
+      clock.now = () => new Date(realNow().getTime() + 8 * DAY);
+      await segments.app.get(LeafCollector).collect();
+    } finally {
+      clock.now = realNow;
+    }
+    expect(await leaves()).toEqual([{ name: 'Opened', count: { atLeast: 1 }, within: { days: 30 } }]);
+    expect(await members(projectId, segment.id)).toEqual([profiles[0]]);
   });
 
   it('fills leaves that read the same events with one backfill spec ("≥ 3 Charged in 90 days OR their Amount sums past 500")', async () => {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { Clock, KnownProfiles } from '@boomerang/platform/subgraph';
 import { LeafBackfill } from './leaf-backfill.js';
 import { LeafCatalog } from './leaf-catalog.js';
+import { LeafCollector } from './leaf-collector.js';
 import { LeafHits } from './leaf-hits.js';
 import { LeafStates } from './leaf-states.js';
 import { LeafTimers } from './leaf-timers.js';
@@ -32,6 +33,7 @@ import { SegmentComputation } from './segment-computation.js';
     LiveEvents,
     ProfileFacts,
     LeafTimers,
+    LeafCollector,
     ProfileLifecycle,
   ],
   exports: [Clock, KnownProfiles, LeafCatalog, LeafBackfill, MembershipChanges, SegmentComputation, ProfileLifecycle, LeafTimers],
