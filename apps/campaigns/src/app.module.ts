@@ -2,8 +2,8 @@ import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
 import { SubgraphModule } from '@boomerang/platform/subgraph';
 import { CampaignEntity } from './campaigns/campaign.entity.js';
-import { CampaignResolver } from './campaigns/campaign.resolver.js';
-import { CampaignService } from './campaigns/campaign.service.js';
+import { CampaignsModule } from './campaigns/campaigns.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
 import { CreateCampaigns1763900000500 } from './migrations/1763900000500-create-campaigns.js';
 
 export const CAMPAIGNS_ENTITIES = [CampaignEntity];
@@ -18,7 +18,8 @@ export const CAMPAIGNS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches
       migrations: CAMPAIGNS_MIGRATIONS,
       ownsStream: 'campaigns',
     }),
+    JobsModule,
+    CampaignsModule,
   ],
-  providers: [CampaignService, CampaignResolver],
 })
 export class AppModule {}
