@@ -241,6 +241,41 @@ describe('segments: the RFM family', () => {
     expect(changesOf(projectId, family)).toEqual([]);
   });
 
+  it('keeps the family managed: members, rules, names, archiving and imports of its segments are refused (CONFLICT naming the family)', async () => {
+    const { projectId, purchasers } = await seedProject();
+    const rfm = await configure(projectId);
+    const champions = classOf(rfm, 'CHAMPIONS').segment;
+    const family = rfm.classes.map((entry) => entry.segment.id);
+    await eventually(() => changesOf(projectId, family).length >= 15 || undefined);
+    changes = [];
+    const attempts: [string, string, Record<string, unknown>, string][] = [
+      ['add', `mutation($id: ID!, $p: [ID!]!) { addSegmentMembers(segmentId: $id, profileIds: $p) { id } }`, { p: [purchasers[1]] }, 'segmentId'],
+      ['remove', `mutation($id: ID!, $p: [ID!]!) { removeSegmentMembers(segmentId: $id, profileIds: $p) { id } }`, { p: [purchasers[0]] }, 'segmentId'],
+      ['rules', `mutation($id: ID!) { updateSegment(id: $id, input: { rules: { event: { name: "Charged" } } }) { id } }`, {}, 'input.rules'],
+      ['rename', `mutation($id: ID!) { updateSegment(id: $id, input: { name: "Best" }) { id } }`, {}, 'input.name'],
+      ['archive', `mutation($id: ID!) { archiveSegment(id: $id) { id } }`, {}, 'id'],
+      [
+        'import',
+        `mutation($id: ID!) { createSegmentImport(input: { segmentId: $id, format: CSV }) { id } }`,
+        {},
+        'input.segmentId',
+      ],
+    ];
+    for (const [, mutation, variables, field] of attempts) {
+      const result = await sut.query(mutation, { id: champions.id, ...variables }, secretKeyCaller(projectId));
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'SEGMENT_MANAGED', field });
+      expect(result.errors?.[0]?.message).toMatch(/belongs to the RFM family \(class "Champions"\)/);
+    }
+    // A description is not the family's: it may change.
+    const described = await sut.query(`mutation($id: ID!) { updateSegment(id: $id, input: { name: "Champions", description: "Our best" }) { id } }`, { id: champions.id }, secretKeyCaller(projectId));
+    expect(described.errors).toBeUndefined();
+    const after = (await read(projectId))!;
+    expect(classOf(after, 'CHAMPIONS').segment).toMatchObject({ id: champions.id, name: 'Champions', size: champions.size });
+    expect(classOf(after, 'NEW').segment.members).toEqual(classOf(rfm, 'NEW').segment.members);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(changesOf(projectId, family)).toEqual([]);
+  });
+
   it('recomputes daily at recomputeAt in the project zone, by a durable timer (injected clock)', async () => {
     const { projectId } = await seedProject();
     const rfm = await configure(projectId, { purchaseEvent: 'Charged', amountProperty: 'Amount', timeZone: 'Europe/Berlin', recomputeAt: '04:30' });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { newKnownProfiles, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import type { SegmentMembershipChanged, MessageOf } from '@boomerang/contracts';
+import { eventually, newKnownProfiles, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { SegmentService } from '../src/segments/segment.service.js';
 
 const secret = (projectId: string) => ({ projectId, keyId: null, scope: 'secret' as const });
@@ -62,6 +63,48 @@ describe('segments subgraph', () => {
     expect(page2.data!.segment.members).toEqual([{ id: sorted[1] }]);
   });
 
+  it('publishes the entries and exits of hand-written members (cause import), only for rows that changed', async () => {
+    const project = randomUUID();
+    const segment = await createSegment(project, { name: 'Hand-picked', kind: 'STATIC' });
+    const [p1, p2, p3] = await newKnownProfiles(sut, project, 3);
+    const seen: MessageOf<typeof SegmentMembershipChanged>[] = [];
+    const subscription = sut.messaging.nc.subscribe(`${sut.prefix}segments.${project}.membership-changed`);
+    void (async () => {
+      for await (const message of subscription) seen.push(message.json());
+    })();
+    const published = async (count: number) => {
+      await sut.flushOutbox();
+      await eventually(() => seen.length >= count || undefined);
+      await sut.messaging.nc.flush();
+      const all = seen.splice(0).map(({ segmentId, profileId, change, cause, version, eventId }) => ({ segmentId, profileId, change, cause, version, eventId }));
+      return all.sort((a, b) => `${a.change}${a.profileId}`.localeCompare(`${b.change}${b.profileId}`));
+    };
+    const entry = (profileId: string, change: 'entered' | 'exited') => ({ segmentId: segment.id, profileId, change, cause: 'import', version: 1, eventId: null });
+    try {
+      await sut.query(ADD, { s: segment.id, p: [p1, p2, p1] }, secret(project));
+      expect(await published(2)).toEqual([entry(p1!, 'entered'), entry(p2!, 'entered')].sort((a, b) => a.profileId.localeCompare(b.profileId)));
+      // p1 and p2 are members already, p3 is new; removing p3 and a non-member id leaves only p3's exit.
+      await sut.query(ADD, { s: segment.id, p: [p1, p2, p3] }, secret(project));
+      expect(await published(1)).toEqual([entry(p3!, 'entered')]);
+      await sut.query(REMOVE, { s: segment.id, p: [p3, randomUUID(), p3] }, secret(project));
+      expect(await published(1)).toEqual([entry(p3!, 'exited')]);
+      // Nothing changes, nothing is published; the day's history counts each transition once.
+      await sut.query(REMOVE, { s: segment.id, p: [p3] }, secret(project));
+      await sut.query(ADD, { s: segment.id, p: [p1] }, secret(project));
+      await sut.flushOutbox();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(seen).toEqual([]);
+      const history = await sut.query<{ segment: { history: { entered: number; exited: number; size: number }[] } }>(
+        `query($id: ID!) { segment(id: $id) { history(days: 1) { entered exited size } } }`,
+        { id: segment.id },
+        secret(project),
+      );
+      expect(history.data!.segment.history).toEqual([{ entered: 3, exited: 1, size: 2 }]);
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
   it('stores the rules of a dynamic segment and refuses members for it', async () => {
     const project = randomUUID();
     const rules = { and: [{ profile: { property: 'plan', op: 'EQ', value: 'pro' } }, { event: { name: 'Order Completed', count: { atLeast: 2 } } }] };
@@ -77,6 +120,9 @@ describe('segments subgraph', () => {
     [{ name: 'No rules', kind: 'DYNAMIC' }, 'input.rules'],
     [{ name: 'Empty AND', kind: 'DYNAMIC', rules: { and: [] } }, 'input.rules.and'],
     [{ name: 'Static rules', kind: 'STATIC', rules: { event: { name: 'Opened' } } }, 'input.rules'],
+    [{ name: 'NUL', kind: 'DYNAMIC', rules: { event: { name: 'Opened\u0000' } } }, 'input.rules.event.name'],
+    [{ name: 'Surrogate', kind: 'DYNAMIC', rules: { profile: { property: 'plan', op: 'EQ', value: 'pro\uD800' } } }, 'input.rules.profile.value'],
+    [{ name: 'No such day', kind: 'DYNAMIC', rules: { profile: { attribute: 'CREATED_AT', op: 'GT', value: '2026-02-30' } } }, 'input.rules.profile.value'],
   ])('names the invalid field for %j', async (input, field) => {
     const project = randomUUID();
     const result = await sut.query(CREATE, { input }, secret(project));

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { configProvider } from '@boomerang/platform/config';
 import { SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
 import { AudienceModule } from '../audience/audience.module.js';
+import { SegmentsModule } from '../segments/segments.module.js';
 import { ImportTokens } from './import-token.js';
 import { SEGMENT_IMPORTS_CONFIG, segmentImportsEnv } from './imports-config.js';
 import { RunSegmentImport } from './run-segment-import.js';
@@ -12,7 +13,7 @@ import { SegmentImports } from './segment-imports.repository.js';
 
 /** Imports of cohort files (CSV, Mixpanel, Amplitude) into static segments: the API, the upload route and the streamed runner. */
 @Module({
-  imports: [AudienceModule],
+  imports: [AudienceModule, SegmentsModule],
   controllers: [SegmentImportUploadController],
   providers: [
     configProvider(SEGMENT_IMPORTS_CONFIG, segmentImportsEnv),

@@ -5,7 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { MAX_IDENTITIES_PER_LOOKUP, MAX_IDENTITY_VALUE_LENGTH, ResolveIdentities, type ResolveIdentitiesReply } from '@boomerang/contracts';
 import { callRpc, type Messaging } from '@boomerang/platform/messaging';
 import { Clock, LOGGER, MESSAGING, type Logger } from '@boomerang/platform/subgraph';
-import { MembershipChanges } from '../audience/membership-changes.js';
+import { StaticSegments } from '../segments/static-segments.js';
 import { CohortFileError } from './cohort-file-error.js';
 import { cohortRows, type CohortRow } from './cohort-files.js';
 import { SEGMENT_IMPORTS_CONFIG, type SegmentImportsConfig } from './imports-config.js';
@@ -56,7 +56,7 @@ export class RunSegmentImport implements OnApplicationBootstrap, BeforeApplicati
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly imports: SegmentImports,
-    private readonly memberships: MembershipChanges,
+    private readonly statics: StaticSegments,
     private readonly clock: Clock,
     @Inject(MESSAGING) private readonly messaging: Messaging,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -211,22 +211,7 @@ export class RunSegmentImport implements OnApplicationBootstrap, BeforeApplicati
       });
       const members = [...new Set(matched)];
       if (job.mode === 'replace') await this.imports.rememberSeen(manager, job.id, members);
-      const existing = new Set(
-        (
-          (await manager.query(`SELECT profile_id FROM segment_membership WHERE project_id = $1 AND segment_id = $2 AND profile_id = ANY($3::uuid[])`, [
-            job.projectId,
-            job.segmentId,
-            members,
-          ])) as { profile_id: string }[]
-        ).map((row) => row.profile_id),
-      );
-      const entering = members.filter((id) => !existing.has(id));
-      await this.memberships.apply(
-        manager,
-        job.projectId,
-        entering.map((profileId) => ({ segmentId: job.segmentId, version: 1, profileId, change: 'entered', cause: 'import', eventId: null })),
-        now,
-      );
+      const entering = await this.statics.addMembers(manager, job.projectId, { id: job.segmentId, version: 1 }, members, 'import', now);
       const kept = unmatched.sort((a, b) => a.row - b.row).slice(0, Math.max(0, this.config.SEGMENTS_IMPORT_KEPT_UNMATCHED_ROWS - state.kept));
       await this.imports.keepUnmatched(manager, job.id, kept);
       progress.rowsRead = batch.lookups.length + batch.unmatched.length;
@@ -254,13 +239,8 @@ export class RunSegmentImport implements OnApplicationBootstrap, BeforeApplicati
         const now = this.clock.now();
         await this.lockSegment(manager, job);
         const leaving = await this.imports.unseenMembers(manager, job, EXITS_PER_TRANSACTION);
-        await this.memberships.apply(
-          manager,
-          job.projectId,
-          leaving.map((profileId) => ({ segmentId: job.segmentId, version: 1, profileId, change: 'exited', cause: 'import', eventId: null })),
-          now,
-        );
-        const progress = { ...emptyProgress(), removed: leaving.length };
+        const left = await this.statics.removeMembers(manager, job.projectId, { id: job.segmentId, version: 1 }, leaving, 'import', now);
+        const progress = { ...emptyProgress(), removed: left.length };
         if (!(await this.imports.progress(manager, job.id, progress, 0, now))) throw new ImportStopped('the import was failed while it ran');
         add(totals, progress);
         if (leaving.length === EXITS_PER_TRANSACTION) return false;

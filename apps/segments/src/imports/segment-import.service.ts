@@ -5,10 +5,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { SegmentCreated } from '@boomerang/contracts';
-import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, isUuid } from '@boomerang/platform/subgraph';
 import { SegmentEntity } from '../segments/segment.entity.js';
+import { StaticSegments } from '../segments/static-segments.js';
 import { CohortFileError } from './cohort-file-error.js';
 import type { CreateSegmentImportInput } from './dto/create-segment-import.input.js';
 import { ImportTokens } from './import-token.js';
@@ -70,7 +69,7 @@ export class SegmentImportService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly imports: SegmentImports,
     private readonly runner: RunSegmentImport,
-    private readonly outbox: OutboxWriter,
+    private readonly statics: StaticSegments,
     private readonly clock: Clock,
     private readonly tokens: ImportTokens,
     private readonly http: HttpAdapterHost,
@@ -87,7 +86,7 @@ export class SegmentImportService {
     const id = randomUUID();
     await this.dataSource
       .transaction(async (manager) => {
-        const segmentId = input.segmentId ? await this.lockStatic(manager, projectId, input.segmentId) : await this.createStatic(manager, projectId, input.name!, now);
+        const segmentId = input.segmentId ? await this.lockStatic(manager, projectId, input.segmentId) : (await this.statics.create(manager, projectId, { name: input.name!, description: null }, now)).id;
         await this.imports.insert(manager, {
           id,
           projectId,
@@ -176,18 +175,8 @@ export class SegmentImportService {
     if (segment.kind !== 'static')
       throw new SegmentImportError(SegmentImportErrorCode.SegmentNotStatic, 'Invalid value for input.segmentId: files are imported into STATIC segments only', 'input.segmentId');
     if (segment.archivedAt) throw new SegmentImportError(SegmentImportErrorCode.SegmentArchived, `Segment ${segmentId} is archived`, 'input.segmentId');
+    await this.statics.refuseManaged(manager, projectId, segment.id, 'importing members', 'input.segmentId');
     return segment.id;
-  }
-
-  /** A new STATIC segment, announced as createSegment announces one. */
-  private async createStatic(manager: EntityManager, projectId: string, name: string, now: Date): Promise<string> {
-    const id = randomUUID();
-    const values = { id, projectId, name, description: null, kind: 'static', rules: null, version: 1, status: 'ready', updatedAt: now };
-    // TypeORM's deep-partial type cannot express free-form jsonb; the values are complete.
-    await manager.insert(SegmentEntity, values as never);
-    const segment = await manager.findOneByOrFail(SegmentEntity, { id, projectId });
-    await this.outbox.enqueue(manager, SegmentCreated, { projectId, occurredAt: segment.createdAt.toISOString(), segmentId: id, name });
-    return id;
   }
 
   private uploadUrl(job: SegmentImportJob): string | null {

@@ -1,17 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { SegmentCreated } from '@boomerang/contracts';
 import { leavesOf, validateRule, type Leaf } from '@boomerang/audience';
 import type { Logger } from '@boomerang/platform/observability';
-import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, isUuid, LOGGER } from '@boomerang/platform/subgraph';
 import { LeafBackfill } from '../audience/leaf-backfill.js';
 import { LeafCatalog } from '../audience/leaf-catalog.js';
 import { MembershipChanges, type MembershipTransition } from '../audience/membership-changes.js';
 import { SegmentComputation } from '../audience/segment-computation.js';
 import { segmentFromRow, type SegmentEntity, type SegmentRow } from '../segments/segment.entity.js';
+import { StaticSegments } from '../segments/static-segments.js';
 import { canonicalTimeZone, nextDailyRun } from './daily-run.js';
 import type { ConfigureRfmInput } from './dto/configure-rfm.input.js';
 import { fmScore, RFM_CLASSES, type RfmClassKey } from './rfm-classes.js';
@@ -54,7 +52,7 @@ export class RfmService {
     private readonly memberships: MembershipChanges,
     private readonly computation: SegmentComputation,
     private readonly scores: RfmScores,
-    private readonly outbox: OutboxWriter,
+    private readonly statics: StaticSegments,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -187,19 +185,13 @@ export class RfmService {
     const found = new Map(rows.map((row) => [row.class, segmentFromRow(row)]));
     for (const entry of RFM_CLASSES) {
       if (found.has(entry.key)) continue;
-      const id = randomUUID();
-      const [row] = (await manager.query(
-        `INSERT INTO segment (id, project_id, name, description, kind, rules, version, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'static', NULL, 1, 'ready', $5, $5) RETURNING *`,
-        [id, projectId, entry.name, describe(entry), now],
-      )) as SegmentRow[];
+      const segment = await this.statics.create(manager, projectId, { name: entry.name, description: describe(entry) }, now);
       await manager.query(
         `INSERT INTO rfm_class_segment (project_id, class, segment_id) VALUES ($1, $2, $3)
          ON CONFLICT (project_id, class) DO UPDATE SET segment_id = EXCLUDED.segment_id`,
-        [projectId, entry.key, id],
+        [projectId, entry.key, segment.id],
       );
-      await this.outbox.enqueue(manager, SegmentCreated, { projectId, occurredAt: now.toISOString(), segmentId: id, name: entry.name });
-      found.set(entry.key, segmentFromRow(row!));
+      found.set(entry.key, segment);
     }
     return [...found.values()];
   }

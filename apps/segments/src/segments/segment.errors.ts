@@ -10,6 +10,7 @@ export enum SegmentErrorCode {
   SegmentCycle = 'SEGMENT_CYCLE',
   SegmentArchived = 'SEGMENT_ARCHIVED',
   SegmentInUse = 'SEGMENT_IN_USE',
+  SegmentManaged = 'SEGMENT_MANAGED',
 }
 
 function kindOf(code: SegmentErrorCode): ErrorKind {
@@ -25,6 +26,7 @@ function kindOf(code: SegmentErrorCode): ErrorKind {
       return 'invalid-input';
     case SegmentErrorCode.SegmentArchived:
     case SegmentErrorCode.SegmentInUse:
+    case SegmentErrorCode.SegmentManaged:
       return 'conflict';
     default:
       return assertUnreachable(code);

@@ -15,6 +15,7 @@ import { plainRule, ruleForApi } from './dto/segment-rule.input.js';
 import { SegmentEntity, segmentFromRow, type SegmentRow } from './segment.entity.js';
 import { SegmentError, SegmentErrorCode } from './segment.errors.js';
 import { SegmentKind } from './segment.model.js';
+import { StaticSegments } from './static-segments.js';
 
 const uuids = (ids: readonly string[]): string[] => [...new Set(ids)].filter(isUuid);
 
@@ -28,16 +29,23 @@ export class SegmentService {
     private readonly computation: SegmentComputation,
     private readonly memberships: MembershipChanges,
     private readonly clock: Clock,
+    private readonly statics: StaticSegments,
   ) {}
 
   async create(projectId: string, input: CreateSegmentInput): Promise<SegmentEntity> {
     if (input.kind === SegmentKind.STATIC && input.rules != null) {
       throw new SegmentError(SegmentErrorCode.RulesOnlyForDynamic, 'Invalid value for input.rules: STATIC segments have members, not rules', 'input.rules');
     }
-    const rule = input.kind === SegmentKind.DYNAMIC ? this.validRules(input.rules, 'input.rules') : null;
+    if (input.kind === SegmentKind.STATIC) {
+      const segment = await this.dataSource.transaction((manager) =>
+        this.statics.create(manager, projectId, { name: input.name, description: input.description ?? null }, this.clock.now()),
+      );
+      return this.get(projectId, segment.id);
+    }
+    const rule = this.validRules(input.rules, 'input.rules');
     const id = randomUUID();
     await this.dataSource.transaction(async (manager) => {
-      if (rule) await this.checkReferences(manager, projectId, id, rule);
+      await this.checkReferences(manager, projectId, id, rule);
       const values = {
         id,
         projectId,
@@ -46,16 +54,16 @@ export class SegmentService {
         kind: input.kind,
         rules: rule,
         version: 1,
-        status: rule ? 'computing' : 'ready',
+        status: 'computing',
         updatedAt: this.clock.now(),
       };
       // TypeORM's deep-partial type cannot express free-form jsonb; the values are complete.
       await manager.insert(SegmentEntity, values as never);
-      if (rule) await this.saveVersion(manager, projectId, id, 1, rule);
+      await this.saveVersion(manager, projectId, id, 1, rule);
       const segment = await manager.findOneByOrFail(SegmentEntity, { id, projectId });
       await this.outbox.enqueue(manager, SegmentCreated, { projectId, occurredAt: segment.createdAt.toISOString(), segmentId: id, name: segment.name });
     });
-    if (rule) await this.computation.compute(projectId, id);
+    await this.computation.compute(projectId, id);
     return this.get(projectId, id);
   }
 
@@ -66,6 +74,9 @@ export class SegmentService {
       const segment = await manager.findOne(SegmentEntity, { where: { id, projectId }, lock: { mode: 'pessimistic_write' } });
       if (!segment) throw new SegmentError(SegmentErrorCode.SegmentNotFound, `No segment ${id} in this project`, 'id');
       if (segment.archivedAt) throw new SegmentError(SegmentErrorCode.SegmentArchived, `Segment ${id} is archived`, 'id');
+      if (input.rules != null) await this.statics.refuseManaged(manager, projectId, id, 'new rules', 'input.rules');
+      // The family's names are its class names, which RFM reports and consoles show.
+      if (input.name != null && input.name !== segment.name) await this.statics.refuseManaged(manager, projectId, id, 'renaming', 'input.name');
       if (rule && segment.kind !== 'dynamic')
         throw new SegmentError(SegmentErrorCode.RulesOnlyForDynamic, 'Invalid value for input.rules: STATIC segments have members, not rules', 'input.rules');
       const changes: Partial<SegmentEntity> = { updatedAt: this.clock.now() };
@@ -88,6 +99,7 @@ export class SegmentService {
       const segment = await manager.findOne(SegmentEntity, { where: { id, projectId }, lock: { mode: 'pessimistic_write' } });
       if (!segment) throw new SegmentError(SegmentErrorCode.SegmentNotFound, `No segment ${id} in this project`, 'id');
       if (segment.archivedAt) return;
+      await this.statics.refuseManaged(manager, projectId, id, 'archiving', 'id');
       const users = (await manager.query(
         `SELECT s.id, s.name FROM segment s JOIN segment_version v ON v.segment_id = s.id AND v.version = s.version
          WHERE s.project_id = $1 AND s.archived_at IS NULL AND s.id <> $2 AND v.rules::text LIKE '%' || $2 || '%'`,
@@ -198,30 +210,22 @@ export class SegmentService {
     ]);
   }
 
-  /** Adds known profiles to a STATIC segment, all or none; profiles already in it stay as they were. */
+  /** Adds known profiles to a STATIC segment, all or none; profiles already in it stay as they were. Entries are published (cause `import`). */
   addMembers(projectId: string, segmentId: string, profileIds: readonly string[]): Promise<SegmentEntity> {
     return this.dataSource.transaction(async (manager) => {
-      const segment = await this.findStatic(manager, projectId, segmentId);
+      const segment = await this.lockStatic(manager, projectId, segmentId, 'adding members');
       const given = profileIds.map((profileId, index) => ({ profileId, field: `profileIds[${index}]` })).filter(({ profileId }) => isUuid(profileId));
       await this.knownProfiles.require(projectId, given, manager);
-      await manager.query(
-        `INSERT INTO segment_membership (project_id, segment_id, profile_id)
-         SELECT $1, $2, unnest($3::uuid[])
-         ON CONFLICT (segment_id, profile_id) DO NOTHING`,
-        [projectId, segment.id, uuids(profileIds)],
-      );
+      await this.statics.addMembers(manager, projectId, segment, uuids(profileIds), 'import', this.clock.now());
       return segment;
     });
   }
 
+  /** Removes members of a STATIC segment; ids that are not members are ignored. Exits are published (cause `import`). */
   removeMembers(projectId: string, segmentId: string, profileIds: readonly string[]): Promise<SegmentEntity> {
     return this.dataSource.transaction(async (manager) => {
-      const segment = await this.findStatic(manager, projectId, segmentId);
-      await manager.query(`DELETE FROM segment_membership WHERE project_id = $1 AND segment_id = $2 AND profile_id = ANY($3::uuid[])`, [
-        projectId,
-        segment.id,
-        uuids(profileIds),
-      ]);
+      const segment = await this.lockStatic(manager, projectId, segmentId, 'removing members');
+      await this.statics.removeMembers(manager, projectId, segment, uuids(profileIds), 'import', this.clock.now());
       return segment;
     });
   }
@@ -299,13 +303,15 @@ export class SegmentService {
     return rows.map((row) => ({ segmentId: row.id, name: row.name, kind: row.kind.toUpperCase(), addedAt: new Date(row.added_at).toISOString() }));
   }
 
-  private async findStatic(manager: EntityManager, projectId: string, segmentId: string): Promise<SegmentEntity> {
-    // A share lock keeps the segment from being deleted while members are written.
-    const segment = await manager.findOne(SegmentEntity, { where: { id: segmentId, projectId }, lock: { mode: 'pessimistic_read' } });
+  /** The STATIC segment, locked for its members' writes (concurrent writers wait, so each sees the other's rows). */
+  private async lockStatic(manager: EntityManager, projectId: string, segmentId: string, what: string): Promise<SegmentEntity> {
+    const segment = isUuid(segmentId) ? await manager.findOne(SegmentEntity, { where: { id: segmentId, projectId }, lock: { mode: 'pessimistic_write' } }) : null;
     if (!segment) throw new SegmentError(SegmentErrorCode.SegmentNotFound, `No segment ${segmentId} in this project`, 'segmentId');
     if (segment.kind !== SegmentKind.STATIC) {
       throw new SegmentError(SegmentErrorCode.MembersOnlyForStatic, 'Invalid value for segmentId: members are added only to STATIC segments', 'segmentId');
     }
+    if (segment.archivedAt) throw new SegmentError(SegmentErrorCode.SegmentArchived, `Segment ${segmentId} is archived`, 'segmentId');
+    await this.statics.refuseManaged(manager, projectId, segment.id, what, 'segmentId');
     return segment;
   }
 }

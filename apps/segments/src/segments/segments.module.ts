@@ -5,10 +5,12 @@ import { ProfileSegmentsResolver } from './profile-segments.resolver.js';
 import { SegmentProfileSync } from './segment-profile-sync.js';
 import { SegmentResolver } from './segment.resolver.js';
 import { SegmentService } from './segment.service.js';
+import { StaticSegments } from './static-segments.js';
 
-/** Segments, their versions and members: the GraphQL API and the profile sync. */
+/** Segments, their versions and members: the GraphQL API and the profile sync. Imports and the RFM family write STATIC segments through StaticSegments. */
 @Module({
   imports: [AudienceModule],
-  providers: [SegmentService, SegmentResolver, ProfileSegmentsResolver, SegmentProfileSync, ProfileExportSegmentsResolver],
+  providers: [SegmentService, StaticSegments, SegmentResolver, ProfileSegmentsResolver, SegmentProfileSync, ProfileExportSegmentsResolver],
+  exports: [StaticSegments],
 })
 export class SegmentsModule {}
