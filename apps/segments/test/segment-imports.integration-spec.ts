@@ -12,6 +12,7 @@ import { ResolveIdentities, SegmentMembershipChanged, type MessageOf } from '@bo
 import { serveRpc } from '@boomerang/platform/messaging';
 import { Clock } from '@boomerang/platform/subgraph';
 import { eventually, secretKeyCaller, seedKnownProfiles, silentLogger, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { SEGMENT_IMPORTS_CONFIG, type SegmentImportsConfig } from '../src/imports/imports-config.js';
 import { RunSegmentImport } from '../src/imports/run-segment-import.js';
 
 type Change = MessageOf<typeof SegmentMembershipChanged>;
@@ -77,6 +78,8 @@ describe('segments: imported cohorts', () => {
   const profiles = new ProfilesStandIn();
 
   beforeAll(async () => {
+    // The sources here are local servers; one test turns this off again.
+    process.env.SEGMENT_IMPORT_ALLOW_PRIVATE_URLS = 'true';
     sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'segments' });
     profiles.serve(sut);
     subscription = sut.messaging.nc.subscribe(sut.messaging.subjects.filter(SegmentMembershipChanged));
@@ -185,6 +188,41 @@ describe('segments: imported cohorts', () => {
       await eventually(async () => (await read(projectId, missing.id)).status !== 'RUNNING');
       expect(await read(projectId, missing.id)).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/gone\.csv answered 404/) });
     } finally {
+      server.close();
+    }
+  });
+
+  it('refuses a sourceUrl on loopback, private, link-local or metadata addresses unless SEGMENT_IMPORT_ALLOW_PRIVATE_URLS=true', async () => {
+    const { projectId } = await newProject(2);
+    const server: Server = createServer((request, response) => {
+      if (request.url === '/hop') response.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+      else response.writeHead(200, { 'content-type': 'text/csv' }).end('user_id\nu-0\nu-1\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const config = sut.app.get<SegmentImportsConfig>(SEGMENT_IMPORTS_CONFIG);
+    const port = (server.address() as AddressInfo).port;
+    const ended = async (sourceUrl: string) => {
+      const job = await createImport(projectId, { name: `From ${sourceUrl}`, format: 'CSV', sourceUrl });
+      await eventually(async () => (await read(projectId, job.id)).status !== 'RUNNING');
+      return read(projectId, job.id);
+    };
+    try {
+      config.SEGMENT_IMPORT_ALLOW_PRIVATE_URLS = false;
+      for (const [url, why] of [
+        [`http://127.0.0.1:${port}/cohort.csv`, /127\.0\.0\.1 is a loopback address \(127\.0\.0\.1\)/],
+        [`http://localhost:${port}/cohort.csv`, /localhost is a loopback address/],
+        [`http://[::ffff:127.0.0.1]:${port}/cohort.csv`, /is a loopback address/],
+        ['http://10.255.255.1/cohort.csv', /10\.255\.255\.1 is a private address/],
+        ['http://169.254.169.254/latest/meta-data/', /169\.254\.169\.254 is a link-local or metadata address/],
+      ] as const) {
+        const job = await ended(url);
+        expect({ status: job.status, error: job.error, added: job.added }).toEqual({ status: 'FAILED', error: expect.stringMatching(why), added: 0 });
+        expect(job.error).toMatch(/SEGMENT_IMPORT_ALLOW_PRIVATE_URLS=true/);
+      }
+      config.SEGMENT_IMPORT_ALLOW_PRIVATE_URLS = true;
+      expect(await ended(`http://127.0.0.1:${port}/cohort.csv`)).toMatchObject({ status: 'DONE', added: 2 });
+    } finally {
+      config.SEGMENT_IMPORT_ALLOW_PRIVATE_URLS = true;
       server.close();
     }
   });

@@ -13,6 +13,11 @@ export const segmentImportsEnv = z.object({
   SEGMENTS_IMPORT_MAX_ROWS: z.coerce.number().int().min(1).default(10_000_000),
   /** Unmatched rows kept per import for `unmatchedRows` (all are counted). */
   SEGMENTS_IMPORT_KEPT_UNMATCHED_ROWS: z.coerce.number().int().min(0).default(10_000),
+  /** `true`: a sourceUrl may reach loopback, private, link-local and metadata addresses (development only). */
+  SEGMENT_IMPORT_ALLOW_PRIVATE_URLS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
 });
 
 export type SegmentImportsConfig = z.infer<typeof segmentImportsEnv>;

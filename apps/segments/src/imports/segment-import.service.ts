@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -8,7 +7,6 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { Clock, isUuid } from '@boomerang/platform/subgraph';
 import { SegmentEntity } from '../segments/segment.entity.js';
 import { StaticSegments } from '../segments/static-segments.js';
-import { CohortFileError } from './cohort-file-error.js';
 import type { CreateSegmentImportInput } from './dto/create-segment-import.input.js';
 import { ImportTokens } from './import-token.js';
 import { SEGMENT_IMPORTS_CONFIG, type SegmentImportsConfig } from './imports-config.js';
@@ -16,6 +14,7 @@ import { RunSegmentImport } from './run-segment-import.js';
 import { SegmentImportError, SegmentImportErrorCode } from './segment-import.errors.js';
 import { SegmentImportFormat, SegmentImportIdentityKind, SegmentImportMode } from './segment-import.model.js';
 import { SegmentImports, type SegmentImportJob, type UnmatchedRow } from './segment-imports.repository.js';
+import { openSourceUrl, shownUrl } from './source-url.js';
 
 /** What the API shows of a job (the GraphQL model's fields, `segment` resolved by its id). */
 export interface SegmentImportView {
@@ -46,21 +45,6 @@ export interface SegmentImportView {
 export interface UploadAnswer {
   readonly status: number;
   readonly body: Record<string, unknown>;
-}
-
-/** A URL as shown and logged: no credentials, no query string (pre-signed URLs carry their signature there). */
-const shownUrl = (url: string): string => {
-  const parsed = new URL(url);
-  return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
-};
-
-/** The body of `url`, streamed; a failure to fetch it fails the import with what the source said. */
-async function openSource(url: string, signal: AbortSignal): Promise<AsyncIterable<Buffer>> {
-  const response = await fetch(url, { signal, redirect: 'follow' }).catch((error: unknown) => {
-    throw new CohortFileError(`could not fetch ${shownUrl(url)} (${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message})`);
-  });
-  if (!response.ok || !response.body) throw new CohortFileError(`${shownUrl(url)} answered ${response.status} ${response.statusText}`.trim());
-  return Readable.fromWeb(response.body as never);
 }
 
 @Injectable()
@@ -109,7 +93,7 @@ export class SegmentImportService {
     const job = (await this.imports.find(projectId, id))!;
     const sourceUrl = input.sourceUrl;
     // The runner ends every job DONE or FAILED itself; nothing waits for this one.
-    if (sourceUrl) void this.runner.execute(job, (signal) => openSource(sourceUrl, signal)).catch(() => undefined);
+    if (sourceUrl) void this.runner.execute(job, (signal) => openSourceUrl(sourceUrl, signal, { allowPrivate: this.config.SEGMENT_IMPORT_ALLOW_PRIVATE_URLS })).catch(() => undefined);
     return this.view(job);
   }
 
