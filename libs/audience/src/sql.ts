@@ -18,9 +18,8 @@ import { conditionType, type PropertyCondition, type Scalar, type ValueType } fr
  *   JavaScript's `Number` does: a magnitude JavaScript reads as Infinity is not comparable, one it
  *   reads as 0 is ±0 (PostgreSQL's float8 input raises an error for both, so they are decided
  *   before any cast).
- * - Dates: strings matching ISO_DATE_TIME, to the millisecond, with V8's field ranges (day 1–31 in
- *   any month, 2026-02-30 being 2026-03-02; 24:00 as the next midnight), computed with integer
- *   arithmetic, independent of the session's time zone.
+ * - Dates: strings matching ISO_DATE_TIME on real calendar days (parseDate: no 2026-02-30, no
+ *   24:00), to the millisecond, computed with integer arithmetic, independent of the session's time zone.
  * - Strings: code point order (COLLATE "C" on UTF-8). Text PostgreSQL cannot hold (NUL, a lone
  *   UTF-16 surrogate) is in no stored key or string, so an operand holding it equals nothing and
  *   orders by its storable prefix.
@@ -36,7 +35,7 @@ const BOUND_DIGITS = 800;
 const DECIMAL_SQL = `'^-?([0-9]+|[0-9]*\\.[0-9]+)([eE][-+]?[0-9]+)?$'`;
 /** Decimals whose double PostgreSQL's float8 input reads without a range error (1e-15 ≤ |x| < 1e15, or 0). */
 const SHORT_DECIMAL_SQL = `'^-?[0-9]{1,15}(\\.[0-9]{1,15})?$'`;
-const ISO_DATE_TIME_SQL = `'^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,3})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$'`;
+const ISO_DATE_TIME_SQL = `'^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,3})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?$'`;
 
 /** Appends a value to `params` and returns its placeholder, cast to `type`. */
 function bind(params: unknown[], value: unknown, type: string): string {
@@ -135,13 +134,13 @@ function numberOfDecimalTextSql(text: string): string {
 
 /**
  * `parseDate(text)` in SQL: epoch milliseconds (int8) of an ISO_DATE_TIME string, NULL otherwise.
- * Field ranges as V8's Date.parse: month 1–12, day 1–31 in every month (rolling over), hour ≤ 24
- * (24 only as 24:00:00.000), minutes and seconds ≤ 59, offsets up to ±23:59.
+ * Field ranges as parseDate: the pattern holds month 01–12, day 01–31, hour 00–23, minutes and
+ * seconds 00–59, offsets up to ±23:59; the day must also exist in its month (proleptic Gregorian).
  */
 function dateMsSql(text: string): string {
   return `(CASE WHEN ${text} ~ ${ISO_DATE_TIME_SQL} AND left(${text}, 4) <> '0000' THEN (SELECT CASE
-      WHEN t.mo BETWEEN 1 AND 12 AND t.dd BETWEEN 1 AND 31 AND t.hh <= 24 AND t.mi <= 59 AND t.ss <= 59 AND t.oh <= 23 AND t.om <= 59
-        AND (t.hh < 24 OR (t.mi = 0 AND t.ss = 0 AND t.ms = 0))
+      WHEN t.dd <= (CASE WHEN t.mo = 2 THEN (CASE WHEN (t.y % 4 = 0 AND t.y % 100 <> 0) OR t.y % 400 = 0 THEN 29 ELSE 28 END)
+          WHEN t.mo IN (4, 6, 9, 11) THEN 30 ELSE 31 END)
       THEN ((make_date(t.y, t.mo, 1) - DATE '1970-01-01') + t.dd - 1)::int8 * 86400000
         + t.hh * 3600000 + t.mi * 60000 + t.ss * 1000 + t.ms - t.sg * (t.oh * 3600000 + t.om * 60000)
     END
