@@ -8,9 +8,11 @@ import { EmailProfiles1763900010800 } from './migrations/1763900010800-email-pro
 import { EmailSending1763900010900 } from './migrations/1763900010900-email-sending.js';
 import { EmailSendInFlight1763900011000 } from './migrations/1763900011000-email-send-in-flight.js';
 import { EmailTracking1763900011100 } from './migrations/1763900011100-email-tracking.js';
+import { EmailSuppressionList1763900011200 } from './migrations/1763900011200-email-suppression-list.js';
 import { EmailProfileEntity } from './profiles/email-profile.entity.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { EmailSendEntity } from './sending/email-send.entity.js';
+import { ProfileReference } from './sending/email-send.model.js';
 import { SenderSettingsEntity } from './sending/sender-settings.entity.js';
 import { SendingModule } from './sending/sending.module.js';
 import { SuppressionEntity } from './suppressions/suppression.entity.js';
@@ -30,6 +32,7 @@ export const EMAIL_MIGRATIONS = [
   EmailSending1763900010900,
   EmailSendInFlight1763900011000,
   EmailTracking1763900011100,
+  EmailSuppressionList1763900011200,
 ];
 
 @Module({
@@ -39,6 +42,8 @@ export const EMAIL_MIGRATIONS = [
       defaultPort: 4107,
       entities: EMAIL_ENTITIES,
       migrations: EMAIL_MIGRATIONS,
+      // Profile is only extended here (Profile.emails), never returned by a root field.
+      orphanedTypes: [ProfileReference],
       ownsStream: 'email',
     }),
     EmailConfigModule,

@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isUuid } from '@boomerang/platform/subgraph';
-import type { EmailSendStats } from './email-send.model.js';
+import type { EmailSendStats, ProfileEmail } from './email-send.model.js';
 import { SendingError, SendingErrorCode } from './sending.errors.js';
 
-/** Reads of email_send for GraphQL: stats per template and campaign. */
+/** Reads of email_send for GraphQL: stats per template and campaign, the sends of profiles. */
 @Injectable()
 export class EmailSends {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -38,5 +38,30 @@ export class EmailSends {
       failed: row.failed as number,
       uncertain: row.uncertain as number,
     }));
+  }
+
+  /** The newest `first` sends of each profile (in `profileIds` order), in one query: a LATERAL walk of email_send_profile per profile. */
+  async ofProfiles(projectId: string, profileIds: readonly string[], first: number): Promise<ProfileEmail[][]> {
+    const ids = profileIds.filter(isUuid);
+    const rows =
+      ids.length === 0
+        ? []
+        : ((await this.dataSource.query(
+            `SELECT s.* FROM unnest($2::uuid[]) AS p(id)
+             CROSS JOIN LATERAL (
+               SELECT s.id, s.profile_id AS "profileId", s.template_id AS "templateId", s.template_version AS "templateVersion", t.name AS "templateName",
+                 s.campaign_id AS "campaignId", s.journey_id AS "journeyId", upper(s.status) AS status, s.reason, s.attempts,
+                 s.created_at AS "createdAt", s.sent_at AS "sentAt", s.first_opened_at AS "firstOpenedAt", s.open_count AS "openCount",
+                 s.first_clicked_at AS "firstClickedAt", s.click_count AS "clickCount", upper(s.bounce_type) AS "bounceType", s.bounced_at AS "bouncedAt",
+                 s.unsubscribed_at AS "unsubscribedAt"
+               FROM email_send s LEFT JOIN email_template t ON t.id = s.template_id AND t.project_id = s.project_id
+               WHERE s.project_id = $1 AND s.profile_id = p.id
+               ORDER BY s.created_at DESC, s.id DESC LIMIT $3
+             ) s`,
+            [projectId, ids, first],
+          )) as ProfileEmail[]);
+    const byProfile = new Map<string, ProfileEmail[]>();
+    for (const row of rows) byProfile.set(row.profileId, [...(byProfile.get(row.profileId) ?? []), row]);
+    return profileIds.map((id) => byProfile.get(id) ?? []);
   }
 }

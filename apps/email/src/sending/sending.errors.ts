@@ -8,6 +8,7 @@ export enum SendingErrorCode {
   NoSmtpServer = 'NO_SMTP_SERVER',
   SmtpUnavailable = 'SMTP_UNAVAILABLE',
   InvalidRenderData = 'INVALID_RENDER_DATA',
+  InvalidFirst = 'INVALID_FIRST',
 }
 
 function kindOf(code: SendingErrorCode): ErrorKind {
@@ -19,6 +20,7 @@ function kindOf(code: SendingErrorCode): ErrorKind {
     case SendingErrorCode.NoSmtpServer:
     case SendingErrorCode.SmtpUnavailable:
     case SendingErrorCode.InvalidRenderData:
+    case SendingErrorCode.InvalidFirst:
       return 'invalid-input';
     default:
       return assertUnreachable(code);

@@ -5,6 +5,7 @@ import { TemplatesModule } from '../templates/templates.module.js';
 import { TrackingModule } from '../tracking/tracking.module.js';
 import { EmailSendResolver } from './email-send.resolver.js';
 import { EmailSends } from './email-sends.js';
+import { ProfileEmailsResolver } from './profile-emails.resolver.js';
 import { SendDispatcher } from './send-dispatcher.js';
 import { SendTestEmail } from './send-test-email.js';
 import { SendRequestsConsumer } from './send-requests.consumer.js';
@@ -15,7 +16,7 @@ import { SmtpTransports } from './smtp-transports.js';
 /** Send commands in, SMTP out: sender settings, the dispatcher, the pooled transports (consumer email-send-requested). */
 @Module({
   imports: [ProfilesModule, SuppressionsModule, TemplatesModule, TrackingModule],
-  providers: [EmailSends, EmailSendResolver, SendTestEmail, SenderSettingsService, SenderSettingsResolver, SmtpTransports, SendDispatcher, SendRequestsConsumer],
+  providers: [EmailSends, EmailSendResolver, ProfileEmailsResolver, SendTestEmail, SenderSettingsService, SenderSettingsResolver, SmtpTransports, SendDispatcher, SendRequestsConsumer],
   exports: [SendDispatcher, SenderSettingsService, SmtpTransports],
 })
 export class SendingModule {}

@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
+import { SuppressionResolver } from './suppression.resolver.js';
 import { Suppressions } from './suppressions.js';
 
-/** The project's suppression list (hard bounces, complaints, unsubscribes, manual entries). */
+/** The project's suppression list (hard bounces, complaints, unsubscribes, manual entries) and its GraphQL. */
 @Module({
-  providers: [Suppressions],
+  providers: [Suppressions, SuppressionResolver],
   exports: [Suppressions],
 })
 export class SuppressionsModule {}
