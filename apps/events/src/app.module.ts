@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
 import { CreateKnownProfiles1763900002000, SubgraphModule } from '@boomerang/platform/subgraph';
+import { AnalyticsModule } from './analytics/analytics.module.js';
 import { CallOutcomesModule } from './call-outcomes/call-outcomes.module.js';
 import { EmailEngagementModule } from './email-engagement/email-engagement.module.js';
 import { EventEntity } from './events/event.entity.js';
@@ -16,6 +17,7 @@ import { ProfileLinkVersions1763900000800 } from './migrations/1763900000800-pro
 import { ProfileLinkRepair1763900000900 } from './migrations/1763900000900-profile-link-repair.js';
 import { EventVerified1763900001100 } from './migrations/1763900001100-event-verified.js';
 import { ReleaseArchivedMessageIds1763900001300 } from './migrations/1763900001300-release-archived-message-ids.js';
+import { AnalyticsRollups1763900001500 } from './migrations/1763900001500-analytics-rollups.js';
 import { PartitionsModule } from './partitions/partitions.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';
@@ -36,6 +38,7 @@ export const EVENTS_MIGRATIONS = [
   ProfileLinkRepair1763900000900,
   EventVerified1763900001100,
   ReleaseArchivedMessageIds1763900001300,
+  AnalyticsRollups1763900001500,
   CreateKnownProfiles1763900002000,
 ];
 
@@ -60,6 +63,7 @@ export const EVENTS_MIGRATIONS = [
     CallOutcomesModule,
     EmailEngagementModule,
     SegmentBackfillModule,
+    AnalyticsModule,
   ],
 })
 export class AppModule {}

@@ -1,0 +1,25 @@
+import { assertUnreachable, DomainError, type ErrorKind } from '@boomerang/platform/subgraph';
+
+export enum AnalyticsErrorCode {
+  InvalidRetention = 'INVALID_RETENTION',
+  InvalidSettings = 'INVALID_ANALYTICS_SETTINGS',
+  SettingsLocked = 'ANALYTICS_SETTINGS_LOCKED',
+}
+
+function kindOf(code: AnalyticsErrorCode): ErrorKind {
+  switch (code) {
+    case AnalyticsErrorCode.InvalidRetention:
+    case AnalyticsErrorCode.InvalidSettings:
+      return 'invalid-input';
+    case AnalyticsErrorCode.SettingsLocked:
+      return 'conflict';
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+export class AnalyticsError extends DomainError {
+  constructor(code: AnalyticsErrorCode, message: string, field?: string) {
+    super(code, kindOf(code), message, field);
+  }
+}

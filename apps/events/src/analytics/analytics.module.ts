@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { ClockModule } from '../clock.module.js';
+import { ProfileSyncModule } from '../profile-sync/profile-sync.module.js';
+import { AnalyticsResolver } from './analytics.resolver.js';
+import { AnalyticsSettingsStore } from './analytics-settings.js';
+import { RetentionQuery } from './retention.query.js';
+import { RollupBackfill } from './rollup-backfill.js';
+import { RollupConsumers } from './rollup.consumers.js';
+import { RollupWatermark } from './rollup-watermark.js';
+import { Rollups } from './rollups.js';
+
+/** Analytics: rollups kept from the EVENTS stream (and backfilled once), questions answered from them. */
+@Module({
+  imports: [ClockModule, ProfileSyncModule],
+  providers: [Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RetentionQuery, AnalyticsResolver],
+  exports: [Rollups, RollupBackfill],
+})
+export class AnalyticsModule {}

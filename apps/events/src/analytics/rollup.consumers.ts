@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { EventsIngested, ProfileDeleted, ProfileMerged, type IngestedEvent } from '@boomerang/contracts';
+import { IdentityFingerprints } from '@boomerang/platform/messaging';
+import { MessagingLifecycle, SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
+import { ProfileLinks } from '../profile-sync/profile-links.js';
+import { AnalyticsSettingsStore, SETTINGS_LOCK } from './analytics-settings.js';
+import { RollupWatermark } from './rollup-watermark.js';
+import { Rollups } from './rollups.js';
+
+export const ANALYTICS_EVENTS_DURABLE = 'events-analytics-rollups';
+
+/**
+ * Keeps the rollups from events' own stream, off the ingest path: each EventsIngested message is
+ * folded in within the consumer's transaction (its inbox row commits with the rows, so a
+ * redelivery adds nothing; each event is in exactly one message). Events received before the
+ * watermark are the backfill's. Merges and erasures re-point or delete the profile's rollups.
+ */
+@Injectable()
+export class RollupConsumers {
+  constructor(
+    lifecycle: MessagingLifecycle,
+    private readonly rollups: Rollups,
+    private readonly settings: AnalyticsSettingsStore,
+    private readonly watermark: RollupWatermark,
+    links: ProfileLinks,
+    @Inject(SUBGRAPH_CONFIG) config: SubgraphConfig,
+  ) {
+    const fingerprints = new IdentityFingerprints(config.INTERNAL_SIGNING_SECRET);
+    lifecycle.register({
+      durable: ANALYTICS_EVENTS_DURABLE,
+      contract: EventsIngested,
+      maxBatchSize: 50,
+      handle: (body, { manager }) => this.fold(manager, body.projectId, body.events),
+      handleBatch: async (messages, manager) => {
+        const byProject = new Map<string, IngestedEvent[]>();
+        for (const { body } of messages) byProject.set(body.projectId, [...(byProject.get(body.projectId) ?? []), ...body.events]);
+        for (const [projectId, events] of [...byProject].sort(([a], [b]) => a.localeCompare(b))) await this.fold(manager, projectId, events);
+      },
+    });
+    lifecycle.register({
+      durable: 'events-analytics-profile-merged',
+      contract: ProfileMerged,
+      handle: (body, { manager }) => this.rollups.merge(manager, body.projectId, body.profileId, body.mergedProfileId),
+    });
+    lifecycle.register({
+      durable: 'events-analytics-profile-deleted',
+      contract: ProfileDeleted,
+      handle: async (body, { manager }) => this.rollups.erase(manager, body, await links.linkedIds(manager, body.projectId, body.profileId), fingerprints),
+    });
+  }
+
+  async fold(manager: EntityManager, projectId: string, events: readonly IngestedEvent[]): Promise<void> {
+    const from = await this.watermark.get(manager);
+    const mine = events.filter((event) => receivedAt(event.eventId) >= from.getTime());
+    if (mine.length === 0) return;
+    await manager.query(`SELECT pg_advisory_xact_lock_shared(${SETTINGS_LOCK})`, [projectId]);
+    await this.rollups.applyEvents(manager, projectId, mine, await this.settings.get(manager, projectId));
+  }
+}
+
+/** When the event was received: the millisecond time of its UUIDv7 id (events mints them at reception). */
+export function receivedAt(eventId: string): number {
+  return Number.parseInt(eventId.slice(0, 8) + eventId.slice(9, 13), 16);
+}
+
+/** The smallest UUIDv7 of a millisecond: ids below it were minted before. */
+export function uuidV7Floor(ms: number): string {
+  const hex = ms.toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
+}

@@ -1,0 +1,201 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { comparable, readProperty } from '@boomerang/audience';
+import type { IngestedEvent, MessageOf, ProfileDeleted } from '@boomerang/contracts';
+import type { IdentityFingerprints } from '@boomerang/platform/messaging';
+import type { AnalyticsSettings } from './analytics-settings.js';
+
+/**
+ * The rollups' one write path (immich's repository per table): every source of events — the
+ * consumer's messages, the backfill's partitions, events that waited for their profile — becomes
+ * rows `(project_id, event_id, profile_id, user_id, anonymous_id, ts, name, revenue)` folded in by
+ * ONE statement (`applySql`), so all of them resolve profiles, follow merges and erasures, and
+ * compute the local day the same way.
+ */
+@Injectable()
+export class Rollups {
+  /** Events of one EventsIngested message (or several of one project) received at or after the watermark. */
+  async applyEvents(manager: EntityManager, projectId: string, events: readonly IngestedEvent[], settings: AnalyticsSettings): Promise<number> {
+    if (events.length === 0) return 0;
+    const revenue = events.map((event) => revenueOf(event.name, event.properties, settings));
+    const [{ applied }] = (await manager.query(
+      applySql(
+        `SELECT $1::uuid AS project_id, e.event_id, e.profile_id, e.user_id, e.anonymous_id, e.ts, e.name, e.revenue
+         FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::numeric[])
+           AS e (event_id, profile_id, user_id, anonymous_id, ts, name, revenue)`,
+      ),
+      [
+        projectId,
+        events.map((event) => event.eventId),
+        events.map((event) => event.profileId),
+        events.map((event) => event.userId ?? null),
+        events.map((event) => event.anonymousId ?? null),
+        events.map((event) => event.timestamp),
+        events.map((event) => event.name),
+        revenue,
+      ],
+    )) as [{ applied: number }];
+    return applied;
+  }
+
+  /** Waiting events whose user or anonymous id a profile now owns: folded in and no longer waiting. */
+  async applyLinked(manager: EntityManager): Promise<number> {
+    const [{ applied }] = (await manager.query(
+      applySql(
+        `SELECT project_id, event_id, NULL::uuid AS profile_id, user_id, anonymous_id, "timestamp" AS ts, name, revenue FROM linked`,
+        `linked AS (
+           DELETE FROM analytics_unlinked u
+           WHERE EXISTS (SELECT 1 FROM profile_link l WHERE l.project_id = u.project_id
+                         AND ((l.kind = 'user_id' AND l.value = u.user_id) OR (l.kind = 'anonymous_id' AND l.value = u.anonymous_id)))
+           RETURNING u.*
+         )`,
+      ),
+    )) as [{ applied: number }];
+    return applied;
+  }
+
+  /** Folds in any set of rows of the shape above (the backfill's partitions); `params` are the source's. */
+  async applySource(manager: EntityManager, source: string, params: unknown[]): Promise<number> {
+    const [{ applied }] = (await manager.query(applySql(source), params)) as [{ applied: number }];
+    return applied;
+  }
+
+  /** ProfileMerged: the merged profile's rows become the survivor's (added up, earliest first), and late events follow. */
+  async merge(manager: EntityManager, projectId: string, survivorId: string, mergedId: string): Promise<void> {
+    const params = [projectId, survivorId, mergedId];
+    await manager.query(
+      `INSERT INTO analytics_profile_gone (project_id, profile_id, survivor_id) VALUES ($1, $3, $2)
+       ON CONFLICT (project_id, profile_id) DO UPDATE SET survivor_id = excluded.survivor_id WHERE analytics_profile_gone.survivor_id IS NOT NULL`,
+      params,
+    );
+    // Profiles merged into the merged one earlier now lead to the survivor.
+    await manager.query(`UPDATE analytics_profile_gone SET survivor_id = $2 WHERE project_id = $1 AND survivor_id = $3`, params);
+    await manager.query(
+      `WITH moved AS (DELETE FROM profile_day WHERE project_id = $1 AND profile_id = $3 RETURNING day, events, revenue)
+       INSERT INTO profile_day (project_id, profile_id, day, events, revenue) SELECT $1, $2, day, events, revenue FROM moved ORDER BY day
+       ON CONFLICT (project_id, profile_id, day) DO UPDATE SET events = profile_day.events + excluded.events, revenue = profile_day.revenue + excluded.revenue`,
+      params,
+    );
+    await manager.query(
+      `WITH moved AS (DELETE FROM profile_day_event WHERE project_id = $1 AND profile_id = $3 RETURNING name, day, events, revenue)
+       INSERT INTO profile_day_event (project_id, name, profile_id, day, events, revenue) SELECT $1, name, $2, day, events, revenue FROM moved ORDER BY name, day
+       ON CONFLICT (project_id, name, profile_id, day) DO UPDATE SET events = profile_day_event.events + excluded.events, revenue = profile_day_event.revenue + excluded.revenue`,
+      params,
+    );
+    await manager.query(
+      `WITH moved AS (DELETE FROM profile_first_seen WHERE project_id = $1 AND profile_id = $3 RETURNING first_at, first_day)
+       INSERT INTO profile_first_seen (project_id, profile_id, first_at, first_day) SELECT $1, $2, first_at, first_day FROM moved
+       ON CONFLICT (project_id, profile_id) DO UPDATE SET first_at = excluded.first_at, first_day = excluded.first_day
+       WHERE excluded.first_at < profile_first_seen.first_at`,
+      params,
+    );
+    await manager.query(
+      `WITH moved AS (DELETE FROM profile_first_event WHERE project_id = $1 AND profile_id = $3 RETURNING name, first_at, first_day)
+       INSERT INTO profile_first_event (project_id, name, profile_id, first_at, first_day) SELECT $1, name, $2, first_at, first_day FROM moved ORDER BY name
+       ON CONFLICT (project_id, name, profile_id) DO UPDATE SET first_at = excluded.first_at, first_day = excluded.first_day
+       WHERE excluded.first_at < profile_first_event.first_at`,
+      params,
+    );
+  }
+
+  /**
+   * ProfileDeleted (GDPR): every rollup of the profile, and its waiting events: under the ids it
+   * was linked by, or whose ids' fingerprints the message names (privacy may have deleted the links first).
+   */
+  async erase(manager: EntityManager, erasure: MessageOf<typeof ProfileDeleted>, linked: { userIds: string[]; anonymousIds: string[] }, fingerprints: IdentityFingerprints): Promise<void> {
+    const { projectId, profileId } = erasure;
+    await manager.query(
+      `INSERT INTO analytics_profile_gone (project_id, profile_id, survivor_id) VALUES ($1, $2, NULL)
+       ON CONFLICT (project_id, profile_id) DO UPDATE SET survivor_id = NULL`,
+      [projectId, profileId],
+    );
+    for (const table of ['profile_day', 'profile_day_event', 'profile_first_seen', 'profile_first_event']) {
+      await manager.query(`DELETE FROM ${table} WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]);
+    }
+    const userIds = new Set(linked.userIds);
+    const anonymousIds = new Set(linked.anonymousIds);
+    const erased = new Set(erasure.erasedIdentities ?? []);
+    if (erased.size > 0) {
+      const waiting = (await manager.query(`SELECT user_id, anonymous_id FROM analytics_unlinked WHERE project_id = $1`, [projectId])) as WaitingIds[];
+      for (const row of waiting) {
+        if (row.user_id !== null && erased.has(fingerprints.of(projectId, 'user_id', row.user_id))) userIds.add(row.user_id);
+        if (row.anonymous_id !== null && erased.has(fingerprints.of(projectId, 'anonymous_id', row.anonymous_id))) anonymousIds.add(row.anonymous_id);
+      }
+    }
+    await manager.query(`DELETE FROM analytics_unlinked WHERE project_id = $1 AND (user_id = ANY($2::text[]) OR anonymous_id = ANY($3::text[]))`, [
+      projectId,
+      [...userIds],
+      [...anonymousIds],
+    ]);
+  }
+}
+
+interface WaitingIds {
+  user_id: string | null;
+  anonymous_id: string | null;
+}
+
+/** The revenue an event carries under the project's settings: its amount property read leniently (`comparable(v, 'number')`), else none. */
+export function revenueOf(name: string, properties: unknown, settings: Pick<AnalyticsSettings, 'revenueEvent' | 'revenueProperty'>): number | null {
+  if (name !== settings.revenueEvent) return null;
+  const amount = comparable(readProperty(properties, settings.revenueProperty), 'number');
+  return typeof amount === 'number' ? amount : null;
+}
+
+/**
+ * One statement folding `source`'s rows into the rollups: a profile found by its user id (else
+ * anonymous id) when the row has none; merged profiles followed to their survivor, erased ones
+ * dropped; rows still without a profile wait in `analytics_unlinked`; the day is the local date in
+ * the project's time zone (PostgreSQL's zone rules, so DST days are right). Each table gets one
+ * grouped upsert in key order, so concurrent writers lock rows in the same order.
+ */
+export function applySql(source: string, prefix?: string): string {
+  return `WITH ${prefix ? `${prefix},` : ''}
+    source AS (${source}),
+    resolved AS (
+      SELECT s.project_id, s.event_id, s.user_id, s.anonymous_id, s.ts, s.name, s.revenue,
+        COALESCE(s.profile_id,
+          (SELECT l.profile_id FROM profile_link l WHERE s.user_id IS NOT NULL AND l.project_id = s.project_id AND l.kind = 'user_id' AND l.value = s.user_id),
+          (SELECT l.profile_id FROM profile_link l WHERE s.anonymous_id IS NOT NULL AND l.project_id = s.project_id AND l.kind = 'anonymous_id' AND l.value = s.anonymous_id)
+        ) AS profile_id
+      FROM source s
+    ),
+    mapped AS (
+      SELECT r.*, CASE WHEN g.profile_id IS NULL THEN r.profile_id ELSE g.survivor_id END AS target, g.profile_id IS NOT NULL AND g.survivor_id IS NULL AS erased
+      FROM resolved r LEFT JOIN analytics_profile_gone g ON g.project_id = r.project_id AND g.profile_id = r.profile_id
+    ),
+    ev AS (
+      SELECT m.project_id, m.target AS profile_id, m.ts, (m.ts AT TIME ZONE COALESCE(st.time_zone, 'UTC'))::date AS day, m.name, m.revenue
+      FROM mapped m LEFT JOIN analytics_settings st ON st.project_id = m.project_id
+      WHERE m.target IS NOT NULL
+    ),
+    waiting AS (
+      INSERT INTO analytics_unlinked (project_id, event_id, user_id, anonymous_id, "timestamp", name, revenue)
+      SELECT project_id, event_id, user_id, anonymous_id, ts, name, revenue FROM mapped
+      WHERE profile_id IS NULL AND (user_id IS NOT NULL OR anonymous_id IS NOT NULL)
+      ON CONFLICT (project_id, event_id) DO NOTHING
+    ),
+    days AS (
+      INSERT INTO profile_day (project_id, profile_id, day, events, revenue)
+      SELECT project_id, profile_id, day, count(*), COALESCE(sum(revenue), 0) FROM ev GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+      ON CONFLICT (project_id, profile_id, day) DO UPDATE SET events = profile_day.events + excluded.events, revenue = profile_day.revenue + excluded.revenue
+    ),
+    named_days AS (
+      INSERT INTO profile_day_event (project_id, name, profile_id, day, events, revenue)
+      SELECT project_id, name, profile_id, day, count(*), COALESCE(sum(revenue), 0) FROM ev GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+      ON CONFLICT (project_id, name, profile_id, day) DO UPDATE SET events = profile_day_event.events + excluded.events, revenue = profile_day_event.revenue + excluded.revenue
+    ),
+    first_seen AS (
+      INSERT INTO profile_first_seen (project_id, profile_id, first_at, first_day)
+      SELECT project_id, profile_id, min(ts), min(day) FROM ev GROUP BY 1, 2 ORDER BY 1, 2
+      ON CONFLICT (project_id, profile_id) DO UPDATE SET first_at = excluded.first_at, first_day = excluded.first_day
+      WHERE excluded.first_at < profile_first_seen.first_at
+    ),
+    first_events AS (
+      INSERT INTO profile_first_event (project_id, name, profile_id, first_at, first_day)
+      SELECT project_id, name, profile_id, min(ts), min(day) FROM ev GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+      ON CONFLICT (project_id, name, profile_id) DO UPDATE SET first_at = excluded.first_at, first_day = excluded.first_day
+      WHERE excluded.first_at < profile_first_event.first_at
+    )
+    SELECT count(*)::int AS applied FROM ev`;
+}
