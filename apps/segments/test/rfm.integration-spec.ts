@@ -256,7 +256,7 @@ describe('segments: the RFM family', () => {
       ['archive', `mutation($id: ID!) { archiveSegment(id: $id) { id } }`, {}, 'id'],
       [
         'import',
-        `mutation($id: ID!) { createSegmentImport(input: { segmentId: $id, format: CSV }) { id } }`,
+        `mutation($id: ID!) { importSegment(input: { segmentId: $id, format: CSV }) { id } }`,
         {},
         'input.segmentId',
       ],

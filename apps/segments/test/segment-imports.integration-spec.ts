@@ -33,7 +33,7 @@ interface ImportView {
 }
 
 const FIELDS = `id status uploadUrl rowsRead matched unmatched unmatchedByReason { empty malformed unknownIdentity profileNotKnown } added removed error segment { id kind size }`;
-const CREATE = `mutation($input: CreateSegmentImportInput!) { createSegmentImport(input: $input) { ${FIELDS} } }`;
+const CREATE = `mutation($input: ImportSegmentInput!) { importSegment(input: $input) { ${FIELDS} } }`;
 const GET = `query($id: ID!, $first: Int, $after: Int) { segmentImport(id: $id) { ${FIELDS} unmatchedRows(first: $first, after: $after) { row value reason detail } } }`;
 const MEMBERS = `query($id: ID!) { segment(id: $id) { size members(first: 1000) { id } } }`;
 
@@ -109,9 +109,9 @@ describe('segments: imported cohorts', () => {
   };
 
   const createImport = async (projectId: string, input: Record<string, unknown>) => {
-    const result = await sut.query<{ createSegmentImport: ImportView }>(CREATE, { input }, secretKeyCaller(projectId));
+    const result = await sut.query<{ importSegment: ImportView }>(CREATE, { input }, secretKeyCaller(projectId));
     expect(result.errors).toBeUndefined();
-    return result.data!.createSegmentImport;
+    return result.data!.importSegment;
   };
   const upload = async (url: string, body: string | Buffer | AsyncIterable<Uint8Array>, method = 'PUT', contentType = 'text/csv') => {
     const response = await fetch(url, { method, body: body as never, headers: { 'content-type': contentType }, duplex: 'half' } as RequestInit);

@@ -1,7 +1,7 @@
 import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { ProjectId } from '@boomerang/platform/subgraph';
 import { Segment } from '../segments/segment.model.js';
-import { CreateSegmentImportInput, SegmentImportRowsArgs } from './dto/create-segment-import.input.js';
+import { ImportSegmentInput, SegmentImportRowsArgs } from './dto/import-segment.input.js';
 import { SegmentImport, SegmentImportRow } from './segment-import.model.js';
 import { SegmentImportService, type SegmentImportView } from './segment-import.service.js';
 
@@ -13,7 +13,7 @@ export class SegmentImportResolver {
     description:
       'Starts importing a cohort file into a STATIC segment (or a new one, with `name`): PUT the file to `uploadUrl`, or give `sourceUrl` for segments to fetch it. Follow it with segmentImport(id).',
   })
-  createSegmentImport(@ProjectId() projectId: string, @Args('input') input: CreateSegmentImportInput) {
+  importSegment(@ProjectId() projectId: string, @Args('input') input: ImportSegmentInput) {
     return this.service.create(projectId, input);
   }
 

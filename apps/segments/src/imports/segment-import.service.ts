@@ -7,7 +7,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { Clock, isUuid } from '@boomerang/platform/subgraph';
 import { SegmentEntity } from '../segments/segment.entity.js';
 import { StaticSegments } from '../segments/static-segments.js';
-import type { CreateSegmentImportInput } from './dto/create-segment-import.input.js';
+import type { ImportSegmentInput } from './dto/import-segment.input.js';
 import { ImportTokens } from './import-token.js';
 import { SEGMENT_IMPORTS_CONFIG, type SegmentImportsConfig } from './imports-config.js';
 import { RunSegmentImport } from './run-segment-import.js';
@@ -64,7 +64,7 @@ export class SegmentImportService {
    * A new import job: PENDING with an upload URL, or (with `sourceUrl`) RUNNING at once, the file
    * fetched by segments. Into the STATIC segment `segmentId`, or a new one named `name`.
    */
-  async create(projectId: string, input: CreateSegmentImportInput): Promise<SegmentImportView> {
+  async create(projectId: string, input: ImportSegmentInput): Promise<SegmentImportView> {
     this.check(input);
     const now = this.clock.now();
     const id = randomUUID();
@@ -116,7 +116,7 @@ export class SegmentImportService {
    * token starts one upload). The file is read while it arrives; the answer is the finished job.
    */
   async upload(id: string, token: unknown, body: AsyncIterable<Buffer>): Promise<UploadAnswer> {
-    if (typeof token !== 'string' || token === '') return { status: 401, body: { error: 'an upload token is required: use the uploadUrl createSegmentImport answered' } };
+    if (typeof token !== 'string' || token === '') return { status: 401, body: { error: 'an upload token is required: use the uploadUrl importSegment answered' } };
     const job = isUuid(id) ? await this.imports.findForUpload(id) : null;
     const check = job ? this.tokens.check(job.id, job.projectId, token, this.clock.now()) : 'invalid';
     if (!job || check === 'invalid') return { status: 403, body: { error: 'the upload token is not valid for this import' } };
@@ -142,7 +142,7 @@ export class SegmentImportService {
     };
   }
 
-  private check(input: CreateSegmentImportInput): void {
+  private check(input: ImportSegmentInput): void {
     if ((input.segmentId == null) === (input.name == null))
       throw new SegmentImportError(SegmentImportErrorCode.InvalidImport, 'Invalid value for input.segmentId: give segmentId or name (to create a STATIC segment), not both', 'input.segmentId');
     if (input.format !== SegmentImportFormat.CSV) {

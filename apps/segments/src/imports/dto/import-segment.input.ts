@@ -3,7 +3,7 @@ import { IsEnum, IsNotEmpty, IsOptional, IsString, IsUrl, Max, MaxLength, Min } 
 import { SegmentImportFormat, SegmentImportIdentityKind, SegmentImportMode } from '../segment-import.model.js';
 
 @InputType({ description: 'A cohort file to import into a STATIC segment: give segmentId, or name to create one.' })
-export class CreateSegmentImportInput {
+export class ImportSegmentInput {
   @Field(() => ID, { nullable: true, description: 'The STATIC segment to import into.' })
   @IsOptional()
   segmentId?: string | null;
