@@ -24,7 +24,7 @@ export class Retention {
   cohorts: RetentionCohort[];
 }
 
-@ObjectType()
+@ObjectType('AnalyticsSettings', { description: "A project's analytics settings." })
 export class AnalyticsSettingsModel {
   @Field(() => String)
   timeZone: string;

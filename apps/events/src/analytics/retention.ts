@@ -84,6 +84,7 @@ export class RetentionGrid {
 
   /** SQL of the grid interval of a `date` expression; `params` get the origin (and n). */
   indexSql(day: string, params: unknown[]): string {
+    if (this.unit === 'MONTH') return `((extract(year FROM ${day})::int * 12 + extract(month FROM ${day})::int) - ${this.origin.year * 12 + this.origin.month})`;
     params.push(this.origin.toISODate());
     const origin = `$${params.length}::date`;
     switch (this.unit) {
@@ -94,8 +95,6 @@ export class RetentionGrid {
         return `((${day} - ${origin}) / $${params.length}::int)`;
       case 'WEEK':
         return `((${day} - ${origin}) / 7)`;
-      case 'MONTH':
-        return `((extract(year FROM ${day})::int * 12 + extract(month FROM ${day})::int) - ${this.origin.year * 12 + this.origin.month})`;
     }
   }
 }
