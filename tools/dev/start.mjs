@@ -6,6 +6,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startMailCatcher } from './mail-catcher.mjs';
 import { DEFAULT_PORTS, root, startPlatform } from './platform.mjs';
 import { ensureMediasoupWorker, localMachine, natsServerBinary, ProvisionError, reachable } from './provision.mjs';
 
@@ -94,7 +95,17 @@ if (!natsUrl) {
   say(`started nats-server with JetStream on port ${port}`);
 }
 
-// 5. Every app.
+// 5. Email: EMAIL_DEFAULT_SMTP_URL, else a local mail catcher (SMTP sink + web inbox) that delivers nothing.
+let mailInbox = null;
+if (!process.env.EMAIL_DEFAULT_SMTP_URL) {
+  const catcher = await startMailCatcher();
+  cleanups.push(() => catcher.stop());
+  process.env.EMAIL_DEFAULT_SMTP_URL = catcher.smtpUrl;
+  mailInbox = catcher.webUrl;
+  say(`started a mail catcher: SMTP ${catcher.smtpUrl}, inbox ${catcher.webUrl}`);
+}
+
+// 6. Every app.
 const env = { ...secrets, ...process.env, DATABASE_URL: databaseUrl, NATS_URL: natsUrl, HOST: process.env.HOST ?? '127.0.0.1' };
 const colours = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94];
 const names = Object.keys(DEFAULT_PORTS);
@@ -139,7 +150,7 @@ const shutdown = async () => {
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
 
-// 6. A development project, created on first run (and again if its database was reset).
+// 7. A development project, created on first run (and again if its database was reset).
 const projectFile = join(stateDir, 'dev-project.json');
 const gatewayRequest = async (token, query) => {
   const response = await fetch(platform.gatewayUrl, {
@@ -170,6 +181,7 @@ console.log(`
   GraphQL gateway   ${platform.gatewayUrl}
   Ingestion API     http://localhost:${env.INGEST_PORT ?? 4200}  (Segment /v1/batch…, analytics.js snippet host, CleverTap /1/upload; write key = publishable key)
   Call web client   http://localhost:${env.VOICE_PUBLIC_PORT ?? 4118}/calls/client/  (open with ?token=… from createCallToken)
+  Email             ${mailInbox ? `${mailInbox}  (mail catcher: every email of a project without its own SMTP settings lands here, nowhere else)` : `sent through ${env.EMAIL_DEFAULT_SMTP_URL.replace(/\/\/[^@/]*@/, '//…@')} for projects without their own SMTP settings`}
   Project           ${project.projectId}
   Publishable key   ${project.publishableKey}
   Secret key        ${project.secretKey}

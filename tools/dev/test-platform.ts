@@ -25,6 +25,8 @@ export interface RunningPlatform {
   readonly voicePublicUrl: string;
   /** The events ingestion API (Segment `/v1/*`, CleverTap `/1/upload`). */
   readonly ingestUrl: string;
+  /** email's inbound SMTP listener (DSNs to the VERP return path, mailto unsubscribes) on 127.0.0.1. */
+  readonly emailBouncePort: number;
   subgraphUrl(name: string): string;
   /** `T` is the shape of `data` the caller selected; the gateway's JSON is not checked against it. */
   graphql<T = unknown>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
@@ -53,6 +55,7 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}, {
   const adminToken = `admin_${randomBytes(24).toString('hex')}`;
   const voicePublicPort = await freePort();
   const ingestPort = await freePort();
+  const emailBouncePort = await freePort();
   const logLines: string[] = [];
   const exitReports: ServiceExitReport[] = [];
   const platform = await startPlatform({
@@ -66,6 +69,8 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}, {
       INGEST_PORT: String(ingestPort),
       // So does voice's public side (signalling WebSocket, web client).
       VOICE_PUBLIC_PORT: String(voicePublicPort),
+      // And email's inbound SMTP listener for bounces.
+      EMAIL_BOUNCE_PORT: String(emailBouncePort),
       LOG_LEVEL: 'info',
       ...extraEnv,
     },
@@ -83,6 +88,7 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}, {
     subjectPrefix: prefix,
     voicePublicUrl: `http://127.0.0.1:${voicePublicPort}`,
     ingestUrl: `http://127.0.0.1:${ingestPort}`,
+    emailBouncePort,
     subgraphUrl: (name) => `http://127.0.0.1:${ports[name]}/graphql`,
     stopService: (name, signal) => platform.stopService(name, signal),
     startService: (name) => platform.startService(name),

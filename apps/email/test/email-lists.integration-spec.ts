@@ -21,7 +21,8 @@ describe('email subgraph: suppression list and Profile.emails', () => {
 
   beforeAll(async () => {
     await sink.start();
-    Object.assign(process.env, { EMAIL_SEND_POLL_MS: '50', EMAIL_BOUNCE_PORT: '' });
+    process.env.EMAIL_SEND_POLL_MS = '50';
+    delete process.env.EMAIL_BOUNCE_PORT;
     sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'email' });
     db = sut.app.get(DataSource);
     await sut.messaging.jsm.streams.add(domainStreamConfig(sut.messaging.subjects, 'profiles'));
