@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
-import { SubgraphModule } from '@boomerang/platform/subgraph';
+import { CreateKnownProfiles1763900002000, SubgraphModule } from '@boomerang/platform/subgraph';
 import { CampaignEntity } from './campaigns/campaign.entity.js';
 import { CampaignsModule } from './campaigns/campaigns.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { CreateCampaigns1763900000500 } from './migrations/1763900000500-create-campaigns.js';
+import { CampaignDelivery1763900002200 } from './migrations/1763900002200-campaign-delivery.js';
+import { SettingsModule } from './settings/settings.module.js';
 
 export const CAMPAIGNS_ENTITIES = [CampaignEntity];
-export const CAMPAIGNS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateCampaigns1763900000500];
+export const CAMPAIGNS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateCampaigns1763900000500, CreateKnownProfiles1763900002000, CampaignDelivery1763900002200];
 
 @Module({
   imports: [
@@ -20,6 +22,7 @@ export const CAMPAIGNS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches
     }),
     JobsModule,
     CampaignsModule,
+    SettingsModule,
   ],
 })
 export class AppModule {}

@@ -93,7 +93,14 @@ describe('campaigns subgraph', () => {
 
   it('walks the lifecycle and refuses illegal transitions with CONFLICT naming both statuses', async () => {
     const projectId = randomUUID();
-    const { id } = await createCampaign(projectId, { name: 'Lifecycle', channel: 'EMAIL' });
+    const { id } = await createCampaign(projectId, {
+      name: 'Lifecycle',
+      channel: 'EMAIL',
+      audience: { everyone: true },
+      email: { templateId: randomUUID(), templateVersion: 1 },
+      // Far ahead, so no occurrence runs (and completes the campaign) during the walk.
+      schedule: { startAt: '2099-01-01T00:00:00.000Z', timeZone: 'UTC' },
+    });
 
     const illegal = await moveTo(projectId, id, 'COMPLETED');
     expect(illegal.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'ILLEGAL_STATUS_TRANSITION' });

@@ -6,3 +6,4 @@ export * from './subjects.js';
 export * from './audience.rpc.js';
 export * from './email.js';
 export * from './identity-lookup.rpc.js';
+export * from './campaigns.js';

@@ -1,17 +1,29 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { CampaignChannel, CampaignStatus } from './campaign.model.js';
+import type { CampaignChannel, CampaignStatus, QuietHoursBehavior } from './campaign.model.js';
 
+/** One-time at `startAt`, or every occurrence of `rrule` (RFC 5545, local times in `timeZone`) from `startAt` until `endAt`. */
 export interface CampaignScheduleValue {
   startAt: Date;
   timeZone: string;
+  rrule: string | null;
+  endAt: Date | null;
 }
 
-/** jsonb holds `startAt` as an ISO string; the domain works with a Date. */
+/** Everyone the project knows, or the members of any `include` segment; members of an `exclude` segment never. */
+export interface CampaignAudienceValue {
+  everyone: boolean;
+  include: string[];
+  exclude: string[];
+}
+
+/** jsonb holds dates as ISO strings; the domain works with Dates. */
 const scheduleColumn = {
   to: (value: CampaignScheduleValue | null | undefined) =>
-    value ? { startAt: value.startAt.toISOString(), timeZone: value.timeZone } : value,
-  from: (value: { startAt: string; timeZone: string } | null) =>
-    value ? { startAt: new Date(value.startAt), timeZone: value.timeZone } : null,
+    value
+      ? { startAt: value.startAt.toISOString(), timeZone: value.timeZone, rrule: value.rrule, endAt: value.endAt?.toISOString() ?? null }
+      : value,
+  from: (value: { startAt: string; timeZone: string; rrule?: string | null; endAt?: string | null } | null): CampaignScheduleValue | null =>
+    value ? { startAt: new Date(value.startAt), timeZone: value.timeZone, rrule: value.rrule ?? null, endAt: value.endAt ? new Date(value.endAt) : null } : null,
 };
 
 @Entity({ name: 'campaign' })
@@ -22,7 +34,13 @@ export class CampaignEntity {
   @Column('text') channel: CampaignChannel;
   @Column('text') status: CampaignStatus;
   @Column('uuid', { name: 'audience_segment_id', nullable: true }) audienceSegmentId: string | null;
+  @Column('jsonb') audience: CampaignAudienceValue;
   @Column('jsonb', { nullable: true, transformer: scheduleColumn }) schedule: CampaignScheduleValue | null;
+  @Column('uuid', { name: 'template_id', nullable: true }) templateId: string | null;
+  @Column('int', { name: 'template_version', nullable: true }) templateVersion: number | null;
+  @Column('text', { name: 'quiet_hours' }) quietHours: QuietHoursBehavior;
+  @Column('int', { name: 'control_percent' }) controlPercent: number;
+  @Column('int', { name: 'throttle_per_minute', nullable: true }) throttlePerMinute: number | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

@@ -3,6 +3,8 @@ import { assertUnreachable, DomainError, type ErrorKind } from '@boomerang/platf
 export enum CampaignErrorCode {
   CampaignNotFound = 'CAMPAIGN_NOT_FOUND',
   IllegalStatusTransition = 'ILLEGAL_STATUS_TRANSITION',
+  InvalidDefinition = 'INVALID_CAMPAIGN',
+  IncompleteCampaign = 'INCOMPLETE_CAMPAIGN',
 }
 
 function kindOf(code: CampaignErrorCode): ErrorKind {
@@ -10,7 +12,10 @@ function kindOf(code: CampaignErrorCode): ErrorKind {
     case CampaignErrorCode.CampaignNotFound:
       return 'not-found';
     case CampaignErrorCode.IllegalStatusTransition:
+    case CampaignErrorCode.IncompleteCampaign:
       return 'conflict';
+    case CampaignErrorCode.InvalidDefinition:
+      return 'invalid-input';
     default:
       return assertUnreachable(code);
   }

@@ -1,13 +1,18 @@
 import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
 import { byKeys, ProjectId, type SubgraphContext } from '@boomerang/platform/subgraph';
 import { CreateCampaignInput } from './dto/create-campaign.input.js';
-import { Campaign, CampaignStatus, SegmentReference } from './campaign.model.js';
+import { CampaignStats } from '../stats/campaign-stats.model.js';
+import { CampaignStatsService } from '../stats/campaign-stats.service.js';
+import { Campaign, CampaignAudience, CampaignEmail, CampaignStatus, SegmentReference } from './campaign.model.js';
 import { CampaignService } from './campaign.service.js';
 import type { CampaignEntity } from './campaign.entity.js';
 
 @Resolver(() => Campaign)
 export class CampaignResolver {
-  constructor(private readonly campaignService: CampaignService) {}
+  constructor(
+    private readonly campaignService: CampaignService,
+    private readonly campaignStats: CampaignStatsService,
+  ) {}
 
   @Query(() => Campaign)
   campaign(@ProjectId() projectId: string, @Args('id', { type: () => ID }) id: string) {
@@ -46,6 +51,21 @@ export class CampaignResolver {
   })
   audience(@Parent() campaign: CampaignEntity) {
     return campaign.audienceSegmentId ? { __typename: 'Segment', id: campaign.audienceSegmentId } : null;
+  }
+
+  @ResolveField(() => CampaignAudience, { description: 'Who the campaign targets.' })
+  targeting(@Parent() campaign: CampaignEntity): CampaignAudience {
+    return { everyone: campaign.audience.everyone, includeSegmentIds: campaign.audience.include, excludeSegmentIds: campaign.audience.exclude };
+  }
+
+  @ResolveField(() => CampaignEmail, { nullable: true })
+  email(@Parent() campaign: CampaignEntity): CampaignEmail | null {
+    return campaign.templateId && campaign.templateVersion ? { templateId: campaign.templateId, templateVersion: campaign.templateVersion } : null;
+  }
+
+  @ResolveField(() => CampaignStats)
+  stats(@Parent() campaign: CampaignEntity) {
+    return this.campaignStats.of(campaign.projectId, campaign.id);
   }
 
   @ResolveReference()

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import { CampaignCreated } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
-import { isUuid } from '@boomerang/platform/subgraph';
+import { Clock, isUuid } from '@boomerang/platform/subgraph';
+import { OccurrenceScheduler } from '../delivery/occurrence-scheduler.js';
+import { checkDefinition, firstOccurrence } from './campaign-definition.js';
 import { canTransition, allowedTransitions } from './campaign-lifecycle.js';
 import { CampaignEntity } from './campaign.entity.js';
 import { CampaignError, CampaignErrorCode } from './campaign.errors.js';
-import { CampaignStatus } from './campaign.model.js';
+import { CampaignChannel, CampaignStatus, QuietHoursBehavior } from './campaign.model.js';
 import type { CreateCampaignInput } from './dto/create-campaign.input.js';
 
 @Injectable()
@@ -16,10 +18,13 @@ export class CampaignService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
+    private readonly scheduler: OccurrenceScheduler,
+    private readonly clock: Clock,
   ) {}
 
   /** Creates a DRAFT campaign and announces it. */
   create(projectId: string, input: CreateCampaignInput): Promise<CampaignEntity> {
+    const { audience, schedule } = checkDefinition(input);
     return this.dataSource.transaction(async (manager) => {
       const id = randomUUID();
       await manager.insert(CampaignEntity, {
@@ -28,8 +33,14 @@ export class CampaignService {
         name: input.name,
         channel: input.channel,
         status: CampaignStatus.DRAFT,
-        audienceSegmentId: input.audienceSegmentId ?? null,
-        schedule: input.schedule ? { startAt: input.schedule.startAt, timeZone: input.schedule.timeZone } : null,
+        audienceSegmentId: audience.include.length === 1 && !audience.everyone ? audience.include[0]! : null,
+        audience,
+        schedule,
+        templateId: input.email?.templateId ?? null,
+        templateVersion: input.email?.templateVersion ?? null,
+        quietHours: input.quietHours ?? QuietHoursBehavior.DEFER,
+        controlPercent: input.controlPercent ?? 0,
+        throttlePerMinute: input.throttlePerMinute ?? null,
       });
       const campaign = await manager.findOneByOrFail(CampaignEntity, { id, projectId });
       await this.outbox.enqueue(manager, CampaignCreated, {
@@ -71,9 +82,31 @@ export class CampaignService {
           'status',
         );
       }
+      const sending = (status: CampaignStatus) => status === CampaignStatus.SCHEDULED || status === CampaignStatus.RUNNING;
+      if (sending(to) && !sending(campaign.status)) await this.startSending(manager, campaign);
       await manager.update(CampaignEntity, { id, projectId }, { status: to });
       return manager.findOneByOrFail(CampaignEntity, { id, projectId });
     });
+  }
+
+  /**
+   * A campaign that starts (or resumes) sending: it must be complete; its open occurrences get a
+   * job now, or, when it has none, its first occurrence is scheduled.
+   */
+  private async startSending(manager: EntityManager, campaign: CampaignEntity): Promise<void> {
+    if (campaign.channel !== CampaignChannel.EMAIL) {
+      throw new CampaignError(CampaignErrorCode.IncompleteCampaign, `Only EMAIL campaigns can be sent yet (this one is ${campaign.channel.toUpperCase()})`, 'channel');
+    }
+    if (!campaign.templateId) throw new CampaignError(CampaignErrorCode.IncompleteCampaign, 'An EMAIL campaign needs email.templateId before it is sent', 'email');
+    if (!campaign.audience.everyone && campaign.audience.include.length === 0) {
+      throw new CampaignError(CampaignErrorCode.IncompleteCampaign, 'The campaign targets nobody: set audience.everyone or audience.includeSegmentIds', 'audience');
+    }
+    const now = this.clock.now();
+    const [open] = (await manager.query(`SELECT 1 FROM campaign_occurrence WHERE campaign_id = $1 AND status <> 'done' LIMIT 1`, [campaign.id])) as unknown[];
+    if (open) return this.scheduler.resume(manager, campaign.projectId, campaign.id, now);
+    const first = firstOccurrence(campaign.schedule, now);
+    if (!first) throw new CampaignError(CampaignErrorCode.IncompleteCampaign, 'The schedule has no occurrence left', 'schedule');
+    await this.scheduler.schedule(manager, campaign.projectId, campaign.id, first);
   }
 
   /** Batch look-up for entity references, still scoped to the caller's project. */

@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
+import { ClockModule } from '../clock.module.js';
+import { DeliveryModule } from '../delivery/delivery.module.js';
+import { StatsModule } from '../stats/stats.module.js';
 import { CampaignResolver } from './campaign.resolver.js';
 import { CampaignService } from './campaign.service.js';
 
-@Module({ providers: [CampaignService, CampaignResolver], exports: [CampaignService] })
+@Module({ imports: [ClockModule, DeliveryModule, StatsModule], providers: [CampaignService, CampaignResolver], exports: [CampaignService] })
 export class CampaignsModule {}

@@ -1,17 +1,57 @@
-import { Field, ID, InputType } from '@nestjs/graphql';
+import { Field, ID, InputType, Int } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
-import { IsDate, IsEnum, IsNotEmpty, IsOptional, IsTimeZone, IsUUID, MaxLength, ValidateNested } from 'class-validator';
-import { CampaignChannel } from '../campaign.model.js';
+import { ArrayMaxSize, IsBoolean, IsDate, IsEnum, IsInt, IsNotEmpty, IsOptional, IsTimeZone, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { CampaignChannel, QuietHoursBehavior } from '../campaign.model.js';
 
 @InputType()
 export class CampaignScheduleInput {
-  @Field()
+  @Field({ description: 'When the campaign sends (once), or from when it recurs.' })
   @IsDate()
   startAt: Date;
 
-  @Field({ description: 'IANA time zone, e.g. Europe/Berlin.' })
+  @Field({ description: 'IANA time zone, e.g. Europe/Berlin: the local time of each recurrence.' })
   @IsTimeZone()
   timeZone: string;
+
+  @Field(() => String, { nullable: true, description: 'RFC 5545 RRULE without DTSTART, e.g. FREQ=WEEKLY;BYDAY=SA;BYHOUR=9 (HOURLY or slower).' })
+  @IsOptional()
+  @MaxLength(500)
+  @Matches(/^(RRULE:)?[A-Z0-9=;,+\-:]+$/i, { message: 'rrule must be an RRULE value such as FREQ=WEEKLY;BYDAY=SA' })
+  rrule?: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'No occurrence after this moment.' })
+  @IsOptional()
+  @IsDate()
+  endAt?: Date | null;
+}
+
+@InputType()
+export class CampaignAudienceInput {
+  @Field({ defaultValue: false, description: 'Every profile of the project.' })
+  @IsBoolean()
+  everyone: boolean;
+
+  @Field(() => [ID], { defaultValue: [] })
+  @ArrayMaxSize(20)
+  @IsUUID('all', { each: true })
+  includeSegmentIds: string[];
+
+  @Field(() => [ID], { defaultValue: [] })
+  @ArrayMaxSize(20)
+  @IsUUID('all', { each: true })
+  excludeSegmentIds: string[];
+}
+
+@InputType()
+export class CampaignEmailInput {
+  @Field(() => ID)
+  @IsUUID()
+  templateId: string;
+
+  @Field(() => Int, { description: 'The template version to pin.' })
+  @IsInt()
+  @Min(1)
+  templateVersion: number;
 }
 
 @InputType()
@@ -25,14 +65,45 @@ export class CreateCampaignInput {
   @IsEnum(CampaignChannel)
   channel: CampaignChannel;
 
-  @Field(() => ID, { nullable: true, description: 'The segment to reach (owned by the segments subgraph).' })
+  @Field(() => ID, { nullable: true, description: 'The segment to reach (owned by the segments subgraph); the same as audience.includeSegmentIds: [id].' })
   @IsOptional()
   @IsUUID()
   audienceSegmentId?: string | null;
 
-  @Field(() => CampaignScheduleInput, { nullable: true })
+  @Field(() => CampaignAudienceInput, { nullable: true, description: 'Who is targeted; default: the members of audienceSegmentId.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CampaignAudienceInput)
+  audience?: CampaignAudienceInput | null;
+
+  @Field(() => CampaignScheduleInput, { nullable: true, description: 'null: sends once, when the campaign is scheduled.' })
   @IsOptional()
   @ValidateNested()
   @Type(() => CampaignScheduleInput)
   schedule?: CampaignScheduleInput | null;
+
+  @Field(() => CampaignEmailInput, { nullable: true, description: 'Required by EMAIL campaigns before they are scheduled.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CampaignEmailInput)
+  email?: CampaignEmailInput | null;
+
+  @Field(() => QuietHoursBehavior, { nullable: true, description: 'Default DEFER.' })
+  @IsOptional()
+  @IsEnum(QuietHoursBehavior)
+  quietHours?: QuietHoursBehavior | null;
+
+  @Field(() => Int, { nullable: true, description: 'Control group: 0 (default), or 2–99 percent of the audience.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(99)
+  controlPercent?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Most sends per minute (1–100000); null for no limit.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  throttlePerMinute?: number | null;
 }

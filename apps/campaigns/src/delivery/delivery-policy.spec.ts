@@ -1,0 +1,36 @@
+import { bucketOf, inControlGroup, inHoldout, quietHoursEnd } from './delivery-policy.js';
+
+const ids = Array.from({ length: 20_000 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+
+describe('delivery policy', () => {
+  it('buckets stickily and evenly', () => {
+    expect(bucketOf('a')).toBe(bucketOf('a'));
+    const control = ids.filter((id) => inControlGroup('c1', id, 10)).length / ids.length;
+    expect(control).toBeGreaterThan(0.09);
+    expect(control).toBeLessThan(0.11);
+    expect(ids.filter((id) => inControlGroup('c1', id, 0))).toEqual([]);
+  });
+
+  it('draws the control group per campaign and the holdout per project, independently', () => {
+    const inC1 = new Set(ids.filter((id) => inControlGroup('c1', id, 10)));
+    const inC2 = ids.filter((id) => inControlGroup('c2', id, 10));
+    const overlap = inC2.filter((id) => inC1.has(id)).length / inC2.length;
+    expect(overlap).toBeLessThan(0.15);
+    const held = ids.filter((id) => inHoldout('p1', id, 5));
+    expect(held.length / ids.length).toBeGreaterThan(0.04);
+    expect(held.length / ids.length).toBeLessThan(0.06);
+    expect(ids.filter((id) => inHoldout('p1', id, 5))).toEqual(held);
+  });
+
+  it('finds the end of quiet hours across midnight and DST', () => {
+    const settings = { timeZone: 'Europe/Berlin', quietHours: { start: '21:00', end: '09:00' } };
+    expect(quietHoursEnd(new Date('2026-06-01T12:00:00Z'), settings)).toBeNull(); // 14:00 CEST
+    expect(quietHoursEnd(new Date('2026-06-01T20:00:00Z'), settings)?.toISOString()).toBe('2026-06-02T07:00:00.000Z'); // 22:00 → 09:00 CEST
+    expect(quietHoursEnd(new Date('2026-06-02T05:00:00Z'), settings)?.toISOString()).toBe('2026-06-02T07:00:00.000Z'); // 07:00 → 09:00
+    expect(quietHoursEnd(new Date('2026-03-28T21:00:00Z'), settings)?.toISOString()).toBe('2026-03-29T07:00:00.000Z'); // 22:00 CET → 09:00 CEST
+    expect(quietHoursEnd(new Date('2026-06-01T07:00:00Z'), settings)).toBeNull(); // 09:00 exactly: open
+    const daytime = { timeZone: 'UTC', quietHours: { start: '12:00', end: '13:00' } };
+    expect(quietHoursEnd(new Date('2026-06-01T12:30:00Z'), daytime)?.toISOString()).toBe('2026-06-01T13:00:00.000Z');
+    expect(quietHoursEnd(new Date('2026-06-01T12:30:00Z'), { timeZone: 'UTC', quietHours: null })).toBeNull();
+  });
+});

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { v5 as nameBasedUuid } from 'uuid';
+import { CampaignJobs } from '../jobs/campaign-jobs.js';
+
+export const OCCURRENCE_QUEUE = 'campaign-occurrence';
+
+/** What an occurrence job carries: which occurrence of which campaign to (continue to) send. */
+export interface OccurrenceJob {
+  projectId: string;
+  campaignId: string;
+  occurrenceAt: string;
+}
+
+// Job ids are name-based UUIDs in this namespace, so scheduling the same step twice queues one job.
+const JOB_ID_NAMESPACE = '3b1f8a52-2f4e-4d59-9b0c-6b8f4b7c1e21';
+
+/** Creates occurrences (`campaign_occurrence`) and the durable jobs that run them, in the caller's transaction. */
+@Injectable()
+export class OccurrenceScheduler {
+  constructor(private readonly jobs: CampaignJobs) {}
+
+  /** A new occurrence at `at`, run by a job due then (nothing when it exists already). */
+  async schedule(manager: EntityManager, projectId: string, campaignId: string, at: Date): Promise<void> {
+    const inserted = (await manager.query(
+      `INSERT INTO campaign_occurrence (campaign_id, occurrence_at, project_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING campaign_id`,
+      [campaignId, at, projectId],
+    )) as unknown[];
+    if (inserted.length === 0) return;
+    await this.continueAt(manager, { projectId, campaignId, occurrenceAt: at.toISOString() }, at, 'start');
+  }
+
+  /**
+   * A job that continues the occurrence at `at`. `step` names the step (e.g. the batch number), so
+   * one step is queued once; null queues a new job (resuming after a pause).
+   */
+  async continueAt(manager: EntityManager, job: OccurrenceJob, at: Date, step: string | null): Promise<void> {
+    const id = step === null ? randomUUID() : nameBasedUuid(`${job.campaignId}:${job.occurrenceAt}:${step}`, JOB_ID_NAMESPACE);
+    await this.jobs.schedule(OCCURRENCE_QUEUE, job, { id, startAfter: at, manager });
+  }
+
+  /** Resumes a paused campaign: every occurrence not done gets a job now. */
+  async resume(manager: EntityManager, projectId: string, campaignId: string, now: Date): Promise<void> {
+    const open = (await manager.query(`SELECT occurrence_at FROM campaign_occurrence WHERE campaign_id = $1 AND project_id = $2 AND status <> 'done'`, [
+      campaignId,
+      projectId,
+    ])) as { occurrence_at: Date }[];
+    for (const { occurrence_at } of open) {
+      await this.continueAt(manager, { projectId, campaignId, occurrenceAt: occurrence_at.toISOString() }, occurrence_at > now ? occurrence_at : now, null);
+    }
+  }
+}
