@@ -6,10 +6,11 @@ import { CampaignsModule } from './campaigns/campaigns.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { CreateCampaigns1763900000500 } from './migrations/1763900000500-create-campaigns.js';
 import { CampaignDelivery1763900002200 } from './migrations/1763900002200-campaign-delivery.js';
+import { CampaignGoals1763900002300 } from './migrations/1763900002300-campaign-goals.js';
 import { SettingsModule } from './settings/settings.module.js';
 
 export const CAMPAIGNS_ENTITIES = [CampaignEntity];
-export const CAMPAIGNS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateCampaigns1763900000500, CreateKnownProfiles1763900002000, CampaignDelivery1763900002200];
+export const CAMPAIGNS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateCampaigns1763900000500, CreateKnownProfiles1763900002000, CampaignDelivery1763900002200, CampaignGoals1763900002300];
 
 @Module({
   imports: [

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { EmailSendRequested, SegmentMembershipChanged, type MessageOf } from '@boomerang/contracts';
+import { EmailSendRequested, EventsIngested, SegmentMembershipChanged, type MessageOf } from '@boomerang/contracts';
 import { applyOwnedStream, OutboxWriter } from '@boomerang/platform/messaging';
 import {
   consumedUpTo,
@@ -17,6 +17,7 @@ import {
 } from '@boomerang/platform/testing';
 import { SEGMENT_MEMBERSHIP_DURABLE } from '../src/audience/segment-membership-projection.js';
 import { RunOccurrence } from '../src/delivery/run-occurrence.js';
+import { GOAL_EVENTS_DURABLE } from '../src/stats/goal-conversions.js';
 
 interface Stats {
   targeted: number;
@@ -40,6 +41,7 @@ describe('campaign delivery', () => {
     // The streams of segments (memberships in) and email (sends out), declared by their owners in production.
     await applyOwnedStream(messaging.jsm, messaging.subjects, 'segments');
     await applyOwnedStream(messaging.jsm, messaging.subjects, 'email');
+    await applyOwnedStream(messaging.jsm, messaging.subjects, 'events');
     sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'campaigns', prefix });
   });
   afterAll(async () => {
@@ -286,5 +288,53 @@ describe('campaign delivery', () => {
     const refusedTemplate = await setStatus(projectId, noTemplate.data!.createCampaign.id, 'SCHEDULED');
     expect(refusedTemplate.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'email' });
     expect((await read(projectId, nobody)).status).toBe('DRAFT');
+  });
+
+  it('counts goal conversions of the sent and the control group once each, and the lift with its interval', async () => {
+    const projectId = randomUUID();
+    const segmentId = randomUUID();
+    const members = ids(60);
+    await enter(projectId, segmentId, members);
+    const campaignId = await createCampaign(projectId, { audience: { includeSegmentIds: [segmentId] }, controlPercent: 50, goal: { event: 'Order Completed', withinDays: 7 } });
+    await setStatus(projectId, campaignId, 'RUNNING');
+    await eventually(async () => (await read(projectId, campaignId)).stats.occurrencesDone === 1);
+    const rows = await deliveries(campaignId);
+    const test = rows.filter((row) => row.outcome === 'requested').map((row) => row.profile_id);
+    const control = rows.filter((row) => row.reason === 'CONTROL_GROUP').map((row) => row.profile_id);
+    const convertingTest = test.slice(0, Math.ceil(test.length * 0.8));
+    const convertingControl = control.slice(0, Math.floor(control.length * 0.2));
+
+    const now = Date.now();
+    const event = (profileId: string, name: string, at: number) => ({
+      eventId: randomUUID(),
+      messageId: randomUUID(),
+      profileId,
+      name,
+      timestamp: new Date(at).toISOString(),
+      properties: {},
+    });
+    const events = [
+      ...convertingTest.map((id) => event(id, 'Order Completed', now + 1000)),
+      ...convertingTest.slice(0, 3).map((id) => event(id, 'Order Completed', now + 2000)), // a second conversion counts once
+      ...convertingControl.map((id) => event(id, 'Order Completed', now + 1000)),
+      ...control.slice(-2).map((id) => event(id, 'Order Completed', now - 3600_000)), // before the decision
+      ...test.slice(-2).map((id) => event(id, 'Order Completed', now + 8 * 86_400_000)), // after the goal window
+      ...test.slice(-2).map((id) => event(id, 'Page Viewed', now + 1000)),
+    ];
+    const ack = await publishMessage(messaging, EventsIngested, projectId, { events });
+    await consumedUpTo(messaging, 'events', GOAL_EVENTS_DURABLE, ack);
+
+    const result = await gql<{ campaign: { goal: { event: string; withinDays: number }; stats: Stats & { converted: number; controlConverted: number; lift: Record<string, number | boolean> } } }>(
+      `query($id: ID!) { campaign(id: $id) { goal { event withinDays } stats { converted controlConverted lift { testRate controlRate absolute relative low high pValue significant } } } }`,
+      { id: campaignId },
+      projectId,
+    );
+    expect(result.errors).toBeUndefined();
+    const { goal, stats } = result.data!.campaign;
+    expect(goal).toEqual({ event: 'Order Completed', withinDays: 7 });
+    expect(stats).toMatchObject({ converted: convertingTest.length, controlConverted: convertingControl.length });
+    const { liftOf } = await import('../src/stats/lift.js');
+    expect(stats.lift).toEqual(liftOf({ size: test.length, converted: convertingTest.length }, { size: control.length, converted: convertingControl.length }));
+    expect(stats.lift.significant).toBe(true);
   });
 });

@@ -41,6 +41,8 @@ export class CampaignEntity {
   @Column('text', { name: 'quiet_hours' }) quietHours: QuietHoursBehavior;
   @Column('int', { name: 'control_percent' }) controlPercent: number;
   @Column('int', { name: 'throttle_per_minute', nullable: true }) throttlePerMinute: number | null;
+  @Column('text', { name: 'goal_event', nullable: true }) goalEvent: string | null;
+  @Column('int', { name: 'goal_days', nullable: true }) goalDays: number | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

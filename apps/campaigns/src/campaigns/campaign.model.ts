@@ -54,6 +54,12 @@ export class CampaignEmail {
   @Field(() => Int, { description: 'The pinned template version: later edits of the template do not change what this campaign sends.' }) templateVersion: number;
 }
 
+@ObjectType()
+export class CampaignGoal {
+  @Field({ description: 'The event that counts as a conversion.' }) event: string;
+  @Field(() => Int, { description: 'Days after the decision (send or control) within which the event counts.' }) withinDays: number;
+}
+
 @ObjectType({ description: 'A message sent to an audience over one channel.' })
 @Directive('@key(fields: "id")')
 export class Campaign {

@@ -3,7 +3,7 @@ import { byKeys, ProjectId, type SubgraphContext } from '@boomerang/platform/sub
 import { CreateCampaignInput } from './dto/create-campaign.input.js';
 import { CampaignStats } from '../stats/campaign-stats.model.js';
 import { CampaignStatsService } from '../stats/campaign-stats.service.js';
-import { Campaign, CampaignAudience, CampaignEmail, CampaignStatus, SegmentReference } from './campaign.model.js';
+import { Campaign, CampaignAudience, CampaignEmail, CampaignGoal, CampaignStatus, SegmentReference } from './campaign.model.js';
 import { CampaignService } from './campaign.service.js';
 import type { CampaignEntity } from './campaign.entity.js';
 
@@ -63,9 +63,14 @@ export class CampaignResolver {
     return campaign.templateId && campaign.templateVersion ? { templateId: campaign.templateId, templateVersion: campaign.templateVersion } : null;
   }
 
+  @ResolveField(() => CampaignGoal, { nullable: true })
+  goal(@Parent() campaign: CampaignEntity): CampaignGoal | null {
+    return campaign.goalEvent && campaign.goalDays ? { event: campaign.goalEvent, withinDays: campaign.goalDays } : null;
+  }
+
   @ResolveField(() => CampaignStats)
   stats(@Parent() campaign: CampaignEntity) {
-    return this.campaignStats.of(campaign.projectId, campaign.id);
+    return this.campaignStats.of(campaign.projectId, campaign.id, campaign.goalEvent !== null);
   }
 
   @ResolveReference()

@@ -41,6 +41,8 @@ export class CampaignService {
         quietHours: input.quietHours ?? QuietHoursBehavior.DEFER,
         controlPercent: input.controlPercent ?? 0,
         throttlePerMinute: input.throttlePerMinute ?? null,
+        goalEvent: input.goal?.event ?? null,
+        goalDays: input.goal?.withinDays ?? null,
       });
       const campaign = await manager.findOneByOrFail(CampaignEntity, { id, projectId });
       await this.outbox.enqueue(manager, CampaignCreated, {

@@ -1,9 +1,21 @@
-import { Field, Int, ObjectType } from '@nestjs/graphql';
+import { Field, Float, Int, ObjectType } from '@nestjs/graphql';
 
 @ObjectType()
 export class SkipCount {
   @Field({ description: 'HOLDOUT, CONTROL_GROUP, QUIET_HOURS, FREQUENCY_CAP or MIN_GAP.' }) reason: string;
   @Field(() => Int) count: number;
+}
+
+@ObjectType({ description: "The test group's conversion over the control group's, with a 95 % confidence interval of the difference." })
+export class CampaignLift {
+  @Field(() => Float) testRate: number;
+  @Field(() => Float) controlRate: number;
+  @Field(() => Float, { description: 'testRate − controlRate.' }) absolute: number;
+  @Field(() => Float, { nullable: true, description: 'absolute / controlRate; null when the control converted nobody.' }) relative: number | null;
+  @Field(() => Float, { description: 'Lower bound of the 95 % interval of absolute.' }) low: number;
+  @Field(() => Float, { description: 'Upper bound of the 95 % interval of absolute.' }) high: number;
+  @Field(() => Float, { description: 'Two-sided p-value of absolute.' }) pValue: number;
+  @Field({ description: 'The 95 % interval excludes zero.' }) significant: boolean;
 }
 
 @ObjectType({ description: 'What a campaign decided for its audience, over all its occurrences.' })
@@ -13,4 +25,7 @@ export class CampaignStats {
   @Field(() => Int, { description: "Profiles in the campaign's control group (decisions skipped with CONTROL_GROUP)." }) controlSize: number;
   @Field(() => [SkipCount], { description: 'Skipped decisions by reason, most first.' }) skipped: SkipCount[];
   @Field(() => Int, { description: 'Occurrences finished.' }) occurrencesDone: number;
+  @Field(() => Int, { description: 'Profiles sent to that did the goal event within the goal days (each once).' }) converted: number;
+  @Field(() => Int, { description: 'Control-group profiles that did the goal event within the goal days.' }) controlConverted: number;
+  @Field(() => CampaignLift, { nullable: true, description: 'Null without a goal, or until both groups have someone.' }) lift: CampaignLift | null;
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CampaignStatsService } from './campaign-stats.service.js';
+import { GoalConversions } from './goal-conversions.js';
 
-@Module({ providers: [CampaignStatsService], exports: [CampaignStatsService] })
+@Module({ providers: [CampaignStatsService, GoalConversions], exports: [CampaignStatsService] })
 export class StatsModule {}

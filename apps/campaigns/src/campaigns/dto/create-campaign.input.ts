@@ -55,6 +55,20 @@ export class CampaignEmailInput {
 }
 
 @InputType()
+export class CampaignGoalInput {
+  @Field({ description: 'The event name that counts as a conversion.' })
+  @IsNotEmpty()
+  @MaxLength(200)
+  event: string;
+
+  @Field(() => Int, { description: 'Days after the send (or the control decision) within which it counts (1–90).' })
+  @IsInt()
+  @Min(1)
+  @Max(90)
+  withinDays: number;
+}
+
+@InputType()
 export class CreateCampaignInput {
   @Field()
   @IsNotEmpty()
@@ -99,6 +113,12 @@ export class CreateCampaignInput {
   @Min(0)
   @Max(99)
   controlPercent?: number | null;
+
+  @Field(() => CampaignGoalInput, { nullable: true, description: 'Conversion goal: stats count it and the lift over the control group.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CampaignGoalInput)
+  goal?: CampaignGoalInput | null;
 
   @Field(() => Int, { nullable: true, description: 'Most sends per minute (1–100000); null for no limit.' })
   @IsOptional()

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { EventsIngested, type MessageOf } from '@boomerang/contracts';
+import { MessagingLifecycle } from '@boomerang/platform/subgraph';
+
+export const GOAL_EVENTS_DURABLE = 'campaigns-goal-events';
+
+/**
+ * Counts conversions: an ingested event that is a campaign's goal, done by a profile the campaign
+ * sent to (or held in its control group) within the goal's days after that decision, converts the
+ * profile for that campaign once (the first such event). One statement per message of events.
+ */
+@Injectable()
+export class GoalConversions {
+  constructor(lifecycle: MessagingLifecycle) {
+    lifecycle.register({
+      durable: GOAL_EVENTS_DURABLE,
+      contract: EventsIngested,
+      handle: (body, { manager }) => this.record(manager, body),
+    });
+  }
+
+  async record(manager: EntityManager, body: MessageOf<typeof EventsIngested>): Promise<void> {
+    const events = body.events.filter((event) => event.profileId !== null);
+    if (events.length === 0) return;
+    await manager.query(
+      `INSERT INTO campaign_conversion (campaign_id, profile_id, project_id, control, converted_at, event_id)
+       SELECT DISTINCT ON (c.id, e.profile_id) c.id, e.profile_id, c.project_id, d.outcome = 'skipped', e.at, e.event_id
+       FROM unnest($2::text[], $3::uuid[], $4::timestamptz[], $5::uuid[]) AS e (name, profile_id, at, event_id)
+       JOIN campaign c ON c.project_id = $1 AND c.goal_event = e.name
+       JOIN campaign_delivery d ON d.campaign_id = c.id AND d.profile_id = e.profile_id
+         AND (d.outcome = 'requested' OR d.reason = 'CONTROL_GROUP')
+         AND e.at >= d.decided_at AND e.at < d.decided_at + make_interval(days => c.goal_days)
+       ORDER BY c.id, e.profile_id, e.at
+       ON CONFLICT (campaign_id, profile_id) DO NOTHING`,
+      [body.projectId, events.map((event) => event.name), events.map((event) => event.profileId), events.map((event) => event.timestamp), events.map((event) => event.eventId)],
+    );
+  }
+}
