@@ -1,20 +1,23 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import { DataSource, type EntityManager } from 'typeorm';
 import { EmailEngagement, type EMAIL_EVENT_NAMES } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import type { Logger } from '@boomerang/platform/observability';
 import { LOGGER } from '@boomerang/platform/subgraph';
 import { EMAIL_CONFIG, type EmailConfig } from '../email-config.js';
+import type { EmailProfileEntity } from '../profiles/email-profile.entity.js';
 import { EmailProfiles } from '../profiles/email-profiles.js';
 import { Suppressions } from '../suppressions/suppressions.js';
 import { ComposeError, EmailComposer, personalizationScope, type ComposedEmail } from '../templates/email-composer.js';
 import { EmailTemplateVersionEntity } from '../templates/email-template-version.entity.js';
 import { composable } from '../templates/email-template.service.js';
+import { CoalescedCalls } from './coalesced-calls.js';
 import { DomainThrottle } from './domain-throttle.js';
 import type { EmailSendEntity } from './email-send.entity.js';
 import { SenderSettingsService, type SendingProfile } from './sender-settings.service.js';
-import { domainOf, skipReason } from './send-eligibility.js';
+import { domainOf, normalizeAddress, skipReason } from './send-eligibility.js';
 import { classifySmtpError, retryDelayMs } from './smtp-outcome.js';
 import { SmtpTransports } from './smtp-transports.js';
 import { trackHtml } from '../tracking/tracked-html.js';
@@ -31,8 +34,26 @@ type AttemptResult =
   | { status: 'failed'; reason: string; toAddress: string | null; hardBounce?: boolean }
   | { status: 'deferred'; reason: string; toAddress: string | null };
 
+type RecordedResult = Exclude<AttemptResult, { status: 'abandoned' }>;
+
 interface ClaimedSend extends EmailSendEntity {
   claimedAt: Date;
+}
+
+/** What the checks and the render of a round's sends read, loaded once per round. */
+interface RoundFacts {
+  /** `projectId:profileId` → the profile (known, not erased). */
+  profiles: Map<string, EmailProfileEntity>;
+  /** `projectId:address` of the suppressed addresses among the round's recipients. */
+  suppressed: Set<string>;
+  /** `projectId:templateId:version` → the version (null: none). */
+  versions: Map<string, EmailTemplateVersionEntity | null>;
+}
+
+interface InFlightMark {
+  send: ClaimedSend;
+  messageId: string;
+  links: string[];
 }
 
 /**
@@ -57,6 +78,9 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
   private running?: Promise<void>;
   private stopped = false;
   private again = false;
+  /** The marks and results of sends finishing together are committed together (one transaction each, not one per send). */
+  private readonly inFlightMarks = new CoalescedCalls<InFlightMark, boolean>((marks) => this.markInFlight(marks));
+  private readonly results = new CoalescedCalls<{ send: ClaimedSend; result: RecordedResult }, void>((results) => this.record(results));
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -121,7 +145,8 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
         if (!profiles.has(projectId)) profiles.set(projectId, this.settings.sendingProfile(projectId));
         return profiles.get(projectId)!;
       };
-      await Promise.all(claimed.map((send) => this.attempt(send, profileOf).catch((error) => this.logger.error({ err: error, sendId: send.id }, 'send attempt failed'))));
+      const facts = await this.factsOf(claimed);
+      await Promise.all(claimed.map((send) => this.attempt(send, profileOf, facts).catch((error) => this.logger.error({ err: error, sendId: send.id }, 'send attempt failed'))));
     }
   }
 
@@ -155,19 +180,41 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     return rows.map(sendFromRow);
   }
 
-  private async attempt(send: ClaimedSend, profileOf: (projectId: string) => Promise<SendingProfile>): Promise<void> {
-    const result = await this.tryToSend(send, await profileOf(send.projectId));
-    await this.record(send, result);
+  private async attempt(send: ClaimedSend, profileOf: (projectId: string) => Promise<SendingProfile>, facts: RoundFacts): Promise<void> {
+    const result = await this.tryToSend(send, await profileOf(send.projectId), facts);
+    if (result.status !== 'abandoned') await this.results.call({ send, result });
   }
 
-  private async tryToSend(send: ClaimedSend, sending: SendingProfile): Promise<AttemptResult> {
-    const profile = await this.profiles.find(send.projectId, send.profileId);
+  /** The profiles, suppressions and template versions a round's sends need: a few queries for the whole round. */
+  private async factsOf(claimed: readonly ClaimedSend[]): Promise<RoundFacts> {
+    const facts: RoundFacts = { profiles: new Map(), suppressed: new Set(), versions: new Map() };
+    const byProject = new Map<string, ClaimedSend[]>();
+    for (const send of claimed) byProject.set(send.projectId, [...(byProject.get(send.projectId) ?? []), send]);
+    for (const [projectId, sends] of byProject) {
+      const profiles = await this.profiles.findMany(
+        projectId,
+        sends.map((send) => send.profileId),
+      );
+      for (const [profileId, profile] of profiles) facts.profiles.set(`${projectId}:${profileId}`, profile);
+      const addresses = [...profiles.values()].flatMap((profile) => (profile.email ? [profile.email] : []));
+      for (const address of await this.suppressions.suppressedAmong(projectId, addresses)) facts.suppressed.add(`${projectId}:${address}`);
+      for (const send of sends) {
+        const key = `${projectId}:${send.templateId}:${send.templateVersion}`;
+        if (facts.versions.has(key)) continue;
+        facts.versions.set(key, await this.dataSource.getRepository(EmailTemplateVersionEntity).findOneBy({ templateId: send.templateId, version: send.templateVersion, projectId }));
+      }
+    }
+    return facts;
+  }
+
+  private async tryToSend(send: ClaimedSend, sending: SendingProfile, facts: RoundFacts): Promise<AttemptResult> {
+    const profile = facts.profiles.get(`${send.projectId}:${send.profileId}`) ?? null;
     const address = profile?.email ?? null;
-    const suppressed = address ? await this.suppressions.isSuppressed(send.projectId, address) : false;
+    const suppressed = address ? facts.suppressed.has(`${send.projectId}:${normalizeAddress(address)}`) : false;
     const reason = skipReason({ profile, suppressed, consentRequired: sending.consentRequired });
     if (reason || !profile || !address) return { status: 'skipped', reason: reason ?? 'NO_EMAIL', toAddress: address };
 
-    const version = await this.dataSource.getRepository(EmailTemplateVersionEntity).findOneBy({ templateId: send.templateId, version: send.templateVersion, projectId: send.projectId });
+    const version = facts.versions.get(`${send.projectId}:${send.templateId}:${send.templateVersion}`) ?? null;
     if (!version) return { status: 'failed', reason: `TEMPLATE_VERSION_NOT_FOUND: ${send.templateId} v${send.templateVersion}`, toAddress: address };
     let email: ComposedEmail;
     try {
@@ -187,13 +234,12 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     const tracked = trackHtml(email.html, (n) => this.urls.click(send.id, n), this.urls.open(send.id));
     const release = await this.throttle.acquire(domainOf(address));
     try {
-      if (!(await this.markInFlight(send, messageId, tracked.links))) return { status: 'abandoned' };
+      if (!(await this.inFlightMarks.call({ send, messageId, links: tracked.links }))) return { status: 'abandoned' };
       const transport = this.transports.transportFor(send.projectId, { ...sending, smtpUrl: sending.smtpUrl });
-      const info = (await transport.sendMail({
+      // Composed into one buffer first: the pool then writes the message at once, not part by part as nodemailer's streamed MIME would.
+      const raw = await new MailComposer({
         from: { name: version.fromName ?? sending.fromName ?? '', address: version.fromAddress ?? sending.fromAddress },
         to: address,
-        // VERP: bounces name the send in their envelope recipient.
-        envelope: { from: this.urls.returnPath(send.id), to: address },
         replyTo: version.replyTo ?? sending.replyTo ?? undefined,
         subject: email.subject,
         html: tracked.html,
@@ -205,7 +251,11 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
           'List-Unsubscribe': `<${this.urls.unsubscribe(send.id)}>, <mailto:${this.urls.unsubscribeAddress(send.id)}?subject=unsubscribe>`,
           'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
         },
-      })) as { response?: string };
+      })
+        .compile()
+        .build();
+      // VERP: bounces name the send in their envelope recipient.
+      const info = (await transport.sendMail({ envelope: { from: this.urls.returnPath(send.id), to: address }, raw })) as { response?: string };
       return { status: 'sent', toAddress: address, smtpResponse: (info.response ?? '').slice(0, 500) };
     } catch (error) {
       const outcome = classifySmtpError(error);
@@ -217,20 +267,25 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
   }
 
   /**
-   * Commits that the SMTP attempt starts (with its Message-ID and the message's URLs, the only
-   * places its click tokens redirect to), renewing the lease; false when the
-   * claim is no longer this dispatcher's. From here on a crash leaves the send `uncertain`.
+   * Commits that these SMTP attempts start (with their Message-IDs and the messages' URLs, the only
+   * places their click tokens redirect to), renewing the leases; per mark, false when the claim is
+   * no longer this dispatcher's. From here on a crash leaves the send `uncertain`.
    */
-  private async markInFlight(send: ClaimedSend, messageId: string, links: string[]): Promise<boolean> {
+  private async markInFlight(marks: InFlightMark[]): Promise<boolean[]> {
     const [rows] = (await this.dataSource.query(
-      `UPDATE email_send SET smtp_started_at = date_trunc('milliseconds', clock_timestamp()), claimed_at = date_trunc('milliseconds', clock_timestamp()), message_id = $3, links = $4
-       WHERE id = $1 AND status = 'sending' AND claimed_at = $2
-       RETURNING claimed_at`,
-      [send.id, send.claimedAt, messageId, JSON.stringify(links)],
-    )) as [{ claimed_at: Date }[], number];
-    if (rows.length === 0) return false;
-    send.claimedAt = rows[0]!.claimed_at;
-    return true;
+      `UPDATE email_send e SET smtp_started_at = date_trunc('milliseconds', clock_timestamp()), claimed_at = date_trunc('milliseconds', clock_timestamp()),
+         message_id = m.message_id, links = m.links
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::jsonb[]) AS m(id, claimed_at, message_id, links)
+       WHERE e.id = m.id AND e.status = 'sending' AND e.claimed_at = m.claimed_at
+       RETURNING e.id, e.claimed_at`,
+      [marks.map(({ send }) => send.id), marks.map(({ send }) => send.claimedAt.toISOString()), marks.map((mark) => mark.messageId), marks.map((mark) => JSON.stringify(mark.links))],
+    )) as [{ id: string; claimed_at: Date }[], number];
+    const renewed = new Map(rows.map((row) => [row.id, row.claimed_at]));
+    return marks.map(({ send }) => {
+      const claimedAt = renewed.get(send.id);
+      if (claimedAt) send.claimedAt = claimedAt;
+      return claimedAt !== undefined;
+    });
   }
 
   private retryOrFail(send: ClaimedSend, reason: string, toAddress: string): AttemptResult {
@@ -238,56 +293,64 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     return { status: 'deferred', reason, toAddress };
   }
 
-  private async record(send: ClaimedSend, result: AttemptResult): Promise<void> {
-    if (result.status === 'abandoned') return;
+  /** Records results with their events, in one transaction; each guarded by its claim (a dispatcher that lost a lease records nothing for it). */
+  private async record(results: { send: ClaimedSend; result: RecordedResult }[]): Promise<void[]> {
     await this.dataSource.transaction(async (manager) => {
-      const nextAttemptAt = result.status === 'deferred' ? new Date(Date.now() + retryDelayMs(send.attempts, this.config.EMAIL_RETRY_BASE_MS, this.config.EMAIL_RETRY_MAX_MS)) : null;
-      const [, updated] = (await manager.query(
-        `UPDATE email_send SET status = $3, reason = $4, to_address = $5, smtp_response = $6,
-           sent_at = CASE WHEN $3 = 'sent' THEN clock_timestamp() ELSE sent_at END,
-           next_attempt_at = coalesce($7, next_attempt_at)
-         WHERE id = $1 AND status = 'sending' AND claimed_at = $2`,
+      const column = <T>(value: (entry: { send: ClaimedSend; result: RecordedResult }) => T) => results.map(value);
+      const [rows] = (await manager.query(
+        `UPDATE email_send e SET status = r.status, reason = r.reason, to_address = r.to_address, smtp_response = r.smtp_response,
+           sent_at = CASE WHEN r.status = 'sent' THEN clock_timestamp() ELSE e.sent_at END,
+           next_attempt_at = coalesce(r.next_attempt_at, e.next_attempt_at)
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+           AS r(id, claimed_at, status, reason, to_address, smtp_response, next_attempt_at)
+         WHERE e.id = r.id AND e.status = 'sending' AND e.claimed_at = r.claimed_at
+         RETURNING e.id`,
         [
-          send.id,
-          send.claimedAt,
-          result.status,
-          result.status === 'sent' ? null : result.reason,
-          result.toAddress,
-          result.status === 'sent' ? result.smtpResponse : null,
-          nextAttemptAt,
+          column(({ send }) => send.id),
+          column(({ send }) => send.claimedAt.toISOString()),
+          column(({ result }) => result.status),
+          column(({ result }) => (result.status === 'sent' ? null : result.reason)),
+          column(({ result }) => result.toAddress),
+          column(({ result }) => (result.status === 'sent' ? result.smtpResponse : null)),
+          column(({ send, result }) =>
+            result.status === 'deferred' ? new Date(Date.now() + retryDelayMs(send.attempts, this.config.EMAIL_RETRY_BASE_MS, this.config.EMAIL_RETRY_MAX_MS)).toISOString() : null,
+          ),
         ],
-      )) as [unknown, number];
-      // Another dispatcher took the send over after this one's lease ran out: its result stands.
-      if (updated === 0) return;
-      if (result.status === 'failed' && result.hardBounce && result.toAddress) {
-        await this.suppressions.add(manager, send.projectId, result.toAddress, 'hard_bounce', result.reason);
+      )) as [{ id: string }[], number];
+      // Another dispatcher took a send over after this one's lease ran out: its result stands.
+      const updated = new Set(rows.map((row) => row.id));
+      const recorded = results.filter(({ send }) => updated.has(send.id));
+      for (const { send, result } of recorded) {
+        if (result.status === 'failed' && result.hardBounce && result.toAddress) {
+          await this.suppressions.add(manager, send.projectId, result.toAddress, 'hard_bounce', result.reason);
+        }
       }
-      await this.publish(manager, send, eventsOf(result));
+      await this.publish(manager, recorded.flatMap(({ send, result }) => eventsOf(result).map((event) => ({ send, ...event }))));
     });
+    return results.map(() => undefined);
   }
 
-  private async publish(manager: EntityManager, send: ClaimedSend, events: { name: EmailEventName; properties: Record<string, unknown> }[]): Promise<void> {
+  private async publish(manager: EntityManager, events: { send: ClaimedSend; name: EmailEventName; properties: Record<string, unknown> }[]): Promise<void> {
     if (events.length === 0) return;
     const at = new Date().toISOString();
-    const base = { sendId: send.id, templateId: send.templateId, templateVersion: send.templateVersion, campaignId: send.campaignId, journeyId: send.journeyId };
     await this.outbox.enqueueMany(
       manager,
       EmailEngagement,
-      events.map(({ name, properties }) => ({
+      events.map(({ send, name, properties }) => ({
         projectId: send.projectId,
         occurredAt: at,
         messageId: `email:${send.id}:${name}`,
         profileId: send.profileId,
         event: name,
         at,
-        properties: { ...base, ...properties },
+        properties: { sendId: send.id, templateId: send.templateId, templateVersion: send.templateVersion, campaignId: send.campaignId, journeyId: send.journeyId, ...properties },
       })),
-      events.map(({ name }) => `email:${send.id}:${name}`),
+      events.map(({ send, name }) => `email:${send.id}:${name}`),
     );
   }
 }
 
-function eventsOf(result: Exclude<AttemptResult, { status: 'abandoned' }>): { name: EmailEventName; properties: Record<string, unknown> }[] {
+function eventsOf(result: RecordedResult): { name: EmailEventName; properties: Record<string, unknown> }[] {
   switch (result.status) {
     case 'sent':
       return [

@@ -26,6 +26,16 @@ export class Suppressions {
     return rows.length > 0;
   }
 
+  /** The suppressed addresses among `addresses` (normalized), in one query. */
+  async suppressedAmong(projectId: string, addresses: readonly string[]): Promise<Set<string>> {
+    if (addresses.length === 0) return new Set();
+    const rows = (await this.dataSource.query(`SELECT address FROM email_suppression WHERE project_id = $1 AND address = ANY($2::text[])`, [
+      projectId,
+      [...new Set(addresses.map(normalizeAddress))],
+    ])) as { address: string }[];
+    return new Set(rows.map((row) => row.address));
+  }
+
   /** Adds the address (the first reason stays). */
   async add(manager: EntityManager, projectId: string, address: string, reason: SuppressionReason, detail: string | null = null): Promise<void> {
     await manager.query(`INSERT INTO email_suppression (project_id, address, reason, detail) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [

@@ -1,0 +1,228 @@
+// Benchmark: email sending. 20,000 personalized MJML emails (Liquid over the profile and the
+// triggering event, tracked links, List-Unsubscribe, Gmail JSON-LD) go through the real pipeline:
+// EmailSendRequested commands on JetStream → email_send → the dispatcher (checks, render, pooled
+// SMTP, result and engagement events committed) → a local SMTP sink. The baseline, in the same run
+// and to the same sink, is bare nodemailer with the same pool size sending the very messages the
+// pipeline produced (raw, pre-rendered). Goal: ≥ 0.7× the bare rate and ≥ 500 emails/s.
+// The email app runs in this process (its own schema and NATS prefix); the sink in a child process
+// that only counts (and, for the first run, keeps the raw messages for the baseline).
+// Knobs: BENCH_EMAILS (20000), BENCH_CONNECTIONS (pool size of both, 10), BENCH_DOMAINS (recipient
+// domains, 50: the per-domain pacing, 200/s each by default, stays what production would apply).
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import nodemailer from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import { DataSource } from 'typeorm';
+import { EmailSendRequested, ProfileChanged, type MessageContract, type MessageOf } from '@boomerang/contracts';
+import { domainStreamConfig } from '@boomerang/platform/messaging';
+import { secretKeyCaller, startTestSubgraph } from '@boomerang/platform/testing';
+
+const EMAILS = Number(process.env.BENCH_EMAILS ?? 20_000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const DOMAINS = Number(process.env.BENCH_DOMAINS ?? 50);
+
+const MJML = `<mjml><mj-head><mj-title>{{ profile.first_name | default: "Hi" }}</mj-title></mj-head><mj-body>
+<mj-section><mj-column><mj-image src="https://brand.example/logo.png" width="120px" />
+<mj-text font-size="18px">Hello {{ profile.first_name | default: "there" }},</mj-text>
+<mj-text>Your {{ event.item }} ({{ event.price }} {{ event.currency }}) is still in your cart.{% if profile.tier == "gold" %} Gold members ship free.{% endif %}</mj-text>
+<mj-button href="https://shop.example/cart?p={{ profile.id }}">Back to the cart</mj-button>
+<mj-text>Or browse <a href="https://shop.example/new">what is new</a>.</mj-text></mj-column></mj-section></mj-body></mjml>`;
+
+/** Sink process: counts messages; while capturing, keeps their envelope and raw text for the baseline. */
+type SinkCommand = { type: 'count' } | { type: 'reset'; capture: boolean } | { type: 'dump'; path: string };
+
+function runSink(): void {
+  let count = 0;
+  let capture = false;
+  const kept: { from: string; to: string[]; raw: string }[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    size: 10 * 1024 * 1024,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        count++;
+        if (capture) {
+          const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+          kept.push({ from, to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw: Buffer.concat(chunks).toString('utf8') });
+        }
+        callback();
+      });
+    },
+  });
+  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.server.address() as AddressInfo).port }));
+  process.on('message', (command: SinkCommand) => {
+    if (command.type === 'count') process.send!({ count });
+    else if (command.type === 'reset') {
+      count = 0;
+      capture = command.capture;
+      kept.length = 0;
+      process.send!({ reset: true });
+    } else {
+      const out = createWriteStream(command.path);
+      for (const message of kept) out.write(`${JSON.stringify(message)}\n`);
+      out.end(() => process.send!({ dumped: kept.length }));
+    }
+  });
+  process.on('disconnect', () => server.close(() => process.exit(0)));
+}
+
+const cpuSeconds = ({ user, system }: NodeJS.CpuUsage) => (user + system) / 1e6;
+
+async function main(): Promise<void> {
+  const sink = fork(process.argv[1]!, ['sink'], { stdio: 'inherit' });
+  const ask = <T>(command: SinkCommand, key: string) =>
+    new Promise<T>((resolve) => {
+      const onMessage = (message: Record<string, unknown>) => {
+        if (key in message) {
+          sink.off('message', onMessage);
+          resolve(message[key] as T);
+        }
+      };
+      sink.on('message', onMessage);
+      sink.send(command);
+    });
+  const sinkPort = await new Promise<number>((resolve) => sink.once('message', (message: { port: number }) => resolve(message.port)));
+  const untilReceived = async (n: number) => {
+    while ((await ask<number>({ type: 'count' }, 'count')) < n) await sleep(20);
+  };
+  const dir = await mkdtemp(join(tmpdir(), 'bench-email-'));
+
+  // Production pacing and batch; only the dispatcher's idle poll is shortened (it is woken by commands anyway).
+  process.env.EMAIL_SEND_POLL_MS = '100';
+  process.env.EMAIL_MESSAGE_ID_DOMAIN = 'bench.test';
+  const sut = await startTestSubgraph(() => import('../../apps/email/src/app.module.js').then((m) => m.AppModule), { service: 'email' });
+  try {
+    const db = sut.app.get(DataSource);
+    await sut.messaging.jsm.streams.add(domainStreamConfig(sut.messaging.subjects, 'profiles'));
+    const projectId = randomUUID();
+    const caller = secretKeyCaller(projectId);
+    const publish = <C extends MessageContract>(contract: C, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>) =>
+      sut.messaging.js.publish(sut.messaging.subjects.subject(contract, projectId), JSON.stringify({ projectId, occurredAt: new Date().toISOString(), ...body }), {
+        msgID: randomUUID(),
+      });
+    const settings = await sut.query(`mutation($input: SenderSettingsInput!) { setEmailSenderSettings(input: $input) { smtpConfigured } }`, {
+      input: { smtpUrl: `smtp://127.0.0.1:${sinkPort}`, fromAddress: 'news@brand.example', fromName: 'Brand', maxConnections: CONNECTIONS },
+    }, caller);
+    if (settings.errors) throw new Error(JSON.stringify(settings.errors));
+    const created = await sut.query<{ createEmailTemplate: { id: string } }>(
+      `mutation($input: CreateEmailTemplateInput!) { createEmailTemplate(input: $input) { id } }`,
+      {
+        input: {
+          name: 'Cart reminder',
+          format: 'MJML',
+          subject: '{{ profile.first_name | default: "Hi" }}, your {{ event.item }} is waiting',
+          preheader: 'Still {{ event.price }} {{ event.currency }}',
+          htmlBody: MJML,
+          promotion: { logoUrl: 'https://brand.example/logo.png', offer: { description: '10% off', discountCode: 'CART10' } },
+        },
+      },
+      caller,
+    );
+    if (created.errors) throw new Error(JSON.stringify(created.errors));
+    const templateId = created.data!.createEmailTemplate.id;
+
+    // The audience: email's projection learns the profiles from ProfileChanged, as in production.
+    const profiles = Array.from({ length: EMAILS }, (_, i) => ({ id: randomUUID(), i }));
+    const snapshot = (id: string, i: number) => ({
+      profileId: id,
+      externalId: null,
+      properties: { first_name: `Customer ${i}`, tier: i % 3 === 0 ? 'gold' : 'basic' },
+      attributes: { email: true as const, phone: null, name: `Customer ${i}`, timeZone: null, locale: null, createdAt: '2026-01-01T00:00:00.000Z', emailSubscribed: true, smsSubscribed: null, pushSubscribed: null, whatsappSubscribed: null, phoneDnd: null },
+      contact: { email: `customer-${i}@d${i % DOMAINS}.bench.test`, phone: null },
+      updatedAt: new Date().toISOString(),
+    });
+    for (let i = 0; i < profiles.length; i += 500) await Promise.all(profiles.slice(i, i + 500).map(({ id, i: n }) => publish(ProfileChanged, snapshot(id, n))));
+    for (;;) {
+      const [{ count }] = (await db.query(`SELECT count(*)::int AS count FROM email_profile WHERE project_id = $1`, [projectId])) as [{ count: number }];
+      if (count === EMAILS) break;
+      await sleep(200);
+    }
+
+    // 1. The pipeline, the sink keeping what it receives.
+    await ask({ type: 'reset', capture: true }, 'reset');
+    const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
+    for (let i = 0; i < profiles.length; i += 500)
+      await Promise.all(
+        profiles.slice(i, i + 500).map(({ id, i: n }) =>
+          publish(EmailSendRequested, {
+            templateId,
+            templateVersion: 1,
+            profileId: id,
+            campaignId: null,
+            journeyId: null,
+            idempotencyKey: `bench-${n}`,
+            event: { item: `item ${n % 97}`, price: (n % 50) + 9.99, currency: 'EUR' },
+          }),
+        ),
+      );
+    const published = performance.now();
+    // When every command had become an email_send row (the intake, measured beside the sending).
+    let takenIn = 0;
+    const intake = (async () => {
+      for (;;) {
+        const [{ count }] = (await db.query(`SELECT count(*)::int AS count FROM email_send WHERE project_id = $1`, [projectId])) as [{ count: number }];
+        if (count === EMAILS) return (takenIn = performance.now());
+        await sleep(50);
+      }
+    })();
+    await untilReceived(EMAILS);
+    await intake;
+    const pipelineSeconds = (performance.now() - started) / 1000;
+    const pipelineCpu = cpuSeconds(process.cpuUsage(cpuAtStart));
+    for (;;) {
+      const [{ pending }] = (await db.query(`SELECT count(*) FILTER (WHERE status <> 'sent')::int AS pending FROM email_send WHERE project_id = $1`, [projectId])) as [{ pending: number }];
+      if (pending === 0) break;
+      await sleep(100);
+    }
+    const recordedSeconds = (performance.now() - started) / 1000;
+    const file = join(dir, 'messages.jsonl');
+    await ask({ type: 'dump', path: file }, 'dumped');
+
+    // 2. Bare nodemailer: the same messages, pre-rendered, through a pool of the same size.
+    const messages: { from: string; to: string[]; raw: string }[] = [];
+    for await (const line of createInterface({ input: createReadStream(file) })) messages.push(JSON.parse(line));
+    await ask({ type: 'reset', capture: false }, 'reset');
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sinkPort, secure: false, ignoreTLS: true, pool: true, maxConnections: CONNECTIONS, maxMessages: Infinity });
+    const bareStarted = performance.now();
+    const bareCpuAtStart = process.cpuUsage();
+    await Promise.all(messages.map((message) => transport.sendMail({ envelope: { from: message.from, to: message.to }, raw: message.raw })));
+    await untilReceived(messages.length);
+    const bareSeconds = (performance.now() - bareStarted) / 1000;
+    const bareCpu = cpuSeconds(process.cpuUsage(bareCpuAtStart));
+    transport.close();
+
+    const size = messages.reduce((sum, message) => sum + message.raw.length, 0) / messages.length;
+    const pipelineRate = EMAILS / pipelineSeconds;
+    const bareRate = messages.length / bareSeconds;
+    console.log(`
+email send bench: ${EMAILS} personalized MJML emails, ${CONNECTIONS} SMTP connections, ${DOMAINS} recipient domains, mean message ${(size / 1024).toFixed(1)} KiB
+  pipeline (commands → render → SMTP → recorded)  ${pipelineSeconds.toFixed(2)} s to the last message at the sink  ${pipelineRate.toFixed(0)} emails/s, ${pipelineCpu.toFixed(2)} CPU s in this process
+                                                   (commands published in ${((published - started) / 1000).toFixed(2)} s, all taken into email_send after ${((takenIn - started) / 1000).toFixed(2)} s; every send recorded sent after ${recordedSeconds.toFixed(2)} s)
+  bare nodemailer pool, same raw messages         ${bareSeconds.toFixed(2)} s  ${bareRate.toFixed(0)} emails/s, ${bareCpu.toFixed(2)} CPU s
+  ratio pipeline / bare                           ${(pipelineRate / bareRate).toFixed(2)}×  (goal ≥ 0.7× and ≥ 500 emails/s: ${pipelineRate / bareRate >= 0.7 && pipelineRate >= 500 ? 'met' : 'NOT met'})
+`);
+  } finally {
+    await sut.close();
+    sink.disconnect();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === 'sink') runSink();
+else
+  await main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
