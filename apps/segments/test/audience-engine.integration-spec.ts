@@ -2,8 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@nats-io/transport-node';
 import { DataSource } from 'typeorm';
 import { v7 as timeOrderedUuid } from 'uuid';
-import { BackfillLeafHits, EventsIngested, ListProfileSnapshots, ProfileChanged, ProfileIdentified, SegmentMembershipChanged, type MessageOf, type ProfileSnapshot } from '@boomerang/contracts';
-import { domainStreamConfig, serveRpc } from '@boomerang/platform/messaging';
+import {
+  BackfillLeafHits,
+  decodeProfileIds,
+  EventsIngested,
+  ListProfileSnapshots,
+  ListSegmentMembers,
+  ProfileChanged,
+  ProfileIdentified,
+  SegmentMembershipChanged,
+  type MessageOf,
+  type ProfileSnapshot,
+  type SegmentMembersPage,
+} from '@boomerang/contracts';
+import { callRpc, domainStreamConfig, serveRpc } from '@boomerang/platform/messaging';
 import { Clock } from '@boomerang/platform/subgraph';
 import { eventually, secretKeyCaller, seedKnownProfiles, silentLogger, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { LeafCollector } from '../src/audience/leaf-collector.js';
@@ -317,6 +329,26 @@ describe('segments: the audience engine', () => {
     } finally {
       counting.unsubscribe();
     }
+  });
+
+  it('answers ListSegmentMembers with the members in id order, as compact ids, page by page', async () => {
+    const { projectId, profiles } = await newProject(5);
+    await ingest(projectId, profiles.map((profileId) => ({ profileId, name: 'Paged', at: Date.now() - DAY })));
+    const segment = await create(projectId, { event: { name: 'Paged' } });
+    const read: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const reply: SegmentMembersPage = await callRpc(segments.messaging.nc, segments.messaging.subjects, ListSegmentMembers, { projectId, segmentId: segment.id, after, limit: 2 });
+      if (!reply.ok) throw new Error(reply.reason);
+      const ids = decodeProfileIds(reply.profileIds);
+      expect(ids).toHaveLength(reply.count);
+      read.push(...ids);
+      if (!reply.next) break;
+      after = reply.next;
+    }
+    expect(read).toEqual([...profiles].sort());
+    const elsewhere = await callRpc(segments.messaging.nc, segments.messaging.subjects, ListSegmentMembers, { projectId: randomUUID(), segmentId: segment.id, after: null, limit: 2 });
+    expect(elsewhere).toEqual({ ok: false, reason: 'unknown-segment' });
   });
 
   it('makes each edit a new version: members that no longer qualify exit, and another project sees nothing', async () => {
