@@ -36,7 +36,12 @@ export class PostfixInstance {
   static async install(): Promise<void> {
     if (PostfixInstance.installed()) return;
     await run('sh', ['-c', 'echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections'], { timeout: 10_000 });
-    await run('apt-get', ['install', '-y', '-qq', 'postfix'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 240_000 });
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    // A fresh machine may have no package lists yet (provision updates them only when it installs something).
+    await run('apt-get', ['install', '-y', '-qq', 'postfix'], { env, timeout: 240_000 }).catch(async () => {
+      await run('apt-get', ['update', '-qq'], { env, timeout: 240_000 });
+      await run('apt-get', ['install', '-y', '-qq', 'postfix'], { env, timeout: 240_000 });
+    });
   }
 
   /** Whether the machine's own Postfix (not this test's) is running: reported, never changed. */
