@@ -8,19 +8,13 @@
 //     (`Baselines.ask`, answers compared). Goal: ≤ 2 s and no slower than DuckDB.
 // Knobs: BENCH_RUNS (default 3), BENCH_PROFILES / BENCH_EVENTS (default 1M / 10M).
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { signCallerContext } from '@boomerang/platform/auth';
 import { openServiceDataSource } from '@boomerang/platform/persistence';
-import { secretKeyCaller, TEST_NATS_URL, TEST_SIGNING_SECRET, uniqueSubjectPrefix } from '@boomerang/platform/testing';
-import { Baselines, ensureBenchDataset, ensureParquet, formatResults, retention12Weeks } from './dataset/index.js';
-import { freePort } from '../dev/platform.mjs';
+import { secretKeyCaller, TEST_SIGNING_SECRET } from '@boomerang/platform/testing';
+import { Baselines, ensureBenchDataset, ensureParquet, formatResults, retention12Weeks, startDatasetEvents } from './dataset/index.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DAY_MS = 86_400_000;
-// dist/tools/bench → the repository root.
-const root = join(import.meta.dirname, '../../..');
 
 const RETENTION = `query($input: RetentionInput!) { retention(input: $input) { cohorts { start size counts } } }`;
 const ROLLUP_TABLES = ['profile_day', 'profile_day_event', 'profile_first_seen', 'profile_first_event', 'analytics_unlinked', 'analytics_profile_gone'];
@@ -66,8 +60,8 @@ async function main(): Promise<void> {
   log(`  backfill: ${backfill.events.toLocaleString('en')} events from ${backfill.partitions} partitions in ${backfill.seconds.toFixed(1)} s → ${JSON.stringify(sizes)}`);
 
   // (2) the question, asked of the events app as the gateway would.
-  const port = await freePort();
-  const events = await startEvents(dataset.databaseUrl, port);
+  const events = await startDatasetEvents(dataset.databaseUrl);
+  const port = events.port;
   try {
     const from = new Date(dataset.now.getTime() - 84 * DAY_MS).toISOString().slice(0, 10);
     const input = { interval: 'N_DAYS', n: 7, intervals: 12, from, to: dataset.now.toISOString().slice(0, 10) };
@@ -92,33 +86,8 @@ async function main(): Promise<void> {
     if (!result.agree) process.exitCode = 1;
   } finally {
     await baselines.close();
-    events.kill('SIGTERM');
+    events.stop();
   }
-}
-
-/** The events app from dist/ on the data set's own `events` schema. */
-async function startEvents(databaseUrl: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(root, 'dist/apps/events/src/main.js')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      DATABASE_SCHEMA: 'events',
-      NATS_URL: TEST_NATS_URL,
-      NATS_SUBJECT_PREFIX: uniqueSubjectPrefix(),
-      INTERNAL_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      PORT: String(port),
-      INGEST_PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (let attempt = 0; attempt < 240; attempt++) {
-    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false);
-    if (ready) return child;
-    await sleep(250);
-  }
-  child.kill('SIGKILL');
-  throw new Error('events did not start');
 }
 
 main().then(

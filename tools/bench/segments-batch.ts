@@ -11,20 +11,14 @@
 // a throw-away schema, its known profiles copied from the data set. The window is the data set's
 // fixed 90 days (`between`), so all three ask exactly the same question.
 // Knobs: BENCH_RUNS (default 3), BENCH_PROFILES / BENCH_EVENTS (default 1M / 10M).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
-import { secretKeyCaller, startTestSubgraph, TEST_DATABASE_URL, TEST_NATS_URL, TEST_SIGNING_SECRET, uniqueSubjectPrefix, type TestSubgraph } from '@boomerang/platform/testing';
-import { Baselines, chargedThriceOrOver500, ensureBenchDataset, ensureParquet, formatResults } from './dataset/index.js';
-import { freePort } from '../dev/platform.mjs';
+import { secretKeyCaller, startTestSubgraph, TEST_DATABASE_URL, uniqueSubjectPrefix, type TestSubgraph } from '@boomerang/platform/testing';
+import { Baselines, chargedThriceOrOver500, ensureBenchDataset, ensureParquet, formatResults, startDatasetEvents } from './dataset/index.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DAY_MS = 86_400_000;
-// dist/tools/bench → the repository root.
-const root = join(import.meta.dirname, '../../..');
 
 const CREATE = `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { id status size failure } }`;
 const ESTIMATE = `query($rules: SegmentRuleInput!) { estimateSegment(rules: $rules) { size } }`;
@@ -39,7 +33,7 @@ async function main(): Promise<void> {
   const parquet = await ensureParquet(dataset, { log });
   const baselines = await Baselines.open(dataset, parquet);
   const prefix = uniqueSubjectPrefix();
-  const events = await startEvents(dataset.databaseUrl, prefix);
+  const events = await startDatasetEvents(dataset.databaseUrl, { prefix });
   let segments: TestSubgraph | undefined;
   try {
     segments = await startTestSubgraph(() => import('../../apps/segments/src/app.module.js').then((m) => m.AppModule), { service: 'segments', prefix });
@@ -103,34 +97,8 @@ async function main(): Promise<void> {
   } finally {
     await baselines.close();
     await segments?.close();
-    events.kill('SIGTERM');
+    events.stop();
   }
-}
-
-/** The events app from dist/ on the data set's own `events` schema (it answers the backfills). */
-async function startEvents(databaseUrl: string, prefix: string): Promise<ChildProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'dist/apps/events/src/main.js')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      DATABASE_SCHEMA: 'events',
-      NATS_URL: TEST_NATS_URL,
-      NATS_SUBJECT_PREFIX: prefix,
-      INTERNAL_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      PORT: String(port),
-      INGEST_PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (let attempt = 0; attempt < 240; attempt++) {
-    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false);
-    if (ready) return child;
-    await sleep(250);
-  }
-  child.kill('SIGKILL');
-  throw new Error('events did not start');
 }
 
 /** segments' projection of the data set's profiles, as profiles' messages would have filled it. */

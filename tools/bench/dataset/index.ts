@@ -16,3 +16,4 @@ export {
 export { DatasetGenerator, DEFAULT_PARAMETERS, EVENT_NAMES, EventKind, projectIdOf, startOf, type DatasetParameters } from './generate.js';
 export { DEFAULT_BENCH_DATABASE_URL, ensureBenchDataset, formatTimings, parametersOf, type BenchDataset, type BenchDatasetOptions } from './load.js';
 export { ensureParquet, type ParquetDataset, type ParquetOptions } from './parquet.js';
+export { startDatasetEvents, type DatasetEventsApp } from './events-app.js';
