@@ -213,7 +213,7 @@ describe('segment backfill (BackfillLeafHits)', () => {
     const profile = randomUUID();
     const now = Date.now() - DAY;
     await store([
-      { project, profile, name: 'Paid', properties: { amount: 1e308 }, timestampMs: now },
+      { project, profile, name: 'Paid', properties: { amount: 1e308, day: '2026-03-02' }, timestampMs: now },
       { project, profile, name: 'Paid', properties: { amount: 1e308 }, timestampMs: now + 1 },
       { project, profile, name: 'Paid', properties: { amount: '1e999999', day: '2026-02-30' }, timestampMs: now + 2 },
       { project, profile, name: 'Paid', properties: { amount: '-1e-999', day: '2026-13-45' }, timestampMs: now + 3 },
@@ -231,6 +231,7 @@ describe('segment backfill (BackfillLeafHits)', () => {
     expect(answer.done.ok).toBe(true);
     // 1e400 reads as Infinity in JavaScript: not a number; '1e999999' neither; '-1e-999' is -0.
     expect(summaries(answer, 0).get(profile)).toMatchObject({ n: 4, vn: 2, sum: 1e308, max: 1e308 });
+    // '2026-02-30' and '2026-13-45' are no calendar days: only 2026-03-02 is after March 1.
     expect(summaries(answer, 1).get(profile)).toMatchObject({ n: 1 });
     expect(summaries(answer, 2).get(profile)).toMatchObject({ n: 2 });
   });

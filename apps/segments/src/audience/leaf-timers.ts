@@ -1,9 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Logger } from '@boomerang/platform/observability';
-import { Clock, LOGGER } from '@boomerang/platform/subgraph';
+import { Clock, DueTimerLoop, LOGGER } from '@boomerang/platform/subgraph';
 import { LeafCatalog } from './leaf-catalog.js';
 import { LeafHits } from './leaf-hits.js';
 import { ProfileEvaluation, type ProfileChange } from './profile-evaluation.js';
@@ -24,9 +23,7 @@ const MAX_SLEEP_MS = 1000;
  */
 @Injectable()
 export class LeafTimers implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly abort = new AbortController();
-  private loop?: Promise<void>;
-  private wake?: () => void;
+  private readonly loop: DueTimerLoop;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -34,17 +31,27 @@ export class LeafTimers implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly hits: LeafHits,
     private readonly evaluation: ProfileEvaluation,
     private readonly clock: Clock,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.loop = this.run();
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.loop = new DueTimerLoop({
+      name: 'leaf timers',
+      maxSleepMs: MAX_SLEEP_MS,
+      runDue: () => this.runDue(),
+      nextDue: async () => {
+        const [next] = (await this.dataSource.query(`SELECT min(recheck_at) AS at FROM leaf_state WHERE recheck_at IS NOT NULL`)) as { at: Date | null }[];
+        return next?.at ? new Date(next.at) : null;
+      },
+      clock,
+      logger,
+    });
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.abort.abort();
-    this.wake?.();
-    await this.loop;
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Handles every state due at the clock's now; returns how many. Tests call it after moving the clock. */
@@ -75,24 +82,5 @@ export class LeafTimers implements OnApplicationBootstrap, BeforeApplicationShut
       }
       return due.length;
     });
-  }
-
-  private async run(): Promise<void> {
-    while (!this.abort.signal.aborted) {
-      try {
-        await this.runDue();
-        const [next] = (await this.dataSource.query(`SELECT min(recheck_at) AS at FROM leaf_state WHERE recheck_at IS NOT NULL`)) as { at: Date | null }[];
-        const waitMs = next?.at ? Math.min(MAX_SLEEP_MS, Math.max(0, new Date(next.at).getTime() - this.clock.now().getTime())) : MAX_SLEEP_MS;
-        await this.sleep(waitMs);
-      } catch (error) {
-        if (this.abort.signal.aborted) return;
-        this.logger.error({ err: error }, 'leaf timers failed; retrying');
-        await this.sleep(MAX_SLEEP_MS);
-      }
-    }
-  }
-
-  private async sleep(ms: number): Promise<void> {
-    await Promise.race([sleep(ms, undefined, { signal: this.abort.signal }).catch(() => undefined), new Promise<void>((resolve) => (this.wake = resolve))]);
   }
 }

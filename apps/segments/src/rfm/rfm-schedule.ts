@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from '@boomerang/platform/observability';
-import { Clock, LOGGER } from '@boomerang/platform/subgraph';
+import { Clock, DueTimerLoop, LOGGER } from '@boomerang/platform/subgraph';
 import { RfmService } from './rfm.service.js';
 
 /** Longest sleep: a configuration saved by another process (or a clock jump) is noticed within this. */
@@ -17,24 +16,22 @@ const DUE_BATCH = 20;
  */
 @Injectable()
 export class RfmSchedule implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly abort = new AbortController();
-  private loop?: Promise<void>;
-  private wake?: () => void;
+  private readonly loop: DueTimerLoop;
 
   constructor(
     private readonly rfm: RfmService,
-    private readonly clock: Clock,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.loop = this.run();
+    clock: Clock,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.loop = new DueTimerLoop({ name: 'rfm schedule', maxSleepMs: MAX_SLEEP_MS, runDue: () => this.runDue(), nextDue: () => this.rfm.nextDue(), clock, logger });
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.abort.abort();
-    this.wake?.();
-    await this.loop;
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Computes every project due at the clock's now; returns how many. Tests call it after moving the clock. */
@@ -43,30 +40,12 @@ export class RfmSchedule implements OnApplicationBootstrap, BeforeApplicationShu
     const seen = new Set<string>();
     for (;;) {
       const due = (await this.rfm.due(DUE_BATCH)).filter((projectId) => !seen.has(projectId));
-      if (due.length === 0 || this.abort.signal.aborted) return handled;
+      if (due.length === 0 || this.loop.stopped) return handled;
       for (const projectId of due) {
         seen.add(projectId);
         await this.rfm.recompute(projectId, true);
         handled++;
       }
     }
-  }
-
-  private async run(): Promise<void> {
-    while (!this.abort.signal.aborted) {
-      try {
-        await this.runDue();
-        const next = await this.rfm.nextDue();
-        await this.sleep(next ? Math.min(MAX_SLEEP_MS, Math.max(0, next.getTime() - this.clock.now().getTime())) : MAX_SLEEP_MS);
-      } catch (error) {
-        if (this.abort.signal.aborted) return;
-        this.logger.error({ err: error }, 'rfm schedule failed; retrying');
-        await this.sleep(MAX_SLEEP_MS);
-      }
-    }
-  }
-
-  private async sleep(ms: number): Promise<void> {
-    await Promise.race([sleep(ms, undefined, { signal: this.abort.signal }).catch(() => undefined), new Promise<void>((resolve) => (this.wake = resolve))]);
   }
 }

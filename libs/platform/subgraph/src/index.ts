@@ -14,3 +14,4 @@ export * from './clock.js';
 export * from './one-at-a-time.js';
 export * from './known-profiles.js';
 export * from './known-profiles.migration.js';
+export * from './due-timer-loop.js';
