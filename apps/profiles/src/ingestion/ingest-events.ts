@@ -151,7 +151,12 @@ class ProjectBatch {
       ...contacts[n]!,
       ...(devices[n] ? [devices[n]] : []),
     ]) as Identity[];
-    if (candidates.length === 0) return;
+    // A verified identify may name its profile by id alone (e.g. events' identify for an email unsubscribe of a profile
+    // without user or anonymous id); unverified events never address a profile by id (events refuses them).
+    const addressed = items.map(({ event }, n) => (verified[n] && updates[n] && event.profileId && trackingIdentities(event).length === 0 ? event.profileId : null));
+    const addressedIds = [...new Set(addressed.filter((id): id is string => id !== null))];
+    if (candidates.length === 0 && addressedIds.length === 0) return;
+    const survivors = await this.profiles.survivorIdsOf(this.manager, this.projectId, addressedIds);
     await this.identities.lock(this.manager, this.projectId, candidates);
     this.owners = await this.identities.owners(this.manager, this.projectId, candidates);
     this.userIds = await this.identities.userIds(this.manager, this.projectId, [...new Set(this.owners.values())]);
@@ -160,7 +165,11 @@ class ProjectBatch {
 
     for (const [n, { event, outcome }] of items.entries()) {
       const tracked = this.seenIdentities(event);
-      if (tracked.length === 0) continue;
+      if (tracked.length === 0) {
+        const target = addressed[n] ? survivors.get(addressed[n]) : undefined;
+        if (target) this.applyToAddressed(target, contacts[n]!, { ...updates[n]!, outcome, verified: true });
+        continue;
+      }
       // Trait email/phone resolve like the ids: a profile holding them is this one, joined or refused alike.
       const seen = distinctIdentities([...tracked, ...contacts[n]!]);
       const device = devices[n];
@@ -212,6 +221,26 @@ class ProjectBatch {
     if (missing.some((identity) => identity.kind === 'user_id') && this.userIds.has(profileId!)) return null;
     this.gain(profileId!, missing);
     return profileId!;
+  }
+
+  /**
+   * Queues a verified identify that names its profile by id only. Its email/phone join that profile
+   * when no other one holds them; held by another, the event is refused (joining two profiles is
+   * resolution's, which works from user and anonymous ids).
+   */
+  private applyToAddressed(profileId: string, contacts: readonly Identity[], update: PendingProfile['traits'][number]): void {
+    const heldElsewhere = contacts.find((identity) => (this.owners.get(identityKey(identity)) ?? profileId) !== profileId);
+    if (heldElsewhere) {
+      update.outcome.refused = `the profile's ${heldElsewhere.kind} belongs to another profile`;
+      return;
+    }
+    update.outcome.profileId = profileId;
+    this.gain(
+      profileId,
+      contacts.filter((identity) => !this.owners.has(identityKey(identity))),
+    );
+    this.typing.observe(propertyTraitsOf(update.traits));
+    this.queue(profileId).traits.push(update);
   }
 
   /** Queues identities new to the project for the profile; a user or anonymous id among them is announced. */

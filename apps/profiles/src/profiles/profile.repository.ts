@@ -349,6 +349,16 @@ export class ProfileRepository {
     return row?.id ?? null;
   }
 
+  /** `survivorIdOf` for several ids at once: id → its own id or the one it was merged into (absent: the project has no such profile). */
+  async survivorIdsOf(manager: EntityManager, projectId: string, ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = (await manager.query(`SELECT id, COALESCE(merged_into, id) AS survivor FROM profile WHERE project_id = $1 AND id = ANY($2::uuid[])`, [projectId, ids])) as {
+      id: string;
+      survivor: string;
+    }[];
+    return new Map(rows.map((row) => [row.id, row.survivor]));
+  }
+
   /** The row as the transaction sees it now. */
   reload(manager: EntityManager, projectId: string, id: string): Promise<ProfileEntity> {
     return manager.getRepository(ProfileEntity).findOneByOrFail({ id, projectId });
