@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boomerang/platform/messaging';
 import { CreateKnownProfiles1763900002000, SubgraphModule } from '@boomerang/platform/subgraph';
 import { AnalyticsModule } from './analytics/analytics.module.js';
+import { BehaviourModule } from './analytics/behaviour.module.js';
 import { CallOutcomesModule } from './call-outcomes/call-outcomes.module.js';
 import { EmailEngagementModule } from './email-engagement/email-engagement.module.js';
 import { EventEntity } from './events/event.entity.js';
@@ -18,6 +19,8 @@ import { ProfileLinkRepair1763900000900 } from './migrations/1763900000900-profi
 import { EventVerified1763900001100 } from './migrations/1763900001100-event-verified.js';
 import { ReleaseArchivedMessageIds1763900001300 } from './migrations/1763900001300-release-archived-message-ids.js';
 import { AnalyticsRollups1763900001500 } from './migrations/1763900001500-analytics-rollups.js';
+import { AnalyticsDayIndexes1763900006000 } from './migrations/1763900006000-analytics-day-indexes.js';
+import { AnalyticsProfiles1763900005010 } from './migrations/1763900005010-analytics-profiles.js';
 import { PartitionsModule } from './partitions/partitions.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';
@@ -39,7 +42,9 @@ export const EVENTS_MIGRATIONS = [
   EventVerified1763900001100,
   ReleaseArchivedMessageIds1763900001300,
   AnalyticsRollups1763900001500,
+  AnalyticsProfiles1763900005010,
   CreateKnownProfiles1763900002000,
+  AnalyticsDayIndexes1763900006000,
 ];
 
 @Module({
@@ -64,6 +69,7 @@ export const EVENTS_MIGRATIONS = [
     EmailEngagementModule,
     SegmentBackfillModule,
     AnalyticsModule,
+    BehaviourModule,
   ],
 })
 export class AppModule {}

@@ -4,13 +4,20 @@ export enum AnalyticsErrorCode {
   InvalidRetention = 'INVALID_RETENTION',
   InvalidSettings = 'INVALID_ANALYTICS_SETTINGS',
   SettingsLocked = 'ANALYTICS_SETTINGS_LOCKED',
+  InvalidFilter = 'INVALID_ANALYTICS_FILTER',
+  UnknownSegment = 'ANALYTICS_SEGMENT_NOT_FOUND',
+  InvalidQuestion = 'INVALID_ANALYTICS_QUESTION',
 }
 
 function kindOf(code: AnalyticsErrorCode): ErrorKind {
   switch (code) {
     case AnalyticsErrorCode.InvalidRetention:
     case AnalyticsErrorCode.InvalidSettings:
+    case AnalyticsErrorCode.InvalidFilter:
+    case AnalyticsErrorCode.InvalidQuestion:
       return 'invalid-input';
+    case AnalyticsErrorCode.UnknownSegment:
+      return 'not-found';
     case AnalyticsErrorCode.SettingsLocked:
       return 'conflict';
     default:
