@@ -15,6 +15,21 @@ export class RetentionCohort {
   percentages: number[];
 }
 
+@ObjectType({ description: 'The profiles of one breakdown value.' })
+export class RetentionGroup {
+  @Field(() => String, { nullable: true, description: 'The property value (as text); null: profiles without it, or the folded smaller groups (`other`).' })
+  value: string | null;
+
+  @Field(() => Boolean, { description: 'The groups beyond the 20 largest, folded together.' })
+  other: boolean;
+
+  @Field(() => Int, { description: 'Cohort members in the group.' })
+  profiles: number;
+
+  @Field(() => [RetentionCohort])
+  cohorts: RetentionCohort[];
+}
+
 @ObjectType()
 export class Retention {
   @Field(() => String, { description: 'The time zone the days were counted in.' })
@@ -22,6 +37,9 @@ export class Retention {
 
   @Field(() => [RetentionCohort])
   cohorts: RetentionCohort[];
+
+  @Field(() => [RetentionGroup], { nullable: true, description: 'With a breakdown: the matrix of each value, largest group first.' })
+  breakdown: RetentionGroup[] | null;
 }
 
 @ObjectType('AnalyticsSettings', { description: "A project's analytics settings." })

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ClockModule } from '../clock.module.js';
 import { ProfileSyncModule } from '../profile-sync/profile-sync.module.js';
+import { AnalyticsFilters } from './analytics-filter.js';
+import { AnalyticsProfiles } from './analytics-profiles.js';
 import { AnalyticsResolver } from './analytics.resolver.js';
 import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { RetentionQuery } from './retention.query.js';
@@ -12,7 +14,7 @@ import { Rollups } from './rollups.js';
 /** Analytics: rollups kept from the EVENTS stream (and backfilled once), questions answered from them. */
 @Module({
   imports: [ClockModule, ProfileSyncModule],
-  providers: [Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RetentionQuery, AnalyticsResolver],
-  exports: [Rollups, RollupBackfill],
+  providers: [AnalyticsFilters, AnalyticsProfiles, Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RetentionQuery, AnalyticsResolver],
+  exports: [Rollups, RollupBackfill, AnalyticsFilters, AnalyticsSettingsStore],
 })
 export class AnalyticsModule {}

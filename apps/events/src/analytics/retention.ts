@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import type { AnalyticsBreakdown, AnalyticsFilter } from './analytics-filter.js';
 import { AnalyticsError, AnalyticsErrorCode } from './analytics.errors.js';
 
 export type RetentionUnit = 'DAY' | 'WEEK' | 'MONTH' | 'N_DAYS';
@@ -14,6 +15,8 @@ export interface RetentionQuestion {
   from: string;
   to: string;
   mode?: RetentionMode | null;
+  filter?: AnalyticsFilter | null;
+  breakdown?: AnalyticsBreakdown | null;
 }
 
 export interface RetentionCohortAnswer {

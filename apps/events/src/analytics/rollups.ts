@@ -89,6 +89,8 @@ export class Rollups {
        WHERE excluded.first_at < profile_first_seen.first_at`,
       params,
     );
+    // The survivor's own snapshot (ProfileChanged) follows its merge.
+    await manager.query(`DELETE FROM analytics_profile WHERE project_id = $1 AND profile_id = $2`, [projectId, mergedId]);
     await manager.query(
       `WITH moved AS (DELETE FROM profile_first_event WHERE project_id = $1 AND profile_id = $3 RETURNING name, first_at, first_day)
        INSERT INTO profile_first_event (project_id, name, profile_id, first_at, first_day) SELECT $1, name, $2, first_at, first_day FROM moved ORDER BY name
@@ -109,7 +111,7 @@ export class Rollups {
        ON CONFLICT (project_id, profile_id) DO UPDATE SET survivor_id = NULL`,
       [projectId, profileId],
     );
-    for (const table of ['profile_day', 'profile_day_event', 'profile_first_seen', 'profile_first_event']) {
+    for (const table of ['profile_day', 'profile_day_event', 'profile_first_seen', 'profile_first_event', 'analytics_profile']) {
       await manager.query(`DELETE FROM ${table} WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]);
     }
     const userIds = new Set(linked.userIds);

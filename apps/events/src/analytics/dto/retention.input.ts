@@ -1,5 +1,6 @@
 import { Field, InputType, Int, registerEnumType } from '@nestjs/graphql';
 import { IsEnum, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { AnalyticsBreakdownInput, AnalyticsFilterInput } from './analytics-filter.input.js';
 import { MAX_INTERVALS, type RetentionMode, type RetentionQuestion, type RetentionUnit } from '../retention.js';
 
 export enum RetentionInterval {
@@ -69,4 +70,12 @@ export class RetentionInput implements RetentionQuestion {
   @IsOptional()
   @IsEnum(RetentionCounting)
   mode?: RetentionMode | null;
+
+  @Field(() => AnalyticsFilterInput, { nullable: true, description: 'Only these profiles (and events) count.' })
+  @IsOptional()
+  filter?: AnalyticsFilterInput | null;
+
+  @Field(() => AnalyticsBreakdownInput, { nullable: true, description: 'Also one matrix per value of this property (`Retention.breakdown`).' })
+  @IsOptional()
+  breakdown?: AnalyticsBreakdownInput | null;
 }
