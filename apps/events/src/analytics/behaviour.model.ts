@@ -1,0 +1,135 @@
+import { Field, Float, Int, ObjectType } from '@nestjs/graphql';
+import { FunnelOrderEnum } from './dto/behaviour.enums.js';
+import type { FunnelOrder } from './funnel.query.js';
+
+@ObjectType({ description: 'One step of a funnel answer.' })
+export class FunnelStepResult {
+  @Field(() => String)
+  event: string;
+
+  @Field(() => Int, { description: 'Profiles that reached this step.' })
+  profiles: number;
+
+  @Field(() => Float, { description: 'profiles as a percentage of the previous step (100 for step 1).' })
+  conversionFromPrevious: number;
+
+  @Field(() => Float, { description: 'profiles as a percentage of step 1.' })
+  conversionFromFirst: number;
+
+  @Field(() => Float, { nullable: true, description: 'Median seconds from the previous step (STRICT_ORDER) or from having done the previous steps (ANY_ORDER); null for step 1 or when none reached it.' })
+  medianSecondsFromPrevious: number | null;
+}
+
+@ObjectType()
+export class Funnel {
+  @Field(() => String)
+  timeZone: string;
+
+  @Field(() => FunnelOrderEnum)
+  order: FunnelOrder;
+
+  @Field(() => [FunnelStepResult])
+  steps: FunnelStepResult[];
+}
+
+@ObjectType()
+export class TrendPointResult {
+  @Field(() => String, { description: 'Start of the interval: a local date, or a local date-time with offset for HOUR.' })
+  start: string;
+
+  @Field(() => Float)
+  value: number;
+}
+
+@ObjectType()
+export class TrendSeriesResult {
+  @Field(() => String)
+  from: string;
+
+  @Field(() => String)
+  to: string;
+
+  @Field(() => [TrendPointResult])
+  points: TrendPointResult[];
+
+  @Field(() => Float, { description: 'The whole period: the sum, the average, or the distinct profiles over all of it (not the sum of the points).' })
+  total: number;
+}
+
+@ObjectType()
+export class Trends extends TrendSeriesResult {
+  @Field(() => String)
+  timeZone: string;
+
+  @Field(() => TrendSeriesResult, { nullable: true, description: 'The period just before, as long (compareToPrevious).' })
+  previous: TrendSeriesResult | null;
+
+  @Field(() => Float, { nullable: true, description: 'Change of total from the previous period, in percent.' })
+  change: number | null;
+}
+
+@ObjectType()
+export class StickinessDayResult {
+  @Field(() => String)
+  day: string;
+
+  @Field(() => Int)
+  dau: number;
+
+  @Field(() => Int, { description: 'Profiles active in the 7 days ending this day.' })
+  wau: number;
+
+  @Field(() => Int, { description: 'Profiles active in the 30 days ending this day.' })
+  mau: number;
+
+  @Field(() => Float, { description: 'dau / mau in percent.' })
+  dauOverMau: number;
+}
+
+@ObjectType()
+export class StickinessWeekResult {
+  @Field(() => String)
+  start: string;
+
+  @Field(() => [Int], { description: 'Element d − 1: profiles active on exactly d days of the week.' })
+  profilesByActiveDays: number[];
+}
+
+@ObjectType()
+export class Stickiness {
+  @Field(() => String)
+  timeZone: string;
+
+  @Field(() => [StickinessDayResult])
+  days: StickinessDayResult[];
+
+  @Field(() => [StickinessWeekResult])
+  weeks: StickinessWeekResult[];
+}
+
+@ObjectType()
+export class LifecycleIntervalResult {
+  @Field(() => String, { description: 'First local day of the interval.' })
+  start: string;
+
+  @Field(() => Int, { description: 'First seen in this interval.' })
+  new: number;
+
+  @Field(() => Int, { description: 'Active in this interval and the one before.' })
+  returning: number;
+
+  @Field(() => Int, { description: 'Active in this interval, not in the one before, first seen earlier.' })
+  resurrecting: number;
+
+  @Field(() => Int, { description: 'Active in the interval before, not in this one.' })
+  dormant: number;
+}
+
+@ObjectType()
+export class Lifecycle {
+  @Field(() => String)
+  timeZone: string;
+
+  @Field(() => [LifecycleIntervalResult])
+  intervals: LifecycleIntervalResult[];
+}

@@ -1,0 +1,119 @@
+import { Field, InputType, Int } from '@nestjs/graphql';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsEnum, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
+import { JSONScalar } from '@boomerang/platform/subgraph';
+import { MAX_FUNNEL_STEPS, MIN_FUNNEL_STEPS, type FunnelOrder, type FunnelQuestion, type FunnelWindowUnit } from '../funnel.query.js';
+import type { LifecycleInterval, LifecycleQuestion } from '../lifecycle.query.js';
+import type { StickinessQuestion } from '../stickiness.query.js';
+import type { TrendInterval, TrendMeasure, TrendsQuestion } from '../trends.query.js';
+import { FunnelOrderEnum, FunnelWindowUnitEnum, LifecycleIntervalEnum, TrendIntervalEnum, TrendMeasureEnum } from './behaviour.enums.js';
+
+const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const CONDITIONS = 'Event property conditions, all of which must hold, as segment rules write them: [{ property, op, value | values, type? }].';
+
+@InputType({ isAbstract: true })
+abstract class LocalRangeInput {
+  @Field(() => String, { description: 'First local day (YYYY-MM-DD, inclusive).' })
+  @IsString()
+  @Matches(LOCAL_DATE, { message: 'must be a date YYYY-MM-DD' })
+  from: string;
+
+  @Field(() => String, { description: 'Last local day, exclusive (YYYY-MM-DD).' })
+  @IsString()
+  @Matches(LOCAL_DATE, { message: 'must be a date YYYY-MM-DD' })
+  to: string;
+}
+
+@InputType()
+export class FunnelStepInput {
+  @Field(() => String)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  event: string;
+
+  @Field(() => JSONScalar, { nullable: true, description: CONDITIONS })
+  @IsOptional()
+  where?: unknown;
+}
+
+@InputType({ description: "A funnel: profiles enter at their first step-1 event in the range (local days, project time zone)." })
+export class FunnelInput extends LocalRangeInput implements FunnelQuestion {
+  @Field(() => [FunnelStepInput], { description: `${MIN_FUNNEL_STEPS} to ${MAX_FUNNEL_STEPS} steps, in order.` })
+  @ValidateNested({ each: true })
+  @Type(() => FunnelStepInput)
+  @ArrayMinSize(MIN_FUNNEL_STEPS)
+  @ArrayMaxSize(MAX_FUNNEL_STEPS)
+  steps: FunnelStepInput[];
+
+  @Field(() => Int, { description: 'Every step within this long after the entry (step 1).' })
+  @IsInt()
+  @Min(1)
+  conversionWindow: number;
+
+  @Field(() => FunnelWindowUnitEnum, { nullable: true, defaultValue: FunnelWindowUnitEnum.DAY })
+  @IsOptional()
+  @IsEnum(FunnelWindowUnitEnum)
+  conversionWindowUnit?: FunnelWindowUnit | null;
+
+  @Field(() => FunnelOrderEnum, { nullable: true, defaultValue: FunnelOrderEnum.STRICT_ORDER })
+  @IsOptional()
+  @IsEnum(FunnelOrderEnum)
+  order?: FunnelOrder | null;
+}
+
+@InputType({ description: 'A trend over time and, optionally, the period just before.' })
+export class TrendsInput extends LocalRangeInput implements TrendsQuestion {
+  @Field(() => String, { nullable: true, description: 'The event counted; default: any event.' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  event?: string | null;
+
+  @Field(() => JSONScalar, { nullable: true, description: CONDITIONS })
+  @IsOptional()
+  where?: unknown;
+
+  @Field(() => TrendMeasureEnum)
+  @IsEnum(TrendMeasureEnum)
+  measure: TrendMeasure;
+
+  @Field(() => String, { nullable: true, description: 'The numeric property summed or averaged (SUM, AVERAGE): numbers and decimal strings.' })
+  @IsOptional()
+  @IsString()
+  property?: string | null;
+
+  @Field(() => TrendIntervalEnum)
+  @IsEnum(TrendIntervalEnum)
+  interval: TrendInterval;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: false })
+  @IsOptional()
+  @IsBoolean()
+  compareToPrevious?: boolean | null;
+}
+
+@InputType({ description: 'DAU, WAU, MAU per day and active days per week.' })
+export class StickinessInput extends LocalRangeInput implements StickinessQuestion {
+  @Field(() => String, { nullable: true, description: 'Active means did this event; default: any event.' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  event?: string | null;
+}
+
+@InputType({ description: 'New, returning, resurrecting and dormant profiles per interval.' })
+export class LifecycleInput extends LocalRangeInput implements LifecycleQuestion {
+  @Field(() => String, { nullable: true, description: 'Active means did this event (and new: did it first); default: any event.' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  event?: string | null;
+
+  @Field(() => LifecycleIntervalEnum)
+  @IsEnum(LifecycleIntervalEnum)
+  interval: LifecycleInterval;
+}

@@ -1,0 +1,175 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { conditionSql, type PropertyCondition } from '@boomerang/audience';
+import { AnalyticsSettingsStore } from './analytics-settings.js';
+import { eventName, invalidQuestion, localMidnightSql, localRange, percentage, propertyConditions } from './behaviour.js';
+
+export type FunnelOrder = 'STRICT_ORDER' | 'ANY_ORDER';
+export type FunnelWindowUnit = 'MINUTE' | 'HOUR' | 'DAY';
+
+export interface FunnelQuestion {
+  steps: { event: string; where?: unknown }[];
+  conversionWindow: number;
+  conversionWindowUnit?: FunnelWindowUnit | null;
+  order?: FunnelOrder | null;
+  from: string;
+  to: string;
+}
+
+export interface FunnelStepAnswer {
+  event: string;
+  profiles: number;
+  conversionFromPrevious: number;
+  conversionFromFirst: number;
+  medianSecondsFromPrevious: number | null;
+}
+
+export const MIN_FUNNEL_STEPS = 2;
+export const MAX_FUNNEL_STEPS = 10;
+const UNIT_SECONDS: Record<FunnelWindowUnit, number> = { MINUTE: 60, HOUR: 3600, DAY: 86_400 };
+/** Longest conversion window: a year. */
+const MAX_WINDOW_SECONDS = 366 * 86_400;
+
+interface CheckedFunnel {
+  steps: { event: string; where: PropertyCondition[] }[];
+  windowSeconds: number;
+  order: FunnelOrder;
+}
+
+/** Checks a funnel question; bad input names its field and the rule. */
+export function checkFunnel(question: FunnelQuestion): CheckedFunnel {
+  const { steps } = question;
+  if (!Array.isArray(steps) || steps.length < MIN_FUNNEL_STEPS || steps.length > MAX_FUNNEL_STEPS) {
+    throw invalidQuestion('steps', `must hold ${MIN_FUNNEL_STEPS} to ${MAX_FUNNEL_STEPS} steps`);
+  }
+  const unit = question.conversionWindowUnit ?? 'DAY';
+  const windowSeconds = question.conversionWindow * UNIT_SECONDS[unit];
+  if (!Number.isInteger(question.conversionWindow) || question.conversionWindow < 1 || windowSeconds > MAX_WINDOW_SECONDS) {
+    throw invalidQuestion('conversionWindow', 'must be a whole number of units from 1 up to a year');
+  }
+  return {
+    steps: steps.map((step, i) => ({ event: eventName(step.event, `steps[${i}].event`)!, where: propertyConditions(step.where, `steps[${i}].where`) })),
+    windowSeconds,
+    order: question.order ?? 'STRICT_ORDER',
+  };
+}
+
+/**
+ * Funnels: a profile enters at its first step-1 event in the range (local days, project time zone)
+ * and reaches step k when it did step k within the conversion window of that entry — after step
+ * k − 1 (STRICT_ORDER) or anywhere in the window after the entry (ANY_ORDER); each step's earliest
+ * such event counts. The rollups narrow the work: entrants and their first day come from
+ * `profile_day_event` by `(project, name, day)`; only entrants that did step 2 on a day the window
+ * can reach are looked up in the raw events (per profile, through its timeline index), where the
+ * exact times and property conditions are checked. Step-1 conditions make every entrant a candidate.
+ */
+@Injectable()
+export class FunnelQuery {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly settings: AnalyticsSettingsStore,
+  ) {}
+
+  async funnel(projectId: string, question: FunnelQuestion): Promise<{ timeZone: string; order: FunnelOrder; steps: FunnelStepAnswer[] }> {
+    const { timeZone } = await this.settings.get(this.dataSource.manager, projectId);
+    const funnel = checkFunnel(question);
+    const params: unknown[] = [projectId, timeZone];
+    const ctes = funnelCtes(funnel, localRange(question, timeZone), params);
+    const n = funnel.steps.length;
+    const conditionsOnEntry = funnel.steps[0]!.where.length > 0;
+    const latest = (k: number) => (funnel.order === 'STRICT_ORDER' || k === 1 ? `t${k}` : `greatest(${Array.from({ length: k }, (_, i) => `t${i + 1}`).join(', ')})`);
+    const columns = [
+      `(SELECT count(*) FROM ${conditionsOnEntry ? 'step1' : 'entrants'})::int AS p1`,
+      ...Array.from({ length: n - 1 }, (_, i) => {
+        const k = i + 2;
+        return `(SELECT count(*) FROM step${k})::int AS p${k},
+          (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ${latest(k)} - ${latest(k - 1)})) FROM step${k})::float8 AS m${k}`;
+      }),
+    ];
+    const [row] = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SET LOCAL jit = off`);
+      return (await manager.query(`WITH ${ctes} SELECT ${columns.join(', ')}`, params)) as Record<string, number | null>[];
+    });
+    const counts = funnel.steps.map((_, i) => Number(row![`p${i + 1}`]));
+    return {
+      timeZone,
+      order: funnel.order,
+      steps: funnel.steps.map((step, i) => ({
+        event: step.event,
+        profiles: counts[i]!,
+        conversionFromPrevious: i === 0 ? 100 : percentage(counts[i]!, counts[i - 1]!),
+        conversionFromFirst: percentage(counts[i]!, counts[0]!),
+        medianSecondsFromPrevious: i === 0 || row![`m${i + 1}`] == null ? null : Number(row![`m${i + 1}`]),
+      })),
+    };
+  }
+
+  /** The profiles that reached step `reached` (1-based) but not step `reached + 1` (drop-off), or that reached it (`dropped: false`). */
+  async profiles(projectId: string, question: FunnelQuestion, reached: number, dropped: boolean): Promise<string[]> {
+    const { timeZone } = await this.settings.get(this.dataSource.manager, projectId);
+    const funnel = checkFunnel(question);
+    if (!Number.isInteger(reached) || reached < 1 || reached > funnel.steps.length || (dropped && reached === funnel.steps.length)) {
+      throw invalidQuestion('step', `must be a step from 1 to ${funnel.steps.length - (dropped ? 1 : 0)}`);
+    }
+    const params: unknown[] = [projectId, timeZone];
+    // Drop-off after step 1 needs every entrant's exact entry, not only step 2's candidates.
+    const ctes = funnelCtes(funnel, localRange(question, timeZone), params, reached === 1);
+    const at = reached === 1 && funnel.steps[0]!.where.length === 0 ? 'entrants' : `step${reached}`;
+    const sql = dropped ? `SELECT profile_id FROM ${at} EXCEPT SELECT profile_id FROM step${reached + 1}` : `SELECT profile_id FROM ${at}`;
+    const rows = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SET LOCAL jit = off`);
+      return (await manager.query(`WITH ${ctes} ${sql} ORDER BY 1`, params)) as { profile_id: string }[];
+    });
+    return rows.map((row) => row.profile_id);
+  }
+}
+
+/**
+ * The funnel's CTEs: `entrants (profile_id, d1)` from the rollups, `candidates`, then `step1 …
+ * stepN (profile_id, t1 … tk)` from the raw events. `$1` is the project, `$2` its time zone.
+ * `everyEntrant`: no narrowing by step 2 (every entrant's entry time is looked up).
+ */
+function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>, params: unknown[], everyEntrant = false): string {
+  const { steps, windowSeconds, order } = funnel;
+  const bind = (value: unknown, type: string) => `$${params.push(value)}::${type}`;
+  const fromDay = bind(range.from.toISODate(), 'date');
+  const toDay = bind(range.to.toISODate(), 'date');
+  const fromTs = localMidnightSql(range.from, params, '$2');
+  const toTs = localMidnightSql(range.to, params, '$2');
+  const window = `(${bind(windowSeconds, 'int')} * interval '1 second')`;
+  const names = steps.map((step) => bind(step.event, 'text'));
+  const conditions = steps.map((step) => step.where.map((condition) => ` AND ${conditionSql(condition, 'e.properties', params)}`).join(''));
+  const conditionsOnEntry = steps[0]!.where.length > 0;
+  const narrowed = !everyEntrant && !conditionsOnEntry;
+  // Local days a window can reach from its entry day: one more for a DST day of 25 hours.
+  const windowDays = narrowed ? bind(Math.ceil(windowSeconds / 86_400) + 1, 'int') : '';
+  const candidates = narrowed
+    ? `SELECT n.profile_id FROM entrants n WHERE EXISTS (
+         SELECT 1 FROM profile_day_event a WHERE a.project_id = $1 AND a.name = ${names[1]} AND a.profile_id = n.profile_id
+           AND a.day >= n.d1 AND a.day <= n.d1 + ${windowDays})`
+    : `SELECT profile_id FROM entrants`;
+  const ctes = [
+    `entrants AS MATERIALIZED (
+       SELECT profile_id, min(day) AS d1 FROM profile_day_event
+       WHERE project_id = $1 AND name = ${names[0]} AND day >= ${fromDay} AND day < ${toDay} GROUP BY profile_id
+     )`,
+    `candidates AS MATERIALIZED (${candidates})`,
+    `step1 AS MATERIALIZED (
+       SELECT c.profile_id, x.t AS t1 FROM candidates c CROSS JOIN LATERAL (
+         SELECT min(e."timestamp") AS t FROM event e
+         WHERE e.project_id = $1 AND e.profile_id = c.profile_id AND e.name = ${names[0]} AND e."timestamp" >= ${fromTs} AND e."timestamp" < ${toTs}${conditions[0]}
+       ) x WHERE x.t IS NOT NULL
+     )`,
+  ];
+  for (let k = 2; k <= steps.length; k++) {
+    const after = order === 'STRICT_ORDER' ? `s.t${k - 1}` : 's.t1';
+    ctes.push(`step${k} AS MATERIALIZED (
+       SELECT s.*, x.t AS t${k} FROM step${k - 1} s CROSS JOIN LATERAL (
+         SELECT min(e."timestamp") AS t FROM event e
+         WHERE e.project_id = $1 AND e.profile_id = s.profile_id AND e.name = ${names[k - 1]} AND e."timestamp" >= ${after} AND e."timestamp" < s.t1 + ${window}${conditions[k - 1]}
+       ) x WHERE x.t IS NOT NULL
+     )`);
+  }
+  return ctes.join(',\n');
+}

@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { AnalyticsSettingsStore } from './analytics-settings.js';
+import { eventName, invalidQuestion, localRange } from './behaviour.js';
+import { RetentionGrid } from './retention.js';
+
+export type LifecycleInterval = 'DAY' | 'WEEK' | 'MONTH';
+export type LifecycleState = 'NEW' | 'RETURNING' | 'RESURRECTING' | 'DORMANT';
+
+export interface LifecycleQuestion {
+  event?: string | null;
+  interval: LifecycleInterval;
+  from: string;
+  to: string;
+}
+
+export interface LifecycleIntervalAnswer {
+  start: string;
+  new: number;
+  returning: number;
+  resurrecting: number;
+  dormant: number;
+}
+
+const MAX_LIFECYCLE_INTERVALS = 400;
+
+/**
+ * Lifecycle per interval (local days from `from`, ISO weeks from the Monday of `from`'s week, calendar months from its month, in the project's time zone), as
+ * PostHog and Mixpanel count it: a profile active in interval i is NEW when it was first seen in i
+ * (its first event, or first of the chosen event), RETURNING when it was active in i − 1 too,
+ * RESURRECTING otherwise; one active in i − 1 but not in i is DORMANT in i (the "one step from
+ * churn" picture). From the rollups: `profile_day(_event)` for activity, `profile_first_seen` /
+ * `profile_first_event` for the first interval.
+ */
+@Injectable()
+export class LifecycleQuery {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly settings: AnalyticsSettingsStore,
+  ) {}
+
+  async lifecycle(projectId: string, question: LifecycleQuestion): Promise<{ timeZone: string; intervals: LifecycleIntervalAnswer[] }> {
+    const { timeZone } = await this.settings.get(this.dataSource.manager, projectId);
+    const { sql, params, grid } = this.statement(projectId, question, timeZone);
+    const rows = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SET LOCAL jit = off`);
+      return (await manager.query(`${sql} SELECT i, state, count(*)::int AS profiles FROM states GROUP BY i, state`, params)) as { i: number; state: LifecycleState; profiles: number }[];
+    });
+    const count = (i: number, state: LifecycleState) => rows.find((row) => row.i === i && row.state === state)?.profiles ?? 0;
+    return {
+      timeZone,
+      intervals: Array.from({ length: grid.cohorts }, (_, i) => ({
+        start: grid.start(i).toISODate()!,
+        new: count(i, 'NEW'),
+        returning: count(i, 'RETURNING'),
+        resurrecting: count(i, 'RESURRECTING'),
+        dormant: count(i, 'DORMANT'),
+      })),
+    };
+  }
+
+  /** The profiles in a state in the interval starting at the local date `start` (a lifecycle segment). */
+  async profiles(projectId: string, question: LifecycleQuestion, state: LifecycleState, start: string): Promise<string[]> {
+    const { timeZone } = await this.settings.get(this.dataSource.manager, projectId);
+    const { sql, params, grid } = this.statement(projectId, question, timeZone);
+    const index = Array.from({ length: grid.cohorts }, (_, i) => grid.start(i).toISODate()).indexOf(start);
+    if (index === -1) throw invalidQuestion('intervalStart', `must be the start of one of the question's intervals, not "${start}"`);
+    const rows = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SET LOCAL jit = off`);
+      return (await manager.query(`${sql} SELECT profile_id FROM states WHERE i = $${params.length + 1} AND state = $${params.length + 2} ORDER BY 1`, [
+        ...params,
+        index,
+        state,
+      ])) as { profile_id: string }[];
+    });
+    return rows.map((row) => row.profile_id);
+  }
+
+  private statement(projectId: string, question: LifecycleQuestion, timeZone: string) {
+    const event = eventName(question.event, 'event');
+    const range = localRange(question, timeZone);
+    const grid = new RetentionGrid(question.interval, 1, range.from, range.to);
+    if (grid.cohorts > MAX_LIFECYCLE_INTERVALS) throw invalidQuestion('to', `makes ${grid.cohorts} intervals; at most ${MAX_LIFECYCLE_INTERVALS}`);
+    // Activity from the interval before the first one (to tell returning from resurrecting, and dormant in interval 0).
+    const params: unknown[] = [projectId, grid.start(-1).toISODate(), range.to.toISODate()];
+    const activity = event ? `profile_day_event WHERE project_id = $1 AND name = $${params.push(event)} AND` : `profile_day WHERE project_id = $1 AND`;
+    const firsts = event ? `profile_first_event f ON f.project_id = $1 AND f.name = $4 AND` : `profile_first_seen f ON f.project_id = $1 AND`;
+    const index = flooredIndexSql(grid, 'day', params);
+    const firstIndex = flooredIndexSql(grid, 'f.first_day', params);
+    const sql = `WITH active AS (
+        SELECT DISTINCT profile_id, ${index} AS i FROM ${activity} day >= $2::date AND day < $3::date
+      ), marked AS (
+        SELECT profile_id, i, lag(i) OVER w AS previous, lead(i) OVER w AS next FROM active WINDOW w AS (PARTITION BY profile_id ORDER BY i)
+      ), states AS (
+        SELECT m.profile_id, m.i,
+          CASE WHEN m.previous = m.i - 1 THEN 'RETURNING' WHEN ${firstIndex} = m.i THEN 'NEW' ELSE 'RESURRECTING' END AS state
+        FROM marked m JOIN ${firsts} f.profile_id = m.profile_id WHERE m.i >= 0
+        UNION ALL
+        SELECT profile_id, i + 1, 'DORMANT' FROM marked WHERE (next IS NULL OR next > i + 1) AND i + 1 < ${grid.cohorts}
+      )`;
+    return { sql, params, grid };
+  }
+}
+
+/** The grid interval of a date expression, also for days before the grid's origin (weeks floored, not truncated toward zero). */
+function flooredIndexSql(grid: RetentionGrid, day: string, params: unknown[]): string {
+  if (grid.unit !== 'WEEK') return grid.indexSql(day, params);
+  params.push(grid.origin.toISODate());
+  return `floor((${day} - $${params.length}::date) / 7.0)::int`;
+}

@@ -1,0 +1,147 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DateTime } from 'luxon';
+import type { DataSource, EntityManager } from 'typeorm';
+import { conditionSql, numericValueSql, type PropertyCondition } from '@boomerang/audience';
+import { AnalyticsSettingsStore, type AnalyticsSettings } from './analytics-settings.js';
+import { eventName, invalidQuestion, localMidnightSql, localRange, propertyConditions } from './behaviour.js';
+import { RetentionGrid } from './retention.js';
+
+export type TrendMeasure = 'COUNT' | 'UNIQUE_PROFILES' | 'SUM' | 'AVERAGE';
+export type TrendInterval = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH';
+
+export interface TrendsQuestion {
+  event?: string | null;
+  where?: unknown;
+  measure: TrendMeasure;
+  property?: string | null;
+  interval: TrendInterval;
+  from: string;
+  to: string;
+  compareToPrevious?: boolean | null;
+}
+
+export interface TrendPoint {
+  start: string;
+  value: number;
+}
+
+export interface TrendSeries {
+  from: string;
+  to: string;
+  points: TrendPoint[];
+  total: number;
+}
+
+export interface TrendsAnswer extends TrendSeries {
+  timeZone: string;
+  previous: TrendSeries | null;
+  /** Change of the total from the previous period, in percent (null without one, or when it was 0). */
+  change: number | null;
+}
+
+/** Most points of a series: an hourly chart of a month, a daily one of two years. */
+const MAX_POINTS = 800;
+
+interface CheckedTrends {
+  event: string | null;
+  where: PropertyCondition[];
+  measure: TrendMeasure;
+  property: string | null;
+  interval: TrendInterval;
+}
+
+/**
+ * Trends: a count of events, of distinct profiles, or the sum / average of a numeric property, per
+ * hour, local day, ISO week (Monday) or calendar month of the project's time zone, and the same
+ * for the period just before. Counts and distinct profiles per day/week/month (and revenue sums)
+ * come from the rollups (`profile_day`, `profile_day_event`); hours, other properties and event
+ * property conditions take the raw path (`event` by `(project, name, timestamp)`).
+ */
+@Injectable()
+export class TrendsQuery {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly settings: AnalyticsSettingsStore,
+  ) {}
+
+  async trends(projectId: string, question: TrendsQuestion): Promise<TrendsAnswer> {
+    const settings = await this.settings.get(this.dataSource.manager, projectId);
+    const trend = checkTrends(question);
+    const range = localRange(question, settings.timeZone);
+    const unit = trend.interval === 'HOUR' ? 'DAY' : trend.interval;
+    const grid = new RetentionGrid(unit, 1, range.from, range.to);
+    const hours = Math.round(range.to.diff(range.from, 'hours').hours);
+    if ((trend.interval === 'HOUR' ? hours : grid.cohorts) > MAX_POINTS) throw invalidQuestion('to', `makes more than ${MAX_POINTS} points; choose a longer interval`);
+    // The previous period: as many days (hours, days), weeks or months just before `from`.
+    const previousFrom =
+      unit === 'MONTH' ? range.from.minus({ months: grid.cohorts }) : unit === 'WEEK' ? range.from.minus({ days: 7 * grid.cohorts }) : range.from.minus({ days: range.days });
+    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      await manager.query(`SET LOCAL jit = off`);
+      const current = await this.series(manager, projectId, settings, trend, range.from, range.to);
+      const previous = question.compareToPrevious ? await this.series(manager, projectId, settings, trend, previousFrom, range.from) : null;
+      const change = previous && previous.total !== 0 ? Math.round((10_000 * (current.total - previous.total)) / previous.total) / 100 : null;
+      return { timeZone: settings.timeZone, ...current, previous, change };
+    });
+  }
+
+  private async series(manager: EntityManager, projectId: string, settings: AnalyticsSettings, trend: CheckedTrends, from: DateTime, to: DateTime): Promise<TrendSeries> {
+    const params: unknown[] = [projectId];
+    const grid = new RetentionGrid(trend.interval === 'HOUR' ? 'DAY' : trend.interval, 1, from, to);
+    const revenue = trend.property === settings.revenueProperty && trend.event === settings.revenueEvent;
+    const fromRollups = trend.interval !== 'HOUR' && trend.where.length === 0 && (trend.measure === 'COUNT' || trend.measure === 'UNIQUE_PROFILES' || (trend.measure === 'SUM' && revenue));
+    let rows: { i: number | null; value: string | number | null }[];
+    if (fromRollups) {
+      const fromDay = `$${params.push(from.toISODate())}::date`;
+      const toDay = `$${params.push(to.toISODate())}::date`;
+      const table = trend.event ? `profile_day_event WHERE project_id = $1 AND name = $${params.push(trend.event)} AND` : `profile_day WHERE project_id = $1 AND`;
+      const value = trend.measure === 'COUNT' ? 'sum(events)' : trend.measure === 'SUM' ? 'sum(revenue)' : 'count(DISTINCT profile_id)';
+      const index = grid.indexSql('day', params);
+      // GROUPING SETS: each interval, and the whole period (i null) for distinct profiles over it.
+      rows = (await manager.query(
+        `SELECT ${index} AS i, ${value} AS value FROM ${table} day >= ${fromDay} AND day < ${toDay} GROUP BY GROUPING SETS ((${index}), ())`,
+        params,
+      )) as typeof rows;
+    } else {
+      const tz = `$${params.push(settings.timeZone)}::text`;
+      const fromTs = localMidnightSql(from, params, tz);
+      const toTs = localMidnightSql(to, params, tz);
+      const index = trend.interval === 'HOUR' ? `floor(extract(epoch FROM e."timestamp" - ${fromTs}) / 3600)::int` : grid.indexSql(`(e."timestamp" AT TIME ZONE ${tz})::date`, params);
+      const amount = trend.property ? numericValueSql(trend.property, 'e.properties', params) : 'NULL';
+      const value = { COUNT: 'count(*)', UNIQUE_PROFILES: 'count(DISTINCT e.profile_id)', SUM: `sum(${amount})`, AVERAGE: `avg(${amount})` }[trend.measure];
+      const named = trend.event ? ` AND e.name = $${params.push(trend.event)}` : '';
+      const conditions = trend.where.map((condition) => ` AND ${conditionSql(condition, 'e.properties', params)}`).join('');
+      rows = (await manager.query(
+        `SELECT ${index} AS i, ${value} AS value FROM event e
+         WHERE e.project_id = $1 AND e.profile_id IS NOT NULL AND e."timestamp" >= ${fromTs} AND e."timestamp" < ${toTs}${named}${conditions}
+         GROUP BY GROUPING SETS ((${index}), ())`,
+        params,
+      )) as typeof rows;
+    }
+    const length = trend.interval === 'HOUR' ? Math.round(to.diff(from, 'hours').hours) : grid.cohorts;
+    const points = Array.from({ length }, (_, i) => ({
+      start: trend.interval === 'HOUR' ? from.plus({ hours: i }).toISO({ suppressMilliseconds: true })! : (i === 0 ? from : grid.start(i)).toISODate()!,
+      value: round(rows.find((row) => row.i !== null && Number(row.i) === i)?.value),
+    }));
+    return { from: from.toISODate()!, to: to.toISODate()!, points, total: round(rows.find((row) => row.i === null)?.value) };
+  }
+}
+
+function checkTrends(question: TrendsQuestion): CheckedTrends {
+  const needsProperty = question.measure === 'SUM' || question.measure === 'AVERAGE';
+  if (needsProperty && !question.property) throw invalidQuestion('property', `is required with measure ${question.measure}`);
+  if (!needsProperty && question.property != null) throw invalidQuestion('property', 'is only for measures SUM and AVERAGE');
+  if (question.property != null && (question.property.length === 0 || question.property.length > 200)) throw invalidQuestion('property', 'must be a property name of 1 to 200 characters');
+  return {
+    event: eventName(question.event, 'event'),
+    where: propertyConditions(question.where, 'where'),
+    measure: question.measure,
+    property: question.property ?? null,
+    interval: question.interval,
+  };
+}
+
+/** A value as a number with at most 4 decimals (0 when there is none). */
+function round(value: string | number | null | undefined): number {
+  return value == null ? 0 : Math.round(Number(value) * 10_000) / 10_000;
+}
