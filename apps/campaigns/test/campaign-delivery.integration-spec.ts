@@ -18,6 +18,7 @@ import {
 import { SEGMENT_MEMBERSHIP_DURABLE } from '../src/audience/segment-membership-projection.js';
 import { RunOccurrence } from '../src/delivery/run-occurrence.js';
 import { GOAL_EVENTS_DURABLE } from '../src/stats/goal-conversions.js';
+import { serveSegmentMembers } from './segments-stand-in.js';
 
 interface Stats {
   targeted: number;
@@ -42,6 +43,8 @@ describe('campaign delivery', () => {
     await applyOwnedStream(messaging.jsm, messaging.subjects, 'segments');
     await applyOwnedStream(messaging.jsm, messaging.subjects, 'email');
     await applyOwnedStream(messaging.jsm, messaging.subjects, 'events');
+    // Segments these tests name are unknown to segments: their members come live (enter / exit).
+    serveSegmentMembers(messaging);
     sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'campaigns', prefix });
   });
   afterAll(async () => {

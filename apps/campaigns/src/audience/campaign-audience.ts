@@ -7,7 +7,7 @@ import type { CampaignAudienceValue } from '../campaigns/campaign.entity.js';
 export class CampaignAudience {
   /** Up to `limit` targeted profile ids after `afterProfileId` (null: from the first). */
   async page(manager: EntityManager, projectId: string, audience: CampaignAudienceValue, afterProfileId: string | null, limit: number): Promise<string[]> {
-    const excluded = `NOT EXISTS (SELECT 1 FROM campaign_segment_member x WHERE x.segment_id = ANY($3::uuid[]) AND x.profile_id = t.profile_id)`;
+    const excluded = `NOT EXISTS (SELECT 1 FROM campaign_segment_member x WHERE x.segment_id = ANY($3::uuid[]) AND x.profile_id = t.profile_id AND x.member)`;
     if (audience.everyone) {
       const rows = (await manager.query(
         `SELECT t.profile_id FROM known_profile t
@@ -20,10 +20,21 @@ export class CampaignAudience {
     if (audience.include.length === 0) return [];
     const rows = (await manager.query(
       `SELECT DISTINCT t.profile_id FROM campaign_segment_member t
-       WHERE t.project_id = $1 AND t.segment_id = ANY($5::uuid[]) AND ($2::uuid IS NULL OR t.profile_id > $2) AND ${excluded}
+       WHERE t.project_id = $1 AND t.segment_id = ANY($5::uuid[]) AND t.member AND ($2::uuid IS NULL OR t.profile_id > $2) AND ${excluded}
        ORDER BY t.profile_id LIMIT $4`,
       [projectId, afterProfileId, audience.exclude, limit, audience.include],
     )) as { profile_id: string }[];
     return rows.map((row) => row.profile_id);
+  }
+
+  /** Whether the campaign targets one profile now (a triggered send): known or an included member, and in no excluded segment. */
+  async includes(manager: EntityManager, projectId: string, audience: CampaignAudienceValue, profileId: string): Promise<boolean> {
+    const [row] = (await manager.query(
+      `SELECT ($3::boolean AND EXISTS (SELECT 1 FROM known_profile WHERE project_id = $1 AND profile_id = $2 AND forgotten_at IS NULL)
+               OR EXISTS (SELECT 1 FROM campaign_segment_member WHERE project_id = $1 AND segment_id = ANY($4::uuid[]) AND profile_id = $2 AND member))
+              AND NOT EXISTS (SELECT 1 FROM campaign_segment_member WHERE project_id = $1 AND segment_id = ANY($5::uuid[]) AND profile_id = $2 AND member) AS targeted`,
+      [projectId, profileId, audience.everyone, audience.include, audience.exclude],
+    )) as { targeted: boolean }[];
+    return row?.targeted === true;
   }
 }

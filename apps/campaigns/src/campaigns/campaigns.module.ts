@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
+import { AudienceModule } from '../audience/audience.module.js';
 import { ClockModule } from '../clock.module.js';
 import { DeliveryModule } from '../delivery/delivery.module.js';
 import { StatsModule } from '../stats/stats.module.js';
 import { CampaignResolver } from './campaign.resolver.js';
 import { CampaignService } from './campaign.service.js';
 
-@Module({ imports: [ClockModule, DeliveryModule, StatsModule], providers: [CampaignService, CampaignResolver], exports: [CampaignService] })
+@Module({ imports: [AudienceModule, ClockModule, DeliveryModule, StatsModule], providers: [CampaignService, CampaignResolver], exports: [CampaignService] })
 export class CampaignsModule {}

@@ -3,13 +3,14 @@ import { AudienceModule } from '../audience/audience.module.js';
 import { ClockModule } from '../clock.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
+import { DeliveryDecisions } from './delivery-decisions.js';
 import { OccurrenceScheduler } from './occurrence-scheduler.js';
 import { RunOccurrence } from './run-occurrence.js';
 
-/** Sending a campaign: its occurrences as durable jobs and the fan-out that decides and requests each send. */
+/** Sending a campaign: its occurrences as durable jobs, the fan-out, and the delivery rules every send goes through. */
 @Module({
   imports: [AudienceModule, ClockModule, JobsModule, SettingsModule],
-  providers: [OccurrenceScheduler, RunOccurrence],
-  exports: [OccurrenceScheduler],
+  providers: [OccurrenceScheduler, RunOccurrence, DeliveryDecisions],
+  exports: [OccurrenceScheduler, DeliveryDecisions],
 })
 export class DeliveryModule {}

@@ -1,21 +1,22 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { EmailSendRequested, type MessageOf } from '@boomerang/contracts';
-import { OutboxWriter } from '@boomerang/platform/messaging';
-import { Clock, LOGGER, type Logger } from '@boomerang/platform/subgraph';
+import { Clock } from '@boomerang/platform/subgraph';
 import { CampaignAudience } from '../audience/campaign-audience.js';
+import { SegmentFill } from '../audience/segment-fill.js';
 import { occurrenceAfter } from '../campaigns/campaign-definition.js';
 import { CampaignEntity } from '../campaigns/campaign.entity.js';
 import { CampaignStatus, QuietHoursBehavior } from '../campaigns/campaign.model.js';
 import { CampaignJobs } from '../jobs/campaign-jobs.js';
 import { DeliverySettingsRepository } from '../settings/delivery-settings.repository.js';
-import type { DeliverySettings } from '../settings/delivery-settings.js';
-import { inControlGroup, inHoldout, quietHoursEnd, SkipReason } from './delivery-policy.js';
+import { DeliveryDecisions } from './delivery-decisions.js';
+import { quietHoursEnd } from './delivery-policy.js';
 import { OCCURRENCE_QUEUE, OccurrenceScheduler, type OccurrenceJob } from './occurrence-scheduler.js';
 
 /** Profiles decided per transaction when the campaign has no throttle. */
 export const FAN_OUT_PAGE = 1000;
 const MINUTE_MS = 60_000;
+/** How long an occurrence waits before looking again whether its segments are filled. */
+const FILL_WAIT_MS = 2_000;
 
 type Step = 'more' | 'stop';
 
@@ -25,8 +26,7 @@ interface OccurrenceRow {
   batches: number;
 }
 
-/** The idempotency key of one campaign message: a restart or a redelivery never sends it twice. */
-export const idempotencyKeyOf = (campaignId: string, occurrenceAt: Date, profileId: string): string => `campaign:${campaignId}:${occurrenceAt.getTime()}:${profileId}`;
+export { idempotencyKeyOf } from './delivery-decisions.js';
 
 /**
  * Runs one occurrence of a campaign (the `campaign-occurrence` job): page by page in profile id
@@ -46,9 +46,9 @@ export class RunOccurrence {
     private readonly audience: CampaignAudience,
     private readonly settings: DeliverySettingsRepository,
     private readonly scheduler: OccurrenceScheduler,
-    private readonly outbox: OutboxWriter,
+    private readonly decisions: DeliveryDecisions,
+    private readonly fill: SegmentFill,
     private readonly clock: Clock,
-    @Inject(LOGGER) private readonly logger: Logger,
     jobs: CampaignJobs,
   ) {
     jobs.register<OccurrenceJob>({ name: OCCURRENCE_QUEUE, handle: (job) => this.execute(job) });
@@ -69,6 +69,12 @@ export class RunOccurrence {
     if (!occurrence || occurrence.status === 'done') return 'stop';
 
     const now = this.clock.now();
+    // Until the segments it names are filled, the projection would miss members older than the SEGMENTS stream.
+    if ((await this.fill.pending(manager, job.projectId, [...campaign.audience.include, ...campaign.audience.exclude])).length > 0) {
+      const at = new Date(now.getTime() + FILL_WAIT_MS);
+      await this.scheduler.continueAt(manager, job, at, `fill:${occurrence.batches}:${at.getTime()}`);
+      return 'stop';
+    }
     const settings = await this.settings.get(job.projectId, manager);
     const quietUntil = quietHoursEnd(now, settings);
     if (quietUntil && campaign.quietHours === QuietHoursBehavior.DEFER) {
@@ -86,10 +92,7 @@ export class RunOccurrence {
       await this.finish(manager, campaign, occurrenceAt, now);
       return 'stop';
     }
-    // Caps count the project's earlier sends: decisions for one project are made one page at a time.
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, [`campaigns:deliveries:${job.projectId}`]);
-    const decisions = await this.decide(manager, campaign, settings, profileIds, now, quietUntil !== null);
-    await this.record(manager, campaign, occurrenceAt, decisions, now);
+    await this.decisions.deliver(manager, campaign, settings, occurrenceAt, profileIds, now, quietUntil !== null);
     await manager.query(`UPDATE campaign_occurrence SET after_profile_id = $3, batches = batches + 1 WHERE campaign_id = $1 AND occurrence_at = $2`, [
       job.campaignId,
       occurrenceAt,
@@ -100,78 +103,6 @@ export class RunOccurrence {
       return 'stop';
     }
     return 'more';
-  }
-
-  private async decide(
-    manager: EntityManager,
-    campaign: CampaignEntity,
-    settings: DeliverySettings,
-    profileIds: readonly string[],
-    now: Date,
-    quiet: boolean,
-  ): Promise<Map<string, SkipReason | null>> {
-    const decisions = new Map<string, SkipReason | null>();
-    const candidates: string[] = [];
-    for (const profileId of profileIds) {
-      if (inHoldout(campaign.projectId, profileId, settings.holdoutPercent)) decisions.set(profileId, SkipReason.HOLDOUT);
-      else if (inControlGroup(campaign.id, profileId, campaign.controlPercent)) decisions.set(profileId, SkipReason.CONTROL_GROUP);
-      else if (quiet) decisions.set(profileId, SkipReason.QUIET_HOURS);
-      else candidates.push(profileId);
-    }
-    const capped = new Map<string, SkipReason>();
-    if (candidates.length > 0 && (settings.emailCap || settings.minGapMinutes)) {
-      const capDays = settings.emailCap?.days ?? 0;
-      const gapMs = (settings.minGapMinutes ?? 0) * MINUTE_MS;
-      const rows = (await manager.query(
-        `SELECT profile_id,
-                count(*) FILTER (WHERE decided_at > $4::timestamptz - make_interval(days => $5::int))::int AS recent,
-                max(decided_at) AS last_at
-         FROM campaign_delivery
-         WHERE project_id = $1 AND channel = $2 AND outcome = 'requested' AND profile_id = ANY($3::uuid[])
-           AND decided_at > $4::timestamptz - greatest(make_interval(days => $5::int), make_interval(secs => $6::double precision / 1000))
-         GROUP BY profile_id`,
-        [campaign.projectId, campaign.channel, candidates, now, capDays, gapMs],
-      )) as { profile_id: string; recent: number; last_at: Date }[];
-      for (const row of rows) {
-        if (settings.emailCap && row.recent >= settings.emailCap.max) capped.set(row.profile_id, SkipReason.FREQUENCY_CAP);
-        else if (gapMs > 0 && now.getTime() - row.last_at.getTime() < gapMs) capped.set(row.profile_id, SkipReason.MIN_GAP);
-      }
-    }
-    for (const profileId of candidates) decisions.set(profileId, capped.get(profileId) ?? null);
-    return decisions;
-  }
-
-  /** Stores the decisions not stored yet and publishes the sends among them, in the page's transaction. */
-  private async record(manager: EntityManager, campaign: CampaignEntity, occurrenceAt: Date, decisions: Map<string, SkipReason | null>, now: Date): Promise<void> {
-    const ids = [...decisions.keys()];
-    const reasons = ids.map((id) => decisions.get(id) ?? null);
-    const inserted = (await manager.query(
-      `INSERT INTO campaign_delivery (campaign_id, occurrence_at, profile_id, project_id, channel, outcome, reason, decided_at)
-       SELECT $1, $2, d.profile_id, $3, $4, CASE WHEN d.reason IS NULL THEN 'requested' ELSE 'skipped' END, d.reason, $5
-       FROM unnest($6::uuid[], $7::text[]) AS d (profile_id, reason)
-       ON CONFLICT DO NOTHING
-       RETURNING profile_id, outcome`,
-      [campaign.id, occurrenceAt, campaign.projectId, campaign.channel, now, ids, reasons],
-    )) as { profile_id: string; outcome: string }[];
-    const sends = inserted.filter((row) => row.outcome === 'requested').map((row) => row.profile_id);
-    if (sends.length === 0) return;
-    if (!campaign.templateId || !campaign.templateVersion) {
-      this.logger.error({ campaignId: campaign.id }, 'email campaign without a template reached delivery');
-      throw new Error(`campaign ${campaign.id} has no email template`);
-    }
-    const occurredAt = now.toISOString();
-    const bodies: MessageOf<typeof EmailSendRequested>[] = sends.map((profileId) => ({
-      projectId: campaign.projectId,
-      occurredAt,
-      templateId: campaign.templateId!,
-      templateVersion: campaign.templateVersion!,
-      profileId,
-      campaignId: campaign.id,
-      journeyId: null,
-      idempotencyKey: idempotencyKeyOf(campaign.id, occurrenceAt, profileId),
-      campaign: { id: campaign.id, name: campaign.name, occurrenceAt: occurrenceAt.toISOString() },
-    }));
-    await this.outbox.enqueueMany(manager, EmailSendRequested, bodies, bodies.map((body) => body.idempotencyKey));
   }
 
   /** The occurrence is done; a recurring campaign gets its next occurrence, any other completes. */

@@ -1,0 +1,107 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { EmailSendRequested, type MessageOf } from '@boomerang/contracts';
+import { OutboxWriter } from '@boomerang/platform/messaging';
+import { LOGGER, type Logger } from '@boomerang/platform/subgraph';
+import type { CampaignEntity } from '../campaigns/campaign.entity.js';
+import type { DeliverySettings } from '../settings/delivery-settings.js';
+import { inControlGroup, inHoldout, SkipReason } from './delivery-policy.js';
+
+const MINUTE_MS = 60_000;
+
+/** The idempotency key of one campaign message: a restart or a redelivery never sends it twice. */
+export const idempotencyKeyOf = (campaignId: string, occurrenceAt: Date, profileId: string): string => `campaign:${campaignId}:${occurrenceAt.getTime()}:${profileId}`;
+
+/**
+ * The delivery rules every send of a campaign goes through, scheduled or triggered: holdout,
+ * control group, quiet hours (when the caller drops), frequency cap and minimum gap; each decision
+ * is recorded once in `campaign_delivery`, and the sends among the new ones are published
+ * (`EmailSendRequested`) through the outbox in the caller's transaction.
+ */
+@Injectable()
+export class DeliveryDecisions {
+  constructor(
+    private readonly outbox: OutboxWriter,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Decides and records; returns the profiles newly requested. Takes the project's lock: caps count the project's earlier sends. */
+  async deliver(manager: EntityManager, campaign: CampaignEntity, settings: DeliverySettings, occurrenceAt: Date, profileIds: readonly string[], now: Date, quiet: boolean): Promise<string[]> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, [`campaigns:deliveries:${campaign.projectId}`]);
+    const decisions = await this.decide(manager, campaign, settings, profileIds, now, quiet);
+    return this.record(manager, campaign, occurrenceAt, decisions, now);
+  }
+
+  private async decide(
+    manager: EntityManager,
+    campaign: CampaignEntity,
+    settings: DeliverySettings,
+    profileIds: readonly string[],
+    now: Date,
+    quiet: boolean,
+  ): Promise<Map<string, SkipReason | null>> {
+    const decisions = new Map<string, SkipReason | null>();
+    const candidates: string[] = [];
+    for (const profileId of profileIds) {
+      if (inHoldout(campaign.projectId, profileId, settings.holdoutPercent)) decisions.set(profileId, SkipReason.HOLDOUT);
+      else if (inControlGroup(campaign.id, profileId, campaign.controlPercent)) decisions.set(profileId, SkipReason.CONTROL_GROUP);
+      else if (quiet) decisions.set(profileId, SkipReason.QUIET_HOURS);
+      else candidates.push(profileId);
+    }
+    const capped = new Map<string, SkipReason>();
+    if (candidates.length > 0 && (settings.emailCap || settings.minGapMinutes)) {
+      const capDays = settings.emailCap?.days ?? 0;
+      const gapMs = (settings.minGapMinutes ?? 0) * MINUTE_MS;
+      const rows = (await manager.query(
+        `SELECT profile_id,
+                count(*) FILTER (WHERE decided_at > $4::timestamptz - make_interval(days => $5::int))::int AS recent,
+                max(decided_at) AS last_at
+         FROM campaign_delivery
+         WHERE project_id = $1 AND channel = $2 AND outcome = 'requested' AND profile_id = ANY($3::uuid[])
+           AND decided_at > $4::timestamptz - greatest(make_interval(days => $5::int), make_interval(secs => $6::double precision / 1000))
+         GROUP BY profile_id`,
+        [campaign.projectId, campaign.channel, candidates, now, capDays, gapMs],
+      )) as { profile_id: string; recent: number; last_at: Date }[];
+      for (const row of rows) {
+        if (settings.emailCap && row.recent >= settings.emailCap.max) capped.set(row.profile_id, SkipReason.FREQUENCY_CAP);
+        else if (gapMs > 0 && now.getTime() - row.last_at.getTime() < gapMs) capped.set(row.profile_id, SkipReason.MIN_GAP);
+      }
+    }
+    for (const profileId of candidates) decisions.set(profileId, capped.get(profileId) ?? null);
+    return decisions;
+  }
+
+  /** Stores the decisions not stored yet and publishes the sends among them, in the caller's transaction. */
+  private async record(manager: EntityManager, campaign: CampaignEntity, occurrenceAt: Date, decisions: Map<string, SkipReason | null>, now: Date): Promise<string[]> {
+    const ids = [...decisions.keys()];
+    const reasons = ids.map((id) => decisions.get(id) ?? null);
+    const inserted = (await manager.query(
+      `INSERT INTO campaign_delivery (campaign_id, occurrence_at, profile_id, project_id, channel, outcome, reason, decided_at)
+       SELECT $1, $2, d.profile_id, $3, $4, CASE WHEN d.reason IS NULL THEN 'requested' ELSE 'skipped' END, d.reason, $5
+       FROM unnest($6::uuid[], $7::text[]) AS d (profile_id, reason)
+       ON CONFLICT DO NOTHING
+       RETURNING profile_id, outcome`,
+      [campaign.id, occurrenceAt, campaign.projectId, campaign.channel, now, ids, reasons],
+    )) as { profile_id: string; outcome: string }[];
+    const sends = inserted.filter((row) => row.outcome === 'requested').map((row) => row.profile_id);
+    if (sends.length === 0) return sends;
+    if (!campaign.templateId || !campaign.templateVersion) {
+      this.logger.error({ campaignId: campaign.id }, 'email campaign without a template reached delivery');
+      throw new Error(`campaign ${campaign.id} has no email template`);
+    }
+    const occurredAt = now.toISOString();
+    const bodies: MessageOf<typeof EmailSendRequested>[] = sends.map((profileId) => ({
+      projectId: campaign.projectId,
+      occurredAt,
+      templateId: campaign.templateId!,
+      templateVersion: campaign.templateVersion!,
+      profileId,
+      campaignId: campaign.id,
+      journeyId: null,
+      idempotencyKey: idempotencyKeyOf(campaign.id, occurrenceAt, profileId),
+      campaign: { id: campaign.id, name: campaign.name, occurrenceAt: occurrenceAt.toISOString() },
+    }));
+    await this.outbox.enqueueMany(manager, EmailSendRequested, bodies, bodies.map((body) => body.idempotencyKey));
+    return sends;
+  }
+}
