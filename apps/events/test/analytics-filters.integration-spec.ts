@@ -72,11 +72,11 @@ describe('analytics filters and breakdowns', () => {
       sut.messaging.subjects,
       ListSegmentMembers,
       async ({ projectId: project, segmentId: id, after }) => {
-        if (project !== projectId || id !== segmentId) return { ok: false, reason: 'unknown-segment' as const };
+        if (project !== projectId || id !== segmentId) return { ok: false as const, reason: 'unknown-segment' as const };
         const sorted = [...segmentMembers].sort();
         const page = sorted.filter((member) => after === null || member > after).slice(0, 1);
         const next = page.length === 1 && page[0] !== sorted[sorted.length - 1] ? page[0]! : null;
-        return { ok: true, profileIds: encodeProfileIds(page), count: page.length, next, asOf: new Date().toISOString() };
+        return { ok: true as const, profileIds: encodeProfileIds(page), count: page.length, next, asOf: new Date().toISOString() };
       },
       silentLogger,
     );
