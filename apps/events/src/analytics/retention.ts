@@ -129,6 +129,13 @@ export function retentionGrid(question: RetentionQuestion, timeZone: string): Re
   return grid;
 }
 
+/** How many of cohort `c`'s first `intervals` intervals had begun by `today` (the others are left out of answers). */
+export function intervalsBegun(grid: RetentionGrid, c: number, intervals: number, today: DateTime): number {
+  let length = 0;
+  while (length < intervals && grid.start(c + length) <= today) length++;
+  return length;
+}
+
 /**
  * The answer's matrix from the counted rows: `returned` holds (cohort, k, profiles) — for CLASSIC
  * the profiles active in interval k, for UNBOUNDED the profiles whose LAST return was in k — and
@@ -144,8 +151,7 @@ export function retentionMatrix(
 ): RetentionCohortAnswer[] {
   return Array.from({ length: grid.cohorts }, (_, c) => {
     const size = sizes.find((row) => row.c === c)?.profiles ?? 0;
-    let length = 0;
-    while (length < intervals && grid.start(c + length) <= today) length++;
+    const length = intervalsBegun(grid, c, intervals, today);
     const counts = new Array<number>(length).fill(0);
     for (const row of returned) {
       if (row.c !== c || length === 0) continue;
