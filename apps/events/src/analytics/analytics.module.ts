@@ -9,6 +9,7 @@ import { RetentionQuery } from './retention.query.js';
 import { RollupBackfill } from './rollup-backfill.js';
 import { RollupConsumers } from './rollup.consumers.js';
 import { RollupWatermark } from './rollup-watermark.js';
+import { EarlyChurnQuery } from './early-churn.query.js';
 import { Rollups } from './rollups.js';
 import { ValueAnalyticsResolver } from './value-analytics.resolver.js';
 import { ValueRetentionQuery } from './value-retention.query.js';
@@ -16,7 +17,7 @@ import { ValueRetentionQuery } from './value-retention.query.js';
 /** Analytics: rollups kept from the EVENTS stream (and backfilled once), questions answered from them. */
 @Module({
   imports: [ClockModule, ProfileSyncModule],
-  providers: [AnalyticsFilters, AnalyticsProfiles, Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RetentionQuery, AnalyticsResolver, ValueRetentionQuery, ValueAnalyticsResolver],
+  providers: [AnalyticsFilters, AnalyticsProfiles, Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RetentionQuery, AnalyticsResolver, ValueRetentionQuery, EarlyChurnQuery, ValueAnalyticsResolver],
   exports: [Rollups, RollupBackfill, AnalyticsFilters, AnalyticsSettingsStore],
 })
 export class AnalyticsModule {}

@@ -1,16 +1,27 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
 import { ProjectId } from '@boomerang/platform/subgraph';
+import { EarlyChurnInput } from './dto/early-churn.input.js';
 import { ValueRetentionInput } from './dto/value-retention.input.js';
+import { EarlyChurn } from './early-churn.model.js';
+import { EarlyChurnQuery } from './early-churn.query.js';
 import { ValueRetention } from './value-retention.model.js';
 import { ValueRetentionQuery } from './value-retention.query.js';
 
 /** Value questions (LTV, churn, drivers); secret key only (the guard's default). */
 @Resolver()
 export class ValueAnalyticsResolver {
-  constructor(private readonly valueRetentionQuery: ValueRetentionQuery) {}
+  constructor(
+    private readonly valueRetentionQuery: ValueRetentionQuery,
+    private readonly earlyChurnQuery: EarlyChurnQuery,
+  ) {}
 
   @Query(() => ValueRetention, { description: 'Revenue by cohort and interval: LTV curves, revenue retention, ARPAU.' })
   valueRetention(@ProjectId() projectId: string, @Args('input') input: ValueRetentionInput) {
     return this.valueRetentionQuery.valueRetention(projectId, input);
+  }
+
+  @Query(() => EarlyChurn, { description: 'Share of the profiles that arrived in a period never seen again after day 1, 3, 7, 30 (or the days given), by acquisition property.' })
+  earlyChurn(@ProjectId() projectId: string, @Args('input') input: EarlyChurnInput) {
+    return this.earlyChurnQuery.earlyChurn(projectId, input);
   }
 }
