@@ -104,6 +104,26 @@ export class AnalyticsScope {
       FROM event e WHERE ${where.join(' AND ')} GROUP BY 1, 2)`;
   }
 
+  /**
+   * Rows `(name, profile_id, day, events)`: per event name per profile per local day, from
+   * `profile_day_event`, or the raw events under event conditions; bounded to local days [from, to).
+   */
+  namedActivity(options: { from?: string; to?: string } = {}): string {
+    const { from, to } = options;
+    if (!this.readsRawEvents) {
+      const bounds = `${from ? ` AND day >= ${this.bind(from)}::date` : ''}${to ? ` AND day < ${this.bind(to)}::date` : ''}`;
+      return `(SELECT name, profile_id, day, events FROM profile_day_event WHERE project_id = $1${bounds})`;
+    }
+    const where = [
+      `e.project_id = $1`,
+      `e.profile_id IS NOT NULL`,
+      from ? `e."timestamp" >= (${this.bind(from)}::date::timestamp AT TIME ZONE ${this.bind(this.timeZone)}::text)` : '',
+      to ? `e."timestamp" < (${this.bind(to)}::date::timestamp AT TIME ZONE ${this.bind(this.timeZone)}::text)` : '',
+      this.eventMatches('e'),
+    ].filter(Boolean);
+    return `(SELECT e.name, e.profile_id, ${this.localDay('e')} AS day, count(*)::int AS events FROM event e WHERE ${where.join(' AND ')} GROUP BY 1, 2, 3)`;
+  }
+
   /** Rows `(profile_id, first_day, value)`: each profile's first local day of event `name` (null: any), and the breakdown's event property on that first event. */
   firsts(name: string | null): string {
     const eventProperty = this.breakdown?.eventProperty;

@@ -10,6 +10,7 @@ import { RollupBackfill } from './rollup-backfill.js';
 import { RollupConsumers } from './rollup.consumers.js';
 import { RollupWatermark } from './rollup-watermark.js';
 import { EarlyChurnQuery } from './early-churn.query.js';
+import { RetentionDriversQuery } from './retention-drivers.query.js';
 import { Rollups } from './rollups.js';
 import { ValueAnalyticsResolver } from './value-analytics.resolver.js';
 import { ValueRetentionQuery } from './value-retention.query.js';
@@ -17,7 +18,7 @@ import { ValueRetentionQuery } from './value-retention.query.js';
 /** Analytics: rollups kept from the EVENTS stream (and backfilled once), questions answered from them. */
 @Module({
   imports: [ClockModule, ProfileSyncModule],
-  providers: [AnalyticsFilters, AnalyticsProfiles, Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RetentionQuery, AnalyticsResolver, ValueRetentionQuery, EarlyChurnQuery, ValueAnalyticsResolver],
+  providers: [AnalyticsFilters, AnalyticsProfiles, Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RetentionQuery, AnalyticsResolver, ValueRetentionQuery, EarlyChurnQuery, RetentionDriversQuery, ValueAnalyticsResolver],
   exports: [Rollups, RollupBackfill, AnalyticsFilters, AnalyticsSettingsStore],
 })
 export class AnalyticsModule {}

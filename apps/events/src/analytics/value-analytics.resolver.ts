@@ -1,9 +1,12 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
 import { ProjectId } from '@boomerang/platform/subgraph';
 import { EarlyChurnInput } from './dto/early-churn.input.js';
+import { RetentionDriversInput } from './dto/retention-drivers.input.js';
 import { ValueRetentionInput } from './dto/value-retention.input.js';
 import { EarlyChurn } from './early-churn.model.js';
 import { EarlyChurnQuery } from './early-churn.query.js';
+import { RetentionDrivers } from './retention-drivers.model.js';
+import { RetentionDriversQuery } from './retention-drivers.query.js';
 import { ValueRetention } from './value-retention.model.js';
 import { ValueRetentionQuery } from './value-retention.query.js';
 
@@ -13,6 +16,7 @@ export class ValueAnalyticsResolver {
   constructor(
     private readonly valueRetentionQuery: ValueRetentionQuery,
     private readonly earlyChurnQuery: EarlyChurnQuery,
+    private readonly driversQuery: RetentionDriversQuery,
   ) {}
 
   @Query(() => ValueRetention, { description: 'Revenue by cohort and interval: LTV curves, revenue retention, ARPAU.' })
@@ -23,5 +27,10 @@ export class ValueAnalyticsResolver {
   @Query(() => EarlyChurn, { description: 'Share of the profiles that arrived in a period never seen again after day 1, 3, 7, 30 (or the days given), by acquisition property.' })
   earlyChurn(@ProjectId() projectId: string, @Args('input') input: EarlyChurnInput) {
     return this.earlyChurnQuery.earlyChurn(projectId, input);
+  }
+
+  @Query(() => RetentionDrivers, { description: 'What members did in their first days, ranked by how much more the doers retained than the non-doers (with a 95 % interval).' })
+  retentionDrivers(@ProjectId() projectId: string, @Args('input') input: RetentionDriversInput) {
+    return this.driversQuery.retentionDrivers(projectId, input);
   }
 }
