@@ -1,6 +1,5 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import { DataSource, type EntityManager } from 'typeorm';
 import { EmailEngagement, type EMAIL_EVENT_NAMES } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
@@ -15,6 +14,7 @@ import { EmailTemplateVersionEntity } from '../templates/email-template-version.
 import { composable } from '../templates/email-template.service.js';
 import { CoalescedCalls } from './coalesced-calls.js';
 import { DomainThrottle } from './domain-throttle.js';
+import { buildMimeMessage } from './mime-message.js';
 import type { EmailSendEntity } from './email-send.entity.js';
 import { SenderSettingsService, type SendingProfile } from './sender-settings.service.js';
 import { domainOf, normalizeAddress, skipReason } from './send-eligibility.js';
@@ -135,18 +135,28 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     }, delayMs);
   }
 
+  /** Up to two rounds send at once: the next batch is claimed while one sends, so the pool never idles through a round's last sends. */
   private async rounds(): Promise<void> {
-    while (!this.stopped) {
-      await this.settleDeadClaims();
-      const claimed = await this.claim();
-      if (claimed.length === 0) return;
-      const profiles = new Map<string, Promise<SendingProfile>>();
-      const profileOf = (projectId: string) => {
-        if (!profiles.has(projectId)) profiles.set(projectId, this.settings.sendingProfile(projectId));
-        return profiles.get(projectId)!;
-      };
-      const facts = await this.factsOf(claimed);
-      await Promise.all(claimed.map((send) => this.attempt(send, profileOf, facts).catch((error) => this.logger.error({ err: error, sendId: send.id }, 'send attempt failed'))));
+    const sending = new Set<Promise<void>>();
+    try {
+      while (!this.stopped) {
+        await this.settleDeadClaims();
+        const claimed = await this.claim();
+        if (claimed.length === 0) return;
+        const profiles = new Map<string, Promise<SendingProfile>>();
+        const profileOf = (projectId: string) => {
+          if (!profiles.has(projectId)) profiles.set(projectId, this.settings.sendingProfile(projectId));
+          return profiles.get(projectId)!;
+        };
+        const facts = await this.factsOf(claimed);
+        const round: Promise<void> = Promise.all(
+          claimed.map((send) => this.attempt(send, profileOf, facts).catch((error) => this.logger.error({ err: error, sendId: send.id }, 'send attempt failed'))),
+        ).then(() => void sending.delete(round));
+        sending.add(round);
+        if (sending.size >= 2) await Promise.race(sending);
+      }
+    } finally {
+      await Promise.all(sending);
     }
   }
 
@@ -236,24 +246,24 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     try {
       if (!(await this.inFlightMarks.call({ send, messageId, links: tracked.links }))) return { status: 'abandoned' };
       const transport = this.transports.transportFor(send.projectId, { ...sending, smtpUrl: sending.smtpUrl });
-      // Composed into one buffer first: the pool then writes the message at once, not part by part as nodemailer's streamed MIME would.
-      const raw = await new MailComposer({
+      const unsubscribe = this.urls.unsubscribe(send.id);
+      // One buffer: the pool then writes the message at once.
+      const raw = await buildMimeMessage({
         from: { name: version.fromName ?? sending.fromName ?? '', address: version.fromAddress ?? sending.fromAddress },
         to: address,
-        replyTo: version.replyTo ?? sending.replyTo ?? undefined,
+        replyTo: version.replyTo ?? sending.replyTo ?? null,
         subject: email.subject,
         html: tracked.html,
         text: email.text,
         messageId,
+        date: new Date(),
         headers: {
           'X-Boomerang-Send-Id': send.id,
           // RFC 8058 one-click (an https URL taking POST), and the mailto form for clients that only know RFC 2369.
-          'List-Unsubscribe': `<${this.urls.unsubscribe(send.id)}>, <mailto:${this.urls.unsubscribeAddress(send.id)}?subject=unsubscribe>`,
+          'List-Unsubscribe': `<${unsubscribe.url}>, <mailto:${unsubscribe.address}?subject=unsubscribe>`,
           'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
         },
-      })
-        .compile()
-        .build();
+      });
       // VERP: bounces name the send in their envelope recipient.
       const info = (await transport.sendMail({ envelope: { from: this.urls.returnPath(send.id), to: address }, raw })) as { response?: string };
       return { status: 'sent', toAddress: address, smtpResponse: (info.response ?? '').slice(0, 500) };

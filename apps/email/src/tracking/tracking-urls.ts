@@ -21,11 +21,15 @@ export class TrackingUrls {
     this.tokens = new TrackingTokens(platform.INTERNAL_SIGNING_SECRET);
   }
 
-  /** EMAIL_TRACKING_URL, else this listener as reached from this host. */
+  private listenerUrl?: string;
+
+  /** EMAIL_TRACKING_URL, else this listener as reached from this host (read once it listens: it is asked per link). */
   get baseUrl(): string {
     if (this.config.EMAIL_TRACKING_URL) return this.config.EMAIL_TRACKING_URL.replace(/\/+$/, '');
+    if (this.listenerUrl) return this.listenerUrl;
     const address = this.http.httpAdapter?.getHttpServer()?.address() as AddressInfo | null | undefined;
-    return `http://127.0.0.1:${address?.port ?? 4107}`;
+    if (!address) return 'http://127.0.0.1:4107';
+    return (this.listenerUrl = `http://127.0.0.1:${address.port}`);
   }
 
   open(sendId: string): string {
@@ -36,13 +40,10 @@ export class TrackingUrls {
     return `${this.baseUrl}/${TRACKING_PATH}/c/${this.tokens.sign('click', sendId, n)}`;
   }
 
-  unsubscribe(sendId: string): string {
-    return `${this.baseUrl}/${TRACKING_PATH}/u/${this.tokens.sign('unsubscribe', sendId)}`;
-  }
-
-  /** mailto: form of List-Unsubscribe: the inbound listener takes it. */
-  unsubscribeAddress(sendId: string): string {
-    return `u+${this.tokens.sign('unsubscribe', sendId)}@${this.config.EMAIL_BOUNCE_DOMAIN}`;
+  /** The one-click URL (RFC 8058) and the mailto address the inbound listener takes, one token for both. */
+  unsubscribe(sendId: string): { url: string; address: string } {
+    const token = this.tokens.sign('unsubscribe', sendId);
+    return { url: `${this.baseUrl}/${TRACKING_PATH}/u/${token}`, address: `u+${token}@${this.config.EMAIL_BOUNCE_DOMAIN}` };
   }
 
   /** The VERP return path: bounces for this send come back to `b+<sendId>@<bounce domain>`. */
