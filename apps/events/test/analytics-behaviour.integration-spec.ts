@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ProfileDeleted, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
+import { DataSource } from 'typeorm';
 import { applyOwnedStream } from '@boomerang/platform/messaging';
 import { eventually, newKnownProfiles, publishableKeyCaller, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
 import { FunnelQuery } from '../src/analytics/funnel.query.js';
@@ -96,6 +97,9 @@ describe('analytics behaviour (funnels, trends, stickiness, lifecycle)', () => {
     await settled();
     // The merge and the erasure reach the rollups and the raw events through their own consumers.
     await eventually(async () => JSON.stringify((await steps(threeSteps)).map((step) => step.profiles)) === '[6,5,3]', { timeoutMs: 20_000 });
+    // privacy's own consumer deletes the erased profile's raw events (the raw path reads them).
+    const db = sut.app.get(DataSource);
+    await eventually(async () => (await db.query(`SELECT 1 FROM "${sut.schema}".event WHERE project_id = $1 AND profile_id = $2`, [shop, ids.x])).length === 0, { timeoutMs: 20_000 });
 
     // Stickiness and lifecycle: p active 03-01, 03-02, 03-05, 03-10; q 02-10, 03-03; r 03-03, 03-12.
     const [p, q, r] = await newKnownProfiles(sut, sticky, 3);

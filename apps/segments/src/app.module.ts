@@ -11,6 +11,7 @@ import { RfmModule } from './rfm/rfm.module.js';
 import { ProfileExportReference } from './segments/profile-export.model.js';
 import { SegmentMembershipEntity } from './segments/segment-membership.entity.js';
 import { SegmentEntity } from './segments/segment.entity.js';
+import { AnalyticsCohortsModule } from './segments/analytics-cohorts.module.js';
 import { SegmentsModule } from './segments/segments.module.js';
 
 export const SEGMENTS_ENTITIES = [SegmentEntity, SegmentMembershipEntity];
@@ -36,6 +37,7 @@ export const SEGMENTS_MIGRATIONS = [
       orphanedTypes: [ProfileExportReference],
     }),
     SegmentsModule,
+    AnalyticsCohortsModule,
     ImportsModule,
     RfmModule,
   ],

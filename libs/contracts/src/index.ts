@@ -7,3 +7,4 @@ export * from './audience.rpc.js';
 export * from './email.js';
 export * from './identity-lookup.rpc.js';
 export * from './campaigns.js';
+export * from './analytics-cohorts.rpc.js';

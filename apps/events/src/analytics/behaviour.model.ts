@@ -1,4 +1,4 @@
-import { Field, Float, Int, ObjectType } from '@nestjs/graphql';
+import { Directive, Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
 import { FunnelOrderEnum } from './dto/behaviour.enums.js';
 import type { FunnelOrder } from './funnel.query.js';
 
@@ -132,4 +132,20 @@ export class Lifecycle {
 
   @Field(() => [LifecycleIntervalResult])
   intervals: LifecycleIntervalResult[];
+}
+
+/** A segment owned by the segments subgraph; this subgraph only refers to it. */
+@ObjectType('Segment')
+@Directive('@key(fields: "id", resolvable: false)')
+export class SegmentReference {
+  @Field(() => ID) id: string;
+}
+
+@ObjectType({ description: 'Profiles of an analytics answer saved as a STATIC segment.' })
+export class AnalyticsCohort {
+  @Field(() => SegmentReference)
+  segment: SegmentReference;
+
+  @Field(() => Int, { description: 'Profiles saved into it.' })
+  profiles: number;
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AnalyticsCohorts } from './analytics-cohorts.js';
 import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { BehaviourResolver } from './behaviour.resolver.js';
 import { FunnelQuery } from './funnel.query.js';
@@ -8,7 +9,7 @@ import { TrendsQuery } from './trends.query.js';
 
 /** Behaviour questions answered from the analytics rollups (and the raw events for exact times and property conditions). */
 @Module({
-  providers: [AnalyticsSettingsStore, FunnelQuery, TrendsQuery, StickinessQuery, LifecycleQuery, BehaviourResolver],
-  exports: [FunnelQuery, LifecycleQuery],
+  providers: [AnalyticsSettingsStore, AnalyticsCohorts, FunnelQuery, TrendsQuery, StickinessQuery, LifecycleQuery, BehaviourResolver],
+  exports: [AnalyticsCohorts],
 })
 export class BehaviourModule {}

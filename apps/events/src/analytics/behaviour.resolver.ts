@@ -1,13 +1,14 @@
-import { Args, Query, Resolver } from '@nestjs/graphql';
+import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ProjectId } from '@boomerang/platform/subgraph';
-import { Funnel, Lifecycle, Stickiness, Trends } from './behaviour.model.js';
-import { FunnelInput, LifecycleInput, StickinessInput, TrendsInput } from './dto/behaviour.inputs.js';
+import { AnalyticsCohorts } from './analytics-cohorts.js';
+import { AnalyticsCohort, Funnel, Lifecycle, Stickiness, Trends } from './behaviour.model.js';
+import { FunnelInput, LifecycleInput, SaveAnalyticsCohortInput, StickinessInput, TrendsInput } from './dto/behaviour.inputs.js';
 import { FunnelQuery } from './funnel.query.js';
 import { LifecycleQuery } from './lifecycle.query.js';
 import { StickinessQuery } from './stickiness.query.js';
 import { TrendsQuery } from './trends.query.js';
 
-/** Behaviour questions (funnels, trends, stickiness, lifecycle); secret key only (the guard's default), the caller's project. */
+/** Behaviour questions (funnels, trends, stickiness, lifecycle) and saving their profiles as segments; secret key only (the guard's default), the caller's project. */
 @Resolver()
 export class BehaviourResolver {
   constructor(
@@ -15,6 +16,7 @@ export class BehaviourResolver {
     private readonly trendsQuery: TrendsQuery,
     private readonly stickinessQuery: StickinessQuery,
     private readonly lifecycleQuery: LifecycleQuery,
+    private readonly cohorts: AnalyticsCohorts,
   ) {}
 
   @Query(() => Funnel, { description: 'Conversion through 2–10 ordered steps within a conversion window, with the median time between steps.' })
@@ -35,5 +37,11 @@ export class BehaviourResolver {
   @Query(() => Lifecycle, { description: 'New, returning, resurrecting and dormant profiles per interval.' })
   lifecycle(@ProjectId() projectId: string, @Args('input') input: LifecycleInput) {
     return this.lifecycleQuery.lifecycle(projectId, input);
+  }
+
+  @Mutation(() => AnalyticsCohort, { description: "Saves the profiles of an answer (a funnel's drop-off or converters at a step, a lifecycle state in an interval) as a STATIC segment." })
+  async saveAnalyticsCohort(@ProjectId() projectId: string, @Args('input') input: SaveAnalyticsCohortInput) {
+    const { segmentId, profiles } = await this.cohorts.save(projectId, input);
+    return { segment: { id: segmentId }, profiles };
   }
 }

@@ -110,7 +110,7 @@ export class FunnelQuery {
     const { timeZone } = await this.settings.get(this.dataSource.manager, projectId);
     const funnel = checkFunnel(question);
     if (!Number.isInteger(reached) || reached < 1 || reached > funnel.steps.length || (dropped && reached === funnel.steps.length)) {
-      throw invalidQuestion('step', `must be a step from 1 to ${funnel.steps.length - (dropped ? 1 : 0)}`);
+      throw invalidQuestion('funnel.step', `must be a step from 1 to ${funnel.steps.length - (dropped ? 1 : 0)}`);
     }
     const params: unknown[] = [projectId, timeZone];
     // Drop-off after step 1 needs every entrant's exact entry, not only step 2's candidates.

@@ -65,7 +65,7 @@ export class LifecycleQuery {
     const { timeZone } = await this.settings.get(this.dataSource.manager, projectId);
     const { sql, params, grid } = this.statement(projectId, question, timeZone);
     const index = Array.from({ length: grid.cohorts }, (_, i) => grid.start(i).toISODate()).indexOf(start);
-    if (index === -1) throw invalidQuestion('intervalStart', `must be the start of one of the question's intervals, not "${start}"`);
+    if (index === -1) throw invalidQuestion('lifecycle.intervalStart', `must be the start of one of the question's intervals, not "${start}"`);
     const rows = await this.dataSource.transaction(async (manager) => {
       await manager.query(`SET LOCAL jit = off`);
       return (await manager.query(`${sql} SELECT profile_id FROM states WHERE i = $${params.length + 1} AND state = $${params.length + 2} ORDER BY 1`, [

@@ -22,11 +22,12 @@ export class StaticSegments {
     private readonly memberships: MembershipChanges,
   ) {}
 
-  async create(manager: EntityManager, projectId: string, segment: { name: string; description: string | null }, now: Date): Promise<SegmentEntity> {
+  /** `segment.id`: the caller's (an analytics cohort names its segment up front); else a new one. */
+  async create(manager: EntityManager, projectId: string, segment: { id?: string; name: string; description: string | null }, now: Date): Promise<SegmentEntity> {
     const [row] = (await manager.query(
       `INSERT INTO segment (id, project_id, name, description, kind, rules, version, status, created_at, updated_at)
        VALUES ($1, $2, $3, $4, 'static', NULL, 1, 'ready', $5, $5) RETURNING *`,
-      [randomUUID(), projectId, segment.name, segment.description, now],
+      [segment.id ?? randomUUID(), projectId, segment.name, segment.description, now],
     )) as SegmentRow[];
     const created = segmentFromRow(row!);
     await this.outbox.enqueue(manager, SegmentCreated, { projectId, occurredAt: now.toISOString(), segmentId: created.id, name: created.name });

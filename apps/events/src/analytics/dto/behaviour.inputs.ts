@@ -3,10 +3,10 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsEnum, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
 import { JSONScalar } from '@boomerang/platform/subgraph';
 import { MAX_FUNNEL_STEPS, MIN_FUNNEL_STEPS, type FunnelOrder, type FunnelQuestion, type FunnelWindowUnit } from '../funnel.query.js';
-import type { LifecycleInterval, LifecycleQuestion } from '../lifecycle.query.js';
+import type { LifecycleInterval, LifecycleQuestion, LifecycleState } from '../lifecycle.query.js';
 import type { StickinessQuestion } from '../stickiness.query.js';
 import type { TrendInterval, TrendMeasure, TrendsQuestion } from '../trends.query.js';
-import { FunnelOrderEnum, FunnelWindowUnitEnum, LifecycleIntervalEnum, TrendIntervalEnum, TrendMeasureEnum } from './behaviour.enums.js';
+import { FunnelOrderEnum, FunnelWindowUnitEnum, LifecycleIntervalEnum, LifecycleStateEnum, TrendIntervalEnum, TrendMeasureEnum } from './behaviour.enums.js';
 
 const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const CONDITIONS = 'Event property conditions, all of which must hold, as segment rules write them: [{ property, op, value | values, type? }].';
@@ -116,4 +116,66 @@ export class LifecycleInput extends LocalRangeInput implements LifecycleQuestion
   @Field(() => LifecycleIntervalEnum)
   @IsEnum(LifecycleIntervalEnum)
   interval: LifecycleInterval;
+}
+
+@InputType({ description: "A funnel's profiles: those that reached `step` but not the next (dropped, the default), or that reached it." })
+export class FunnelCohortInput {
+  @Field(() => FunnelInput)
+  @ValidateNested()
+  @Type(() => FunnelInput)
+  question: FunnelInput;
+
+  @Field(() => Int, { description: 'A step, from 1.' })
+  @IsInt()
+  @Min(1)
+  step: number;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: true })
+  @IsOptional()
+  @IsBoolean()
+  dropped?: boolean | null;
+}
+
+@InputType({ description: 'The profiles in one lifecycle state in one interval of a lifecycle question.' })
+export class LifecycleCohortInput {
+  @Field(() => LifecycleInput)
+  @ValidateNested()
+  @Type(() => LifecycleInput)
+  question: LifecycleInput;
+
+  @Field(() => LifecycleStateEnum)
+  @IsEnum(LifecycleStateEnum)
+  state: LifecycleState;
+
+  @Field(() => String, { description: "The interval's first local day (YYYY-MM-DD), as the lifecycle answer gives it." })
+  @IsString()
+  @Matches(LOCAL_DATE, { message: 'must be a date YYYY-MM-DD' })
+  intervalStart: string;
+}
+
+@InputType({ description: 'Profiles an analytics answer counted, saved as a STATIC segment: give exactly one of funnel and lifecycle.' })
+export class SaveAnalyticsCohortInput {
+  @Field(() => String)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  description?: string | null;
+
+  @Field(() => FunnelCohortInput, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => FunnelCohortInput)
+  funnel?: FunnelCohortInput | null;
+
+  @Field(() => LifecycleCohortInput, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LifecycleCohortInput)
+  lifecycle?: LifecycleCohortInput | null;
 }

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { z } from 'zod';
+import { encodeProfileIds, MAX_ANALYTICS_COHORT_CHUNK, SaveAnalyticsCohort } from '@boomerang/contracts';
+import { callRpc, RpcError, type Messaging } from '@boomerang/platform/messaging';
+import { MESSAGING } from '@boomerang/platform/subgraph';
+import { invalidQuestion } from './behaviour.js';
+import { FunnelQuery, type FunnelQuestion } from './funnel.query.js';
+import { LifecycleQuery, type LifecycleQuestion, type LifecycleState } from './lifecycle.query.js';
+
+export interface AnalyticsCohortRequest {
+  name: string;
+  description?: string | null;
+  funnel?: { question: FunnelQuestion; step: number; dropped?: boolean | null } | null;
+  lifecycle?: { question: LifecycleQuestion; state: LifecycleState; intervalStart: string } | null;
+}
+
+/**
+ * "Profiles as a segment": the profiles an analytics answer counted (a funnel's drop-off or
+ * converters at a step, a lifecycle state in an interval) saved as a STATIC segment in `segments`
+ * (SaveAnalyticsCohort), in chunks of compact ids, one click from "who dropped" to a campaign.
+ */
+@Injectable()
+export class AnalyticsCohorts {
+  constructor(
+    private readonly funnels: FunnelQuery,
+    private readonly lifecycles: LifecycleQuery,
+    @Inject(MESSAGING) private readonly messaging: Messaging,
+  ) {}
+
+  async save(projectId: string, request: AnalyticsCohortRequest): Promise<{ segmentId: string; profiles: number }> {
+    if ((request.funnel == null) === (request.lifecycle == null)) throw invalidQuestion('funnel', 'give exactly one of funnel and lifecycle');
+    const profileIds = request.funnel
+      ? await this.funnels.profiles(projectId, request.funnel.question, request.funnel.step, request.funnel.dropped ?? true)
+      : await this.lifecycles.profiles(projectId, request.lifecycle!.question, request.lifecycle!.state, request.lifecycle!.intervalStart);
+    const cohortId = randomUUID();
+    let segmentId = cohortId;
+    // Chunk 0 goes even when empty: it creates the segment.
+    for (let chunk = 0, at = 0; chunk === 0 || at < profileIds.length; chunk++, at += MAX_ANALYTICS_COHORT_CHUNK) {
+      const ids = profileIds.slice(at, at + MAX_ANALYTICS_COHORT_CHUNK);
+      const body = { projectId, cohortId, name: request.name, description: request.description ?? null, chunk, profileIds: encodeProfileIds(ids), count: ids.length };
+      const reply = await this.send(body);
+      if (!reply.ok) throw new RpcError(`${SaveAnalyticsCohort.name}: ${reply.reason}`);
+      segmentId = reply.segmentId;
+    }
+    return { segmentId, profiles: profileIds.length };
+  }
+
+  /** One chunk, sent again once when no answer came (segments adds a retried chunk's profiles once). */
+  private async send(body: z.infer<typeof SaveAnalyticsCohort.request>) {
+    try {
+      return await callRpc(this.messaging.nc, this.messaging.subjects, SaveAnalyticsCohort, body, 30_000);
+    } catch (error) {
+      if (error instanceof RpcError) throw error;
+      return callRpc(this.messaging.nc, this.messaging.subjects, SaveAnalyticsCohort, body, 30_000);
+    }
+  }
+}
