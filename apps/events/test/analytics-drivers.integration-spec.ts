@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventually, newKnownProfiles, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
+import { RetentionDriversQuery } from '../src/analytics/retention-drivers.query.js';
 import { ANALYTICS_EVENTS_DURABLE } from '../src/analytics/rollup.consumers.js';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
@@ -32,6 +33,7 @@ interface Answer {
 describe('analytics retention drivers', () => {
   let sut: TestSubgraph;
   const projectId = randomUUID();
+  let members: string[] = [];
   const ingest = (events: Partial<IngestEventCommand>[]) => sut.app.get(IngestEvents).execute(projectId, events.map((event) => ingestCommand(event)));
   const at = (day: string) => new Date(`${day}T12:00:00Z`);
   const drivers = async (input: Record<string, unknown>) => {
@@ -42,7 +44,8 @@ describe('analytics retention drivers', () => {
 
   beforeAll(async () => {
     sut = await startEventsSubgraph();
-    const [p1, p2, p3, p4, p5, p6] = await newKnownProfiles(sut, projectId, 6);
+    members = await newKnownProfiles(sut, projectId, 6);
+    const [p1, p2, p3, p4, p5, p6] = members;
     const install = (profileId: string | undefined) => ({ profileId, name: 'Install', timestamp: at('2026-01-05') });
     await ingest([
       install(p1),
@@ -92,6 +95,13 @@ describe('analytics retention drivers', () => {
     // No event meets the event condition: no member, nothing to compare.
     const filtered = await drivers({ ...question, filter: { event: [{ property: 'missing', op: 'EXISTS' }] } });
     expect(filtered).toEqual({ members: 0, retained: 0, drivers: [] });
+  });
+
+  it("a driver's doers and non-doers, in id order (what saving them as a segment sends)", async () => {
+    const sutQuery = sut.app.get(RetentionDriversQuery);
+    const [p1] = members;
+    expect(await sutQuery.profiles(projectId, question, 'Share', 2, true)).toEqual([p1]);
+    expect(await sutQuery.profiles(projectId, question, 'Share', 2, false)).toEqual(members.filter((id) => id !== p1).sort());
   });
 
   it('refuses bad questions naming the field', async () => {

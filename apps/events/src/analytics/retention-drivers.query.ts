@@ -69,30 +69,11 @@ export class RetentionDriversQuery {
   ) {}
 
   async retentionDrivers(projectId: string, question: RetentionDriversQuestion): Promise<RetentionDriversAnswer> {
-    const settings = await this.settings.get(this.dataSource.manager, projectId);
-    const { timeZone } = settings;
-    const grid = retentionGrid({ interval: 'DAY', intervals: 1, from: question.from, to: question.to, startEvent: question.startEvent, returnEvent: question.returnEvent }, timeZone);
-    const { withinDays, retainedOnDay, atLeast, limit } = checkDrivers(question);
-    const today = DateTime.fromJSDate(this.clock.now(), { zone: timeZone }).toISODate();
-    const params: unknown[] = [projectId, grid.from.toISODate(), grid.to.toISODate(), withinDays, retainedOnDay, atLeast, today];
-    const scope = await this.filters.scope(projectId, settings, question.filter, null, params);
-    const window = { from: grid.from.toISODate()! };
-    const returns = scope.activity(question.returnEvent ?? null, window);
-    const done = scope.namedActivity({ ...window, to: grid.to.plus({ days: withinDays }).toISODate()! });
-    const kept = (question.mode ?? 'CLASSIC') === 'CLASSIC' ? `a.day = h.first_day + $5::int` : `a.day >= h.first_day + $5::int`;
+    const { timeZone, sql, params } = await this.cohortSql(projectId, question);
     const { rows, totals } = await this.dataSource.transaction(async (manager) => {
       await manager.query(`SET LOCAL jit = off`);
       const [{ answer }] = (await manager.query(
-        `WITH cohort AS MATERIALIZED (
-           SELECT f.profile_id, f.first_day FROM ${scope.firsts(question.startEvent ?? null)} f
-           WHERE f.first_day >= $2::date AND f.first_day < $3::date AND f.first_day + $5::int <= $7::date AND ${scope.profileIn('f.profile_id')}
-         ), judged AS MATERIALIZED (
-           SELECT h.profile_id, h.first_day, EXISTS (SELECT 1 FROM ${returns} a WHERE a.profile_id = h.profile_id AND ${kept}) AS kept FROM cohort h
-         ), did AS (
-           SELECT d.name, j.profile_id, bool_or(j.kept) AS kept, sum(d.events) AS times
-           FROM judged j JOIN ${done} d ON d.profile_id = j.profile_id AND d.day >= j.first_day AND d.day < j.first_day + $4::int
-           GROUP BY d.name, j.profile_id
-         )
+        `${sql}
          SELECT json_build_object(
            'rows', COALESCE((SELECT json_agg(r) FROM (
              SELECT did.name, n.at_least, count(*)::int AS doers, count(*) FILTER (WHERE did.kept)::int AS kept
@@ -127,8 +108,43 @@ export class RetentionDriversQuery {
       })
       .filter((driver): driver is DriverAnswer => driver !== null)
       .sort((a, b) => b.difference - a.difference || b.doers - a.doers || a.event.localeCompare(b.event) || a.atLeast - b.atLeast)
-      .slice(0, limit);
+      .slice(0, checkDrivers(question).limit);
     return { timeZone, members: totals.members, retained: totals.kept, drivers };
+  }
+
+  /** The doers (or non-doers) of one driver, in id order: what "as a segment" saves (AnalyticsCohorts). */
+  async profiles(projectId: string, question: RetentionDriversQuestion, event: string, atLeast: number, doers: boolean): Promise<string[]> {
+    const { sql, params } = await this.cohortSql(projectId, { ...question, atLeast: [atLeast] });
+    params.push(event);
+    const did = `EXISTS (SELECT 1 FROM did WHERE did.profile_id = judged.profile_id AND did.name = $${params.length}::text AND did.times >= ($6::int[])[1])`;
+    const rows = (await this.dataSource.query(`${sql} SELECT profile_id FROM judged WHERE ${doers ? '' : 'NOT '}${did} ORDER BY profile_id`, params)) as { profile_id: string }[];
+    return rows.map((row) => row.profile_id);
+  }
+
+  /** The cohort's CTEs: `judged (profile_id, first_day, kept)` and `did (name, profile_id, kept, times)`; $6 = atLeast. */
+  private async cohortSql(projectId: string, question: RetentionDriversQuestion): Promise<{ timeZone: string; sql: string; params: unknown[] }> {
+    const settings = await this.settings.get(this.dataSource.manager, projectId);
+    const { timeZone } = settings;
+    const grid = retentionGrid({ interval: 'DAY', intervals: 1, from: question.from, to: question.to, startEvent: question.startEvent, returnEvent: question.returnEvent }, timeZone);
+    const { withinDays, retainedOnDay, atLeast } = checkDrivers(question);
+    const today = DateTime.fromJSDate(this.clock.now(), { zone: timeZone }).toISODate();
+    const params: unknown[] = [projectId, grid.from.toISODate(), grid.to.toISODate(), withinDays, retainedOnDay, atLeast, today];
+    const scope = await this.filters.scope(projectId, settings, question.filter, null, params);
+    const window = { from: grid.from.toISODate()! };
+    const returns = scope.activity(question.returnEvent ?? null, window);
+    const done = scope.namedActivity({ ...window, to: grid.to.plus({ days: withinDays }).toISODate()! });
+    const kept = (question.mode ?? 'CLASSIC') === 'CLASSIC' ? `a.day = h.first_day + $5::int` : `a.day >= h.first_day + $5::int`;
+    const sql = `WITH cohort AS MATERIALIZED (
+           SELECT f.profile_id, f.first_day FROM ${scope.firsts(question.startEvent ?? null)} f
+           WHERE f.first_day >= $2::date AND f.first_day < $3::date AND f.first_day + $5::int <= $7::date AND ${scope.profileIn('f.profile_id')}
+         ), judged AS MATERIALIZED (
+           SELECT h.profile_id, h.first_day, EXISTS (SELECT 1 FROM ${returns} a WHERE a.profile_id = h.profile_id AND ${kept}) AS kept FROM cohort h
+         ), did AS (
+           SELECT d.name, j.profile_id, bool_or(j.kept) AS kept, sum(d.events) AS times
+           FROM judged j JOIN ${done} d ON d.profile_id = j.profile_id AND d.day >= j.first_day AND d.day < j.first_day + $4::int
+           GROUP BY d.name, j.profile_id
+         )`;
+    return { timeZone, sql, params };
   }
 }
 
