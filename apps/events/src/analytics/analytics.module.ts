@@ -19,6 +19,6 @@ import { ValueRetentionQuery } from './value-retention.query.js';
 @Module({
   imports: [ClockModule, ProfileSyncModule],
   providers: [AnalyticsFilters, AnalyticsProfiles, Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RetentionQuery, AnalyticsResolver, ValueRetentionQuery, EarlyChurnQuery, RetentionDriversQuery, ValueAnalyticsResolver],
-  exports: [Rollups, RollupBackfill, AnalyticsFilters, AnalyticsSettingsStore],
+  exports: [Rollups, RollupBackfill, AnalyticsFilters, AnalyticsSettingsStore, RetentionDriversQuery],
 })
 export class AnalyticsModule {}
