@@ -10,15 +10,17 @@ import { RollupBackfill } from './rollup-backfill.js';
 import { RollupConsumers } from './rollup.consumers.js';
 import { RollupWatermark } from './rollup-watermark.js';
 import { EarlyChurnQuery } from './early-churn.query.js';
+import { ReferralsQuery } from './referrals.query.js';
 import { RetentionDriversQuery } from './retention-drivers.query.js';
 import { Rollups } from './rollups.js';
+import { UninstallsQuery } from './uninstalls.query.js';
 import { ValueAnalyticsResolver } from './value-analytics.resolver.js';
 import { ValueRetentionQuery } from './value-retention.query.js';
 
 /** Analytics: rollups kept from the EVENTS stream (and backfilled once), questions answered from them. */
 @Module({
   imports: [ClockModule, ProfileSyncModule],
-  providers: [AnalyticsFilters, AnalyticsProfiles, Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RetentionQuery, AnalyticsResolver, ValueRetentionQuery, EarlyChurnQuery, RetentionDriversQuery, ValueAnalyticsResolver],
+  providers: [AnalyticsFilters, AnalyticsProfiles, Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RetentionQuery, AnalyticsResolver, ValueRetentionQuery, EarlyChurnQuery, RetentionDriversQuery, UninstallsQuery, ReferralsQuery, ValueAnalyticsResolver],
   exports: [Rollups, RollupBackfill, AnalyticsFilters, AnalyticsSettingsStore, RetentionDriversQuery],
 })
 export class AnalyticsModule {}
