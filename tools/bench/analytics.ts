@@ -10,7 +10,8 @@
 //     the data set's `events` schema, workspace holding the data set's project and a secret key)
 //     and the same question of hand-written PostgreSQL over the raw events and of DuckDB over the
 //     Parquet copy (`Baselines.ask`: answers compared): a 12-week retention matrix, a 4-step funnel
-//     with a 7-day window, a 30-day DAU trend and a 12-week lifecycle chart.
+//     with a 7-day window, a 30-day DAU trend, a 12-week lifecycle chart and 90-day LTV curves
+//     (A1's valueRetention).
 //     Goal: every answer ≤ 2 s and no slower than DuckDB.
 // Knobs: BENCH_RUNS (default 3), BENCH_PROFILES / BENCH_EVENTS (default 1M / 10M), BENCH_REUSE_ROLLUPS.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -175,6 +176,75 @@ const lifecycle12Weeks: Question<LifecycleChart> = {
   summary: ({ weeks }) => {
     const last = weeks[weeks.length - 1]!;
     return `last week: new ${last[0]!.toLocaleString('en')}, returning ${last[1]!.toLocaleString('en')}, resurrecting ${last[2]!.toLocaleString('en')}, dormant ${last[3]!.toLocaleString('en')}`;
+  },
+};
+
+interface LtvCurves {
+  /** Per daily cohort: its size and its cumulative revenue in cents by day 0…89. */
+  cohorts: { size: number; cents: number[] }[];
+}
+
+/** The 30 daily cohorts (by first event) starting 120 days before now, each followed 90 days. */
+const ltvFrom = (now: Date) => now.getTime() - 120 * DAY_MS;
+const LTV_COHORTS = 30;
+const LTV_DAYS = 90;
+
+const ltvAnswer = (rows: Record<string, unknown>[]): LtvCurves => {
+  const cohorts = Array.from({ length: LTV_COHORTS }, () => ({ size: 0, cents: new Array<number>(LTV_DAYS).fill(0) }));
+  const origin = Date.parse(`${String(rows.map((row) => String(row.cohort)).sort()[0])}T00:00:00Z`);
+  const perDay = cohorts.map(() => new Array<number>(LTV_DAYS).fill(0));
+  for (const row of rows) {
+    const c = Math.round((Date.parse(`${String(row.cohort)}T00:00:00Z`) - origin) / DAY_MS);
+    const k = Number(row.k);
+    if (!cohorts[c]) continue;
+    if (k === -1) cohorts[c].size = Number(row.value);
+    else if (k < LTV_DAYS) perDay[c]![k] = Math.round(Number(row.value) * 100);
+  }
+  for (const [c, cohort] of cohorts.entries()) {
+    let running = 0;
+    cohort.cents = perDay[c]!.map((cents) => (running += cents));
+  }
+  return { cohorts };
+};
+
+/** 90-day LTV curves: Charged.Amount per daily cohort (first event of any name) by day since, cumulated. */
+const ltv90Days: Question<LtvCurves> = {
+  name: '90-day LTV curves',
+  description: '30 daily cohorts by first event, cumulative Charged.Amount by day 0–89 since',
+  postgres: ({ projectId, now }) => {
+    const from = ltvFrom(now);
+    return {
+      text: `WITH first_seen AS (
+               SELECT profile_id, (min("timestamp") AT TIME ZONE 'UTC')::date AS d0 FROM events.event WHERE project_id = $1 AND profile_id IS NOT NULL GROUP BY 1
+             ), cohort AS (SELECT profile_id, d0 FROM first_seen WHERE d0 >= $2::date AND d0 < $3::date),
+             paid AS (
+               SELECT c.d0, ("timestamp" AT TIME ZONE 'UTC')::date - c.d0 AS k, sum((e.properties ->> 'Amount')::numeric) AS revenue
+               FROM cohort c JOIN events.event e ON e.project_id = $1 AND e.profile_id = c.profile_id
+               WHERE e.name = 'Charged' AND e."timestamp" >= $4 AND e."timestamp" < $5 GROUP BY 1, 2
+             )
+             SELECT d0::text AS cohort, -1 AS k, count(*) AS value FROM cohort GROUP BY 1
+             UNION ALL SELECT d0::text, k, revenue FROM paid WHERE k BETWEEN 0 AND ${LTV_DAYS - 1}`,
+      values: [projectId, date(from), date(from + LTV_COHORTS * DAY_MS), new Date(from), new Date(from + (LTV_COHORTS + LTV_DAYS) * DAY_MS)],
+    };
+  },
+  duckdb: ({ now }) => {
+    const from = ltvFrom(now);
+    return `WITH first_seen AS (
+        SELECT profile_id, CAST(min("timestamp") AS DATE) AS d0 FROM events GROUP BY 1
+      ), cohort AS (SELECT profile_id, d0 FROM first_seen WHERE d0 >= DATE '${date(from)}' AND d0 < DATE '${date(from + LTV_COHORTS * DAY_MS)}'),
+      paid AS (
+        SELECT c.d0, CAST(e."timestamp" AS DATE) - c.d0 AS k, sum(e.amount) AS revenue
+        FROM cohort c JOIN events e ON e.profile_id = c.profile_id
+        WHERE e.name = 'Charged' AND e."timestamp" >= ${instant(from)} AND e."timestamp" < ${instant(from + (LTV_COHORTS + LTV_DAYS) * DAY_MS)} GROUP BY 1, 2
+      )
+      SELECT CAST(d0 AS VARCHAR) AS cohort, -1 AS k, count(*) AS value FROM cohort GROUP BY 1
+      UNION ALL SELECT CAST(d0 AS VARCHAR), k, revenue FROM paid WHERE k BETWEEN 0 AND ${LTV_DAYS - 1}`;
+  },
+  answer: ltvAnswer,
+  summary: ({ cohorts }) => {
+    const size = cohorts.reduce((sum, cohort) => sum + cohort.size, 0);
+    const total = cohorts.reduce((sum, cohort) => sum + cohort.cents[LTV_DAYS - 1]!, 0) / 100;
+    return `${size.toLocaleString('en')} profiles in ${cohorts.length} cohorts, LTV at day 89 ${(total / Math.max(size, 1)).toFixed(2)} per member`;
   },
 };
 
@@ -344,7 +414,25 @@ async function main(): Promise<void> {
         },
       }),
     );
-    const questions = [retention12Weeks, funnel4Steps7Days, dau30Days, lifecycle12Weeks] as Question[];
+    results.push(
+      await baselines.ask(ltv90Days, {
+        runs: RUNS,
+        boomerang: async () => {
+          const from = ltvFrom(dataset.now);
+          const data = await gateway<{ valueRetention: { cohorts: { start: string; size: number; revenue: number[] }[] } }>(
+            `query($input: ValueRetentionInput!) { valueRetention(input: $input) { cohorts { start size revenue } } }`,
+            { interval: 'DAY', intervals: LTV_DAYS, from: date(from), to: date(from + LTV_COHORTS * DAY_MS) },
+          );
+          return ltvAnswer(
+            data.valueRetention.cohorts.flatMap((cohort) => [
+              { cohort: cohort.start, k: -1, value: cohort.size },
+              ...cohort.revenue.map((value, k) => ({ cohort: cohort.start, k, value })),
+            ]),
+          );
+        },
+      }),
+    );
+    const questions = [retention12Weeks, funnel4Steps7Days, dau30Days, lifecycle12Weeks, ltv90Days] as Question[];
     log('');
     log(`analytics over ${dataset.parameters.profiles.toLocaleString('en')} profiles / ${dataset.parameters.events.toLocaleString('en')} events (Boomerang through the gateway)`);
     for (const line of formatResults(results, questions)) log(line);
