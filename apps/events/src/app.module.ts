@@ -21,6 +21,7 @@ import { ReleaseArchivedMessageIds1763900001300 } from './migrations/17639000013
 import { AnalyticsRollups1763900001500 } from './migrations/1763900001500-analytics-rollups.js';
 import { AnalyticsDayIndexes1763900006000 } from './migrations/1763900006000-analytics-day-indexes.js';
 import { AnalyticsProfiles1763900005010 } from './migrations/1763900005010-analytics-profiles.js';
+import { AnalyticsRebuilds1763900005020 } from './migrations/1763900005020-analytics-rebuilds.js';
 import { PartitionsModule } from './partitions/partitions.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';
@@ -43,6 +44,7 @@ export const EVENTS_MIGRATIONS = [
   ReleaseArchivedMessageIds1763900001300,
   AnalyticsRollups1763900001500,
   AnalyticsProfiles1763900005010,
+  AnalyticsRebuilds1763900005020,
   CreateKnownProfiles1763900002000,
   AnalyticsDayIndexes1763900006000,
 ];

@@ -3,7 +3,6 @@ import { assertUnreachable, DomainError, type ErrorKind } from '@boomerang/platf
 export enum AnalyticsErrorCode {
   InvalidRetention = 'INVALID_RETENTION',
   InvalidSettings = 'INVALID_ANALYTICS_SETTINGS',
-  SettingsLocked = 'ANALYTICS_SETTINGS_LOCKED',
   InvalidFilter = 'INVALID_ANALYTICS_FILTER',
   UnknownSegment = 'ANALYTICS_SEGMENT_NOT_FOUND',
   InvalidQuestion = 'INVALID_ANALYTICS_QUESTION',
@@ -18,8 +17,6 @@ function kindOf(code: AnalyticsErrorCode): ErrorKind {
       return 'invalid-input';
     case AnalyticsErrorCode.UnknownSegment:
       return 'not-found';
-    case AnalyticsErrorCode.SettingsLocked:
-      return 'conflict';
     default:
       return assertUnreachable(code);
   }

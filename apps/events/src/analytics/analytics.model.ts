@@ -52,4 +52,7 @@ export class AnalyticsSettingsModel {
 
   @Field(() => String)
   revenueProperty: string;
+
+  @Field(() => Boolean, { description: 'The rollups are being rebuilt under these settings (after a change); until then answers count older events under the previous settings and leave newer ones out.' })
+  rebuilding: boolean;
 }

@@ -7,6 +7,7 @@ import { AnalyticsResolver } from './analytics.resolver.js';
 import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { RetentionQuery } from './retention.query.js';
 import { RollupBackfill } from './rollup-backfill.js';
+import { RollupRebuild } from './rollup-rebuild.js';
 import { RollupConsumers } from './rollup.consumers.js';
 import { RollupWatermark } from './rollup-watermark.js';
 import { EarlyChurnQuery } from './early-churn.query.js';
@@ -20,7 +21,7 @@ import { ValueRetentionQuery } from './value-retention.query.js';
 /** Analytics: rollups kept from the EVENTS stream (and backfilled once), questions answered from them. */
 @Module({
   imports: [ClockModule, ProfileSyncModule],
-  providers: [AnalyticsFilters, AnalyticsProfiles, Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RetentionQuery, AnalyticsResolver, ValueRetentionQuery, EarlyChurnQuery, RetentionDriversQuery, UninstallsQuery, ReferralsQuery, ValueAnalyticsResolver],
+  providers: [AnalyticsFilters, AnalyticsProfiles, Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RollupRebuild, RetentionQuery, AnalyticsResolver, ValueRetentionQuery, EarlyChurnQuery, RetentionDriversQuery, UninstallsQuery, ReferralsQuery, ValueAnalyticsResolver],
   exports: [Rollups, RollupBackfill, AnalyticsFilters, AnalyticsSettingsStore, RetentionDriversQuery],
 })
 export class AnalyticsModule {}

@@ -27,7 +27,7 @@ export class AnalyticsResolver {
     return this.settings.get(this.dataSource.manager, projectId);
   }
 
-  @Mutation(() => AnalyticsSettingsModel, { description: "Sets the project's analytics time zone and revenue event; only before its first event reaches the rollups." })
+  @Mutation(() => AnalyticsSettingsModel, { description: "Sets the project's analytics time zone and revenue event; once the project has rollups, they are rebuilt under the new settings (`rebuilding` until done)." })
   updateAnalyticsSettings(@ProjectId() projectId: string, @Args('input') input: UpdateAnalyticsSettingsInput) {
     return this.settings.update(projectId, {
       ...(input.timeZone != null ? { timeZone: input.timeZone } : {}),

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ClockModule } from '../clock.module.js';
 import { AnalyticsCohorts } from './analytics-cohorts.js';
 import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { BehaviourResolver } from './behaviour.resolver.js';
@@ -9,6 +10,7 @@ import { TrendsQuery } from './trends.query.js';
 
 /** Behaviour questions answered from the analytics rollups (and the raw events for exact times and property conditions). */
 @Module({
+  imports: [ClockModule],
   providers: [AnalyticsSettingsStore, AnalyticsCohorts, FunnelQuery, TrendsQuery, StickinessQuery, LifecycleQuery, BehaviourResolver],
   exports: [AnalyticsCohorts],
 })

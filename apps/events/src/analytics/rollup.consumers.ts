@@ -5,7 +5,7 @@ import { IdentityFingerprints } from '@boomerang/platform/messaging';
 import { MessagingLifecycle, SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
 import { ProfileLinks } from '../profile-sync/profile-links.js';
 import { AnalyticsSettingsStore, SETTINGS_LOCK } from './analytics-settings.js';
-import { RollupWatermark } from './rollup-watermark.js';
+import { receivedAt, RollupWatermark } from './rollup-watermark.js';
 import { Rollups } from './rollups.js';
 
 export const ANALYTICS_EVENTS_DURABLE = 'events-analytics-rollups';
@@ -55,17 +55,13 @@ export class RollupConsumers {
     const mine = events.filter((event) => receivedAt(event.eventId) >= from.getTime());
     if (mine.length === 0) return;
     await manager.query(`SELECT pg_advisory_xact_lock_shared(${SETTINGS_LOCK})`, [projectId]);
-    await this.rollups.applyEvents(manager, projectId, mine, await this.settings.get(manager, projectId));
+    const settings = await this.settings.get(manager, projectId);
+    // Events before a rebuild's point are the rebuild's (it folds them from the event table); later ones wait for it while it is pending.
+    const rebuildBefore = settings.rebuildBefore;
+    const after = rebuildBefore ? mine.filter((event) => event.eventId >= rebuildBefore) : mine;
+    if (settings.rebuilding) await this.rollups.park(manager, projectId, after, settings);
+    else await this.rollups.applyEvents(manager, projectId, after, settings);
   }
 }
 
-/** When the event was received: the millisecond time of its UUIDv7 id (events mints them at reception). */
-export function receivedAt(eventId: string): number {
-  return Number.parseInt(eventId.slice(0, 8) + eventId.slice(9, 13), 16);
-}
-
-/** The smallest UUIDv7 of a millisecond: ids below it were minted before. */
-export function uuidV7Floor(ms: number): string {
-  const hex = ms.toString(16).padStart(12, '0');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
-}
+export { receivedAt, uuidV7Floor } from './rollup-watermark.js';

@@ -38,6 +38,26 @@ export class Rollups {
     return applied;
   }
 
+  /** Events received while a rebuild of the project's rollups is pending: RollupRebuild folds them once it has folded the older ones. */
+  async park(manager: EntityManager, projectId: string, events: readonly IngestedEvent[], settings: AnalyticsSettings): Promise<void> {
+    if (events.length === 0) return;
+    await manager.query(
+      `INSERT INTO analytics_rebuild_parked (project_id, event_id, profile_id, user_id, anonymous_id, "timestamp", name, revenue)
+       SELECT $1::uuid, * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::numeric[])
+       ON CONFLICT (project_id, event_id) DO NOTHING`,
+      [
+        projectId,
+        events.map((event) => event.eventId),
+        events.map((event) => event.profileId),
+        events.map((event) => event.userId ?? null),
+        events.map((event) => event.anonymousId ?? null),
+        events.map((event) => event.timestamp),
+        events.map((event) => event.name),
+        events.map((event) => revenueOf(event.name, event.properties, settings)),
+      ],
+    );
+  }
+
   /** Waiting events whose user or anonymous id a profile now owns: folded in and no longer waiting. */
   async applyLinked(manager: EntityManager): Promise<number> {
     const [{ applied }] = (await manager.query(
@@ -126,6 +146,12 @@ export class Rollups {
     }
     await manager.query(`DELETE FROM analytics_unlinked WHERE project_id = $1 AND (user_id = ANY($2::text[]) OR anonymous_id = ANY($3::text[]))`, [
       projectId,
+      [...userIds],
+      [...anonymousIds],
+    ]);
+    await manager.query(`DELETE FROM analytics_rebuild_parked WHERE project_id = $1 AND (profile_id = $2 OR user_id = ANY($3::text[]) OR anonymous_id = ANY($4::text[]))`, [
+      projectId,
+      profileId,
       [...userIds],
       [...anonymousIds],
     ]);

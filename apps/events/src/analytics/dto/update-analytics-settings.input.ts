@@ -1,7 +1,7 @@
 import { Field, InputType } from '@nestjs/graphql';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 
-@InputType({ description: "Analytics settings; accepted only before the project's first event reaches the rollups." })
+@InputType({ description: "Analytics settings; a change rebuilds the project's rollups from its events." })
 export class UpdateAnalyticsSettingsInput {
   @Field(() => String, { nullable: true, description: 'IANA time zone days and intervals are counted in (default UTC).' })
   @IsOptional()
