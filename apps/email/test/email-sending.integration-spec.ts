@@ -295,6 +295,32 @@ describe('email subgraph: sending', () => {
     expect((await settled(projectId, profileId)).map((row) => row.reason ?? 'sent').sort()).toEqual(['UNSUBSCRIBED', 'sent']);
   });
 
+  it('counts an open and a click made the moment the server has the message, before its result is recorded', async () => {
+    const { projectId, templateId } = await setUpProject();
+    const profileId = randomUUID();
+    const address = `early-${profileId}@example.com`;
+    await publish(ProfileChanged, projectId, profile(profileId, address, true, { first_name: 'Eve' }));
+    await eventually(async () => (await db.query(`SELECT 1 FROM email_profile WHERE profile_id = $1`, [profileId])).length > 0);
+    // The sink holds its 250 back: the dispatcher cannot record the result while the recipient already reads.
+    sink.replyDelayMs = 3000;
+    try {
+      await requestSend(projectId, templateId, profileId);
+      const mail = await until(async () => sink.to(address)[0]);
+      expect((await sendsOf(projectId, profileId))[0]).toMatchObject({ status: 'sending' });
+      const base = sut.url.replace(/\/graphql$/, '');
+      const html = mail.parsed.html as string;
+      const click = new RegExp(`href="(${base}/t/c/[A-Za-z0-9_-]+)"`).exec(html)![1]!;
+      const redirected = await fetch(click, { redirect: 'manual' });
+      expect([redirected.status, redirected.headers.get('location')]).toEqual([302, `https://shop.example/cart?p=${profileId}`]);
+      expect((await fetch(new RegExp(`src="(${base}/t/o/[A-Za-z0-9_-]+)"`).exec(html)![1]!)).status).toBe(200);
+    } finally {
+      sink.replyDelayMs = 0;
+    }
+    const [row] = await settled(projectId, profileId);
+    expect(row).toMatchObject({ status: 'sent' });
+    expect(await db.query(`SELECT open_count, click_count FROM email_send WHERE project_id = $1`, [projectId])).toEqual([{ open_count: 1, click_count: 1 }]);
+  });
+
   it('takes DSNs on the VERP return path (a hard bounce suppresses the address) and mailto unsubscribes; refuses other recipients', async () => {
     const { projectId, templateId } = await setUpProject();
     const ids = [randomUUID(), randomUUID()];

@@ -24,6 +24,11 @@ interface SendFacts {
 const FACTS = 'id, project_id, profile_id, template_id, template_version, campaign_id, journey_id, to_address';
 /** Engagement is only what a recipient could have done with a message that went out (or may have). */
 const DELIVERED = `status IN ('sent', 'uncertain')`;
+/**
+ * Opens and clicks also count on a message handed to SMTP whose result is not recorded yet: a mail
+ * client or link scanner may fetch them the moment the server accepts it, before the dispatcher commits.
+ */
+const OPENABLE = `(${DELIVERED} OR (status = 'sending' AND smtp_started_at IS NOT NULL))`;
 
 export interface BounceReport {
   /** The address the DSN reports on (Final-Recipient). */
@@ -52,7 +57,7 @@ export class EmailEngagements {
   async open(sendId: string): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       const [rows] = (await manager.query(
-        `UPDATE email_send SET open_count = open_count + 1, first_opened_at = coalesce(first_opened_at, $2) WHERE id = $1 AND ${DELIVERED} RETURNING ${FACTS}, open_count`,
+        `UPDATE email_send SET open_count = open_count + 1, first_opened_at = coalesce(first_opened_at, $2) WHERE id = $1 AND ${OPENABLE} RETURNING ${FACTS}, open_count`,
         [sendId, this.clock.now()],
       )) as [(SendFacts & { open_count: number })[], number];
       const send = rows[0];
@@ -67,7 +72,7 @@ export class EmailEngagements {
     return this.dataSource.transaction(async (manager) => {
       const [rows] = (await manager.query(
         `UPDATE email_send SET click_count = click_count + 1, first_clicked_at = coalesce(first_clicked_at, $3)
-         WHERE id = $1 AND ${DELIVERED} AND links ->> $2::int IS NOT NULL
+         WHERE id = $1 AND ${OPENABLE} AND links ->> $2::int IS NOT NULL
          RETURNING ${FACTS}, click_count, links ->> $2::int AS url`,
         [sendId, n, this.clock.now()],
       )) as [(SendFacts & { click_count: number; url: string })[], number];
