@@ -7,6 +7,8 @@ import { freePort, startPlatform, subgraphNames, type ServiceExitReport } from '
 
 /** Tests that start an app themselves take its ports from the same cross-process claims; subgraphNames lists the apps a platform runs besides the gateway. */
 export { freePort, subgraphNames } from './platform.mjs';
+/** `npm start`'s mail catcher, for tests that read what the platform sent as a developer would. */
+export { startMailCatcher, type CaughtMessage, type MailCatcher } from './mail-catcher.mjs';
 
 /** The server the platforms' databases are created on: TEST_DATABASE_SERVER_URL, else TEST_DATABASE_URL's. */
 const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? TEST_DATABASE_URL.replace(/\/[^/]*$/, '');
@@ -46,7 +48,10 @@ export interface RunningPlatform {
  * Starts every app from dist/ against a database and NATS prefix of its own, on free ports. With
  * `restart`, an app that exits on its own is started again as `npm start` does (quickly here).
  */
-export async function startTestPlatform(extraEnv: Record<string, string> = {}, { restart = false }: { restart?: boolean } = {}): Promise<RunningPlatform> {
+export async function startTestPlatform(
+  extraEnv: Record<string, string> = {},
+  { restart = false, readyTimeoutMs }: { restart?: boolean; /** per app (the launcher's default: 60 s) */ readyTimeoutMs?: number } = {},
+): Promise<RunningPlatform> {
   const database = `boomerang_e2e_${randomBytes(5).toString('hex')}`;
   await ensureDatabase(`${SERVER_URL}/${database}`);
   const prefix = uniqueSubjectPrefix();
@@ -77,6 +82,7 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}, {
     ports,
     onLine: (name: string, line: string) => void logLines.push(`${name} ${line}`),
     restart: restart && { initialDelayMs: 200, maxDelayMs: 2000 },
+    ...(readyTimeoutMs ? { timeoutMs: readyTimeoutMs } : {}),
     onExit: (report) => void exitReports.push(report),
   });
   const gatewayUrl = platform.gatewayUrl;
