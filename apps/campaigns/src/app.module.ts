@@ -3,15 +3,19 @@ import { MessagingTables1763900000000, OutboxBatches1763900009000 } from '@boome
 import { CreateKnownProfiles1763900002000, SubgraphModule } from '@boomerang/platform/subgraph';
 import { CampaignEntity } from './campaigns/campaign.entity.js';
 import { CampaignsModule } from './campaigns/campaigns.module.js';
+import { ChannelsModule } from './channels/channels.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { CreateCampaigns1763900000500 } from './migrations/1763900000500-create-campaigns.js';
 import { CampaignDelivery1763900002200 } from './migrations/1763900002200-campaign-delivery.js';
 import { CampaignGoals1763900002300 } from './migrations/1763900002300-campaign-goals.js';
 import { SegmentFillAndTriggers1763900003000 } from './migrations/1763900003000-segment-fill-and-triggers.js';
+import { CampaignChannels1763900004000 } from './migrations/1763900004000-campaign-channels.js';
+import { CampaignsProfileReference } from './messages/profile-message.model.js';
+import { MessagesModule } from './messages/messages.module.js';
 import { SettingsModule } from './settings/settings.module.js';
 
 export const CAMPAIGNS_ENTITIES = [CampaignEntity];
-export const CAMPAIGNS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateCampaigns1763900000500, CreateKnownProfiles1763900002000, CampaignDelivery1763900002200, CampaignGoals1763900002300, SegmentFillAndTriggers1763900003000];
+export const CAMPAIGNS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateCampaigns1763900000500, CreateKnownProfiles1763900002000, CampaignDelivery1763900002200, CampaignGoals1763900002300, SegmentFillAndTriggers1763900003000, CampaignChannels1763900004000];
 
 @Module({
   imports: [
@@ -21,10 +25,14 @@ export const CAMPAIGNS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches
       entities: CAMPAIGNS_ENTITIES,
       migrations: CAMPAIGNS_MIGRATIONS,
       ownsStream: 'campaigns',
+      // Profile is only extended here (Profile.messages), never returned by a campaigns field.
+      orphanedTypes: [CampaignsProfileReference],
     }),
     JobsModule,
     CampaignsModule,
     SettingsModule,
+    ChannelsModule,
+    MessagesModule,
   ],
 })
 export class AppModule {}

@@ -1,4 +1,7 @@
 import { RRuleTemporal } from 'rrule-temporal';
+import { channelContentOf } from '../channels/channel-content.js';
+import type { InAppContent } from '../in-app/in-app-content.js';
+import type { WebhookTarget } from '../webhooks/webhook-target.js';
 import { CampaignError, CampaignErrorCode } from './campaign.errors.js';
 import { CampaignChannel } from './campaign.model.js';
 import type { CampaignAudienceValue, CampaignScheduleValue } from './campaign.entity.js';
@@ -49,7 +52,10 @@ export function occurrenceAfter(schedule: CampaignScheduleValue | null, after: D
  * control group's range, the recurrence (parses, is hourly or slower, fires at least once before
  * its end) and the channel's content. Throws naming the field (`input.<path>`) and the rule.
  */
-export function checkDefinition(input: CreateCampaignInput, field = 'input'): { audience: CampaignAudienceValue; schedule: CampaignScheduleValue | null } {
+export function checkDefinition(
+  input: CreateCampaignInput,
+  field = 'input',
+): { audience: CampaignAudienceValue; schedule: CampaignScheduleValue | null; inApp: InAppContent | null; webhook: WebhookTarget | null } {
   const audienceInput = input.audience ?? null;
   if (audienceInput && input.audienceSegmentId) throw invalid(`${field}.audience`, 'give either audience or audienceSegmentId, not both');
   const audience: CampaignAudienceValue = audienceInput
@@ -60,6 +66,7 @@ export function checkDefinition(input: CreateCampaignInput, field = 'input'): { 
   if (both) throw invalid(`${field}.audience.excludeSegmentIds`, `segment ${both} is both included and excluded`);
   if (input.controlPercent === 1) throw invalid(`${field}.controlPercent`, 'must be 0 (no control group) or between 2 and 99');
   if (input.email && input.channel !== CampaignChannel.EMAIL) throw invalid(`${field}.email`, 'only EMAIL campaigns send an email template');
+  const { inApp, webhook } = channelContentOf(input, field);
 
   const schedule: CampaignScheduleValue | null = input.schedule
     ? { startAt: input.schedule.startAt, timeZone: input.schedule.timeZone, rrule: input.schedule.rrule?.replace(/^RRULE:/i, '').toUpperCase() ?? null, endAt: input.schedule.endAt ?? null }
@@ -78,5 +85,5 @@ export function checkDefinition(input: CreateCampaignInput, field = 'input'): { 
     }
     if (!first) throw invalid(`${field}.schedule.rrule`, 'never fires between startAt and endAt');
   }
-  return { audience, schedule };
+  return { audience, schedule, inApp, webhook };
 }

@@ -1,4 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { InAppContent } from '../in-app/in-app-content.js';
+import type { WebhookTarget } from '../webhooks/webhook-target.js';
 import type { CampaignChannel, CampaignStatus, QuietHoursBehavior } from './campaign.model.js';
 
 /** One-time at `startAt`, or every occurrence of `rrule` (RFC 5545, local times in `timeZone`) from `startAt` until `endAt`. */
@@ -43,6 +45,8 @@ export class CampaignEntity {
   @Column('int', { name: 'throttle_per_minute', nullable: true }) throttlePerMinute: number | null;
   @Column('text', { name: 'goal_event', nullable: true }) goalEvent: string | null;
   @Column('int', { name: 'goal_days', nullable: true }) goalDays: number | null;
+  @Column('jsonb', { name: 'in_app', nullable: true }) inApp: InAppContent | null;
+  @Column('jsonb', { nullable: true }) webhook: WebhookTarget | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

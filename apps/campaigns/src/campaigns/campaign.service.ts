@@ -6,12 +6,13 @@ import { CampaignCreated } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, isUuid } from '@boomerang/platform/subgraph';
 import { SegmentFill } from '../audience/segment-fill.js';
+import { missingChannelContent } from '../channels/channel-content.js';
 import { OccurrenceScheduler } from '../delivery/occurrence-scheduler.js';
 import { checkDefinition, firstOccurrence } from './campaign-definition.js';
 import { canTransition, allowedTransitions } from './campaign-lifecycle.js';
 import { CampaignEntity } from './campaign.entity.js';
 import { CampaignError, CampaignErrorCode } from './campaign.errors.js';
-import { CampaignChannel, CampaignStatus, QuietHoursBehavior } from './campaign.model.js';
+import { CampaignStatus, QuietHoursBehavior } from './campaign.model.js';
 import type { CreateCampaignInput } from './dto/create-campaign.input.js';
 
 @Injectable()
@@ -26,7 +27,7 @@ export class CampaignService {
 
   /** Creates a DRAFT campaign and announces it. */
   create(projectId: string, input: CreateCampaignInput): Promise<CampaignEntity> {
-    const { audience, schedule } = checkDefinition(input);
+    const { audience, schedule, inApp, webhook } = checkDefinition(input);
     return this.dataSource.transaction(async (manager) => {
       const id = randomUUID();
       await manager.insert(CampaignEntity, {
@@ -45,6 +46,8 @@ export class CampaignService {
         throttlePerMinute: input.throttlePerMinute ?? null,
         goalEvent: input.goal?.event ?? null,
         goalDays: input.goal?.withinDays ?? null,
+        inApp,
+        webhook,
       });
       const campaign = await manager.findOneByOrFail(CampaignEntity, { id, projectId });
       await this.segmentFill.request(manager, projectId, [...audience.include, ...audience.exclude]);
@@ -99,10 +102,8 @@ export class CampaignService {
    * job now, or, when it has none, its first occurrence is scheduled.
    */
   private async startSending(manager: EntityManager, campaign: CampaignEntity): Promise<void> {
-    if (campaign.channel !== CampaignChannel.EMAIL) {
-      throw new CampaignError(CampaignErrorCode.IncompleteCampaign, `Only EMAIL campaigns can be sent yet (this one is ${campaign.channel.toUpperCase()})`, 'channel');
-    }
-    if (!campaign.templateId) throw new CampaignError(CampaignErrorCode.IncompleteCampaign, 'An EMAIL campaign needs email.templateId before it is sent', 'email');
+    const missing = missingChannelContent(campaign);
+    if (missing) throw new CampaignError(CampaignErrorCode.IncompleteCampaign, missing[1], missing[0]);
     if (!campaign.audience.everyone && campaign.audience.include.length === 0) {
       throw new CampaignError(CampaignErrorCode.IncompleteCampaign, 'The campaign targets nobody: set audience.everyone or audience.includeSegmentIds', 'audience');
     }

@@ -1,4 +1,4 @@
-import { Field, Float, Int, ObjectType } from '@nestjs/graphql';
+import { Field, Float, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 
 @ObjectType()
 export class SkipCount {
@@ -28,4 +28,30 @@ export class CampaignStats {
   @Field(() => Int, { description: 'Profiles sent to that did the goal event within the goal days (each once).' }) converted: number;
   @Field(() => Int, { description: 'Control-group profiles that did the goal event within the goal days.' }) controlConverted: number;
   @Field(() => CampaignLift, { nullable: true, description: 'Null without a goal, or until both groups have someone.' }) lift: CampaignLift | null;
+  @Field(() => Int, { description: 'Profiles the channel sent to (email accepted by the SMTP server, in-app message created, webhook answered 2xx).' }) sent: number;
+  @Field(() => Int, { description: 'Profiles whose message was delivered (email delivery report, webhook 2xx).' }) delivered: number;
+  @Field(() => Int, { description: 'Profiles who opened the email or viewed the in-app message.' }) opened: number;
+  @Field(() => Int, { description: 'Profiles who clicked a link or button.' }) clicked: number;
+  @Field(() => Int, { description: 'Profiles who dismissed the in-app message.' }) dismissed: number;
+  @Field(() => Int) bounced: number;
+  @Field(() => Int) unsubscribed: number;
+  @Field(() => Int, { description: 'Profiles whose message failed for good (email failure, webhook dead-lettered).' }) failed: number;
+}
+
+export enum StatsInterval {
+  HOUR = 'hour',
+  DAY = 'day',
+}
+registerEnumType(StatsInterval, { name: 'StatsInterval' });
+
+@ObjectType({ description: "One period of a campaign's timeline: what happened in it (each profile counted in the period it first reached a stage)." })
+export class CampaignStatsPeriod {
+  @Field({ description: 'Start of the period (UTC).' }) start: Date;
+  @Field(() => Int) targeted: number;
+  @Field(() => Int) requested: number;
+  @Field(() => Int) sent: number;
+  @Field(() => Int) delivered: number;
+  @Field(() => Int) opened: number;
+  @Field(() => Int) clicked: number;
+  @Field(() => Int) converted: number;
 }

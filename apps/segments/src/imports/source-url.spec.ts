@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { forbiddenAddress, openSourceUrl } from './source-url.js';
+import { forbiddenAddress } from '@boomerang/platform/subgraph';
+import { openSourceUrl } from './source-url.js';
 
 async function text(body: AsyncIterable<Buffer>): Promise<string> {
   const chunks: Buffer[] = [];

@@ -15,3 +15,4 @@ export * from './one-at-a-time.js';
 export * from './known-profiles.js';
 export * from './known-profiles.migration.js';
 export * from './due-timer-loop.js';
+export * from './outbound-address.js';

@@ -1,6 +1,8 @@
 import { Field, ID, InputType, Int } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsBoolean, IsDate, IsEnum, IsInt, IsNotEmpty, IsOptional, IsTimeZone, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { CampaignInAppInput } from '../../in-app/dto/campaign-in-app.input.js';
+import { CampaignWebhookInput } from '../../webhooks/dto/campaign-webhook.input.js';
 import { CampaignChannel, QuietHoursBehavior } from '../campaign.model.js';
 
 @InputType()
@@ -101,6 +103,18 @@ export class CreateCampaignInput {
   @ValidateNested()
   @Type(() => CampaignEmailInput)
   email?: CampaignEmailInput | null;
+
+  @Field(() => CampaignInAppInput, { nullable: true, description: 'Required by IN_APP campaigns before they are scheduled.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CampaignInAppInput)
+  inApp?: CampaignInAppInput | null;
+
+  @Field(() => CampaignWebhookInput, { nullable: true, description: 'Required by WEBHOOK campaigns before they are scheduled.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CampaignWebhookInput)
+  webhook?: CampaignWebhookInput | null;
 
   @Field(() => QuietHoursBehavior, { nullable: true, description: 'Default DEFER.' })
   @IsOptional()
