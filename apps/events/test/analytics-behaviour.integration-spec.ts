@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { ProfileDeleted, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
+import { ProfileChanged, ProfileDeleted, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { DataSource } from 'typeorm';
 import { applyOwnedStream } from '@boomerang/platform/messaging';
 import { eventually, newKnownProfiles, publishableKeyCaller, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
 import { FunnelQuery } from '../src/analytics/funnel.query.js';
 import { LifecycleQuery } from '../src/analytics/lifecycle.query.js';
+import { ANALYTICS_PROFILE_CHANGED_DURABLE } from '../src/analytics/analytics-profiles.js';
 import { ANALYTICS_EVENTS_DURABLE } from '../src/analytics/rollup.consumers.js';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
@@ -143,7 +144,7 @@ describe('analytics behaviour (funnels, trends, stickiness, lifecycle)', () => {
   });
 
   it('funnel: property conditions on a step, a window in hours, and the drop-off profiles', async () => {
-    const red = await steps({ ...threeSteps, steps: [{ event: 'View', where: [{ property: 'color', op: 'eq', value: 'red' }] }, { event: 'Cart' }, { event: 'Buy' }] });
+    const red = await steps({ ...threeSteps, steps: [{ event: 'View', where: [{ property: 'color', op: 'EQ', value: 'red' }] }, { event: 'Cart' }, { event: 'Buy' }] });
     expect(red.map((step) => step.profiles)).toEqual([1, 1, 0]);
     // Within 2 hours: a (Cart 2 h after 09:00 is not < 2 h), c (2 h) out; d (1 h) in.
     expect((await steps({ ...threeSteps, conversionWindow: 2, conversionWindowUnit: 'HOUR' })).map((step) => step.profiles)).toEqual([6, 1, 1]);
@@ -208,7 +209,7 @@ describe('analytics behaviour (funnels, trends, stickiness, lifecycle)', () => {
     expect(await values({ ...prices, measure: 'AVERAGE' })).toEqual([[10, 5, 2.5, 4], 5.375]);
     const hourly = await values({ event: 'View', measure: 'COUNT', interval: 'HOUR', from: '2026-02-02', to: '2026-02-03' });
     expect(hourly).toEqual([Array.from({ length: 24 }, (_, hour) => (hour === 9 || hour === 10 ? 1 : 0)), 2]);
-    expect(await values({ event: 'View', where: [{ property: 'color', op: 'eq', value: 'red' }], measure: 'COUNT', interval: 'DAY', from: '2026-02-03', to: '2026-02-05' })).toEqual([[0, 1], 1]);
+    expect(await values({ event: 'View', where: [{ property: 'color', op: 'EQ', value: 'red' }], measure: 'COUNT', interval: 'DAY', from: '2026-02-03', to: '2026-02-05' })).toEqual([[0, 1], 1]);
   });
 
   it('stickiness: DAU, WAU, MAU per day and active days per week', async () => {
@@ -238,12 +239,53 @@ describe('analytics behaviour (funnels, trends, stickiness, lifecycle)', () => {
     expect(await sut.app.get(LifecycleQuery).profiles(sticky, question, 'NEW', '2026-03-02')).toEqual([ids.r]);
   });
 
+  it('filters every question by profile properties and by event properties', async () => {
+    // a and b are on the pro plan (profiles' snapshots, as analytics keeps them for filters).
+    const snapshot = (profileId: string, plan: string) => ({
+      profileId,
+      externalId: null,
+      properties: { plan },
+      attributes: { email: null, phone: null, name: null, timeZone: null, locale: null, createdAt: '2026-01-01T00:00:00.000Z', emailSubscribed: null, smsSubscribed: null, pushSubscribed: null, whatsappSubscribed: null, phoneDnd: null },
+      contact: { email: null, phone: null },
+      updatedAt: new Date().toISOString(),
+    });
+    for (const who of ['a', 'b'] as const) await publish(ProfileChanged, shop, snapshot(ids[who]!, 'pro'));
+    await publish(ProfileChanged, shop, snapshot(ids.c!, 'free'));
+    await eventually(async () => {
+      const info = await sut.messaging.jsm.consumers.info(sut.messaging.subjects.streamName('profiles'), ANALYTICS_PROFILE_CHANGED_DURABLE);
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    });
+    const pro = { profile: [{ property: 'plan', op: 'EQ', value: 'pro' }] };
+    const red = { event: [{ property: 'color', op: 'EQ', value: 'red' }] };
+    expect((await steps({ ...threeSteps, filter: pro })).map((step) => step.profiles)).toEqual([2, 2, 2]);
+    // Every step's event must be red: only c's View is.
+    expect((await steps({ ...threeSteps, filter: red })).map((step) => step.profiles)).toEqual([1, 0, 0]);
+    const trend = await ask<{ trends: { total: number; points: { value: number }[] } }>(TRENDS, { measure: 'UNIQUE_PROFILES', interval: 'DAY', from: '2026-02-02', to: '2026-02-05', filter: pro });
+    expect([trend.trends.points.map((point) => point.value), trend.trends.total]).toEqual([[1, 1, 0], 2]);
+    const redTrend = await ask<{ trends: { total: number } }>(TRENDS, { measure: 'COUNT', interval: 'DAY', from: '2026-02-02', to: '2026-02-09', filter: red });
+    expect(redTrend.trends.total).toBe(1);
+    const { stickiness } = await ask<{ stickiness: { days: { dau: number }[] } }>(STICKINESS, { from: '2026-02-02', to: '2026-02-06', filter: pro });
+    // a on 02-02; b on 02-03 and 02-05 (its late Buy on 02-03 too).
+    expect(stickiness.days.map((day) => day.dau)).toEqual([1, 1, 0, 1]);
+    const { lifecycle } = await ask<{ lifecycle: { intervals: { new: number; returning: number; resurrecting: number; dormant: number }[] } }>(LIFECYCLE, {
+      interval: 'WEEK',
+      from: '2026-02-02',
+      to: '2026-02-16',
+      filter: pro,
+    });
+    expect(lifecycle.intervals).toEqual([
+      { start: '2026-02-02', new: 2, returning: 0, resurrecting: 0, dormant: 0 },
+      { start: '2026-02-09', new: 0, returning: 0, resurrecting: 0, dormant: 2 },
+    ]);
+  });
+
   it('refuses bad questions naming the field, and publishable keys', async () => {
     const cases: [string, Record<string, unknown>, string][] = [
       [FUNNEL, { ...threeSteps, steps: [{ event: 'View' }] }, 'input.steps'],
       [FUNNEL, { ...threeSteps, conversionWindow: 0 }, 'input.conversionWindow'],
       [FUNNEL, { ...threeSteps, conversionWindow: 400 }, 'input.conversionWindow'],
-      [FUNNEL, { ...threeSteps, steps: [{ event: 'View', where: [{ property: 'color', op: 'near', value: 1 }] }, { event: 'Cart' }] }, 'input.steps[0].where[0].op'],
+      [FUNNEL, { ...threeSteps, steps: [{ event: 'View', where: [{ property: 'a..b', op: 'EQ', value: 1 }] }, { event: 'Cart' }] }, 'input.steps[0].where[0].property'],
+      [TRENDS, { measure: 'COUNT', interval: 'DAY', from: '2026-02-02', to: '2026-02-05', filter: { profile: [{ property: 'plan', op: 'BETWEEN', values: [1] }] } }, 'input.filter.profile[0].values'],
       [FUNNEL, { ...threeSteps, from: '2026-02-30' }, 'input.from'],
       [TRENDS, { measure: 'SUM', interval: 'DAY', from: '2026-02-02', to: '2026-02-05' }, 'input.property'],
       [TRENDS, { measure: 'COUNT', interval: 'HOUR', from: '2026-01-01', to: '2026-03-01' }, 'input.to'],

@@ -34,7 +34,7 @@ export class AnalyticsCohorts {
       ? await this.funnels.profiles(projectId, request.funnel.question, request.funnel.step, request.funnel.dropped ?? true)
       : await this.lifecycles.profiles(projectId, request.lifecycle!.question, request.lifecycle!.state, request.lifecycle!.intervalStart);
     const cohortId = randomUUID();
-    let segmentId = cohortId;
+    let segmentId: string = cohortId;
     // Chunk 0 goes even when empty: it creates the segment.
     for (let chunk = 0, at = 0; chunk === 0 || at < profileIds.length; chunk++, at += MAX_ANALYTICS_COHORT_CHUNK) {
       const ids = profileIds.slice(at, at + MAX_ANALYTICS_COHORT_CHUNK);

@@ -1,17 +1,16 @@
 import { Module } from '@nestjs/common';
-import { ClockModule } from '../clock.module.js';
+import { AnalyticsModule } from './analytics.module.js';
 import { AnalyticsCohorts } from './analytics-cohorts.js';
-import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { BehaviourResolver } from './behaviour.resolver.js';
 import { FunnelQuery } from './funnel.query.js';
 import { LifecycleQuery } from './lifecycle.query.js';
 import { StickinessQuery } from './stickiness.query.js';
 import { TrendsQuery } from './trends.query.js';
 
-/** Behaviour questions answered from the analytics rollups (and the raw events for exact times and property conditions). */
+/** Behaviour questions answered from the analytics rollups (and the raw events for exact times and property conditions), with AnalyticsModule's settings and filters. */
 @Module({
-  imports: [ClockModule],
-  providers: [AnalyticsSettingsStore, AnalyticsCohorts, FunnelQuery, TrendsQuery, StickinessQuery, LifecycleQuery, BehaviourResolver],
+  imports: [AnalyticsModule],
+  providers: [AnalyticsCohorts, FunnelQuery, TrendsQuery, StickinessQuery, LifecycleQuery, BehaviourResolver],
   exports: [AnalyticsCohorts],
 })
 export class BehaviourModule {}

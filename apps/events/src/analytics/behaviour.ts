@@ -47,7 +47,13 @@ const ConditionsSchema = z.array(PropertyConditionSchema).max(20);
 /** Event property conditions (all must hold), as segments' rules write them: `[{ property, op, value | values, type? }]`. */
 export function propertyConditions(input: unknown, field: string): PropertyCondition[] {
   if (input == null) return [];
-  const parsed = ConditionsSchema.safeParse(input);
+  // GraphQL input objects carry absent fields as null or undefined; the schema reads them as absent.
+  const plain = Array.isArray(input)
+    ? input.map((condition: unknown) =>
+        condition !== null && typeof condition === 'object' ? Object.fromEntries(Object.entries(condition).filter(([, value]) => value !== undefined && value !== null)) : condition,
+      )
+    : input;
+  const parsed = ConditionsSchema.safeParse(plain);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('');

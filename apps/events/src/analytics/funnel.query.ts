@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { conditionSql, type PropertyCondition } from '@boomerang/audience';
+import { AnalyticsFilters, type AnalyticsFilter, type AnalyticsScope } from './analytics-filter.js';
 import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { eventName, invalidQuestion, localMidnightSql, localRange, percentage, propertyConditions } from './behaviour.js';
 
@@ -15,6 +16,7 @@ export interface FunnelQuestion {
   order?: FunnelOrder | null;
   from: string;
   to: string;
+  filter?: AnalyticsFilter | null;
 }
 
 export interface FunnelStepAnswer {
@@ -62,22 +64,26 @@ export function checkFunnel(question: FunnelQuestion): CheckedFunnel {
  * such event counts. The rollups narrow the work: entrants and their first day come from
  * `profile_day_event` by `(project, name, day)`; only entrants that did step 2 on a day the window
  * can reach are looked up in the raw events (per profile, through its timeline index), where the
- * exact times and property conditions are checked. Step-1 conditions make every entrant a candidate.
+ * exact times and property conditions are checked. Step-1 conditions (and the filter's event
+ * conditions) make every entrant a candidate; the filter's profiles narrow the entrants.
  */
 @Injectable()
 export class FunnelQuery {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly settings: AnalyticsSettingsStore,
+    private readonly filters: AnalyticsFilters,
   ) {}
 
   async funnel(projectId: string, question: FunnelQuestion): Promise<{ timeZone: string; order: FunnelOrder; steps: FunnelStepAnswer[] }> {
-    const { timeZone } = await this.settings.get(this.dataSource.manager, projectId);
+    const settings = await this.settings.get(this.dataSource.manager, projectId);
+    const { timeZone } = settings;
     const funnel = checkFunnel(question);
     const params: unknown[] = [projectId, timeZone];
-    const ctes = funnelCtes(funnel, localRange(question, timeZone), params);
+    const scope = await this.filters.scope(projectId, settings, question.filter, null, params);
+    const ctes = funnelCtes(funnel, localRange(question, timeZone), params, scope);
     const n = funnel.steps.length;
-    const conditionsOnEntry = funnel.steps[0]!.where.length > 0;
+    const conditionsOnEntry = funnel.steps[0]!.where.length > 0 || scope.readsRawEvents;
     const latest = (k: number) => (funnel.order === 'STRICT_ORDER' || k === 1 ? `t${k}` : `greatest(${Array.from({ length: k }, (_, i) => `t${i + 1}`).join(', ')})`);
     const columns = [
       `(SELECT count(*) FROM ${conditionsOnEntry ? 'step1' : 'entrants'})::int AS p1`,
@@ -107,15 +113,17 @@ export class FunnelQuery {
 
   /** The profiles that reached step `reached` (1-based) but not step `reached + 1` (drop-off), or that reached it (`dropped: false`). */
   async profiles(projectId: string, question: FunnelQuestion, reached: number, dropped: boolean): Promise<string[]> {
-    const { timeZone } = await this.settings.get(this.dataSource.manager, projectId);
+    const settings = await this.settings.get(this.dataSource.manager, projectId);
+    const { timeZone } = settings;
     const funnel = checkFunnel(question);
     if (!Number.isInteger(reached) || reached < 1 || reached > funnel.steps.length || (dropped && reached === funnel.steps.length)) {
       throw invalidQuestion('funnel.step', `must be a step from 1 to ${funnel.steps.length - (dropped ? 1 : 0)}`);
     }
     const params: unknown[] = [projectId, timeZone];
+    const scope = await this.filters.scope(projectId, settings, question.filter, null, params, 'input.funnel.question');
     // Drop-off after step 1 needs every entrant's exact entry, not only step 2's candidates.
-    const ctes = funnelCtes(funnel, localRange(question, timeZone), params, reached === 1);
-    const at = reached === 1 && funnel.steps[0]!.where.length === 0 ? 'entrants' : `step${reached}`;
+    const ctes = funnelCtes(funnel, localRange(question, timeZone), params, scope, reached === 1);
+    const at = reached === 1 && funnel.steps[0]!.where.length === 0 && !scope.readsRawEvents ? 'entrants' : `step${reached}`;
     const sql = dropped ? `SELECT profile_id FROM ${at} EXCEPT SELECT profile_id FROM step${reached + 1}` : `SELECT profile_id FROM ${at}`;
     const rows = await this.dataSource.transaction(async (manager) => {
       await manager.query(`SET LOCAL jit = off`);
@@ -130,7 +138,7 @@ export class FunnelQuery {
  * stepN (profile_id, t1 … tk)` from the raw events. `$1` is the project, `$2` its time zone.
  * `everyEntrant`: no narrowing by step 2 (every entrant's entry time is looked up).
  */
-function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>, params: unknown[], everyEntrant = false): string {
+function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>, params: unknown[], scope: AnalyticsScope, everyEntrant = false): string {
   const { steps, windowSeconds, order } = funnel;
   const bind = (value: unknown, type: string) => `$${params.push(value)}::${type}`;
   const fromDay = bind(range.from.toISODate(), 'date');
@@ -139,8 +147,9 @@ function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>,
   const toTs = localMidnightSql(range.to, params, '$2');
   const window = `(${bind(windowSeconds, 'int')} * interval '1 second')`;
   const names = steps.map((step) => bind(step.event, 'text'));
-  const conditions = steps.map((step) => step.where.map((condition) => ` AND ${conditionSql(condition, 'e.properties', params)}`).join(''));
-  const conditionsOnEntry = steps[0]!.where.length > 0;
+  // The filter's event conditions hold for every step's event.
+  const conditions = steps.map((step) => step.where.map((condition) => ` AND ${conditionSql(condition, 'e.properties', params)}`).join('') + ` AND ${scope.eventMatches('e')}`);
+  const conditionsOnEntry = steps[0]!.where.length > 0 || scope.readsRawEvents;
   const narrowed = !everyEntrant && !conditionsOnEntry;
   // Local days a window can reach from its entry day: one more for a DST day of 25 hours.
   const windowDays = narrowed ? bind(Math.ceil(windowSeconds / 86_400) + 1, 'int') : '';
@@ -151,8 +160,8 @@ function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>,
     : `SELECT profile_id FROM entrants`;
   const ctes = [
     `entrants AS MATERIALIZED (
-       SELECT profile_id, min(day) AS d1 FROM profile_day_event
-       WHERE project_id = $1 AND name = ${names[0]} AND day >= ${fromDay} AND day < ${toDay} GROUP BY profile_id
+       SELECT r.profile_id, min(r.day) AS d1 FROM profile_day_event r
+       WHERE r.project_id = $1 AND r.name = ${names[0]} AND r.day >= ${fromDay} AND r.day < ${toDay} AND ${scope.profileIn('r.profile_id')} GROUP BY r.profile_id
      )`,
     `candidates AS MATERIALIZED (${candidates})`,
     `step1 AS MATERIALIZED (

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { AnalyticsSettingsStore } from './analytics-settings.js';
+import { AnalyticsFilters, type AnalyticsFilter } from './analytics-filter.js';
+import { AnalyticsSettingsStore, type AnalyticsSettings } from './analytics-settings.js';
 import { eventName, invalidQuestion, localRange } from './behaviour.js';
 import { RetentionGrid } from './retention.js';
 
@@ -13,6 +14,7 @@ export interface LifecycleQuestion {
   interval: LifecycleInterval;
   from: string;
   to: string;
+  filter?: AnalyticsFilter | null;
 }
 
 export interface LifecycleIntervalAnswer {
@@ -38,11 +40,13 @@ export class LifecycleQuery {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly settings: AnalyticsSettingsStore,
+    private readonly filters: AnalyticsFilters,
   ) {}
 
   async lifecycle(projectId: string, question: LifecycleQuestion): Promise<{ timeZone: string; intervals: LifecycleIntervalAnswer[] }> {
-    const { timeZone } = await this.settings.get(this.dataSource.manager, projectId);
-    const { sql, params, grid } = this.statement(projectId, question, timeZone);
+    const settings = await this.settings.get(this.dataSource.manager, projectId);
+    const { timeZone } = settings;
+    const { sql, params, grid } = await this.statement(projectId, question, settings);
     const rows = await this.dataSource.transaction(async (manager) => {
       await manager.query(`SET LOCAL jit = off`);
       return (await manager.query(`${sql} SELECT i, state, count(*)::int AS profiles FROM states GROUP BY i, state`, params)) as { i: number; state: LifecycleState; profiles: number }[];
@@ -62,8 +66,8 @@ export class LifecycleQuery {
 
   /** The profiles in a state in the interval starting at the local date `start` (a lifecycle segment). */
   async profiles(projectId: string, question: LifecycleQuestion, state: LifecycleState, start: string): Promise<string[]> {
-    const { timeZone } = await this.settings.get(this.dataSource.manager, projectId);
-    const { sql, params, grid } = this.statement(projectId, question, timeZone);
+    const settings = await this.settings.get(this.dataSource.manager, projectId);
+    const { sql, params, grid } = await this.statement(projectId, question, settings, 'input.lifecycle.question');
     const index = Array.from({ length: grid.cohorts }, (_, i) => grid.start(i).toISODate()).indexOf(start);
     if (index === -1) throw invalidQuestion('lifecycle.intervalStart', `must be the start of one of the question's intervals, not "${start}"`);
     const rows = await this.dataSource.transaction(async (manager) => {
@@ -77,25 +81,25 @@ export class LifecycleQuery {
     return rows.map((row) => row.profile_id);
   }
 
-  private statement(projectId: string, question: LifecycleQuestion, timeZone: string) {
+  private async statement(projectId: string, question: LifecycleQuestion, settings: AnalyticsSettings, field = 'input') {
     const event = eventName(question.event, 'event');
-    const range = localRange(question, timeZone);
+    const range = localRange(question, settings.timeZone);
     const grid = new RetentionGrid(question.interval, 1, range.from, range.to);
     if (grid.cohorts > MAX_LIFECYCLE_INTERVALS) throw invalidQuestion('to', `makes ${grid.cohorts} intervals; at most ${MAX_LIFECYCLE_INTERVALS}`);
+    const params: unknown[] = [projectId];
+    const scope = await this.filters.scope(projectId, settings, question.filter, null, params, field);
     // Activity from the interval before the first one (to tell returning from resurrecting, and dormant in interval 0).
-    const params: unknown[] = [projectId, grid.start(-1).toISODate(), range.to.toISODate()];
-    const activity = event ? `profile_day_event WHERE project_id = $1 AND name = $${params.push(event)} AND` : `profile_day WHERE project_id = $1 AND`;
-    const firsts = event ? `profile_first_event f ON f.project_id = $1 AND f.name = $4 AND` : `profile_first_seen f ON f.project_id = $1 AND`;
-    const index = flooredIndexSql(grid, 'day', params);
+    const activity = scope.activity(event, { from: grid.start(-1).toISODate()!, to: range.to.toISODate()! });
+    const index = flooredIndexSql(grid, 'a.day', params);
     const firstIndex = flooredIndexSql(grid, 'f.first_day', params);
     const sql = `WITH active AS (
-        SELECT DISTINCT profile_id, ${index} AS i FROM ${activity} day >= $2::date AND day < $3::date
+        SELECT DISTINCT a.profile_id, ${index} AS i FROM ${activity} a WHERE ${scope.profileIn('a.profile_id')}
       ), marked AS (
         SELECT profile_id, i, lag(i) OVER w AS previous, lead(i) OVER w AS next FROM active WINDOW w AS (PARTITION BY profile_id ORDER BY i)
       ), states AS (
         SELECT m.profile_id, m.i,
           CASE WHEN m.previous = m.i - 1 THEN 'RETURNING' WHEN ${firstIndex} = m.i THEN 'NEW' ELSE 'RESURRECTING' END AS state
-        FROM marked m JOIN ${firsts} f.profile_id = m.profile_id WHERE m.i >= 0
+        FROM marked m JOIN ${scope.firsts(event)} f ON f.profile_id = m.profile_id WHERE m.i >= 0
         UNION ALL
         SELECT profile_id, i + 1, 'DORMANT' FROM marked WHERE (next IS NULL OR next > i + 1) AND i + 1 < ${grid.cohorts}
       )`;

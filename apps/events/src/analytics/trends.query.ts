@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DateTime } from 'luxon';
 import type { DataSource, EntityManager } from 'typeorm';
 import { conditionSql, numericValueSql, type PropertyCondition } from '@boomerang/audience';
+import { AnalyticsFilters, type AnalyticsFilter } from './analytics-filter.js';
 import { AnalyticsSettingsStore, type AnalyticsSettings } from './analytics-settings.js';
 import { eventName, invalidQuestion, localMidnightSql, localRange, propertyConditions } from './behaviour.js';
 import { RetentionGrid } from './retention.js';
@@ -19,6 +20,7 @@ export interface TrendsQuestion {
   from: string;
   to: string;
   compareToPrevious?: boolean | null;
+  filter?: AnalyticsFilter | null;
 }
 
 export interface TrendPoint {
@@ -56,13 +58,15 @@ interface CheckedTrends {
  * hour, local day, ISO week (Monday) or calendar month of the project's time zone, and the same
  * for the period just before. Counts and distinct profiles per day/week/month (and revenue sums)
  * come from the rollups (`profile_day`, `profile_day_event`); hours, other properties and event
- * property conditions take the raw path (`event` by `(project, name, timestamp)`).
+ * property conditions (`where`, or the filter's event conditions) take the raw path (`event` by
+ * `(project, name, timestamp)`). The filter's segment and profile conditions narrow the profiles either way.
  */
 @Injectable()
 export class TrendsQuery {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly settings: AnalyticsSettingsStore,
+    private readonly filters: AnalyticsFilters,
   ) {}
 
   async trends(projectId: string, question: TrendsQuestion): Promise<TrendsAnswer> {
@@ -78,28 +82,37 @@ export class TrendsQuery {
       unit === 'MONTH' ? range.from.minus({ months: grid.cohorts }) : unit === 'WEEK' ? range.from.minus({ days: 7 * grid.cohorts }) : range.from.minus({ days: range.days });
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       await manager.query(`SET LOCAL jit = off`);
-      const current = await this.series(manager, projectId, settings, trend, range.from, range.to);
-      const previous = question.compareToPrevious ? await this.series(manager, projectId, settings, trend, previousFrom, range.from) : null;
+      const current = await this.series(manager, projectId, settings, trend, question.filter, range.from, range.to);
+      const previous = question.compareToPrevious ? await this.series(manager, projectId, settings, trend, question.filter, previousFrom, range.from) : null;
       const change = previous && previous.total !== 0 ? Math.round((10_000 * (current.total - previous.total)) / previous.total) / 100 : null;
       return { timeZone: settings.timeZone, ...current, previous, change };
     });
   }
 
-  private async series(manager: EntityManager, projectId: string, settings: AnalyticsSettings, trend: CheckedTrends, from: DateTime, to: DateTime): Promise<TrendSeries> {
+  private async series(
+    manager: EntityManager,
+    projectId: string,
+    settings: AnalyticsSettings,
+    trend: CheckedTrends,
+    filter: AnalyticsFilter | null | undefined,
+    from: DateTime,
+    to: DateTime,
+  ): Promise<TrendSeries> {
     const params: unknown[] = [projectId];
+    const scope = await this.filters.scope(projectId, settings, filter, null, params);
     const grid = new RetentionGrid(trend.interval === 'HOUR' ? 'DAY' : trend.interval, 1, from, to);
     const revenue = trend.property === settings.revenueProperty && trend.event === settings.revenueEvent;
-    const fromRollups = trend.interval !== 'HOUR' && trend.where.length === 0 && (trend.measure === 'COUNT' || trend.measure === 'UNIQUE_PROFILES' || (trend.measure === 'SUM' && revenue));
+    const fromRollups = trend.interval !== 'HOUR' && trend.where.length === 0 && !scope.readsRawEvents && (trend.measure === 'COUNT' || trend.measure === 'UNIQUE_PROFILES' || (trend.measure === 'SUM' && revenue));
     let rows: { i: number | null; value: string | number | null }[];
     if (fromRollups) {
       const fromDay = `$${params.push(from.toISODate())}::date`;
       const toDay = `$${params.push(to.toISODate())}::date`;
-      const table = trend.event ? `profile_day_event WHERE project_id = $1 AND name = $${params.push(trend.event)} AND` : `profile_day WHERE project_id = $1 AND`;
+      const table = trend.event ? `profile_day_event r WHERE r.project_id = $1 AND r.name = $${params.push(trend.event)} AND` : `profile_day r WHERE r.project_id = $1 AND`;
       const value = trend.measure === 'COUNT' ? 'sum(events)' : trend.measure === 'SUM' ? 'sum(revenue)' : 'count(DISTINCT profile_id)';
       const index = grid.indexSql('day', params);
       // GROUPING SETS: each interval, and the whole period (i null) for distinct profiles over it.
       rows = (await manager.query(
-        `SELECT ${index} AS i, ${value} AS value FROM ${table} day >= ${fromDay} AND day < ${toDay} GROUP BY GROUPING SETS ((${index}), ())`,
+        `SELECT ${index} AS i, ${value} AS value FROM ${table} day >= ${fromDay} AND day < ${toDay} AND ${scope.profileIn('r.profile_id')} GROUP BY GROUPING SETS ((${index}), ())`,
         params,
       )) as typeof rows;
     } else {
@@ -110,7 +123,7 @@ export class TrendsQuery {
       const amount = trend.property ? numericValueSql(trend.property, 'e.properties', params) : 'NULL';
       const value = { COUNT: 'count(*)', UNIQUE_PROFILES: 'count(DISTINCT e.profile_id)', SUM: `sum(${amount})`, AVERAGE: `avg(${amount})` }[trend.measure];
       const named = trend.event ? ` AND e.name = $${params.push(trend.event)}` : '';
-      const conditions = trend.where.map((condition) => ` AND ${conditionSql(condition, 'e.properties', params)}`).join('');
+      const conditions = [...trend.where.map((condition) => conditionSql(condition, 'e.properties', params)), scope.eventMatches('e'), scope.profileIn('e.profile_id')].map((sql) => ` AND ${sql}`).join('');
       rows = (await manager.query(
         `SELECT ${index} AS i, ${value} AS value FROM event e
          WHERE e.project_id = $1 AND e.profile_id IS NOT NULL AND e."timestamp" >= ${fromTs} AND e."timestamp" < ${toTs}${named}${conditions}

@@ -1,15 +1,15 @@
 import { Field, InputType, Int } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsEnum, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
-import { JSONScalar } from '@boomerang/platform/subgraph';
 import { MAX_FUNNEL_STEPS, MIN_FUNNEL_STEPS, type FunnelOrder, type FunnelQuestion, type FunnelWindowUnit } from '../funnel.query.js';
 import type { LifecycleInterval, LifecycleQuestion, LifecycleState } from '../lifecycle.query.js';
 import type { StickinessQuestion } from '../stickiness.query.js';
 import type { TrendInterval, TrendMeasure, TrendsQuestion } from '../trends.query.js';
+import { AnalyticsFilterInput, PropertyConditionInput } from './analytics-filter.input.js';
 import { FunnelOrderEnum, FunnelWindowUnitEnum, LifecycleIntervalEnum, LifecycleStateEnum, TrendIntervalEnum, TrendMeasureEnum } from './behaviour.enums.js';
 
 const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
-const CONDITIONS = 'Event property conditions, all of which must hold, as segment rules write them: [{ property, op, value | values, type? }].';
+const CONDITIONS = 'Conditions on the properties of this event, all of which must hold (the segment rules\' conditions).';
 
 @InputType({ isAbstract: true })
 abstract class LocalRangeInput {
@@ -22,6 +22,10 @@ abstract class LocalRangeInput {
   @IsString()
   @Matches(LOCAL_DATE, { message: 'must be a date YYYY-MM-DD' })
   to: string;
+
+  @Field(() => AnalyticsFilterInput, { nullable: true, description: 'Only these profiles (a segment, profile properties) and events (event properties) count.' })
+  @IsOptional()
+  filter?: AnalyticsFilterInput | null;
 }
 
 @InputType()
@@ -32,9 +36,9 @@ export class FunnelStepInput {
   @MaxLength(200)
   event: string;
 
-  @Field(() => JSONScalar, { nullable: true, description: CONDITIONS })
+  @Field(() => [PropertyConditionInput], { nullable: true, description: CONDITIONS })
   @IsOptional()
-  where?: unknown;
+  where?: PropertyConditionInput[] | null;
 }
 
 @InputType({ description: "A funnel: profiles enter at their first step-1 event in the range (local days, project time zone)." })
@@ -71,9 +75,9 @@ export class TrendsInput extends LocalRangeInput implements TrendsQuestion {
   @MaxLength(200)
   event?: string | null;
 
-  @Field(() => JSONScalar, { nullable: true, description: CONDITIONS })
+  @Field(() => [PropertyConditionInput], { nullable: true, description: CONDITIONS })
   @IsOptional()
-  where?: unknown;
+  where?: PropertyConditionInput[] | null;
 
   @Field(() => TrendMeasureEnum)
   @IsEnum(TrendMeasureEnum)
