@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { WebSocket } from 'ws';
 import { DataSource } from 'typeorm';
 import { EventsIngested, ResolveIdentities } from '@boomerang/contracts';
 import { UserTokens } from '@boomerang/platform/auth';
@@ -186,6 +187,42 @@ describe('campaign channels', () => {
     });
     await consumedUpTo(messaging, 'events', ENGAGEMENT_EVENTS_DURABLE, ack);
     expect(await stats(projectId, campaignId)).toMatchObject({ sent: 2, opened: 1, clicked: 1, dismissed: 1 });
+  });
+
+  it('pushes new in-app messages on the live socket opened with a short-lived token', async () => {
+    const projectId = randomUUID();
+    const carol = randomUUID();
+    userProfiles.set('user-carol', carol);
+    const campaignId = (await createCampaign(projectId, { channel: 'IN_APP', inApp: { ...CONTENT, layout: 'BANNER' } })).data!.createCampaign.id;
+    await dispatch(projectId, campaignId, [carol], new Date(Date.now() - 60_000));
+    const userToken = (await new UserTokens(TEST_SIGNING_SECRET).mint(projectId, 'user-carol', 600, new Date())).token;
+    const minted = await sut.query<{ createInAppLiveToken: { url: string; expiresAt: string } }>(
+      `mutation($t: String) { createInAppLiveToken(userToken: $t) { url expiresAt } }`,
+      { t: userToken },
+      publishableKeyCaller(projectId),
+    );
+    expect(minted.errors).toBeUndefined();
+    const refused = await sut.query(`mutation { createInAppLiveToken { url } }`, {}, publishableKeyCaller(projectId));
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', field: 'userToken' });
+
+    const frames: { type: string; messages?: unknown[]; message?: { campaignId: string; layout: string } }[] = [];
+    const socket = new WebSocket(minted.data!.createInAppLiveToken.url);
+    socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
+    try {
+      await eventually(() => (frames.length >= 1 ? true : null));
+      expect(frames[0]).toMatchObject({ type: 'messages', messages: [expect.objectContaining({ campaignId })] });
+      await dispatch(projectId, campaignId, [carol, randomUUID()]);
+      const pushed = await eventually(() => frames.find((frame) => frame.type === 'message') ?? null);
+      expect(pushed!.message).toMatchObject({ campaignId, layout: 'BANNER' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(frames.filter((frame) => frame.type === 'message')).toHaveLength(1); // the other profile's message is not pushed here
+    } finally {
+      socket.close();
+    }
+
+    const forged = new WebSocket(minted.data!.createInAppLiveToken.url.replace(/token=[^&]+/, 'token=forged'));
+    const closed = await new Promise<number>((resolve) => forged.on('close', (code) => resolve(code)));
+    expect(closed).toBe(4401);
   });
 
   it('POSTs a signed payload per send, retrying with backoff until it is accepted', async () => {

@@ -22,3 +22,10 @@ export class InAppMessage {
   @Field() createdAt: Date;
   @Field(() => Date, { nullable: true, description: 'Not returned after this moment.' }) expiresAt: Date | null;
 }
+
+@ObjectType({ description: 'Opens the live in-app socket for one profile: connect to `url` within 5 minutes.' })
+export class InAppLiveToken {
+  @Field({ description: 'The WebSocket URL, token included (`?token=…`).' }) url: string;
+  @Field() token: string;
+  @Field() expiresAt: Date;
+}

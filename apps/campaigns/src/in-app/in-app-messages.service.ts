@@ -77,6 +77,15 @@ export class InAppMessages {
     )) as MessageRow[];
     return rows.map(presentMessage);
   }
+
+  /** Messages just created (the live socket's pushes), with whom each is for. */
+  async byIds(projectId: string, ids: readonly string[]): Promise<{ profileId: string; view: InAppMessage }[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT id, profile_id, campaign_id, content, variant, created_at, expires_at FROM campaign_in_app_message WHERE project_id = $1 AND id = ANY($2::uuid[])`,
+      [projectId, ids],
+    )) as (MessageRow & { profile_id: string })[];
+    return rows.map((row) => ({ profileId: row.profile_id, view: presentMessage(row) }));
+  }
 }
 
 export function presentMessage(row: MessageRow): InAppMessage {

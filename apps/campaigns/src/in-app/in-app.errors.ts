@@ -5,6 +5,7 @@ export enum InAppErrorCode {
   UserTokenInvalid = 'USER_TOKEN_INVALID',
   ProfileIdNotAllowed = 'PROFILE_ID_NOT_ALLOWED',
   RecipientRequired = 'RECIPIENT_REQUIRED',
+  UnknownUser = 'UNKNOWN_USER',
 }
 
 function kindOf(code: InAppErrorCode): ErrorKind {
@@ -16,6 +17,8 @@ function kindOf(code: InAppErrorCode): ErrorKind {
       return 'forbidden';
     case InAppErrorCode.RecipientRequired:
       return 'invalid-input';
+    case InAppErrorCode.UnknownUser:
+      return 'not-found';
     default:
       return assertUnreachable(code);
   }
