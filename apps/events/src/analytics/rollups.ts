@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { comparable, readProperty } from '@boomerang/audience';
 import type { IngestedEvent, MessageOf, ProfileDeleted } from '@boomerang/contracts';
 import type { IdentityFingerprints } from '@boomerang/platform/messaging';
-import type { AnalyticsSettings } from './analytics-settings.js';
+import { SETTINGS_LOCK, type AnalyticsSettings } from './analytics-settings.js';
 
 /**
  * The rollups' one write path (immich's repository per table): every source of events — the
@@ -83,6 +83,8 @@ export class Rollups {
   /** ProfileMerged: the merged profile's rows become the survivor's (added up, earliest first), and late events follow. */
   async merge(manager: EntityManager, projectId: string, survivorId: string, mergedId: string): Promise<void> {
     const params = [projectId, survivorId, mergedId];
+    // Waits for the project's folds in flight (they hold the lock shared): one committing after the move would leave rows under the merged id.
+    await manager.query(`SELECT pg_advisory_xact_lock(${SETTINGS_LOCK})`, [projectId]);
     await manager.query(
       `INSERT INTO analytics_profile_gone (project_id, profile_id, survivor_id) VALUES ($1, $3, $2)
        ON CONFLICT (project_id, profile_id) DO UPDATE SET survivor_id = excluded.survivor_id WHERE analytics_profile_gone.survivor_id IS NOT NULL`,
@@ -126,6 +128,8 @@ export class Rollups {
    */
   async erase(manager: EntityManager, erasure: MessageOf<typeof ProfileDeleted>, linked: { userIds: string[]; anonymousIds: string[] }, fingerprints: IdentityFingerprints): Promise<void> {
     const { projectId, profileId } = erasure;
+    // As merge: no fold of the project in flight may commit rows of the profile after they are deleted.
+    await manager.query(`SELECT pg_advisory_xact_lock(${SETTINGS_LOCK})`, [projectId]);
     await manager.query(
       `INSERT INTO analytics_profile_gone (project_id, profile_id, survivor_id) VALUES ($1, $2, NULL)
        ON CONFLICT (project_id, profile_id) DO UPDATE SET survivor_id = NULL`,
