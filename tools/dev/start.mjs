@@ -135,7 +135,8 @@ const onRestarted = (name, restarts) => say(`${name} is back (restart ${restarts
 say('starting the platform…');
 let platform;
 try {
-  platform = await startPlatform({ env, onLine, restart: true, onExit, onRestarted });
+  // Nine apps booting at once on a small machine can each take well over the launcher's default minute.
+  platform = await startPlatform({ env, onLine, restart: true, onExit, onRestarted, timeoutMs: Number(process.env.BOOMERANG_START_TIMEOUT_MS ?? 180_000) });
 } catch (error) {
   for (const cleanup of cleanups.reverse()) await cleanup();
   fail(error.message);
