@@ -27,10 +27,14 @@ export class CampaignAudience {
     return rows.map((row) => row.profile_id);
   }
 
-  /** Whether the campaign targets one profile now (a triggered send): known or an included member, and in no excluded segment. */
+  /**
+   * Whether a triggered campaign targets the profile that fired it: anyone (no audience given),
+   * a known profile (everyone) or a member of an included segment, and in no excluded segment.
+   */
   async includes(manager: EntityManager, projectId: string, audience: CampaignAudienceValue, profileId: string): Promise<boolean> {
     const [row] = (await manager.query(
-      `SELECT ($3::boolean AND EXISTS (SELECT 1 FROM known_profile WHERE project_id = $1 AND profile_id = $2 AND forgotten_at IS NULL)
+      `SELECT (NOT $3::boolean AND cardinality($4::uuid[]) = 0
+               OR $3::boolean AND EXISTS (SELECT 1 FROM known_profile WHERE project_id = $1 AND profile_id = $2 AND forgotten_at IS NULL)
                OR EXISTS (SELECT 1 FROM campaign_segment_member WHERE project_id = $1 AND segment_id = ANY($4::uuid[]) AND profile_id = $2 AND member))
               AND NOT EXISTS (SELECT 1 FROM campaign_segment_member WHERE project_id = $1 AND segment_id = ANY($5::uuid[]) AND profile_id = $2 AND member) AS targeted`,
       [projectId, profileId, audience.everyone, audience.include, audience.exclude],

@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { InAppContent } from '../in-app/in-app-content.js';
 import type { WebhookTarget } from '../webhooks/webhook-target.js';
+import type { CampaignTriggerValue } from '../triggers/campaign-trigger.js';
 import type { CampaignChannel, CampaignStatus, QuietHoursBehavior } from './campaign.model.js';
 
 /** One-time at `startAt`, or every occurrence of `rrule` (RFC 5545, local times in `timeZone`) from `startAt` until `endAt`. */
@@ -45,6 +46,9 @@ export class CampaignEntity {
   @Column('int', { name: 'throttle_per_minute', nullable: true }) throttlePerMinute: number | null;
   @Column('text', { name: 'goal_event', nullable: true }) goalEvent: string | null;
   @Column('int', { name: 'goal_days', nullable: true }) goalDays: number | null;
+  @Column('jsonb', { nullable: true }) trigger: CampaignTriggerValue | null;
+  /** A triggered campaign reacts to causes announced from this moment (set each time it starts sending). */
+  @Column('timestamptz', { name: 'sending_since', nullable: true }) sendingSince: Date | null;
   @Column('jsonb', { name: 'in_app', nullable: true }) inApp: InAppContent | null;
   @Column('jsonb', { nullable: true }) webhook: WebhookTarget | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

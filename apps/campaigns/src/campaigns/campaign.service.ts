@@ -8,6 +8,8 @@ import { Clock, isUuid } from '@boomerang/platform/subgraph';
 import { SegmentFill } from '../audience/segment-fill.js';
 import { missingChannelContent } from '../channels/channel-content.js';
 import { OccurrenceScheduler } from '../delivery/occurrence-scheduler.js';
+import { checkTrigger } from '../triggers/campaign-trigger.js';
+import { TriggerFiring } from '../triggers/trigger-firing.js';
 import { checkDefinition, firstOccurrence } from './campaign-definition.js';
 import { canTransition, allowedTransitions } from './campaign-lifecycle.js';
 import { CampaignEntity } from './campaign.entity.js';
@@ -22,12 +24,14 @@ export class CampaignService {
     private readonly outbox: OutboxWriter,
     private readonly scheduler: OccurrenceScheduler,
     private readonly segmentFill: SegmentFill,
+    private readonly triggers: TriggerFiring,
     private readonly clock: Clock,
   ) {}
 
   /** Creates a DRAFT campaign and announces it. */
   create(projectId: string, input: CreateCampaignInput): Promise<CampaignEntity> {
     const { audience, schedule, inApp, webhook } = checkDefinition(input);
+    const trigger = checkTrigger(input.trigger, schedule !== null);
     return this.dataSource.transaction(async (manager) => {
       const id = randomUUID();
       await manager.insert(CampaignEntity, {
@@ -46,6 +50,7 @@ export class CampaignService {
         throttlePerMinute: input.throttlePerMinute ?? null,
         goalEvent: input.goal?.event ?? null,
         goalDays: input.goal?.withinDays ?? null,
+        trigger,
         inApp,
         webhook,
       });
@@ -104,6 +109,8 @@ export class CampaignService {
   private async startSending(manager: EntityManager, campaign: CampaignEntity): Promise<void> {
     const missing = missingChannelContent(campaign);
     if (missing) throw new CampaignError(CampaignErrorCode.IncompleteCampaign, missing[1], missing[0]);
+    // A triggered campaign sends to whoever fires it (within its audience, when it has one).
+    if (campaign.trigger) return this.triggers.start(manager, campaign, this.clock.now());
     if (!campaign.audience.everyone && campaign.audience.include.length === 0) {
       throw new CampaignError(CampaignErrorCode.IncompleteCampaign, 'The campaign targets nobody: set audience.everyone or audience.includeSegmentIds', 'audience');
     }

@@ -1,13 +1,16 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { EmailSendRequested, type MessageOf } from '@boomerang/contracts';
-import { OutboxWriter } from '@boomerang/platform/messaging';
-import { LOGGER, type Logger } from '@boomerang/platform/subgraph';
 import type { CampaignEntity } from '../campaigns/campaign.entity.js';
+import { ChannelDispatch } from '../channels/channel-dispatch.js';
 import type { DeliverySettings } from '../settings/delivery-settings.js';
 import { inControlGroup, inHoldout, SkipReason } from './delivery-policy.js';
 
 const MINUTE_MS = 60_000;
+
+/** What a send carries besides the campaign's content: the triggering event's properties (triggered campaigns). */
+export interface SendContext {
+  event?: Record<string, unknown> | null;
+}
 
 /** The idempotency key of one campaign message: a restart or a redelivery never sends it twice. */
 export const idempotencyKeyOf = (campaignId: string, occurrenceAt: Date, profileId: string): string => `campaign:${campaignId}:${occurrenceAt.getTime()}:${profileId}`;
@@ -16,20 +19,26 @@ export const idempotencyKeyOf = (campaignId: string, occurrenceAt: Date, profile
  * The delivery rules every send of a campaign goes through, scheduled or triggered: holdout,
  * control group, quiet hours (when the caller drops), frequency cap and minimum gap; each decision
  * is recorded once in `campaign_delivery`, and the sends among the new ones are published
- * (`EmailSendRequested`) through the outbox in the caller's transaction.
+ * to the campaign's channel (ChannelDispatch) in the caller's transaction.
  */
 @Injectable()
 export class DeliveryDecisions {
-  constructor(
-    private readonly outbox: OutboxWriter,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  constructor(private readonly channels: ChannelDispatch) {}
 
   /** Decides and records; returns the profiles newly requested. Takes the project's lock: caps count the project's earlier sends. */
-  async deliver(manager: EntityManager, campaign: CampaignEntity, settings: DeliverySettings, occurrenceAt: Date, profileIds: readonly string[], now: Date, quiet: boolean): Promise<string[]> {
+  async deliver(
+    manager: EntityManager,
+    campaign: CampaignEntity,
+    settings: DeliverySettings,
+    occurrenceAt: Date,
+    profileIds: readonly string[],
+    now: Date,
+    quiet: boolean,
+    context: SendContext = {},
+  ): Promise<string[]> {
     await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, [`campaigns:deliveries:${campaign.projectId}`]);
     const decisions = await this.decide(manager, campaign, settings, profileIds, now, quiet);
-    return this.record(manager, campaign, occurrenceAt, decisions, now);
+    return this.record(manager, campaign, occurrenceAt, decisions, now, context);
   }
 
   private async decide(
@@ -72,7 +81,7 @@ export class DeliveryDecisions {
   }
 
   /** Stores the decisions not stored yet and publishes the sends among them, in the caller's transaction. */
-  private async record(manager: EntityManager, campaign: CampaignEntity, occurrenceAt: Date, decisions: Map<string, SkipReason | null>, now: Date): Promise<string[]> {
+  private async record(manager: EntityManager, campaign: CampaignEntity, occurrenceAt: Date, decisions: Map<string, SkipReason | null>, now: Date, context: SendContext): Promise<string[]> {
     const ids = [...decisions.keys()];
     const reasons = ids.map((id) => decisions.get(id) ?? null);
     const inserted = (await manager.query(
@@ -85,23 +94,12 @@ export class DeliveryDecisions {
     )) as { profile_id: string; outcome: string }[];
     const sends = inserted.filter((row) => row.outcome === 'requested').map((row) => row.profile_id);
     if (sends.length === 0) return sends;
-    if (!campaign.templateId || !campaign.templateVersion) {
-      this.logger.error({ campaignId: campaign.id }, 'email campaign without a template reached delivery');
-      throw new Error(`campaign ${campaign.id} has no email template`);
-    }
-    const occurredAt = now.toISOString();
-    const bodies: MessageOf<typeof EmailSendRequested>[] = sends.map((profileId) => ({
-      projectId: campaign.projectId,
-      occurredAt,
-      templateId: campaign.templateId!,
-      templateVersion: campaign.templateVersion!,
-      profileId,
-      campaignId: campaign.id,
-      journeyId: null,
-      idempotencyKey: idempotencyKeyOf(campaign.id, occurrenceAt, profileId),
-      campaign: { id: campaign.id, name: campaign.name, occurrenceAt: occurrenceAt.toISOString() },
-    }));
-    await this.outbox.enqueueMany(manager, EmailSendRequested, bodies, bodies.map((body) => body.idempotencyKey));
+    await this.channels.dispatch(
+      manager,
+      campaign,
+      sends.map((profileId) => ({ profileId, occurrenceAt, idempotencyKey: idempotencyKeyOf(campaign.id, occurrenceAt, profileId), event: context.event ?? null })),
+      now,
+    );
     return sends;
   }
 }

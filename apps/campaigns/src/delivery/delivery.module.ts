@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AudienceModule } from '../audience/audience.module.js';
+import { ChannelsModule } from '../channels/channels.module.js';
 import { ClockModule } from '../clock.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
@@ -9,7 +10,7 @@ import { RunOccurrence } from './run-occurrence.js';
 
 /** Sending a campaign: its occurrences as durable jobs, the fan-out, and the delivery rules every send goes through. */
 @Module({
-  imports: [AudienceModule, ClockModule, JobsModule, SettingsModule],
+  imports: [AudienceModule, ChannelsModule, ClockModule, JobsModule, SettingsModule],
   providers: [OccurrenceScheduler, RunOccurrence, DeliveryDecisions],
   exports: [OccurrenceScheduler, DeliveryDecisions],
 })

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsBoolean, IsDate, IsEnum, IsInt, IsNotEmpty, IsOptional, IsTimeZone, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { CampaignInAppInput } from '../../in-app/dto/campaign-in-app.input.js';
 import { CampaignWebhookInput } from '../../webhooks/dto/campaign-webhook.input.js';
+import { CampaignTriggerInput } from '../../triggers/dto/campaign-trigger.input.js';
 import { CampaignChannel, QuietHoursBehavior } from '../campaign.model.js';
 
 @InputType()
@@ -115,6 +116,12 @@ export class CreateCampaignInput {
   @ValidateNested()
   @Type(() => CampaignWebhookInput)
   webhook?: CampaignWebhookInput | null;
+
+  @Field(() => CampaignTriggerInput, { nullable: true, description: 'Sends to each profile when it fires (instead of a schedule).' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CampaignTriggerInput)
+  trigger?: CampaignTriggerInput | null;
 
   @Field(() => QuietHoursBehavior, { nullable: true, description: 'Default DEFER.' })
   @IsOptional()

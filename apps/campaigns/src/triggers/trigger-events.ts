@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { matchesAll } from '@boomerang/audience';
+import { EventsIngested, SegmentMembershipChanged, type MessageOf } from '@boomerang/contracts';
+import { MessagingLifecycle } from '@boomerang/platform/subgraph';
+import { TriggerFiring } from './trigger-firing.js';
+
+export const TRIGGER_EVENTS_DURABLE = 'campaigns-trigger-events';
+export const TRIGGER_SEGMENTS_DURABLE = 'campaigns-trigger-segments';
+
+/**
+ * What fires triggered campaigns: ingested events (the trigger event with its conditions, and the
+ * `since` events waiting firings look for) and segment entries and exits, each from its own
+ * durable consumer with an inbox (a redelivered message is not handled twice). Event names seen
+ * are remembered per project (`campaign_event_name`) for the warning on a trigger nobody does.
+ */
+@Injectable()
+export class TriggerEvents {
+  constructor(
+    lifecycle: MessagingLifecycle,
+    private readonly firing: TriggerFiring,
+  ) {
+    lifecycle.register({ durable: TRIGGER_EVENTS_DURABLE, contract: EventsIngested, handle: (body, { manager }) => this.onEvents(manager, body) });
+    lifecycle.register({ durable: TRIGGER_SEGMENTS_DURABLE, contract: SegmentMembershipChanged, handle: (body, { manager, messageId }) => this.onMembership(manager, body, messageId) });
+  }
+
+  async onEvents(manager: EntityManager, body: MessageOf<typeof EventsIngested>): Promise<void> {
+    await manager.query(`INSERT INTO campaign_event_name (project_id, name) SELECT DISTINCT $1::uuid, unnest($2::text[]) ON CONFLICT DO NOTHING`, [
+      body.projectId,
+      body.events.map((event) => event.name),
+    ]);
+    const campaigns = (await this.firing.sendingCampaigns(manager, body.projectId)).filter((campaign) => campaign.trigger!.event || campaign.trigger!.since);
+    if (campaigns.length === 0) return;
+    const announcedAt = new Date(body.occurredAt);
+    for (const event of body.events) {
+      if (!event.profileId) continue;
+      const at = new Date(event.timestamp);
+      for (const campaign of campaigns) {
+        const { since, event: on } = campaign.trigger!;
+        if (since && since.event === event.name && matchesAll(since.where, event.properties)) await this.firing.followedUp(manager, campaign, event.profileId, at);
+        if (on && on.name === event.name && matchesAll(on.where, event.properties)) {
+          await this.firing.fire(manager, campaign, event.profileId, { id: `event:${event.eventId}`, triggeredAt: at, announcedAt, event: event.properties });
+        }
+      }
+    }
+  }
+
+  async onMembership(manager: EntityManager, body: MessageOf<typeof SegmentMembershipChanged>, messageId: string): Promise<void> {
+    const campaigns = (await this.firing.sendingCampaigns(manager, body.projectId)).filter(
+      (campaign) => campaign.trigger!.segment?.segmentId === body.segmentId && campaign.trigger!.segment.change === body.change,
+    );
+    const at = new Date(body.occurredAt);
+    for (const campaign of campaigns) await this.firing.fire(manager, campaign, body.profileId, { id: `segment:${messageId}`, triggeredAt: at, announcedAt: at, event: null });
+  }
+}

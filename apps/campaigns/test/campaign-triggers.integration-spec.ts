@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { EmailSendRequested, EventsIngested, SegmentMembershipChanged, type MessageOf } from '@boomerang/contracts';
+import { applyOwnedStream } from '@boomerang/platform/messaging';
+import { Clock } from '@boomerang/platform/subgraph';
+import {
+  consumedUpTo,
+  createTestMessaging,
+  eventually,
+  publishMessage,
+  secretKeyCaller,
+  startTestSubgraph,
+  uniqueSubjectPrefix,
+  type TestMessaging,
+  type TestSubgraph,
+} from '@boomerang/platform/testing';
+import { inControlGroup } from '../src/delivery/delivery-policy.js';
+import { TRIGGER_EVENTS_DURABLE, TRIGGER_SEGMENTS_DURABLE } from '../src/triggers/trigger-events.js';
+import { TRIGGER_FIRE_QUEUE, TriggerFiring } from '../src/triggers/trigger-firing.js';
+import { serveSegmentMembers } from './segments-stand-in.js';
+
+const MINUTE = 60_000;
+
+describe('triggered campaigns', () => {
+  let sut: TestSubgraph;
+  let messaging: TestMessaging;
+
+  beforeAll(async () => {
+    const prefix = uniqueSubjectPrefix();
+    messaging = await createTestMessaging(prefix);
+    await applyOwnedStream(messaging.jsm, messaging.subjects, 'segments');
+    await applyOwnedStream(messaging.jsm, messaging.subjects, 'email');
+    await applyOwnedStream(messaging.jsm, messaging.subjects, 'events');
+    serveSegmentMembers(messaging);
+    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'campaigns', prefix });
+  });
+  afterAll(async () => {
+    await sut?.close();
+    await messaging?.cleanup();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  const gql = <T>(query: string, variables: Record<string, unknown>, projectId: string) => sut.query<T>(query, variables, secretKeyCaller(projectId));
+
+  const createTriggered = async (projectId: string, input: Record<string, unknown>) => {
+    const result = await gql<{ createCampaign: { id: string } }>(
+      `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }`,
+      { input: { name: 'Triggered', channel: 'EMAIL', email: { templateId: randomUUID(), templateVersion: 2 }, ...input } },
+      projectId,
+    );
+    expect(result.errors).toBeUndefined();
+    const id = result.data!.createCampaign.id;
+    const started = await gql(`mutation($id: ID!) { updateCampaignStatus(id: $id, status: RUNNING) { status } }`, { id }, projectId);
+    expect(started.errors).toBeUndefined();
+    return id;
+  };
+
+  const event = (profileId: string, name: string, properties: Record<string, unknown> = {}, at = new Date()) => ({
+    eventId: randomUUID(),
+    messageId: randomUUID(),
+    profileId,
+    name,
+    timestamp: at.toISOString(),
+    properties,
+  });
+
+  const ingest = async (projectId: string, events: ReturnType<typeof event>[]) => {
+    const ack = await publishMessage(messaging, EventsIngested, projectId, { events });
+    await consumedUpTo(messaging, 'events', TRIGGER_EVENTS_DURABLE, ack);
+  };
+
+  const membership = async (projectId: string, segmentId: string, profileId: string, change: 'entered' | 'exited') => {
+    const ack = await publishMessage(messaging, SegmentMembershipChanged, projectId, { segmentId, profileId, change, version: 1, cause: 'event', eventId: null });
+    await consumedUpTo(messaging, 'segments', TRIGGER_SEGMENTS_DURABLE, ack);
+  };
+
+  const decisions = (campaignId: string) =>
+    sut.app.get(DataSource).query(`SELECT profile_id, outcome, reason FROM campaign_delivery WHERE campaign_id = $1 ORDER BY decided_at, profile_id`, [campaignId]) as Promise<
+      { profile_id: string; outcome: string; reason: string | null }[]
+    >;
+
+  const sendsOf = async (campaignId: string): Promise<MessageOf<typeof EmailSendRequested>[]> => {
+    await sut.flushOutbox();
+    const stream = messaging.subjects.streamName('email');
+    const info = await messaging.jsm.streams.info(stream);
+    const bodies: MessageOf<typeof EmailSendRequested>[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const body = (await messaging.jsm.streams.getMessage(stream, { seq }).catch(() => null))?.json<MessageOf<typeof EmailSendRequested>>();
+      if (body?.campaignId === campaignId) bodies.push(body);
+    }
+    return bodies;
+  };
+
+  it('sends on an event that meets its conditions, once per profile, never on a replayed or repeated cause', async () => {
+    const projectId = randomUUID();
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const early = event(a, 'Added To Cart', { price: 50 }, new Date(Date.now() - MINUTE));
+    await ingest(projectId, [early]); // before the campaign reacts: never fires it
+    const campaignId = await createTriggered(projectId, {
+      trigger: { event: { name: 'Added To Cart', where: [{ property: 'price', op: 'GT', value: 10 }] } },
+    });
+    const first = event(a, 'Added To Cart', { price: '12.50' });
+    await ingest(projectId, [first, event(b, 'Added To Cart', { price: 5 }), event(c, 'Page Viewed', { price: 99 })]);
+    // The same event published again (a retried ingest), and a second one of the same profile (ONCE: no second send).
+    await ingest(projectId, [first, event(a, 'Added To Cart', { price: 20 })]);
+    expect(await decisions(campaignId)).toEqual([{ profile_id: a, outcome: 'requested', reason: null }]);
+    const sends = (await eventually(async () => {
+      const found = await sendsOf(campaignId);
+      return found.length ? found : null;
+    }))!;
+    expect(sends).toHaveLength(1);
+    expect(sends[0]).toMatchObject({ profileId: a, templateVersion: 2, idempotencyKey: `campaign:${campaignId}:${new Date(first.timestamp).getTime()}:${a}` });
+  });
+
+  it('"added to cart, not charged within an hour": a durable job at trigger + delay checks the since event', async () => {
+    const projectId = randomUUID();
+    const [abandons, buys] = [randomUUID(), randomUUID()];
+    const campaignId = await createTriggered(projectId, {
+      trigger: { event: { name: 'Added To Cart' }, delayMinutes: 60, since: { event: 'Charged', done: false }, reEligibility: 'EVERY_TIME' },
+    });
+    const now = new Date();
+    await ingest(projectId, [event(abandons, 'Added To Cart', {}, now), event(buys, 'Added To Cart', {}, now)]);
+    await ingest(projectId, [event(buys, 'Charged', {}, new Date(now.getTime() + 10 * MINUTE)), event(abandons, 'Charged', {}, new Date(now.getTime() - MINUTE))]);
+    const dataSource = sut.app.get(DataSource);
+    const jobs = (await dataSource.query(`SELECT data, start_after FROM job WHERE name = $1 AND data->>'campaignId' = $2 ORDER BY data->>'fireId'`, [
+      TRIGGER_FIRE_QUEUE,
+      campaignId,
+    ])) as { data: { projectId: string; campaignId: string; fireId: string }; start_after: Date }[];
+    expect(jobs).toHaveLength(2);
+    for (const job of jobs) expect(Math.abs(job.start_after.getTime() - (now.getTime() + 60 * MINUTE))).toBeLessThan(1000);
+    expect(await decisions(campaignId)).toEqual([]);
+
+    // An hour later (the clock moved on): the jobs run, twice each (a redelivery), and only the one who did not buy gets it.
+    jest.spyOn(sut.app.get(Clock), 'now').mockReturnValue(new Date(now.getTime() + 61 * MINUTE));
+    const firing = sut.app.get(TriggerFiring);
+    for (const job of [...jobs, ...jobs]) await firing.execute(job.data);
+    expect(await decisions(campaignId)).toEqual([{ profile_id: abandons, outcome: 'requested', reason: null }]);
+    const states = await dataSource.query(`SELECT profile_id, state, cancel_reason FROM campaign_trigger_fire WHERE campaign_id = $1 ORDER BY profile_id`, [campaignId]);
+    expect(states).toEqual(
+      [
+        { profile_id: abandons, state: 'sent', cancel_reason: null },
+        { profile_id: buys, state: 'cancelled', cancel_reason: 'SINCE_CONDITION' },
+      ].sort((x, y) => x.profile_id.localeCompare(y.profile_id)),
+    );
+    expect(await eventually(async () => ((await sendsOf(campaignId)).length === 1 ? true : null))).toBe(true);
+  });
+
+  it('fires on entering a segment: every time, or once per N days; the control group still holds', async () => {
+    const projectId = randomUUID();
+    const segmentId = randomUUID();
+    const profiles = Array.from({ length: 8 }, () => randomUUID());
+    const everyTime = await createTriggered(projectId, { trigger: { segment: { segmentId, change: 'ENTERED' }, reEligibility: 'EVERY_TIME' }, controlPercent: 50 });
+    const weekly = await createTriggered(projectId, { trigger: { segment: { segmentId, change: 'ENTERED' }, reEligibility: 'PER_DAYS', reEligibleAfterDays: 7 } });
+    const onExit = await createTriggered(projectId, { trigger: { segment: { segmentId, change: 'EXITED' } } });
+    for (const profileId of profiles) await membership(projectId, segmentId, profileId, 'entered');
+    await membership(projectId, segmentId, profiles[0]!, 'exited');
+    await membership(projectId, segmentId, profiles[0]!, 'entered');
+
+    const control = profiles.filter((id) => inControlGroup(everyTime, id, 50));
+    const everyTimeRows = await decisions(everyTime);
+    expect(everyTimeRows.filter((row) => row.reason === 'CONTROL_GROUP').map((row) => row.profile_id).sort()).toEqual(
+      [...control, ...(control.includes(profiles[0]!) ? [profiles[0]!] : [])].sort(),
+    );
+    expect(everyTimeRows.filter((row) => row.profile_id === profiles[0])).toHaveLength(2);
+    expect((await decisions(weekly)).map((row) => row.profile_id).sort()).toEqual([...profiles].sort());
+    expect(await decisions(onExit)).toEqual([{ profile_id: profiles[0], outcome: 'requested', reason: null }]);
+  });
+
+  it('names the field of an invalid trigger, and warns about an event name never seen', async () => {
+    const projectId = randomUUID();
+    const fieldOf = async (trigger: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+      const result = await gql(`mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }`, { input: { name: 'x', channel: 'EMAIL', trigger, ...extra } }, projectId);
+      return result.errors?.[0]?.extensions;
+    };
+    expect(await fieldOf({})).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.trigger' });
+    expect(await fieldOf({ event: { name: 'A', where: [{ property: 'price', op: 'BETWEEN', value: 3 }] } })).toMatchObject({ field: expect.stringMatching(/^input\.trigger\.event\.where\[0\]/) });
+    expect(await fieldOf({ event: { name: 'A' }, since: { event: 'B', done: false } })).toMatchObject({ field: 'input.trigger.delayMinutes' });
+    expect(await fieldOf({ event: { name: 'A' }, reEligibility: 'PER_DAYS' })).toMatchObject({ field: 'input.trigger.reEligibleAfterDays' });
+    expect(await fieldOf({ event: { name: 'A' } }, { schedule: { startAt: '2030-01-01T00:00:00Z', timeZone: 'UTC' } })).toMatchObject({ field: 'input.schedule' });
+
+    await ingest(projectId, [event(randomUUID(), 'Signed Up')]);
+    const created = await gql<{ createCampaign: { trigger: { event: { name: string; where: unknown[] } }; warnings: { field: string }[] } }>(
+      `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { trigger { event { name where { property op value } } delayMinutes reEligibility } warnings { field message } } }`,
+      { input: { name: 'x', channel: 'EMAIL', trigger: { event: { name: 'Signed Up', where: [{ property: 'plan', op: 'EQ', value: 'pro' }] }, delayMinutes: 5, since: { event: 'Upgraded', done: false } } } },
+      projectId,
+    );
+    expect(created.errors).toBeUndefined();
+    expect(created.data!.createCampaign).toMatchObject({
+      trigger: { event: { name: 'Signed Up', where: [{ property: 'plan', op: 'EQ', value: 'pro' }] }, delayMinutes: 5, reEligibility: 'ONCE' },
+      warnings: [{ field: 'trigger.since.event' }],
+    });
+  });
+});
