@@ -187,6 +187,28 @@ describe('campaign channels', () => {
     });
     await consumedUpTo(messaging, 'events', ENGAGEMENT_EVENTS_DURABLE, ack);
     expect(await stats(projectId, campaignId)).toMatchObject({ sent: 2, opened: 1, clicked: 1, dismissed: 1 });
+
+    // What each profile was sent, and what came of it (Profile.messages, resolved for the gateway by reference).
+    const entities = await sut.query<{ _entities: { messages: { sent: boolean; skipReason: string | null; channel: string; engagement: string[]; campaign: { id: string } }[] }[] }>(
+      `query($r: [_Any!]!) { _entities(representations: $r) { ... on Profile { messages { sent skipReason channel engagement campaign { id } } } } }`,
+      { r: [{ __typename: 'Profile', id: alice }, { __typename: 'Profile', id: bob }, { __typename: 'Profile', id: randomUUID() }] },
+      secretKeyCaller(projectId),
+    );
+    expect(entities.errors).toBeUndefined();
+    expect(entities.data!._entities.map((entity) => entity.messages)).toEqual([
+      [{ sent: true, skipReason: null, channel: 'IN_APP', engagement: ['sent', 'opened', 'clicked'], campaign: { id: campaignId } }],
+      [{ sent: true, skipReason: null, channel: 'IN_APP', engagement: ['sent', 'dismissed'], campaign: { id: campaignId } }],
+      [],
+    ]);
+    const timeline = await sut.query<{ campaign: { timeline: { start: string; requested: number; sent: number; opened: number; clicked: number }[] } }>(
+      `query($id: ID!) { campaign(id: $id) { timeline(interval: HOUR) { start requested sent opened clicked } } }`,
+      { id: campaignId },
+      secretKeyCaller(projectId),
+    );
+    const periods = timeline.data!.campaign.timeline;
+    expect(periods.every((period) => /T\d\d:00:00\.000Z$/.test(period.start))).toBe(true);
+    const total = (key: 'requested' | 'sent' | 'opened' | 'clicked') => periods.reduce((sum, period) => sum + period[key], 0);
+    expect([total('requested'), total('sent'), total('opened'), total('clicked')]).toEqual([2, 2, 1, 1]);
   });
 
   it('pushes new in-app messages on the live socket opened with a short-lived token', async () => {

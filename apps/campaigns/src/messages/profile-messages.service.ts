@@ -27,6 +27,8 @@ interface Row {
 }
 
 export const MAX_PROFILE_MESSAGES = 100;
+/** The order `engagement` lists stages in (a message's life, not the order reports arrived). */
+const ENGAGEMENT_STAGES = ['sent', 'delivered', 'opened', 'clicked', 'dismissed', 'bounced', 'unsubscribed', 'failed'];
 
 /** Each profile's campaign decisions (newest first) with the engagement they led to; one query for all the profiles of a request. */
 @Injectable()
@@ -39,12 +41,12 @@ export class ProfileMessages {
     const rows = valid.length
       ? ((await this.dataSource.query(
           `SELECT d.profile_id, d.campaign_id, d.channel, d.occurrence_at, d.decided_at, d.outcome, d.reason,
-                  coalesce((SELECT array_agg(e.kind ORDER BY e.first_at) FROM campaign_engagement e WHERE e.campaign_id = d.campaign_id AND e.profile_id = d.profile_id), '{}') AS engagement
+                  coalesce((SELECT array_agg(e.kind ORDER BY array_position($4::text[], e.kind)) FROM campaign_engagement e WHERE e.campaign_id = d.campaign_id AND e.profile_id = d.profile_id), '{}') AS engagement
            FROM unnest($2::uuid[]) AS p (id)
            CROSS JOIN LATERAL (
              SELECT * FROM campaign_delivery d WHERE d.project_id = $1 AND d.profile_id = p.id ORDER BY d.decided_at DESC, d.campaign_id LIMIT $3
            ) d`,
-          [projectId, valid, capped],
+          [projectId, valid, capped, ENGAGEMENT_STAGES],
         )) as Row[])
       : [];
     const campaigns = new Map<string, CampaignEntity>();
