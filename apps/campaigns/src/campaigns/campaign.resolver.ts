@@ -1,6 +1,7 @@
 import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
 import { byKeys, ProjectId, type SubgraphContext } from '@boomerang/platform/subgraph';
 import { CreateCampaignInput } from './dto/create-campaign.input.js';
+import { UpdateCampaignInput } from './dto/update-campaign.input.js';
 import { CampaignStats } from '../stats/campaign-stats.model.js';
 import { CampaignStatsService } from '../stats/campaign-stats.service.js';
 import { Campaign, CampaignAudience, CampaignEmail, CampaignGoal, CampaignStatus, SegmentReference } from './campaign.model.js';
@@ -42,6 +43,36 @@ export class CampaignResolver {
     @Args('status', { type: () => CampaignStatus }) status: CampaignStatus,
   ) {
     return this.campaignService.updateStatus(projectId, id, status);
+  }
+
+  @Mutation(() => Campaign, { description: 'Changes a DRAFT or PAUSED campaign: fields left out keep their values.' })
+  updateCampaign(@ProjectId() projectId: string, @Args('id', { type: () => ID }) id: string, @Args('input') input: UpdateCampaignInput) {
+    return this.campaignService.update(projectId, id, input);
+  }
+
+  @Mutation(() => Campaign, { description: 'A new DRAFT campaign with the same definition (default name: "<name> (copy)").' })
+  duplicateCampaign(@ProjectId() projectId: string, @Args('id', { type: () => ID }) id: string, @Args('name', { type: () => String, nullable: true }) name?: string | null) {
+    return this.campaignService.duplicate(projectId, id, name);
+  }
+
+  @Mutation(() => Campaign, { description: 'DRAFT → SCHEDULED: sends at its schedule (now, when it has none), or reacts to its trigger.' })
+  scheduleCampaign(@ProjectId() projectId: string, @Args('id', { type: () => ID }) id: string) {
+    return this.campaignService.updateStatus(projectId, id, CampaignStatus.SCHEDULED);
+  }
+
+  @Mutation(() => Campaign, { description: 'SCHEDULED or RUNNING → PAUSED: its jobs stop at their next page.' })
+  pauseCampaign(@ProjectId() projectId: string, @Args('id', { type: () => ID }) id: string) {
+    return this.campaignService.updateStatus(projectId, id, CampaignStatus.PAUSED);
+  }
+
+  @Mutation(() => Campaign, { description: 'PAUSED → RUNNING: continues where it stopped.' })
+  resumeCampaign(@ProjectId() projectId: string, @Args('id', { type: () => ID }) id: string) {
+    return this.campaignService.updateStatus(projectId, id, CampaignStatus.RUNNING);
+  }
+
+  @Mutation(() => Campaign, { description: 'RUNNING or PAUSED → COMPLETED (final): nothing more is sent.' })
+  stopCampaign(@ProjectId() projectId: string, @Args('id', { type: () => ID }) id: string) {
+    return this.campaignService.updateStatus(projectId, id, CampaignStatus.COMPLETED);
   }
 
   // A reference to another subgraph's entity: nullable, so a segments outage nulls only this field (README, "Adding fields across subgraphs").

@@ -16,6 +16,7 @@ import { CampaignEntity } from './campaign.entity.js';
 import { CampaignError, CampaignErrorCode } from './campaign.errors.js';
 import { CampaignStatus, QuietHoursBehavior } from './campaign.model.js';
 import type { CreateCampaignInput } from './dto/create-campaign.input.js';
+import type { UpdateCampaignInput } from './dto/update-campaign.input.js';
 
 @Injectable()
 export class CampaignService {
@@ -64,6 +65,78 @@ export class CampaignService {
       });
       return campaign;
     });
+  }
+
+  /**
+   * Changes a DRAFT or PAUSED campaign (others: CONFLICT naming `status`). The result is checked as
+   * a whole, as at creation, so an error names the field (`input.<path>`) and the rule.
+   */
+  update(projectId: string, id: string, input: UpdateCampaignInput): Promise<CampaignEntity> {
+    return this.dataSource.transaction(async (manager) => {
+      const campaign = await this.locked(manager, projectId, id);
+      if (campaign.status !== CampaignStatus.DRAFT && campaign.status !== CampaignStatus.PAUSED) {
+        throw new CampaignError(CampaignErrorCode.IllegalStatusTransition, `Only a DRAFT or PAUSED campaign can be changed (this one is ${campaign.status.toUpperCase()}): pause it first`, 'status');
+      }
+      const given = <K extends keyof UpdateCampaignInput>(key: K) => input[key] !== undefined;
+      const merged: CreateCampaignInput = {
+        name: input.name ?? campaign.name,
+        channel: input.channel ?? campaign.channel,
+        audienceSegmentId: input.audienceSegmentId,
+        audience:
+          given('audience') || given('audienceSegmentId')
+            ? input.audience
+            : { everyone: campaign.audience.everyone, includeSegmentIds: campaign.audience.include, excludeSegmentIds: campaign.audience.exclude },
+        schedule: given('schedule') ? input.schedule : campaign.schedule,
+        email: given('email') ? input.email : campaign.templateId && campaign.templateVersion ? { templateId: campaign.templateId, templateVersion: campaign.templateVersion } : null,
+        inApp: input.inApp,
+        webhook: input.webhook,
+        quietHours: input.quietHours ?? campaign.quietHours,
+        controlPercent: given('controlPercent') ? input.controlPercent : campaign.controlPercent,
+        throttlePerMinute: given('throttlePerMinute') ? input.throttlePerMinute : campaign.throttlePerMinute,
+        goal: given('goal') ? input.goal : campaign.goalEvent && campaign.goalDays ? { event: campaign.goalEvent, withinDays: campaign.goalDays } : null,
+      };
+      const { audience, schedule, inApp, webhook } = checkDefinition(merged);
+      const trigger = given('trigger') ? checkTrigger(input.trigger, schedule !== null) : campaign.trigger;
+      if (trigger && schedule) throw new CampaignError(CampaignErrorCode.InvalidDefinition, 'Invalid value for input.schedule: a triggered campaign sends when its trigger fires: give no schedule', 'input.schedule');
+      await manager.update(CampaignEntity, { id, projectId }, {
+        name: merged.name,
+        channel: merged.channel,
+        audienceSegmentId: audience.include.length === 1 && !audience.everyone ? audience.include[0]! : null,
+        audience,
+        schedule,
+        templateId: merged.email?.templateId ?? null,
+        templateVersion: merged.email?.templateVersion ?? null,
+        ...(given('inApp') ? { inApp } : {}),
+        ...(given('webhook') ? { webhook } : {}),
+        quietHours: merged.quietHours!,
+        controlPercent: merged.controlPercent ?? 0,
+        throttlePerMinute: merged.throttlePerMinute ?? null,
+        goalEvent: merged.goal?.event ?? null,
+        goalDays: merged.goal?.withinDays ?? null,
+        trigger,
+      });
+      await this.segmentFill.request(manager, projectId, [...audience.include, ...audience.exclude]);
+      return manager.findOneByOrFail(CampaignEntity, { id, projectId });
+    });
+  }
+
+  /** A new DRAFT campaign with the definition of another (any status); it has none of its sends. */
+  duplicate(projectId: string, id: string, name?: string | null): Promise<CampaignEntity> {
+    return this.dataSource.transaction(async (manager) => {
+      const source = await this.locked(manager, projectId, id);
+      const copyId = randomUUID();
+      const { createdAt: _createdAt, updatedAt: _updatedAt, ...definition } = source;
+      await manager.insert(CampaignEntity, { ...definition, id: copyId, name: name ?? `${source.name} (copy)`.slice(0, 200), status: CampaignStatus.DRAFT, sendingSince: null });
+      const copy = await manager.findOneByOrFail(CampaignEntity, { id: copyId, projectId });
+      await this.outbox.enqueue(manager, CampaignCreated, { projectId, occurredAt: copy.createdAt.toISOString(), campaignId: copyId, audienceSegmentId: copy.audienceSegmentId });
+      return copy;
+    });
+  }
+
+  private async locked(manager: EntityManager, projectId: string, id: string): Promise<CampaignEntity> {
+    const campaign = isUuid(id) ? await manager.findOne(CampaignEntity, { where: { id, projectId }, lock: { mode: 'pessimistic_write' } }) : null;
+    if (!campaign) throw new CampaignError(CampaignErrorCode.CampaignNotFound, `No campaign ${id} in this project`, 'id');
+    return campaign;
   }
 
   async get(projectId: string, id: string): Promise<CampaignEntity> {
