@@ -24,6 +24,13 @@ export interface LiveSegment {
   readonly leafIds: readonly string[];
 }
 
+/** An unused leaf is dropped after a week (LeafCollector): touching it once an hour is plenty. */
+const TOUCH_EVERY_MS = 3_600_000;
+
+const LEAF_COLUMNS = `id, kind, key, definition, status, matches_without_hits,
+  floor(extract(epoch FROM recent_from) * 1000)::float8 AS recent_from_ms,
+  floor(extract(epoch FROM snapshot_at) * 1000)::float8 AS snapshot_ms`;
+
 /** Live events older than this (by their UUIDv7 id) when a leaf is made are the backfill's to count. */
 export const RECENT_MARGIN_MS = 60_000;
 
@@ -64,14 +71,26 @@ export class LeafCatalog {
 
   async byIds(manager: EntityManager, projectId: string, ids: readonly string[]): Promise<Map<string, StoredLeaf>> {
     if (ids.length === 0) return new Map();
-    const rows = (await manager.query(
-      `SELECT id, kind, key, definition, status, matches_without_hits,
-              floor(extract(epoch FROM recent_from) * 1000)::float8 AS recent_from_ms,
-              floor(extract(epoch FROM snapshot_at) * 1000)::float8 AS snapshot_ms
-       FROM audience_leaf WHERE project_id = $1 AND id = ANY($2::uuid[])`,
-      [projectId, ids],
-    )) as LeafRow[];
+    const rows = (await manager.query(`SELECT ${LEAF_COLUMNS} FROM audience_leaf WHERE project_id = $1 AND id = ANY($2::uuid[])`, [projectId, ids])) as LeafRow[];
     return new Map(rows.map((row) => [row.id, this.toStored(row)]));
+  }
+
+  /**
+   * The stored leaves of `leaves` that exist, keyed by leaf key, touched (`last_used_at`) where
+   * the last touch is older than TOUCH_EVERY_MS: an estimate over existing leaves writes nothing
+   * most of the time, yet keeps them from the collector.
+   */
+  async existing(manager: EntityManager, projectId: string, leaves: readonly Leaf[]): Promise<Map<string, StoredLeaf>> {
+    const keys = leaves.map((leaf) => leaf.key);
+    const rows = (await manager.query(
+      `WITH touched AS (
+         UPDATE audience_leaf SET last_used_at = now()
+         WHERE project_id = $1 AND key = ANY($2::text[]) AND last_used_at < now() - make_interval(secs => $3)
+       )
+       SELECT ${LEAF_COLUMNS} FROM audience_leaf WHERE project_id = $1 AND key = ANY($2::text[])`,
+      [projectId, keys, TOUCH_EVERY_MS / 1000],
+    )) as LeafRow[];
+    return new Map(rows.map((row) => [row.key, this.toStored(row)]));
   }
 
   /**
@@ -86,9 +105,7 @@ export class LeafCatalog {
         `INSERT INTO audience_leaf (id, project_id, key, kind, definition, status, matches_without_hits, recent_from)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (project_id, key) DO UPDATE SET last_used_at = now()
-         RETURNING id, kind, key, definition, status, matches_without_hits,
-                   floor(extract(epoch FROM recent_from) * 1000)::float8 AS recent_from_ms,
-                   floor(extract(epoch FROM snapshot_at) * 1000)::float8 AS snapshot_ms`,
+         RETURNING ${LEAF_COLUMNS}`,
         [
           randomUUID(),
           projectId,

@@ -15,6 +15,8 @@ export interface StoredLeafState {
 
 /** From this many states on, a write goes through COPY. */
 const COPY_FROM = 1000;
+const UNIQUE_VIOLATION = '23505';
+const STATE_COLUMNS = 'project_id, leaf_id, profile_id, n, vn, sum, min, max, first_at, last_at, times, vals, matched, recheck_at';
 
 const stateKey = (leafId: string, profileId: string) => `${leafId}:${profileId}`;
 
@@ -86,11 +88,13 @@ export class LeafStates {
     return states.filter((state) => !inserted.has(stateKey(state.leafId, state.profileId)));
   }
 
-  /** Many states (a backfill): COPYed into a temporary table, then inserted where absent, in one statement. */
+  /**
+   * Many states (a backfill): COPYed straight into `leaf_state`. When another transaction made
+   * one of them meanwhile (the live path while a leaf backfills), that COPY fails on the key and
+   * is undone; the states then go through a temporary table and are inserted where absent.
+   */
   private async copyAbsent(manager: EntityManager, projectId: string, states: readonly StoredLeafState[]): Promise<StoredLeafState[]> {
     const client = (manager.queryRunner as unknown as { databaseConnection: pg.PoolClient }).databaseConnection;
-    await manager.query(`CREATE TEMP TABLE IF NOT EXISTS leaf_state_incoming (LIKE leaf_state INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
-    await manager.query(`TRUNCATE leaf_state_incoming`);
     const text = (value: number | null) => (value === null ? '\\N' : String(value));
     const lines = states.map((s) =>
       [
@@ -110,9 +114,19 @@ export class LeafStates {
         s.recheckAt === null ? '\\N' : new Date(s.recheckAt).toISOString(),
       ].join('\t'),
     );
-    await runPipelinedCopies(client, [
-      { statement: `COPY leaf_state_incoming (project_id, leaf_id, profile_id, n, vn, sum, min, max, first_at, last_at, times, vals, matched, recheck_at) FROM STDIN`, lines },
-    ]);
+    const copy = (table: string) => ({ statement: `COPY ${table} (${STATE_COLUMNS}) FROM STDIN`, lines });
+    await manager.query(`SAVEPOINT leaf_state_copy`);
+    try {
+      await runPipelinedCopies(client, [copy('leaf_state')]);
+      await manager.query(`RELEASE SAVEPOINT leaf_state_copy`);
+      return [];
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      await manager.query(`ROLLBACK TO SAVEPOINT leaf_state_copy`);
+    }
+    await manager.query(`CREATE TEMP TABLE IF NOT EXISTS leaf_state_incoming (LIKE leaf_state INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+    await manager.query(`TRUNCATE leaf_state_incoming`);
+    await runPipelinedCopies(client, [copy('leaf_state_incoming')]);
     const rows = (await manager.query(
       `INSERT INTO leaf_state SELECT * FROM leaf_state_incoming ON CONFLICT (leaf_id, profile_id) DO NOTHING RETURNING leaf_id, profile_id`,
     )) as { leaf_id: string; profile_id: string }[];

@@ -23,6 +23,80 @@ export interface MembershipTransition {
 export class MembershipChanges {
   constructor(private readonly outbox: OutboxWriter) {}
 
+  /**
+   * Makes a segment's members those `members` selects (SQL whose one column is `profile_id`, `$1`
+   * being the project, its other parameters from `$2` on) and writes the entries and exits as
+   * `apply` does, all in SQL: no member travels through JS. Returns how many entered and exited.
+   */
+  async applyComputed(
+    manager: EntityManager,
+    projectId: string,
+    segment: { readonly id: string; readonly version: number },
+    members: { readonly sql: string; readonly params: readonly unknown[] },
+    cause: MembershipCause,
+    now: Date,
+  ): Promise<{ entered: number; exited: number }> {
+    // The entries' statement, its values placed after those of `from` (`$1` being the project in both).
+    const enter = (from: string, fromParams: readonly unknown[]) => {
+      const params = [...fromParams, segment.id, now, segment.version];
+      const [segmentId, addedAt, version] = [params.length - 2, params.length - 1, params.length].map((at) => `$${at}`);
+      const sql = `WITH entered AS (
+           INSERT INTO segment_membership (project_id, segment_id, profile_id, added_at, version)
+           SELECT $1, ${segmentId}::uuid, c.profile_id, ${addedAt}::timestamptz, ${version}::int FROM ${from} c
+           WHERE NOT EXISTS (SELECT 1 FROM segment_membership m WHERE m.segment_id = ${segmentId}::uuid AND m.profile_id = c.profile_id)
+           ON CONFLICT (segment_id, profile_id) DO NOTHING
+           RETURNING profile_id)
+         INSERT INTO membership_transition SELECT profile_id, 'entered' FROM entered`;
+      return manager.query(sql, params);
+    };
+    await manager.query(`CREATE TEMP TABLE membership_transition (profile_id uuid NOT NULL, change text NOT NULL) ON COMMIT DROP`);
+    const [{ has }] = (await manager.query(`SELECT EXISTS (SELECT 1 FROM segment_membership WHERE segment_id = $1) AS has`, [segment.id])) as [{ has: boolean }];
+    if (!has) {
+      // No members yet (a new segment): nothing can exit, the members go straight in.
+      await enter(`(${members.sql})`, members.params);
+    } else {
+      await manager.query(`CREATE TEMP TABLE computed_member ON COMMIT DROP AS ${members.sql}`, members.params);
+      // Keyed, so comparing it with the members never turns into a scan of it per member.
+      await manager.query(`ALTER TABLE computed_member ADD PRIMARY KEY (profile_id)`);
+      await manager.query(`ANALYZE computed_member`);
+      // Exits first: the anti-join then reads the members as they were, not with the entries the
+      // planner does not know of yet (a new version's tens of thousands).
+      await manager.query(
+        `WITH exited AS (
+           DELETE FROM segment_membership m WHERE m.project_id = $1 AND m.segment_id = $2
+             AND NOT EXISTS (SELECT 1 FROM computed_member c WHERE c.profile_id = m.profile_id)
+           RETURNING m.profile_id)
+         INSERT INTO membership_transition SELECT profile_id, 'exited' FROM exited`,
+        [projectId, segment.id],
+      );
+      await enter('computed_member', [projectId]);
+      await manager.query(`DROP TABLE computed_member`);
+    }
+    const [counts] = (await manager.query(
+      `SELECT count(*) FILTER (WHERE change = 'entered')::int AS entered, count(*) FILTER (WHERE change = 'exited')::int AS exited FROM membership_transition`,
+    )) as { entered: number; exited: number }[];
+    if (counts!.entered + counts!.exited > 0) {
+      await manager.query(
+        `INSERT INTO segment_size_change (project_id, segment_id, day, entered, exited)
+         VALUES ($1, $2, ($3::timestamptz AT TIME ZONE 'UTC')::date, $4, $5)
+         ON CONFLICT (segment_id, day) DO UPDATE SET entered = segment_size_change.entered + EXCLUDED.entered, exited = segment_size_change.exited + EXCLUDED.exited`,
+        [projectId, segment.id, now, counts!.entered, counts!.exited],
+      );
+      // Entries first, then exits, as `apply` orders them.
+      await this.outbox.enqueueSelected(
+        manager,
+        SegmentMembershipChanged,
+        projectId,
+        `SELECT json_build_object('projectId', $1::uuid, 'occurredAt', $2::text, 'segmentId', $3::uuid, 'profileId', profile_id,
+                                  'change', change, 'version', $4::int, 'cause', $5::text, 'eventId', NULL) AS body
+         FROM membership_transition ORDER BY change, profile_id`,
+        [projectId, now.toISOString(), segment.id, segment.version, cause],
+      );
+    }
+    await manager.query(`DROP TABLE membership_transition`);
+    return counts!;
+  }
+
   async apply(manager: EntityManager, projectId: string, transitions: readonly MembershipTransition[], now: Date): Promise<void> {
     if (transitions.length === 0) return;
     for (let start = 0; start < transitions.length; start += 5000) {

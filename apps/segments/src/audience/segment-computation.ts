@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { evaluateRule, leavesOf, toLeaf, type Rule } from '@boomerang/audience';
+import { evaluateRule, leavesOf, toLeaf, type Leaf, type Rule } from '@boomerang/audience';
 import type { Logger } from '@boomerang/platform/observability';
 import { Clock, LOGGER } from '@boomerang/platform/subgraph';
 import { LeafBackfill, LeafBackfillError } from './leaf-backfill.js';
@@ -112,39 +112,23 @@ export class SegmentComputation implements OnApplicationBootstrap, OnApplication
     const leaves = await this.storedLeaves(manager, projectId, segment.rules);
     const params: unknown[] = [projectId];
     const query = membersQuery(segment.rules, leaves, params);
-    await manager.query(`CREATE TEMP TABLE computed_member ON COMMIT DROP AS ${query}`, params);
-    await manager.query(`ANALYZE computed_member`);
-    const entered = (await manager.query(
-      `SELECT c.profile_id FROM computed_member c WHERE NOT EXISTS (SELECT 1 FROM segment_membership m WHERE m.segment_id = $1 AND m.profile_id = c.profile_id)`,
-      [segmentId],
-    )) as { profile_id: string }[];
-    const exited = (await manager.query(
-      `SELECT m.profile_id FROM segment_membership m WHERE m.segment_id = $1 AND NOT EXISTS (SELECT 1 FROM computed_member c WHERE c.profile_id = m.profile_id)`,
-      [segmentId],
-    )) as { profile_id: string }[];
     const now = this.clock.now();
-    const transition = (change: 'entered' | 'exited') => (row: { profile_id: string }) => ({
-      segmentId,
-      version: segment.version,
-      profileId: row.profile_id,
-      change,
-      cause,
-      eventId: null,
-    });
-    await this.memberships.apply(manager, projectId, [...entered.map(transition('entered')), ...exited.map(transition('exited'))], now);
+    await this.memberships.applyComputed(manager, projectId, { id: segmentId, version: segment.version }, { sql: query, params }, cause, now);
     await manager.query(`UPDATE segment SET status = 'ready', failure = NULL, computed_at = $3 WHERE project_id = $1 AND id = $2`, [projectId, segmentId, now]);
-    await manager.query(`DROP TABLE computed_member`);
   }
 
   /** How many profiles the rules would hold now: leaves made and filled as needed (a later save reuses them). */
   async estimate(projectId: string, rule: Rule): Promise<number> {
     const leaves = leavesOf(rule);
-    const stored = await this.dataSource.transaction((manager) => this.catalog.ensure(manager, projectId, leaves, this.clock.now().getTime()));
-    await this.backfill.ensureReady(
-      projectId,
-      stored.map((leaf) => leaf.id),
-    );
-    const byKey = new Map(stored.map((leaf) => [leaf.leaf.key, leaf]));
+    let byKey = await this.catalog.existing(this.dataSource.manager, projectId, leaves);
+    if (byKey.size < leaves.length || [...byKey.values()].some((leaf) => leaf.status !== 'ready')) {
+      const stored = await this.dataSource.transaction((manager) => this.catalog.ensure(manager, projectId, leaves, this.clock.now().getTime()));
+      await this.backfill.ensureReady(
+        projectId,
+        stored.map((leaf) => leaf.id),
+      );
+      byKey = new Map(stored.map((leaf) => [leaf.leaf.key, leaf]));
+    }
     const params: unknown[] = [projectId];
     const query = membersQuery(rule, byKey, params);
     return this.dataSource.transaction(async (manager) => {
@@ -167,31 +151,66 @@ export class SegmentComputation implements OnApplicationBootstrap, OnApplication
 }
 
 /**
- * The members of a rule tree as one query. Each behaviour or profile leaf is a LEFT JOIN of its
- * states (a profile without a state has the leaf's verdict for no hits), each membership leaf an
- * EXISTS on that segment's members. The profiles looked at: when the tree is false for a profile
- * with no state in any leaf and no membership it names (true of most audiences: "did X…"), only
- * the profiles that have one (an index range per leaf, not the project's every profile);
+ * The members of a rule tree as one query. The profiles looked at: when the tree is false for a
+ * profile with no state in any leaf and no membership it names (true of most audiences: "did X…"),
+ * only the profiles that have one (an index range per leaf, not the project's every profile);
  * otherwise every known profile of the project.
+ * - A tree that only ever needs leaves to be true ("did X", "in S", AND / OR of those) holds only
+ *   for profiles some leaf holds for: one pass over the leaves' matched states (the partial
+ *   `leaf_state_matched` index) and the named segments' members, grouped by profile into one truth
+ *   per leaf, the tree as the HAVING clause.
+ * - Otherwise each behaviour or profile leaf is a LEFT JOIN of its states (a profile without a
+ *   state has the leaf's verdict for no hits), each membership leaf an EXISTS on that segment's members.
  */
 export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, StoredLeaf>, params: unknown[]): string {
-  const joins: string[] = [];
-  const aliases = new Map<string, string>();
-  const stateLeafIds: string[] = [];
-  const namedSegments: string[] = [];
   const param = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
   };
-  const leafSql = (node: Exclude<Rule, { and: Rule[] } | { or: Rule[] } | { not: Rule }>): string => {
+  const storedOf = (leaf: Leaf) => {
+    const stored = leavesByKey.get(leaf.key);
+    if (!stored) throw new Error(`leaf ${leaf.key} has no state`);
+    return stored;
+  };
+  const withoutState = evaluateRule(rule, (leaf) => (leaf.kind === 'segment' ? false : leaf.kind === 'profile' ? false : (leavesByKey.get(leaf.key)?.matchesWithoutHits ?? false)));
+  if (!withoutState && isMonotone(rule, leavesByKey)) {
+    // Each leaf's truth: whether one of the profile's rows came from its states (or its segment's members).
+    const sources = new Map<string, string>();
+    const stateLeafIds: string[] = [];
+    const namedSegments: string[] = [];
+    const truth = (node: LeafNode): string => {
+      const leaf = toLeaf(node);
+      const source = leaf.kind === 'segment' ? leaf.rule.segmentId : storedOf(leaf).id;
+      let column = sources.get(source);
+      if (!column) {
+        column = `t${sources.size}`;
+        sources.set(source, column);
+        (leaf.kind === 'segment' ? namedSegments : stateLeafIds).push(source);
+      }
+      return `c.${column}`;
+    };
+    const having = walkRule(rule, truth);
+    const truths = [...sources].map(([source, column]) => `bool_or(source = ${param(source)}::uuid) AS ${column}`).join(', ');
+    const rows = [
+      ...(stateLeafIds.length ? [`SELECT profile_id, leaf_id AS source FROM leaf_state WHERE leaf_id = ANY(${param(stateLeafIds)}::uuid[]) AND matched`] : []),
+      ...(namedSegments.length ? [`SELECT profile_id, segment_id AS source FROM segment_membership WHERE segment_id = ANY(${param(namedSegments)}::uuid[])`] : []),
+    ].join(' UNION ALL ');
+    return `SELECT c.profile_id FROM (SELECT profile_id, ${truths} FROM (${rows}) found GROUP BY profile_id) c
+            JOIN known_profile kp ON kp.project_id = $1 AND kp.profile_id = c.profile_id AND kp.forgotten_at IS NULL
+            WHERE ${having}`;
+  }
+  const joins: string[] = [];
+  const aliases = new Map<string, string>();
+  const stateLeafIds: string[] = [];
+  const namedSegments: string[] = [];
+  const leafSql = (node: LeafNode): string => {
     const leaf = toLeaf(node);
     if (leaf.kind === 'segment') {
       namedSegments.push(leaf.rule.segmentId);
       const exists = `EXISTS (SELECT 1 FROM segment_membership m WHERE m.segment_id = ${param(leaf.rule.segmentId)} AND m.profile_id = kp.profile_id)`;
       return leaf.rule.member ? exists : `NOT ${exists}`;
     }
-    const stored = leavesByKey.get(leaf.key);
-    if (!stored) throw new Error(`leaf ${leaf.key} has no state`);
+    const stored = storedOf(leaf);
     let alias = aliases.get(stored.id);
     if (!alias) {
       alias = `l${aliases.size}`;
@@ -201,25 +220,25 @@ export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, Stored
     }
     return `COALESCE(${alias}.matched, ${stored.matchesWithoutHits ? 'true' : 'false'})`;
   };
-  const walk = (node: Rule): string => {
-    if ('and' in node) return `(${node.and.map(walk).join(' AND ')})`;
-    if ('or' in node) return `(${node.or.map(walk).join(' OR ')})`;
-    if ('not' in node) return `(NOT ${walk(node.not)})`;
-    return leafSql(node);
-  };
-  const where = walk(rule);
-  const withoutState = evaluateRule(rule, (leaf) => (leaf.kind === 'segment' ? false : leaf.kind === 'profile' ? false : (leavesByKey.get(leaf.key)?.matchesWithoutHits ?? false)));
+  const where = walkRule(rule, leafSql);
   if (withoutState) return `SELECT kp.profile_id FROM known_profile kp ${joins.join(' ')} WHERE kp.project_id = $1 AND kp.forgotten_at IS NULL AND ${where}`;
-  // A tree that only ever needs leaves to be true ("did X", "in S", AND / OR of those) holds only
-  // for profiles some leaf holds for: start from those (the matched index), not from every state.
-  const monotone = isMonotone(rule, leavesByKey);
   const candidates = [
-    `SELECT DISTINCT profile_id FROM leaf_state WHERE leaf_id = ANY(${param(stateLeafIds)}::uuid[])${monotone ? ' AND matched' : ''}`,
+    `SELECT DISTINCT profile_id FROM leaf_state WHERE leaf_id = ANY(${param(stateLeafIds)}::uuid[])`,
     ...(namedSegments.length ? [`SELECT profile_id FROM segment_membership WHERE segment_id = ANY(${param(namedSegments)}::uuid[])`] : []),
   ].join(' UNION ');
   return `SELECT kp.profile_id FROM (${candidates}) candidate
           JOIN known_profile kp ON kp.project_id = $1 AND kp.profile_id = candidate.profile_id AND kp.forgotten_at IS NULL
           ${joins.join(' ')} WHERE ${where}`;
+}
+
+type LeafNode = Exclude<Rule, { and: Rule[] } | { or: Rule[] } | { not: Rule }>;
+
+/** The tree as an SQL boolean expression, each leaf written by `leafSql`. */
+function walkRule(node: Rule, leafSql: (leaf: LeafNode) => string): string {
+  if ('and' in node) return `(${node.and.map((child) => walkRule(child, leafSql)).join(' AND ')})`;
+  if ('or' in node) return `(${node.or.map((child) => walkRule(child, leafSql)).join(' OR ')})`;
+  if ('not' in node) return `(NOT ${walkRule(node.not, leafSql)})`;
+  return leafSql(node);
 }
 
 /** No NOT, no "not in segment", no leaf that holds without hits ("at most 2 times"). */

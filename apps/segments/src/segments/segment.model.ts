@@ -38,7 +38,8 @@ export class SegmentSizePoint {
 @ObjectType({ description: 'How many profiles rules would hold now.' })
 export class SegmentEstimate {
   @Field(() => Int) size: number;
-  @Field(() => Int, { description: 'Profiles of the project (what the size is out of).' }) totalProfiles: number;
+  /** Whose profiles `totalProfiles` counts (resolved only when asked: a count over every profile). */
+  projectId: string;
 }
 
 /** The profiles subgraph owns Profile; this subgraph adds fields to it by id. */

@@ -122,12 +122,16 @@ export class SegmentService {
   }
 
   /** How many profiles `rules` would hold now, without saving a segment. */
-  async estimate(projectId: string, rules: unknown): Promise<{ size: number; totalProfiles: number }> {
+  async estimate(projectId: string, rules: unknown): Promise<{ size: number; projectId: string }> {
     const rule = this.validRules(rules, 'rules');
     await this.checkReferences(this.dataSource.manager, projectId, null, rule);
-    const size = await this.computation.estimate(projectId, rule);
+    return { size: await this.computation.estimate(projectId, rule), projectId };
+  }
+
+  /** The project's profiles (what an estimate's size is out of). */
+  async totalProfiles(projectId: string): Promise<number> {
     const [total] = (await this.dataSource.query(`SELECT count(*)::int AS n FROM known_profile WHERE project_id = $1 AND forgotten_at IS NULL`, [projectId])) as { n: number }[];
-    return { size, totalProfiles: total!.n };
+    return total!.n;
   }
 
   async versions(projectId: string, id: string): Promise<{ version: number; rules: unknown; createdAt: Date }[]> {

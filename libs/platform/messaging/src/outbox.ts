@@ -49,7 +49,33 @@ export class OutboxWriter {
     }
     return ids;
   }
+
+  /**
+   * Enqueues one message per row of `select` (SQL whose one column `body` is the json body, in
+   * order), written by PostgreSQL without a round trip through JS: for messages computed in bulk
+   * in SQL (a new segment's tens of thousands of entries). The first body of each outbox row is
+   * validated against the contract, so a query drifting from it fails the transaction. Returns
+   * how many messages were enqueued.
+   */
+  async enqueueSelected(manager: EntityManager, contract: MessageContract, projectId: string, select: string, params: readonly unknown[]): Promise<number> {
+    const subject = this.subjects.subject(contract, projectId);
+    const at = params.length;
+    const rows = (await manager.query(
+      `INSERT INTO "${schemaOf(manager)}".outbox (id, project_id, subject, bodies, message_ids)
+       SELECT gen_random_uuid(), $${at + 1}::uuid, $${at + 2}, json_agg(body ORDER BY n), array_agg(gen_random_uuid()::text ORDER BY n)
+       FROM (SELECT body, row_number() OVER () AS n FROM (${select}) selected) numbered
+       GROUP BY (n - 1) / ${SELECTED_PER_ROW}
+       ORDER BY min(n)
+       RETURNING cardinality(message_ids) AS size, bodies -> 0 AS first`,
+      [...params, projectId, subject],
+    )) as { size: number; first: unknown }[];
+    for (const row of rows) validateMessage(contract, subject, row.first);
+    return rows.reduce((total, row) => total + row.size, 0);
+  }
 }
+
+/** Messages per outbox row when a query writes them (enqueueSelected). */
+const SELECTED_PER_ROW = 5000;
 
 interface OutboxMessage {
   seq: string;
