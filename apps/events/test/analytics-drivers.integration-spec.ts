@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, newKnownProfiles, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
+import { newKnownProfiles, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
 import { RetentionDriversQuery } from '../src/analytics/retention-drivers.query.js';
-import { ANALYTICS_EVENTS_DURABLE } from '../src/analytics/rollup.consumers.js';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
-import { ingestCommand, startEventsSubgraph } from './support.js';
+import { consumersSettled, ingestCommand, startEventsSubgraph } from './support.js';
 
 const DRIVERS = `query($input: RetentionDriversInput!) { retentionDrivers(input: $input) {
   members retained drivers { event atLeast doers doersRetained nonDoers nonDoersRetained doerRate nonDoerRate difference low high } } }`;
@@ -65,11 +64,7 @@ describe('analytics retention drivers', () => {
       { profileId: p6, name: 'Share', timestamp: at('2026-01-05') },
       { profileId: p6, name: 'Share', timestamp: at('2026-01-08') }, // day 3: after the first two days
     ]);
-    await sut.flushOutbox();
-    await eventually(async () => {
-      const info = await sut.messaging.jsm.consumers.info(sut.messaging.subjects.streamName('events'), ANALYTICS_EVENTS_DURABLE);
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    });
+    await consumersSettled(sut);
   });
   afterAll(() => sut?.close());
 

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { encodeProfileIds, ListSegmentMembers, ProfileChanged, ProfileDeleted, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { applyOwnedStream, serveRpc } from '@boomerang/platform/messaging';
-import { eventually, newKnownProfiles, secretKeyCaller, silentLogger, type TestSubgraph } from '@boomerang/platform/testing';
-import { ANALYTICS_PROFILE_CHANGED_DURABLE } from '../src/analytics/analytics-profiles.js';
-import { ANALYTICS_EVENTS_DURABLE } from '../src/analytics/rollup.consumers.js';
+import { eventually, newKnownProfiles, publishMessage, secretKeyCaller, silentLogger, type TestSubgraph } from '@boomerang/platform/testing';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
-import { ingestCommand, startEventsSubgraph } from './support.js';
+import { consumersSettled, ingestCommand, startEventsSubgraph } from './support.js';
 
 const RETENTION = `query($input: RetentionInput!) { retention(input: $input) {
   cohorts { start size counts } breakdown { value other profiles cohorts { start size counts } } } }`;
@@ -24,10 +22,7 @@ describe('analytics filters and breakdowns', () => {
   const segmentMembers: string[] = [];
   let p1: string, p2: string, p3: string, p4: string;
 
-  const publish = <C extends MessageContract>(contract: C, project: string, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>) =>
-    sut.messaging.js.publish(sut.messaging.subjects.subject(contract, project), JSON.stringify({ projectId: project, occurredAt: new Date().toISOString(), ...body }), {
-      msgID: randomUUID(),
-    });
+  const publish = <C extends MessageContract>(contract: C, project: string, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>) => publishMessage(sut.messaging, contract, project, body);
   const snapshot = (profileId: string, properties: Record<string, unknown>, updatedAt = new Date()) => ({
     profileId,
     externalId: null,
@@ -48,18 +43,7 @@ describe('analytics filters and breakdowns', () => {
     contact: { email: null, phone: null },
     updatedAt: updatedAt.toISOString(),
   });
-  const settled = async () => {
-    await sut.flushOutbox();
-    for (const [domain, durable] of [
-      ['events', ANALYTICS_EVENTS_DURABLE],
-      ['profiles', ANALYTICS_PROFILE_CHANGED_DURABLE],
-    ] as const) {
-      await eventually(async () => {
-        const info = await sut.messaging.jsm.consumers.info(sut.messaging.subjects.streamName(domain), durable);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      });
-    }
-  };
+  const settled = () => consumersSettled(sut);
   const ingest = (project: string, events: Partial<IngestEventCommand>[]) => sut.app.get(IngestEvents).execute(project, events.map((event) => ingestCommand(event)));
   const at = (day: string) => new Date(`${day}T12:00:00Z`);
 

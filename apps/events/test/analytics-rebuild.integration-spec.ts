@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { eventually, newKnownProfiles, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
+import { newKnownProfiles, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
 import { RollupRebuild } from '../src/analytics/rollup-rebuild.js';
-import { ANALYTICS_EVENTS_DURABLE } from '../src/analytics/rollup.consumers.js';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
-import { ingestCommand, startEventsSubgraph } from './support.js';
+import { consumersSettled, ingestCommand, startEventsSubgraph } from './support.js';
 
 const SETTINGS = `mutation($input: UpdateAnalyticsSettingsInput!) { updateAnalyticsSettings(input: $input) { timeZone revenueEvent revenueProperty rebuilding } }`;
 
@@ -16,13 +15,7 @@ describe('analytics rollups rebuilt after a settings change', () => {
   const projectId = randomUUID();
 
   const ingest = (events: Partial<IngestEventCommand>[]) => sut.app.get(IngestEvents).execute(projectId, events.map((event) => ingestCommand(event)));
-  const settled = async () => {
-    await sut.flushOutbox();
-    await eventually(async () => {
-      const info = await sut.messaging.jsm.consumers.info(sut.messaging.subjects.streamName('events'), ANALYTICS_EVENTS_DURABLE);
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    });
-  };
+  const settled = () => consumersSettled(sut);
   const days = async () =>
     (await db.query(`SELECT to_char(day, 'YYYY-MM-DD') AS day, events, revenue::float8 AS revenue FROM "${sut.schema}".profile_day WHERE project_id = $1 ORDER BY day`, [projectId])) as {
       day: string;

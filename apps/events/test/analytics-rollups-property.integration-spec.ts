@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { ProfileDeleted, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { applyOwnedStream } from '@boomerang/platform/messaging';
-import { eventually, newKnownProfiles, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
+import { newKnownProfiles, publishMessage, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
 import { RollupRebuild } from '../src/analytics/rollup-rebuild.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
-import { ingestCommand, startEventsSubgraph } from './support.js';
+import { consumersSettled, ingestCommand, startEventsSubgraph } from './support.js';
 
 type Op =
   | { kind: 'ingest'; profile: number; day: number; hour: number; name: 'Opened' | 'Charged'; amount: number | string }
@@ -41,25 +41,9 @@ describe('analytics rollups (property)', () => {
   });
   afterAll(() => sut?.close());
 
-  const publish = <C extends MessageContract>(contract: C, projectId: string, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>) =>
-    sut.messaging.js.publish(sut.messaging.subjects.subject(contract, projectId), JSON.stringify({ projectId, occurredAt: new Date().toISOString(), ...body }), {
-      msgID: randomUUID(),
-    });
+  const publish = <C extends MessageContract>(contract: C, project: string, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>) => publishMessage(sut.messaging, contract, project, body);
   /** Every durable consumer of both streams has handled everything. */
-  const settled = async () => {
-    await sut.flushOutbox();
-    await eventually(
-      async () => {
-        for (const domain of ['events', 'profiles'] as const) {
-          for await (const info of sut.messaging.jsm.consumers.list(sut.messaging.subjects.streamName(domain))) {
-            if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
-          }
-        }
-        return true;
-      },
-      { timeoutMs: 20_000 },
-    );
-  };
+  const settled = () => consumersSettled(sut);
   const table = (projectId: string, sql: string) => db.query(sql.replaceAll('$schema', `"${sut.schema}"`), [projectId]) as Promise<unknown[]>;
 
   const recomputed = (projectId: string) =>

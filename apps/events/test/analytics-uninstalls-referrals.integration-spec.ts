@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ProfileIdentified } from '@boomerang/contracts';
 import { applyOwnedStream } from '@boomerang/platform/messaging';
-import { eventually, newKnownProfiles, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
-import { ANALYTICS_EVENTS_DURABLE } from '../src/analytics/rollup.consumers.js';
+import { newKnownProfiles, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
-import { ingestCommand, startEventsSubgraph } from './support.js';
+import { consumersSettled, ingestCommand, startEventsSubgraph } from './support.js';
 
 const UNINSTALLS = `query($input: UninstallsInput!) { uninstalls(input: $input) { uninstallEvent cohorts { start size uninstalled percentage byInterval medianDays meanDays } } }`;
 const REFERRALS = `query($input: ReferralsInput!) { referrals(input: $input) {
@@ -48,11 +47,7 @@ describe('analytics uninstalls and referrals', () => {
       { profileId: u4, name: 'App Uninstalled', timestamp: at('2026-01-10') },
       { profileId: u5, name: 'Install', properties: { referrer: '' }, timestamp: at('2026-01-06') },
     ]);
-    await sut.flushOutbox();
-    await eventually(async () => {
-      const info = await sut.messaging.jsm.consumers.info(sut.messaging.subjects.streamName('events'), ANALYTICS_EVENTS_DURABLE);
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    });
+    await consumersSettled(sut);
   });
   afterAll(() => sut?.close());
 

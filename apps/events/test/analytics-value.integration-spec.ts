@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ProfileDeleted, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { applyOwnedStream } from '@boomerang/platform/messaging';
-import { eventually, newKnownProfiles, publishableKeyCaller, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
-import { ANALYTICS_EVENTS_DURABLE } from '../src/analytics/rollup.consumers.js';
+import { eventually, newKnownProfiles, publishableKeyCaller, publishMessage, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
-import { ingestCommand, startEventsSubgraph } from './support.js';
+import { consumersSettled, ingestCommand, startEventsSubgraph } from './support.js';
 
 const VALUE = `query($input: ValueRetentionInput!) { valueRetention(input: $input) {
   timeZone revenueEvent amountProperty
@@ -31,17 +30,8 @@ describe('analytics value retention and LTV', () => {
   const projectId = randomUUID();
 
   const ingest = (project: string, events: Partial<IngestEventCommand>[]) => sut.app.get(IngestEvents).execute(project, events.map((event) => ingestCommand(event)));
-  const settled = async () => {
-    await sut.flushOutbox();
-    await eventually(async () => {
-      const info = await sut.messaging.jsm.consumers.info(sut.messaging.subjects.streamName('events'), ANALYTICS_EVENTS_DURABLE);
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    });
-  };
-  const publish = <C extends MessageContract>(contract: C, project: string, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>) =>
-    sut.messaging.js.publish(sut.messaging.subjects.subject(contract, project), JSON.stringify({ projectId: project, occurredAt: new Date().toISOString(), ...body }), {
-      msgID: randomUUID(),
-    });
+  const settled = () => consumersSettled(sut);
+  const publish = <C extends MessageContract>(contract: C, project: string, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>) => publishMessage(sut.messaging, contract, project, body);
   const at = (day: string, hour = 12) => new Date(`${day}T${String(hour).padStart(2, '0')}:00:00Z`);
   const ask = (input: Record<string, unknown>, caller = secretKeyCaller(projectId)) => sut.query<Answer>(VALUE, { input }, caller);
   const cohorts = async (input: Record<string, unknown>, project = projectId) => {

@@ -15,17 +15,21 @@ export class RetentionCohort {
   percentages: number[];
 }
 
-@ObjectType({ description: 'The profiles of one breakdown value.' })
-export class RetentionGroup {
+/** What every breakdown group of an answer carries (BreakdownGroup); each question adds its own answer fields. */
+@ObjectType({ isAbstract: true })
+export abstract class BreakdownGroupFields {
   @Field(() => String, { nullable: true, description: 'The property value (as text); null: profiles without it, or the folded smaller groups (`other`).' })
   value: string | null;
 
   @Field(() => Boolean, { description: 'The groups beyond the 20 largest, folded together.' })
   other: boolean;
 
-  @Field(() => Int, { description: 'Cohort members in the group.' })
+  @Field(() => Int, { description: 'Profiles in the group (cohort members).' })
   profiles: number;
+}
 
+@ObjectType({ description: 'The profiles of one breakdown value.' })
+export class RetentionGroup extends BreakdownGroupFields {
   @Field(() => [RetentionCohort])
   cohorts: RetentionCohort[];
 }

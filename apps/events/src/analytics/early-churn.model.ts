@@ -1,4 +1,5 @@
 import { Field, Float, Int, ObjectType } from '@nestjs/graphql';
+import { BreakdownGroupFields } from './analytics.model.js';
 
 @ObjectType({ description: 'Early churn at one day since arrival.' })
 export class ChurnPoint {
@@ -16,16 +17,7 @@ export class ChurnPoint {
 }
 
 @ObjectType({ description: 'The early churn of one breakdown value (e.g. an acquisition source).' })
-export class EarlyChurnGroup {
-  @Field(() => String, { nullable: true, description: 'The property value (as text); null: profiles without it, or the folded groups (`other`).' })
-  value: string | null;
-
-  @Field(() => Boolean)
-  other: boolean;
-
-  @Field(() => Int)
-  profiles: number;
-
+export class EarlyChurnGroup extends BreakdownGroupFields {
   @Field(() => [ChurnPoint])
   points: ChurnPoint[];
 }

@@ -1,4 +1,5 @@
 import { Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
+import { BreakdownGroupFields } from './analytics.model.js';
 
 @ObjectType({ description: 'Uninstalls of one cohort.' })
 export class UninstallCohort {
@@ -25,16 +26,7 @@ export class UninstallCohort {
 }
 
 @ObjectType()
-export class UninstallGroup {
-  @Field(() => String, { nullable: true })
-  value: string | null;
-
-  @Field(() => Boolean)
-  other: boolean;
-
-  @Field(() => Int)
-  profiles: number;
-
+export class UninstallGroup extends BreakdownGroupFields {
   @Field(() => [UninstallCohort])
   cohorts: UninstallCohort[];
 }

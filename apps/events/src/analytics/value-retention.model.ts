@@ -1,4 +1,5 @@
 import { Field, Float, Int, ObjectType } from '@nestjs/graphql';
+import { BreakdownGroupFields } from './analytics.model.js';
 
 @ObjectType({ description: 'Revenue of one cohort by interval since its first (start) event.' })
 export class ValueCohort {
@@ -28,16 +29,7 @@ export class ValueCohort {
 }
 
 @ObjectType({ description: 'The cohorts of one breakdown value.' })
-export class ValueRetentionGroup {
-  @Field(() => String, { nullable: true, description: 'The property value (as text); null: profiles without it, or the folded groups (`other`).' })
-  value: string | null;
-
-  @Field(() => Boolean)
-  other: boolean;
-
-  @Field(() => Int)
-  profiles: number;
-
+export class ValueRetentionGroup extends BreakdownGroupFields {
   @Field(() => [ValueCohort])
   cohorts: ValueCohort[];
 }
