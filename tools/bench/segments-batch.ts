@@ -127,6 +127,7 @@ async function forgetSegments(sut: TestSubgraph, projectId: string): Promise<voi
     await client.query(`DELETE FROM segment_membership WHERE project_id = $1`, [projectId]);
     await client.query(`DELETE FROM segment WHERE project_id = $1`, [projectId]);
     await client.query(`DELETE FROM audience_leaf WHERE project_id = $1`, [projectId]);
+    await client.query(`DELETE FROM leaf_state WHERE project_id = $1`, [projectId]);
     await client.query(`DELETE FROM outbox WHERE project_id = $1`, [projectId]).catch(() => undefined);
     await client.query(`VACUUM ANALYZE leaf_state`);
   } finally {

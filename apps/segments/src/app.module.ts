@@ -5,6 +5,7 @@ import { ImportsModule } from './imports/imports.module.js';
 import { CreateSegments1763900000400 } from './migrations/1763900000400-create-segments.js';
 import { AudienceEngine1763900001500 } from './migrations/1763900001500-audience-engine.js';
 import { LeafStateMatched1763900001800 } from './migrations/1763900001800-leaf-state-matched.js';
+import { LeafStateUnkeyedLeaf1763900009500 } from './migrations/1763900009500-leaf-state-unkeyed-leaf.js';
 import { SegmentImports1763900001600 } from './migrations/1763900001600-segment-imports.js';
 import { Rfm1763900001700 } from './migrations/1763900001700-rfm.js';
 import { RfmModule } from './rfm/rfm.module.js';
@@ -24,6 +25,7 @@ export const SEGMENTS_MIGRATIONS = [
   SegmentImports1763900001600,
   Rfm1763900001700,
   LeafStateMatched1763900001800,
+  LeafStateUnkeyedLeaf1763900009500,
 ];
 
 @Module({

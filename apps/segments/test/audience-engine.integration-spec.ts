@@ -298,6 +298,13 @@ describe('segments: the audience engine', () => {
     }
     expect(await leaves()).toEqual([{ name: 'Opened', count: { atLeast: 1 }, within: { days: 30 } }]);
     expect(await members(projectId, segment.id)).toEqual([profiles[0]]);
+    // The dropped leaves' states went with them; the kept leaf's stayed.
+    const states = (await db.query(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM "${segments.schema}".audience_leaf l WHERE l.id = s.leaf_id))::int AS orphans
+       FROM "${segments.schema}".leaf_state s WHERE s.project_id = $1`,
+      [projectId],
+    )) as { n: number; orphans: number }[];
+    expect(states).toEqual([{ n: 1, orphans: 0 }]);
   });
 
   it('fills leaves that read the same events with one backfill spec ("≥ 3 Charged in 90 days OR their Amount sums past 500")', async () => {
