@@ -58,19 +58,23 @@ export class Rollups {
     );
   }
 
-  /** Waiting events whose user or anonymous id a profile now owns: folded in and no longer waiting. */
+  /** Waiting events whose user or anonymous id a profile now owns: folded in and no longer waiting, project by project under its lock (as the consumer's folds). */
   async applyLinked(manager: EntityManager): Promise<number> {
-    const [{ applied }] = (await manager.query(
-      applySql(
-        `SELECT project_id, event_id, NULL::uuid AS profile_id, user_id, anonymous_id, "timestamp" AS ts, name, revenue FROM linked`,
-        `linked AS (
-           DELETE FROM analytics_unlinked u
-           WHERE EXISTS (SELECT 1 FROM profile_link l WHERE l.project_id = u.project_id
-                         AND ((l.kind = 'user_id' AND l.value = u.user_id) OR (l.kind = 'anonymous_id' AND l.value = u.anonymous_id)))
-           RETURNING u.*
-         )`,
-      ),
-    )) as [{ applied: number }];
+    const linked = `EXISTS (SELECT 1 FROM profile_link l WHERE l.project_id = u.project_id
+      AND ((l.kind = 'user_id' AND l.value = u.user_id) OR (l.kind = 'anonymous_id' AND l.value = u.anonymous_id)))`;
+    const projects = (await manager.query(`SELECT DISTINCT u.project_id FROM analytics_unlinked u WHERE ${linked} ORDER BY 1`)) as { project_id: string }[];
+    let applied = 0;
+    for (const { project_id: projectId } of projects) {
+      await manager.query(`SELECT pg_advisory_xact_lock_shared(${SETTINGS_LOCK})`, [projectId]);
+      const [row] = (await manager.query(
+        applySql(
+          `SELECT project_id, event_id, NULL::uuid AS profile_id, user_id, anonymous_id, "timestamp" AS ts, name, revenue FROM linked`,
+          `linked AS (DELETE FROM analytics_unlinked u WHERE u.project_id = $1 AND ${linked} RETURNING u.*)`,
+        ),
+        [projectId],
+      )) as [{ applied: number }];
+      applied += row.applied;
+    }
     return applied;
   }
 
