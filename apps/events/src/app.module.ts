@@ -20,6 +20,7 @@ import { EventVerified1763900001100 } from './migrations/1763900001100-event-ver
 import { ReleaseArchivedMessageIds1763900001300 } from './migrations/1763900001300-release-archived-message-ids.js';
 import { AnalyticsRollups1763900001500 } from './migrations/1763900001500-analytics-rollups.js';
 import { AnalyticsDayIndexes1763900006000 } from './migrations/1763900006000-analytics-day-indexes.js';
+import { EventProfileNameTimeline1763900006010 } from './migrations/1763900006010-event-profile-name-timeline.js';
 import { AnalyticsProfiles1763900005010 } from './migrations/1763900005010-analytics-profiles.js';
 import { AnalyticsRebuilds1763900005020 } from './migrations/1763900005020-analytics-rebuilds.js';
 import { PartitionsModule } from './partitions/partitions.module.js';
@@ -47,6 +48,7 @@ export const EVENTS_MIGRATIONS = [
   AnalyticsRebuilds1763900005020,
   CreateKnownProfiles1763900002000,
   AnalyticsDayIndexes1763900006000,
+  EventProfileNameTimeline1763900006010,
 ];
 
 @Module({

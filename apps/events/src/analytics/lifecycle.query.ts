@@ -92,14 +92,18 @@ export class LifecycleQuery {
     const activity = scope.activity(event, { from: grid.start(-1).toISODate()!, to: range.to.toISODate()! });
     const index = flooredIndexSql(grid, 'a.day', params);
     const firstIndex = flooredIndexSql(grid, 'f.first_day', params);
-    const sql = `WITH active AS (
+    // Only profiles first seen inside the intervals can be NEW: a range of the first-seen index, hash-joined.
+    const firstFrom = `$${params.push(grid.start(0).toISODate())}::date`;
+    const sql = `WITH first_in_range AS MATERIALIZED (
+        SELECT f0.profile_id, f0.first_day FROM ${scope.firsts(event)} f0 WHERE f0.first_day >= ${firstFrom} AND f0.first_day < $${params.push(range.to.toISODate())}::date
+      ), active AS (
         SELECT DISTINCT a.profile_id, ${index} AS i FROM ${activity} a WHERE ${scope.profileIn('a.profile_id')}
       ), marked AS (
         SELECT profile_id, i, lag(i) OVER w AS previous, lead(i) OVER w AS next FROM active WINDOW w AS (PARTITION BY profile_id ORDER BY i)
       ), states AS (
         SELECT m.profile_id, m.i,
           CASE WHEN m.previous = m.i - 1 THEN 'RETURNING' WHEN ${firstIndex} = m.i THEN 'NEW' ELSE 'RESURRECTING' END AS state
-        FROM marked m JOIN ${scope.firsts(event)} f ON f.profile_id = m.profile_id WHERE m.i >= 0
+        FROM marked m LEFT JOIN first_in_range f ON f.profile_id = m.profile_id WHERE m.i >= 0
         UNION ALL
         SELECT profile_id, i + 1, 'DORMANT' FROM marked WHERE (next IS NULL OR next > i + 1) AND i + 1 < ${grid.cohorts}
       )`;
