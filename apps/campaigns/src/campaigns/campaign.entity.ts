@@ -2,6 +2,7 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } fro
 import type { InAppContent } from '../in-app/in-app-content.js';
 import type { WebhookTarget } from '../webhooks/webhook-target.js';
 import type { CampaignTriggerValue } from '../triggers/campaign-trigger.js';
+import type { CampaignVariantValue } from '../variants/campaign-variants.js';
 import type { CampaignChannel, CampaignStatus, QuietHoursBehavior } from './campaign.model.js';
 
 /** One-time at `startAt`, or every occurrence of `rrule` (RFC 5545, local times in `timeZone`) from `startAt` until `endAt`. */
@@ -49,6 +50,9 @@ export class CampaignEntity {
   @Column('jsonb', { nullable: true }) trigger: CampaignTriggerValue | null;
   /** A triggered campaign reacts to causes announced from this moment (set each time it starts sending). */
   @Column('timestamptz', { name: 'sending_since', nullable: true }) sendingSince: Date | null;
+  @Column('jsonb', { nullable: true }) variants: CampaignVariantValue[] | null;
+  @Column('timestamptz', { name: 'variant_test_ends_at', nullable: true }) variantTestEndsAt: Date | null;
+  @Column('text', { name: 'variant_winner', nullable: true }) variantWinner: string | null;
   @Column('jsonb', { name: 'in_app', nullable: true }) inApp: InAppContent | null;
   @Column('jsonb', { nullable: true }) webhook: WebhookTarget | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

@@ -10,11 +10,13 @@ import { missingChannelContent } from '../channels/channel-content.js';
 import { OccurrenceScheduler } from '../delivery/occurrence-scheduler.js';
 import { checkTrigger } from '../triggers/campaign-trigger.js';
 import { TriggerFiring } from '../triggers/trigger-firing.js';
+import { checkVariants } from '../variants/campaign-variants.js';
+import { VariantPromotion } from '../variants/variant-promotion.js';
 import { checkDefinition, firstOccurrence } from './campaign-definition.js';
 import { canTransition, allowedTransitions } from './campaign-lifecycle.js';
 import { CampaignEntity } from './campaign.entity.js';
 import { CampaignError, CampaignErrorCode } from './campaign.errors.js';
-import { CampaignStatus, QuietHoursBehavior } from './campaign.model.js';
+import { CampaignChannel, CampaignStatus, QuietHoursBehavior } from './campaign.model.js';
 import type { CreateCampaignInput } from './dto/create-campaign.input.js';
 import type { UpdateCampaignInput } from './dto/update-campaign.input.js';
 
@@ -26,6 +28,7 @@ export class CampaignService {
     private readonly scheduler: OccurrenceScheduler,
     private readonly segmentFill: SegmentFill,
     private readonly triggers: TriggerFiring,
+    private readonly variantPromotion: VariantPromotion,
     private readonly clock: Clock,
   ) {}
 
@@ -33,6 +36,8 @@ export class CampaignService {
   create(projectId: string, input: CreateCampaignInput): Promise<CampaignEntity> {
     const { audience, schedule, inApp, webhook } = checkDefinition(input);
     const trigger = checkTrigger(input.trigger, schedule !== null);
+    // Variants without a campaign email: the first variant's template stands for it (sends use each variant's own).
+    const variants = this.checkVariantTest(input, input.goal ?? null);
     return this.dataSource.transaction(async (manager) => {
       const id = randomUUID();
       await manager.insert(CampaignEntity, {
@@ -44,8 +49,8 @@ export class CampaignService {
         audienceSegmentId: audience.include.length === 1 && !audience.everyone ? audience.include[0]! : null,
         audience,
         schedule,
-        templateId: input.email?.templateId ?? null,
-        templateVersion: input.email?.templateVersion ?? null,
+        templateId: input.email?.templateId ?? variants?.[0]?.templateId ?? null,
+        templateVersion: input.email?.templateVersion ?? variants?.[0]?.templateVersion ?? null,
         quietHours: input.quietHours ?? QuietHoursBehavior.DEFER,
         controlPercent: input.controlPercent ?? 0,
         throttlePerMinute: input.throttlePerMinute ?? null,
@@ -54,8 +59,11 @@ export class CampaignService {
         trigger,
         inApp,
         webhook,
+        variants,
+        variantTestEndsAt: input.variantPromotion?.endsAt ?? null,
       });
       const campaign = await manager.findOneByOrFail(CampaignEntity, { id, projectId });
+      if (campaign.variantTestEndsAt) await this.variantPromotion.schedule(manager, projectId, id, campaign.variantTestEndsAt);
       await this.segmentFill.request(manager, projectId, [...audience.include, ...audience.exclude]);
       await this.outbox.enqueue(manager, CampaignCreated, {
         projectId,
@@ -97,6 +105,7 @@ export class CampaignService {
       };
       const { audience, schedule, inApp, webhook } = checkDefinition(merged);
       const trigger = given('trigger') ? checkTrigger(input.trigger, schedule !== null) : campaign.trigger;
+      const variants = given('variants') ? this.checkVariantTest({ ...merged, variants: input.variants, variantPromotion: given('variantPromotion') ? input.variantPromotion : campaign.variantTestEndsAt ? { endsAt: campaign.variantTestEndsAt } : null }, merged.goal ?? null) : campaign.variants;
       if (trigger && schedule) throw new CampaignError(CampaignErrorCode.InvalidDefinition, 'Invalid value for input.schedule: a triggered campaign sends when its trigger fires: give no schedule', 'input.schedule');
       await manager.update(CampaignEntity, { id, projectId }, {
         name: merged.name,
@@ -104,8 +113,8 @@ export class CampaignService {
         audienceSegmentId: audience.include.length === 1 && !audience.everyone ? audience.include[0]! : null,
         audience,
         schedule,
-        templateId: merged.email?.templateId ?? null,
-        templateVersion: merged.email?.templateVersion ?? null,
+        templateId: merged.email?.templateId ?? variants?.[0]?.templateId ?? null,
+        templateVersion: merged.email?.templateVersion ?? variants?.[0]?.templateVersion ?? null,
         ...(given('inApp') ? { inApp } : {}),
         ...(given('webhook') ? { webhook } : {}),
         quietHours: merged.quietHours!,
@@ -114,7 +123,10 @@ export class CampaignService {
         goalEvent: merged.goal?.event ?? null,
         goalDays: merged.goal?.withinDays ?? null,
         trigger,
+        variants,
+        ...(given('variantPromotion') ? { variantTestEndsAt: input.variantPromotion?.endsAt ?? null } : {}),
       });
+      if (given('variantPromotion') && input.variantPromotion) await this.variantPromotion.schedule(manager, projectId, id, input.variantPromotion.endsAt);
       await this.segmentFill.request(manager, projectId, [...audience.include, ...audience.exclude]);
       return manager.findOneByOrFail(CampaignEntity, { id, projectId });
     });
@@ -126,11 +138,20 @@ export class CampaignService {
       const source = await this.locked(manager, projectId, id);
       const copyId = randomUUID();
       const { createdAt: _createdAt, updatedAt: _updatedAt, ...definition } = source;
-      await manager.insert(CampaignEntity, { ...definition, id: copyId, name: name ?? `${source.name} (copy)`.slice(0, 200), status: CampaignStatus.DRAFT, sendingSince: null });
+      await manager.insert(CampaignEntity, { ...definition, id: copyId, name: name ?? `${source.name} (copy)`.slice(0, 200), status: CampaignStatus.DRAFT, sendingSince: null, variantWinner: null, variantTestEndsAt: null });
       const copy = await manager.findOneByOrFail(CampaignEntity, { id: copyId, projectId });
       await this.outbox.enqueue(manager, CampaignCreated, { projectId, occurredAt: copy.createdAt.toISOString(), campaignId: copyId, audienceSegmentId: copy.audienceSegmentId });
       return copy;
     });
+  }
+
+  /** The variants of a definition, and its test phase's rules: a promotion needs variants and a goal. */
+  private checkVariantTest(input: Pick<CreateCampaignInput, 'variants' | 'variantPromotion' | 'channel'>, goal: CreateCampaignInput['goal']) {
+    const variants = checkVariants(input.variants, input.channel === CampaignChannel.EMAIL);
+    if (input.variantPromotion && (!variants || !goal)) {
+      throw new CampaignError(CampaignErrorCode.InvalidDefinition, 'Invalid value for input.variantPromotion: promoting a winner needs variants and a goal', 'input.variantPromotion');
+    }
+    return variants;
   }
 
   private async locked(manager: EntityManager, projectId: string, id: string): Promise<CampaignEntity> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { CampaignEntity } from '../campaigns/campaign.entity.js';
 import { ChannelDispatch } from '../channels/channel-dispatch.js';
+import { variantOf } from '../variants/campaign-variants.js';
 import type { DeliverySettings } from '../settings/delivery-settings.js';
 import { inControlGroup, inHoldout, SkipReason } from './delivery-policy.js';
 
@@ -80,26 +81,36 @@ export class DeliveryDecisions {
     return decisions;
   }
 
-  /** Stores the decisions not stored yet and publishes the sends among them, in the caller's transaction. */
+  /**
+   * Stores the decisions not stored yet and hands the sends among them to the channel, in the
+   * caller's transaction. A campaign with variants records each send's variant (control and other
+   * skips have none) and sends each variant's group with that variant's template.
+   */
   private async record(manager: EntityManager, campaign: CampaignEntity, occurrenceAt: Date, decisions: Map<string, SkipReason | null>, now: Date, context: SendContext): Promise<string[]> {
     const ids = [...decisions.keys()];
     const reasons = ids.map((id) => decisions.get(id) ?? null);
+    const variants = ids.map((id, index) => (campaign.variants && reasons[index] === null ? variantOf(campaign.id, id, campaign.variants, campaign.variantWinner).key : null));
     const inserted = (await manager.query(
-      `INSERT INTO campaign_delivery (campaign_id, occurrence_at, profile_id, project_id, channel, outcome, reason, decided_at)
-       SELECT $1, $2, d.profile_id, $3, $4, CASE WHEN d.reason IS NULL THEN 'requested' ELSE 'skipped' END, d.reason, $5
-       FROM unnest($6::uuid[], $7::text[]) AS d (profile_id, reason)
+      `INSERT INTO campaign_delivery (campaign_id, occurrence_at, profile_id, project_id, channel, outcome, reason, decided_at, variant)
+       SELECT $1, $2, d.profile_id, $3, $4, CASE WHEN d.reason IS NULL THEN 'requested' ELSE 'skipped' END, d.reason, $5, d.variant
+       FROM unnest($6::uuid[], $7::text[], $8::text[]) AS d (profile_id, reason, variant)
        ON CONFLICT DO NOTHING
-       RETURNING profile_id, outcome`,
-      [campaign.id, occurrenceAt, campaign.projectId, campaign.channel, now, ids, reasons],
-    )) as { profile_id: string; outcome: string }[];
-    const sends = inserted.filter((row) => row.outcome === 'requested').map((row) => row.profile_id);
-    if (sends.length === 0) return sends;
-    await this.channels.dispatch(
-      manager,
-      campaign,
-      sends.map((profileId) => ({ profileId, occurrenceAt, idempotencyKey: idempotencyKeyOf(campaign.id, occurrenceAt, profileId), event: context.event ?? null })),
-      now,
-    );
-    return sends;
+       RETURNING profile_id, outcome, variant`,
+      [campaign.id, occurrenceAt, campaign.projectId, campaign.channel, now, ids, reasons, variants],
+    )) as { profile_id: string; outcome: string; variant: string | null }[];
+    const sends = inserted.filter((row) => row.outcome === 'requested');
+    const groups = new Map<string | null, string[]>();
+    for (const row of sends) groups.set(row.variant, [...(groups.get(row.variant) ?? []), row.profile_id]);
+    for (const [key, profileIds] of groups) {
+      const variant = key === null ? undefined : campaign.variants?.find((candidate) => candidate.key === key);
+      const content = variant ? { ...campaign, templateId: variant.templateId, templateVersion: variant.templateVersion } : campaign;
+      await this.channels.dispatch(
+        manager,
+        content,
+        profileIds.map((profileId) => ({ profileId, occurrenceAt, idempotencyKey: idempotencyKeyOf(campaign.id, occurrenceAt, profileId), variant: key, event: context.event ?? null })),
+        now,
+      );
+    }
+    return sends.map((row) => row.profile_id);
   }
 }

@@ -4,6 +4,7 @@ import { ArrayMaxSize, IsBoolean, IsDate, IsEnum, IsInt, IsNotEmpty, IsOptional,
 import { CampaignInAppInput } from '../../in-app/dto/campaign-in-app.input.js';
 import { CampaignWebhookInput } from '../../webhooks/dto/campaign-webhook.input.js';
 import { CampaignTriggerInput } from '../../triggers/dto/campaign-trigger.input.js';
+import { CampaignVariantInput, VariantPromotionInput } from '../../variants/dto/campaign-variant.input.js';
 import { CampaignChannel, QuietHoursBehavior } from '../campaign.model.js';
 
 @InputType()
@@ -122,6 +123,18 @@ export class CreateCampaignInput {
   @ValidateNested()
   @Type(() => CampaignTriggerInput)
   trigger?: CampaignTriggerInput | null;
+
+  @Field(() => [CampaignVariantInput], { nullable: true, description: 'A/B test (EMAIL): 2–5 variants, weights adding up to 100, each profile always gets the same one.' })
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => CampaignVariantInput)
+  variants?: CampaignVariantInput[] | null;
+
+  @Field(() => VariantPromotionInput, { nullable: true, description: 'Promote the best-converting variant when the test phase ends (needs variants and a goal).' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => VariantPromotionInput)
+  variantPromotion?: VariantPromotionInput | null;
 
   @Field(() => QuietHoursBehavior, { nullable: true, description: 'Default DEFER.' })
   @IsOptional()
