@@ -77,7 +77,7 @@ export class EarlyChurnQuery {
            SELECT f.profile_id, f.first_day, ${scope.groupOf('f.profile_id', 'f.value')} AS g
            FROM ${scope.firsts(question.startEvent ?? null)} f
            WHERE f.first_day >= $2::date AND f.first_day < $3::date AND ${scope.profileIn('f.profile_id')}
-         ), seen AS (
+         ), seen AS MATERIALIZED (
            SELECT h.g, h.first_day, (SELECT max(a.day) FROM ${activity} a WHERE a.profile_id = h.profile_id) AS last_day FROM cohort h
          ), counted AS (
            SELECT g, -1 AS d, count(*)::int AS profiles, 0 AS churned FROM cohort GROUP BY g
