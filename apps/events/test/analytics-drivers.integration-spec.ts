@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { newKnownProfiles, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
+import { decodeProfileIds, SaveAnalyticsCohort } from '@boomerang/contracts';
+import { serveRpc } from '@boomerang/platform/messaging';
+import { newKnownProfiles, secretKeyCaller, silentLogger, type TestSubgraph } from '@boomerang/platform/testing';
 import { RetentionDriversQuery } from '../src/analytics/retention-drivers.query.js';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
@@ -97,6 +99,27 @@ describe('analytics retention drivers', () => {
     const [p1] = members;
     expect(await sutQuery.profiles(projectId, question, 'Share', 2, true)).toEqual([p1]);
     expect(await sutQuery.profiles(projectId, question, 'Share', 2, false)).toEqual(members.filter((id) => id !== p1).sort());
+  });
+
+  it("saves a driver's doers or non-doers as a segment (saveAnalyticsCohort)", async () => {
+    // Stands in for segments answering SaveAnalyticsCohort: records what each chunk carried.
+    const saved: string[][] = [];
+    serveRpc(
+      sut.messaging.nc,
+      sut.messaging.subjects,
+      SaveAnalyticsCohort,
+      async (request) => {
+        saved.push(decodeProfileIds(request.profileIds));
+        return { ok: true as const, segmentId: request.cohortId, added: request.count };
+      },
+      silentLogger,
+    );
+    const SAVE = `mutation($input: SaveAnalyticsCohortInput!) { saveAnalyticsCohort(input: $input) { segment { id } profiles } }`;
+    const save = (drivers: Record<string, unknown>) => sut.query<{ saveAnalyticsCohort: { profiles: number } }>(SAVE, { input: { name: 'Sharers', drivers } }, secretKeyCaller(projectId));
+    const doers = await save({ question, event: 'Share', atLeast: 2 });
+    expect([doers.errors, doers.data?.saveAnalyticsCohort.profiles, saved.at(-1)]).toEqual([undefined, 1, [members[0]]]);
+    const nonDoers = await save({ question, event: 'Share', doers: false });
+    expect([nonDoers.data?.saveAnalyticsCohort.profiles, saved.at(-1)]).toEqual([3, members.slice(2, 5).sort()]);
   });
 
   it('refuses bad questions naming the field', async () => {

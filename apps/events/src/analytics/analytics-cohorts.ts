@@ -7,17 +7,19 @@ import { MESSAGING } from '@boomerang/platform/subgraph';
 import { invalidQuestion } from './behaviour.js';
 import { FunnelQuery, type FunnelQuestion } from './funnel.query.js';
 import { LifecycleQuery, type LifecycleQuestion, type LifecycleState } from './lifecycle.query.js';
+import { RetentionDriversQuery, type RetentionDriversQuestion } from './retention-drivers.query.js';
 
 export interface AnalyticsCohortRequest {
   name: string;
   description?: string | null;
   funnel?: { question: FunnelQuestion; step: number; dropped?: boolean | null } | null;
   lifecycle?: { question: LifecycleQuestion; state: LifecycleState; intervalStart: string } | null;
+  drivers?: { question: RetentionDriversQuestion; event: string; atLeast?: number | null; doers?: boolean | null } | null;
 }
 
 /**
  * "Profiles as a segment": the profiles an analytics answer counted (a funnel's drop-off or
- * converters at a step, a lifecycle state in an interval) saved as a STATIC segment in `segments`
+ * converters at a step, a lifecycle state in an interval, a retention driver's doers or non-doers) saved as a STATIC segment in `segments`
  * (SaveAnalyticsCohort), in chunks of compact ids, one click from "who dropped" to a campaign.
  */
 @Injectable()
@@ -25,14 +27,18 @@ export class AnalyticsCohorts {
   constructor(
     private readonly funnels: FunnelQuery,
     private readonly lifecycles: LifecycleQuery,
+    private readonly drivers: RetentionDriversQuery,
     @Inject(MESSAGING) private readonly messaging: Messaging,
   ) {}
 
   async save(projectId: string, request: AnalyticsCohortRequest): Promise<{ segmentId: string; profiles: number }> {
-    if ((request.funnel == null) === (request.lifecycle == null)) throw invalidQuestion('funnel', 'give exactly one of funnel and lifecycle');
-    const profileIds = request.funnel
-      ? await this.funnels.profiles(projectId, request.funnel.question, request.funnel.step, request.funnel.dropped ?? true)
-      : await this.lifecycles.profiles(projectId, request.lifecycle!.question, request.lifecycle!.state, request.lifecycle!.intervalStart);
+    if ([request.funnel, request.lifecycle, request.drivers].filter((part) => part != null).length !== 1) throw invalidQuestion('funnel', 'give exactly one of funnel, lifecycle and drivers');
+    const { funnel, lifecycle, drivers } = request;
+    const profileIds = funnel
+      ? await this.funnels.profiles(projectId, funnel.question, funnel.step, funnel.dropped ?? true)
+      : lifecycle
+        ? await this.lifecycles.profiles(projectId, lifecycle.question, lifecycle.state, lifecycle.intervalStart)
+        : await this.drivers.profiles(projectId, drivers!.question, drivers!.event, drivers!.atLeast ?? 1, drivers!.doers ?? true);
     const cohortId = randomUUID();
     let segmentId: string = cohortId;
     // Chunk 0 goes even when empty: it creates the segment.

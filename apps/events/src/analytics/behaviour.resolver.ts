@@ -39,7 +39,7 @@ export class BehaviourResolver {
     return this.lifecycleQuery.lifecycle(projectId, input);
   }
 
-  @Mutation(() => AnalyticsCohort, { description: "Saves the profiles of an answer (a funnel's drop-off or converters at a step, a lifecycle state in an interval) as a STATIC segment." })
+  @Mutation(() => AnalyticsCohort, { description: "Saves the profiles of an answer (a funnel's drop-off or converters at a step, a lifecycle state in an interval, a retention driver's doers or non-doers) as a STATIC segment." })
   async saveAnalyticsCohort(@ProjectId() projectId: string, @Args('input') input: SaveAnalyticsCohortInput) {
     const { segmentId, profiles } = await this.cohorts.save(projectId, input);
     return { segment: { id: segmentId }, profiles };

@@ -6,6 +6,7 @@ import type { LifecycleInterval, LifecycleQuestion, LifecycleState } from '../li
 import type { StickinessQuestion } from '../stickiness.query.js';
 import type { TrendInterval, TrendMeasure, TrendsQuestion } from '../trends.query.js';
 import { AnalyticsFilterInput, PropertyConditionInput } from './analytics-filter.input.js';
+import { RetentionDriversInput } from './retention-drivers.input.js';
 import { FunnelOrderEnum, FunnelWindowUnitEnum, LifecycleIntervalEnum, LifecycleStateEnum, TrendIntervalEnum, TrendMeasureEnum } from './behaviour.enums.js';
 
 const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -157,7 +158,32 @@ export class LifecycleCohortInput {
   intervalStart: string;
 }
 
-@InputType({ description: 'Profiles an analytics answer counted, saved as a STATIC segment: give exactly one of funnel and lifecycle.' })
+@InputType({ description: "A retention driver's doers (did `event` at least `atLeast` times in the first days; the default) or non-doers." })
+export class DriversCohortInput {
+  @Field(() => RetentionDriversInput)
+  @ValidateNested()
+  @Type(() => RetentionDriversInput)
+  question: RetentionDriversInput;
+
+  @Field(() => String)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  event: string;
+
+  @Field(() => Int, { nullable: true, defaultValue: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  atLeast?: number | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: true, description: 'true: the doers; false: the non-doers.' })
+  @IsOptional()
+  @IsBoolean()
+  doers?: boolean | null;
+}
+
+@InputType({ description: 'Profiles an analytics answer counted, saved as a STATIC segment: give exactly one of funnel, lifecycle and drivers.' })
 export class SaveAnalyticsCohortInput {
   @Field(() => String)
   @IsString()
@@ -182,4 +208,10 @@ export class SaveAnalyticsCohortInput {
   @ValidateNested()
   @Type(() => LifecycleCohortInput)
   lifecycle?: LifecycleCohortInput | null;
+
+  @Field(() => DriversCohortInput, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DriversCohortInput)
+  drivers?: DriversCohortInput | null;
 }
