@@ -18,6 +18,18 @@ export class CampaignLift {
   @Field({ description: 'The 95 % interval excludes zero.' }) significant: boolean;
 }
 
+@ObjectType({ description: 'One A/B variant of a campaign: its sends, what came of them, and its lift over the control group.' })
+export class CampaignVariantStats {
+  @Field() variant: string;
+  @Field(() => Int, { description: 'Profiles sent this variant.' }) requested: number;
+  @Field(() => Int) sent: number;
+  @Field(() => Int) delivered: number;
+  @Field(() => Int) opened: number;
+  @Field(() => Int) clicked: number;
+  @Field(() => Int) converted: number;
+  @Field(() => CampaignLift, { nullable: true, description: "This variant's conversion over the control group's; null without a goal or a control group." }) lift: CampaignLift | null;
+}
+
 @ObjectType({ description: 'What a campaign decided for its audience, over all its occurrences.' })
 export class CampaignStats {
   @Field(() => Int, { description: 'Decisions made: one per targeted profile and occurrence.' }) targeted: number;
@@ -36,6 +48,7 @@ export class CampaignStats {
   @Field(() => Int) bounced: number;
   @Field(() => Int) unsubscribed: number;
   @Field(() => Int, { description: 'Profiles whose message failed for good (email failure, webhook dead-lettered).' }) failed: number;
+  @Field(() => [CampaignVariantStats], { description: 'Per A/B variant, by variant key; empty for a campaign without variants.' }) variants: CampaignVariantStats[];
 }
 
 export enum StatsInterval {

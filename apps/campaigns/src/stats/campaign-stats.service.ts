@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { CampaignStats, CampaignStatsPeriod, StatsInterval } from './campaign-stats.model.js';
+import type { CampaignStats, CampaignStatsPeriod, CampaignVariantStats, StatsInterval } from './campaign-stats.model.js';
 import type { EngagementKind } from './engagement-ledger.js';
-import { liftOf } from './lift.js';
+import { liftOf, type GroupOutcome } from './lift.js';
 
 /** Counts of a campaign's decisions, from `campaign_delivery` and `campaign_occurrence`. */
 @Injectable()
@@ -49,7 +49,41 @@ export class CampaignStatsService {
       bounced: reached('bounced'),
       unsubscribed: reached('unsubscribed'),
       failed: reached('failed'),
+      variants: await this.variants(projectId, campaignId, hasGoal, { size: groups.control, converted: groups.control_converted }),
     };
+  }
+
+  /** Per variant: its sends, each stage reached, its conversions and its lift over the control group. */
+  private async variants(projectId: string, campaignId: string, hasGoal: boolean, control: GroupOutcome): Promise<CampaignVariantStats[]> {
+    const rows = (await this.dataSource.query(
+      `WITH sent_to AS (
+         SELECT DISTINCT ON (profile_id) profile_id, variant FROM campaign_delivery
+         WHERE project_id = $1 AND campaign_id = $2 AND outcome = 'requested' AND variant IS NOT NULL ORDER BY profile_id, decided_at DESC
+       )
+       SELECT s.variant, 'requested' AS kind, count(*)::int AS count FROM sent_to s GROUP BY s.variant
+       UNION ALL
+       SELECT s.variant, e.kind, count(*)::int FROM sent_to s JOIN campaign_engagement e ON e.campaign_id = $2 AND e.profile_id = s.profile_id GROUP BY s.variant, e.kind
+       UNION ALL
+       SELECT s.variant, 'converted', count(*)::int FROM sent_to s JOIN campaign_conversion c ON c.campaign_id = $2 AND c.profile_id = s.profile_id AND NOT c.control GROUP BY s.variant`,
+      [projectId, campaignId],
+    )) as { variant: string; kind: string; count: number }[];
+    const byVariant = new Map<string, Record<string, number>>();
+    for (const row of rows) byVariant.set(row.variant, { ...byVariant.get(row.variant), [row.kind]: row.count });
+    return [...byVariant.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([variant, counts]) => {
+        const count = (kind: string) => counts[kind] ?? 0;
+        return {
+          variant,
+          requested: count('requested'),
+          sent: count('sent'),
+          delivered: count('delivered'),
+          opened: count('opened'),
+          clicked: count('clicked'),
+          converted: count('converted'),
+          lift: hasGoal ? liftOf({ size: count('requested'), converted: count('converted') }, control) : null,
+        };
+      });
   }
 
   /** Per hour or day (UTC), oldest first, only periods where something happened. */
