@@ -156,7 +156,7 @@ function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>,
   const candidates = narrowed
     ? `SELECT n.profile_id FROM entrants n WHERE EXISTS (
          SELECT 1 FROM profile_day_event a WHERE a.project_id = $1 AND a.name = ${names[1]} AND a.profile_id = n.profile_id
-           AND a.day >= n.d1 AND a.day <= n.d1 + ${windowDays})`
+           AND a.day >= n.d1 AND a.day <= n.d1 + ${windowDays} AND a.day >= ${fromDay} AND a.day <= ${toDay} + ${windowDays})`
     : `SELECT profile_id FROM entrants`;
   const ctes = [
     `entrants AS MATERIALIZED (
@@ -171,12 +171,14 @@ function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>,
        ) x WHERE x.t IS NOT NULL
      )`,
   ];
+  // The constant bounds (implied by the window) let the planner skip the months no step can fall in.
   for (let k = 2; k <= steps.length; k++) {
     const after = order === 'STRICT_ORDER' ? `s.t${k - 1}` : 's.t1';
     ctes.push(`step${k} AS MATERIALIZED (
        SELECT s.*, x.t AS t${k} FROM step${k - 1} s CROSS JOIN LATERAL (
          SELECT min(e."timestamp") AS t FROM event e
-         WHERE e.project_id = $1 AND e.profile_id = s.profile_id AND e.name = ${names[k - 1]} AND e."timestamp" >= ${after} AND e."timestamp" < s.t1 + ${window}${conditions[k - 1]}
+         WHERE e.project_id = $1 AND e.profile_id = s.profile_id AND e.name = ${names[k - 1]} AND e."timestamp" >= ${after} AND e."timestamp" < s.t1 + ${window}
+           AND e."timestamp" >= ${fromTs} AND e."timestamp" < ${toTs} + ${window}${conditions[k - 1]}
        ) x WHERE x.t IS NOT NULL
      )`);
   }
