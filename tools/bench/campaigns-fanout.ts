@@ -1,0 +1,215 @@
+// Benchmark: campaign fan-out. A one-time EMAIL campaign to everyone in a project of BENCH_PROFILES
+// (100,000) profiles goes through the real path: campaigns' occurrence job decides each profile
+// (holdout, control, quiet hours, caps), records the decisions and publishes EmailSendRequested
+// through its outbox, 1,000 profiles per transaction → JetStream → email's intake, render and pooled
+// SMTP → a local SMTP sink. Measured: time from the campaign's start (updateCampaignStatus RUNNING)
+// to the last message accepted by the sink. The baseline, in the same run and to the same sink, is
+// bare nodemailer with the same pool size sending the very messages the pipeline produced (raw).
+// Goal: ≥ 0.6× the bare rate. campaigns and email run in this process (own schemas, one NATS prefix);
+// the sink in a child process that counts and keeps the raw messages.
+// Knobs: BENCH_PROFILES (100000), BENCH_CONNECTIONS (pool size of both, 10), BENCH_DOMAINS (50).
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import nodemailer from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import { DataSource } from 'typeorm';
+import { ProfileChanged, type MessageContract, type MessageOf } from '@boomerang/contracts';
+import { applyOwnedStream, domainStreamConfig } from '@boomerang/platform/messaging';
+import { secretKeyCaller, seedKnownProfiles, startTestSubgraph, uniqueSubjectPrefix } from '@boomerang/platform/testing';
+
+const PROFILES = Number(process.env.BENCH_PROFILES ?? 100_000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const DOMAINS = Number(process.env.BENCH_DOMAINS ?? 50);
+
+const MJML = `<mjml><mj-body><mj-section><mj-column>
+<mj-text>Hello {{ profile.first_name | default: "there" }},</mj-text>
+<mj-text>{{ campaign.name }}: new arrivals this week.</mj-text>
+<mj-button href="https://shop.example/new?p={{ profile.id }}">See what is new</mj-button>
+</mj-column></mj-section></mj-body></mjml>`;
+
+type SinkCommand = { type: 'count' } | { type: 'reset' } | { type: 'dump'; path: string };
+
+/** Sink process: counts messages and keeps their envelope and raw text (the pipeline's are the baseline's input). */
+function runSink(): void {
+  let count = 0;
+  const kept: { from: string; to: string[]; raw: string }[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    size: 10 * 1024 * 1024,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        count++;
+        kept.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw: Buffer.concat(chunks).toString('utf8') });
+        callback();
+      });
+    },
+  });
+  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.server.address() as AddressInfo).port }));
+  process.on('message', (command: SinkCommand) => {
+    if (command.type === 'count') process.send!({ count });
+    else if (command.type === 'reset') {
+      count = 0;
+      kept.length = 0;
+      process.send!({ reset: true });
+    } else {
+      const out = createWriteStream(command.path);
+      for (const message of kept) out.write(`${JSON.stringify(message)}\n`);
+      out.end(() => process.send!({ dumped: kept.length }));
+    }
+  });
+  process.on('disconnect', () => server.close(() => process.exit(0)));
+}
+
+async function main(): Promise<void> {
+  const sink = fork(process.argv[1]!, ['sink'], { stdio: 'inherit' });
+  const ask = <T>(command: SinkCommand, key: string) =>
+    new Promise<T>((resolve) => {
+      const onMessage = (message: Record<string, unknown>) => {
+        if (key in message) {
+          sink.off('message', onMessage);
+          resolve(message[key] as T);
+        }
+      };
+      sink.on('message', onMessage);
+      sink.send(command);
+    });
+  const sinkPort = await new Promise<number>((resolve) => sink.once('message', (message: { port: number }) => resolve(message.port)));
+  const untilReceived = async (n: number) => {
+    while ((await ask<number>({ type: 'count' }, 'count')) < n) await sleep(50);
+  };
+  const dir = await mkdtemp(join(tmpdir(), 'bench-fanout-'));
+
+  process.env.EMAIL_SEND_POLL_MS = '100';
+  process.env.EMAIL_MESSAGE_ID_DOMAIN = 'bench.test';
+  const prefix = uniqueSubjectPrefix();
+  const email = await startTestSubgraph(() => import('../../apps/email/src/app.module.js').then((m) => m.AppModule), { service: 'email', prefix });
+  // Streams campaigns reads that their owners (segments, events) would declare.
+  await applyOwnedStream(email.messaging.jsm, email.messaging.subjects, 'segments');
+  await applyOwnedStream(email.messaging.jsm, email.messaging.subjects, 'events');
+  const campaigns = await startTestSubgraph(() => import('../../apps/campaigns/src/app.module.js').then((m) => m.AppModule), { service: 'campaigns', prefix });
+  try {
+    await email.messaging.jsm.streams.add(domainStreamConfig(email.messaging.subjects, 'profiles'));
+    const projectId = randomUUID();
+    const caller = secretKeyCaller(projectId);
+    const publish = <C extends MessageContract>(contract: C, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>) =>
+      email.messaging.js.publish(email.messaging.subjects.subject(contract, projectId), JSON.stringify({ projectId, occurredAt: new Date().toISOString(), ...body }), { msgID: randomUUID() });
+    const settings = await email.query(
+      `mutation($input: SenderSettingsInput!) { setEmailSenderSettings(input: $input) { smtpConfigured } }`,
+      { input: { smtpUrl: `smtp://127.0.0.1:${sinkPort}`, fromAddress: 'news@brand.example', fromName: 'Brand', maxConnections: CONNECTIONS } },
+      caller,
+    );
+    if (settings.errors) throw new Error(JSON.stringify(settings.errors));
+    const template = await email.query<{ createEmailTemplate: { id: string } }>(
+      `mutation($input: CreateEmailTemplateInput!) { createEmailTemplate(input: $input) { id } }`,
+      { input: { name: 'New arrivals', format: 'MJML', subject: '{{ profile.first_name | default: "Hi" }}, new this week', htmlBody: MJML } },
+      caller,
+    );
+    if (template.errors) throw new Error(JSON.stringify(template.errors));
+
+    // The audience: email learns addresses from ProfileChanged; campaigns knows the profiles (everyone).
+    const ids = Array.from({ length: PROFILES }, () => randomUUID());
+    const snapshot = (id: string, i: number) => ({
+      profileId: id,
+      externalId: null,
+      properties: { first_name: `Customer ${i}` },
+      attributes: { email: true as const, phone: null, name: `Customer ${i}`, timeZone: null, locale: null, createdAt: '2026-01-01T00:00:00.000Z', emailSubscribed: true, smsSubscribed: null, pushSubscribed: null, whatsappSubscribed: null, phoneDnd: null },
+      contact: { email: `customer-${i}@d${i % DOMAINS}.bench.test`, phone: null },
+      updatedAt: new Date().toISOString(),
+    });
+    for (let i = 0; i < ids.length; i += 500) await Promise.all(ids.slice(i, i + 500).map((id, k) => publish(ProfileChanged, snapshot(id, i + k))));
+    for (let i = 0; i < ids.length; i += 10_000) await seedKnownProfiles(campaigns, projectId, ids.slice(i, i + 10_000));
+    const emailDb = email.app.get(DataSource);
+    for (;;) {
+      const [{ count }] = (await emailDb.query(`SELECT count(*)::int AS count FROM email_profile WHERE project_id = $1`, [projectId])) as [{ count: number }];
+      if (count === PROFILES) break;
+      await sleep(500);
+    }
+
+    // 1. The campaign, the sink keeping what it receives.
+    const created = await campaigns.query<{ createCampaign: { id: string } }>(
+      `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }`,
+      { input: { name: 'New arrivals', channel: 'EMAIL', audience: { everyone: true }, email: { templateId: template.data!.createEmailTemplate.id, templateVersion: 1 } } },
+      caller,
+    );
+    if (created.errors) throw new Error(JSON.stringify(created.errors));
+    const campaignId = created.data!.createCampaign.id;
+    await ask({ type: 'reset' }, 'reset');
+    const started = performance.now();
+    const run = await campaigns.query(`mutation($id: ID!) { updateCampaignStatus(id: $id, status: RUNNING) { status } }`, { id: campaignId }, caller);
+    if (run.errors) throw new Error(JSON.stringify(run.errors));
+    let decidedAt = 0;
+    let relayedAt = 0;
+    let takenInAt = 0;
+    const decided = (async () => {
+      const db = campaigns.app.get(DataSource);
+      for (;;) {
+        const [{ done }] = (await db.query(`SELECT count(*)::int AS done FROM campaign_occurrence WHERE campaign_id = $1 AND status = 'done'`, [campaignId])) as [{ done: number }];
+        if (done === 1) break;
+        await sleep(100);
+      }
+      decidedAt = performance.now();
+      // The outbox relay deletes the rows it has published to JetStream.
+      for (;;) {
+        const [{ left }] = (await db.query(`SELECT count(*)::int AS left FROM outbox`)) as [{ left: number }];
+        if (left === 0) return (relayedAt = performance.now());
+        await sleep(100);
+      }
+    })();
+    const intake = (async () => {
+      for (;;) {
+        const [{ count }] = (await emailDb.query(`SELECT count(*)::int AS count FROM email_send WHERE project_id = $1`, [projectId])) as [{ count: number }];
+        if (count === PROFILES) return (takenInAt = performance.now());
+        await sleep(200);
+      }
+    })();
+    await untilReceived(PROFILES);
+    await Promise.all([decided, intake]);
+    const pipelineSeconds = (performance.now() - started) / 1000;
+    const file = join(dir, 'messages.jsonl');
+    await ask({ type: 'dump', path: file }, 'dumped');
+
+    // 2. Bare nodemailer: the same messages, pre-rendered, through a pool of the same size.
+    const messages: { from: string; to: string[]; raw: string }[] = [];
+    for await (const line of createInterface({ input: createReadStream(file) })) messages.push(JSON.parse(line));
+    await ask({ type: 'reset' }, 'reset');
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sinkPort, secure: false, ignoreTLS: true, pool: true, maxConnections: CONNECTIONS, maxMessages: Infinity });
+    const bareStarted = performance.now();
+    await Promise.all(messages.map((message) => transport.sendMail({ envelope: { from: message.from, to: message.to }, raw: message.raw })));
+    await untilReceived(messages.length);
+    const bareSeconds = (performance.now() - bareStarted) / 1000;
+    transport.close();
+
+    const rate = PROFILES / pipelineSeconds;
+    const bareRate = messages.length / bareSeconds;
+    console.log(`
+campaign fan-out bench: one-time EMAIL campaign to ${PROFILES} profiles (everyone), ${CONNECTIONS} SMTP connections, ${DOMAINS} recipient domains
+  campaign start → last SMTP accept          ${pipelineSeconds.toFixed(2)} s  ${rate.toFixed(0)} emails/s 
+                                             (every decision recorded after ${((decidedAt - started) / 1000).toFixed(2)} s, every command on JetStream after ${((relayedAt - started) / 1000).toFixed(2)} s, all taken into email_send after ${((takenInAt - started) / 1000).toFixed(2)} s)
+  bare nodemailer pool, same raw messages    ${bareSeconds.toFixed(2)} s  ${bareRate.toFixed(0)} emails/s
+  ratio campaign / bare                      ${(rate / bareRate).toFixed(2)}×  (goal ≥ 0.6×: ${rate / bareRate >= 0.6 ? 'met' : 'NOT met'})
+`);
+  } finally {
+    await campaigns.close();
+    await email.close();
+    sink.disconnect();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === 'sink') runSink();
+else
+  await main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
