@@ -69,8 +69,15 @@ export function checkDefinition(
   const { inApp, webhook } = channelContentOf(input, field);
 
   const schedule: CampaignScheduleValue | null = input.schedule
-    ? { startAt: input.schedule.startAt, timeZone: input.schedule.timeZone, rrule: input.schedule.rrule?.replace(/^RRULE:/i, '').toUpperCase() ?? null, endAt: input.schedule.endAt ?? null }
+    ? {
+        startAt: input.schedule.startAt,
+        timeZone: input.schedule.timeZone,
+        rrule: input.schedule.rrule?.replace(/^RRULE:/i, '').toUpperCase() ?? null,
+        endAt: input.schedule.endAt ?? null,
+        inProfileTimeZone: input.schedule.inProfileTimeZone === true,
+      }
     : null;
+  if (schedule?.inProfileTimeZone && schedule.rrule) throw invalid(`${field}.schedule.inProfileTimeZone`, "a recurring schedule runs in its timeZone; only a one-time send goes out in each profile's zone");
   if (schedule?.endAt && schedule.endAt <= schedule.startAt) throw invalid(`${field}.schedule.endAt`, 'must be after startAt');
   if (schedule?.endAt && !schedule.rrule) throw invalid(`${field}.schedule.endAt`, 'only a recurring schedule (rrule) has an end');
   if (schedule?.rrule) {

@@ -11,6 +11,8 @@ export interface CampaignScheduleValue {
   timeZone: string;
   rrule: string | null;
   endAt: Date | null;
+  /** Once at `startAt`'s wall-clock time (in `timeZone`) in each profile's own zone. */
+  inProfileTimeZone?: boolean;
 }
 
 /** Everyone the project knows, or the members of any `include` segment; members of an `exclude` segment never. */
@@ -24,10 +26,12 @@ export interface CampaignAudienceValue {
 const scheduleColumn = {
   to: (value: CampaignScheduleValue | null | undefined) =>
     value
-      ? { startAt: value.startAt.toISOString(), timeZone: value.timeZone, rrule: value.rrule, endAt: value.endAt?.toISOString() ?? null }
+      ? { startAt: value.startAt.toISOString(), timeZone: value.timeZone, rrule: value.rrule, endAt: value.endAt?.toISOString() ?? null, ...(value.inProfileTimeZone ? { inProfileTimeZone: true } : {}) }
       : value,
-  from: (value: { startAt: string; timeZone: string; rrule?: string | null; endAt?: string | null } | null): CampaignScheduleValue | null =>
-    value ? { startAt: new Date(value.startAt), timeZone: value.timeZone, rrule: value.rrule ?? null, endAt: value.endAt ? new Date(value.endAt) : null } : null,
+  from: (value: { startAt: string; timeZone: string; rrule?: string | null; endAt?: string | null; inProfileTimeZone?: boolean } | null): CampaignScheduleValue | null =>
+    value
+      ? { startAt: new Date(value.startAt), timeZone: value.timeZone, rrule: value.rrule ?? null, endAt: value.endAt ? new Date(value.endAt) : null, inProfileTimeZone: value.inProfileTimeZone === true }
+      : null,
 };
 
 @Entity({ name: 'campaign' })

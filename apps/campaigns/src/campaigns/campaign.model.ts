@@ -39,6 +39,7 @@ export class CampaignSchedule {
   @Field(() => String, { nullable: true, description: 'RFC 5545 RRULE (without DTSTART), e.g. FREQ=WEEKLY;BYDAY=SA: the campaign recurs; null sends once.' })
   rrule: string | null;
   @Field(() => Date, { nullable: true, description: 'No occurrence after this moment (recurring schedules).' }) endAt: Date | null;
+  @Field({ description: "Sends at startAt's local time in each profile's own time zone." }) inProfileTimeZone: boolean;
 }
 
 @ObjectType()

@@ -12,7 +12,7 @@ import { checkTrigger } from '../triggers/campaign-trigger.js';
 import { TriggerFiring } from '../triggers/trigger-firing.js';
 import { checkVariants } from '../variants/campaign-variants.js';
 import { VariantPromotion } from '../variants/variant-promotion.js';
-import { checkDefinition, firstOccurrence } from './campaign-definition.js';
+import { checkDefinition } from './campaign-definition.js';
 import { canTransition, allowedTransitions } from './campaign-lifecycle.js';
 import { CampaignEntity } from './campaign.entity.js';
 import { CampaignError, CampaignErrorCode } from './campaign.errors.js';
@@ -211,9 +211,7 @@ export class CampaignService {
     const now = this.clock.now();
     const [open] = (await manager.query(`SELECT 1 FROM campaign_occurrence WHERE campaign_id = $1 AND status <> 'done' LIMIT 1`, [campaign.id])) as unknown[];
     if (open) return this.scheduler.resume(manager, campaign.projectId, campaign.id, now);
-    const first = firstOccurrence(campaign.schedule, now);
-    if (!first) throw new CampaignError(CampaignErrorCode.IncompleteCampaign, 'The schedule has no occurrence left', 'schedule');
-    await this.scheduler.schedule(manager, campaign.projectId, campaign.id, first);
+    if (!(await this.scheduler.scheduleFirst(manager, campaign, now))) throw new CampaignError(CampaignErrorCode.IncompleteCampaign, 'The schedule has no occurrence left', 'schedule');
   }
 
   /** Batch look-up for entity references, still scoped to the caller's project. */

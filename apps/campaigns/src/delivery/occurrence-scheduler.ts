@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { v5 as nameBasedUuid } from 'uuid';
+import { ProfileZones } from '../audience/profile-zones.js';
+import { firstOccurrence } from '../campaigns/campaign-definition.js';
+import type { CampaignEntity } from '../campaigns/campaign.entity.js';
 import { CampaignJobs } from '../jobs/campaign-jobs.js';
+import { DeliverySettingsRepository } from '../settings/delivery-settings.repository.js';
+import { localTimeInstants } from './local-time.js';
 
 export const OCCURRENCE_QUEUE = 'campaign-occurrence';
 
@@ -19,13 +24,35 @@ const JOB_ID_NAMESPACE = '3b1f8a52-2f4e-4d59-9b0c-6b8f4b7c1e21';
 /** Creates occurrences (`campaign_occurrence`) and the durable jobs that run them, in the caller's transaction. */
 @Injectable()
 export class OccurrenceScheduler {
-  constructor(private readonly jobs: CampaignJobs) {}
+  constructor(
+    private readonly jobs: CampaignJobs,
+    private readonly zones: ProfileZones,
+    private readonly settings: DeliverySettingsRepository,
+  ) {}
 
-  /** A new occurrence at `at`, run by a job due then (nothing when it exists already). */
-  async schedule(manager: EntityManager, projectId: string, campaignId: string, at: Date): Promise<void> {
+  /**
+   * The first occurrence of a campaign that starts sending; with `inProfileTimeZone`, one per
+   * distinct instant its local time falls at in the zones of the project's profiles (and the
+   * project's zone, for profiles without one). False when the schedule has none left.
+   */
+  async scheduleFirst(manager: EntityManager, campaign: CampaignEntity, now: Date): Promise<boolean> {
+    if (campaign.schedule?.inProfileTimeZone) {
+      const { timeZone } = await this.settings.get(campaign.projectId, manager);
+      const instants = localTimeInstants(campaign.schedule.startAt, campaign.schedule.timeZone, [...(await this.zones.zonesOf(manager, campaign.projectId)), timeZone]);
+      for (const [at, zones] of instants) await this.schedule(manager, campaign.projectId, campaign.id, new Date(at), zones);
+      return true;
+    }
+    const first = firstOccurrence(campaign.schedule, now);
+    if (!first) return false;
+    await this.schedule(manager, campaign.projectId, campaign.id, first);
+    return true;
+  }
+
+  /** A new occurrence at `at` (for the profiles in `timeZones` only, when given), run by a job due then (nothing when it exists already). */
+  async schedule(manager: EntityManager, projectId: string, campaignId: string, at: Date, timeZones: readonly string[] | null = null): Promise<void> {
     const inserted = (await manager.query(
-      `INSERT INTO campaign_occurrence (campaign_id, occurrence_at, project_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING campaign_id`,
-      [campaignId, at, projectId],
+      `INSERT INTO campaign_occurrence (campaign_id, occurrence_at, project_id, time_zones) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING campaign_id`,
+      [campaignId, at, projectId, timeZones],
     )) as unknown[];
     if (inserted.length === 0) return;
     await this.continueAt(manager, { projectId, campaignId, occurrenceAt: at.toISOString() }, at, 'start');

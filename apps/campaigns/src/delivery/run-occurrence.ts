@@ -24,6 +24,7 @@ interface OccurrenceRow {
   status: 'pending' | 'running' | 'done';
   after_profile_id: string | null;
   batches: number;
+  time_zones: string[] | null;
 }
 
 export { idempotencyKeyOf } from './delivery-decisions.js';
@@ -63,7 +64,7 @@ export class RunOccurrence {
     const campaign = await manager.findOneBy(CampaignEntity, { id: job.campaignId, projectId: job.projectId });
     if (!campaign || (campaign.status !== CampaignStatus.SCHEDULED && campaign.status !== CampaignStatus.RUNNING)) return 'stop';
     const [occurrence] = (await manager.query(
-      `SELECT status, after_profile_id, batches FROM campaign_occurrence WHERE campaign_id = $1 AND occurrence_at = $2 AND project_id = $3 FOR UPDATE`,
+      `SELECT status, after_profile_id, batches, time_zones FROM campaign_occurrence WHERE campaign_id = $1 AND occurrence_at = $2 AND project_id = $3 FOR UPDATE`,
       [job.campaignId, occurrenceAt, job.projectId],
     )) as OccurrenceRow[];
     if (!occurrence || occurrence.status === 'done') return 'stop';
@@ -87,7 +88,8 @@ export class RunOccurrence {
     }
 
     const pageSize = Math.min(campaign.throttlePerMinute ?? FAN_OUT_PAGE, FAN_OUT_PAGE);
-    const profileIds = await this.audience.page(manager, job.projectId, campaign.audience, occurrence.after_profile_id, pageSize);
+    const zones = occurrence.time_zones ? { list: occurrence.time_zones, fallback: settings.timeZone } : null;
+    const profileIds = await this.audience.page(manager, job.projectId, campaign.audience, occurrence.after_profile_id, pageSize, zones);
     if (profileIds.length === 0) {
       await this.finish(manager, campaign, occurrenceAt, now);
       return 'stop';
@@ -109,7 +111,9 @@ export class RunOccurrence {
   private async finish(manager: EntityManager, campaign: CampaignEntity, occurrenceAt: Date, now: Date): Promise<void> {
     await manager.query(`UPDATE campaign_occurrence SET status = 'done', finished_at = $3 WHERE campaign_id = $1 AND occurrence_at = $2`, [campaign.id, occurrenceAt, now]);
     const next = occurrenceAfter(campaign.schedule, occurrenceAt > now ? occurrenceAt : now);
-    if (next) await this.scheduler.schedule(manager, campaign.projectId, campaign.id, next);
-    else await manager.update(CampaignEntity, { id: campaign.id }, { status: CampaignStatus.COMPLETED });
+    if (next) return this.scheduler.schedule(manager, campaign.projectId, campaign.id, next);
+    // A send at a local time has one occurrence per zone offset: the last one done completes the campaign.
+    const [open] = (await manager.query(`SELECT 1 FROM campaign_occurrence WHERE campaign_id = $1 AND status <> 'done' LIMIT 1`, [campaign.id])) as unknown[];
+    if (!open) await manager.update(CampaignEntity, { id: campaign.id }, { status: CampaignStatus.COMPLETED });
   }
 }

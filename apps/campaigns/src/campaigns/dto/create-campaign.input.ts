@@ -27,6 +27,11 @@ export class CampaignScheduleInput {
   @IsOptional()
   @IsDate()
   endAt?: Date | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: "Once, at startAt's local time (read in timeZone) in each profile's own time zone (the project's for profiles without one)." })
+  @IsOptional()
+  @IsBoolean()
+  inProfileTimeZone?: boolean | null;
 }
 
 @InputType()

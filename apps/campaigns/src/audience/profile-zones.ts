@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { ProfileChanged, type MessageOf } from '@boomerang/contracts';
+import { MessagingLifecycle } from '@boomerang/platform/subgraph';
+
+export const PROFILE_ZONES_DURABLE = 'campaigns-profile-zones';
+
+/**
+ * Each profile's own time zone (`campaign_profile_zone`), from profiles' ProfileChanged snapshots
+ * (the latest `updatedAt` wins), for sends at a local time in each profile's zone; a profile
+ * without one gets the project's zone.
+ */
+@Injectable()
+export class ProfileZones {
+  constructor(lifecycle: MessagingLifecycle) {
+    lifecycle.register({
+      durable: PROFILE_ZONES_DURABLE,
+      contract: ProfileChanged,
+      handle: (body, { manager }) => this.apply(manager, [body]),
+      handleBatch: (messages, manager) => this.apply(manager, messages.map((message) => message.body)),
+    });
+  }
+
+  async apply(manager: EntityManager, snapshots: readonly MessageOf<typeof ProfileChanged>[]): Promise<void> {
+    for (const snapshot of snapshots) {
+      const zone = snapshot.attributes.timeZone && isTimeZone(snapshot.attributes.timeZone) ? snapshot.attributes.timeZone : null;
+      await manager.query(
+        `INSERT INTO campaign_profile_zone AS z (project_id, profile_id, time_zone, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (project_id, profile_id) DO UPDATE SET time_zone = EXCLUDED.time_zone, updated_at = EXCLUDED.updated_at WHERE z.updated_at < EXCLUDED.updated_at`,
+        [snapshot.projectId, snapshot.profileId, zone, snapshot.updatedAt],
+      );
+    }
+  }
+
+  /** The distinct zones of the project's profiles (null: profiles without a zone). */
+  async zonesOf(manager: EntityManager, projectId: string): Promise<string[]> {
+    const rows = (await manager.query(`SELECT DISTINCT time_zone FROM campaign_profile_zone WHERE project_id = $1 AND time_zone IS NOT NULL`, [projectId])) as { time_zone: string }[];
+    return rows.map((row) => row.time_zone);
+  }
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
