@@ -6,9 +6,10 @@ import { MessagingLifecycle } from '@boomerang/platform/subgraph';
 export const PROFILE_ZONES_DURABLE = 'campaigns-profile-zones';
 
 /**
- * Each profile's own time zone (`campaign_profile_zone`), from profiles' ProfileChanged snapshots
- * (the latest `updatedAt` wins), for sends at a local time in each profile's zone; a profile
- * without one gets the project's zone.
+ * Each profile's own time zone and country (`campaign_profile_zone`), from profiles' ProfileChanged
+ * snapshots (the latest `updatedAt` wins): sends at a local time in each profile's zone (a profile
+ * without one gets the project's), and the public holidays of its country (its `country` property,
+ * an ISO 3166-1 alpha-2 code).
  */
 @Injectable()
 export class ProfileZones {
@@ -24,12 +25,23 @@ export class ProfileZones {
   async apply(manager: EntityManager, snapshots: readonly MessageOf<typeof ProfileChanged>[]): Promise<void> {
     for (const snapshot of snapshots) {
       const zone = snapshot.attributes.timeZone && isTimeZone(snapshot.attributes.timeZone) ? snapshot.attributes.timeZone : null;
+      const country = typeof snapshot.properties.country === 'string' && /^[A-Za-z]{2}$/.test(snapshot.properties.country) ? snapshot.properties.country.toUpperCase() : null;
       await manager.query(
-        `INSERT INTO campaign_profile_zone AS z (project_id, profile_id, time_zone, updated_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (project_id, profile_id) DO UPDATE SET time_zone = EXCLUDED.time_zone, updated_at = EXCLUDED.updated_at WHERE z.updated_at < EXCLUDED.updated_at`,
-        [snapshot.projectId, snapshot.profileId, zone, snapshot.updatedAt],
+        `INSERT INTO campaign_profile_zone AS z (project_id, profile_id, time_zone, country, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (project_id, profile_id) DO UPDATE SET time_zone = EXCLUDED.time_zone, country = EXCLUDED.country, updated_at = EXCLUDED.updated_at
+         WHERE z.updated_at < EXCLUDED.updated_at`,
+        [snapshot.projectId, snapshot.profileId, zone, country, snapshot.updatedAt],
       );
     }
+  }
+
+  /** Zone and country of each of these profiles that has a row. */
+  async placesOf(manager: EntityManager, projectId: string, profileIds: readonly string[]): Promise<Map<string, { timeZone: string | null; country: string | null }>> {
+    const rows = (await manager.query(`SELECT profile_id, time_zone, country FROM campaign_profile_zone WHERE project_id = $1 AND profile_id = ANY($2::uuid[])`, [
+      projectId,
+      profileIds,
+    ])) as { profile_id: string; time_zone: string | null; country: string | null }[];
+    return new Map(rows.map((row) => [row.profile_id, { timeZone: row.time_zone, country: row.country }]));
   }
 
   /** The distinct zones of the project's profiles (null: profiles without a zone). */

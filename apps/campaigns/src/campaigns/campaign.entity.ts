@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { InAppContent } from '../in-app/in-app-content.js';
 import type { WebhookTarget } from '../webhooks/webhook-target.js';
+import type { DayRuleValue } from '../schedules/day-rule.js';
 import type { CampaignTriggerValue } from '../triggers/campaign-trigger.js';
 import type { CampaignVariantValue } from '../variants/campaign-variants.js';
 import type { CampaignChannel, CampaignStatus, QuietHoursBehavior } from './campaign.model.js';
@@ -57,6 +58,7 @@ export class CampaignEntity {
   @Column('jsonb', { nullable: true }) variants: CampaignVariantValue[] | null;
   @Column('timestamptz', { name: 'variant_test_ends_at', nullable: true }) variantTestEndsAt: Date | null;
   @Column('text', { name: 'variant_winner', nullable: true }) variantWinner: string | null;
+  @Column('jsonb', { name: 'day_rule', nullable: true }) dayRule: DayRuleValue | null;
   @Column('jsonb', { name: 'in_app', nullable: true }) inApp: InAppContent | null;
   @Column('jsonb', { nullable: true }) webhook: WebhookTarget | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

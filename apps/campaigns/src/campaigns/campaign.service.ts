@@ -8,6 +8,7 @@ import { Clock, isUuid } from '@boomerang/platform/subgraph';
 import { SegmentFill } from '../audience/segment-fill.js';
 import { missingChannelContent } from '../channels/channel-content.js';
 import { OccurrenceScheduler } from '../delivery/occurrence-scheduler.js';
+import { checkDayRule } from '../schedules/day-rule.js';
 import { checkTrigger } from '../triggers/campaign-trigger.js';
 import { TriggerFiring } from '../triggers/trigger-firing.js';
 import { checkVariants } from '../variants/campaign-variants.js';
@@ -61,6 +62,7 @@ export class CampaignService {
         webhook,
         variants,
         variantTestEndsAt: input.variantPromotion?.endsAt ?? null,
+        dayRule: checkDayRule(input.dayRule),
       });
       const campaign = await manager.findOneByOrFail(CampaignEntity, { id, projectId });
       if (campaign.variantTestEndsAt) await this.variantPromotion.schedule(manager, projectId, id, campaign.variantTestEndsAt);
@@ -125,6 +127,7 @@ export class CampaignService {
         trigger,
         variants,
         ...(given('variantPromotion') ? { variantTestEndsAt: input.variantPromotion?.endsAt ?? null } : {}),
+        ...(given('dayRule') ? { dayRule: checkDayRule(input.dayRule) } : {}),
       });
       if (given('variantPromotion') && input.variantPromotion) await this.variantPromotion.schedule(manager, projectId, id, input.variantPromotion.endsAt);
       await this.segmentFill.request(manager, projectId, [...audience.include, ...audience.exclude]);

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { ProfileZones } from '../audience/profile-zones.js';
 import type { CampaignEntity } from '../campaigns/campaign.entity.js';
 import { ChannelDispatch } from '../channels/channel-dispatch.js';
+import { dayExcluded } from '../schedules/day-rule.js';
 import { variantOf } from '../variants/campaign-variants.js';
 import type { DeliverySettings } from '../settings/delivery-settings.js';
 import { inControlGroup, inHoldout, SkipReason } from './delivery-policy.js';
@@ -18,13 +20,16 @@ export const idempotencyKeyOf = (campaignId: string, occurrenceAt: Date, profile
 
 /**
  * The delivery rules every send of a campaign goes through, scheduled or triggered: holdout,
- * control group, quiet hours (when the caller drops), frequency cap and minimum gap; each decision
+ * control group, quiet hours (when the caller drops), weekends and holidays, frequency cap and minimum gap; each decision
  * is recorded once in `campaign_delivery`, and the sends among the new ones are published
  * to the campaign's channel (ChannelDispatch) in the caller's transaction.
  */
 @Injectable()
 export class DeliveryDecisions {
-  constructor(private readonly channels: ChannelDispatch) {}
+  constructor(
+    private readonly channels: ChannelDispatch,
+    private readonly zones: ProfileZones,
+  ) {}
 
   /** Decides and records; returns the profiles newly requested. Takes the project's lock: caps count the project's earlier sends. */
   async deliver(
@@ -57,6 +62,16 @@ export class DeliveryDecisions {
       else if (inControlGroup(campaign.id, profileId, campaign.controlPercent)) decisions.set(profileId, SkipReason.CONTROL_GROUP);
       else if (quiet) decisions.set(profileId, SkipReason.QUIET_HOURS);
       else candidates.push(profileId);
+    }
+    if (campaign.dayRule && candidates.length > 0) {
+      const places = await this.zones.placesOf(manager, campaign.projectId, candidates);
+      const open = candidates.filter((profileId) => {
+        const place = places.get(profileId);
+        if (!dayExcluded(campaign.dayRule!, now, place?.timeZone ?? settings.timeZone, place?.country ?? null)) return true;
+        decisions.set(profileId, SkipReason.DAY_RULE);
+        return false;
+      });
+      candidates.splice(0, candidates.length, ...open);
     }
     const capped = new Map<string, SkipReason>();
     if (candidates.length > 0 && (settings.emailCap || settings.minGapMinutes)) {

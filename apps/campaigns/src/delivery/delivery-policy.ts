@@ -9,6 +9,8 @@ export enum SkipReason {
   QUIET_HOURS = 'QUIET_HOURS',
   FREQUENCY_CAP = 'FREQUENCY_CAP',
   MIN_GAP = 'MIN_GAP',
+  /** The campaign skips weekends / holidays (or sends only on them) and the profile's day is not one to send on. */
+  DAY_RULE = 'DAY_RULE',
 }
 
 /** A sticky bucket in [0, 10000) for a key: the same key always lands in the same bucket. */

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsBoolean, IsDate, IsEnum, IsInt, IsNotEmpty, IsOptional, IsTimeZone, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { CampaignInAppInput } from '../../in-app/dto/campaign-in-app.input.js';
 import { CampaignWebhookInput } from '../../webhooks/dto/campaign-webhook.input.js';
+import { CampaignDayRuleInput } from '../../schedules/dto/campaign-day-rule.input.js';
 import { CampaignTriggerInput } from '../../triggers/dto/campaign-trigger.input.js';
 import { CampaignVariantInput, VariantPromotionInput } from '../../variants/dto/campaign-variant.input.js';
 import { CampaignChannel, QuietHoursBehavior } from '../campaign.model.js';
@@ -140,6 +141,12 @@ export class CreateCampaignInput {
   @ValidateNested()
   @Type(() => VariantPromotionInput)
   variantPromotion?: VariantPromotionInput | null;
+
+  @Field(() => CampaignDayRuleInput, { nullable: true, description: 'Skip weekends and/or public holidays, or send only on them.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CampaignDayRuleInput)
+  dayRule?: CampaignDayRuleInput | null;
 
   @Field(() => QuietHoursBehavior, { nullable: true, description: 'Default DEFER.' })
   @IsOptional()
