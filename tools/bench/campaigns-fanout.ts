@@ -8,21 +8,19 @@
 // Goal: ≥ 0.6× the bare rate. campaigns and email run in this process (own schemas, one NATS prefix);
 // the sink in a child process that counts and keeps the raw messages.
 // Knobs: BENCH_PROFILES (100000), BENCH_CONNECTIONS (pool size of both, 10), BENCH_DOMAINS (50).
-import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import { DataSource } from 'typeorm';
 import { ProfileChanged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { applyOwnedStream, domainStreamConfig } from '@boomerang/platform/messaging';
 import { secretKeyCaller, seedKnownProfiles, startTestSubgraph, uniqueSubjectPrefix } from '@boomerang/platform/testing';
+import { runSmtpSink, startSmtpSink } from './smtp-sink.js';
 
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 100_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -34,60 +32,9 @@ const MJML = `<mjml><mj-body><mj-section><mj-column>
 <mj-button href="https://shop.example/new?p={{ profile.id }}">See what is new</mj-button>
 </mj-column></mj-section></mj-body></mjml>`;
 
-type SinkCommand = { type: 'count' } | { type: 'reset' } | { type: 'dump'; path: string };
-
-/** Sink process: counts messages and keeps their envelope and raw text (the pipeline's are the baseline's input). */
-function runSink(): void {
-  let count = 0;
-  const kept: { from: string; to: string[]; raw: string }[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    size: 10 * 1024 * 1024,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        count++;
-        kept.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw: Buffer.concat(chunks).toString('utf8') });
-        callback();
-      });
-    },
-  });
-  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.server.address() as AddressInfo).port }));
-  process.on('message', (command: SinkCommand) => {
-    if (command.type === 'count') process.send!({ count });
-    else if (command.type === 'reset') {
-      count = 0;
-      kept.length = 0;
-      process.send!({ reset: true });
-    } else {
-      const out = createWriteStream(command.path);
-      for (const message of kept) out.write(`${JSON.stringify(message)}\n`);
-      out.end(() => process.send!({ dumped: kept.length }));
-    }
-  });
-  process.on('disconnect', () => server.close(() => process.exit(0)));
-}
-
 async function main(): Promise<void> {
-  const sink = fork(process.argv[1]!, ['sink'], { stdio: 'inherit' });
-  const ask = <T>(command: SinkCommand, key: string) =>
-    new Promise<T>((resolve) => {
-      const onMessage = (message: Record<string, unknown>) => {
-        if (key in message) {
-          sink.off('message', onMessage);
-          resolve(message[key] as T);
-        }
-      };
-      sink.on('message', onMessage);
-      sink.send(command);
-    });
-  const sinkPort = await new Promise<number>((resolve) => sink.once('message', (message: { port: number }) => resolve(message.port)));
-  const untilReceived = async (n: number) => {
-    while ((await ask<number>({ type: 'count' }, 'count')) < n) await sleep(50);
-  };
+  const sink = await startSmtpSink(process.argv[1]!);
+  const sinkPort = sink.port;
   const dir = await mkdtemp(join(tmpdir(), 'bench-fanout-'));
 
   process.env.EMAIL_SEND_POLL_MS = '100';
@@ -144,7 +91,7 @@ async function main(): Promise<void> {
     );
     if (created.errors) throw new Error(JSON.stringify(created.errors));
     const campaignId = created.data!.createCampaign.id;
-    await ask({ type: 'reset' }, 'reset');
+    await sink.reset();
     const started = performance.now();
     const run = await campaigns.query(`mutation($id: ID!) { updateCampaignStatus(id: $id, status: RUNNING) { status } }`, { id: campaignId }, caller);
     if (run.errors) throw new Error(JSON.stringify(run.errors));
@@ -173,20 +120,20 @@ async function main(): Promise<void> {
         await sleep(200);
       }
     })();
-    await untilReceived(PROFILES);
+    await sink.untilReceived(PROFILES);
     await Promise.all([decided, intake]);
     const pipelineSeconds = (performance.now() - started) / 1000;
     const file = join(dir, 'messages.jsonl');
-    await ask({ type: 'dump', path: file }, 'dumped');
+    await sink.dump(file);
 
     // 2. Bare nodemailer: the same messages, pre-rendered, through a pool of the same size.
     const messages: { from: string; to: string[]; raw: string }[] = [];
     for await (const line of createInterface({ input: createReadStream(file) })) messages.push(JSON.parse(line));
-    await ask({ type: 'reset' }, 'reset');
+    await sink.reset();
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sinkPort, secure: false, ignoreTLS: true, pool: true, maxConnections: CONNECTIONS, maxMessages: Infinity });
     const bareStarted = performance.now();
     await Promise.all(messages.map((message) => transport.sendMail({ envelope: { from: message.from, to: message.to }, raw: message.raw })));
-    await untilReceived(messages.length);
+    await sink.untilReceived(messages.length);
     const bareSeconds = (performance.now() - bareStarted) / 1000;
     transport.close();
 
@@ -202,12 +149,12 @@ campaign fan-out bench: one-time EMAIL campaign to ${PROFILES} profiles (everyon
   } finally {
     await campaigns.close();
     await email.close();
-    sink.disconnect();
+    sink.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === 'sink') runSink();
+if (process.argv[2] === 'sink') runSmtpSink();
 else
   await main().catch((error: unknown) => {
     console.error(error);

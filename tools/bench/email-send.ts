@@ -9,22 +9,20 @@
 // run's are the baseline's input).
 // Knobs: BENCH_EMAILS (20000), BENCH_CONNECTIONS (pool size of both, 10), BENCH_DOMAINS (recipient
 // domains, 50: the per-domain pacing, 200/s each by default, stays what production would apply).
-import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import { DataSource } from 'typeorm';
 import { EmailSendRequested, ProfileChanged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { domainStreamConfig } from '@boomerang/platform/messaging';
 import { secretKeyCaller, startTestSubgraph } from '@boomerang/platform/testing';
+import { runSmtpSink, startSmtpSink } from './smtp-sink.js';
 
 const EMAILS = Number(process.env.BENCH_EMAILS ?? 20_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -37,63 +35,11 @@ const MJML = `<mjml><mj-head><mj-title>{{ profile.first_name | default: "Hi" }}<
 <mj-button href="https://shop.example/cart?p={{ profile.id }}">Back to the cart</mj-button>
 <mj-text>Or browse <a href="https://shop.example/new">what is new</a>.</mj-text></mj-column></mj-section></mj-body></mjml>`;
 
-/** Sink process: counts messages and keeps their envelope and raw text (the pipeline's are the baseline's input). */
-type SinkCommand = { type: 'count' } | { type: 'reset' } | { type: 'dump'; path: string };
-
-function runSink(): void {
-  let count = 0;
-  const kept: { from: string; to: string[]; raw: string }[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    size: 10 * 1024 * 1024,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        count++;
-        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        kept.push({ from, to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw: Buffer.concat(chunks).toString('utf8') });
-        callback();
-      });
-    },
-  });
-  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.server.address() as AddressInfo).port }));
-  process.on('message', (command: SinkCommand) => {
-    if (command.type === 'count') process.send!({ count });
-    else if (command.type === 'reset') {
-      count = 0;
-      kept.length = 0;
-      process.send!({ reset: true });
-    } else {
-      const out = createWriteStream(command.path);
-      for (const message of kept) out.write(`${JSON.stringify(message)}\n`);
-      out.end(() => process.send!({ dumped: kept.length }));
-    }
-  });
-  process.on('disconnect', () => server.close(() => process.exit(0)));
-}
-
 const cpuSeconds = ({ user, system }: NodeJS.CpuUsage) => (user + system) / 1e6;
 
 async function main(): Promise<void> {
-  const sink = fork(process.argv[1]!, ['sink'], { stdio: 'inherit' });
-  const ask = <T>(command: SinkCommand, key: string) =>
-    new Promise<T>((resolve) => {
-      const onMessage = (message: Record<string, unknown>) => {
-        if (key in message) {
-          sink.off('message', onMessage);
-          resolve(message[key] as T);
-        }
-      };
-      sink.on('message', onMessage);
-      sink.send(command);
-    });
-  const sinkPort = await new Promise<number>((resolve) => sink.once('message', (message: { port: number }) => resolve(message.port)));
-  const untilReceived = async (n: number) => {
-    while ((await ask<number>({ type: 'count' }, 'count')) < n) await sleep(20);
-  };
+  const sink = await startSmtpSink(process.argv[1]!);
+  const sinkPort = sink.port;
   const dir = await mkdtemp(join(tmpdir(), 'bench-email-'));
 
   // Production pacing and batch; only the dispatcher's idle poll is shortened (it is woken by commands anyway).
@@ -148,7 +94,7 @@ async function main(): Promise<void> {
     }
 
     // 1. The pipeline, the sink keeping what it receives.
-    await ask({ type: 'reset' }, 'reset');
+    await sink.reset();
     const started = performance.now();
     const cpuAtStart = process.cpuUsage();
     for (let i = 0; i < profiles.length; i += 500)
@@ -175,7 +121,7 @@ async function main(): Promise<void> {
         await sleep(50);
       }
     })();
-    await untilReceived(EMAILS);
+    await sink.untilReceived(EMAILS);
     await intake;
     const pipelineSeconds = (performance.now() - started) / 1000;
     const pipelineCpu = cpuSeconds(process.cpuUsage(cpuAtStart));
@@ -186,17 +132,17 @@ async function main(): Promise<void> {
     }
     const recordedSeconds = (performance.now() - started) / 1000;
     const file = join(dir, 'messages.jsonl');
-    await ask({ type: 'dump', path: file }, 'dumped');
+    await sink.dump(file);
 
     // 2. Bare nodemailer: the same messages, pre-rendered, through a pool of the same size.
     const messages: { from: string; to: string[]; raw: string }[] = [];
     for await (const line of createInterface({ input: createReadStream(file) })) messages.push(JSON.parse(line));
-    await ask({ type: 'reset' }, 'reset');
+    await sink.reset();
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sinkPort, secure: false, ignoreTLS: true, pool: true, maxConnections: CONNECTIONS, maxMessages: Infinity });
     const bareStarted = performance.now();
     const bareCpuAtStart = process.cpuUsage();
     await Promise.all(messages.map((message) => transport.sendMail({ envelope: { from: message.from, to: message.to }, raw: message.raw })));
-    await untilReceived(messages.length);
+    await sink.untilReceived(messages.length);
     const bareSeconds = (performance.now() - bareStarted) / 1000;
     const bareCpu = cpuSeconds(process.cpuUsage(bareCpuAtStart));
 
@@ -219,11 +165,11 @@ async function main(): Promise<void> {
         },
       });
     }
-    await ask({ type: 'reset' }, 'reset');
+    await sink.reset();
     const composedStarted = performance.now();
     const composedCpuAtStart = process.cpuUsage();
     await Promise.all(parts.map((part) => transport.sendMail(part)));
-    await untilReceived(parts.length);
+    await sink.untilReceived(parts.length);
     const composedSeconds = (performance.now() - composedStarted) / 1000;
     const composedCpu = cpuSeconds(process.cpuUsage(composedCpuAtStart));
     transport.close();
@@ -243,12 +189,12 @@ email send bench: ${EMAILS} personalized MJML emails, ${CONNECTIONS} SMTP connec
 `);
   } finally {
     await sut.close();
-    sink.disconnect();
+    sink.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === 'sink') runSink();
+if (process.argv[2] === 'sink') runSmtpSink();
 else
   await main().catch((error: unknown) => {
     console.error(error);
