@@ -2,8 +2,8 @@ import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
 import { ConditionOp, ConditionValueScalar, ConditionValueType, ReEligibilityKind, SegmentTransition } from './dto/campaign-trigger.input.js';
 import type { ReEligibility } from './campaign-trigger.js';
 
-@ObjectType()
-export class PropertyCondition {
+@ObjectType({ description: 'A condition on one property of the trigger event (the audience language, as segments state it).' })
+export class TriggerCondition {
   @Field() property: string;
   @Field(() => ConditionOp) op: string;
   @Field(() => ConditionValueType, { nullable: true }) type?: string;
@@ -14,7 +14,7 @@ export class PropertyCondition {
 @ObjectType()
 export class TriggerEvent {
   @Field() name: string;
-  @Field(() => [PropertyCondition]) where: PropertyCondition[];
+  @Field(() => [TriggerCondition]) where: TriggerCondition[];
 }
 
 @ObjectType()
@@ -26,7 +26,7 @@ export class TriggerSegment {
 @ObjectType()
 export class TriggerSince {
   @Field() event: string;
-  @Field(() => [PropertyCondition]) where: PropertyCondition[];
+  @Field(() => [TriggerCondition]) where: TriggerCondition[];
   @Field({ description: 'true: only if the profile did it since the trigger; false: only if it did not.' }) done: boolean;
 }
 
