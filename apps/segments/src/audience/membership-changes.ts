@@ -37,13 +37,13 @@ export class MembershipChanges {
     now: Date,
   ): Promise<{ entered: number; exited: number }> {
     // The entries' statement, its values placed after those of `from` (`$1` being the project in both).
-    const enter = (from: string, fromParams: readonly unknown[]) => {
+    const enter = (from: string, fromParams: readonly unknown[], hasMembers: boolean) => {
       const params = [...fromParams, segment.id, now, segment.version];
       const [segmentId, addedAt, version] = [params.length - 2, params.length - 1, params.length].map((at) => `$${at}`);
       const sql = `WITH entered AS (
            INSERT INTO segment_membership (project_id, segment_id, profile_id, added_at, version)
            SELECT $1, ${segmentId}::uuid, c.profile_id, ${addedAt}::timestamptz, ${version}::int FROM ${from} c
-           WHERE NOT EXISTS (SELECT 1 FROM segment_membership m WHERE m.segment_id = ${segmentId}::uuid AND m.profile_id = c.profile_id)
+           ${hasMembers ? `WHERE NOT EXISTS (SELECT 1 FROM segment_membership m WHERE m.segment_id = ${segmentId}::uuid AND m.profile_id = c.profile_id)` : ''}
            ON CONFLICT (segment_id, profile_id) DO NOTHING
            RETURNING profile_id)
          INSERT INTO membership_transition SELECT profile_id, 'entered' FROM entered`;
@@ -53,7 +53,7 @@ export class MembershipChanges {
     const [{ has }] = (await manager.query(`SELECT EXISTS (SELECT 1 FROM segment_membership WHERE segment_id = $1) AS has`, [segment.id])) as [{ has: boolean }];
     if (!has) {
       // No members yet (a new segment): nothing can exit, the members go straight in.
-      await enter(`(${members.sql})`, members.params);
+      await enter(`(${members.sql})`, members.params, false);
     } else {
       await manager.query(`CREATE TEMP TABLE computed_member ON COMMIT DROP AS ${members.sql}`, members.params);
       // Keyed, so comparing it with the members never turns into a scan of it per member.
@@ -69,7 +69,7 @@ export class MembershipChanges {
          INSERT INTO membership_transition SELECT profile_id, 'exited' FROM exited`,
         [projectId, segment.id],
       );
-      await enter('computed_member', [projectId]);
+      await enter('computed_member', [projectId], true);
       await manager.query(`DROP TABLE computed_member`);
     }
     const [counts] = (await manager.query(
