@@ -1,27 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { applyOwnedStream } from '@boomerang/platform/messaging';
 import { Clock } from '@boomerang/platform/subgraph';
-import { createTestMessaging, eventually, secretKeyCaller, seedKnownProfiles, startTestSubgraph, uniqueSubjectPrefix, type TestMessaging, type TestSubgraph } from '@boomerang/platform/testing';
+import { eventually, secretKeyCaller, seedKnownProfiles, type TestSubgraph } from '@boomerang/platform/testing';
+import { startCampaigns, type CampaignsHarness } from './campaigns-harness.js';
 import { ProfileZones } from '../src/audience/profile-zones.js';
-import { serveSegmentMembers } from './segments-stand-in.js';
 
 describe('weekends and public holidays (two countries)', () => {
   let sut: TestSubgraph;
-  let messaging: TestMessaging;
+  let harness: CampaignsHarness;
 
   beforeAll(async () => {
-    const prefix = uniqueSubjectPrefix();
-    messaging = await createTestMessaging(prefix);
-    for (const domain of ['segments', 'email', 'events'] as const) await applyOwnedStream(messaging.jsm, messaging.subjects, domain);
-    serveSegmentMembers(messaging);
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'campaigns', prefix });
+    harness = await startCampaigns();
+    ({ sut } = harness);
   });
-  afterAll(async () => {
-    await sut?.close();
-    await messaging?.cleanup();
-  });
+  afterAll(() => harness?.close());
   afterEach(() => jest.restoreAllMocks());
 
   it("on US Thanksgiving, skips the US profiles of a campaign skipping holidays, and sends a German-holidays-only campaign to nobody", async () => {

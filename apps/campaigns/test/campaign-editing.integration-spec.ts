@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { applyOwnedStream } from '@boomerang/platform/messaging';
-import { createTestMessaging, secretKeyCaller, startTestSubgraph, uniqueSubjectPrefix, type TestMessaging, type TestSubgraph } from '@boomerang/platform/testing';
-import { serveSegmentMembers } from './segments-stand-in.js';
+import { secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
+import { startCampaigns, type CampaignsHarness } from './campaigns-harness.js';
 
 const FIELDS = `id name status controlPercent throttlePerMinute targeting { everyone includeSegmentIds } schedule { rrule timeZone } email { templateId templateVersion } goal { event withinDays } trigger { event { name } delayMinutes }`;
 
@@ -20,21 +19,13 @@ interface CampaignView {
 
 describe('campaign editing and lifecycle mutations', () => {
   let sut: TestSubgraph;
-  let messaging: TestMessaging;
+  let harness: CampaignsHarness;
 
   beforeAll(async () => {
-    const prefix = uniqueSubjectPrefix();
-    messaging = await createTestMessaging(prefix);
-    await applyOwnedStream(messaging.jsm, messaging.subjects, 'segments');
-    await applyOwnedStream(messaging.jsm, messaging.subjects, 'email');
-    await applyOwnedStream(messaging.jsm, messaging.subjects, 'events');
-    serveSegmentMembers(messaging);
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'campaigns', prefix });
+    harness = await startCampaigns();
+    ({ sut } = harness);
   });
-  afterAll(async () => {
-    await sut?.close();
-    await messaging?.cleanup();
-  });
+  afterAll(() => harness?.close());
 
   const call = async <K extends string>(projectId: string, mutation: K, args: string, variables: Record<string, unknown>) => {
     const result = await sut.query<Record<K, CampaignView>>(`mutation(${args}) { ${mutation}(${args.replace(/\$(\w+): [^,]+/g, '$1: $$$1')}) { ${FIELDS} } }`, variables, secretKeyCaller(projectId));

@@ -1,22 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ProfileChanged } from '@boomerang/contracts';
-import { applyOwnedStream } from '@boomerang/platform/messaging';
 import {
   consumedUpTo,
-  createTestMessaging,
   publishMessage,
   secretKeyCaller,
   seedKnownProfiles,
-  startTestSubgraph,
-  uniqueSubjectPrefix,
   type TestMessaging,
   type TestSubgraph,
 } from '@boomerang/platform/testing';
+import { startCampaigns, type CampaignsHarness } from './campaigns-harness.js';
 import { PROFILE_ZONES_DURABLE, ProfileZones } from '../src/audience/profile-zones.js';
 import { localTimeInstants } from '../src/delivery/local-time.js';
 import { RunOccurrence } from '../src/delivery/run-occurrence.js';
-import { serveSegmentMembers } from './segments-stand-in.js';
 
 const ZONES = [
   'Pacific/Honolulu', 'America/Anchorage', 'America/Los_Angeles', 'America/Denver', 'America/Chicago', 'America/New_York', 'America/Caracas', 'America/Sao_Paulo',
@@ -29,18 +25,13 @@ const ZONES = [
 describe('sends at a local time in each profile’s zone', () => {
   let sut: TestSubgraph;
   let messaging: TestMessaging;
+  let harness: CampaignsHarness;
 
   beforeAll(async () => {
-    const prefix = uniqueSubjectPrefix();
-    messaging = await createTestMessaging(prefix);
-    for (const domain of ['segments', 'email', 'events', 'profiles'] as const) await applyOwnedStream(messaging.jsm, messaging.subjects, domain);
-    serveSegmentMembers(messaging);
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'campaigns', prefix });
+    harness = await startCampaigns();
+    ({ sut, messaging } = harness);
   });
-  afterAll(async () => {
-    await sut?.close();
-    await messaging?.cleanup();
-  });
+  afterAll(() => harness?.close());
 
   it('40 zones each get it at 10:00 their time (DST-correct), profiles without a zone at 10:00 in the project’s, and the last occurrence completes the campaign', async () => {
     expect(new Set(ZONES).size).toBe(40);

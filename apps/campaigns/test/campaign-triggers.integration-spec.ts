@@ -2,43 +2,32 @@ import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { EmailSendRequested, EventsIngested, SegmentMembershipChanged, type MessageOf } from '@boomerang/contracts';
-import { applyOwnedStream } from '@boomerang/platform/messaging';
 import { Clock } from '@boomerang/platform/subgraph';
 import {
   consumedUpTo,
-  createTestMessaging,
   eventually,
   publishMessage,
   secretKeyCaller,
-  startTestSubgraph,
-  uniqueSubjectPrefix,
   type TestMessaging,
   type TestSubgraph,
 } from '@boomerang/platform/testing';
+import { startCampaigns, type CampaignsHarness } from './campaigns-harness.js';
 import { inControlGroup } from '../src/delivery/delivery-policy.js';
 import { TRIGGER_EVENTS_DURABLE, TRIGGER_SEGMENTS_DURABLE } from '../src/triggers/trigger-events.js';
 import { TRIGGER_FIRE_QUEUE, TriggerFiring } from '../src/triggers/trigger-firing.js';
-import { serveSegmentMembers } from './segments-stand-in.js';
 
 const MINUTE = 60_000;
 
 describe('triggered campaigns', () => {
   let sut: TestSubgraph;
   let messaging: TestMessaging;
+  let harness: CampaignsHarness;
 
   beforeAll(async () => {
-    const prefix = uniqueSubjectPrefix();
-    messaging = await createTestMessaging(prefix);
-    await applyOwnedStream(messaging.jsm, messaging.subjects, 'segments');
-    await applyOwnedStream(messaging.jsm, messaging.subjects, 'email');
-    await applyOwnedStream(messaging.jsm, messaging.subjects, 'events');
-    serveSegmentMembers(messaging);
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'campaigns', prefix });
+    harness = await startCampaigns();
+    ({ sut, messaging } = harness);
   });
-  afterAll(async () => {
-    await sut?.close();
-    await messaging?.cleanup();
-  });
+  afterAll(() => harness?.close());
   afterEach(() => jest.restoreAllMocks());
 
   const gql = <T>(query: string, variables: Record<string, unknown>, projectId: string) => sut.query<T>(query, variables, secretKeyCaller(projectId));

@@ -1,39 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { EmailSendRequested, EventsIngested, SegmentMembershipChanged, type MessageOf } from '@boomerang/contracts';
-import { applyOwnedStream } from '@boomerang/platform/messaging';
 import {
   consumedUpTo,
-  createTestMessaging,
   eventually,
   publishMessage,
   secretKeyCaller,
-  startTestSubgraph,
-  uniqueSubjectPrefix,
   type TestMessaging,
   type TestSubgraph,
 } from '@boomerang/platform/testing';
+import { startCampaigns, type CampaignsHarness } from './campaigns-harness.js';
 import { SEGMENT_MEMBERSHIP_DURABLE } from '../src/audience/segment-membership-projection.js';
 import { GOAL_EVENTS_DURABLE } from '../src/stats/goal-conversions.js';
 import { variantOf } from '../src/variants/campaign-variants.js';
 import { VariantPromotion } from '../src/variants/variant-promotion.js';
-import { serveSegmentMembers } from './segments-stand-in.js';
 
 describe('A/B variants', () => {
   let sut: TestSubgraph;
   let messaging: TestMessaging;
+  let harness: CampaignsHarness;
 
   beforeAll(async () => {
-    const prefix = uniqueSubjectPrefix();
-    messaging = await createTestMessaging(prefix);
-    for (const domain of ['segments', 'email', 'events'] as const) await applyOwnedStream(messaging.jsm, messaging.subjects, domain);
-    serveSegmentMembers(messaging);
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'campaigns', prefix });
+    harness = await startCampaigns();
+    ({ sut, messaging } = harness);
   });
-  afterAll(async () => {
-    await sut?.close();
-    await messaging?.cleanup();
-  });
+  afterAll(() => harness?.close());
 
   it('sends each profile its sticky variant with that variant’s template, records it, and promotes the best-converting one', async () => {
     const projectId = randomUUID();

@@ -1,42 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { SegmentMembershipChanged } from '@boomerang/contracts';
-import { applyOwnedStream } from '@boomerang/platform/messaging';
 import {
   consumedUpTo,
-  createTestMessaging,
   eventually,
   publishMessage,
   secretKeyCaller,
-  startTestSubgraph,
-  uniqueSubjectPrefix,
   type TestMessaging,
   type TestSubgraph,
 } from '@boomerang/platform/testing';
+import { startCampaigns, type CampaignsHarness } from './campaigns-harness.js';
 import { SEGMENT_FILL_PAGE } from '../src/audience/segment-fill.js';
 import { SEGMENT_MEMBERSHIP_DURABLE } from '../src/audience/segment-membership-projection.js';
-import { serveSegmentMembers, type SegmentsStandIn } from './segments-stand-in.js';
+import { type SegmentsStandIn } from './segments-stand-in.js';
 
 const ids = (count: number) => Array.from({ length: count }, () => randomUUID()).sort();
 
 describe('segment membership fill (ListSegmentMembers, then live changes)', () => {
   let sut: TestSubgraph;
   let messaging: TestMessaging;
+  let harness: CampaignsHarness;
   let segments: SegmentsStandIn;
 
   beforeAll(async () => {
-    const prefix = uniqueSubjectPrefix();
-    messaging = await createTestMessaging(prefix);
-    await applyOwnedStream(messaging.jsm, messaging.subjects, 'segments');
-    await applyOwnedStream(messaging.jsm, messaging.subjects, 'email');
-    await applyOwnedStream(messaging.jsm, messaging.subjects, 'events');
-    segments = serveSegmentMembers(messaging);
-    sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'campaigns', prefix });
+    harness = await startCampaigns();
+    ({ sut, messaging, segments } = harness);
   });
-  afterAll(async () => {
-    await sut?.close();
-    await messaging?.cleanup();
-  });
+  afterAll(() => harness?.close());
 
   const change = async (projectId: string, segmentId: string, profileId: string, kind: 'entered' | 'exited', occurredAt: Date) => {
     const ack = await publishMessage(messaging, SegmentMembershipChanged, projectId, { segmentId, profileId, change: kind, version: 1, cause: 'event', eventId: null }, { occurredAt });
