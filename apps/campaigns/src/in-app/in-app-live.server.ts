@@ -2,8 +2,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import pg from 'pg';
 import { WebSocket, WebSocketServer } from 'ws';
+import { listenForNotifications, type NotificationListener } from '@boomerang/platform/persistence';
 import { Clock, LOGGER, SUBGRAPH_CONFIG, type Logger, type SubgraphConfig } from '@boomerang/platform/subgraph';
 import { IN_APP_NOTIFY_CHANNEL } from './in-app-channel.js';
 import { CAMPAIGN_IN_APP_CONFIG, type CampaignInAppConfig } from './in-app-config.js';
@@ -25,7 +25,7 @@ export const CLOSE_UNAUTHORIZED = 4401;
 @Injectable()
 export class InAppLiveServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private sockets?: WebSocketServer;
-  private listener?: pg.Client;
+  private listener?: NotificationListener;
   /** Open sockets per `project:profile`. */
   private readonly open = new Map<string, Set<WebSocket>>();
 
@@ -53,19 +53,20 @@ export class InAppLiveServer implements OnApplicationBootstrap, BeforeApplicatio
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     this.sockets = new WebSocketServer({ server, path: IN_APP_LIVE_PATH, maxPayload: 16 * 1024 });
     this.sockets.on('connection', (socket, request) => void this.admit(socket, new URL(request.url ?? '', 'http://local').searchParams.get('token') ?? ''));
-    const listener = new pg.Client({ connectionString: this.config.DATABASE_URL, application_name: 'campaigns-in-app-live' });
-    listener.on('notification', (note) => void this.deliver(note.payload ?? '').catch((error: Error) => this.logger.warn({ err: error }, 'in-app live push failed')));
-    listener.on('error', (error) => this.logger.error({ err: error }, 'in-app live listener failed'));
-    await listener.connect();
-    await listener.query(`LISTEN ${IN_APP_NOTIFY_CHANNEL}`);
-    this.listener = listener;
+    this.listener = await listenForNotifications({
+      connectionString: this.config.DATABASE_URL,
+      channel: IN_APP_NOTIFY_CHANNEL,
+      applicationName: 'campaigns-in-app-live',
+      onNotify: (payload) => void this.deliver(payload).catch((error: Error) => this.logger.warn({ err: error }, 'in-app live push failed')),
+      onError: (error) => this.logger.error({ err: error }, 'in-app live listener failed'),
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     for (const sockets of this.open.values()) for (const socket of sockets) socket.terminate();
     this.open.clear();
     await new Promise<void>((resolve) => (this.sockets ? this.sockets.close(() => resolve()) : resolve()));
-    await this.listener?.end().catch(() => undefined);
+    await this.listener?.close();
   }
 
   private async admit(socket: WebSocket, token: string): Promise<void> {

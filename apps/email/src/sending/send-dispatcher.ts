@@ -2,7 +2,8 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { EmailEngagement, type EMAIL_EVENT_NAMES } from '@boomerang/contracts';
-import { OutboxWriter } from '@boomerang/platform/messaging';
+import { OutboxWriter, schemaOf } from '@boomerang/platform/messaging';
+import { listenForNotifications, type NotificationListener } from '@boomerang/platform/persistence';
 import type { Logger } from '@boomerang/platform/observability';
 import { LOGGER } from '@boomerang/platform/subgraph';
 import { EMAIL_CONFIG, type EmailConfig } from '../email-config.js';
@@ -71,6 +72,9 @@ interface InFlightMark {
  * SMTP and is sent again; one with it may have been accepted (SMTP has no way to ask), so it is
  * settled `uncertain` and never sent again.
  */
+/** The channel on which a committed queue of sends wakes the dispatchers (every instance of the service). */
+export const sendsQueuedChannel = (manager: EntityManager | DataSource): string => `${schemaOf(manager)}_email_send`;
+
 @Injectable()
 export class SendDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly throttle: DomainThrottle;
@@ -78,6 +82,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
   private running?: Promise<void>;
   private stopped = false;
   private again = false;
+  private queuedListener?: NotificationListener;
   /** The marks and results of sends finishing together are committed together (one transaction each, not one per send). */
   private readonly inFlightMarks = new CoalescedCalls<InFlightMark, boolean>((marks) => this.markInFlight(marks));
   private readonly results = new CoalescedCalls<{ send: ClaimedSend; result: RecordedResult }, void>((results) => this.record(results));
@@ -97,17 +102,29 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     this.throttle = new DomainThrottle({ perSecond: config.EMAIL_DOMAIN_RATE_PER_SECOND, concurrent: config.EMAIL_DOMAIN_MAX_CONCURRENT });
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     this.schedule(0);
+    this.queuedListener = await listenForNotifications({
+      connectionString: (this.dataSource.options as { url: string }).url,
+      channel: sendsQueuedChannel(this.dataSource),
+      applicationName: 'email-send-dispatcher',
+      onNotify: () => this.wake(),
+      onError: (error) => this.logger.warn({ err: error }, 'queued-sends listener failed; the poll goes on'),
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.queuedListener?.close();
     await this.running;
   }
 
-  /** Runs a round soon (new sends were queued). */
+  /**
+   * Runs a round soon (new sends were queued). Called on the NOTIFY of a committed queue: a wake
+   * from inside the queuing transaction could claim before the commit, find nothing, and leave
+   * the send to the next poll a second later.
+   */
   wake(): void {
     if (this.running) this.again = true;
     else this.schedule(20);

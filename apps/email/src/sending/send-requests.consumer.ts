@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { EmailSendRequested, type MessageOf } from '@boomerang/contracts';
 import { MessagingLifecycle } from '@boomerang/platform/subgraph';
-import { SendDispatcher } from './send-dispatcher.js';
+import { sendsQueuedChannel } from './send-dispatcher.js';
 
 export const SEND_REQUESTED_DURABLE = 'email-send-requested';
 
@@ -16,10 +16,7 @@ type SendRequest = MessageOf<typeof EmailSendRequested>;
  */
 @Injectable()
 export class SendRequestsConsumer {
-  constructor(
-    lifecycle: MessagingLifecycle,
-    private readonly dispatcher: SendDispatcher,
-  ) {
+  constructor(lifecycle: MessagingLifecycle) {
     lifecycle.register({
       durable: SEND_REQUESTED_DURABLE,
       contract: EmailSendRequested,
@@ -47,7 +44,7 @@ export class SendRequestsConsumer {
         requests.map((request) => JSON.stringify(request.campaign ?? {})),
       ],
     );
-    // Committed just after this returns; the dispatcher's poll is the backstop.
-    this.dispatcher.wake();
+    // Delivered when this transaction commits, so the woken dispatchers find the rows; the poll is the backstop.
+    await manager.query(`SELECT pg_notify($1, '')`, [sendsQueuedChannel(manager)]);
   }
 }

@@ -5,6 +5,7 @@ export * from './messaging-tables.migration.js';
 export * from './nats.js';
 export * from './outbox.js';
 export * from './rpc.js';
+export * from './service-schema.js';
 export * from './stream-eraser.js';
 export * from './stream-replicas.errors.js';
 export * from './streams.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { validateMessage, type MessageContract, type MessageOf, type SubjectNamer } from '@boomerang/contracts';
 import type { Logger } from '@boomerang/platform/observability';
+import { listenForNotifications, type NotificationListener } from '@boomerang/platform/persistence';
 import type { Messaging } from './nats.js';
 import { schemaOf } from './service-schema.js';
 
@@ -106,7 +106,7 @@ export interface OutboxRelayOptions {
  * with the same ids, which JetStream's duplicate window discards: each message lands once.
  */
 export class OutboxRelay {
-  private listener?: pg.Client;
+  private listener?: NotificationListener;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
@@ -133,11 +133,12 @@ export class OutboxRelay {
   async start(): Promise<void> {
     this.stopped = false;
     const options = this.dataSource.options as { url?: string };
-    this.listener = new pg.Client({ connectionString: options.url });
-    this.listener.on('error', (error) => this.logger.warn({ err: error }, 'outbox listener connection failed'));
-    await this.listener.connect();
-    this.listener.on('notification', () => this.kick());
-    await this.listener.query(`LISTEN "${schemaOf(this.dataSource)}_outbox"`);
+    this.listener = await listenForNotifications({
+      connectionString: options.url!,
+      channel: `${schemaOf(this.dataSource)}_outbox`,
+      onNotify: () => this.kick(),
+      onError: (error) => this.logger.warn({ err: error }, 'outbox listener connection failed'),
+    });
     this.timer = setInterval(() => this.kick(), this.pollIntervalMs);
     this.kick();
   }
@@ -146,7 +147,7 @@ export class OutboxRelay {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
-    await this.listener?.end().catch(() => undefined);
+    await this.listener?.close();
     this.listener = undefined;
   }
 
