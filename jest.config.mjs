@@ -23,6 +23,10 @@ const base = {
 export default {
   // Integration and e2e tests wait on real services; unit tests finish far inside this.
   testTimeout: 60_000,
+  // Test files run in a worker that is replaced once it holds more than this after a file: ESM
+  // module registries (vm modules) are kept per file, and one in-band process over every suite ran
+  // out of heap (4 GB). Still one file at a time on a 2-core machine (maxWorkers stays cores - 1).
+  workerIdleMemoryLimit: '1536MB',
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
     {
