@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { EventsIngested, type ResolveApiKeyReply } from '@boomerang/contracts';
 import type { Messaging } from '@boomerang/platform/messaging';
+import { MessagingLifecycle } from '@boomerang/platform/subgraph';
 import { eventually, serveTestIngestPolicies, serveTestKeys, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestHttpServer } from '../src/ingestion/http/ingest-http.server.js';
@@ -109,12 +110,19 @@ export async function readPublishedEvents(messaging: Pick<Messaging, 'js' | 'jsm
 /** Resolves once every durable consumer of the EVENTS and PROFILES streams (those that exist) has handled all that was published, the outbox flushed first. */
 export async function consumersSettled(sut: TestSubgraph, timeoutMs = 20_000): Promise<void> {
   await sut.flushOutbox();
+  const subscriptions = sut.app.get(MessagingLifecycle).subscriptions();
   await eventually(
     async () => {
       for (const domain of ['events', 'profiles'] as const) {
         const stream = sut.messaging.subjects.streamName(domain);
         if (!(await sut.messaging.jsm.streams.info(stream).catch(() => null))) continue;
-        for await (const info of sut.messaging.jsm.consumers.list(stream)) if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
+        // A stream declared after the app started is attached to with backoff: a durable not on it yet has read nothing.
+        const attached = new Set<string>();
+        for await (const info of sut.messaging.jsm.consumers.list(stream)) {
+          if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
+          attached.add(info.name);
+        }
+        if (subscriptions.some((subscription) => subscription.domain === domain && !attached.has(subscription.durable))) return false;
       }
       return true;
     },

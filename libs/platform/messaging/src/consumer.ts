@@ -111,6 +111,11 @@ export class DurableConsumer<C extends MessageContract> {
     private readonly logger: Logger,
   ) {}
 
+  /** The durable's name and the domain whose stream it reads. */
+  get subscription(): { durable: string; domain: string } {
+    return { durable: this.definition.durable, domain: this.definition.contract.domain };
+  }
+
   private get maxDeliveries(): number {
     return this.definition.maxDeliveries ?? 5;
   }

@@ -46,6 +46,11 @@ export class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplica
     }
   }
 
+  /** The registered durables with the domain each reads (tests wait for them to attach). */
+  subscriptions(): { durable: string; domain: string }[] {
+    return this.consumers.map((consumer) => consumer.subscription);
+  }
+
   /** A feature's own outbox (e.g. events' announcements); flushOutbox flushes it too. */
   addPublisher(publisher: OutboxPublisher): void {
     this.publishers.push(publisher);
