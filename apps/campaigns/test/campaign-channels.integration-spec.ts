@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { jest } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { WebSocket } from 'ws';
 import { DataSource } from 'typeorm';
 import { EventsIngested, ResolveIdentities } from '@boomerang/contracts';
 import { UserTokens } from '@boomerang/platform/auth';
 import { applyOwnedStream, serveRpc } from '@boomerang/platform/messaging';
+import { Clock } from '@boomerang/platform/subgraph';
 import {
   consumedUpTo,
   createTestMessaging,
@@ -25,6 +27,8 @@ import {
 import { CampaignEntity } from '../src/campaigns/campaign.entity.js';
 import type { CampaignSend } from '../src/channels/campaign-send.js';
 import { ChannelDispatch } from '../src/channels/channel-dispatch.js';
+import { IN_APP_LIVE_TOKEN_TTL_SECONDS } from '../src/in-app/in-app-live-tokens.js';
+import { CLOSE_REASON_EXPIRED } from '../src/in-app/in-app-live.server.js';
 import { ENGAGEMENT_EVENTS_DURABLE } from '../src/stats/engagement-events.js';
 
 /** A local receiver that answers each POST with the next status of `statuses` (the last one repeats). */
@@ -245,6 +249,29 @@ describe('campaign channels', () => {
     const forged = new WebSocket(minted.data!.createInAppLiveToken.url.replace(/token=[^&]+/, 'token=forged'));
     const closed = await new Promise<number>((resolve) => forged.on('close', (code) => resolve(code)));
     expect(closed).toBe(4401);
+  });
+
+  it('closes a live socket when its token expires, with 4401 and the reason', async () => {
+    const projectId = randomUUID();
+    const dave = randomUUID();
+    // Minted by a clock 298 s back: the 5-minute token has 2 s left on the real clock the socket then runs on.
+    const now = jest.spyOn(sut.app.get(Clock), 'now').mockReturnValue(new Date(Date.now() - (IN_APP_LIVE_TOKEN_TTL_SECONDS - 2) * 1000));
+    const minted = await sut.query<{ createInAppLiveToken: { url: string; expiresAt: string } }>(
+      `mutation($p: ID) { createInAppLiveToken(profileId: $p) { url expiresAt } }`,
+      { p: dave },
+      secretKeyCaller(projectId),
+    );
+    now.mockRestore();
+    expect(minted.errors).toBeUndefined();
+    const openedAt = Date.now();
+    const socket = new WebSocket(minted.data!.createInAppLiveToken.url);
+    const frames: string[] = [];
+    socket.on('message', (data) => frames.push(data.toString()));
+    const [code, reason] = await new Promise<[number, string]>((resolve) => socket.on('close', (closeCode, closeReason) => resolve([closeCode, closeReason.toString()])));
+    expect(frames.map((frame) => JSON.parse(frame).type)).toEqual(['messages']); // it was admitted, then closed at expiry
+    expect([code, reason]).toEqual([4401, CLOSE_REASON_EXPIRED]);
+    expect(Date.now()).toBeGreaterThanOrEqual(new Date(minted.data!.createInAppLiveToken.expiresAt).getTime() - 50);
+    expect(Date.now() - openedAt).toBeLessThan(10_000);
   });
 
   it('POSTs a signed payload per send, retrying with backoff until it is accepted', async () => {

@@ -5,12 +5,17 @@ import { SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgra
 
 const ISSUER = 'boomerang-campaigns';
 const AUDIENCE = 'in-app-live';
-/** Long enough to open the socket; the socket then stays open on its own. */
+/** How long a live token opens the socket for: the socket is closed when its token expires (the client mints a new one and reconnects). */
 export const IN_APP_LIVE_TOKEN_TTL_SECONDS = 300;
 
 export interface InAppLiveGrant {
   projectId: string;
   profileId: string;
+}
+
+/** A verified live token: its grant and when it stops being good (the socket it opened is closed then). */
+export interface VerifiedInAppLiveGrant extends InAppLiveGrant {
+  expiresAt: Date;
 }
 
 /**
@@ -38,12 +43,14 @@ export class InAppLiveTokens {
     return { token, expiresAt: new Date((issuedAt + IN_APP_LIVE_TOKEN_TTL_SECONDS) * 1000) };
   }
 
-  /** The grant of a live token, or null when it is malformed, forged or expired. */
-  async verify(token: string, now: Date): Promise<InAppLiveGrant | null> {
+  /** The grant of a live token and its expiry, or null when it is malformed, forged or expired. */
+  async verify(token: string, now: Date): Promise<VerifiedInAppLiveGrant | null> {
     if (token.length === 0 || token.length > 2048) return null;
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, currentDate: now, requiredClaims: ['sub', 'exp'] });
-      return typeof payload.project === 'string' && typeof payload.sub === 'string' ? { projectId: payload.project, profileId: payload.sub } : null;
+      return typeof payload.project === 'string' && typeof payload.sub === 'string' && typeof payload.exp === 'number'
+        ? { projectId: payload.project, profileId: payload.sub, expiresAt: new Date(payload.exp * 1000) }
+        : null;
     } catch {
       return null;
     }

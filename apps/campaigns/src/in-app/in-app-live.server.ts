@@ -12,15 +12,21 @@ import type { InAppMessage } from './in-app-message.model.js';
 import { InAppMessages } from './in-app-messages.service.js';
 
 export const IN_APP_LIVE_PATH = '/in-app/live';
-/** Close code of a socket whose token does not verify (as voice's signalling uses). */
+/** Close code of a socket whose token does not verify, or has expired while it was open (as voice's signalling uses). */
 export const CLOSE_UNAUTHORIZED = 4401;
+/** Close reason of a socket whose token expired while it was open: the client mints a new token and reconnects. */
+export const CLOSE_REASON_EXPIRED = 'token: expired; mint a new one with createInAppLiveToken';
+/** setTimeout's longest delay. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * The live in-app socket at IN_APP_LIVE_PATH on campaigns' listener: a client connects with a
  * live token (`?token=`, from `createInAppLiveToken`), gets `{ type: 'messages', messages }` (its
  * current ones), then `{ type: 'message', message }` for each new one. New messages are learnt
  * from PostgreSQL NOTIFY, which is sent only when the fan-out's transaction commits and reaches
- * every campaigns instance, so a socket on any instance hears of every message.
+ * every campaigns instance, so a socket on any instance hears of every message. The token is
+ * checked at connect and again when it expires (by the injected Clock): an open socket is closed
+ * then with CLOSE_UNAUTHORIZED and CLOSE_REASON_EXPIRED, so a socket lives no longer than its token.
  */
 @Injectable()
 export class InAppLiveServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -28,6 +34,8 @@ export class InAppLiveServer implements OnApplicationBootstrap, BeforeApplicatio
   private listener?: NotificationListener;
   /** Open sockets per `project:profile`. */
   private readonly open = new Map<string, Set<WebSocket>>();
+  /** Each open socket's expiry timer. */
+  private readonly expiries = new Map<WebSocket, NodeJS.Timeout>();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -65,6 +73,8 @@ export class InAppLiveServer implements OnApplicationBootstrap, BeforeApplicatio
   async beforeApplicationShutdown(): Promise<void> {
     for (const sockets of this.open.values()) for (const socket of sockets) socket.terminate();
     this.open.clear();
+    for (const timer of this.expiries.values()) clearTimeout(timer);
+    this.expiries.clear();
     await new Promise<void>((resolve) => (this.sockets ? this.sockets.close(() => resolve()) : resolve()));
     await this.listener?.close();
   }
@@ -76,11 +86,24 @@ export class InAppLiveServer implements OnApplicationBootstrap, BeforeApplicatio
     const sockets = this.open.get(key) ?? new Set<WebSocket>();
     sockets.add(socket);
     this.open.set(key, sockets);
+    this.closeAtExpiry(socket, grant.expiresAt);
     socket.on('close', () => {
+      clearTimeout(this.expiries.get(socket));
+      this.expiries.delete(socket);
       sockets.delete(socket);
       if (sockets.size === 0 && this.open.get(key) === sockets) this.open.delete(key);
     });
     socket.send(JSON.stringify({ type: 'messages', messages: (await this.messages.forProfile(grant.projectId, grant.profileId, 20)).map(onTheWire) }));
+  }
+
+  /** Closes the socket once the clock reaches its token's expiry (looked at again when the timer fires, so a clock moved back waits longer). */
+  private closeAtExpiry(socket: WebSocket, expiresAt: Date): void {
+    const remaining = expiresAt.getTime() - this.clock.now().getTime();
+    if (remaining <= 0) {
+      this.expiries.delete(socket);
+      return socket.close(CLOSE_UNAUTHORIZED, CLOSE_REASON_EXPIRED);
+    }
+    this.expiries.set(socket, setTimeout(() => this.closeAtExpiry(socket, expiresAt), Math.min(remaining, MAX_TIMER_MS)));
   }
 
   private async deliver(payload: string): Promise<void> {
