@@ -135,6 +135,69 @@ describe('triggered campaigns', () => {
     expect(await eventually(async () => ((await sendsOf(campaignId)).length === 1 ? true : null))).toBe(true);
   });
 
+  it('a paused campaign records each firing as skipped PAUSED (stats, decisions, Profile.messages); resumed it sends again; stopped, a firing due later is cancelled', async () => {
+    const projectId = randomUUID();
+    const [early, duringPause, afterResume, delayed] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const campaignId = await createTriggered(projectId, { trigger: { event: { name: 'Trial Started' }, reEligibility: 'EVERY_TIME' } });
+    const delayedId = await createTriggered(projectId, { trigger: { event: { name: 'Trial Started' }, delayMinutes: 30 } });
+    await ingest(projectId, [event(early, 'Trial Started')]);
+    const now = new Date();
+    await ingest(projectId, [event(delayed, 'Trial Started', {}, now)]); // due in 30 minutes, for both campaigns
+    for (const id of [campaignId, delayedId]) expect((await gql(`mutation($id: ID!) { pauseCampaign(id: $id) { status } }`, { id }, projectId)).errors).toBeUndefined();
+
+    await ingest(projectId, [event(duringPause, 'Trial Started')]);
+    expect(await decisions(campaignId)).toEqual(
+      expect.arrayContaining([
+        { profile_id: early, outcome: 'requested', reason: null },
+        { profile_id: delayed, outcome: 'requested', reason: null },
+        { profile_id: duringPause, outcome: 'skipped', reason: 'PAUSED' },
+      ]),
+    );
+    const dataSource = sut.app.get(DataSource);
+    const fireOf = async (id: string, profileId: string) =>
+      ((await dataSource.query(`SELECT state, cancel_reason FROM campaign_trigger_fire WHERE campaign_id = $1 AND profile_id = $2`, [id, profileId])) as unknown[])[0];
+    expect(await fireOf(campaignId, duringPause)).toEqual({ state: 'cancelled', cancel_reason: 'PAUSED' });
+    // Paused, the delayed campaign's firings of `early` and `delayed` come due: skipped PAUSED too; its firing of `duringPause`, caused while paused, is skipped at once.
+    expect((await decisions(delayedId)).map(({ profile_id, reason }) => [profile_id, reason])).toEqual([[duringPause, 'PAUSED']]);
+    jest.spyOn(sut.app.get(Clock), 'now').mockReturnValue(new Date(now.getTime() + 31 * MINUTE));
+    const jobs = (await dataSource.query(`SELECT data FROM job WHERE name = $1 AND data->>'campaignId' = $2 AND state = 'created'`, [TRIGGER_FIRE_QUEUE, delayedId])) as { data: never }[];
+    expect(jobs).toHaveLength(2);
+    for (const job of jobs) await sut.app.get(TriggerFiring).execute(job.data);
+    expect((await decisions(delayedId)).map(({ profile_id, reason }) => [profile_id, reason]).sort()).toEqual(
+      [[delayed, 'PAUSED'], [early, 'PAUSED'], [duringPause, 'PAUSED']].sort(),
+    );
+    jest.restoreAllMocks();
+    const read = await gql<{ campaign: { status: string; stats: { targeted: number; requested: number; skipped: { reason: string; count: number }[] } } }>(
+      `query($id: ID!) { campaign(id: $id) { status stats { targeted requested skipped { reason count } } } }`,
+      { id: campaignId },
+      projectId,
+    );
+    expect(read.data!.campaign).toEqual({ status: 'PAUSED', stats: { targeted: 3, requested: 2, skipped: [{ reason: 'PAUSED', count: 1 }] } });
+    const messages = await sut.query<{ _entities: { messages: { campaign: { id: string }; sent: boolean; skipReason: string | null }[] }[] }>(
+      `query($r: [_Any!]!) { _entities(representations: $r) { ... on Profile { messages { campaign { id } sent skipReason } } } }`,
+      { r: [{ __typename: 'Profile', id: duringPause }] },
+      secretKeyCaller(projectId),
+    );
+    expect(messages.data!._entities[0]!.messages).toEqual(expect.arrayContaining([{ campaign: { id: campaignId }, sent: false, skipReason: 'PAUSED' }]));
+
+    // Resumed: a new cause sends; the firing skipped while paused is not sent late.
+    expect((await gql(`mutation($id: ID!) { resumeCampaign(id: $id) { status } }`, { id: campaignId }, projectId)).errors).toBeUndefined();
+    await ingest(projectId, [event(afterResume, 'Trial Started')]);
+    expect((await decisions(campaignId)).filter((row) => row.outcome === 'requested').map((row) => row.profile_id).sort()).toEqual([early, delayed, afterResume].sort());
+
+    // Stopped: causes no longer fire it, and a firing due afterwards is cancelled NOT_SENDING with no decision.
+    const stopping = await createTriggered(projectId, { trigger: { event: { name: 'Trial Started' }, delayMinutes: 30 } });
+    const late = randomUUID();
+    await ingest(projectId, [event(late, 'Trial Started', {}, now)]);
+    expect((await gql(`mutation($id: ID!) { stopCampaign(id: $id) { status } }`, { id: stopping }, projectId)).errors).toBeUndefined();
+    await ingest(projectId, [event(randomUUID(), 'Trial Started')]);
+    jest.spyOn(sut.app.get(Clock), 'now').mockReturnValue(new Date(now.getTime() + 31 * MINUTE));
+    const [stoppedJob] = (await dataSource.query(`SELECT data FROM job WHERE name = $1 AND data->>'campaignId' = $2 AND state = 'created'`, [TRIGGER_FIRE_QUEUE, stopping])) as { data: never }[];
+    await sut.app.get(TriggerFiring).execute(stoppedJob!.data);
+    expect(await decisions(stopping)).toEqual([]);
+    expect(await fireOf(stopping, late)).toEqual({ state: 'cancelled', cancel_reason: 'NOT_SENDING' });
+  });
+
   it('fires on entering a segment: every time, or once per N days; the control group still holds', async () => {
     const projectId = randomUUID();
     const segmentId = randomUUID();

@@ -47,6 +47,11 @@ export class DeliveryDecisions {
     return this.record(manager, campaign, occurrenceAt, decisions, now, context);
   }
 
+  /** Records the same skip for each of these profiles, decided before the rules (PAUSED); nothing is sent. */
+  async skip(manager: EntityManager, campaign: CampaignEntity, occurrenceAt: Date, profileIds: readonly string[], reason: SkipReason, now: Date): Promise<void> {
+    await this.record(manager, campaign, occurrenceAt, new Map(profileIds.map((profileId) => [profileId, reason])), now, {});
+  }
+
   private async decide(
     manager: EntityManager,
     campaign: CampaignEntity,

@@ -11,6 +11,8 @@ export enum SkipReason {
   MIN_GAP = 'MIN_GAP',
   /** The campaign skips weekends / holidays (or sends only on them) and the profile's day is not one to send on. */
   DAY_RULE = 'DAY_RULE',
+  /** A triggered campaign was paused when the profile fired it (or when the firing came due). */
+  PAUSED = 'PAUSED',
 }
 
 /** A sticky bucket in [0, 10000) for a key: the same key always lands in the same bucket. */

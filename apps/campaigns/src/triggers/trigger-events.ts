@@ -29,7 +29,7 @@ export class TriggerEvents {
       body.projectId,
       body.events.map((event) => event.name),
     ]);
-    const campaigns = (await this.firing.sendingCampaigns(manager, body.projectId)).filter((campaign) => campaign.trigger!.event || campaign.trigger!.since);
+    const campaigns = (await this.firing.reactingCampaigns(manager, body.projectId)).filter((campaign) => campaign.trigger!.event || campaign.trigger!.since);
     if (campaigns.length === 0) return;
     const announcedAt = new Date(body.occurredAt);
     for (const event of body.events) {
@@ -46,7 +46,7 @@ export class TriggerEvents {
   }
 
   async onMembership(manager: EntityManager, body: MessageOf<typeof SegmentMembershipChanged>, messageId: string): Promise<void> {
-    const campaigns = (await this.firing.sendingCampaigns(manager, body.projectId)).filter(
+    const campaigns = (await this.firing.reactingCampaigns(manager, body.projectId)).filter(
       (campaign) => campaign.trigger!.segment?.segmentId === body.segmentId && campaign.trigger!.segment.change === body.change,
     );
     const at = new Date(body.occurredAt);

@@ -6,7 +6,7 @@ import { CampaignAudience } from '../audience/campaign-audience.js';
 import { CampaignEntity } from '../campaigns/campaign.entity.js';
 import { CampaignStatus, QuietHoursBehavior } from '../campaigns/campaign.model.js';
 import { DeliveryDecisions } from '../delivery/delivery-decisions.js';
-import { quietHoursEnd } from '../delivery/delivery-policy.js';
+import { quietHoursEnd, SkipReason } from '../delivery/delivery-policy.js';
 import { CampaignJobs } from '../jobs/campaign-jobs.js';
 import { DeliverySettingsRepository } from '../settings/delivery-settings.repository.js';
 
@@ -33,9 +33,16 @@ interface FireRow {
   event: Record<string, unknown> | null;
 }
 
-/** Why a fired trigger sent nothing (`campaign_trigger_fire.cancel_reason`); not a delivery decision, the profile was never targeted. */
+/**
+ * Why a fired trigger sent nothing (`campaign_trigger_fire.cancel_reason`). PAUSED comes with a
+ * `campaign_delivery` decision skipped PAUSED (the profile was targeted while the campaign was
+ * paused); the others are not delivery decisions, the profile was never targeted.
+ */
 export enum TriggerCancelReason {
+  /** The campaign was a draft or completed when the firing came due. */
   NOT_SENDING = 'NOT_SENDING',
+  /** The campaign was paused when the cause happened, or when the firing came due. */
+  PAUSED = 'PAUSED',
   SINCE_CONDITION = 'SINCE_CONDITION',
   NOT_IN_AUDIENCE = 'NOT_IN_AUDIENCE',
 }
@@ -69,11 +76,14 @@ export class TriggerFiring {
     await manager.update(CampaignEntity, { id: campaign.id, projectId: campaign.projectId }, { sendingSince: now });
   }
 
-  /** The project's campaigns that are reacting to triggers now. */
-  sendingCampaigns(manager: EntityManager, projectId: string): Promise<CampaignEntity[]> {
+  /** The project's triggered campaigns that react to causes now: the sending ones, and the paused ones (each firing recorded as skipped PAUSED). */
+  reactingCampaigns(manager: EntityManager, projectId: string): Promise<CampaignEntity[]> {
     return manager
       .createQueryBuilder(CampaignEntity, 'c')
-      .where(`c.project_id = :projectId AND c.trigger IS NOT NULL AND c.status IN (:...statuses)`, { projectId, statuses: [CampaignStatus.SCHEDULED, CampaignStatus.RUNNING] })
+      .where(`c.project_id = :projectId AND c.trigger IS NOT NULL AND c.status IN (:...statuses)`, {
+        projectId,
+        statuses: [CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED],
+      })
       .getMany();
   }
 
@@ -99,6 +109,8 @@ export class TriggerFiring {
     )) as FireRow[];
     if (!inserted) return;
     const now = this.clock.now();
+    // Paused when the cause happened: the firing is recorded as skipped at once (not held for a resume that may come weeks later).
+    if (campaign.status === CampaignStatus.PAUSED) return this.skipPaused(manager, campaign, inserted, now);
     if (fireAt <= now && !trigger.since) await this.deliver(manager, campaign, inserted, now);
     else await this.scheduleJob(manager, campaign, id, fireAt > now ? fireAt : now, 'due');
   }
@@ -129,8 +141,9 @@ export class TriggerFiring {
     const trigger = campaign.trigger!;
     const cancel = (reason: TriggerCancelReason) =>
       manager.query(`UPDATE campaign_trigger_fire SET state = 'cancelled', cancel_reason = $2 WHERE id = $1`, [fire.id, reason]);
-    if (!isSending(campaign)) return cancel(TriggerCancelReason.NOT_SENDING);
+    if (!isSending(campaign) && campaign.status !== CampaignStatus.PAUSED) return cancel(TriggerCancelReason.NOT_SENDING);
     if (trigger.since && trigger.since.done !== (fire.follow_up_at !== null)) return cancel(TriggerCancelReason.SINCE_CONDITION);
+    if (campaign.status === CampaignStatus.PAUSED) return this.skipPaused(manager, campaign, fire, now);
     if (!(await this.audience.includes(manager, campaign.projectId, campaign.audience, fire.profile_id))) return cancel(TriggerCancelReason.NOT_IN_AUDIENCE);
     const settings = await this.settings.get(campaign.projectId, manager);
     const quietUntil = quietHoursEnd(now, settings);
@@ -143,12 +156,30 @@ export class TriggerFiring {
       )) as [{ recent: number }];
       if (recent >= campaign.throttlePerMinute) return this.postpone(manager, campaign, fire, new Date(now.getTime() + MINUTE_MS / 4));
     }
+    await this.occurrenceOf(manager, campaign, fire, now);
+    await this.decisions.deliver(manager, campaign, settings, fire.triggered_at, [fire.profile_id], now, quietUntil !== null, { event: fire.event });
+    await manager.query(`UPDATE campaign_trigger_fire SET state = 'sent' WHERE id = $1`, [fire.id]);
+  }
+
+  /**
+   * A firing of a paused campaign, for a profile in its audience: a `campaign_delivery` decision
+   * skipped PAUSED (stats, Profile.messages) and the firing cancelled PAUSED; nothing is held for the resume.
+   */
+  private async skipPaused(manager: EntityManager, campaign: CampaignEntity, fire: FireRow, now: Date): Promise<void> {
+    const paused = (await this.audience.includes(manager, campaign.projectId, campaign.audience, fire.profile_id)) ? TriggerCancelReason.PAUSED : TriggerCancelReason.NOT_IN_AUDIENCE;
+    if (paused === TriggerCancelReason.PAUSED) {
+      await this.occurrenceOf(manager, campaign, fire, now);
+      await this.decisions.skip(manager, campaign, fire.triggered_at, [fire.profile_id], SkipReason.PAUSED, now);
+    }
+    await manager.query(`UPDATE campaign_trigger_fire SET state = 'cancelled', cancel_reason = $2 WHERE id = $1`, [fire.id, paused]);
+  }
+
+  /** A triggered decision's occurrence (`occurrence_at` = the trigger time), done at once. */
+  private async occurrenceOf(manager: EntityManager, campaign: CampaignEntity, fire: FireRow, now: Date): Promise<void> {
     await manager.query(
       `INSERT INTO campaign_occurrence (campaign_id, occurrence_at, project_id, status, started_at, finished_at) VALUES ($1, $2, $3, 'done', $4, $4) ON CONFLICT DO NOTHING`,
       [campaign.id, fire.triggered_at, campaign.projectId, now],
     );
-    await this.decisions.deliver(manager, campaign, settings, fire.triggered_at, [fire.profile_id], now, quietUntil !== null, { event: fire.event });
-    await manager.query(`UPDATE campaign_trigger_fire SET state = 'sent' WHERE id = $1`, [fire.id]);
   }
 
   private async postpone(manager: EntityManager, campaign: CampaignEntity, fire: FireRow, at: Date): Promise<void> {
