@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { encodeProfileIds, MAX_ANALYTICS_COHORT_CHUNK, SaveAnalyticsCohort } from '@boomerang/contracts';
 import { callRpc, RpcError, type Messaging } from '@boomerang/platform/messaging';
 import { MESSAGING } from '@boomerang/platform/subgraph';
+import { AnalyticsError } from './analytics.errors.js';
 import { invalidQuestion } from './behaviour.js';
 import { FunnelQuery, type FunnelQuestion } from './funnel.query.js';
 import { LifecycleQuery, type LifecycleQuestion, type LifecycleState } from './lifecycle.query.js';
@@ -16,6 +17,9 @@ export interface AnalyticsCohortRequest {
   lifecycle?: { question: LifecycleQuestion; state: LifecycleState; intervalStart: string } | null;
   drivers?: { question: RetentionDriversQuestion; event: string; atLeast?: number | null; doers?: boolean | null } | null;
 }
+
+/** Most times a driver's event may be asked for (as retentionDrivers' atLeast). */
+const MAX_DRIVER_TIMES = 1000;
 
 /**
  * "Profiles as a segment": the profiles an analytics answer counted (a funnel's drop-off or
@@ -34,11 +38,18 @@ export class AnalyticsCohorts {
   async save(projectId: string, request: AnalyticsCohortRequest): Promise<{ segmentId: string; profiles: number }> {
     if ([request.funnel, request.lifecycle, request.drivers].filter((part) => part != null).length !== 1) throw invalidQuestion('funnel', 'give exactly one of funnel, lifecycle and drivers');
     const { funnel, lifecycle, drivers } = request;
-    const profileIds = funnel
-      ? await this.funnels.profiles(projectId, funnel.question, funnel.step, funnel.dropped ?? true)
-      : lifecycle
-        ? await this.lifecycles.profiles(projectId, lifecycle.question, lifecycle.state, lifecycle.intervalStart)
-        : await this.drivers.profiles(projectId, drivers!.question, drivers!.event, drivers!.atLeast ?? 1, drivers!.doers ?? true);
+    if (drivers && (drivers.atLeast ?? 1) > MAX_DRIVER_TIMES) throw invalidQuestion('drivers.atLeast', `must be a whole number from 1 to ${MAX_DRIVER_TIMES}`);
+    const own = funnel ? 'funnel' : lifecycle ? 'lifecycle' : 'drivers';
+    // The question's own checks name `input.<field>`; here it sits at `input.<own>.question`.
+    const profileIds = await (
+      funnel
+        ? this.funnels.profiles(projectId, funnel.question, funnel.step, funnel.dropped ?? true)
+        : lifecycle
+          ? this.lifecycles.profiles(projectId, lifecycle.question, lifecycle.state, lifecycle.intervalStart)
+          : this.drivers.profiles(projectId, drivers!.question, drivers!.event, drivers!.atLeast ?? 1, drivers!.doers ?? true)
+    ).catch((error: unknown) => {
+      throw error instanceof AnalyticsError ? error.under(`input.${own}.question`, own) : error;
+    });
     const cohortId = randomUUID();
     let segmentId: string = cohortId;
     // Chunk 0 goes even when empty: it creates the segment.

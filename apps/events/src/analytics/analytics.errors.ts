@@ -23,7 +23,23 @@ function kindOf(code: AnalyticsErrorCode): ErrorKind {
 }
 
 export class AnalyticsError extends DomainError {
-  constructor(code: AnalyticsErrorCode, message: string, field?: string) {
-    super(code, kindOf(code), message, field);
+  constructor(
+    readonly analyticsCode: AnalyticsErrorCode,
+    message: string,
+    field?: string,
+  ) {
+    super(analyticsCode, kindOf(analyticsCode), message, field);
+  }
+
+  /**
+   * The same error about a question asked inside a larger input (a cohort's `input.funnel.question`):
+   * `input.from` becomes `input.funnel.question.from`. Fields already under `input.<own>` (the
+   * nesting input's own fields, e.g. `input.funnel.step`) stay.
+   */
+  under(root: string, own: string): AnalyticsError {
+    const field = this.field;
+    if (!field?.startsWith('input.') || field === `input.${own}` || field.startsWith(`input.${own}.`) || field.startsWith(`input.${own}[`)) return this;
+    const nested = `${root}${field.slice('input'.length)}`;
+    return new AnalyticsError(this.analyticsCode, this.message.startsWith(`${field}:`) ? `${nested}${this.message.slice(field.length)}` : this.message, nested);
   }
 }

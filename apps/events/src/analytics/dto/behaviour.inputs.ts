@@ -1,6 +1,6 @@
 import { Field, InputType, Int } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsEnum, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
+import { Allow, ArrayMaxSize, ArrayMinSize, IsBoolean, IsEnum, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
 import { MAX_FUNNEL_STEPS, MIN_FUNNEL_STEPS, type FunnelOrder, type FunnelQuestion, type FunnelWindowUnit } from '../funnel.query.js';
 import type { LifecycleInterval, LifecycleQuestion, LifecycleState } from '../lifecycle.query.js';
 import type { StickinessQuestion } from '../stickiness.query.js';
@@ -31,10 +31,9 @@ abstract class LocalRangeInput {
 
 @InputType()
 export class FunnelStepInput {
-  @Field(() => String)
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  // Checked by the funnel (checkFunnel), which names `input.steps[2].event` as the conditions' paths are named.
+  @Field(() => String, { description: 'An event name, 1 to 200 characters.' })
+  @Allow()
   event: string;
 
   @Field(() => [PropertyConditionInput], { nullable: true, description: CONDITIONS })
