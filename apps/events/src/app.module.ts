@@ -21,6 +21,7 @@ import { ReleaseArchivedMessageIds1763900001300 } from './migrations/17639000013
 import { AnalyticsRollups1763900001500 } from './migrations/1763900001500-analytics-rollups.js';
 import { AnalyticsDayIndexes1763900006000 } from './migrations/1763900006000-analytics-day-indexes.js';
 import { EventProfileNameTimeline1763900006010 } from './migrations/1763900006010-event-profile-name-timeline.js';
+import { AnalyticsStepTimes1763900007000 } from './migrations/1763900007000-analytics-step-times.js';
 import { AnalyticsProfiles1763900005010 } from './migrations/1763900005010-analytics-profiles.js';
 import { AnalyticsRebuilds1763900005020 } from './migrations/1763900005020-analytics-rebuilds.js';
 import { PartitionsModule } from './partitions/partitions.module.js';
@@ -49,6 +50,7 @@ export const EVENTS_MIGRATIONS = [
   CreateKnownProfiles1763900002000,
   AnalyticsDayIndexes1763900006000,
   EventProfileNameTimeline1763900006010,
+  AnalyticsStepTimes1763900007000,
 ];
 
 @Module({

@@ -83,10 +83,9 @@ export class FunnelQuery {
     const scope = await this.filters.scope(projectId, settings, question.filter, null, params);
     const ctes = funnelCtes(funnel, localRange(question, timeZone), params, scope);
     const n = funnel.steps.length;
-    const conditionsOnEntry = funnel.steps[0]!.where.length > 0 || scope.readsRawEvents;
     const latest = (k: number) => (funnel.order === 'STRICT_ORDER' || k === 1 ? `t${k}` : `greatest(${Array.from({ length: k }, (_, i) => `t${i + 1}`).join(', ')})`);
     const columns = [
-      `(SELECT count(*) FROM ${conditionsOnEntry ? 'step1' : 'entrants'})::int AS p1`,
+      `(SELECT count(*) FROM step1)::int AS p1`,
       ...Array.from({ length: n - 1 }, (_, i) => {
         const k = i + 2;
         return `(SELECT count(*) FROM step${k})::int AS p${k},
@@ -121,9 +120,8 @@ export class FunnelQuery {
     }
     const params: unknown[] = [projectId, timeZone];
     const scope = await this.filters.scope(projectId, settings, question.filter, null, params, 'input.funnel.question');
-    // Drop-off after step 1 needs every entrant's exact entry, not only step 2's candidates.
-    const ctes = funnelCtes(funnel, localRange(question, timeZone), params, scope, reached === 1);
-    const at = reached === 1 && funnel.steps[0]!.where.length === 0 && !scope.readsRawEvents ? 'entrants' : `step${reached}`;
+    const ctes = funnelCtes(funnel, localRange(question, timeZone), params, scope);
+    const at = `step${reached}`;
     const sql = dropped ? `SELECT profile_id FROM ${at} EXCEPT SELECT profile_id FROM step${reached + 1}` : `SELECT profile_id FROM ${at}`;
     const rows = await this.dataSource.transaction(async (manager) => {
       await manager.query(`SET LOCAL jit = off`);
@@ -134,53 +132,72 @@ export class FunnelQuery {
 }
 
 /**
- * The funnel's CTEs: `entrants (profile_id, d1)` from the rollups, `candidates`, then `step1 …
- * stepN (profile_id, t1 … tk)` from the raw events. `$1` is the project, `$2` its time zone.
- * `everyEntrant`: no narrowing by step 2 (every entrant's entry time is looked up).
+ * The funnel's CTEs `step1 … stepN (profile_id, t1 … tk)`; `$1` is the project, `$2` its time zone.
+ * A step without property conditions (and no event conditions in the filter) is answered from the
+ * rollups: `profile_day_event.times` holds each profile's times of the event per local day, so the
+ * entry is the earliest time of step 1's days in the range, and step k the earliest time at or after
+ * step k − 1 (STRICT) or the entry (ANY) and before the window ends, read from the days the window
+ * spans. A step with conditions reads the raw events (per profile, through the name timeline index).
  */
-function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>, params: unknown[], scope: AnalyticsScope, everyEntrant = false): string {
+function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>, params: unknown[], scope: AnalyticsScope): string {
   const { steps, windowSeconds, order } = funnel;
   const bind = (value: unknown, type: string) => `$${params.push(value)}::${type}`;
   const fromDay = bind(range.from.toISODate(), 'date');
   const toDay = bind(range.to.toISODate(), 'date');
-  const fromTs = localMidnightSql(range.from, params, '$2');
-  const toTs = localMidnightSql(range.to, params, '$2');
+  // Bound only when a raw step uses them (PostgreSQL refuses a parameter no statement types).
+  let bounds: { fromTs: string; toTs: string } | undefined;
+  const rawBounds = () => (bounds ??= { fromTs: localMidnightSql(range.from, params, '$2'), toTs: localMidnightSql(range.to, params, '$2') });
   const window = `(${bind(windowSeconds, 'int')} * interval '1 second')`;
+  // Local days a window can reach past the range: one more for a DST day of 25 hours.
+  let reach: string | undefined;
+  const windowDays = () => (reach ??= bind(Math.ceil(windowSeconds / 86_400) + 1, 'int'));
   const names = steps.map((step) => bind(step.event, 'text'));
   // The filter's event conditions hold for every step's event.
   const conditions = steps.map((step) => step.where.map((condition) => ` AND ${conditionSql(condition, 'e.properties', params)}`).join('') + ` AND ${scope.eventMatches('e')}`);
-  const conditionsOnEntry = steps[0]!.where.length > 0 || scope.readsRawEvents;
-  const narrowed = !everyEntrant && !conditionsOnEntry;
-  // Local days a window can reach from its entry day: one more for a DST day of 25 hours.
-  const windowDays = narrowed ? bind(Math.ceil(windowSeconds / 86_400) + 1, 'int') : '';
-  const candidates = narrowed
-    ? `SELECT n.profile_id FROM entrants n WHERE EXISTS (
-         SELECT 1 FROM profile_day_event a WHERE a.project_id = $1 AND a.name = ${names[1]} AND a.profile_id = n.profile_id
-           AND a.day >= n.d1 AND a.day <= n.d1 + ${windowDays} AND a.day >= ${fromDay} AND a.day <= ${toDay} + ${windowDays})`
-    : `SELECT profile_id FROM entrants`;
-  const ctes = [
-    `entrants AS MATERIALIZED (
-       SELECT r.profile_id, min(r.day) AS d1 FROM profile_day_event r
-       WHERE r.project_id = $1 AND r.name = ${names[0]} AND r.day >= ${fromDay} AND r.day < ${toDay} AND ${scope.profileIn('r.profile_id')} GROUP BY r.profile_id
-     )`,
-    `candidates AS MATERIALIZED (${candidates})`,
-    `step1 AS MATERIALIZED (
-       SELECT c.profile_id, x.t AS t1 FROM candidates c CROSS JOIN LATERAL (
-         SELECT min(e."timestamp") AS t FROM event e
-         WHERE e.project_id = $1 AND e.profile_id = c.profile_id AND e.name = ${names[0]} AND e."timestamp" >= ${fromTs} AND e."timestamp" < ${toTs}${conditions[0]}
-       ) x WHERE x.t IS NOT NULL
-     )`,
-  ];
-  // The constant bounds (implied by the window) let the planner skip the months no step can fall in.
+  const raw = steps.map((step) => step.where.length > 0 || scope.readsRawEvents);
+  const localDay = (time: string) => `(${time} AT TIME ZONE $2::text)::date`;
+  const ctes = raw[0]
+    ? [
+        `entrants AS MATERIALIZED (
+           SELECT r.profile_id FROM profile_day_event r
+           WHERE r.project_id = $1 AND r.name = ${names[0]} AND r.day >= ${fromDay} AND r.day < ${toDay} AND ${scope.profileIn('r.profile_id')} GROUP BY r.profile_id
+         )`,
+        `step1 AS MATERIALIZED (
+           SELECT c.profile_id, x.t AS t1 FROM entrants c CROSS JOIN LATERAL (
+             SELECT min(e."timestamp") AS t FROM event e
+             WHERE e.project_id = $1 AND e.profile_id = c.profile_id AND e.name = ${names[0]} AND e."timestamp" >= ${rawBounds().fromTs} AND e."timestamp" < ${rawBounds().toTs}${conditions[0]}
+           ) x WHERE x.t IS NOT NULL
+         )`,
+      ]
+    : [
+        `step1 AS MATERIALIZED (
+           SELECT r.profile_id, min(r.times[1]) AS t1 FROM profile_day_event r
+           WHERE r.project_id = $1 AND r.name = ${names[0]} AND r.day >= ${fromDay} AND r.day < ${toDay} AND ${scope.profileIn('r.profile_id')} GROUP BY r.profile_id
+         )`,
+      ];
   for (let k = 2; k <= steps.length; k++) {
     const after = order === 'STRICT_ORDER' ? `s.t${k - 1}` : 's.t1';
-    ctes.push(`step${k} AS MATERIALIZED (
-       SELECT s.*, x.t AS t${k} FROM step${k - 1} s CROSS JOIN LATERAL (
-         SELECT min(e."timestamp") AS t FROM event e
-         WHERE e.project_id = $1 AND e.profile_id = s.profile_id AND e.name = ${names[k - 1]} AND e."timestamp" >= ${after} AND e."timestamp" < s.t1 + ${window}
-           AND e."timestamp" >= ${fromTs} AND e."timestamp" < ${toTs} + ${window}${conditions[k - 1]}
-       ) x WHERE x.t IS NOT NULL
-     )`);
+    const previous = Array.from({ length: k - 1 }, (_, i) => `s.t${i + 1}`).join(', ');
+    if (raw[k - 1]) {
+      // The constant bounds (implied by the window) let the planner skip the months no step can fall in.
+      ctes.push(`step${k} AS MATERIALIZED (
+         SELECT s.*, x.t AS t${k} FROM step${k - 1} s CROSS JOIN LATERAL (
+           SELECT min(e."timestamp") AS t FROM event e
+           WHERE e.project_id = $1 AND e.profile_id = s.profile_id AND e.name = ${names[k - 1]} AND e."timestamp" >= ${after} AND e."timestamp" < s.t1 + ${window}
+             AND e."timestamp" >= ${rawBounds().fromTs} AND e."timestamp" < ${rawBounds().toTs} + ${window}${conditions[k - 1]}
+         ) x WHERE x.t IS NOT NULL
+       )`);
+    } else {
+      ctes.push(`step${k} AS MATERIALIZED (
+         SELECT s.profile_id, ${previous}, min(t.t) AS t${k}
+         FROM step${k - 1} s JOIN profile_day_event a ON a.project_id = $1 AND a.name = ${names[k - 1]} AND a.profile_id = s.profile_id
+           AND a.day >= ${fromDay} AND a.day <= ${toDay} + ${windowDays()}
+           AND a.day >= ${localDay(after)} AND a.day <= ${localDay(`(s.t1 + ${window})`)}
+         CROSS JOIN LATERAL unnest(a.times) t (t)
+         WHERE t.t >= ${after} AND t.t < s.t1 + ${window}
+         GROUP BY s.profile_id, ${previous}
+       )`);
+    }
   }
   return ctes.join(',\n');
 }

@@ -26,6 +26,8 @@ export interface LifecycleIntervalAnswer {
 }
 
 const MAX_LIFECYCLE_INTERVALS = 400;
+/** Charts of at most this many intervals count from a bit mask per profile (a bigint: 63 bits, one for the interval before the first). */
+const MAX_MASKED_INTERVALS = 62;
 
 /**
  * Lifecycle per interval (local days from `from`, ISO weeks from the Monday of `from`'s week, calendar months from its month, in the project's time zone), as
@@ -46,10 +48,10 @@ export class LifecycleQuery {
   async lifecycle(projectId: string, question: LifecycleQuestion): Promise<{ timeZone: string; intervals: LifecycleIntervalAnswer[] }> {
     const settings = await this.settings.get(this.dataSource.manager, projectId);
     const { timeZone } = settings;
-    const { sql, params, grid } = await this.statement(projectId, question, settings);
+    const { sql, params, grid, counts } = await this.statement(projectId, question, settings);
     const rows = await this.dataSource.transaction(async (manager) => {
       await manager.query(`SET LOCAL jit = off`);
-      return (await manager.query(`${sql} SELECT i, state, count(*)::int AS profiles FROM states GROUP BY i, state`, params)) as { i: number; state: LifecycleState; profiles: number }[];
+      return (await manager.query(`${sql} ${counts}`, params)) as { i: number; state: LifecycleState; profiles: number }[];
     });
     const count = (i: number, state: LifecycleState) => rows.find((row) => row.i === i && row.state === state)?.profiles ?? 0;
     return {
@@ -67,16 +69,12 @@ export class LifecycleQuery {
   /** The profiles in a state in the interval starting at the local date `start` (a lifecycle segment). */
   async profiles(projectId: string, question: LifecycleQuestion, state: LifecycleState, start: string): Promise<string[]> {
     const settings = await this.settings.get(this.dataSource.manager, projectId);
-    const { sql, params, grid } = await this.statement(projectId, question, settings, 'input.lifecycle.question');
+    const { sql, params, grid, inState } = await this.statement(projectId, question, settings, 'input.lifecycle.question');
     const index = Array.from({ length: grid.cohorts }, (_, i) => grid.start(i).toISODate()).indexOf(start);
     if (index === -1) throw invalidQuestion('lifecycle.intervalStart', `must be the start of one of the question's intervals, not "${start}"`);
     const rows = await this.dataSource.transaction(async (manager) => {
       await manager.query(`SET LOCAL jit = off`);
-      return (await manager.query(`${sql} SELECT profile_id FROM states WHERE i = $${params.length + 1} AND state = $${params.length + 2} ORDER BY 1`, [
-        ...params,
-        index,
-        state,
-      ])) as { profile_id: string }[];
+      return (await manager.query(`${sql} ${inState(`$${params.length + 1}::int`, `$${params.length + 2}::text`)} ORDER BY 1`, [...params, index, state])) as { profile_id: string }[];
     });
     return rows.map((row) => row.profile_id);
   }
@@ -94,9 +92,28 @@ export class LifecycleQuery {
     const firstIndex = flooredIndexSql(grid, 'f.first_day', params);
     // Only profiles first seen inside the intervals can be NEW: a range of the first-seen index, hash-joined.
     const firstFrom = `$${params.push(grid.start(0).toISODate())}::date`;
-    const sql = `WITH first_in_range AS MATERIALIZED (
-        SELECT f0.profile_id, f0.first_day FROM ${scope.firsts(event)} f0 WHERE f0.first_day >= ${firstFrom} AND f0.first_day < $${params.push(range.to.toISODate())}::date
-      ), active AS (
+    const firstIn = `SELECT f0.profile_id, f0.first_day FROM ${scope.firsts(event)} f0 WHERE f0.first_day >= ${firstFrom} AND f0.first_day < $${params.push(range.to.toISODate())}::date`;
+    if (grid.cohorts <= MAX_MASKED_INTERVALS) {
+      // One row per active profile: a bit per interval it was active in (bit i + 1 for interval i,
+      // bit 0 the interval before the first), and the interval it was first seen in. Counting
+      // groups profiles of the same (mask, first interval) first: a few thousand groups, not a row
+      // per profile and interval, and no sort for a window function.
+      const bit = (i: string) => `(1::bigint << (${i} + 1))`;
+      const state = (i: string) => `CASE WHEN m.mask & ${bit(i)} <> 0 THEN CASE WHEN m.mask & ${bit(`${i} - 1`)} <> 0 THEN 'RETURNING' WHEN m.fi = ${i} THEN 'NEW' ELSE 'RESURRECTING' END
+        WHEN m.mask & ${bit(`${i} - 1`)} <> 0 THEN 'DORMANT' END`;
+      const sql = `WITH first_in_range AS MATERIALIZED (${firstIn}),
+        active AS (
+          SELECT a.profile_id, bit_or(${bit(index)}) AS mask FROM ${activity} a WHERE ${scope.profileIn('a.profile_id')} GROUP BY a.profile_id
+        ), marked AS (
+          SELECT p.profile_id, p.mask, ${firstIndex} AS fi FROM active p LEFT JOIN first_in_range f ON f.profile_id = p.profile_id
+        )`;
+      const counts = `SELECT i, state, sum(profiles)::int AS profiles FROM (SELECT mask, fi, count(*) AS profiles FROM marked GROUP BY mask, fi) m
+        CROSS JOIN generate_series(0, ${grid.cohorts - 1}) i CROSS JOIN LATERAL (SELECT ${state('i')} AS state) s WHERE s.state IS NOT NULL GROUP BY i, state`;
+      const inState = (i: string, wanted: string) => `SELECT m.profile_id FROM marked m WHERE (${state(i)}) = ${wanted}`;
+      return { sql, params, grid, counts, inState };
+    }
+    const sql = `WITH first_in_range AS MATERIALIZED (${firstIn}),
+      active AS (
         SELECT DISTINCT a.profile_id, ${index} AS i FROM ${activity} a WHERE ${scope.profileIn('a.profile_id')}
       ), marked AS (
         SELECT profile_id, i, lag(i) OVER w AS previous, lead(i) OVER w AS next FROM active WINDOW w AS (PARTITION BY profile_id ORDER BY i)
@@ -107,7 +124,9 @@ export class LifecycleQuery {
         UNION ALL
         SELECT profile_id, i + 1, 'DORMANT' FROM marked WHERE (next IS NULL OR next > i + 1) AND i + 1 < ${grid.cohorts}
       )`;
-    return { sql, params, grid };
+    const counts = `SELECT i, state, count(*)::int AS profiles FROM states GROUP BY i, state`;
+    const inState = (i: string, wanted: string) => `SELECT profile_id FROM states WHERE i = ${i} AND state = ${wanted}`;
+    return { sql, params, grid, counts, inState };
   }
 }
 

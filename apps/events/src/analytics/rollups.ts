@@ -103,9 +103,10 @@ export class Rollups {
       params,
     );
     await manager.query(
-      `WITH moved AS (DELETE FROM profile_day_event WHERE project_id = $1 AND profile_id = $3 RETURNING name, day, events, revenue)
-       INSERT INTO profile_day_event (project_id, name, profile_id, day, events, revenue) SELECT $1, name, $2, day, events, revenue FROM moved ORDER BY name, day
-       ON CONFLICT (project_id, name, profile_id, day) DO UPDATE SET events = profile_day_event.events + excluded.events, revenue = profile_day_event.revenue + excluded.revenue`,
+      `WITH moved AS (DELETE FROM profile_day_event WHERE project_id = $1 AND profile_id = $3 RETURNING name, day, events, revenue, times)
+       INSERT INTO profile_day_event (project_id, name, profile_id, day, events, revenue, times) SELECT $1, name, $2, day, events, revenue, times FROM moved ORDER BY name, day
+       ON CONFLICT (project_id, name, profile_id, day) DO UPDATE SET events = profile_day_event.events + excluded.events, revenue = profile_day_event.revenue + excluded.revenue,
+         times = ${mergedTimes('profile_day_event.times', 'excluded.times')}`,
       params,
     );
     await manager.query(
@@ -178,6 +179,11 @@ export function revenueOf(name: string, properties: unknown, settings: Pick<Anal
   return typeof amount === 'number' ? amount : null;
 }
 
+/** Two sorted arrays of event times as one sorted array (a day's times are few: most rows hold one or two). */
+function mergedTimes(current: string, added: string): string {
+  return `ARRAY(SELECT t FROM unnest(${current} || ${added}) t ORDER BY t)`;
+}
+
 /**
  * One statement folding `source`'s rows into the rollups: a profile found by its user id (else
  * anonymous id) when the row has none; merged profiles followed to their survivor, erased ones
@@ -217,9 +223,10 @@ export function applySql(source: string, prefix?: string): string {
       ON CONFLICT (project_id, profile_id, day) DO UPDATE SET events = profile_day.events + excluded.events, revenue = profile_day.revenue + excluded.revenue
     ),
     named_days AS (
-      INSERT INTO profile_day_event (project_id, name, profile_id, day, events, revenue)
-      SELECT project_id, name, profile_id, day, count(*), COALESCE(sum(revenue), 0) FROM ev GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-      ON CONFLICT (project_id, name, profile_id, day) DO UPDATE SET events = profile_day_event.events + excluded.events, revenue = profile_day_event.revenue + excluded.revenue
+      INSERT INTO profile_day_event (project_id, name, profile_id, day, events, revenue, times)
+      SELECT project_id, name, profile_id, day, count(*), COALESCE(sum(revenue), 0), array_agg(ts ORDER BY ts) FROM ev GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+      ON CONFLICT (project_id, name, profile_id, day) DO UPDATE SET events = profile_day_event.events + excluded.events, revenue = profile_day_event.revenue + excluded.revenue,
+        times = ${mergedTimes('profile_day_event.times', 'excluded.times')}
     ),
     first_seen AS (
       INSERT INTO profile_first_seen (project_id, profile_id, first_at, first_day)
