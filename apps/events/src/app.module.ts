@@ -24,6 +24,7 @@ import { EventProfileNameTimeline1763900006010 } from './migrations/176390000601
 import { AnalyticsStepTimes1763900007000 } from './migrations/1763900007000-analytics-step-times.js';
 import { AnalyticsProfiles1763900005010 } from './migrations/1763900005010-analytics-profiles.js';
 import { AnalyticsRebuilds1763900005020 } from './migrations/1763900005020-analytics-rebuilds.js';
+import { AnalyticsProfileBackfill1763900007100 } from './migrations/1763900007100-analytics-profile-backfill.js';
 import { PartitionsModule } from './partitions/partitions.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';
@@ -51,6 +52,7 @@ export const EVENTS_MIGRATIONS = [
   AnalyticsDayIndexes1763900006000,
   EventProfileNameTimeline1763900006010,
   AnalyticsStepTimes1763900007000,
+  AnalyticsProfileBackfill1763900007100,
 ];
 
 @Module({

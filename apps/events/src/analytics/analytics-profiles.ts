@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ProfileChanged, type ProfileSnapshot } from '@boomerang/contracts';
 import { MessagingLifecycle } from '@boomerang/platform/subgraph';
+import { SETTINGS_LOCK } from './analytics-settings.js';
 
 export const ANALYTICS_PROFILE_CHANGED_DURABLE = 'events-analytics-profile-changed';
 
@@ -9,7 +10,8 @@ export const ANALYTICS_PROFILE_CHANGED_DURABLE = 'events-analytics-profile-chang
  * What analytics knows of profiles: their custom properties (`analytics_profile`), the newest
  * ProfileChanged snapshot of each, for questions filtered or broken down by a profile property.
  * Merges and erasures remove the gone profile's row (`Rollups.merge` / `erase`; the survivor's
- * own snapshot follows its merge).
+ * own snapshot follows its merge). Profiles that changed before this consumer existed come from
+ * AnalyticsProfileBackfill.
  */
 @Injectable()
 export class AnalyticsProfiles {
@@ -28,6 +30,8 @@ export class AnalyticsProfiles {
 
   /** Keeps the newest snapshot of each profile (a merged or erased profile's late snapshot is not brought back). */
   async record(manager: EntityManager, projectId: string, snapshots: readonly ProfileSnapshot[]): Promise<void> {
+    // As the rollups' folds: a merge or erasure (exclusive) never commits between the gone check below and this row.
+    await manager.query(`SELECT pg_advisory_xact_lock_shared(${SETTINGS_LOCK})`, [projectId]);
     const newest = new Map<string, ProfileSnapshot>();
     for (const snapshot of snapshots) {
       const known = newest.get(snapshot.profileId);

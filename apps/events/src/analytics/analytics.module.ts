@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ClockModule } from '../clock.module.js';
 import { ProfileSyncModule } from '../profile-sync/profile-sync.module.js';
 import { AnalyticsFilters } from './analytics-filter.js';
+import { AnalyticsProfileBackfill } from './analytics-profile-backfill.js';
 import { AnalyticsProfiles } from './analytics-profiles.js';
 import { AnalyticsResolver } from './analytics.resolver.js';
 import { AnalyticsSettingsStore } from './analytics-settings.js';
@@ -21,7 +22,7 @@ import { ValueRetentionQuery } from './value-retention.query.js';
 /** Analytics: rollups kept from the EVENTS stream (and backfilled once), questions answered from them. */
 @Module({
   imports: [ClockModule, ProfileSyncModule],
-  providers: [AnalyticsFilters, AnalyticsProfiles, Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RollupRebuild, RetentionQuery, AnalyticsResolver, ValueRetentionQuery, EarlyChurnQuery, RetentionDriversQuery, UninstallsQuery, ReferralsQuery, ValueAnalyticsResolver],
+  providers: [AnalyticsFilters, AnalyticsProfiles, AnalyticsProfileBackfill, Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RollupRebuild, RetentionQuery, AnalyticsResolver, ValueRetentionQuery, EarlyChurnQuery, RetentionDriversQuery, UninstallsQuery, ReferralsQuery, ValueAnalyticsResolver],
   exports: [Rollups, RollupBackfill, AnalyticsFilters, AnalyticsSettingsStore, RetentionDriversQuery],
 })
 export class AnalyticsModule {}
