@@ -103,16 +103,20 @@ export class ValueRetentionQuery {
            SELECT f.profile_id, ${cohortIndex} AS c, ${scope.groupOf('f.profile_id', 'f.value')} AS g
            FROM ${scope.firsts(question.startEvent ?? null)} f
            WHERE f.first_day >= $2::date AND f.first_day < $3::date AND ${scope.profileIn('f.profile_id')}
+         ), active AS (
+           SELECT DISTINCT h.profile_id, h.g, h.c, ${activeIndex} - h.c AS k
+           FROM cohort h JOIN ${active} a ON a.profile_id = h.profile_id
+           WHERE ${activeIndex} - h.c BETWEEN 0 AND $4::int - 1
+         ), paid AS (
+           SELECT h.profile_id, h.g, h.c, ${paidIndex} - h.c AS k, bool_or(r.revenue <> 0) AS payer, sum(r.revenue) AS revenue
+           FROM cohort h JOIN ${paid} r ON r.profile_id = h.profile_id
+           WHERE ${paidIndex} - h.c BETWEEN 0 AND $4::int - 1 GROUP BY 1, 2, 3, 4
          ), rows AS (
            SELECT 'size' AS kind, g, c, -1 AS k, count(*)::int AS profiles, NULL::numeric AS revenue FROM cohort GROUP BY g, c
            UNION ALL
-           SELECT 'active', h.g, h.c, ${activeIndex} - h.c, count(DISTINCT h.profile_id)::int, NULL
-           FROM cohort h JOIN ${active} a ON a.profile_id = h.profile_id
-           WHERE ${activeIndex} - h.c BETWEEN 0 AND $4::int - 1 GROUP BY 2, 3, 4
+           SELECT 'active', g, c, k, count(*)::int, NULL FROM active GROUP BY g, c, k
            UNION ALL
-           SELECT 'paid', h.g, h.c, ${paidIndex} - h.c, count(DISTINCT h.profile_id) FILTER (WHERE r.revenue <> 0)::int, sum(r.revenue)
-           FROM cohort h JOIN ${paid} r ON r.profile_id = h.profile_id
-           WHERE ${paidIndex} - h.c BETWEEN 0 AND $4::int - 1 GROUP BY 2, 3, 4
+           SELECT 'paid', g, c, k, count(*) FILTER (WHERE payer)::int, sum(revenue) FROM paid GROUP BY g, c, k
          )
          SELECT rows.kind, rows.g, ranks.other, rows.c, rows.k, rows.profiles, rows.revenue::text AS revenue
          FROM rows JOIN ${scope.groupRanks('cohort')} ranks ON ranks.g IS NOT DISTINCT FROM rows.g`,
