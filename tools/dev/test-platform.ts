@@ -18,6 +18,8 @@ export type GraphQLResult<T = unknown> = GraphQLResponse<T>;
 export interface RunningPlatform {
   readonly gatewayUrl: string;
   readonly adminToken: string;
+  /** The platform's own database (every service's schema), dropped by `stop`: read it before (benchmarks' per-hop times). */
+  readonly databaseUrl: string;
   readonly logLines: string[];
   /** What the launcher reported of each app that exited on its own (as `npm start` prints it). */
   readonly exitReports: ServiceExitReport[];
@@ -89,6 +91,7 @@ export async function startTestPlatform(
   return {
     gatewayUrl,
     adminToken,
+    databaseUrl: `${SERVER_URL}/${database}`,
     logLines,
     exitReports,
     subjectPrefix: prefix,

@@ -13,7 +13,7 @@ import {
 } from '@boomerang/platform/testing';
 import { startCampaigns, type CampaignsHarness } from './campaigns-harness.js';
 import { inControlGroup } from '../src/delivery/delivery-policy.js';
-import { TRIGGER_EVENTS_DURABLE, TRIGGER_SEGMENTS_DURABLE } from '../src/triggers/trigger-events.js';
+import { TRIGGER_EVENTS_DURABLE, TRIGGER_SEGMENTS_DURABLE, TriggerEvents } from '../src/triggers/trigger-events.js';
 import { TRIGGER_FIRE_QUEUE, TriggerFiring } from '../src/triggers/trigger-firing.js';
 
 const MINUTE = 60_000;
@@ -100,6 +100,46 @@ describe('triggered campaigns', () => {
     }))!;
     expect(sends).toHaveLength(1);
     expect(sends[0]).toMatchObject({ profileId: a, templateVersion: 2, idempotencyKey: `campaign:${campaignId}:${new Date(first.timestamp).getTime()}:${a}` });
+  });
+
+  it('messages handled together (a busy stream): each cause fires once, in stream order, for the right project; every name is noted', async () => {
+    const [projectA, projectB] = [randomUUID(), randomUUID()];
+    const [a1, a2, b1] = [randomUUID(), randomUUID(), randomUUID()];
+    const onceA = await createTriggered(projectA, { trigger: { event: { name: 'Checkout Started' } } });
+    const everyB = await createTriggered(projectB, { trigger: { event: { name: 'Checkout Started' }, reEligibility: 'EVERY_TIME' } });
+    const repeated = event(a1, 'Checkout Started');
+    const later = event(a1, 'Checkout Started', {}, new Date(Date.now() + 1000));
+    const bodies = [
+      { projectId: projectA, occurredAt: new Date().toISOString(), events: [repeated, event(a2, 'Batch Page A')] },
+      { projectId: projectB, occurredAt: new Date().toISOString(), events: [event(b1, 'Checkout Started', {}, new Date(Date.now() - 2)), event(b1, 'Checkout Started', {}, new Date(Date.now() - 1)), event(b1, 'Batch Page B')] },
+      // The same cause again (a re-announced event) and a later one of the same profile (ONCE: not sent).
+      { projectId: projectA, occurredAt: new Date().toISOString(), events: [repeated, later] },
+    ];
+    const dataSource = sut.app.get(DataSource);
+    await dataSource.transaction((manager) => sut.app.get(TriggerEvents).onEvents(manager, bodies));
+    expect(await decisions(onceA)).toEqual([{ profile_id: a1, outcome: 'requested', reason: null }]);
+    expect((await decisions(everyB)).map((row) => [row.profile_id, row.outcome])).toEqual([
+      [b1, 'requested'],
+      [b1, 'requested'],
+    ]);
+    const names = (await dataSource.query(`SELECT project_id, name FROM campaign_event_name WHERE project_id = ANY($1) ORDER BY project_id, name`, [[projectA, projectB]])) as unknown[];
+    expect(names).toEqual(
+      [
+        { project_id: projectA, name: 'Batch Page A' },
+        { project_id: projectA, name: 'Checkout Started' },
+        { project_id: projectB, name: 'Batch Page B' },
+        { project_id: projectB, name: 'Checkout Started' },
+      ].sort((x, y) => x.project_id.localeCompare(y.project_id) || x.name.localeCompare(y.name)),
+    );
+
+    // Through the consumer: messages published back to back (fetched together when they arrive together) send once per cause.
+    const c = randomUUID();
+    const start = Date.now();
+    const acks = [];
+    for (let i = 0; i < 5; i++) acks.push(await publishMessage(messaging, EventsIngested, projectB, { events: [event(c, 'Checkout Started', { i }, new Date(start + i))] }));
+    await consumedUpTo(messaging, 'events', TRIGGER_EVENTS_DURABLE, acks.at(-1)!);
+    expect((await decisions(everyB)).filter((row) => row.profile_id === c)).toHaveLength(5);
+    expect(await eventually(async () => ((await sendsOf(everyB)).filter((send) => send.profileId === c).length === 5 ? true : null))).toBe(true);
   });
 
   it('"added to cart, not charged within an hour": a durable job at trigger + delay checks the since event', async () => {

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { matchesAll } from '@boomerang/audience';
 import { EventsIngested, SegmentMembershipChanged, type MessageOf } from '@boomerang/contracts';
 import { MessagingLifecycle } from '@boomerang/platform/subgraph';
+import type { CampaignEntity } from '../campaigns/campaign.entity.js';
 import { TriggerFiring } from './trigger-firing.js';
 
 export const TRIGGER_EVENTS_DURABLE = 'campaigns-trigger-events';
@@ -20,17 +21,38 @@ export class TriggerEvents {
     lifecycle: MessagingLifecycle,
     private readonly firing: TriggerFiring,
   ) {
-    lifecycle.register({ durable: TRIGGER_EVENTS_DURABLE, contract: EventsIngested, handle: (body, { manager }) => this.onEvents(manager, body) });
+    // Messages that arrived together are handled in one transaction (one look-up of the sending
+    // campaigns, one commit): under a busy stream a probe's message does not queue behind one
+    // transaction per earlier message.
+    lifecycle.register({
+      durable: TRIGGER_EVENTS_DURABLE,
+      contract: EventsIngested,
+      handle: (body, { manager }) => this.onEvents(manager, [body]),
+      handleBatch: (messages, manager) => this.onEvents(manager, messages.map((message) => message.body)),
+    });
     lifecycle.register({ durable: TRIGGER_SEGMENTS_DURABLE, contract: SegmentMembershipChanged, handle: (body, { manager, messageId }) => this.onMembership(manager, body, messageId) });
   }
 
-  async onEvents(manager: EntityManager, body: MessageOf<typeof EventsIngested>): Promise<void> {
-    await manager.query(`INSERT INTO campaign_event_name (project_id, name) SELECT DISTINCT $1::uuid, unnest($2::text[]) ON CONFLICT DO NOTHING`, [
-      body.projectId,
-      body.events.map((event) => event.name),
+  /** `bodies` in stream order (one message, or the messages handled together). */
+  async onEvents(manager: EntityManager, bodies: readonly MessageOf<typeof EventsIngested>[]): Promise<void> {
+    const names = bodies.flatMap((body) => body.events.map((event) => `${body.projectId} ${event.name}`));
+    const distinct = [...new Set(names)].map((pair) => [pair.slice(0, pair.indexOf(' ')), pair.slice(pair.indexOf(' ') + 1)] as const);
+    await manager.query(`INSERT INTO campaign_event_name (project_id, name) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`, [
+      distinct.map(([projectId]) => projectId),
+      distinct.map(([, name]) => name),
     ]);
-    const campaigns = (await this.firing.reactingCampaigns(manager, body.projectId)).filter((campaign) => campaign.trigger!.event || campaign.trigger!.since);
-    if (campaigns.length === 0) return;
+    const campaignsOf = new Map<string, CampaignEntity[]>();
+    for (const body of bodies) {
+      let campaigns = campaignsOf.get(body.projectId);
+      if (!campaigns) {
+        campaigns = (await this.firing.reactingCampaigns(manager, body.projectId)).filter((campaign) => campaign.trigger!.event || campaign.trigger!.since);
+        campaignsOf.set(body.projectId, campaigns);
+      }
+      if (campaigns.length > 0) await this.fireFor(manager, campaigns, body);
+    }
+  }
+
+  private async fireFor(manager: EntityManager, campaigns: readonly CampaignEntity[], body: MessageOf<typeof EventsIngested>): Promise<void> {
     const announcedAt = new Date(body.occurredAt);
     for (const event of body.events) {
       if (!event.profileId) continue;
