@@ -1,8 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { v7 as timeOrderedUuid } from 'uuid';
-import { BackfillLeafHits, EventsIngested, STREAM_END_HEADER, type MessageOf } from '@boomerang/contracts';
-import { addHit, emptyLeafState, encodeLeafHitRows, hitOf, type HitSpec, type LeafHitRow } from '@boomerang/audience';
+import { BackfillLeafHits, EventsIngested, ScanEventLeaves, STREAM_END_HEADER, type MessageOf } from '@boomerang/contracts';
+import {
+  addHit,
+  emptyLeafState,
+  encodeLeafHitRows,
+  encodeLeafScanRows,
+  evaluateLeaf,
+  hitOf,
+  hitSpecOf,
+  scanDefaultMask,
+  type EventRule,
+  type HitSpec,
+  type LeafHitRow,
+  type LeafScanRow,
+} from '@boomerang/audience';
 import type { TestSubgraph } from '@boomerang/platform/testing';
 
 export interface StoredEvent {
@@ -18,11 +31,44 @@ export interface StoredEvent {
  * Stands in for `events` on its two contracts with segments: EventsIngested on the EVENTS stream
  * (`ingest`), and the BackfillLeafHits stream answered from the events ingested so far (by the
  * audience language's own `hitOf`; events' SQL answers are held to the same semantics by its own
- * specs). The caller adds the EVENTS stream.
+ * specs). The caller adds the EVENTS stream. ScanEventLeaves too (`scans: false` leaves it
+ * unanswered, as an events without it): each leaf's verdict by `evaluateLeaf` over a state of every hit.
  */
-export function serveEvents(sut: TestSubgraph) {
+export function serveEvents(sut: TestSubgraph, options: { scans?: boolean } = {}) {
   const stored: StoredEvent[] = [];
   const { nc, subjects } = sut.messaging;
+  if (options.scans !== false)
+    nc.subscribe(subjects.request(ScanEventLeaves.name), {
+      callback: (_error, message) => {
+        const request = ScanEventLeaves.request.parse(message.json());
+        const rules = request.leaves as EventRule[];
+        const atMs = Date.parse(request.at);
+        const events = stored.filter((e) => e.projectId === request.projectId).sort((a, b) => a.at - b.at);
+        const masks = new Map<string, number>();
+        const profiles = [...new Set(events.map((e) => e.profileId))];
+        rules.forEach((rule, bit) => {
+          const leaf = { kind: 'event' as const, key: '', rule };
+          const spec = hitSpecOf(leaf);
+          for (const profileId of profiles) {
+            const state = emptyLeafState();
+            for (const event of events.filter((e) => e.profileId === profileId)) {
+              const value = hitOf(spec, { name: event.name, timestampMs: event.at, properties: event.properties });
+              if (value !== undefined) addHit(state, spec, event.at, value);
+            }
+            if (evaluateLeaf(leaf, state, atMs).matched) masks.set(profileId, (masks.get(profileId) ?? 0) | (1 << bit));
+          }
+        });
+        const defaultMask = scanDefaultMask(rules);
+        const rows: LeafScanRow[] = profiles
+          .map((profileId) => ({ profileId, mask: masks.get(profileId) ?? 0 }))
+          .filter((row) => row.mask !== defaultMask)
+          .sort((a, b) => (a.profileId < b.profileId ? -1 : 1));
+        nc.publish(message.reply!, encodeLeafScanRows(rows));
+        const end = natsHeaders();
+        end.set(STREAM_END_HEADER, 'true');
+        nc.publish(message.reply!, JSON.stringify({ ok: true, rows: rows.length, snapshotAt: new Date().toISOString() }), { headers: end });
+      },
+    });
   nc.subscribe(subjects.request(BackfillLeafHits.name), {
     callback: (_error, message) => {
       const request = BackfillLeafHits.request.parse(message.json());

@@ -4,3 +4,4 @@ export * from './leaves.js';
 export * from './rules.js';
 export * from './sql.js';
 export * from './validate.js';
+export * from './scan.js';

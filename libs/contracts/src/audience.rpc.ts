@@ -60,6 +60,25 @@ export const BackfillLeafHits = {
   }),
 } as const;
 
+/**
+ * Streamed request/reply (core NATS): `segments` asks `events` which profiles meet new event
+ * leaves (`EventRule`s of @boomerang/audience, validated there by the responder) at `at`, over all
+ * stored events of one project: ONE grouped scan (`leafScanSql`), no per-profile state. The reply
+ * subject receives binary chunks (`encodeLeafScanRows`: 16-byte profile id + u32 mask of the leaves
+ * that hold, in profile id order, only profiles whose mask differs from that of a profile with no
+ * hit), then one `LeafBackfillDone` with header `Boomerang-Stream-End`. Events linked to no profile
+ * are left out, as in BackfillLeafHits.
+ */
+export const ScanEventLeaves = {
+  name: 'events.event-leaves.scan',
+  request: z.object({
+    projectId: z.string().uuid(),
+    /** The moment the verdicts are for (sliding windows end there). */
+    at: z.string().datetime({ offset: true }),
+    leaves: z.array(z.record(z.string(), z.unknown())).min(1).max(30),
+  }),
+} as const;
+
 export const LeafBackfillDoneSchema = z.discriminatedUnion('ok', [
   z.object({
     ok: z.literal(true),

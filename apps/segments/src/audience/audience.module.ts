@@ -4,6 +4,7 @@ import { LeafBackfill } from './leaf-backfill.js';
 import { LeafCatalog } from './leaf-catalog.js';
 import { LeafCollector } from './leaf-collector.js';
 import { LeafHits } from './leaf-hits.js';
+import { LeafScans } from './leaf-scan.js';
 import { LeafStates } from './leaf-states.js';
 import { LeafTimers } from './leaf-timers.js';
 import { LiveEvents } from './live-events.js';
@@ -29,6 +30,7 @@ import { SegmentComputation } from './segment-computation.js';
     MembershipChanges,
     ProfileEvaluation,
     LeafBackfill,
+    LeafScans,
     SegmentComputation,
     LiveEvents,
     ProfileFacts,

@@ -35,7 +35,9 @@ export class ProfileEvaluation {
     changes: ReadonlyMap<string, ProfileChange>,
     now: Date,
   ): Promise<MembershipTransition[]> {
-    const ready = catalog.segments.filter((segment) => segment.status === 'ready');
+    // A segment whose members came from a scan while its leaves' states are still being filled is
+    // left alone: the states are partial until then, and the members are recomputed from them once filled.
+    const ready = catalog.segments.filter((segment) => segment.status === 'ready' && segment.leafIds.every((leafId) => catalog.leaves.get(leafId)?.status !== 'backfilling'));
     const all: MembershipTransition[] = [];
     let pending = new Map(changes);
     for (let round = 0; round < MAX_CASCADE && pending.size > 0; round++) {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { evaluateRule, leavesOf, toLeaf, type Leaf, type Rule } from '@boomerang/audience';
@@ -6,6 +6,7 @@ import type { Logger } from '@boomerang/platform/observability';
 import { Clock, LOGGER } from '@boomerang/platform/subgraph';
 import { LeafBackfill, LeafBackfillError } from './leaf-backfill.js';
 import { LeafCatalog, type StoredLeaf } from './leaf-catalog.js';
+import { LeafScanUnavailable, LeafScans, type LeafScan } from './leaf-scan.js';
 import { MembershipChanges, type MembershipCause } from './membership-changes.js';
 
 /** PostgreSQL's JIT spends seconds compiling these short queries (jsonb-free joins over indexes): off for them. */
@@ -21,14 +22,20 @@ const RETRY_MAX_MS = 60_000;
  * the same question counted without saving anything but the leaves it needed.
  */
 @Injectable()
-export class SegmentComputation implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SegmentComputation implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly retries = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly settling = new Set<Promise<void>>();
+  private readonly settleTimers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  /** SEGMENTS_SCAN=false: new event leaves are filled before the members are computed (as before scans). */
+  private readonly scanning = process.env.SEGMENTS_SCAN !== 'false';
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly catalog: LeafCatalog,
     private readonly backfill: LeafBackfill,
+    private readonly scans: LeafScans,
     private readonly memberships: MembershipChanges,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -39,18 +46,33 @@ export class SegmentComputation implements OnApplicationBootstrap, OnApplication
     void this.resumeAll().catch((error) => this.logger.error({ err: error }, 'resuming segment computations failed'));
   }
 
-  /** Brings a `computing` segment to `ready`: its leaves filled, then its members computed. A failure marks it `failed`. */
+  /**
+   * Brings a `computing` segment to `ready`: its leaves filled, then its members computed. A failure marks it `failed`.
+   * When every leaf still to fill is an event leaf (not a sequence), the members come first from
+   * events' one-pass scan of the raw events (`LeafScans`): the segment is `ready` as soon as they are
+   * written, with `members_from_scan`; the per-profile states are filled afterwards in the
+   * background (`settle`), and the members recomputed from them then.
+   */
   async compute(projectId: string, segmentId: string): Promise<void> {
     try {
       const leafIds = (await this.dataSource.query(
         `SELECT sl.leaf_id FROM segment s JOIN segment_leaf sl ON sl.segment_id = s.id AND sl.version = s.version WHERE s.project_id = $1 AND s.id = $2`,
         [projectId, segmentId],
       )) as { leaf_id: string }[];
+      const ids = leafIds.map((row) => row.leaf_id);
       const started = performance.now();
-      await this.backfill.ensureReady(
-        projectId,
-        leafIds.map((row) => row.leaf_id),
-      );
+      const leaves = await this.catalog.byIds(this.dataSource.manager, projectId, ids);
+      const waiting = [...leaves.values()].filter((leaf) => leaf.status === 'backfilling');
+      const toScan = waiting.filter((leaf) => leaf.leaf.kind === 'event');
+      if (this.scanning && LeafScans.scannable(toScan)) {
+        const scanned = await this.computeFromScan(projectId, segmentId, toScan, waiting.filter((leaf) => leaf.leaf.kind !== 'event'));
+        if (scanned) {
+          this.logger.info({ segmentId, computeMs: Math.round(performance.now() - started) }, 'segment computed from a scan; states fill in the background');
+          this.settleLater(projectId, toScan.map((leaf) => leaf.id), 0);
+          return;
+        }
+      }
+      await this.backfill.ensureReady(projectId, ids);
       const filled = performance.now();
       await this.dataSource.transaction((manager) => this.recompute(manager, projectId, segmentId, 'edit'));
       this.logger.info({ segmentId, fillMs: Math.round(filled - started), computeMs: Math.round(performance.now() - filled) }, 'segment computed');
@@ -62,6 +84,82 @@ export class SegmentComputation implements OnApplicationBootstrap, OnApplication
         segmentId,
         `computation failed: ${(error as Error).message}`.slice(0, 500),
       ]);
+    }
+  }
+
+  /**
+   * The members from a scan (its other new leaves, profile leaves, filled meanwhile). False when
+   * events does not answer scans: the caller fills the states first instead.
+   */
+  private async computeFromScan(projectId: string, segmentId: string, toScan: readonly StoredLeaf[], others: readonly StoredLeaf[]): Promise<boolean> {
+    const now = this.clock.now();
+    const scanning = this.scans.scan(projectId, toScan, now.getTime());
+    // Not left unhandled while the other leaves fill.
+    scanning.catch(() => undefined);
+    if (others.length)
+      await this.backfill.ensureReady(
+        projectId,
+        others.map((leaf) => leaf.id),
+      );
+    let scan: LeafScan;
+    try {
+      scan = await scanning;
+    } catch (error) {
+      if (!(error instanceof LeafScanUnavailable)) throw error;
+      this.logger.warn({ segmentId }, 'events does not answer scans: the leaf states are filled first');
+      return false;
+    }
+    await this.dataSource.transaction((manager) => this.recompute(manager, projectId, segmentId, 'edit', scan));
+    return true;
+  }
+
+  /**
+   * Fills the states of leaves a scan answered (or waits for whoever fills them), then recomputes
+   * from the states every segment whose members came from a scan and whose leaves are all filled
+   * now. Events the live path saw meanwhile are in the states (claimed once each, as for any
+   * backfill), so the members converge to what the states say; the transitions are written then
+   * (cause `edit`). Tried again with backoff while events does not answer.
+   */
+  async settle(projectId: string, leafIds: readonly string[]): Promise<void> {
+    const started = performance.now();
+    await this.backfill.ensureReady(projectId, leafIds);
+    const filled = performance.now();
+    const rows = (await this.dataSource.query(
+      `SELECT s.id FROM segment s
+       WHERE s.project_id = $1 AND s.members_from_scan AND s.archived_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM segment_leaf sl JOIN audience_leaf l ON l.id = sl.leaf_id
+                         WHERE sl.segment_id = s.id AND sl.version = s.version AND l.status <> 'ready')
+       ORDER BY s.created_at`,
+      [projectId],
+    )) as { id: string }[];
+    for (const row of rows) await this.dataSource.transaction((manager) => this.recompute(manager, projectId, row.id, 'edit'));
+    this.logger.info({ projectId, segments: rows.length, fillMs: Math.round(filled - started), computeMs: Math.round(performance.now() - filled) }, 'scanned segments settled on their leaf states');
+  }
+
+  private settleLater(projectId: string, leafIds: readonly string[], attempt: number): void {
+    if (this.stopped) return;
+    const timer = setTimeout(
+      () => {
+        this.settleTimers.delete(timer);
+        const settling = this.settle(projectId, leafIds)
+          .catch((error: unknown) => {
+            this.logger.warn({ err: error, projectId, attempt }, 'settling scanned segments failed; trying again');
+            if (!this.stopped) this.settleLater(projectId, leafIds, attempt + 1);
+          })
+          .finally(() => this.settling.delete(settling));
+        this.settling.add(settling);
+      },
+      attempt === 0 ? 0 : Math.min(RETRY_MAX_MS, 1000 * 2 ** attempt),
+    );
+    timer.unref();
+    this.settleTimers.add(timer);
+  }
+
+  /** Resolves once no settling is scheduled or running (tests, benches). */
+  async settled(): Promise<void> {
+    while (this.settling.size || this.settleTimers.size) {
+      if (this.settling.size) await Promise.allSettled([...this.settling]);
+      else await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
@@ -82,17 +180,31 @@ export class SegmentComputation implements OnApplicationBootstrap, OnApplication
     this.timers.add(timer);
   }
 
+  /** Settling in progress ends before the database goes (a settling not begun runs at the next start). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    for (const timer of [...this.timers, ...this.settleTimers]) clearTimeout(timer);
+    this.settleTimers.clear();
+    await Promise.allSettled([...this.settling]);
+  }
+
   onApplicationShutdown(): void {
     for (const timer of this.timers) clearTimeout(timer);
   }
 
-  /** Every segment left `computing` (a crash, a restart): computed again. */
+  /** Every segment left `computing` (a crash, a restart): computed again; members from a scan whose states were not filled: settled. */
   async resumeAll(): Promise<void> {
     const rows = (await this.dataSource.query(`SELECT project_id, id FROM segment WHERE status = 'computing' AND archived_at IS NULL ORDER BY created_at`)) as {
       project_id: string;
       id: string;
     }[];
     for (const row of rows) await this.compute(row.project_id, row.id);
+    const unsettled = (await this.dataSource.query(
+      `SELECT s.project_id, array_agg(DISTINCT sl.leaf_id) AS leaf_ids FROM segment s
+       JOIN segment_leaf sl ON sl.segment_id = s.id AND sl.version = s.version
+       WHERE s.members_from_scan AND s.archived_at IS NULL GROUP BY s.project_id`,
+    )) as { project_id: string; leaf_ids: string[] }[];
+    for (const row of unsettled) this.settleLater(row.project_id, row.leaf_ids, 0);
   }
 
   /**
@@ -100,21 +212,36 @@ export class SegmentComputation implements OnApplicationBootstrap, OnApplication
    * its members now (cause: `edit` for a new version, `segment` when a segment it names changed
    * in bulk). Holds the project's lock, so the live path waits rather than races it.
    */
-  async recompute(manager: EntityManager, projectId: string, segmentId: string, cause: MembershipCause): Promise<void> {
+  async recompute(manager: EntityManager, projectId: string, segmentId: string, cause: MembershipCause, scan?: LeafScan): Promise<void> {
     await this.catalog.lockExclusive(manager, projectId);
     await manager.query(NO_JIT);
     const [segment] = (await manager.query(
-      `SELECT s.version, v.rules, s.status FROM segment s JOIN segment_version v ON v.segment_id = s.id AND v.version = s.version
+      `SELECT s.version, v.rules, s.status, s.members_from_scan FROM segment s JOIN segment_version v ON v.segment_id = s.id AND v.version = s.version
        WHERE s.project_id = $1 AND s.id = $2 AND s.archived_at IS NULL FOR UPDATE OF s`,
       [projectId, segmentId],
-    )) as { version: number; rules: Rule; status: string }[];
+    )) as { version: number; rules: Rule; status: string; members_from_scan: boolean }[];
     if (!segment) return;
     const leaves = await this.storedLeaves(manager, projectId, segment.rules);
+    // Leaves whose states are still being filled: read from the scan (under this lock, so a fill
+    // that finished meanwhile is seen as such, and its settling runs after this commits).
+    const fromScan = new Set([...leaves.values()].filter((leaf) => leaf.status !== 'ready').map((leaf) => leaf.id));
+    if (fromScan.size && (!scan || [...fromScan].some((id) => !scan.leaves.some((leaf) => leaf.id === id)))) {
+      // Not computable yet: a segment still `computing` is computed once its leaves are filled
+      // (`compute`), members from an earlier scan stay until then (`settle`).
+      return;
+    }
+    if (fromScan.size) await this.scans.load(manager, scan!, fromScan);
     const params: unknown[] = [projectId];
-    const query = membersQuery(segment.rules, leaves, params);
+    const query = membersQuery(segment.rules, leaves, params, fromScan);
     const now = this.clock.now();
     await this.memberships.applyComputed(manager, projectId, { id: segmentId, version: segment.version }, { sql: query, params }, cause, now);
-    await manager.query(`UPDATE segment SET status = 'ready', failure = NULL, computed_at = $3 WHERE project_id = $1 AND id = $2`, [projectId, segmentId, now]);
+    await manager.query(`UPDATE segment SET status = 'ready', failure = NULL, computed_at = $3, members_from_scan = $4 WHERE project_id = $1 AND id = $2`, [
+      projectId,
+      segmentId,
+      now,
+      fromScan.size > 0,
+    ]);
+    if (fromScan.size) await manager.query(`DROP TABLE leaf_scan`);
   }
 
   /** How many profiles the rules would hold now: leaves made and filled as needed (a later save reuses them). */
@@ -162,7 +289,7 @@ export class SegmentComputation implements OnApplicationBootstrap, OnApplication
  * - Otherwise each behaviour or profile leaf is a LEFT JOIN of its states (a profile without a
  *   state has the leaf's verdict for no hits), each membership leaf an EXISTS on that segment's members.
  */
-export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, StoredLeaf>, params: unknown[]): string {
+export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, StoredLeaf>, params: unknown[], fromScan: ReadonlySet<string> = new Set()): string {
   const param = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
@@ -191,8 +318,11 @@ export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, Stored
     };
     const having = walkRule(rule, truth);
     const truths = [...sources].map(([source, column]) => `bool_or(source = ${param(source)}::uuid) AS ${column}`).join(', ');
+    const stateIds = stateLeafIds.filter((id) => !fromScan.has(id));
+    const scanIds = stateLeafIds.filter((id) => fromScan.has(id));
     const rows = [
-      ...(stateLeafIds.length ? [`SELECT profile_id, leaf_id AS source FROM leaf_state WHERE leaf_id = ANY(${param(stateLeafIds)}::uuid[]) AND matched`] : []),
+      ...(stateIds.length ? [`SELECT profile_id, leaf_id AS source FROM leaf_state WHERE leaf_id = ANY(${param(stateIds)}::uuid[]) AND matched`] : []),
+      ...(scanIds.length ? [`SELECT profile_id, leaf_id AS source FROM leaf_scan WHERE leaf_id = ANY(${param(scanIds)}::uuid[]) AND matched`] : []),
       ...(namedSegments.length ? [`SELECT profile_id, segment_id AS source FROM segment_membership WHERE segment_id = ANY(${param(namedSegments)}::uuid[])`] : []),
     ].join(' UNION ALL ');
     return `SELECT c.profile_id FROM (SELECT profile_id, ${truths} FROM (${rows}) found GROUP BY profile_id) c
@@ -216,14 +346,17 @@ export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, Stored
       alias = `l${aliases.size}`;
       aliases.set(stored.id, alias);
       stateLeafIds.push(stored.id);
-      joins.push(`LEFT JOIN leaf_state ${alias} ON ${alias}.leaf_id = ${param(stored.id)} AND ${alias}.profile_id = kp.profile_id`);
+      joins.push(`LEFT JOIN ${fromScan.has(stored.id) ? 'leaf_scan' : 'leaf_state'} ${alias} ON ${alias}.leaf_id = ${param(stored.id)} AND ${alias}.profile_id = kp.profile_id`);
     }
     return `COALESCE(${alias}.matched, ${stored.matchesWithoutHits ? 'true' : 'false'})`;
   };
   const where = walkRule(rule, leafSql);
   if (withoutState) return `SELECT kp.profile_id FROM known_profile kp ${joins.join(' ')} WHERE kp.project_id = $1 AND kp.forgotten_at IS NULL AND ${where}`;
+  const stateIds = stateLeafIds.filter((id) => !fromScan.has(id));
+  const scanIds = stateLeafIds.filter((id) => fromScan.has(id));
   const candidates = [
-    `SELECT DISTINCT profile_id FROM leaf_state WHERE leaf_id = ANY(${param(stateLeafIds)}::uuid[])`,
+    ...(stateIds.length ? [`SELECT DISTINCT profile_id FROM leaf_state WHERE leaf_id = ANY(${param(stateIds)}::uuid[])`] : []),
+    ...(scanIds.length ? [`SELECT profile_id FROM leaf_scan WHERE leaf_id = ANY(${param(scanIds)}::uuid[])`] : []),
     ...(namedSegments.length ? [`SELECT profile_id FROM segment_membership WHERE segment_id = ANY(${param(namedSegments)}::uuid[])`] : []),
   ].join(' UNION ');
   return `SELECT kp.profile_id FROM (${candidates}) candidate

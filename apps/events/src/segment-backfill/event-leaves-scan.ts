@@ -1,0 +1,173 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { DataSource } from 'typeorm';
+import { encodeLeafScanRows, EventRuleSchema, LEAF_SCAN_ROW_BYTES, leafScanSql, MAX_LEAF_HIT_CHUNK_BYTES, type EventRule, type LeafScanRow } from '@boomerang/audience';
+import { ScanEventLeaves, STREAM_END_HEADER, type LeafBackfillDone } from '@boomerang/contracts';
+import type { Messaging } from '@boomerang/platform/messaging';
+import { LOGGER, MESSAGING, type Logger } from '@boomerang/platform/subgraph';
+import { BackfillRequestError } from './leaf-hits-backfill.request.js';
+import { BackfillStoppedError } from './leaf-hits-backfill.use-case.js';
+
+/** Scans one instance runs at once (each holds a database connection); more wait their turn. */
+const MAX_RUNNING_SCANS = 2;
+/** Rows per chunk of the reply (20 bytes each), under NATS' payload limit. */
+const ROWS_PER_CHUNK = Math.floor(MAX_LEAF_HIT_CHUNK_BYTES / LEAF_SCAN_ROW_BYTES);
+/** The server is asked to have every chunk (a flush) after this many: core NATS has no flow control. */
+const FLUSH_EVERY = 4;
+
+export interface EventLeavesScanRequest {
+  readonly projectId: string;
+  readonly atMs: number;
+  readonly leaves: readonly EventRule[];
+}
+
+/** Reads and validates a ScanEventLeaves request; a BackfillRequestError names the first issues by path (`leaves[1].count.atLeast`). */
+export function parseEventLeavesScanRequest(body: Uint8Array): EventLeavesScanRequest {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    throw new BackfillRequestError('request: must be JSON');
+  }
+  const parsed = ScanEventLeaves.request.extend({ leaves: ScanEventLeaves.request.shape.leaves.element.pipe(EventRuleSchema).array().min(1).max(30) }).safeParse(json);
+  if (!parsed.success)
+    throw new BackfillRequestError(
+      parsed.error.issues
+        .slice(0, 5)
+        .map((issue) => `${issue.path.reduce<string>((path, key) => (typeof key === 'number' ? `${path}[${key}]` : `${path}${path ? '.' : ''}${String(key)}`), '') || 'request'}: ${issue.message}`)
+        .join('; '),
+    );
+  return { projectId: parsed.data.projectId, atMs: Date.parse(parsed.data.at), leaves: parsed.data.leaves as EventRule[] };
+}
+
+/**
+ * Which profiles meet a segment's new event leaves, in ONE grouped read of the project's events
+ * (`leafScanSql` of @boomerang/audience: the hand-written "GROUP BY profile_id HAVING …" of the
+ * question, every leaf's verdict a bit of a mask), read through a cursor and handed on in chunks.
+ */
+@Injectable()
+export class EventLeavesScan {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async execute(request: EventLeavesScanRequest, sink: (rows: LeafScanRow[]) => Promise<void>, signal?: AbortSignal): Promise<{ rows: number; snapshotAt: string }> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      // The snapshot is taken by this first statement: no event committed after the time read is in it.
+      const [{ at }] = (await runner.query(`SELECT ceil(extract(epoch FROM clock_timestamp()) * 1000)::float8 AS at`)) as [{ at: number }];
+      await runner.query(`SET LOCAL work_mem = '64MB'`);
+      // Compiling the conditions' CASE expressions took PostgreSQL's JIT longer than running them.
+      await runner.query(`SET LOCAL jit = off`);
+      await runner.query(`SET LOCAL cursor_tuple_fraction = 1.0`);
+      const { sql, params } = leafScanSql(request.projectId, request.leaves, request.atMs);
+      await runner.query(`DECLARE leaf_scan NO SCROLL CURSOR FOR ${sql}`, params);
+      let rows = 0;
+      for (;;) {
+        if (signal?.aborted) throw new BackfillStoppedError('events is shutting down; ask again');
+        const records = (await runner.query(`FETCH ${ROWS_PER_CHUNK} FROM leaf_scan`)) as { profile_id: string; mask: number }[];
+        if (records.length === 0) break;
+        rows += records.length;
+        await sink(records.map((record) => ({ profileId: record.profile_id, mask: record.mask })));
+      }
+      await runner.query('COMMIT');
+      return { rows, snapshotAt: new Date(at).toISOString() };
+    } catch (error) {
+      await runner.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+/**
+ * Answers ScanEventLeaves (core NATS, queue group) with a streamed reply: the scan's rows in binary
+ * chunks (`encodeLeafScanRows`), then LeafBackfillDone with the stream-end header. A bad request or a
+ * failure ends the stream with `{ ok: false, error }` (rows sent before are to be discarded).
+ */
+@Injectable()
+export class ScanEventLeavesResponder implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private subscription?: Subscription;
+  private readonly running = new Set<Promise<void>>();
+  private readonly waiting: (() => void)[] = [];
+  private active = 0;
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly scan: EventLeavesScan,
+    @Inject(MESSAGING) private readonly messaging: Messaging,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const { nc, subjects } = this.messaging;
+    this.subscription = nc.subscribe(subjects.request(ScanEventLeaves.name), {
+      queue: ScanEventLeaves.name,
+      callback: (error, message) => {
+        if (error) return this.logger.error({ err: error }, `rpc ${ScanEventLeaves.name} subscription failed`);
+        const answer = this.answer(message).finally(() => this.running.delete(answer));
+        this.running.add(answer);
+      },
+    });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.subscription?.unsubscribe();
+    this.stopping.abort();
+    this.waiting.splice(0).forEach((start) => start());
+    await Promise.allSettled([...this.running]);
+  }
+
+  private async answer(message: Msg): Promise<void> {
+    if (!message.reply) return;
+    const nc: Pick<NatsConnection, 'publish' | 'flush'> = this.messaging.nc;
+    const reply = message.reply;
+    let chunks = 0;
+    let done: LeafBackfillDone;
+    try {
+      const request = parseEventLeavesScanRequest(message.data);
+      await this.turn();
+      try {
+        if (this.stopping.signal.aborted) throw new BackfillStoppedError('events is shutting down; ask again');
+        const result = await this.scan.execute(
+          request,
+          async (rows) => {
+            nc.publish(reply, encodeLeafScanRows(rows));
+            if (++chunks % FLUSH_EVERY === 0) await nc.flush();
+          },
+          this.stopping.signal,
+        );
+        done = { ok: true, ...result };
+      } finally {
+        this.release();
+      }
+    } catch (failure) {
+      if (!(failure instanceof BackfillRequestError) && !(failure instanceof BackfillStoppedError)) this.logger.error({ err: failure }, `rpc ${ScanEventLeaves.name} failed`);
+      done = { ok: false, error: (failure as Error).message };
+    }
+    try {
+      const end = headers();
+      end.set(STREAM_END_HEADER, '1');
+      nc.publish(reply, JSON.stringify(done), { headers: end });
+      await nc.flush();
+    } catch (error) {
+      this.logger.warn({ err: error }, `rpc ${ScanEventLeaves.name}: the reply could not be sent`);
+    }
+  }
+
+  private async turn(): Promise<void> {
+    if (this.active < MAX_RUNNING_SCANS) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((start) => this.waiting.push(start));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+}
