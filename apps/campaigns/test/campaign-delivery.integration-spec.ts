@@ -212,7 +212,7 @@ describe('campaign delivery', () => {
     expect(thirdStats).toMatchObject({ targeted: 30, requested: held, skipped: [{ reason: 'MIN_GAP', count: 30 - held }] });
   });
 
-  it('drops sends in quiet hours, or defers the occurrence to the end of the window', async () => {
+  it('drops sends in quiet hours, or holds the profiles until the end of the window', async () => {
     const projectId = randomUUID();
     const everyone = await seedKnownProfiles(sut, projectId, ids(4));
     const now = new Date();
@@ -233,11 +233,13 @@ describe('campaign delivery', () => {
     await setStatus(projectId, deferring, 'RUNNING');
     const dataSource = sut.app.get(DataSource);
     const [job] = (await eventually(async () => {
-      const rows = await dataSource.query(`SELECT start_after FROM job WHERE name = 'campaign-occurrence' AND data->>'campaignId' = $1 AND state = 'created' AND start_after > now() + interval '1 hour'`, [deferring]);
+      const rows = await dataSource.query(`SELECT start_after FROM job WHERE name = 'campaign-quiet-release' AND data->>'campaignId' = $1 AND state = 'created' AND start_after > now() + interval '1 hour'`, [deferring]);
       return rows.length ? rows : null;
     }))!;
     expect(hhmm(job.start_after)).toBe(hhmm(end));
     expect((await read(projectId, deferring)).stats.targeted).toBe(0);
+    const [{ held }] = await dataSource.query(`SELECT count(*)::int AS held FROM campaign_quiet_deferral WHERE campaign_id = $1`, [deferring]);
+    expect(held).toBe(everyone.length);
   });
 
   it('throttles to a page per minute, as jobs a minute apart', async () => {

@@ -200,8 +200,8 @@ export class CampaignService {
   }
 
   /**
-   * A campaign that starts (or resumes) sending: it must be complete; its open occurrences get a
-   * job now, or, when it has none, its first occurrence is scheduled.
+   * A campaign that starts (or resumes) sending: it must be complete; its open occurrences (and
+   * profiles held by quiet hours) get a job now, or, when it has none, its first occurrence is scheduled.
    */
   private async startSending(manager: EntityManager, campaign: CampaignEntity): Promise<void> {
     const missing = missingChannelContent(campaign);
@@ -212,8 +212,8 @@ export class CampaignService {
       throw new CampaignError(CampaignErrorCode.IncompleteCampaign, 'The campaign targets nobody: set audience.everyone or audience.includeSegmentIds', 'audience');
     }
     const now = this.clock.now();
-    const [open] = (await manager.query(`SELECT 1 FROM campaign_occurrence WHERE campaign_id = $1 AND status <> 'done' LIMIT 1`, [campaign.id])) as unknown[];
-    if (open) return this.scheduler.resume(manager, campaign.projectId, campaign.id, now);
+    // Open work (an occurrence not done, or profiles held by quiet hours) resumes; a new first occurrence would send again.
+    if (await this.scheduler.hasOpenWork(manager, campaign.id)) return this.scheduler.resume(manager, campaign.projectId, campaign.id, now);
     if (!(await this.scheduler.scheduleFirst(manager, campaign, now))) throw new CampaignError(CampaignErrorCode.IncompleteCampaign, 'The schedule has no occurrence left', 'schedule');
   }
 

@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ProfileZones } from '../audience/profile-zones.js';
 import type { CampaignEntity } from '../campaigns/campaign.entity.js';
+import { QuietHoursBehavior } from '../campaigns/campaign.model.js';
 import { ChannelDispatch } from '../channels/channel-dispatch.js';
 import { dayExcluded } from '../schedules/day-rule.js';
 import { variantOf } from '../variants/campaign-variants.js';
 import type { DeliverySettings } from '../settings/delivery-settings.js';
-import { inControlGroup, inHoldout, SkipReason } from './delivery-policy.js';
+import { inControlGroup, inHoldout, quietHoursEnd, SkipReason } from './delivery-policy.js';
 
 const MINUTE_MS = 60_000;
 
@@ -15,14 +16,22 @@ export interface SendContext {
   event?: Record<string, unknown> | null;
 }
 
+/** What a call decided: the profiles newly requested, and those a deferring campaign holds until their quiet hours end (by that end, ms). */
+export interface Delivered {
+  sent: string[];
+  deferred: Map<number, string[]>;
+}
+
 /** The idempotency key of one campaign message: a restart or a redelivery never sends it twice. */
 export const idempotencyKeyOf = (campaignId: string, occurrenceAt: Date, profileId: string): string => `campaign:${campaignId}:${occurrenceAt.getTime()}:${profileId}`;
 
 /**
  * The delivery rules every send of a campaign goes through, scheduled or triggered: holdout,
- * control group, quiet hours (when the caller drops), weekends and holidays, frequency cap and minimum gap; each decision
- * is recorded once in `campaign_delivery`, and the sends among the new ones are published
- * to the campaign's channel (ChannelDispatch) in the caller's transaction.
+ * control group, quiet hours (in each profile's own zone, the project's for a profile without
+ * one: a DROP campaign records QUIET_HOURS, a DEFER campaign records nothing yet and hands the
+ * profile back with its window's end), weekends and holidays, frequency cap and minimum gap; each
+ * decision is recorded once in `campaign_delivery`, and the sends among the new ones are
+ * published to the campaign's channel (ChannelDispatch) in the caller's transaction.
  */
 @Injectable()
 export class DeliveryDecisions {
@@ -31,7 +40,10 @@ export class DeliveryDecisions {
     private readonly zones: ProfileZones,
   ) {}
 
-  /** Decides and records; returns the profiles newly requested. Takes the project's lock: caps count the project's earlier sends. */
+  /**
+   * Decides and records; returns the profiles newly requested and those deferred by quiet hours
+   * (not recorded: the caller holds them until then). Takes the project's lock: caps count the project's earlier sends.
+   */
   async deliver(
     manager: EntityManager,
     campaign: CampaignEntity,
@@ -39,12 +51,12 @@ export class DeliveryDecisions {
     occurrenceAt: Date,
     profileIds: readonly string[],
     now: Date,
-    quiet: boolean,
     context: SendContext = {},
-  ): Promise<string[]> {
+  ): Promise<Delivered> {
     await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, [`campaigns:deliveries:${campaign.projectId}`]);
-    const decisions = await this.decide(manager, campaign, settings, profileIds, now, quiet);
-    return this.record(manager, campaign, occurrenceAt, decisions, now, context);
+    const deferred = new Map<number, string[]>();
+    const decisions = await this.decide(manager, campaign, settings, profileIds, now, deferred);
+    return { sent: await this.record(manager, campaign, occurrenceAt, decisions, now, context), deferred };
   }
 
   /** Records the same skip for each of these profiles, decided before the rules (PAUSED); nothing is sent. */
@@ -58,18 +70,34 @@ export class DeliveryDecisions {
     settings: DeliverySettings,
     profileIds: readonly string[],
     now: Date,
-    quiet: boolean,
+    deferred: Map<number, string[]>,
   ): Promise<Map<string, SkipReason | null>> {
     const decisions = new Map<string, SkipReason | null>();
     const candidates: string[] = [];
     for (const profileId of profileIds) {
       if (inHoldout(campaign.projectId, profileId, settings.holdoutPercent)) decisions.set(profileId, SkipReason.HOLDOUT);
       else if (inControlGroup(campaign.id, profileId, campaign.controlPercent)) decisions.set(profileId, SkipReason.CONTROL_GROUP);
-      else if (quiet) decisions.set(profileId, SkipReason.QUIET_HOURS);
       else candidates.push(profileId);
     }
-    if (campaign.dayRule && candidates.length > 0) {
-      const places = await this.zones.placesOf(manager, campaign.projectId, candidates);
+    const places = (settings.quietHours || campaign.dayRule) && candidates.length > 0 ? await this.zones.placesOf(manager, campaign.projectId, candidates) : null;
+    if (settings.quietHours && places) {
+      // One window end per zone (the project's for profiles without one).
+      const ends = new Map<string, Date | null>();
+      const endIn = (zone: string) => {
+        if (!ends.has(zone)) ends.set(zone, quietHoursEnd(now, { timeZone: zone, quietHours: settings.quietHours }));
+        return ends.get(zone)!;
+      };
+      const open = candidates.filter((profileId) => {
+        const until = endIn(places.get(profileId)?.timeZone ?? settings.timeZone);
+        if (!until) return true;
+        if (campaign.quietHours === QuietHoursBehavior.DROP) decisions.set(profileId, SkipReason.QUIET_HOURS);
+        else if (deferred.has(until.getTime())) deferred.get(until.getTime())!.push(profileId);
+        else deferred.set(until.getTime(), [profileId]);
+        return false;
+      });
+      candidates.splice(0, candidates.length, ...open);
+    }
+    if (campaign.dayRule && places && candidates.length > 0) {
       const open = candidates.filter((profileId) => {
         const place = places.get(profileId);
         if (!dayExcluded(campaign.dayRule!, now, place?.timeZone ?? settings.timeZone, place?.country ?? null)) return true;

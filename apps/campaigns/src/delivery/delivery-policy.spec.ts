@@ -33,4 +33,23 @@ describe('delivery policy', () => {
     expect(quietHoursEnd(new Date('2026-06-01T12:30:00Z'), daytime)?.toISOString()).toBe('2026-06-01T13:00:00.000Z');
     expect(quietHoursEnd(new Date('2026-06-01T12:30:00Z'), { timeZone: 'UTC', quietHours: null })).toBeNull();
   });
+
+  it('evaluates quiet hours in the zone given (a profile’s own), across both DST edges', () => {
+    const quietHours = { start: '21:00', end: '09:00' };
+    const at = (iso: string, timeZone: string) => quietHoursEnd(new Date(iso), { timeZone, quietHours })?.toISOString() ?? null;
+    // 05:30 UTC on the night New York springs forward (2027-03-14): 00:30 EST there, quiet until 09:00 EDT (13:00Z, a 11 h night);
+    // 14:30 in Tokyo (open); 06:30 CET in Berlin (quiet until 08:00Z).
+    expect(at('2027-03-14T05:30:00Z', 'America/New_York')).toBe('2027-03-14T13:00:00.000Z');
+    expect(at('2027-03-14T05:30:00Z', 'Asia/Tokyo')).toBeNull();
+    expect(at('2027-03-14T05:30:00Z', 'Europe/Berlin')).toBe('2027-03-14T08:00:00.000Z');
+    // The night it falls back (2027-11-07): 01:30 EDT, quiet until 09:00 EST (14:00Z, a 13 h night).
+    expect(at('2027-11-07T05:30:00Z', 'America/New_York')).toBe('2027-11-07T14:00:00.000Z');
+    // An end the clocks skip: 23:00–02:30 on the spring-forward night ends when the clocks jump (03:00 EDT = 07:00Z), not at 03:30.
+    const skipped = { timeZone: 'America/New_York', quietHours: { start: '23:00', end: '02:30' } };
+    expect(quietHoursEnd(new Date('2027-03-14T06:30:00Z'), skipped)?.toISOString()).toBe('2027-03-14T07:00:00.000Z');
+    expect(quietHoursEnd(new Date('2027-03-14T07:00:00Z'), skipped)).toBeNull(); // 03:00 EDT: open
+    // Lord Howe moves by 30 minutes (02:00 → 02:30 on 2027-10-03): an end of 02:15 is the gap's end.
+    const lordHowe = { timeZone: 'Australia/Lord_Howe', quietHours: { start: '22:00', end: '02:15' } };
+    expect(quietHoursEnd(new Date('2027-10-02T14:00:00Z'), lordHowe)?.toISOString()).toBe('2027-10-02T15:30:00.000Z');
+  });
 });

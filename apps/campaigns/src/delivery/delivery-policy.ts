@@ -29,8 +29,12 @@ export const inControlGroup = (campaignId: string, profileId: string, percent: n
 const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 /**
- * When `now` falls in the project's quiet hours (local `start`–`end` in its zone, end exclusive,
- * across midnight when end < start): the moment the window ends; otherwise null.
+ * When `now` falls in the quiet hours (local `start`–`end` in `timeZone`, end exclusive, across
+ * midnight when end < start): the moment the window ends; otherwise null. The zone is the
+ * profile's own (the project's for a profile without one). DST-correct: the end is a wall-clock
+ * time on the local day it falls on (a window across a DST night is an hour shorter or longer);
+ * an end the clocks skip (spring forward) is the first instant after the gap, when the local time
+ * has passed it.
  */
 export function quietHoursEnd(now: Date, settings: Pick<DeliverySettings, 'timeZone' | 'quietHours'>): Date | null {
   if (!settings.quietHours) return null;
@@ -40,7 +44,21 @@ export function quietHoursEnd(now: Date, settings: Pick<DeliverySettings, 'timeZ
   const end = minutesOf(settings.quietHours.end);
   const quiet = start < end ? minute >= start && minute < end : minute >= start || minute < end;
   if (!quiet) return null;
-  let until = local.set({ hour: Math.floor(end / 60), minute: end % 60, second: 0, millisecond: 0 });
-  if (until <= local) until = until.plus({ days: 1 }).set({ hour: Math.floor(end / 60), minute: end % 60 });
+  const at = (day: DateTime) => wallClock(day, Math.floor(end / 60), end % 60);
+  let until = at(local);
+  if (until <= local) until = at(local.plus({ days: 1 }));
   return until.toJSDate();
+}
+
+/** `hour`:`minute` on `day`'s local date; a time skipped by a DST gap is the end of the gap. */
+function wallClock(day: DateTime, hour: number, minute: number): DateTime {
+  let at = day.set({ hour, minute, second: 0, millisecond: 0 });
+  if (at.hour === hour && at.minute === minute) return at;
+  // Luxon moves a skipped time forward by the gap; step back to the gap's end (the first minute past the skipped time).
+  for (let step = 0; step < 180; step++) {
+    const earlier = at.minus({ minutes: 1 });
+    if (earlier.day !== at.day || earlier.hour * 60 + earlier.minute < hour * 60 + minute) break;
+    at = earlier;
+  }
+  return at;
 }

@@ -10,12 +10,19 @@ import { DeliverySettingsRepository } from '../settings/delivery-settings.reposi
 import { localTimeInstants } from './local-time.js';
 
 export const OCCURRENCE_QUEUE = 'campaign-occurrence';
+/** Releases the profiles of an occurrence whose quiet hours end at one instant (all zones ending then share the job). */
+export const QUIET_RELEASE_QUEUE = 'campaign-quiet-release';
 
 /** What an occurrence job carries: which occurrence of which campaign to (continue to) send. */
 export interface OccurrenceJob {
   projectId: string;
   campaignId: string;
   occurrenceAt: string;
+}
+
+/** What a quiet-hours release job carries: the occurrence and the window end whose deferred profiles it decides. */
+export interface QuietReleaseJob extends OccurrenceJob {
+  releaseAt: string;
 }
 
 // Job ids are name-based UUIDs in this namespace, so scheduling the same step twice queues one job.
@@ -67,7 +74,31 @@ export class OccurrenceScheduler {
     await this.jobs.schedule(OCCURRENCE_QUEUE, job, { id, startAfter: at, manager });
   }
 
-  /** Resumes a paused campaign: every occurrence not done gets a job now. */
+  /**
+   * Holds profiles of an occurrence until their quiet hours end (`deferred`: window end in ms →
+   * profiles), in the caller's transaction: a `campaign_quiet_deferral` row each (a profile held
+   * again gets its new end) and one release job per window end, shared by every zone ending then.
+   */
+  async defer(manager: EntityManager, campaign: Pick<CampaignEntity, 'id' | 'projectId'>, occurrenceAt: Date, deferred: ReadonlyMap<number, readonly string[]>, now: Date): Promise<void> {
+    for (const [releaseMs, profileIds] of deferred) {
+      const releaseAt = new Date(releaseMs);
+      await manager.query(
+        `INSERT INTO campaign_quiet_deferral (campaign_id, occurrence_at, profile_id, project_id, release_at, deferred_at)
+         SELECT $1, $2, p, $3, $4, $5 FROM unnest($6::uuid[]) AS p
+         ON CONFLICT (campaign_id, occurrence_at, profile_id) DO UPDATE SET release_at = EXCLUDED.release_at, deferred_at = EXCLUDED.deferred_at`,
+        [campaign.id, occurrenceAt, campaign.projectId, releaseAt, now, profileIds],
+      );
+      await this.releaseAt(manager, { projectId: campaign.projectId, campaignId: campaign.id, occurrenceAt: occurrenceAt.toISOString(), releaseAt: releaseAt.toISOString() }, releaseAt, 'start');
+    }
+  }
+
+  /** A release job at `at` (`step` as in continueAt). */
+  async releaseAt(manager: EntityManager, job: QuietReleaseJob, at: Date, step: string | null): Promise<void> {
+    const id = step === null ? randomUUID() : nameBasedUuid(`${job.campaignId}:${job.occurrenceAt}:release:${job.releaseAt}:${step}`, JOB_ID_NAMESPACE);
+    await this.jobs.schedule(QUIET_RELEASE_QUEUE, job, { id, startAfter: at, manager });
+  }
+
+  /** Resumes a paused campaign: every occurrence not done, and every group of profiles held by quiet hours, gets a job now (or at its time). */
   async resume(manager: EntityManager, projectId: string, campaignId: string, now: Date): Promise<void> {
     const open = (await manager.query(`SELECT occurrence_at FROM campaign_occurrence WHERE campaign_id = $1 AND project_id = $2 AND status <> 'done'`, [
       campaignId,
@@ -76,5 +107,22 @@ export class OccurrenceScheduler {
     for (const { occurrence_at } of open) {
       await this.continueAt(manager, { projectId, campaignId, occurrenceAt: occurrence_at.toISOString() }, occurrence_at > now ? occurrence_at : now, null);
     }
+    const held = (await manager.query(`SELECT DISTINCT occurrence_at, release_at FROM campaign_quiet_deferral WHERE campaign_id = $1 AND project_id = $2`, [campaignId, projectId])) as {
+      occurrence_at: Date;
+      release_at: Date;
+    }[];
+    for (const { occurrence_at, release_at } of held) {
+      await this.releaseAt(manager, { projectId, campaignId, occurrenceAt: occurrence_at.toISOString(), releaseAt: release_at.toISOString() }, release_at > now ? release_at : now, null);
+    }
+  }
+
+  /** Whether the campaign has sends to come: an occurrence not done, or profiles held by quiet hours. */
+  async hasOpenWork(manager: EntityManager, campaignId: string): Promise<boolean> {
+    const [open] = (await manager.query(
+      `SELECT 1 FROM campaign_occurrence WHERE campaign_id = $1 AND status <> 'done'
+       UNION ALL SELECT 1 FROM campaign_quiet_deferral WHERE campaign_id = $1 LIMIT 1`,
+      [campaignId],
+    )) as unknown[];
+    return open !== undefined;
   }
 }

@@ -5,11 +5,10 @@ import { CampaignAudience } from '../audience/campaign-audience.js';
 import { SegmentFill } from '../audience/segment-fill.js';
 import { occurrenceAfter } from '../campaigns/campaign-definition.js';
 import { CampaignEntity } from '../campaigns/campaign.entity.js';
-import { CampaignStatus, QuietHoursBehavior } from '../campaigns/campaign.model.js';
+import { CampaignStatus } from '../campaigns/campaign.model.js';
 import { CampaignJobs } from '../jobs/campaign-jobs.js';
 import { DeliverySettingsRepository } from '../settings/delivery-settings.repository.js';
 import { DeliveryDecisions } from './delivery-decisions.js';
-import { quietHoursEnd } from './delivery-policy.js';
 import { OCCURRENCE_QUEUE, OccurrenceScheduler, type OccurrenceJob } from './occurrence-scheduler.js';
 
 /** Profiles decided per transaction when the campaign has no throttle. */
@@ -32,13 +31,14 @@ export { idempotencyKeyOf } from './delivery-decisions.js';
 /**
  * Runs one occurrence of a campaign (the `campaign-occurrence` job): page by page in profile id
  * order, each page in one transaction that locks the occurrence, decides each targeted profile
- * (holdout, control group, quiet hours when the campaign drops, frequency cap, minimum gap),
- * records every decision in `campaign_delivery`, publishes `EmailSendRequested` for the sends
- * through the outbox, and moves the occurrence's cursor. A crash resumes at the cursor; a
- * decision already recorded is never made (or sent) again. With a throttle, one page of that size
- * runs per minute (the next page is a job a minute later); in quiet hours a deferring campaign's
- * occurrence waits for a job at the window's end. The last page schedules the next occurrence of
- * a recurring campaign, or completes the campaign.
+ * (DeliveryDecisions: holdout, control group, quiet hours in each profile's zone, day rule,
+ * frequency cap, minimum gap), records every decision in `campaign_delivery`, publishes the sends
+ * to the channel, and moves the occurrence's cursor. A crash resumes at the cursor; a decision
+ * already recorded is never made (or sent) again. With a throttle, one page of that size runs per
+ * minute (the next page is a job a minute later). Profiles of a deferring campaign in their quiet
+ * hours are held (`campaign_quiet_deferral`) for a QuietRelease job at their window's end. The
+ * last page schedules the next occurrence of a recurring campaign, or completes the campaign
+ * (once nothing is held either).
  */
 @Injectable()
 export class RunOccurrence {
@@ -77,11 +77,6 @@ export class RunOccurrence {
       return 'stop';
     }
     const settings = await this.settings.get(job.projectId, manager);
-    const quietUntil = quietHoursEnd(now, settings);
-    if (quietUntil && campaign.quietHours === QuietHoursBehavior.DEFER) {
-      await this.scheduler.continueAt(manager, job, quietUntil, `quiet:${occurrence.batches}:${quietUntil.getTime()}`);
-      return 'stop';
-    }
     if (occurrence.status === 'pending') {
       await manager.query(`UPDATE campaign_occurrence SET status = 'running', started_at = $3 WHERE campaign_id = $1 AND occurrence_at = $2`, [job.campaignId, occurrenceAt, now]);
       if (campaign.status === CampaignStatus.SCHEDULED) await manager.update(CampaignEntity, { id: campaign.id }, { status: CampaignStatus.RUNNING });
@@ -94,7 +89,8 @@ export class RunOccurrence {
       await this.finish(manager, campaign, occurrenceAt, now);
       return 'stop';
     }
-    await this.decisions.deliver(manager, campaign, settings, occurrenceAt, profileIds, now, quietUntil !== null);
+    const { deferred } = await this.decisions.deliver(manager, campaign, settings, occurrenceAt, profileIds, now);
+    await this.scheduler.defer(manager, campaign, occurrenceAt, deferred, now);
     await manager.query(`UPDATE campaign_occurrence SET after_profile_id = $3, batches = batches + 1 WHERE campaign_id = $1 AND occurrence_at = $2`, [
       job.campaignId,
       occurrenceAt,
@@ -112,8 +108,7 @@ export class RunOccurrence {
     await manager.query(`UPDATE campaign_occurrence SET status = 'done', finished_at = $3 WHERE campaign_id = $1 AND occurrence_at = $2`, [campaign.id, occurrenceAt, now]);
     const next = occurrenceAfter(campaign.schedule, occurrenceAt > now ? occurrenceAt : now);
     if (next) return this.scheduler.schedule(manager, campaign.projectId, campaign.id, next);
-    // A send at a local time has one occurrence per zone offset: the last one done completes the campaign.
-    const [open] = (await manager.query(`SELECT 1 FROM campaign_occurrence WHERE campaign_id = $1 AND status <> 'done' LIMIT 1`, [campaign.id])) as unknown[];
-    if (!open) await manager.update(CampaignEntity, { id: campaign.id }, { status: CampaignStatus.COMPLETED });
+    // A send at a local time has one occurrence per zone offset, and quiet hours hold profiles past their occurrence: the last of them completes the campaign.
+    if (!(await this.scheduler.hasOpenWork(manager, campaign.id))) await manager.update(CampaignEntity, { id: campaign.id }, { status: CampaignStatus.COMPLETED });
   }
 }

@@ -4,9 +4,9 @@ import { v5 as nameBasedUuid } from 'uuid';
 import { Clock } from '@boomerang/platform/subgraph';
 import { CampaignAudience } from '../audience/campaign-audience.js';
 import { CampaignEntity } from '../campaigns/campaign.entity.js';
-import { CampaignStatus, QuietHoursBehavior } from '../campaigns/campaign.model.js';
+import { CampaignStatus } from '../campaigns/campaign.model.js';
 import { DeliveryDecisions } from '../delivery/delivery-decisions.js';
-import { quietHoursEnd, SkipReason } from '../delivery/delivery-policy.js';
+import { SkipReason } from '../delivery/delivery-policy.js';
 import { CampaignJobs } from '../jobs/campaign-jobs.js';
 import { DeliverySettingsRepository } from '../settings/delivery-settings.repository.js';
 
@@ -146,8 +146,6 @@ export class TriggerFiring {
     if (campaign.status === CampaignStatus.PAUSED) return this.skipPaused(manager, campaign, fire, now);
     if (!(await this.audience.includes(manager, campaign.projectId, campaign.audience, fire.profile_id))) return cancel(TriggerCancelReason.NOT_IN_AUDIENCE);
     const settings = await this.settings.get(campaign.projectId, manager);
-    const quietUntil = quietHoursEnd(now, settings);
-    if (quietUntil && campaign.quietHours === QuietHoursBehavior.DEFER) return this.postpone(manager, campaign, fire, quietUntil);
     if (campaign.throttlePerMinute) {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, [`campaigns:deliveries:${campaign.projectId}`]);
       const [{ recent }] = (await manager.query(
@@ -157,7 +155,10 @@ export class TriggerFiring {
       if (recent >= campaign.throttlePerMinute) return this.postpone(manager, campaign, fire, new Date(now.getTime() + MINUTE_MS / 4));
     }
     await this.occurrenceOf(manager, campaign, fire, now);
-    await this.decisions.deliver(manager, campaign, settings, fire.triggered_at, [fire.profile_id], now, quietUntil !== null, { event: fire.event });
+    const { deferred } = await this.decisions.deliver(manager, campaign, settings, fire.triggered_at, [fire.profile_id], now, { event: fire.event });
+    // In the profile's quiet hours (its own zone), a deferring campaign's firing moves to the window's end.
+    const [releaseAt] = deferred.keys();
+    if (releaseAt !== undefined) return this.postpone(manager, campaign, fire, new Date(releaseAt));
     await manager.query(`UPDATE campaign_trigger_fire SET state = 'sent' WHERE id = $1`, [fire.id]);
   }
 
