@@ -150,6 +150,12 @@ export class AnalyticsScope {
     return 'NULL::text';
   }
 
+  /** The breakdown's event property (text, NULL when missing) on a raw `event` row aliased `alias`; NULL::text without an event-property breakdown. */
+  eventValue(alias: string): string {
+    const property = this.breakdown?.eventProperty;
+    return property ? this.textOf(propertySql(property, `${alias}.properties`, this.params)) : 'NULL::text';
+  }
+
   /**
    * Folds the groups of `cte` (a CTE or table with a text column `g`, one row per profile) beyond
    * the MAX_BREAKDOWN_GROUPS largest into one: a select of `(g, other)` per original `g` to join on.

@@ -1,4 +1,5 @@
 import { Directive, Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
+import { BreakdownGroupFields } from './analytics.model.js';
 import { FunnelOrderEnum } from './dto/behaviour.enums.js';
 import type { FunnelOrder } from './funnel.query.js';
 
@@ -56,6 +57,15 @@ export class TrendSeriesResult {
   total: number;
 }
 
+@ObjectType({ description: "One breakdown group's series (the current period)." })
+export class TrendsGroup extends BreakdownGroupFields {
+  @Field(() => [TrendPointResult])
+  points: TrendPointResult[];
+
+  @Field(() => Float)
+  total: number;
+}
+
 @ObjectType()
 export class Trends extends TrendSeriesResult {
   @Field(() => String)
@@ -66,6 +76,12 @@ export class Trends extends TrendSeriesResult {
 
   @Field(() => Float, { nullable: true, description: 'Change of total from the previous period, in percent.' })
   change: number | null;
+
+  @Field(() => [TrendsGroup], {
+    nullable: true,
+    description: "With a breakdown: a series per value (of the profile's property, or of the counted event's own property; an event's profile can be in several), the 20 largest by profiles, the rest as `other`.",
+  })
+  breakdown: TrendsGroup[] | null;
 }
 
 @ObjectType()
@@ -95,6 +111,15 @@ export class StickinessWeekResult {
   profilesByActiveDays: number[];
 }
 
+@ObjectType({ description: "One breakdown group's stickiness (profiles: those active in the range)." })
+export class StickinessGroup extends BreakdownGroupFields {
+  @Field(() => [StickinessDayResult])
+  days: StickinessDayResult[];
+
+  @Field(() => [StickinessWeekResult])
+  weeks: StickinessWeekResult[];
+}
+
 @ObjectType()
 export class Stickiness {
   @Field(() => String)
@@ -105,6 +130,12 @@ export class Stickiness {
 
   @Field(() => [StickinessWeekResult])
   weeks: StickinessWeekResult[];
+
+  @Field(() => [StickinessGroup], {
+    nullable: true,
+    description: "With a breakdown: the same per value of the profile's property, or of the property on its first event (its acquisition source); the 20 largest, the rest as `other`.",
+  })
+  breakdown: StickinessGroup[] | null;
 }
 
 @ObjectType()

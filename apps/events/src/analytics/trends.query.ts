@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DateTime } from 'luxon';
 import type { DataSource, EntityManager } from 'typeorm';
 import { conditionSql, numericValueSql, type PropertyCondition } from '@boomerang/audience';
-import { AnalyticsFilters, type AnalyticsFilter } from './analytics-filter.js';
+import { AnalyticsFilters, breakdownGroups, MAX_BREAKDOWN_GROUPS, type AnalyticsBreakdown, type AnalyticsFilter, type BreakdownGroup } from './analytics-filter.js';
 import { AnalyticsSettingsStore, type AnalyticsSettings } from './analytics-settings.js';
 import { eventName, invalidQuestion, localMidnightSql, localRange, propertyConditions } from './behaviour.js';
 import { RetentionGrid } from './retention.js';
@@ -21,6 +21,7 @@ export interface TrendsQuestion {
   to: string;
   compareToPrevious?: boolean | null;
   filter?: AnalyticsFilter | null;
+  breakdown?: AnalyticsBreakdown | null;
 }
 
 export interface TrendPoint {
@@ -40,6 +41,13 @@ export interface TrendsAnswer extends TrendSeries {
   previous: TrendSeries | null;
   /** Change of the total from the previous period, in percent (null without one, or when it was 0). */
   change: number | null;
+  /** One series per breakdown group (the current period), largest first; null without a breakdown. */
+  breakdown: TrendsGroup[] | null;
+}
+
+export interface TrendsGroup extends BreakdownGroup {
+  points: TrendPoint[];
+  total: number;
 }
 
 /** Most points of a series: an hourly chart of a month, a daily one of two years. */
@@ -82,13 +90,18 @@ export class TrendsQuery {
       unit === 'MONTH' ? range.from.minus({ months: grid.cohorts }) : unit === 'WEEK' ? range.from.minus({ days: 7 * grid.cohorts }) : range.from.minus({ days: range.days });
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       await manager.query(`SET LOCAL jit = off`);
-      const current = await this.series(manager, projectId, settings, trend, question.filter, range.from, range.to);
+      const { groups, ...current } = await this.series(manager, projectId, settings, trend, question.filter, range.from, range.to, question.breakdown ?? null);
       const previous = question.compareToPrevious ? await this.series(manager, projectId, settings, trend, question.filter, previousFrom, range.from) : null;
       const change = previous && previous.total !== 0 ? Math.round((10_000 * (current.total - previous.total)) / previous.total) / 100 : null;
-      return { timeZone: settings.timeZone, ...current, previous, change };
+      return { timeZone: settings.timeZone, ...current, previous: previous && { from: previous.from, to: previous.to, points: previous.points, total: previous.total }, change, breakdown: groups };
     });
   }
 
+  /**
+   * One series over [from, to); with `breakdown`, also one per group (the MAX_BREAKDOWN_GROUPS
+   * largest by profiles, the rest folded into one): by the profile's property, or by the counted
+   * event's own property (raw events).
+   */
   private async series(
     manager: EntityManager,
     projectId: string,
@@ -97,46 +110,69 @@ export class TrendsQuery {
     filter: AnalyticsFilter | null | undefined,
     from: DateTime,
     to: DateTime,
-  ): Promise<TrendSeries> {
+    breakdown: AnalyticsBreakdown | null = null,
+  ): Promise<TrendSeries & { groups: TrendsGroup[] | null }> {
     const params: unknown[] = [projectId];
-    const scope = await this.filters.scope(projectId, settings, filter, null, params);
+    const scope = await this.filters.scope(projectId, settings, filter, breakdown, params);
     const grid = new RetentionGrid(trend.interval === 'HOUR' ? 'DAY' : trend.interval, 1, from, to);
     const revenue = trend.property === settings.revenueProperty && trend.event === settings.revenueEvent;
-    const fromRollups = trend.interval !== 'HOUR' && trend.where.length === 0 && !scope.readsRawEvents && (trend.measure === 'COUNT' || trend.measure === 'UNIQUE_PROFILES' || (trend.measure === 'SUM' && revenue));
-    let rows: { i: number | null; value: string | number | null }[];
+    const fromRollups =
+      trend.interval !== 'HOUR' &&
+      trend.where.length === 0 &&
+      !scope.readsRawEvents &&
+      !scope.breakdown?.eventProperty &&
+      (trend.measure === 'COUNT' || trend.measure === 'UNIQUE_PROFILES' || (trend.measure === 'SUM' && revenue));
+    // Rows (i, profile_id, x[, g]): the interval, the profile, what the measure adds up, the group.
+    let base: string;
     if (fromRollups) {
       const fromDay = `$${params.push(from.toISODate())}::date`;
       const toDay = `$${params.push(to.toISODate())}::date`;
       const table = trend.event ? `profile_day_event r WHERE r.project_id = $1 AND r.name = $${params.push(trend.event)} AND` : `profile_day r WHERE r.project_id = $1 AND`;
-      const value = trend.measure === 'COUNT' ? 'sum(events)' : trend.measure === 'SUM' ? 'sum(revenue)' : 'count(DISTINCT profile_id)';
-      const index = grid.indexSql('day', params);
-      // GROUPING SETS: each interval, and the whole period (i null) for distinct profiles over it.
-      rows = (await manager.query(
-        `SELECT ${index} AS i, ${value} AS value FROM ${table} day >= ${fromDay} AND day < ${toDay} AND ${scope.profileIn('r.profile_id')} GROUP BY GROUPING SETS ((${index}), ())`,
-        params,
-      )) as typeof rows;
+      const x = trend.measure === 'COUNT' ? 'r.events::numeric' : trend.measure === 'SUM' ? 'r.revenue' : 'NULL::numeric';
+      const group = scope.breakdown ? `, ${scope.groupOf('r.profile_id', 'NULL::text')} AS g` : '';
+      base = `SELECT ${grid.indexSql('day', params)} AS i, r.profile_id, ${x} AS x${group} FROM ${table} day >= ${fromDay} AND day < ${toDay} AND ${scope.profileIn('r.profile_id')}`;
     } else {
       const tz = `$${params.push(settings.timeZone)}::text`;
       const fromTs = localMidnightSql(from, params, tz);
       const toTs = localMidnightSql(to, params, tz);
       const index = trend.interval === 'HOUR' ? `floor(extract(epoch FROM e."timestamp" - ${fromTs}) / 3600)::int` : grid.indexSql(`(e."timestamp" AT TIME ZONE ${tz})::date`, params);
-      const amount = trend.property ? numericValueSql(trend.property, 'e.properties', params) : 'NULL';
-      const value = { COUNT: 'count(*)', UNIQUE_PROFILES: 'count(DISTINCT e.profile_id)', SUM: `sum(${amount})`, AVERAGE: `avg(${amount})` }[trend.measure];
+      const x = trend.measure === 'COUNT' ? '1::numeric' : trend.property ? numericValueSql(trend.property, 'e.properties', params) : 'NULL::numeric';
       const named = trend.event ? ` AND e.name = $${params.push(trend.event)}` : '';
       const conditions = [...trend.where.map((condition) => conditionSql(condition, 'e.properties', params)), scope.eventMatches('e'), scope.profileIn('e.profile_id')].map((sql) => ` AND ${sql}`).join('');
-      rows = (await manager.query(
-        `SELECT ${index} AS i, ${value} AS value FROM event e
-         WHERE e.project_id = $1 AND e.profile_id IS NOT NULL AND e."timestamp" >= ${fromTs} AND e."timestamp" < ${toTs}${named}${conditions}
-         GROUP BY GROUPING SETS ((${index}), ())`,
-        params,
-      )) as typeof rows;
+      const group = scope.breakdown ? `, ${scope.groupOf('e.profile_id', scope.eventValue('e'))} AS g` : '';
+      base = `SELECT ${index} AS i, e.profile_id, ${x} AS x${group} FROM event e
+        WHERE e.project_id = $1 AND e.profile_id IS NOT NULL AND e."timestamp" >= ${fromTs} AND e."timestamp" < ${toTs}${named}${conditions}`;
     }
+    const value = { COUNT: 'sum(x)', UNIQUE_PROFILES: 'count(DISTINCT profile_id)', SUM: 'sum(x)', AVERAGE: 'avg(x)' }[trend.measure];
     const length = trend.interval === 'HOUR' ? Math.round(to.diff(from, 'hours').hours) : grid.cohorts;
-    const points = Array.from({ length }, (_, i) => ({
-      start: trend.interval === 'HOUR' ? from.plus({ hours: i }).toISO({ suppressMilliseconds: true })! : (i === 0 ? from : grid.start(i)).toISODate()!,
-      value: round(rows.find((row) => row.i !== null && Number(row.i) === i)?.value),
-    }));
-    return { from: from.toISODate()!, to: to.toISODate()!, points, total: round(rows.find((row) => row.i === null)?.value) };
+    const seriesOf = (rows: readonly { i: number | null; value: string | number | null }[]) => ({
+      points: Array.from({ length }, (_, i) => ({
+        start: trend.interval === 'HOUR' ? from.plus({ hours: i }).toISO({ suppressMilliseconds: true })! : (i === 0 ? from : grid.start(i)).toISODate()!,
+        value: round(rows.find((row) => row.i !== null && Number(row.i) === i)?.value),
+      })),
+      total: round(rows.find((row) => row.i === null)?.value),
+    });
+    const range = { from: from.toISODate()!, to: to.toISODate()! };
+    if (!scope.breakdown) {
+      // GROUPING SETS: each interval, and the whole period (i null) for distinct profiles over it.
+      const rows = (await manager.query(`SELECT i, ${value} AS value FROM (${base}) b GROUP BY GROUPING SETS ((i), ())`, params)) as { i: number | null; value: string | null }[];
+      return { ...range, ...seriesOf(rows), groups: null };
+    }
+    // A profile can be in several groups of an event property; groups are ranked by their distinct profiles.
+    const rows = (await manager.query(
+      `WITH base AS MATERIALIZED (${base}),
+       ranks AS (SELECT g, row_number() OVER (ORDER BY count(DISTINCT profile_id) DESC, g NULLS LAST) > ${MAX_BREAKDOWN_GROUPS} AS other FROM base GROUP BY g),
+       folded AS (SELECT CASE WHEN r.other THEN NULL ELSE b.g END AS g, r.other, b.i, b.profile_id, b.x FROM base b JOIN ranks r ON r.g IS NOT DISTINCT FROM b.g)
+       SELECT i, NULL::text AS g, false AS other, ${value} AS value, count(DISTINCT profile_id)::int AS profiles, true AS whole FROM folded GROUP BY GROUPING SETS ((i), ())
+       UNION ALL
+       SELECT i, g, other, ${value}, count(DISTINCT profile_id)::int, false FROM folded GROUP BY GROUPING SETS ((g, other, i), (g, other))`,
+      params,
+    )) as { i: number | null; g: string | null; other: boolean; value: string | null; profiles: number; whole: boolean }[];
+    const groups = breakdownGroups(
+      rows.filter((row) => !row.whole),
+      (row) => row.i === null,
+    ).map(({ group, rows: part }) => ({ ...group, ...seriesOf(part) }));
+    return { ...range, ...seriesOf(rows.filter((row) => row.whole)), groups };
   }
 }
 

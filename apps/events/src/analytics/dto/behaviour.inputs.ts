@@ -5,7 +5,7 @@ import { MAX_FUNNEL_STEPS, MIN_FUNNEL_STEPS, type FunnelOrder, type FunnelQuesti
 import type { LifecycleInterval, LifecycleQuestion, LifecycleState } from '../lifecycle.query.js';
 import type { StickinessQuestion } from '../stickiness.query.js';
 import type { TrendInterval, TrendMeasure, TrendsQuestion } from '../trends.query.js';
-import { AnalyticsFilterInput, PropertyConditionInput } from './analytics-filter.input.js';
+import { AnalyticsBreakdownInput, AnalyticsFilterInput, PropertyConditionInput } from './analytics-filter.input.js';
 import { RetentionDriversInput } from './retention-drivers.input.js';
 import { FunnelOrderEnum, FunnelWindowUnitEnum, LifecycleIntervalEnum, LifecycleStateEnum, TrendIntervalEnum, TrendMeasureEnum } from './behaviour.enums.js';
 
@@ -27,6 +27,13 @@ abstract class LocalRangeInput {
   @Field(() => AnalyticsFilterInput, { nullable: true, description: 'Only these profiles (a segment, profile properties) and events (event properties) count.' })
   @IsOptional()
   filter?: AnalyticsFilterInput | null;
+}
+
+@InputType({ isAbstract: true })
+abstract class BrokenDownRangeInput extends LocalRangeInput {
+  @Field(() => AnalyticsBreakdownInput, { nullable: true, description: 'Also the answer per value of this property (`breakdown` of the answer): the 20 largest groups, the rest as one `other`.' })
+  @IsOptional()
+  breakdown?: AnalyticsBreakdownInput | null;
 }
 
 @InputType()
@@ -67,7 +74,7 @@ export class FunnelInput extends LocalRangeInput implements FunnelQuestion {
 }
 
 @InputType({ description: 'A trend over time and, optionally, the period just before.' })
-export class TrendsInput extends LocalRangeInput implements TrendsQuestion {
+export class TrendsInput extends BrokenDownRangeInput implements TrendsQuestion {
   @Field(() => String, { nullable: true, description: 'The event counted; default: any event.' })
   @IsOptional()
   @IsString()
@@ -99,7 +106,7 @@ export class TrendsInput extends LocalRangeInput implements TrendsQuestion {
 }
 
 @InputType({ description: 'DAU, WAU, MAU per day and active days per week.' })
-export class StickinessInput extends LocalRangeInput implements StickinessQuestion {
+export class StickinessInput extends BrokenDownRangeInput implements StickinessQuestion {
   @Field(() => String, { nullable: true, description: 'Active means did this event; default: any event.' })
   @IsOptional()
   @IsString()
