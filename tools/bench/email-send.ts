@@ -14,10 +14,12 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { EmailSendRequested, ProfileChanged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { domainStreamConfig } from '@boomerang/platform/messaging';
@@ -36,6 +38,14 @@ const MJML = `<mjml><mj-head><mj-title>{{ profile.first_name | default: "Hi" }}<
 <mj-text>Or browse <a href="https://shop.example/new">what is new</a>.</mj-text></mj-column></mj-section></mj-body></mjml>`;
 
 const cpuSeconds = ({ user, system }: NodeJS.CpuUsage) => (user + system) / 1e6;
+
+// Statements this process sends to PostgreSQL (the app's pool, its relay and consumers; BEGIN and COMMIT count).
+let statements = 0;
+const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statements++;
+  return query.apply(this, args);
+} as typeof pg.Client.prototype.query;
 
 async function main(): Promise<void> {
   const sink = await startSmtpSink(process.argv[1]!);
@@ -97,6 +107,8 @@ async function main(): Promise<void> {
     await sink.reset();
     const started = performance.now();
     const cpuAtStart = process.cpuUsage();
+    const statementsAtStart = statements;
+    const loadAtStart = loadavg()[0]!;
     for (let i = 0; i < profiles.length; i += 500)
       await Promise.all(
         profiles.slice(i, i + 500).map(({ id, i: n }) =>
@@ -131,6 +143,7 @@ async function main(): Promise<void> {
       await sleep(100);
     }
     const recordedSeconds = (performance.now() - started) / 1000;
+    const pipelineStatements = statements - statementsAtStart;
     const file = join(dir, 'messages.jsonl');
     await sink.dump(file);
 
@@ -173,6 +186,7 @@ async function main(): Promise<void> {
     const composedSeconds = (performance.now() - composedStarted) / 1000;
     const composedCpu = cpuSeconds(process.cpuUsage(composedCpuAtStart));
     transport.close();
+    const loadAtEnd = loadavg()[0]!;
 
     const size = messages.reduce((sum, message) => sum + message.raw.length, 0) / messages.length;
     const pipelineRate = EMAILS / pipelineSeconds;
@@ -181,11 +195,12 @@ async function main(): Promise<void> {
     console.log(`
 email send bench: ${EMAILS} personalized MJML emails, ${CONNECTIONS} SMTP connections, ${DOMAINS} recipient domains, mean message ${(size / 1024).toFixed(1)} KiB
   pipeline (commands → render → SMTP → recorded)  ${pipelineSeconds.toFixed(2)} s to the last message at the sink  ${pipelineRate.toFixed(0)} emails/s, ${pipelineCpu.toFixed(2)} CPU s in this process
-                                                   (commands published in ${((published - started) / 1000).toFixed(2)} s, all taken into email_send after ${((takenIn - started) / 1000).toFixed(2)} s; every send recorded sent after ${recordedSeconds.toFixed(2)} s)
+                                                   (${(pipelineStatements / EMAILS).toFixed(2)} PostgreSQL statements per email from this process; commands published in ${((published - started) / 1000).toFixed(2)} s, all taken into email_send after ${((takenIn - started) / 1000).toFixed(2)} s; every send recorded sent after ${recordedSeconds.toFixed(2)} s)
   bare nodemailer pool, same raw messages         ${bareSeconds.toFixed(2)} s  ${bareRate.toFixed(0)} emails/s, ${bareCpu.toFixed(2)} CPU s
   bare nodemailer pool, same parts, MIME built    ${composedSeconds.toFixed(2)} s  ${composedRate.toFixed(0)} emails/s, ${composedCpu.toFixed(2)} CPU s
   ratio pipeline / bare raw                       ${(pipelineRate / bareRate).toFixed(2)}×  (goal ≥ 0.7× and ≥ 500 emails/s: ${pipelineRate / bareRate >= 0.7 && pipelineRate >= 500 ? 'met' : 'NOT met'})
   ratio pipeline / bare composing                 ${(pipelineRate / composedRate).toFixed(2)}×
+  load average (1 min) at the start / end         ${loadAtStart.toFixed(2)} / ${loadAtEnd.toFixed(2)}
 `);
   } finally {
     await sut.close();

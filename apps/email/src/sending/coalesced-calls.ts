@@ -7,16 +7,30 @@ export class CoalescedCalls<Item, Result> {
   private queue: { item: Item; resolve(result: Result): void; reject(error: unknown): void }[] = [];
   private running = false;
 
-  /** `handle` returns one result per item, in order. */
-  constructor(private readonly handle: (items: Item[]) => Promise<Result[]>) {}
+  /**
+   * `handle` returns one result per item, in order. With `lingerMs`, the first batch after a quiet
+   * spell waits that long (or until `maxBatch` items are waiting) for more callers: for calls that
+   * arrive spread out (results of sends finishing one by one) and need no answer soon.
+   */
+  constructor(
+    private readonly handle: (items: Item[]) => Promise<Result[]>,
+    private readonly options: { lingerMs?: number; maxBatch?: number } = {},
+  ) {}
+
+  private lingering?: NodeJS.Timeout;
 
   call(item: Item): Promise<Result> {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.running) {
+      if (this.lingering && this.queue.length >= (this.options.maxBatch ?? Infinity)) {
+        clearTimeout(this.lingering);
+        this.lingering = undefined;
+        void this.flush();
+      } else if (!this.running) {
         this.running = true;
-        // The callers of this tick join the first batch.
-        setImmediate(() => void this.flush());
+        // The callers of this tick (or of the linger) join the first batch.
+        if (this.options.lingerMs) this.lingering = setTimeout(() => ((this.lingering = undefined), void this.flush()), this.options.lingerMs);
+        else setImmediate(() => void this.flush());
       }
     });
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { encodeWords, foldLines, isPlainText } from 'nodemailer/lib/mime-funcs';
-import { encode as encodeQuotedPrintable, wrap as wrapQuotedPrintable } from 'nodemailer/lib/qp';
+import { encodeQuotedPrintable } from './quoted-printable.js';
 
 export interface MimeAddress {
   name: string;
@@ -28,7 +28,8 @@ const UNSAFE_IN_ADDRESS = /["<>()\\,;:\s[\]]/;
 /**
  * Builds the message nodemailer's MailComposer would (multipart/alternative: text then HTML, UTF-8,
  * quoted-printable, encoded-word headers), as one string, without its per-part stream pipeline:
- * most of a send's CPU went there. Its quoted-printable and header encoders are nodemailer's own.
+ * most of a send's CPU went there. Header encoders are nodemailer's own; quoted-printable is
+ * `quoted-printable.ts` (one pass, one string).
  * Unusual addresses (non-ASCII, quoted local parts) are left to MailComposer itself.
  */
 export async function buildMimeMessage(parts: MimeMessageParts): Promise<Buffer> {
@@ -53,7 +54,7 @@ export async function buildMimeMessage(parts: MimeMessageParts): Promise<Buffer>
 }
 
 function textPart(type: string, body: string): string {
-  return `Content-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${wrapQuotedPrintable(encodeQuotedPrintable(body.replace(/\r\n|\r|\n/g, '\r\n')), 76)}`;
+  return `Content-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${encodeQuotedPrintable(body)}`;
 }
 
 function headerLine(name: string, value: string): string {

@@ -85,7 +85,12 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
   private queuedListener?: NotificationListener;
   /** The marks and results of sends finishing together are committed together (one transaction each, not one per send). */
   private readonly inFlightMarks = new CoalescedCalls<InFlightMark, boolean>((marks) => this.markInFlight(marks));
-  private readonly results = new CoalescedCalls<{ send: ClaimedSend; result: RecordedResult }, void>((results) => this.record(results));
+  // Results need no quick answer (the SMTP result is in): gathered for up to 25 ms, so a round records them in a few transactions.
+  private readonly results = new CoalescedCalls<{ send: ClaimedSend; result: RecordedResult }, void>((results) => this.record(results), { lingerMs: 25, maxBatch: 500 });
+  /** Template versions never change once written: each is read once per process (bounded). */
+  private readonly versions = new Map<string, EmailTemplateVersionEntity>();
+  /** When dead claims were last settled (ms epoch): once per `rounds()` call and at most once a second while it keeps going. */
+  private settledAt = 0;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -156,8 +161,12 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
   private async rounds(): Promise<void> {
     const sending = new Set<Promise<void>>();
     try {
+      this.settledAt = 0;
       while (!this.stopped) {
-        await this.settleDeadClaims();
+        if (Date.now() - this.settledAt >= 1000) {
+          this.settledAt = Date.now();
+          await this.settleDeadClaims();
+        }
         const claimed = await this.claim();
         if (claimed.length === 0) return;
         const profiles = new Map<string, Promise<SendingProfile>>();
@@ -228,10 +237,23 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
       for (const send of sends) {
         const key = `${projectId}:${send.templateId}:${send.templateVersion}`;
         if (facts.versions.has(key)) continue;
-        facts.versions.set(key, await this.dataSource.getRepository(EmailTemplateVersionEntity).findOneBy({ templateId: send.templateId, version: send.templateVersion, projectId }));
+        facts.versions.set(key, await this.versionOf(projectId, send.templateId, send.templateVersion));
       }
     }
     return facts;
+  }
+
+  private async versionOf(projectId: string, templateId: string, version: number): Promise<EmailTemplateVersionEntity | null> {
+    const key = `${projectId}:${templateId}:${version}`;
+    const cached = this.versions.get(key);
+    if (cached) return cached;
+    const found = await this.dataSource.getRepository(EmailTemplateVersionEntity).findOneBy({ templateId, version, projectId });
+    // A missing version is not remembered: the send fails now, a later one may find it written.
+    if (found) {
+      if (this.versions.size >= 1000) this.versions.clear();
+      this.versions.set(key, found);
+    }
+    return found;
   }
 
   private async tryToSend(send: ClaimedSend, sending: SendingProfile, facts: RoundFacts): Promise<AttemptResult> {
@@ -262,7 +284,6 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     const release = await this.throttle.acquire(domainOf(address));
     try {
       if (!(await this.inFlightMarks.call({ send, messageId, links: tracked.links }))) return { status: 'abandoned' };
-      const transport = this.transports.transportFor(send.projectId, { ...sending, smtpUrl: sending.smtpUrl });
       const unsubscribe = this.urls.unsubscribe(send.id);
       // One buffer: the pool then writes the message at once.
       const raw = await buildMimeMessage({
@@ -282,7 +303,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
         },
       });
       // VERP: bounces name the send in their envelope recipient.
-      const info = (await transport.sendMail({ envelope: { from: this.urls.returnPath(send.id), to: address }, raw })) as { response?: string };
+      const info = await this.transports.sendRaw(send.projectId, { ...sending, smtpUrl: sending.smtpUrl }, { from: this.urls.returnPath(send.id), to: address, messageId, raw });
       return { status: 'sent', toAddress: address, smtpResponse: (info.response ?? '').slice(0, 500) };
     } catch (error) {
       const outcome = classifySmtpError(error);

@@ -51,7 +51,7 @@ export class SendTestEmail {
     if (!sending.smtpUrl) throw new SendingError(SendingErrorCode.NoSmtpServer, 'The project has no SMTP URL (setEmailSenderSettings) and there is no default', 'templateId');
     const messageId = `<test-${randomUUID()}@${this.config.EMAIL_MESSAGE_ID_DOMAIN}>`;
     try {
-      const info = (await this.transports.transportFor(projectId, { ...sending, smtpUrl: sending.smtpUrl }).sendMail({
+      const info = await this.transports.sendMail(projectId, { ...sending, smtpUrl: sending.smtpUrl }, {
         from: { name: version.fromName ?? sending.fromName ?? '', address: version.fromAddress ?? sending.fromAddress },
         to: command.to,
         replyTo: version.replyTo ?? sending.replyTo ?? undefined,
@@ -60,7 +60,7 @@ export class SendTestEmail {
         text: email.text,
         messageId,
         headers: { 'X-Boomerang-Test': 'true' },
-      })) as { response?: string };
+      });
       return { messageId, smtpResponse: (info.response ?? '').slice(0, 500) };
     } catch (error) {
       const outcome = classifySmtpError(error);

@@ -1,34 +1,110 @@
+import { Worker } from 'node:worker_threads';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import nodemailer, { type Transporter } from 'nodemailer';
 import type { SendingProfile } from './sender-settings.service.js';
 
+/** A message built whole (`mime-message.ts`): its envelope and bytes. */
+export interface RawMessage {
+  from: string;
+  to: string;
+  messageId: string;
+  raw: Buffer;
+}
+
+/** A message nodemailer composes (test sends): its `sendMail` options, plain data. */
+export type ComposedMail = Record<string, unknown>;
+
+/** What the SMTP server answered. */
+export interface SmtpAccepted {
+  response?: string;
+}
+
+/** An SMTP failure as nodemailer reported it (the fields `smtp-outcome.ts` reads). */
+export class SmtpSendError extends Error {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  command?: string;
+  rejected?: string[];
+
+  constructor(fields: { message: string; code?: string; responseCode?: number; response?: string; command?: string; rejected?: string[] }) {
+    super(fields.message);
+    Object.assign(this, fields);
+  }
+}
+
+type Reply = { type: 'closed' } | { type: 'result'; id: number; response?: string; error?: ConstructorParameters<typeof SmtpSendError>[0] };
+
 /**
- * One pooled nodemailer transport per project (its own SMTP server and pool size), rebuilt when
- * the project's settings change; pools close on shutdown.
+ * The projects' pooled nodemailer transports (one pool per project: its SMTP server and pool size,
+ * rebuilt when its settings change), run in one worker thread (`smtp-thread.worker.mjs`): sends
+ * are handed over with their bytes and come back as the server's answer or its error. The SMTP
+ * work then overlaps the dispatcher's rendering and queries. The thread starts with the first send
+ * and is started again if it ever dies (its sends in flight fail as a lost connection: deferred).
  */
 @Injectable()
 export class SmtpTransports implements OnApplicationShutdown {
-  private readonly pools = new Map<string, { revision: string; transport: Transporter }>();
+  private worker?: Worker;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve(info: SmtpAccepted): void; reject(error: Error): void }>();
 
-  transportFor(projectId: string, profile: SendingProfile & { smtpUrl: string }): Transporter {
-    const held = this.pools.get(projectId);
-    if (held?.revision === `${profile.revision}|${profile.smtpUrl}`) return held.transport;
-    held?.transport.close();
-    const transport = nodemailer.createTransport({
-      url: profile.smtpUrl,
-      pool: true,
-      maxConnections: profile.maxConnections,
-      maxMessages: 1_000,
-      connectionTimeout: 10_000,
-      greetingTimeout: 10_000,
-      socketTimeout: 30_000,
+  /** Sends a message built whole through the project's pool. */
+  sendRaw(projectId: string, profile: SendingProfile & { smtpUrl: string }, message: RawMessage): Promise<SmtpAccepted> {
+    // Copied into the thread (a few KiB), so the caller's buffer stays its own.
+    return this.request({ type: 'raw', pool: poolOf(projectId, profile), message });
+  }
+
+  /** Sends a message nodemailer composes from `mail` (its sendMail options) through the project's pool. */
+  sendMail(projectId: string, profile: SendingProfile & { smtpUrl: string }, mail: ComposedMail): Promise<SmtpAccepted> {
+    return this.request({ type: 'mail', pool: poolOf(projectId, profile), mail });
+  }
+
+  private request(request: Record<string, unknown>): Promise<SmtpAccepted> {
+    const worker = this.thread();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      // Sends in flight keep the process alive (the thread alone does not).
+      if (this.pending.size === 0) worker.ref();
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ ...request, id });
     });
-    this.pools.set(projectId, { revision: `${profile.revision}|${profile.smtpUrl}`, transport });
-    return transport;
   }
 
-  onApplicationShutdown(): void {
-    for (const { transport } of this.pools.values()) transport.close();
-    this.pools.clear();
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL('./smtp-thread.worker.mjs', import.meta.url));
+    worker.on('message', (reply: Reply) => {
+      if (reply.type !== 'result') return;
+      const waiting = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if (reply.error) waiting?.reject(new SmtpSendError(reply.error));
+      else waiting?.resolve({ response: reply.response });
+    });
+    const lost = (reason: string) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      for (const waiting of this.pending.values()) waiting.reject(new SmtpSendError({ message: `SMTP thread stopped: ${reason}`, code: 'ECONNECTION' }));
+      this.pending.clear();
+    };
+    worker.on('error', (error) => lost(error.message));
+    worker.on('exit', (code) => lost(`exit code ${code}`));
+    worker.unref();
+    return (this.worker = worker);
   }
+
+  async onApplicationShutdown(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = undefined;
+    await new Promise<void>((resolve) => {
+      worker.on('message', (reply: Reply) => reply.type === 'closed' && resolve());
+      worker.on('exit', () => resolve());
+      worker.postMessage({ type: 'close' });
+    });
+    await worker.terminate();
+  }
+}
+
+function poolOf(projectId: string, profile: SendingProfile & { smtpUrl: string }) {
+  return { projectId, revision: `${profile.revision}|${profile.smtpUrl}|${profile.maxConnections}`, smtpUrl: profile.smtpUrl, maxConnections: profile.maxConnections };
 }
