@@ -7,6 +7,9 @@ import { AnalyticsFilters, breakdownGroups, type BreakdownGroup } from './analyt
 import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { retentionGrid, retentionMatrix, type RetentionCohortAnswer, type RetentionQuestion } from './retention.js';
 
+/** Questions of at most this many intervals count from a bit mask per member (a bigint's 63 bits). */
+const MAX_MASKED_INTERVALS = 63;
+
 export interface RetentionAnswer {
   timeZone: string;
   cohorts: RetentionCohortAnswer[];
@@ -42,8 +45,22 @@ export class RetentionQuery {
     const cohortIndex = grid.indexSql('f.first_day', params);
     const dayIndex = grid.indexSql('a.day', params);
     const activity = scope.activity(question.returnEvent ?? null, { from: grid.from.toISODate()!, to: end.toISODate()! });
-    const counted =
-      mode === 'CLASSIC'
+    // Up to 63 intervals: a bit per interval a member was back in (one row per member, not per
+    // member and interval), then the members of each (cohort, mask) counted once per bit.
+    const masked = question.intervals <= MAX_MASKED_INTERVALS;
+    const returned = masked
+      ? `SELECT h.profile_id, h.g, h.c, bit_or(1::bigint << (${dayIndex} - h.c)) AS mask
+         FROM cohort h JOIN ${activity} a ON a.profile_id = h.profile_id
+         WHERE ${dayIndex} - h.c BETWEEN 0 AND $4::int - 1 GROUP BY h.profile_id, h.g, h.c`
+      : `SELECT DISTINCT h.profile_id, h.g, h.c, ${dayIndex} - h.c AS k
+         FROM cohort h JOIN ${activity} a ON a.profile_id = h.profile_id
+         WHERE ${dayIndex} - h.c BETWEEN 0 AND $4::int - 1`;
+    const masks = `(SELECT g, c, mask, count(*) AS profiles FROM returned GROUP BY g, c, mask) m`;
+    const counted = masked
+      ? mode === 'CLASSIC'
+        ? `SELECT g, c, k, sum(profiles)::int AS profiles FROM ${masks} CROSS JOIN generate_series(0, $4::int - 1) k WHERE m.mask & (1::bigint << k) <> 0 GROUP BY g, c, k`
+        : `SELECT g, c, (SELECT max(k) FROM generate_series(0, $4::int - 1) k WHERE m.mask & (1::bigint << k) <> 0) AS k, sum(profiles)::int AS profiles FROM ${masks} GROUP BY 1, 2, 3`
+      : mode === 'CLASSIC'
         ? `SELECT g, c, k, count(*)::int AS profiles FROM returned GROUP BY g, c, k`
         : `SELECT g, c, k, count(*)::int AS profiles FROM (SELECT g, c, max(k) AS k FROM returned GROUP BY profile_id, g, c) last GROUP BY g, c, k`;
     const rows = await this.dataSource.transaction(async (manager) => {
@@ -54,9 +71,7 @@ export class RetentionQuery {
            FROM ${scope.firsts(question.startEvent ?? null)} f
            WHERE f.first_day >= $2::date AND f.first_day < $3::date AND ${scope.profileIn('f.profile_id')}
          ), returned AS (
-           SELECT DISTINCT h.profile_id, h.g, h.c, ${dayIndex} - h.c AS k
-           FROM cohort h JOIN ${activity} a ON a.profile_id = h.profile_id
-           WHERE ${dayIndex} - h.c BETWEEN 0 AND $4::int - 1
+           ${returned}
          ), counted AS (
            ${counted} UNION ALL SELECT g, c, -1, count(*)::int FROM cohort GROUP BY g, c
          )
