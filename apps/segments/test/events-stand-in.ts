@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { headers as natsHeaders } from '@nats-io/transport-node';
+import { headers as natsHeaders, type Msg } from '@nats-io/transport-node';
 import { v7 as timeOrderedUuid } from 'uuid';
 import { BackfillLeafHits, EventsIngested, ScanEventLeaves, STREAM_END_HEADER, type MessageOf } from '@boomerang/contracts';
 import {
@@ -33,8 +33,9 @@ export interface StoredEvent {
  * audience language's own `hitOf`; events' SQL answers are held to the same semantics by its own
  * specs). The caller adds the EVENTS stream. ScanEventLeaves too (`scans: false` leaves it
  * unanswered, as an events without it): each leaf's verdict by `evaluateLeaf` over a state of every hit.
+ * `beforeBackfill` holds each BackfillLeafHits answer until it resolves (events ingested meanwhile are in it).
  */
-export function serveEvents(sut: TestSubgraph, options: { scans?: boolean } = {}) {
+export function serveEvents(sut: TestSubgraph, options: { scans?: boolean; beforeBackfill?: () => Promise<void> } = {}) {
   const stored: StoredEvent[] = [];
   const { nc, subjects } = sut.messaging;
   if (options.scans !== false)
@@ -70,7 +71,12 @@ export function serveEvents(sut: TestSubgraph, options: { scans?: boolean } = {}
       },
     });
   nc.subscribe(subjects.request(BackfillLeafHits.name), {
-    callback: (_error, message) => {
+    callback: (_error, message) => void answerBackfill(message),
+  });
+
+  const answerBackfill = async (message: Msg) => {
+    {
+      await options.beforeBackfill?.();
       const request = BackfillLeafHits.request.parse(message.json());
       const recentFromMs = Date.parse(request.recentFrom);
       const rows: LeafHitRow[] = [];
@@ -95,8 +101,8 @@ export function serveEvents(sut: TestSubgraph, options: { scans?: boolean } = {}
       const end = natsHeaders();
       end.set(STREAM_END_HEADER, 'true');
       nc.publish(message.reply!, JSON.stringify({ ok: true, rows: rows.length, snapshotAt }), { headers: end });
-    },
-  });
+    }
+  };
 
   /** Stores events as events would and publishes their EventsIngested. */
   const ingest = async (projectId: string, rows: { profileId: string; name: string; at: number; properties?: Record<string, unknown> }[]) => {

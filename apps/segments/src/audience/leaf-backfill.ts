@@ -155,7 +155,9 @@ export class LeafBackfill {
   }
 
   private async lockStillBackfilling(manager: EntityManager, leafIds: readonly string[]): Promise<string[]> {
-    const rows = (await manager.query(`SELECT id FROM audience_leaf WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [leafIds])) as { id: string }[];
+    // NO KEY UPDATE: two fills of a leaf exclude each other, but the live path's claims
+    // (leaf_recent_hit's foreign key takes KEY SHARE on the leaf) do not wait for the whole fill.
+    const rows = (await manager.query(`SELECT id FROM audience_leaf WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`, [leafIds])) as { id: string }[];
     const locked = rows.map((row) => row.id);
     const still = (await manager.query(`SELECT id FROM audience_leaf WHERE id = ANY($1::uuid[]) AND status = 'backfilling'`, [locked])) as { id: string }[];
     return still.map((row) => row.id);
