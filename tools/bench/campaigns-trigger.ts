@@ -52,8 +52,14 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
   const sinkPort = (sink.server.address() as AddressInfo).port;
 
-  const platform = await startTestPlatform();
+  // A loaded machine (other work on it) can take minutes to start every app.
+  const platform = await startTestPlatform({}, { readyTimeoutMs: 180_000 }).catch((error: unknown) => {
+    sink.close();
+    throw error;
+  });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  // The background load runs while true; cleared on the way out whatever happened.
+  let running = false;
   try {
     const created = await platform.graphql<{ createProject: { secretKey: { key: string } } }>(
       `mutation { createProject(input: { name: "Trigger latency bench" }) { secretKey { key } } }`,
@@ -133,7 +139,7 @@ async function main(): Promise<void> {
     }
 
     // Background load: BATCH-event batches of page views by a crowd, RATE events/s.
-    let running = true;
+    running = true;
     let backgroundSent = 0;
     const background = (async () => {
       const started = performance.now();
@@ -150,6 +156,7 @@ async function main(): Promise<void> {
     await sleep(5000);
 
     const latencies: number[] = [];
+    let lost = 0;
     const sentWall = new Map<string, number>();
     accepted.clear();
     acceptedWall.clear();
@@ -157,17 +164,21 @@ async function main(): Promise<void> {
       const sentAt = performance.now();
       sentWall.set(probe.userId, Date.now());
       await post([{ type: 'track', userId: probe.userId, event: 'Bench Trigger', properties: { probe: true } }]);
-      void eventually(() => (accepted.has(probe.email) ? true : undefined), { timeoutMs: 60_000, intervalMs: 5 }).then(() => latencies.push(accepted.get(probe.email)! - sentAt));
+      // A probe not accepted within a minute is counted lost (reported), not waited for.
+      void eventually(() => (accepted.has(probe.email) ? true : undefined), { timeoutMs: 60_000, intervalMs: 5 }).then(
+        () => latencies.push(accepted.get(probe.email)! - sentAt),
+        () => lost++,
+      );
       await sleep(PROBE_INTERVAL_MS);
     }
-    await eventually(() => (latencies.length === probes.length ? true : undefined), { timeoutMs: 60_000, intervalMs: 50 });
+    await eventually(() => (latencies.length + lost === probes.length ? true : undefined), { timeoutMs: 70_000, intervalMs: 50 });
     running = false;
     await background;
 
     const sorted = [...latencies].sort((a, b) => a - b);
     const p95 = quantile(sorted, 0.95);
     console.log(`
-trigger latency bench: ${PROBES} probes, ${RATE} events/s background (${backgroundSent} events sent)
+trigger latency bench: ${PROBES} probes, ${RATE} events/s background (${backgroundSent} events sent)${lost ? `; ${lost} probes LOST (no email within 60 s)` : ''}
   probe "Bench Trigger" request sent → its email accepted by the SMTP sink
   p50 ${quantile(sorted, 0.5).toFixed(0)} ms   p95 ${p95.toFixed(0)} ms   p99 ${quantile(sorted, 0.99).toFixed(0)} ms   max ${sorted[sorted.length - 1]!.toFixed(0)} ms
   goal p95 ≤ 1 s: ${p95 <= 1000 ? 'met' : 'NOT met'}
@@ -175,10 +186,11 @@ trigger latency bench: ${PROBES} probes, ${RATE} events/s background (${backgrou
     const hops = await hopBreakdown({
       databaseUrl: platform.databaseUrl,
       subjectPrefix: platform.subjectPrefix,
-      probes: probes.map((probe) => ({ userId: probe.userId, sentAt: sentWall.get(probe.userId)!, acceptedAt: acceptedWall.get(probe.email)! })),
+      probes: probes.filter((probe) => acceptedWall.has(probe.email)).map((probe) => ({ userId: probe.userId, sentAt: sentWall.get(probe.userId)!, acceptedAt: acceptedWall.get(probe.email)! })),
     });
     printHops(hops);
   } finally {
+    running = false;
     agent.destroy();
     await platform.stop();
     sink.close();
