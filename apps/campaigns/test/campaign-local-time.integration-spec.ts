@@ -73,7 +73,8 @@ describe('sends at a local time in each profile’s zone', () => {
       time_zones: string[];
     }[];
     const expected = localTimeInstants(new Date(startAt), 'UTC', [...ZONES, 'Europe/Berlin']);
-    expect(occurrences.map((row) => [row.occurrence_at.getTime(), row.time_zones])).toEqual([...expected].sort(([a], [b]) => a - b));
+    // One row per distinct instant, and the closing row (no zones) when 10:00 reaches UTC−12, the last zone that could still appear.
+    expect(occurrences.map((row) => [row.occurrence_at.getTime(), row.time_zones])).toEqual([...[...expected].sort(([a], [b]) => a - b), [new Date('2027-03-28T22:00:00.000Z').getTime(), []]]);
     // Run each occurrence as its job will when due, in time order (the clock of the jobs is not the test's).
     for (const [index, occurrence] of occurrences.entries()) {
       await sut.app.get(RunOccurrence).execute({ projectId, campaignId, occurrenceAt: occurrence.occurrence_at.toISOString() });
@@ -91,12 +92,11 @@ describe('sends at a local time in each profile’s zone', () => {
     expect(sentAt.get(profiles.find((profile) => profile.zone === 'Pacific/Chatham')!.profileId)).toBe('2027-03-27T20:15:00.000Z'); // 10:00 +13:45
   });
 
-  it('refuses a recurring schedule in each profile’s zone, naming the field', async () => {
-    const result = await sut.query(
-      `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }`,
-      { input: { name: 'x', channel: 'EMAIL', schedule: { startAt: '2030-01-01T10:00:00Z', timeZone: 'UTC', rrule: 'FREQ=DAILY', inProfileTimeZone: true } } },
-      secretKeyCaller(randomUUID()),
-    );
-    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.schedule.inProfileTimeZone' });
+  it('refuses an hourly recurrence in each profile’s zone, and catchUpLateZones without profile zones, naming the field', async () => {
+    const fieldOf = async (schedule: Record<string, unknown>) =>
+      (await sut.query(`mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }`, { input: { name: 'x', channel: 'EMAIL', schedule } }, secretKeyCaller(randomUUID())))
+        .errors?.[0]?.extensions;
+    expect(await fieldOf({ startAt: '2030-01-01T10:00:00Z', timeZone: 'UTC', rrule: 'FREQ=HOURLY', inProfileTimeZone: true })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.schedule.rrule' });
+    expect(await fieldOf({ startAt: '2030-01-01T10:00:00Z', timeZone: 'UTC', catchUpLateZones: true })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.schedule.catchUpLateZones' });
   });
 });

@@ -7,7 +7,8 @@ import type { CampaignAudienceValue } from '../campaigns/campaign.entity.js';
 export class CampaignAudience {
   /**
    * Up to `limit` targeted profile ids after `afterProfileId` (null: from the first); with `zones`,
-   * only profiles whose time zone (`fallback` when they have none) is listed.
+   * only profiles whose time zone (`fallback` when they have none) is listed; with `series`, only
+   * profiles with no decision (nor quiet-hours hold) in any occurrence of that series of the campaign.
    */
   async page(
     manager: EntityManager,
@@ -16,16 +17,21 @@ export class CampaignAudience {
     afterProfileId: string | null,
     limit: number,
     zones: { list: readonly string[]; fallback: string } | null = null,
+    series: { campaignId: string; at: Date } | null = null,
   ): Promise<string[]> {
-    // $3: excluded segments; $zones, $zones + 1: the zones listed and the fallback zone.
+    // $3: excluded segments; $zones, $zones + 1: the zones listed and the fallback zone; $zones + 2, $zones + 3: the campaign and its series.
     const excludedAndZoned = (zones: number) => `NOT EXISTS (SELECT 1 FROM campaign_segment_member x WHERE x.segment_id = ANY($3::uuid[]) AND x.profile_id = t.profile_id AND x.member)
-      AND ($${zones}::text[] IS NULL OR coalesce((SELECT z.time_zone FROM campaign_profile_zone z WHERE z.project_id = $1 AND z.profile_id = t.profile_id), $${zones + 1}) = ANY($${zones}::text[]))`;
+      AND ($${zones}::text[] IS NULL OR coalesce((SELECT z.time_zone FROM campaign_profile_zone z WHERE z.project_id = $1 AND z.profile_id = t.profile_id), $${zones + 1}) = ANY($${zones}::text[]))
+      AND ($${zones + 3}::timestamptz IS NULL OR NOT EXISTS (
+        SELECT 1 FROM campaign_occurrence o WHERE o.campaign_id = $${zones + 2}::uuid AND o.series_at = $${zones + 3}::timestamptz
+          AND (EXISTS (SELECT 1 FROM campaign_delivery d WHERE d.campaign_id = o.campaign_id AND d.occurrence_at = o.occurrence_at AND d.profile_id = t.profile_id)
+            OR EXISTS (SELECT 1 FROM campaign_quiet_deferral q WHERE q.campaign_id = o.campaign_id AND q.occurrence_at = o.occurrence_at AND q.profile_id = t.profile_id))))`;
     if (audience.everyone) {
       const rows = (await manager.query(
         `SELECT t.profile_id FROM known_profile t
          WHERE t.project_id = $1 AND t.forgotten_at IS NULL AND ($2::uuid IS NULL OR t.profile_id > $2) AND ${excludedAndZoned(5)}
          ORDER BY t.profile_id LIMIT $4`,
-        [projectId, afterProfileId, audience.exclude, limit, zones?.list ?? null, zones?.fallback ?? null],
+        [projectId, afterProfileId, audience.exclude, limit, zones?.list ?? null, zones?.fallback ?? null, series?.campaignId ?? null, series?.at ?? null],
       )) as { profile_id: string }[];
       return rows.map((row) => row.profile_id);
     }
@@ -34,7 +40,7 @@ export class CampaignAudience {
       `SELECT DISTINCT t.profile_id FROM campaign_segment_member t
        WHERE t.project_id = $1 AND t.segment_id = ANY($5::uuid[]) AND t.member AND ($2::uuid IS NULL OR t.profile_id > $2) AND ${excludedAndZoned(6)}
        ORDER BY t.profile_id LIMIT $4`,
-      [projectId, afterProfileId, audience.exclude, limit, audience.include, zones?.list ?? null, zones?.fallback ?? null],
+      [projectId, afterProfileId, audience.exclude, limit, audience.include, zones?.list ?? null, zones?.fallback ?? null, series?.campaignId ?? null, series?.at ?? null],
     )) as { profile_id: string }[];
     return rows.map((row) => row.profile_id);
   }

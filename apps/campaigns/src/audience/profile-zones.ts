@@ -5,6 +5,10 @@ import { MessagingLifecycle } from '@boomerang/platform/subgraph';
 
 export const PROFILE_ZONES_DURABLE = 'campaigns-profile-zones';
 
+/** Profiles whose zone was first learnt or changed, by project (null: the zone was removed, the project's applies). */
+export type ZoneChanges = Map<string, { profileId: string; timeZone: string | null }[]>;
+type ZoneChangeListener = (manager: EntityManager, changes: ZoneChanges) => Promise<void>;
+
 /**
  * Each profile's own time zone and country (`campaign_profile_zone`), from profiles' ProfileChanged
  * snapshots (the latest `updatedAt` wins): sends at a local time in each profile's zone (a profile
@@ -13,6 +17,8 @@ export const PROFILE_ZONES_DURABLE = 'campaigns-profile-zones';
  */
 @Injectable()
 export class ProfileZones {
+  private readonly listeners: ZoneChangeListener[] = [];
+
   constructor(lifecycle: MessagingLifecycle) {
     lifecycle.register({
       durable: PROFILE_ZONES_DURABLE,
@@ -22,17 +28,31 @@ export class ProfileZones {
     });
   }
 
+  /** Called in the consumer's transaction with the profiles whose zone was first learnt or changed (sends at a local time follow them). */
+  onZoneChange(listener: ZoneChangeListener): void {
+    this.listeners.push(listener);
+  }
+
   async apply(manager: EntityManager, snapshots: readonly MessageOf<typeof ProfileChanged>[]): Promise<void> {
+    const changes: ZoneChanges = new Map();
     for (const snapshot of snapshots) {
       const zone = snapshot.attributes.timeZone && isTimeZone(snapshot.attributes.timeZone) ? snapshot.attributes.timeZone : null;
       const country = typeof snapshot.properties.country === 'string' && /^[A-Za-z]{2}$/.test(snapshot.properties.country) ? snapshot.properties.country.toUpperCase() : null;
-      await manager.query(
-        `INSERT INTO campaign_profile_zone AS z (project_id, profile_id, time_zone, country, updated_at) VALUES ($1, $2, $3, $4, $5)
+      const [row] = (await manager.query(
+        `WITH before AS (SELECT time_zone FROM campaign_profile_zone WHERE project_id = $1 AND profile_id = $2)
+         INSERT INTO campaign_profile_zone AS z (project_id, profile_id, time_zone, country, updated_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (project_id, profile_id) DO UPDATE SET time_zone = EXCLUDED.time_zone, country = EXCLUDED.country, updated_at = EXCLUDED.updated_at
-         WHERE z.updated_at < EXCLUDED.updated_at`,
+         WHERE z.updated_at < EXCLUDED.updated_at
+         RETURNING NOT EXISTS (SELECT 1 FROM before) AND z.time_zone IS NOT NULL OR EXISTS (SELECT 1 FROM before b WHERE b.time_zone IS DISTINCT FROM z.time_zone) AS moved`,
         [snapshot.projectId, snapshot.profileId, zone, country, snapshot.updatedAt],
-      );
+      )) as { moved: boolean }[];
+      if (row?.moved && this.listeners.length > 0) {
+        const list = changes.get(snapshot.projectId) ?? [];
+        list.push({ profileId: snapshot.profileId, timeZone: zone });
+        changes.set(snapshot.projectId, list);
+      }
     }
+    if (changes.size > 0) for (const listener of this.listeners) await listener(manager, changes);
   }
 
   /** Zone and country of each of these profiles that has a row. */

@@ -9,6 +9,8 @@ import type { CreateCampaignInput } from './dto/create-campaign.input.js';
 
 /** Recurrences faster than hourly would message people by the minute. */
 const ALLOWED_FREQUENCIES = new Set(['HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY']);
+/** In profile zones one occurrence spreads over 26 hours (UTC+14 to UTC−12): an hourly recurrence's occurrences would overlap. */
+const PROFILE_ZONE_FREQUENCIES = new Set(['DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY']);
 
 const invalid = (field: string, rule: string) => new CampaignError(CampaignErrorCode.InvalidDefinition, `Invalid value for ${field}: ${rule}`, field);
 
@@ -75,15 +77,19 @@ export function checkDefinition(
         rrule: input.schedule.rrule?.replace(/^RRULE:/i, '').toUpperCase() ?? null,
         endAt: input.schedule.endAt ?? null,
         inProfileTimeZone: input.schedule.inProfileTimeZone === true,
+        catchUpLateZones: input.schedule.catchUpLateZones === true,
       }
     : null;
-  if (schedule?.inProfileTimeZone && schedule.rrule) throw invalid(`${field}.schedule.inProfileTimeZone`, "a recurring schedule runs in its timeZone; only a one-time send goes out in each profile's zone");
+  if (schedule?.catchUpLateZones && !schedule.inProfileTimeZone) throw invalid(`${field}.schedule.catchUpLateZones`, 'only a schedule in each profile’s zone (inProfileTimeZone) has late zones to catch up');
   if (schedule?.endAt && schedule.endAt <= schedule.startAt) throw invalid(`${field}.schedule.endAt`, 'must be after startAt');
   if (schedule?.endAt && !schedule.rrule) throw invalid(`${field}.schedule.endAt`, 'only a recurring schedule (rrule) has an end');
   if (schedule?.rrule) {
     const parts = new Map(schedule.rrule.split(';').map((part) => part.split('=') as [string, string]));
     if (!ALLOWED_FREQUENCIES.has(parts.get('FREQ') ?? '')) throw invalid(`${field}.schedule.rrule`, 'FREQ must be one of HOURLY, DAILY, WEEKLY, MONTHLY, YEARLY');
     if (parts.has('DTSTART')) throw invalid(`${field}.schedule.rrule`, 'the start is schedule.startAt, not DTSTART');
+    if (schedule.inProfileTimeZone && !PROFILE_ZONE_FREQUENCIES.has(parts.get('FREQ')!)) {
+      throw invalid(`${field}.schedule.rrule`, 'in each profile’s zone FREQ must be DAILY or slower (one occurrence spreads over 26 hours of zones)');
+    }
     let first: Date | null;
     try {
       first = occurrenceAfter(schedule, schedule.startAt, true);

@@ -12,8 +12,10 @@ export interface CampaignScheduleValue {
   timeZone: string;
   rrule: string | null;
   endAt: Date | null;
-  /** Once at `startAt`'s wall-clock time (in `timeZone`) in each profile's own zone. */
+  /** Each occurrence (once, or each of the recurrence) at its wall-clock time (read in `timeZone`) in each profile's own zone. */
   inProfileTimeZone?: boolean;
+  /** With inProfileTimeZone: a profile whose zone appears after its local time passed today gets the send at once (else at its zone's next occurrence). */
+  catchUpLateZones?: boolean;
 }
 
 /** Everyone the project knows, or the members of any `include` segment; members of an `exclude` segment never. */
@@ -27,11 +29,18 @@ export interface CampaignAudienceValue {
 const scheduleColumn = {
   to: (value: CampaignScheduleValue | null | undefined) =>
     value
-      ? { startAt: value.startAt.toISOString(), timeZone: value.timeZone, rrule: value.rrule, endAt: value.endAt?.toISOString() ?? null, ...(value.inProfileTimeZone ? { inProfileTimeZone: true } : {}) }
+      ? { startAt: value.startAt.toISOString(), timeZone: value.timeZone, rrule: value.rrule, endAt: value.endAt?.toISOString() ?? null, ...(value.inProfileTimeZone ? { inProfileTimeZone: true } : {}), ...(value.catchUpLateZones ? { catchUpLateZones: true } : {}) }
       : value,
-  from: (value: { startAt: string; timeZone: string; rrule?: string | null; endAt?: string | null; inProfileTimeZone?: boolean } | null): CampaignScheduleValue | null =>
+  from: (value: { startAt: string; timeZone: string; rrule?: string | null; endAt?: string | null; inProfileTimeZone?: boolean; catchUpLateZones?: boolean } | null): CampaignScheduleValue | null =>
     value
-      ? { startAt: new Date(value.startAt), timeZone: value.timeZone, rrule: value.rrule ?? null, endAt: value.endAt ? new Date(value.endAt) : null, inProfileTimeZone: value.inProfileTimeZone === true }
+      ? {
+          startAt: new Date(value.startAt),
+          timeZone: value.timeZone,
+          rrule: value.rrule ?? null,
+          endAt: value.endAt ? new Date(value.endAt) : null,
+          inProfileTimeZone: value.inProfileTimeZone === true,
+          catchUpLateZones: value.catchUpLateZones === true,
+        }
       : null,
 };
 

@@ -39,7 +39,8 @@ export class CampaignSchedule {
   @Field(() => String, { nullable: true, description: 'RFC 5545 RRULE (without DTSTART), e.g. FREQ=WEEKLY;BYDAY=SA: the campaign recurs; null sends once.' })
   rrule: string | null;
   @Field(() => Date, { nullable: true, description: 'No occurrence after this moment (recurring schedules).' }) endAt: Date | null;
-  @Field({ description: "Sends at startAt's local time in each profile's own time zone." }) inProfileTimeZone: boolean;
+  @Field({ description: "Sends at startAt's local time (each occurrence's, when recurring) in each profile's own time zone." }) inProfileTimeZone: boolean;
+  @Field(() => Boolean, { description: 'A profile whose zone appears after its local time passed that day gets the send at once.' }) catchUpLateZones: boolean;
 }
 
 @ObjectType()

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { v5 as nameBasedUuid } from 'uuid';
 import { ProfileZones } from '../audience/profile-zones.js';
-import { firstOccurrence } from '../campaigns/campaign-definition.js';
+import { firstOccurrence, occurrenceAfter } from '../campaigns/campaign-definition.js';
 import type { CampaignEntity } from '../campaigns/campaign.entity.js';
 import { CampaignJobs } from '../jobs/campaign-jobs.js';
 import { DeliverySettingsRepository } from '../settings/delivery-settings.repository.js';
@@ -25,6 +25,14 @@ export interface QuietReleaseJob extends OccurrenceJob {
   releaseAt: string;
 }
 
+/**
+ * The zone that reaches a wall-clock time last (UTC−12): a series' closing row (no zones, nobody
+ * sent) runs then, so a campaign in profile zones is not completed while a zone that appears late
+ * could still reach the series' local time.
+ */
+export const LAST_ZONE = 'Etc/GMT+12';
+const DAY_MS = 86_400_000;
+
 // Job ids are name-based UUIDs in this namespace, so scheduling the same step twice queues one job.
 const JOB_ID_NAMESPACE = '3b1f8a52-2f4e-4d59-9b0c-6b8f4b7c1e21';
 
@@ -38,31 +46,81 @@ export class OccurrenceScheduler {
   ) {}
 
   /**
-   * The first occurrence of a campaign that starts sending; with `inProfileTimeZone`, one per
-   * distinct instant its local time falls at in the zones of the project's profiles (and the
-   * project's zone, for profiles without one). False when the schedule has none left.
+   * The first occurrence of a campaign that starts sending; with `inProfileTimeZone`, the first
+   * series (see scheduleSeries). False when the schedule has none left.
    */
   async scheduleFirst(manager: EntityManager, campaign: CampaignEntity, now: Date): Promise<boolean> {
-    if (campaign.schedule?.inProfileTimeZone) {
-      const { timeZone } = await this.settings.get(campaign.projectId, manager);
-      const instants = localTimeInstants(campaign.schedule.startAt, campaign.schedule.timeZone, [...(await this.zones.zonesOf(manager, campaign.projectId)), timeZone]);
-      for (const [at, zones] of instants) await this.schedule(manager, campaign.projectId, campaign.id, new Date(at), zones);
-      return true;
+    const schedule = campaign.schedule;
+    if (schedule?.inProfileTimeZone) {
+      // Once: every zone, a zone whose time has passed at once (as scheduled). Recurring: the first series with a zone still ahead.
+      if (!schedule.rrule) return this.scheduleSeries(manager, campaign, schedule.startAt, now, false);
+      const from = new Date(Math.max(schedule.startAt.getTime(), now.getTime() - 2 * DAY_MS));
+      return this.scheduleSeriesFrom(manager, campaign, occurrenceAfter(schedule, from, true), now);
     }
-    const first = firstOccurrence(campaign.schedule, now);
+    const first = firstOccurrence(schedule, now);
     if (!first) return false;
     await this.schedule(manager, campaign.projectId, campaign.id, first);
     return true;
   }
 
-  /** A new occurrence at `at` (for the profiles in `timeZones` only, when given), run by a job due then (nothing when it exists already). */
-  async schedule(manager: EntityManager, projectId: string, campaignId: string, at: Date, timeZones: readonly string[] | null = null): Promise<void> {
-    const inserted = (await manager.query(
-      `INSERT INTO campaign_occurrence (campaign_id, occurrence_at, project_id, time_zones) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING campaign_id`,
-      [campaignId, at, projectId, timeZones],
-    )) as unknown[];
-    if (inserted.length === 0) return;
-    await this.continueAt(manager, { projectId, campaignId, occurrenceAt: at.toISOString() }, at, 'start');
+  /** A recurring campaign in profile zones: the series after `seriesAt` (its occurrence of `seriesAt` has run somewhere). */
+  async scheduleNextSeries(manager: EntityManager, campaign: CampaignEntity, seriesAt: Date, now: Date): Promise<boolean> {
+    return this.scheduleSeriesFrom(manager, campaign, occurrenceAfter(campaign.schedule, seriesAt), now);
+  }
+
+  /** The first series from `series` on that still reaches its local time somewhere after `now` (zones it passed get the next one); false when none is left. */
+  private async scheduleSeriesFrom(manager: EntityManager, campaign: CampaignEntity, series: Date | null, now: Date): Promise<boolean> {
+    for (let next = series; next; next = occurrenceAfter(campaign.schedule, next)) {
+      if (localTimeInstants(next, campaign.schedule!.timeZone, [LAST_ZONE]).keys().next().value! >= now.getTime()) return this.scheduleSeries(manager, campaign, next, now, true);
+    }
+    return false;
+  }
+
+  /**
+   * One series of a campaign in profile zones: the schedule's occurrence `seriesAt` (a wall-clock
+   * time in its zone) at that local time in each zone of the project's profiles (and the project's
+   * zone, for profiles without one): one row per distinct instant, listing its zones, plus a closing
+   * row at LAST_ZONE's instant. `skipPast`: zones whose instant is before `now` are left out.
+   */
+  private async scheduleSeries(manager: EntityManager, campaign: CampaignEntity, seriesAt: Date, now: Date, skipPast: boolean): Promise<boolean> {
+    const { timeZone } = await this.settings.get(campaign.projectId, manager);
+    const instants = localTimeInstants(seriesAt, campaign.schedule!.timeZone, [...(await this.zones.zonesOf(manager, campaign.projectId)), timeZone]);
+    for (const [at, zones] of instants) {
+      if (!skipPast || at >= now.getTime()) await this.schedule(manager, campaign.projectId, campaign.id, new Date(at), zones, seriesAt);
+    }
+    const [closing] = localTimeInstants(seriesAt, campaign.schedule!.timeZone, [LAST_ZONE]).keys();
+    await this.schedule(manager, campaign.projectId, campaign.id, new Date(closing!), [], seriesAt);
+    return true;
+  }
+
+  /**
+   * An occurrence at `at` (for the profiles in `timeZones` only, when given; of the series
+   * `seriesAt`, when given), run by a job due then. An occurrence of the same series already at
+   * that instant and not started takes the zones it lacks; one of another series moves this one a
+   * millisecond on (series never share a row: each sends a profile once). True when a row not yet
+   * started covers the zones at that instant (or one was made).
+   */
+  async schedule(manager: EntityManager, projectId: string, campaignId: string, at: Date, timeZones: readonly string[] | null = null, seriesAt: Date | null = null): Promise<boolean> {
+    for (let instant = at, attempt = 0; attempt < 5; instant = new Date(instant.getTime() + 1), attempt++) {
+      const [row] = (await manager.query(
+        `INSERT INTO campaign_occurrence AS o (campaign_id, occurrence_at, project_id, time_zones, series_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (campaign_id, occurrence_at) DO UPDATE SET time_zones = ARRAY(SELECT DISTINCT z FROM unnest(o.time_zones || EXCLUDED.time_zones) AS z ORDER BY z)
+         WHERE o.status = 'pending' AND o.series_at IS NOT DISTINCT FROM EXCLUDED.series_at AND o.time_zones IS NOT NULL AND NOT (EXCLUDED.time_zones <@ o.time_zones)
+         RETURNING (xmax = 0) AS inserted`,
+        [campaignId, instant, projectId, timeZones, seriesAt],
+      )) as { inserted: boolean }[];
+      if (row?.inserted) await this.continueAt(manager, { projectId, campaignId, occurrenceAt: instant.toISOString() }, instant, 'start');
+      if (row) return true;
+      const [existing] = (await manager.query(`SELECT status, series_at, time_zones FROM campaign_occurrence WHERE campaign_id = $1 AND occurrence_at = $2`, [campaignId, instant])) as {
+        status: string;
+        series_at: Date | null;
+        time_zones: string[] | null;
+      }[];
+      if (!existing || existing.series_at?.getTime() === seriesAt?.getTime()) {
+        return existing?.status === 'pending' && (existing.time_zones === null || (timeZones ?? []).every((zone) => existing.time_zones!.includes(zone)));
+      }
+    }
+    return false;
   }
 
   /**

@@ -24,6 +24,7 @@ interface OccurrenceRow {
   after_profile_id: string | null;
   batches: number;
   time_zones: string[] | null;
+  series_at: Date | null;
 }
 
 export { idempotencyKeyOf } from './delivery-decisions.js';
@@ -64,7 +65,7 @@ export class RunOccurrence {
     const campaign = await manager.findOneBy(CampaignEntity, { id: job.campaignId, projectId: job.projectId });
     if (!campaign || (campaign.status !== CampaignStatus.SCHEDULED && campaign.status !== CampaignStatus.RUNNING)) return 'stop';
     const [occurrence] = (await manager.query(
-      `SELECT status, after_profile_id, batches, time_zones FROM campaign_occurrence WHERE campaign_id = $1 AND occurrence_at = $2 AND project_id = $3 FOR UPDATE`,
+      `SELECT status, after_profile_id, batches, time_zones, series_at FROM campaign_occurrence WHERE campaign_id = $1 AND occurrence_at = $2 AND project_id = $3 FOR UPDATE`,
       [job.campaignId, occurrenceAt, job.projectId],
     )) as OccurrenceRow[];
     if (!occurrence || occurrence.status === 'done') return 'stop';
@@ -84,9 +85,11 @@ export class RunOccurrence {
 
     const pageSize = Math.min(campaign.throttlePerMinute ?? FAN_OUT_PAGE, FAN_OUT_PAGE);
     const zones = occurrence.time_zones ? { list: occurrence.time_zones, fallback: settings.timeZone } : null;
-    const profileIds = await this.audience.page(manager, job.projectId, campaign.audience, occurrence.after_profile_id, pageSize, zones);
+    // A profile is sent once per series, whichever zone's row it is in when that row runs (its zone may have moved).
+    const series = occurrence.series_at ? { campaignId: campaign.id, at: occurrence.series_at } : null;
+    const profileIds = await this.audience.page(manager, job.projectId, campaign.audience, occurrence.after_profile_id, pageSize, zones, series);
     if (profileIds.length === 0) {
-      await this.finish(manager, campaign, occurrenceAt, now);
+      await this.finish(manager, campaign, occurrenceAt, occurrence.series_at, now);
       return 'stop';
     }
     const { deferred } = await this.decisions.deliver(manager, campaign, settings, occurrenceAt, profileIds, now);
@@ -103,11 +106,18 @@ export class RunOccurrence {
     return 'more';
   }
 
-  /** The occurrence is done; a recurring campaign gets its next occurrence, any other completes. */
-  private async finish(manager: EntityManager, campaign: CampaignEntity, occurrenceAt: Date, now: Date): Promise<void> {
+  /** The occurrence is done; a recurring campaign gets its next occurrence (in profile zones: its next series), any other completes. */
+  private async finish(manager: EntityManager, campaign: CampaignEntity, occurrenceAt: Date, seriesAt: Date | null, now: Date): Promise<void> {
     await manager.query(`UPDATE campaign_occurrence SET status = 'done', finished_at = $3 WHERE campaign_id = $1 AND occurrence_at = $2`, [campaign.id, occurrenceAt, now]);
-    const next = occurrenceAfter(campaign.schedule, occurrenceAt > now ? occurrenceAt : now);
-    if (next) return this.scheduler.schedule(manager, campaign.projectId, campaign.id, next);
+    if (seriesAt && campaign.schedule?.rrule) {
+      if (await this.scheduler.scheduleNextSeries(manager, campaign, seriesAt, now)) return;
+    } else {
+      const next = occurrenceAfter(campaign.schedule, occurrenceAt > now ? occurrenceAt : now);
+      if (next) {
+        await this.scheduler.schedule(manager, campaign.projectId, campaign.id, next);
+        return;
+      }
+    }
     // A send at a local time has one occurrence per zone offset, and quiet hours hold profiles past their occurrence: the last of them completes the campaign.
     if (!(await this.scheduler.hasOpenWork(manager, campaign.id))) await manager.update(CampaignEntity, { id: campaign.id }, { status: CampaignStatus.COMPLETED });
   }

@@ -8,7 +8,7 @@ export class ProfileCampaignMessage {
   @Field({ description: 'The occurrence (scheduled send) the decision belongs to.' }) occurrenceAt: Date;
   @Field() decidedAt: Date;
   @Field({ description: 'True: the message was requested from the channel; false: skipped (see skipReason).' }) sent: boolean;
-  @Field(() => String, { nullable: true, description: 'Why it was skipped: HOLDOUT, CONTROL_GROUP, QUIET_HOURS, FREQUENCY_CAP, MIN_GAP, …' }) skipReason: string | null;
+  @Field(() => String, { nullable: true, description: 'Why it was skipped: HOLDOUT, CONTROL_GROUP, QUIET_HOURS, DAY_RULE, FREQUENCY_CAP, MIN_GAP, PAUSED.' }) skipReason: string | null;
   @Field(() => [String], { description: "Stages the profile reached with this campaign's message (sent, delivered, opened, clicked, dismissed, bounced, unsubscribed, failed)." })
   engagement: string[];
 }

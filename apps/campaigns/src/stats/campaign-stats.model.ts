@@ -2,7 +2,7 @@ import { Field, Float, Int, ObjectType, registerEnumType } from '@nestjs/graphql
 
 @ObjectType()
 export class SkipCount {
-  @Field({ description: 'HOLDOUT, CONTROL_GROUP, QUIET_HOURS, FREQUENCY_CAP or MIN_GAP.' }) reason: string;
+  @Field({ description: 'HOLDOUT, CONTROL_GROUP, QUIET_HOURS, DAY_RULE, FREQUENCY_CAP, MIN_GAP or PAUSED (a triggered campaign fired while paused).' }) reason: string;
   @Field(() => Int) count: number;
 }
 

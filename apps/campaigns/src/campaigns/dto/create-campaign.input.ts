@@ -29,10 +29,25 @@ export class CampaignScheduleInput {
   @IsDate()
   endAt?: Date | null;
 
-  @Field(() => Boolean, { nullable: true, defaultValue: false, description: "Once, at startAt's local time (read in timeZone) in each profile's own time zone (the project's for profiles without one)." })
+  @Field(() => Boolean, {
+    nullable: true,
+    defaultValue: false,
+    description:
+      "At startAt's local time (read in timeZone) in each profile's own time zone (the project's for profiles without one): once, or with rrule (DAILY or slower) each occurrence at its local time in every zone.",
+  })
   @IsOptional()
   @IsBoolean()
   inProfileTimeZone?: boolean | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    defaultValue: false,
+    description:
+      'With inProfileTimeZone: a profile whose time zone first appears (or changes) after its local send time has passed that day gets the send at once; false: at its zone’s next occurrence (a one-time send: not at all).',
+  })
+  @IsOptional()
+  @IsBoolean()
+  catchUpLateZones?: boolean | null;
 }
 
 @InputType()
