@@ -122,6 +122,26 @@ describe('recurring sends at a local time in each profile’s zone', () => {
     expect(series).toBe(SATURDAYS.length);
   });
 
+  it('a zone learnt while the campaign is paused gets its row when it resumes', async () => {
+    const projectId = randomUUID();
+    const denver = randomUUID();
+    await seedKnownProfiles(sut, projectId, [denver]);
+    await gql(projectId, `mutation { configureCampaignDelivery(input: { timeZone: "Europe/Berlin" }) { timeZone } }`);
+    jest.spyOn(clock, 'now').mockReturnValue(new Date('2027-03-10T00:00:00Z'));
+    const campaign = await createWeekly(projectId);
+    await gql(projectId, `mutation($id: ID!) { pauseCampaign(id: $id) { status } }`, { id: campaign.id });
+    const learnt = new Date('2027-03-11T00:00:00Z');
+    jest.spyOn(clock, 'now').mockReturnValue(learnt);
+    await db().transaction((manager) => sut.app.get(ProfileZones).apply(manager, [snapshot(projectId, denver, 'America/Denver', learnt)]));
+    const denverRow = `SELECT occurrence_at FROM campaign_occurrence WHERE campaign_id = $1 AND 'America/Denver' = ANY(time_zones)`;
+    expect(await db().query(denverRow, [campaign.id])).toEqual([]); // paused: not followed
+    await gql(projectId, `mutation($id: ID!) { resumeCampaign(id: $id) { status } }`, { id: campaign.id });
+    const [row] = await db().query(denverRow, [campaign.id]);
+    expect(row.occurrence_at.toISOString()).toBe('2027-03-13T16:00:00.000Z'); // 09:00 MST
+    await runUntil(projectId, [campaign.id], new Date('2027-03-14T00:00:00Z'));
+    expect((await sendsOf(campaign.id)).get(denver)).toEqual(['2027-03-13T16:00']);
+  });
+
   it('a zone learnt or changed after scheduling: sent at its local time, once; a time already past today is caught up only when the campaign says so', async () => {
     const projectId = randomUUID();
     const [tokyo, mover, newcomer, late] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];

@@ -7,6 +7,7 @@ import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock, isUuid } from '@boomerang/platform/subgraph';
 import { SegmentFill } from '../audience/segment-fill.js';
 import { missingChannelContent } from '../channels/channel-content.js';
+import { LateZones } from '../delivery/late-zones.js';
 import { OccurrenceScheduler } from '../delivery/occurrence-scheduler.js';
 import { checkDayRule } from '../schedules/day-rule.js';
 import { checkTrigger } from '../triggers/campaign-trigger.js';
@@ -27,6 +28,7 @@ export class CampaignService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
     private readonly scheduler: OccurrenceScheduler,
+    private readonly lateZones: LateZones,
     private readonly segmentFill: SegmentFill,
     private readonly triggers: TriggerFiring,
     private readonly variantPromotion: VariantPromotion,
@@ -213,7 +215,10 @@ export class CampaignService {
     }
     const now = this.clock.now();
     // Open work (an occurrence not done, or profiles held by quiet hours) resumes; a new first occurrence would send again.
-    if (await this.scheduler.hasOpenWork(manager, campaign.id)) return this.scheduler.resume(manager, campaign.projectId, campaign.id, now);
+    if (await this.scheduler.hasOpenWork(manager, campaign.id)) {
+      await this.lateZones.coverAll(manager, campaign); // zones learnt while it was paused
+      return this.scheduler.resume(manager, campaign.projectId, campaign.id, now);
+    }
     if (!(await this.scheduler.scheduleFirst(manager, campaign, now))) throw new CampaignError(CampaignErrorCode.IncompleteCampaign, 'The schedule has no occurrence left', 'schedule');
   }
 

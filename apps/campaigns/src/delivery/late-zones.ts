@@ -24,12 +24,31 @@ const MINUTE_MS = 60_000;
 @Injectable()
 export class LateZones {
   constructor(
-    zones: ProfileZones,
+    private readonly profileZones: ProfileZones,
     private readonly scheduler: OccurrenceScheduler,
     private readonly settings: DeliverySettingsRepository,
     private readonly clock: Clock,
   ) {
-    zones.onZoneChange((manager, changes) => this.follow(manager, changes));
+    profileZones.onZoneChange((manager, changes) => this.follow(manager, changes));
+  }
+
+  /**
+   * A campaign in profile zones that resumes: zones learnt or changed while it was paused (the
+   * follower skips paused campaigns) get their rows in its open series, by the same rules.
+   */
+  async coverAll(manager: EntityManager, campaign: CampaignEntity): Promise<void> {
+    if (!campaign.schedule?.inProfileTimeZone) return;
+    const now = this.clock.now();
+    const { timeZone: projectZone } = await this.settings.get(campaign.projectId, manager);
+    const zones = [...new Set([...(await this.profileZones.zonesOf(manager, campaign.projectId)), projectZone])];
+    for (const seriesAt of await this.openSeries(manager, campaign.id)) for (const zone of zones) await this.cover(manager, campaign, seriesAt, zone, now);
+  }
+
+  private async openSeries(manager: EntityManager, campaignId: string): Promise<Date[]> {
+    const rows = (await manager.query(`SELECT DISTINCT series_at FROM campaign_occurrence WHERE campaign_id = $1 AND series_at IS NOT NULL AND status <> 'done'`, [campaignId])) as {
+      series_at: Date;
+    }[];
+    return rows.map((row) => row.series_at);
   }
 
   async follow(manager: EntityManager, changes: ZoneChanges): Promise<void> {
@@ -46,10 +65,7 @@ export class LateZones {
       const { timeZone: projectZone } = await this.settings.get(projectId, manager);
       const zones = [...new Set(moved.map((change) => change.timeZone ?? projectZone))];
       for (const campaign of campaigns) {
-        const series = (await manager.query(`SELECT DISTINCT series_at FROM campaign_occurrence WHERE campaign_id = $1 AND series_at IS NOT NULL AND status <> 'done'`, [campaign.id])) as {
-          series_at: Date;
-        }[];
-        for (const { series_at: seriesAt } of series) for (const zone of zones) await this.cover(manager, campaign, seriesAt, zone, now);
+        for (const seriesAt of await this.openSeries(manager, campaign.id)) for (const zone of zones) await this.cover(manager, campaign, seriesAt, zone, now);
       }
     }
   }
