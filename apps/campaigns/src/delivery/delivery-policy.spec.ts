@@ -48,6 +48,10 @@ describe('delivery policy', () => {
     const skipped = { timeZone: 'America/New_York', quietHours: { start: '23:00', end: '02:30' } };
     expect(quietHoursEnd(new Date('2027-03-14T06:30:00Z'), skipped)?.toISOString()).toBe('2027-03-14T07:00:00.000Z');
     expect(quietHoursEnd(new Date('2027-03-14T07:00:00Z'), skipped)).toBeNull(); // 03:00 EDT: open
+    // An end in the hour New York repeats (2027-11-07, 01:00–02:00 twice): in the first pass the first 01:30 (EDT), in the second the second (EST), not the next day's.
+    const repeated = { timeZone: 'America/New_York', quietHours: { start: '00:30', end: '01:30' } };
+    expect(quietHoursEnd(new Date('2027-11-07T05:15:00Z'), repeated)?.toISOString()).toBe('2027-11-07T05:30:00.000Z'); // 01:15 EDT
+    expect(quietHoursEnd(new Date('2027-11-07T06:15:00Z'), repeated)?.toISOString()).toBe('2027-11-07T06:30:00.000Z'); // 01:15 EST
     // Lord Howe moves by 30 minutes (02:00 → 02:30 on 2027-10-03): an end of 02:15 is the gap's end.
     const lordHowe = { timeZone: 'Australia/Lord_Howe', quietHours: { start: '22:00', end: '02:15' } };
     expect(quietHoursEnd(new Date('2027-10-02T14:00:00Z'), lordHowe)?.toISOString()).toBe('2027-10-02T15:30:00.000Z');

@@ -34,7 +34,7 @@ const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Numb
  * profile's own (the project's for a profile without one). DST-correct: the end is a wall-clock
  * time on the local day it falls on (a window across a DST night is an hour shorter or longer);
  * an end the clocks skip (spring forward) is the first instant after the gap, when the local time
- * has passed it.
+ * has passed it; an end in the hour the clocks repeat (fall back) is its next pass.
  */
 export function quietHoursEnd(now: Date, settings: Pick<DeliverySettings, 'timeZone' | 'quietHours'>): Date | null {
   if (!settings.quietHours) return null;
@@ -46,7 +46,11 @@ export function quietHoursEnd(now: Date, settings: Pick<DeliverySettings, 'timeZ
   if (!quiet) return null;
   const at = (day: DateTime) => wallClock(day, Math.floor(end / 60), end % 60);
   let until = at(local);
-  if (until <= local) until = at(local.plus({ days: 1 }));
+  if (until <= local) {
+    // The night the clocks fall back, an end in the repeated hour comes twice: in its second pass, the end is the second one.
+    const repeated = until.plus({ minutes: until.offset - local.offset });
+    until = repeated > local && repeated.hour === until.hour && repeated.minute === until.minute ? repeated : at(local.plus({ days: 1 }));
+  }
   return until.toJSDate();
 }
 
