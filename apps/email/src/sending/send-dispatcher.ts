@@ -15,6 +15,7 @@ import { EmailTemplateVersionEntity } from '../templates/email-template-version.
 import { composable } from '../templates/email-template.service.js';
 import { CoalescedCalls } from './coalesced-calls.js';
 import { DomainThrottle } from './domain-throttle.js';
+import { SmtpGate } from './smtp-gate.js';
 import { buildMimeMessage } from './mime-message.js';
 import type { EmailSendEntity } from './email-send.entity.js';
 import { SenderSettingsService, type SendingProfile } from './sender-settings.service.js';
@@ -25,6 +26,9 @@ import { trackHtml } from '../tracking/tracked-html.js';
 import { TrackingUrls } from '../tracking/tracking-urls.js';
 
 type EmailEventName = (typeof EMAIL_EVENT_NAMES)[number];
+
+/** Rounds claimed at once (each EMAIL_SEND_BATCH sends); see `rounds()`. */
+const ROUNDS_AHEAD = 4;
 
 /** What one attempt came to, recorded in one transaction with the events it publishes. */
 type AttemptResult =
@@ -78,6 +82,7 @@ export const sendsQueuedChannel = (manager: EntityManager | DataSource): string 
 @Injectable()
 export class SendDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly throttle: DomainThrottle;
+  private readonly gate: SmtpGate;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
@@ -105,6 +110,8 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     private readonly urls: TrackingUrls,
   ) {
     this.throttle = new DomainThrottle({ perSecond: config.EMAIL_DOMAIN_RATE_PER_SECOND, concurrent: config.EMAIL_DOMAIN_MAX_CONCURRENT });
+    // Two rounds' worth in SMTP at most (as when two rounds sent at once), refilled by a round when one is left.
+    this.gate = new SmtpGate({ high: 2 * config.EMAIL_SEND_BATCH, low: config.EMAIL_SEND_BATCH });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -157,7 +164,10 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     }, delayMs);
   }
 
-  /** Up to two rounds send at once: the next batch is claimed while one sends, so the pool never idles through a round's last sends. */
+  /**
+   * Up to four rounds at once: claimed and rendered ahead, so the pool never idles through a
+   * claim; the gate lets two rounds' worth into SMTP (marked in flight) at a time.
+   */
   private async rounds(): Promise<void> {
     const sending = new Set<Promise<void>>();
     try {
@@ -179,7 +189,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
           claimed.map((send) => this.attempt(send, profileOf, facts).catch((error) => this.logger.error({ err: error, sendId: send.id }, 'send attempt failed'))),
         ).then(() => void sending.delete(round));
         sending.add(round);
-        if (sending.size >= 2) await Promise.race(sending);
+        if (sending.size >= ROUNDS_AHEAD) await Promise.race(sending);
       }
     } finally {
       await Promise.all(sending);
@@ -281,7 +291,11 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
 
     const messageId = `<${send.id}@${this.config.EMAIL_MESSAGE_ID_DOMAIN}>`;
     const tracked = trackHtml(email.html, (n) => this.urls.click(send.id, n), this.urls.open(send.id));
-    const release = await this.throttle.acquire(domainOf(address));
+    const leave = await this.gate.enter(send.projectId);
+    const release = await this.throttle.acquire(domainOf(address)).catch((error: unknown) => {
+      leave();
+      throw error;
+    });
     try {
       if (!(await this.inFlightMarks.call({ send, messageId, links: tracked.links }))) return { status: 'abandoned' };
       const unsubscribe = this.urls.unsubscribe(send.id);
@@ -311,6 +325,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
       return this.retryOrFail(send, `SMTP_UNAVAILABLE: ${outcome.detail}`, address);
     } finally {
       release();
+      leave();
     }
   }
 
