@@ -98,6 +98,12 @@ describe('quiet hours in each profile’s own zone', () => {
     const jobs = await releaseJobs(deferring);
     expect(jobs.map((job) => job.start_after.toISOString())).toEqual([BERLIN_END, NEW_YORK_END]);
     expect(await statusOf(deferring)).toBe('running'); // its occurrence is done, but profiles are held
+    const stats = await gql<{ campaign: { stats: { targeted: number; held: number; occurrencesDone: number } } }>(
+      projectId,
+      `query($id: ID!) { campaign(id: $id) { stats { targeted held occurrencesDone } } }`,
+      { id: deferring },
+    );
+    expect(stats.campaign.stats).toEqual({ targeted: 1, held: 3, occurrencesDone: 1 });
 
     // 09:00 in Berlin: the Berlin job releases Berlin and the zoneless profile (the project's zone), twice (a redelivery): once each.
     at(BERLIN_END);

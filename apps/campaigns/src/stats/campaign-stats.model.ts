@@ -37,6 +37,10 @@ export class CampaignStats {
   @Field(() => Int, { description: "Profiles in the campaign's control group (decisions skipped with CONTROL_GROUP)." }) controlSize: number;
   @Field(() => [SkipCount], { description: 'Skipped decisions by reason, most first.' }) skipped: SkipCount[];
   @Field(() => Int, { description: 'Occurrences finished.' }) occurrencesDone: number;
+  @Field(() => Int, {
+    description: "Profiles a deferring campaign holds in their quiet hours (each in its own zone) until their window ends: not decided yet, so not in targeted. A stopped campaign's held profiles stay here, never sent.",
+  })
+  held: number;
   @Field(() => Int, { description: 'Profiles sent to that did the goal event within the goal days (each once).' }) converted: number;
   @Field(() => Int, { description: 'Control-group profiles that did the goal event within the goal days.' }) controlConverted: number;
   @Field(() => CampaignLift, { nullable: true, description: 'Null without a goal, or until both groups have someone.' }) lift: CampaignLift | null;

@@ -14,10 +14,11 @@ export class CampaignStatsService {
       `SELECT outcome, reason, count(*)::int AS count FROM campaign_delivery WHERE project_id = $1 AND campaign_id = $2 GROUP BY outcome, reason ORDER BY count DESC, reason`,
       [projectId, campaignId],
     )) as { outcome: string; reason: string | null; count: number }[];
-    const [{ done }] = (await this.dataSource.query(`SELECT count(*)::int AS done FROM campaign_occurrence WHERE project_id = $1 AND campaign_id = $2 AND status = 'done'`, [
-      projectId,
-      campaignId,
-    ])) as [{ done: number }];
+    const [{ done, held }] = (await this.dataSource.query(
+      `SELECT (SELECT count(*) FROM campaign_occurrence WHERE project_id = $1 AND campaign_id = $2 AND status = 'done')::int AS done,
+              (SELECT count(*) FROM campaign_quiet_deferral WHERE project_id = $1 AND campaign_id = $2)::int AS held`,
+      [projectId, campaignId],
+    )) as [{ done: number; held: number }];
     const [groups] = (await this.dataSource.query(
       `SELECT count(DISTINCT d.profile_id) FILTER (WHERE d.outcome = 'requested')::int AS test,
               count(DISTINCT d.profile_id) FILTER (WHERE d.reason = 'CONTROL_GROUP')::int AS control,
@@ -38,6 +39,7 @@ export class CampaignStatsService {
       controlSize: skipped.find((row) => row.reason === 'CONTROL_GROUP')?.count ?? 0,
       skipped,
       occurrencesDone: done,
+      held,
       converted: groups.converted,
       controlConverted: groups.control_converted,
       lift: hasGoal ? liftOf({ size: groups.test, converted: groups.converted }, { size: groups.control, converted: groups.control_converted }) : null,
