@@ -7,10 +7,14 @@ describe('campaign jobs (pg-boss in the service schema)', () => {
   let sut: TestSubgraph;
   const handled: string[] = [];
   const queue = { name: `test-${randomUUID()}`, retryLimit: 0, handle: async (data: { tag: string }) => void handled.push(data.tag) };
+  // Its worker's poll is ten minutes away: only the wake-ups can run its jobs within the test.
+  const ran = new Map<string, number>();
+  const sleepy = { name: `test-sleepy-${randomUUID()}`, retryLimit: 0, pollingIntervalSeconds: 600, handle: async (data: { tag: string }) => void ran.set(data.tag, Date.now()) };
 
   beforeAll(async () => {
     sut = await startTestSubgraph(() => import('../src/app.module.js').then((m) => m.AppModule), { service: 'campaigns' });
     await sut.app.get(CampaignJobs).startQueue(queue);
+    await sut.app.get(CampaignJobs).startQueue(sleepy);
   });
   afterAll(() => sut?.close());
 
@@ -36,6 +40,20 @@ describe('campaign jobs (pg-boss in the service schema)', () => {
     expect(handled).toEqual(['committed']);
     const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM job WHERE name = $1`, [queue.name]);
     expect(count).toBe(1);
+  });
+
+  it('wakes the workers when a job comes due, and a worker that ran a job asks again at once (not a poll later)', async () => {
+    const jobs = sut.app.get(CampaignJobs);
+    const dueAt = new Date(Date.now() + 1500);
+    const tags = Array.from({ length: 5 }, (_, i) => `due-${i}`);
+    await sut.app.get(DataSource).transaction(async (manager) => {
+      for (const tag of tags) await jobs.schedule(sleepy.name, { tag }, { manager, startAfter: dueAt });
+    });
+    await eventually(() => ran.size === tags.length, { timeoutMs: 10_000 });
+    const times = [...ran.values()];
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(dueAt.getTime());
+    // One wake-up at the due time, then one job after the other (batch size 1) without a poll between.
+    expect(Math.max(...times) - dueAt.getTime()).toBeLessThan(3000);
   });
 
   it('does not queue a second job with the same id', async () => {
