@@ -9,6 +9,8 @@ import { receivedAt, RollupWatermark } from './rollup-watermark.js';
 import { Rollups } from './rollups.js';
 
 export const ANALYTICS_EVENTS_DURABLE = 'events-analytics-rollups';
+/** EventsIngested messages folded in one transaction (each holds one ingest call's events, up to a few hundred). */
+export const ROLLUP_BATCH_MESSAGES = 50;
 
 /**
  * Keeps the rollups from events' own stream, off the ingest path: each EventsIngested message is
@@ -30,7 +32,7 @@ export class RollupConsumers {
     lifecycle.register({
       durable: ANALYTICS_EVENTS_DURABLE,
       contract: EventsIngested,
-      maxBatchSize: 50,
+      maxBatchSize: ROLLUP_BATCH_MESSAGES,
       handle: (body, { manager }) => this.fold(manager, body.projectId, body.events),
       handleBatch: async (messages, manager) => {
         const byProject = new Map<string, IngestedEvent[]>();
