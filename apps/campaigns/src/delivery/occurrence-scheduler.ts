@@ -65,7 +65,8 @@ export class OccurrenceScheduler {
 
   /** A recurring campaign in profile zones: the series after `seriesAt` (its occurrence of `seriesAt` has run somewhere). */
   async scheduleNextSeries(manager: EntityManager, campaign: CampaignEntity, seriesAt: Date, now: Date): Promise<boolean> {
-    return this.scheduleSeriesFrom(manager, campaign, occurrenceAfter(campaign.schedule, seriesAt), now);
+    // After a long pause, start two days back rather than walk every missed series.
+    return this.scheduleSeriesFrom(manager, campaign, occurrenceAfter(campaign.schedule, new Date(Math.max(seriesAt.getTime(), now.getTime() - 2 * DAY_MS))), now);
   }
 
   /** The first series from `series` on that still reaches its local time somewhere after `now` (zones it passed get the next one); false when none is left. */
