@@ -137,7 +137,9 @@ export class OutboxRelay {
       connectionString: options.url!,
       channel: `${schemaOf(this.dataSource)}_outbox`,
       onNotify: () => this.kick(),
-      onError: (error) => this.logger.warn({ err: error }, 'outbox listener connection failed'),
+      onError: (error) => this.logger.warn({ err: error }, 'outbox listener connection failed; listening again, polling meanwhile'),
+      // Rows committed while it was down notified no one.
+      onReconnect: () => this.kick(),
     });
     this.timer = setInterval(() => this.kick(), this.pollIntervalMs);
     this.kick();
