@@ -5,6 +5,7 @@ import { conditionSql, type PropertyCondition } from '@boomerang/audience';
 import { AnalyticsFilters, type AnalyticsFilter, type AnalyticsScope } from './analytics-filter.js';
 import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { eventName, invalidQuestion, localMidnightSql, localRange, percentage, propertyConditions } from './behaviour.js';
+import { analyticsSession } from './analytics-session.js';
 
 export type FunnelOrder = 'STRICT_ORDER' | 'ANY_ORDER';
 export type FunnelWindowUnit = 'MINUTE' | 'HOUR' | 'DAY';
@@ -93,7 +94,7 @@ export class FunnelQuery {
       }),
     ];
     const [row] = await this.dataSource.transaction(async (manager) => {
-      await manager.query(`SET LOCAL jit = off`);
+      await analyticsSession(manager, { workMem: true });
       return (await manager.query(`WITH ${ctes} SELECT ${columns.join(', ')}`, params)) as Record<string, number | null>[];
     });
     const counts = funnel.steps.map((_, i) => Number(row![`p${i + 1}`]));
@@ -124,7 +125,7 @@ export class FunnelQuery {
     const at = `step${reached}`;
     const sql = dropped ? `SELECT profile_id FROM ${at} EXCEPT SELECT profile_id FROM step${reached + 1}` : `SELECT profile_id FROM ${at}`;
     const rows = await this.dataSource.transaction(async (manager) => {
-      await manager.query(`SET LOCAL jit = off`);
+      await analyticsSession(manager, { workMem: true });
       return (await manager.query(`WITH ${ctes} ${sql} ORDER BY 1`, params)) as { profile_id: string }[];
     });
     return rows.map((row) => row.profile_id);

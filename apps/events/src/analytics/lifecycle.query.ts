@@ -5,6 +5,7 @@ import { AnalyticsFilters, type AnalyticsFilter } from './analytics-filter.js';
 import { AnalyticsSettingsStore, type AnalyticsSettings } from './analytics-settings.js';
 import { eventName, invalidQuestion, localRange } from './behaviour.js';
 import { RetentionGrid } from './retention.js';
+import { analyticsSession } from './analytics-session.js';
 
 export type LifecycleInterval = 'DAY' | 'WEEK' | 'MONTH';
 export type LifecycleState = 'NEW' | 'RETURNING' | 'RESURRECTING' | 'DORMANT';
@@ -50,7 +51,7 @@ export class LifecycleQuery {
     const { timeZone } = settings;
     const { sql, params, grid, counts } = await this.statement(projectId, question, settings);
     const rows = await this.dataSource.transaction(async (manager) => {
-      await manager.query(`SET LOCAL jit = off`);
+      await analyticsSession(manager, { workMem: true });
       return (await manager.query(`${sql} ${counts}`, params)) as { i: number; state: LifecycleState; profiles: number }[];
     });
     const count = (i: number, state: LifecycleState) => rows.find((row) => row.i === i && row.state === state)?.profiles ?? 0;
@@ -73,7 +74,7 @@ export class LifecycleQuery {
     const index = Array.from({ length: grid.cohorts }, (_, i) => grid.start(i).toISODate()).indexOf(start);
     if (index === -1) throw invalidQuestion('lifecycle.intervalStart', `must be the start of one of the question's intervals, not "${start}"`);
     const rows = await this.dataSource.transaction(async (manager) => {
-      await manager.query(`SET LOCAL jit = off`);
+      await analyticsSession(manager, { workMem: true });
       return (await manager.query(`${sql} ${inState(`$${params.length + 1}::int`, `$${params.length + 2}::text`)} ORDER BY 1`, [...params, index, state])) as { profile_id: string }[];
     });
     return rows.map((row) => row.profile_id);

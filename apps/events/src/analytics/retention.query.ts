@@ -6,6 +6,7 @@ import { Clock } from '@boomerang/platform/subgraph';
 import { AnalyticsFilters, breakdownGroups, type BreakdownGroup } from './analytics-filter.js';
 import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { retentionGrid, retentionMatrix, type RetentionCohortAnswer, type RetentionQuestion } from './retention.js';
+import { analyticsSession } from './analytics-session.js';
 
 /** Questions of at most this many intervals count from a bit mask per member (a bigint's 63 bits). */
 const MAX_MASKED_INTERVALS = 63;
@@ -64,7 +65,7 @@ export class RetentionQuery {
         ? `SELECT g, c, k, count(*)::int AS profiles FROM returned GROUP BY g, c, k`
         : `SELECT g, c, k, count(*)::int AS profiles FROM (SELECT g, c, max(k) AS k FROM returned GROUP BY profile_id, g, c) last GROUP BY g, c, k`;
     const rows = await this.dataSource.transaction(async (manager) => {
-      await manager.query(`SET LOCAL jit = off`);
+      await analyticsSession(manager);
       return (await manager.query(
         `WITH cohort AS MATERIALIZED (
            SELECT f.profile_id, ${cohortIndex} AS c, ${scope.groupOf('f.profile_id', 'f.value')} AS g

@@ -8,6 +8,7 @@ import { AnalyticsFilters, breakdownGroups, type AnalyticsBreakdown, type Analyt
 import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { AnalyticsError, AnalyticsErrorCode } from './analytics.errors.js';
 import { intervalsBegun, retentionGrid, type RetentionGrid, type RetentionUnit } from './retention.js';
+import { analyticsSession } from './analytics-session.js';
 
 /** A value-retention (LTV) question: cohorts as retention's, revenue from an event's amount property. */
 export interface ValueRetentionQuestion {
@@ -97,7 +98,7 @@ export class ValueRetentionQuery {
     const paid = scope.activity(amount.event, { ...window, amount, extra: currency });
     const paidIndex = grid.indexSql('r.day', params);
     const rows = await this.dataSource.transaction(async (manager) => {
-      await manager.query(`SET LOCAL jit = off`);
+      await analyticsSession(manager);
       return (await manager.query(
         `WITH cohort AS MATERIALIZED (
            SELECT f.profile_id, ${cohortIndex} AS c, ${scope.groupOf('f.profile_id', 'f.value')} AS g

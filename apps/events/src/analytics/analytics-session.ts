@@ -1,0 +1,16 @@
+import type { EntityManager } from 'typeorm';
+
+/** Memory for one question's hashes and sorts: grouping a 1M-profile project's rollup rows spills to disk at the default 4 MB. */
+export const ANALYTICS_WORK_MEM = '64MB';
+
+/**
+ * Settings of a question's transaction: no JIT (its compile time is longer than these queries run)
+ * and, with `workMem`, more memory per hash or sort (funnels and lifecycle: their per-profile
+ * groups stay in memory). Not for every question: with 64 MB the planner hashes the larger side of
+ * valueRetention's cohort ⋈ profile_day join (1.3M rows) and that answer got slower (1.9 s → 3.4–3.8 s
+ * in psql on the bench data set, same load).
+ */
+export async function analyticsSession(manager: EntityManager, { workMem = false }: { workMem?: boolean } = {}): Promise<void> {
+  await manager.query(`SET LOCAL jit = off`);
+  if (workMem) await manager.query(`SET LOCAL work_mem = '${ANALYTICS_WORK_MEM}'`);
+}
