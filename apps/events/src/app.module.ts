@@ -25,6 +25,7 @@ import { AnalyticsStepTimes1763900007000 } from './migrations/1763900007000-anal
 import { AnalyticsProfiles1763900005010 } from './migrations/1763900005010-analytics-profiles.js';
 import { AnalyticsRebuilds1763900005020 } from './migrations/1763900005020-analytics-rebuilds.js';
 import { AnalyticsProfileBackfill1763900007100 } from './migrations/1763900007100-analytics-profile-backfill.js';
+import { AnalyticsUnlinkedIds1763900007110 } from './migrations/1763900007110-analytics-unlinked-ids.js';
 import { PartitionsModule } from './partitions/partitions.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';
@@ -53,6 +54,7 @@ export const EVENTS_MIGRATIONS = [
   EventProfileNameTimeline1763900006010,
   AnalyticsStepTimes1763900007000,
   AnalyticsProfileBackfill1763900007100,
+  AnalyticsUnlinkedIds1763900007110,
 ];
 
 @Module({

@@ -111,17 +111,53 @@ describe('analytics rollups', () => {
     await settled();
     expect(await days(projectId)).toEqual([]);
     expect((await db.query(`SELECT count(*)::int AS n FROM "${sut.schema}".analytics_unlinked WHERE project_id = $1`, [projectId]))[0].n).toBe(2);
+    // The identify folds them at once (its own consumer; the minute's sweep is only a fallback).
     await publish(ProfileIdentified, projectId, { profileId, userId: 'user-wait', anonymousIds: ['anon-wait'] });
-    await eventually(async () => (await db.query(`SELECT 1 FROM "${sut.schema}".profile_link WHERE project_id = $1 AND value = 'anon-wait'`, [projectId])).length === 1);
-    await db.transaction((manager) => sut.app.get(Rollups).applyLinked(manager));
+    await eventually(async () => (await days(projectId)).length === 2, { timeoutMs: 10_000 });
     expect(await days(projectId)).toEqual([
       { profile_id: profileId, day: '2026-06-01', events: 1, revenue: '0' },
       { profile_id: profileId, day: '2026-06-02', events: 1, revenue: '5' },
     ]);
     expect((await db.query(`SELECT count(*)::int AS n FROM "${sut.schema}".analytics_unlinked WHERE project_id = $1`, [projectId]))[0].n).toBe(0);
-    // Applied once: another sweep adds nothing.
+    // Applied once: a sweep adds nothing.
     await db.transaction((manager) => sut.app.get(Rollups).applyLinked(manager));
     expect((await days(projectId)).map((row) => row.events)).toEqual([1, 1]);
+  });
+
+  it('sweeps waiting events whose link came without an identify: one instance at a time, bounded', async () => {
+    const projectId = randomUUID();
+    const profileId = randomUUID();
+    await ingest(projectId, [
+      { userId: 'user-late', timestamp: new Date('2026-06-01T10:00:00Z') },
+      { userId: 'user-late', timestamp: new Date('2026-06-01T11:00:00Z') },
+      { anonymousId: 'anon-late', timestamp: new Date('2026-06-02T10:00:00Z') },
+    ]);
+    await settled();
+    const waiting = async () => (await db.query(`SELECT count(*)::int AS n FROM "${sut.schema}".analytics_unlinked WHERE project_id = $1`, [projectId]))[0].n as number;
+    expect(await waiting()).toBe(3);
+    // Linked behind the identify's back (as when an event is stored after its identify was folded).
+    await db.query(
+      `INSERT INTO "${sut.schema}".profile_link (project_id, kind, value, profile_id, version) VALUES ($1, 'user_id', 'user-late', $2, 1), ($1, 'anonymous_id', 'anon-late', $2, 1)`,
+      [projectId, profileId],
+    );
+    await db.query(`UPDATE "${sut.schema}".event SET profile_id = $2 WHERE project_id = $1 AND (user_id = 'user-late' OR anonymous_id = 'anon-late')`, [projectId, profileId]);
+    // Another instance is sweeping: this one skips its round.
+    const other = db.createQueryRunner();
+    await other.connect();
+    await other.startTransaction();
+    await other.query(`SELECT pg_advisory_xact_lock(hashtextextended('analytics-linked-sweep', 0))`);
+    expect(await db.transaction((manager) => sut.app.get(Rollups).applyLinked(manager))).toBe(0);
+    await other.commitTransaction();
+    await other.release();
+    // Bounded: one event per round here.
+    expect(await db.transaction((manager) => sut.app.get(Rollups).applyLinked(manager, 1))).toBe(2);
+    expect(await waiting()).toBe(1);
+    expect(await db.transaction((manager) => sut.app.get(Rollups).applyLinked(manager))).toBe(1);
+    expect(await waiting()).toBe(0);
+    expect(await days(projectId)).toEqual([
+      { profile_id: profileId, day: '2026-06-01', events: 2, revenue: '0' },
+      { profile_id: profileId, day: '2026-06-02', events: 1, revenue: '0' },
+    ]);
   });
 
   it('re-points a merged profile to the survivor (counted once per day, earliest first seen) and deletes an erased one', async () => {

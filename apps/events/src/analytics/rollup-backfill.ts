@@ -11,8 +11,8 @@ import { Rollups } from './rollups.js';
 
 /** Ingest transactions minting ids before the watermark have committed this long after it. */
 export const BACKFILL_SETTLE_MS = 30_000;
-/** How often events waiting for their profile are looked up again. */
-const LINKED_SWEEP_MS = 10_000;
+/** How often events waiting for their profile are looked up again (a fallback: an identify folds its own at once). */
+const LINKED_SWEEP_MS = 60_000;
 
 interface BackfillState {
   watermark: Date;
@@ -29,7 +29,7 @@ export interface BackfillReport {
 /**
  * One-time backfill of the rollups from the `event` table: every event received before the
  * watermark, one monthly partition per transaction (the partition is recorded done in it, so a
- * restart resumes after the last one and never folds a partition twice). Also sweeps, every 10 s,
+ * restart resumes after the last one and never folds a partition twice). Also sweeps, every minute,
  * the events that waited for a profile their ids now have.
  */
 @Injectable()

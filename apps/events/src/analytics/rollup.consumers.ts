@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { EventsIngested, ProfileDeleted, ProfileMerged, type IngestedEvent } from '@boomerang/contracts';
+import { EventsIngested, ProfileDeleted, ProfileIdentified, ProfileMerged, type IngestedEvent } from '@boomerang/contracts';
 import { IdentityFingerprints } from '@boomerang/platform/messaging';
 import { MessagingLifecycle, SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
 import { ProfileLinks } from '../profile-sync/profile-links.js';
@@ -39,6 +39,11 @@ export class RollupConsumers {
         for (const { body } of messages) byProject.set(body.projectId, [...(byProject.get(body.projectId) ?? []), ...body.events]);
         for (const [projectId, events] of [...byProject].sort(([a], [b]) => a.localeCompare(b))) await this.fold(manager, projectId, events);
       },
+    });
+    lifecycle.register({
+      durable: 'events-analytics-profile-identified',
+      contract: ProfileIdentified,
+      handle: async (body, { manager }) => void (await this.rollups.applyIdentified(manager, body.projectId, body.profileId, body.userId, body.anonymousIds)),
     });
     lifecycle.register({
       durable: 'events-analytics-profile-merged',

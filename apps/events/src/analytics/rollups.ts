@@ -58,20 +58,50 @@ export class Rollups {
     );
   }
 
-  /** Waiting events whose user or anonymous id a profile now owns: folded in and no longer waiting, project by project under its lock (as the consumer's folds). */
-  async applyLinked(manager: EntityManager): Promise<number> {
-    const linked = `EXISTS (SELECT 1 FROM profile_link l WHERE l.project_id = u.project_id
-      AND ((l.kind = 'user_id' AND l.value = u.user_id) OR (l.kind = 'anonymous_id' AND l.value = u.anonymous_id)))`;
-    const projects = (await manager.query(`SELECT DISTINCT u.project_id FROM analytics_unlinked u WHERE ${linked} ORDER BY 1`)) as { project_id: string }[];
+  /**
+   * ProfileIdentified: the events that waited for these ids are the profile's; folded in at once
+   * (by the message's profile, as ProfileLinks.link attaches the raw events), through the
+   * (project, user_id) / (project, anonymous_id) indexes of the waiting table.
+   */
+  async applyIdentified(manager: EntityManager, projectId: string, profileId: string, userId: string | null, anonymousIds: readonly string[]): Promise<number> {
+    if (userId === null && anonymousIds.length === 0) return 0;
+    await manager.query(`SELECT pg_advisory_xact_lock_shared(${SETTINGS_LOCK})`, [projectId]);
+    const [row] = (await manager.query(
+      applySql(
+        `SELECT project_id, event_id, $2::uuid AS profile_id, user_id, anonymous_id, "timestamp" AS ts, name, revenue FROM linked`,
+        `linked AS (DELETE FROM analytics_unlinked u WHERE u.project_id = $1 AND (u.user_id = $3 OR u.anonymous_id = ANY($4::text[])) RETURNING u.*)`,
+      ),
+      [projectId, profileId, userId, anonymousIds],
+    )) as [{ applied: number }];
+    return row.applied;
+  }
+
+  /**
+   * The fallback for waiting events whose link came another way (an event stored after its
+   * identify was folded): at most `limit` of those whose user or anonymous id a profile now owns,
+   * joined to the links by their key; project by project under its lock (as the consumer's folds).
+   * One instance sweeps at a time (the others skip this round).
+   */
+  async applyLinked(manager: EntityManager, limit = LINKED_SWEEP_LIMIT): Promise<number> {
+    const [{ sweeping }] = (await manager.query(`SELECT pg_try_advisory_xact_lock(hashtextextended('analytics-linked-sweep', 0)) AS sweeping`)) as [{ sweeping: boolean }];
+    if (!sweeping) return 0;
+    const found = (await manager.query(
+      `SELECT project_id, array_agg(event_id) AS ids FROM (
+         (SELECT u.project_id, u.event_id FROM analytics_unlinked u JOIN profile_link l ON l.project_id = u.project_id AND l.kind = 'user_id' AND l.value = u.user_id LIMIT $1)
+         UNION
+         (SELECT u.project_id, u.event_id FROM analytics_unlinked u JOIN profile_link l ON l.project_id = u.project_id AND l.kind = 'anonymous_id' AND l.value = u.anonymous_id LIMIT $1)
+       ) linked GROUP BY project_id ORDER BY project_id`,
+      [limit],
+    )) as { project_id: string; ids: string[] }[];
     let applied = 0;
-    for (const { project_id: projectId } of projects) {
+    for (const { project_id: projectId, ids } of found) {
       await manager.query(`SELECT pg_advisory_xact_lock_shared(${SETTINGS_LOCK})`, [projectId]);
       const [row] = (await manager.query(
         applySql(
           `SELECT project_id, event_id, NULL::uuid AS profile_id, user_id, anonymous_id, "timestamp" AS ts, name, revenue FROM linked`,
-          `linked AS (DELETE FROM analytics_unlinked u WHERE u.project_id = $1 AND ${linked} RETURNING u.*)`,
+          `linked AS (DELETE FROM analytics_unlinked u WHERE u.project_id = $1 AND u.event_id = ANY($2::uuid[]) RETURNING u.*)`,
         ),
-        [projectId],
+        [projectId, ids],
       )) as [{ applied: number }];
       applied += row.applied;
     }
@@ -166,6 +196,9 @@ export class Rollups {
     ]);
   }
 }
+
+/** Most waiting events one sweep folds (the rest wait for the next). */
+const LINKED_SWEEP_LIMIT = 20_000;
 
 interface WaitingIds {
   user_id: string | null;
