@@ -132,6 +132,18 @@ describe('triggered campaigns', () => {
       ].sort((x, y) => x.project_id.localeCompare(y.project_id) || x.name.localeCompare(y.name)),
     );
 
+    // A name first seen in a transaction that rolls back is written when it comes again (and a known one is not needed twice).
+    const rolledBack = { projectId: projectA, occurredAt: new Date().toISOString(), events: [event(a2, 'Batch Page A'), event(a2, 'Rolled Back Name')] };
+    await dataSource
+      .transaction(async (manager) => {
+        await sut.app.get(TriggerEvents).onEvents(manager, [rolledBack]);
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
+    await dataSource.transaction((manager) => sut.app.get(TriggerEvents).onEvents(manager, [rolledBack]));
+    const again = (await dataSource.query(`SELECT name FROM campaign_event_name WHERE project_id = $1 ORDER BY name`, [projectA])) as { name: string }[];
+    expect(again.map((row) => row.name)).toEqual(['Batch Page A', 'Checkout Started', 'Rolled Back Name']);
+
     // Through the consumer: messages published back to back (fetched together when they arrive together) send once per cause.
     const c = randomUUID();
     const start = Date.now();

@@ -15,8 +15,14 @@ export const TRIGGER_SEGMENTS_DURABLE = 'campaigns-trigger-segments';
  * durable consumer with an inbox (a redelivered message is not handled twice). Event names seen
  * are remembered per project (`campaign_event_name`) for the warning on a trigger nobody does.
  */
+/** `project name` pairs known to be stored that an instance keeps (past it, it starts over). */
+const STORED_NAMES_CACHED = 50_000;
+
 @Injectable()
 export class TriggerEvents {
+  /** `campaign_event_name` rows known to be committed (`<projectId> <name>`). */
+  private readonly storedNames = new Set<string>();
+
   constructor(
     lifecycle: MessagingLifecycle,
     private readonly firing: TriggerFiring,
@@ -35,12 +41,7 @@ export class TriggerEvents {
 
   /** `bodies` in stream order (one message, or the messages handled together). */
   async onEvents(manager: EntityManager, bodies: readonly MessageOf<typeof EventsIngested>[]): Promise<void> {
-    const names = bodies.flatMap((body) => body.events.map((event) => `${body.projectId} ${event.name}`));
-    const distinct = [...new Set(names)].map((pair) => [pair.slice(0, pair.indexOf(' ')), pair.slice(pair.indexOf(' ') + 1)] as const);
-    await manager.query(`INSERT INTO campaign_event_name (project_id, name) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`, [
-      distinct.map(([projectId]) => projectId),
-      distinct.map(([, name]) => name),
-    ]);
+    await this.noteNames(manager, bodies);
     const campaignsOf = new Map<string, CampaignEntity[]>();
     for (const body of bodies) {
       let campaigns = campaignsOf.get(body.projectId);
@@ -50,6 +51,25 @@ export class TriggerEvents {
       }
       if (campaigns.length > 0) await this.fireFor(manager, campaigns, body);
     }
+  }
+
+  /**
+   * Remembers the event names seen. A busy stream repeats the same few names: those known to be
+   * stored already (committed: an INSERT that conflicted with them) are not written again, so most
+   * batches skip the statement.
+   */
+  private async noteNames(manager: EntityManager, bodies: readonly MessageOf<typeof EventsIngested>[]): Promise<void> {
+    const pairs = new Set(bodies.flatMap((body) => body.events.map((event) => `${body.projectId} ${event.name}`)));
+    const fresh = [...pairs].filter((pair) => !this.storedNames.has(pair)).map((pair) => [pair.slice(0, pair.indexOf(' ')), pair.slice(pair.indexOf(' ') + 1)] as const);
+    if (fresh.length === 0) return;
+    const inserted = (await manager.query(
+      `INSERT INTO campaign_event_name (project_id, name) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING RETURNING project_id, name`,
+      [fresh.map(([projectId]) => projectId), fresh.map(([, name]) => name)],
+    )) as { project_id: string; name: string }[];
+    // Rows this transaction wrote are known only once it commits; the others conflicted with stored ones.
+    const written = new Set(inserted.map((row) => `${row.project_id} ${row.name}`));
+    if (this.storedNames.size + fresh.length > STORED_NAMES_CACHED) this.storedNames.clear();
+    for (const [projectId, name] of fresh) if (!written.has(`${projectId} ${name}`)) this.storedNames.add(`${projectId} ${name}`);
   }
 
   private async fireFor(manager: EntityManager, campaigns: readonly CampaignEntity[], body: MessageOf<typeof EventsIngested>): Promise<void> {
