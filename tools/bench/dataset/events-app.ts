@@ -30,7 +30,7 @@ export async function startDatasetEvents(databaseUrl: string, { prefix = uniqueS
       INTERNAL_SIGNING_SECRET: TEST_SIGNING_SECRET,
       PORT: String(graphqlPort),
       INGEST_PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.BENCH_EVENTS_LOG_LEVEL ?? 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

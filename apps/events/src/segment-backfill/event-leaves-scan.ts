@@ -48,7 +48,10 @@ export function parseEventLeavesScanRequest(body: Uint8Array): EventLeavesScanRe
  */
 @Injectable()
 export class EventLeavesScan {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(LOGGER) private readonly logger?: Logger,
+  ) {}
 
   async execute(request: EventLeavesScanRequest, sink: (rows: LeafScanRow[]) => Promise<void>, signal?: AbortSignal): Promise<{ rows: number; snapshotAt: string }> {
     const runner = this.dataSource.createQueryRunner();
@@ -64,14 +67,18 @@ export class EventLeavesScan {
       const { sql, params } = leafScanSql(request.projectId, request.leaves, request.atMs);
       await runner.query(`DECLARE leaf_scan NO SCROLL CURSOR FOR ${sql}`, params);
       let rows = 0;
+      const started = performance.now();
+      let firstRowsMs: number | undefined;
       for (;;) {
         if (signal?.aborted) throw new BackfillStoppedError('events is shutting down; ask again');
         const records = (await runner.query(`FETCH ${ROWS_PER_CHUNK} FROM leaf_scan`)) as { profile_id: string; mask: number }[];
         if (records.length === 0) break;
         rows += records.length;
+        firstRowsMs ??= performance.now() - started;
         await sink(records.map((record) => ({ profileId: record.profile_id, mask: record.mask })));
       }
       await runner.query('COMMIT');
+      this.logger?.info({ projectId: request.projectId, leaves: request.leaves.length, rows, firstRowsMs: Math.round(firstRowsMs ?? 0), totalMs: Math.round(performance.now() - started) }, 'leaf scan answered');
       return { rows, snapshotAt: new Date(at).toISOString() };
     } catch (error) {
       await runner.query('ROLLBACK').catch(() => undefined);

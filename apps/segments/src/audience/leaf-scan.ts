@@ -77,7 +77,7 @@ export class LeafScans {
    * not the leaf's verdict without hits (a profile without a row has that one).
    */
   async load(manager: EntityManager, scan: LeafScan, leafIds: ReadonlySet<string>): Promise<void> {
-    await manager.query(`CREATE TEMP TABLE leaf_scan (leaf_id uuid NOT NULL, profile_id uuid NOT NULL, matched boolean NOT NULL) ON COMMIT DROP`);
+    await manager.query(`CREATE TEMP TABLE leaf_scan (leaf_id uuid NOT NULL, profile_id uuid NOT NULL, matched boolean NOT NULL, PRIMARY KEY (leaf_id, profile_id)) ON COMMIT DROP`);
     const lines: string[] = [];
     scan.leaves.forEach((leaf, bit) => {
       if (!leafIds.has(leaf.id)) return;

@@ -5,6 +5,15 @@ import { OutboxWriter } from '@boomerang/platform/messaging';
 
 export type MembershipCause = (typeof MEMBERSHIP_CAUSES)[number];
 
+/** A segment's members as entries, in id order (`$3`: the segment). */
+const ENTERED_MEMBERS = `SELECT profile_id, 'entered' AS change FROM segment_membership WHERE segment_id = $3::uuid ORDER BY profile_id`;
+
+/** One SegmentMembershipChanged body per transition `transitions` selects; $1 project, $2 occurredAt, $3 segment, $4 version, $5 cause. */
+const messagesSql = (transitions: string) =>
+  `SELECT json_build_object('projectId', $1::uuid, 'occurredAt', $2::text, 'segmentId', $3::uuid, 'profileId', t.profile_id,
+                            'change', t.change, 'version', $4::int, 'cause', $5::text, 'eventId', NULL) AS body
+   FROM (${transitions}) t`;
+
 export interface MembershipTransition {
   readonly segmentId: string;
   readonly version: number;
@@ -35,66 +44,124 @@ export class MembershipChanges {
     members: { readonly sql: string; readonly params: readonly unknown[] },
     cause: MembershipCause,
     now: Date,
-  ): Promise<{ entered: number; exited: number }> {
-    // The entries' statement, its values placed after those of `from` (`$1` being the project in both).
-    const enter = (from: string, fromParams: readonly unknown[], hasMembers: boolean) => {
-      const params = [...fromParams, segment.id, now, segment.version];
-      const [segmentId, addedAt, version] = [params.length - 2, params.length - 1, params.length].map((at) => `$${at}`);
-      const sql = `WITH entered AS (
-           INSERT INTO segment_membership (project_id, segment_id, profile_id, added_at, version)
-           SELECT $1, ${segmentId}::uuid, c.profile_id, ${addedAt}::timestamptz, ${version}::int FROM ${from} c
-           ${hasMembers ? `WHERE NOT EXISTS (SELECT 1 FROM segment_membership m WHERE m.segment_id = ${segmentId}::uuid AND m.profile_id = c.profile_id)` : ''}
-           ON CONFLICT (segment_id, profile_id) DO NOTHING
-           RETURNING profile_id)
-         INSERT INTO membership_transition SELECT profile_id, 'entered' FROM entered`;
-      return manager.query(sql, params);
-    };
-    await manager.query(`CREATE TEMP TABLE membership_transition (profile_id uuid NOT NULL, change text NOT NULL) ON COMMIT DROP`);
+    options: { deferEntries?: boolean } = {},
+  ): Promise<{ entered: number; exited: number; deferred: boolean }> {
     const [{ has }] = (await manager.query(`SELECT EXISTS (SELECT 1 FROM segment_membership WHERE segment_id = $1) AS has`, [segment.id])) as [{ has: boolean }];
-    if (!has) {
-      // No members yet (a new segment): nothing can exit, the members go straight in.
-      await enter(`(${members.sql})`, members.params, false);
-    } else {
-      await manager.query(`CREATE TEMP TABLE computed_member ON COMMIT DROP AS ${members.sql}`, members.params);
-      // Keyed, so comparing it with the members never turns into a scan of it per member.
-      await manager.query(`ALTER TABLE computed_member ADD PRIMARY KEY (profile_id)`);
-      await manager.query(`ANALYZE computed_member`);
-      // Exits first: the anti-join then reads the members as they were, not with the entries the
-      // planner does not know of yet (a new version's tens of thousands).
-      await manager.query(
-        `WITH exited AS (
-           DELETE FROM segment_membership m WHERE m.project_id = $1 AND m.segment_id = $2
-             AND NOT EXISTS (SELECT 1 FROM computed_member c WHERE c.profile_id = m.profile_id)
-           RETURNING m.profile_id)
-         INSERT INTO membership_transition SELECT profile_id, 'exited' FROM exited`,
-        [projectId, segment.id],
-      );
-      await enter('computed_member', [projectId], true);
-      await manager.query(`DROP TABLE computed_member`);
-    }
+    // Three sorts of tens of thousands of rows (the messages in order, numbered, cut into outbox rows): in memory.
+    await manager.query(`SET LOCAL work_mem = '64MB'`);
+    if (!has) return this.enterAll(manager, projectId, segment, members, cause, now, options.deferEntries ?? false);
+    await manager.query(`CREATE TEMP TABLE membership_transition (profile_id uuid NOT NULL, change text NOT NULL) ON COMMIT DROP`);
+    await manager.query(`CREATE TEMP TABLE computed_member ON COMMIT DROP AS ${members.sql}`, members.params);
+    // Keyed, so comparing it with the members never turns into a scan of it per member.
+    await manager.query(`ALTER TABLE computed_member ADD PRIMARY KEY (profile_id)`);
+    await manager.query(`ANALYZE computed_member`);
+    // Exits first: the anti-join then reads the members as they were, not with the entries the
+    // planner does not know of yet (a new version's tens of thousands).
+    await manager.query(
+      `WITH exited AS (
+         DELETE FROM segment_membership m WHERE m.project_id = $1 AND m.segment_id = $2
+           AND NOT EXISTS (SELECT 1 FROM computed_member c WHERE c.profile_id = m.profile_id)
+         RETURNING m.profile_id)
+       INSERT INTO membership_transition SELECT profile_id, 'exited' FROM exited`,
+      [projectId, segment.id],
+    );
+    await manager.query(
+      `WITH entered AS (
+         INSERT INTO segment_membership (project_id, segment_id, profile_id, added_at, version)
+         SELECT $1, $2::uuid, c.profile_id, $3::timestamptz, $4::int FROM computed_member c
+         WHERE NOT EXISTS (SELECT 1 FROM segment_membership m WHERE m.segment_id = $2::uuid AND m.profile_id = c.profile_id)
+         ON CONFLICT (segment_id, profile_id) DO NOTHING
+         RETURNING profile_id)
+       INSERT INTO membership_transition SELECT profile_id, 'entered' FROM entered`,
+      [projectId, segment.id, now, segment.version],
+    );
+    await manager.query(`DROP TABLE computed_member`);
     const [counts] = (await manager.query(
       `SELECT count(*) FILTER (WHERE change = 'entered')::int AS entered, count(*) FILTER (WHERE change = 'exited')::int AS exited FROM membership_transition`,
     )) as { entered: number; exited: number }[];
-    if (counts!.entered + counts!.exited > 0) {
-      await manager.query(
-        `INSERT INTO segment_size_change (project_id, segment_id, day, entered, exited)
-         VALUES ($1, $2, ($3::timestamptz AT TIME ZONE 'UTC')::date, $4, $5)
-         ON CONFLICT (segment_id, day) DO UPDATE SET entered = segment_size_change.entered + EXCLUDED.entered, exited = segment_size_change.exited + EXCLUDED.exited`,
-        [projectId, segment.id, now, counts!.entered, counts!.exited],
-      );
-      // Entries first, then exits, as `apply` orders them.
-      await this.outbox.enqueueSelected(
-        manager,
-        SegmentMembershipChanged,
-        projectId,
-        `SELECT json_build_object('projectId', $1::uuid, 'occurredAt', $2::text, 'segmentId', $3::uuid, 'profileId', profile_id,
-                                  'change', change, 'version', $4::int, 'cause', $5::text, 'eventId', NULL) AS body
-         FROM membership_transition ORDER BY change, profile_id`,
-        [projectId, now.toISOString(), segment.id, segment.version, cause],
-      );
-    }
+    // Entries first, then exits, as `apply` orders them.
+    await this.recordTransitions(manager, projectId, segment, counts!, `SELECT profile_id, change FROM membership_transition ORDER BY change, profile_id`, cause, now);
     await manager.query(`DROP TABLE membership_transition`);
-    return counts!;
+    return { ...counts!, deferred: false };
+  }
+
+  /**
+   * A segment without members (a new one, or a new version of one that had none): every member
+   * computed is an entry, inserted straight (the caller holds the segment's row, so no other
+   * writer adds one meanwhile), and the messages are read back from the memberships in id order.
+   */
+  private async enterAll(
+    manager: EntityManager,
+    projectId: string,
+    segment: { readonly id: string; readonly version: number },
+    members: { readonly sql: string; readonly params: readonly unknown[] },
+    cause: MembershipCause,
+    now: Date,
+    deferEntries: boolean,
+  ): Promise<{ entered: number; exited: number; deferred: boolean }> {
+    const params = [...members.params, segment.id, now, segment.version];
+    const [segmentId, addedAt, version] = [params.length - 2, params.length - 1, params.length].map((at) => `$${at}`);
+    const [{ entered }] = (await manager.query(
+      `WITH entered AS (
+         INSERT INTO segment_membership (project_id, segment_id, profile_id, added_at, version)
+         SELECT $1, ${segmentId}::uuid, c.profile_id, ${addedAt}::timestamptz, ${version}::int FROM (${members.sql}) c
+         RETURNING 1)
+       SELECT count(*)::int AS entered FROM entered`,
+      params,
+    )) as [{ entered: number }];
+    const counts = { entered, exited: 0 };
+    if (deferEntries) {
+      // The messages follow in their own transaction (`publishPendingEntries`): only the counters now.
+      await this.recordTransitions(manager, projectId, segment, counts, null, cause, now);
+      if (entered > 0) await manager.query(`UPDATE segment SET entries_pending = true WHERE project_id = $1 AND id = $2`, [projectId, segment.id]);
+      return { ...counts, deferred: entered > 0 };
+    }
+    await this.recordTransitions(manager, projectId, segment, counts, ENTERED_MEMBERS, cause, now);
+    return { ...counts, deferred: false };
+  }
+
+  /**
+   * Enqueues the membership-changed messages of entries written without them (`deferEntries`):
+   * one per current member, in id order (a member that left meanwhile, erased or archived,
+   * has published its exit and gets no entry). Returns how many; 0 when none were pending.
+   */
+  async publishPendingEntries(manager: EntityManager, projectId: string, segmentId: string, cause: MembershipCause, now: Date): Promise<number> {
+    const [rows] = (await manager.query(`UPDATE segment SET entries_pending = false WHERE project_id = $1 AND id = $2 AND entries_pending RETURNING version`, [
+      projectId,
+      segmentId,
+    ])) as [{ version: number }[], number];
+    if (!rows.length) return 0;
+    return this.outbox.enqueueSelected(manager, SegmentMembershipChanged, projectId, messagesSql(ENTERED_MEMBERS), [
+      projectId,
+      now.toISOString(),
+      segmentId,
+      rows[0]!.version,
+      cause,
+    ]);
+  }
+
+  /**
+   * The day's counters and one membership-changed message per transition `transitions` selects
+   * (`profile_id, change`, in its order; `$3` is the segment's id).
+   */
+  private async recordTransitions(
+    manager: EntityManager,
+    projectId: string,
+    segment: { readonly id: string; readonly version: number },
+    counts: { entered: number; exited: number },
+    transitions: string | null,
+    cause: MembershipCause,
+    now: Date,
+  ): Promise<void> {
+    if (counts.entered + counts.exited === 0) return;
+    await manager.query(
+      `INSERT INTO segment_size_change (project_id, segment_id, day, entered, exited)
+       VALUES ($1, $2, ($3::timestamptz AT TIME ZONE 'UTC')::date, $4, $5)
+       ON CONFLICT (segment_id, day) DO UPDATE SET entered = segment_size_change.entered + EXCLUDED.entered, exited = segment_size_change.exited + EXCLUDED.exited`,
+      [projectId, segment.id, now, counts.entered, counts.exited],
+    );
+    if (transitions === null) return;
+    await this.outbox.enqueueSelected(manager, SegmentMembershipChanged, projectId, messagesSql(transitions), [projectId, now.toISOString(), segment.id, segment.version, cause]);
   }
 
   async apply(manager: EntityManager, projectId: string, transitions: readonly MembershipTransition[], now: Date): Promise<void> {

@@ -12,6 +12,9 @@ import { MembershipChanges, type MembershipCause } from './membership-changes.js
 /** PostgreSQL's JIT spends seconds compiling these short queries (jsonb-free joins over indexes): off for them. */
 const NO_JIT = `SET LOCAL jit = off`;
 
+/** A scan answering up to this many profiles has its members joined to known_profile by index lookups. */
+const PROBE_KNOWN_PROFILES_UP_TO = 200_000;
+
 /** Longest wait between attempts while events does not answer. */
 const RETRY_MAX_MS = 60_000;
 
@@ -102,6 +105,7 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
         others.map((leaf) => leaf.id),
       );
     let scan: LeafScan;
+    const started = performance.now();
     try {
       scan = await scanning;
     } catch (error) {
@@ -109,7 +113,15 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
       this.logger.warn({ segmentId }, 'events does not answer scans: the leaf states are filled first');
       return false;
     }
+    const scanned = performance.now();
     await this.dataSource.transaction((manager) => this.recompute(manager, projectId, segmentId, 'edit', scan));
+    const written = performance.now();
+    this.logger.info({ segmentId, rows: scan.rows.length, scanWaitMs: Math.round(scanned - started), writeMs: Math.round(written - scanned) }, 'scan answered and members written');
+    // The entries' messages follow at once, in their own transaction (and before any later transition of the segment).
+    this.inBackground(async () => {
+      const published = await this.dataSource.transaction((manager) => this.memberships.publishPendingEntries(manager, projectId, segmentId, 'edit', this.clock.now()));
+      this.logger.info({ segmentId, published, afterMembersMs: Math.round(performance.now() - written) }, 'entries of the scanned members enqueued');
+    });
     return true;
   }
 
@@ -134,6 +146,14 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
     )) as { id: string }[];
     for (const row of rows) await this.dataSource.transaction((manager) => this.recompute(manager, projectId, row.id, 'edit'));
     this.logger.info({ projectId, segments: rows.length, fillMs: Math.round(filled - started), computeMs: Math.round(performance.now() - filled) }, 'scanned segments settled on their leaf states');
+  }
+
+  /** Runs `task` now, tracked like a settling (shutdown and `settled` wait for it); a failure is logged (what it left pending is taken up at the next start or computation). */
+  private inBackground(task: () => Promise<void>): void {
+    const running = task()
+      .catch((error: unknown) => this.logger.error({ err: error }, 'background task of a segment computation failed'))
+      .finally(() => this.settling.delete(running));
+    this.settling.add(running);
   }
 
   private settleLater(projectId: string, leafIds: readonly string[], attempt: number): void {
@@ -205,6 +225,9 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
        WHERE s.members_from_scan AND s.archived_at IS NULL GROUP BY s.project_id`,
     )) as { project_id: string; leaf_ids: string[] }[];
     for (const row of unsettled) this.settleLater(row.project_id, row.leaf_ids, 0);
+    const pending = (await this.dataSource.query(`SELECT project_id, id FROM segment WHERE entries_pending`)) as { project_id: string; id: string }[];
+    for (const row of pending)
+      await this.dataSource.transaction((manager) => this.memberships.publishPendingEntries(manager, row.project_id, row.id, 'edit', this.clock.now()));
   }
 
   /**
@@ -221,6 +244,8 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
       [projectId, segmentId],
     )) as { version: number; rules: Rule; status: string; members_from_scan: boolean }[];
     if (!segment) return;
+    // Entries a scan wrote without their messages: enqueued before any transition written here.
+    await this.memberships.publishPendingEntries(manager, projectId, segmentId, 'edit', this.clock.now());
     const leaves = await this.storedLeaves(manager, projectId, segment.rules);
     // Leaves whose states are still being filled: read from the scan (under this lock, so a fill
     // that finished meanwhile is seen as such, and its settling runs after this commits).
@@ -230,11 +255,23 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
       // (`compute`), members from an earlier scan stay until then (`settle`).
       return;
     }
+    const loading = performance.now();
     if (fromScan.size) await this.scans.load(manager, scan!, fromScan);
     const params: unknown[] = [projectId];
     const query = membersQuery(segment.rules, leaves, params, fromScan);
     const now = this.clock.now();
-    await this.memberships.applyComputed(manager, projectId, { id: segmentId, version: segment.version }, { sql: query, params }, cause, now);
+    const applying = performance.now();
+    // A scan's few members (relative to the project) are looked up in known_profile one by one:
+    // PostgreSQL would otherwise hash all of the project's profiles (a 1M-row scan) to join them.
+    const probe = fromScan.size > 0 && scan!.rows.length <= PROBE_KNOWN_PROFILES_UP_TO;
+    if (probe) await manager.query(`SET LOCAL enable_hashjoin = off`);
+    if (probe) await manager.query(`SET LOCAL enable_mergejoin = off`);
+    const applied = await this.memberships.applyComputed(manager, projectId, { id: segmentId, version: segment.version }, { sql: query, params }, cause, now, {
+      deferEntries: fromScan.size > 0,
+    });
+    if (probe) await manager.query(`SET LOCAL enable_hashjoin = on`);
+    if (probe) await manager.query(`SET LOCAL enable_mergejoin = on`);
+    this.logger.debug({ segmentId, ...applied, fromScan: fromScan.size, loadMs: Math.round(applying - loading), applyMs: Math.round(performance.now() - applying) }, 'members computed');
     await manager.query(`UPDATE segment SET status = 'ready', failure = NULL, computed_at = $3, members_from_scan = $4 WHERE project_id = $1 AND id = $2`, [
       projectId,
       segmentId,
@@ -356,8 +393,8 @@ export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, Stored
   const scanIds = stateLeafIds.filter((id) => fromScan.has(id));
   const candidates = [
     ...(stateIds.length ? [`SELECT DISTINCT profile_id FROM leaf_state WHERE leaf_id = ANY(${param(stateIds)}::uuid[])`] : []),
-    ...(scanIds.length ? [`SELECT profile_id FROM leaf_scan WHERE leaf_id = ANY(${param(scanIds)}::uuid[])`] : []),
-    ...(namedSegments.length ? [`SELECT profile_id FROM segment_membership WHERE segment_id = ANY(${param(namedSegments)}::uuid[])`] : []),
+    ...(scanIds.length ? [`SELECT DISTINCT profile_id FROM leaf_scan WHERE leaf_id = ANY(${param(scanIds)}::uuid[])`] : []),
+    ...(namedSegments.length ? [`SELECT DISTINCT profile_id FROM segment_membership WHERE segment_id = ANY(${param(namedSegments)}::uuid[])`] : []),
   ].join(' UNION ');
   return `SELECT kp.profile_id FROM (${candidates}) candidate
           JOIN known_profile kp ON kp.project_id = $1 AND kp.profile_id = candidate.profile_id AND kp.forgotten_at IS NULL
