@@ -142,6 +142,33 @@ describe('recurring sends at a local time in each profile’s zone', () => {
     expect((await sendsOf(campaign.id)).get(denver)).toEqual(['2027-03-13T16:00']);
   });
 
+  it('a series row resumed more than 12 hours late is closed unsent; its profiles get the next series', async () => {
+    const projectId = randomUUID();
+    const [tokyo, newYork] = [randomUUID(), randomUUID()];
+    await seedKnownProfiles(sut, projectId, [tokyo, newYork]);
+    const learnt = new Date('2027-03-01T00:00:00Z');
+    await db().transaction((manager) => sut.app.get(ProfileZones).apply(manager, [snapshot(projectId, tokyo, 'Asia/Tokyo', learnt), snapshot(projectId, newYork, 'America/New_York', learnt)]));
+    await gql(projectId, `mutation { configureCampaignDelivery(input: { timeZone: "Asia/Tokyo" }) { timeZone } }`);
+    jest.spyOn(clock, 'now').mockReturnValue(new Date('2027-03-10T00:00:00Z'));
+    const campaign = await createWeekly(projectId);
+    await runUntil(projectId, [campaign.id], new Date('2027-03-13T01:00:00Z')); // Tokyo's 09:00 has run
+    // New York's row (14:00 UTC) runs only on Sunday 02:00 UTC: 12 h late, still sent.
+    jest.spyOn(clock, 'now').mockReturnValue(new Date('2027-03-14T02:00:00Z'));
+    await sut.app.get(RunOccurrence).execute({ projectId, campaignId: campaign.id, occurrenceAt: '2027-03-13T14:00:00.000Z' });
+    expect((await sendsOf(campaign.id)).get(newYork)).toEqual(['2027-03-13T14:00']);
+    // A Lisbon row of that Saturday (09:00 UTC) run then, 17 h late (a resume or a restart): closed unsent.
+    const stale = await seedKnownProfiles(sut, projectId, [randomUUID()]);
+    await db().transaction((manager) => sut.app.get(ProfileZones).apply(manager, [snapshot(projectId, stale[0]!, 'Europe/Lisbon', learnt)]));
+    await db().query(`INSERT INTO campaign_occurrence (campaign_id, occurrence_at, project_id, time_zones, series_at) VALUES ($1, '2027-03-13T09:00:00Z', $2, '{Europe/Lisbon}', '2027-03-13T09:00:00Z')`, [campaign.id, projectId]);
+    await sut.app.get(RunOccurrence).execute({ projectId, campaignId: campaign.id, occurrenceAt: '2027-03-13T09:00:00.000Z' });
+    expect((await sendsOf(campaign.id)).get(stale[0]!)).toBeUndefined();
+    const [row] = await db().query(`SELECT status FROM campaign_occurrence WHERE campaign_id = $1 AND occurrence_at = '2027-03-13T09:00:00Z'`, [campaign.id]);
+    expect(row.status).toBe('done');
+    // The next Saturday is scheduled, Lisbon in it.
+    const [lisbon] = await db().query(`SELECT occurrence_at FROM campaign_occurrence WHERE campaign_id = $1 AND 'Europe/Lisbon' = ANY(time_zones) AND status = 'pending'`, [campaign.id]);
+    expect(lisbon.occurrence_at.toISOString()).toBe('2027-03-20T09:00:00.000Z');
+  });
+
   it('a zone learnt or changed after scheduling: sent at its local time, once; a time already past today is caught up only when the campaign says so', async () => {
     const projectId = randomUUID();
     const [tokyo, mover, newcomer, late] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];

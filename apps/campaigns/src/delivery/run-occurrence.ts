@@ -16,6 +16,12 @@ export const FAN_OUT_PAGE = 1000;
 const MINUTE_MS = 60_000;
 /** How long an occurrence waits before looking again whether its segments are filled. */
 const FILL_WAIT_MS = 2_000;
+/**
+ * A recurring series' row in profile zones run this late (a resume or a restart long after it was
+ * due) is closed unsent: a "09:00 local" send does not go out in the evening; its profiles get the
+ * next series.
+ */
+export const STALE_SERIES_ROW_MS = 12 * 3_600_000;
 
 type Step = 'more' | 'stop';
 
@@ -71,6 +77,10 @@ export class RunOccurrence {
     if (!occurrence || occurrence.status === 'done') return 'stop';
 
     const now = this.clock.now();
+    if (occurrence.series_at && campaign.schedule?.rrule && now.getTime() - occurrenceAt.getTime() > STALE_SERIES_ROW_MS) {
+      await this.finish(manager, campaign, occurrenceAt, occurrence.series_at, now);
+      return 'stop';
+    }
     // Until the segments it names are filled, the projection would miss members older than the SEGMENTS stream.
     if ((await this.fill.pending(manager, job.projectId, [...campaign.audience.include, ...campaign.audience.exclude])).length > 0) {
       const at = new Date(now.getTime() + FILL_WAIT_MS);
