@@ -17,8 +17,8 @@ const MINUTE_MS = 60_000;
 /** How long an occurrence waits before looking again whether its segments are filled. */
 const FILL_WAIT_MS = 2_000;
 /**
- * A recurring series' row in profile zones run this late (a resume or a restart long after it was
- * due) is closed unsent: a "09:00 local" send does not go out in the evening; its profiles get the
+ * A recurring series' row in profile zones that starts this late (a resume or a restart long after
+ * it was due) is closed unsent: a "09:00 local" send does not go out in the evening; its profiles get the
  * next series.
  */
 export const STALE_SERIES_ROW_MS = 12 * 3_600_000;
@@ -77,7 +77,8 @@ export class RunOccurrence {
     if (!occurrence || occurrence.status === 'done') return 'stop';
 
     const now = this.clock.now();
-    if (occurrence.series_at && campaign.schedule?.rrule && now.getTime() - occurrenceAt.getTime() > STALE_SERIES_ROW_MS) {
+    // Only a row not started: a throttled fan-out may rightly take longer than that.
+    if (occurrence.status === 'pending' && occurrence.series_at && campaign.schedule?.rrule && now.getTime() - occurrenceAt.getTime() > STALE_SERIES_ROW_MS) {
       await this.finish(manager, campaign, occurrenceAt, occurrence.series_at, now);
       return 'stop';
     }
