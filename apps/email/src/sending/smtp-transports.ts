@@ -102,6 +102,9 @@ export class SmtpTransports implements OnApplicationShutdown {
       worker.postMessage({ type: 'close' });
     });
     await worker.terminate();
+    // Whatever the closed pools did not answer (a test send at shutdown) fails rather than waits forever.
+    for (const waiting of this.pending.values()) waiting.reject(new SmtpSendError({ message: 'SMTP thread stopped: shutdown', code: 'ECONNECTION' }));
+    this.pending.clear();
   }
 }
 
