@@ -7,6 +7,8 @@ import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
 import { consumersSettled, ingestCommand, startEventsSubgraph } from './support.js';
 
 const TRENDS = `query($input: TrendsInput!) { trends(input: $input) { total points { value } breakdown { value other profiles total points { start value } } } }`;
+const FUNNEL = `query($input: FunnelInput!) { funnel(input: $input) { steps { profiles medianSecondsFromPrevious } breakdown { value other profiles steps { profiles conversionFromPrevious medianSecondsFromPrevious } } } }`;
+const LIFECYCLE = `query($input: LifecycleInput!) { lifecycle(input: $input) { intervals { new returning resurrecting dormant } breakdown { value other profiles intervals { new returning resurrecting dormant } } } }`;
 const STICKINESS = `query($input: StickinessInput!) { stickiness(input: $input) {
   days { day dau wau mau dauOverMau } weeks { start profilesByActiveDays }
   breakdown { value other profiles days { day dau wau mau dauOverMau } weeks { profilesByActiveDays } } } }`;
@@ -14,11 +16,11 @@ const STICKINESS = `query($input: StickinessInput!) { stickiness(input: $input) 
 type Group = { value: string | null; other: boolean; profiles: number };
 
 /**
- * Breakdowns of trends and stickiness by a profile property and by an event property, against
+ * Breakdowns of trends, stickiness, funnels and lifecycle by a profile property and by an event property, against
  * hand-computed answers: groups largest first (by profiles), profiles without the property as
  * `null`, groups beyond the 20 largest folded into one `other`.
  */
-describe('analytics breakdowns (trends, stickiness)', () => {
+describe('analytics breakdowns (trends, stickiness, funnels, lifecycle)', () => {
   let sut: TestSubgraph;
   const shop = randomUUID();
   const many = randomUUID();
@@ -170,6 +172,55 @@ describe('analytics breakdowns (trends, stickiness)', () => {
     ]);
   });
 
+  it("funnels by a profile property and by the entry event's property", async () => {
+    type Steps = { profiles: number; conversionFromPrevious: number; medianSecondsFromPrevious: number | null }[];
+    type Answer = { funnel: { steps: { profiles: number; medianSecondsFromPrevious: number | null }[]; breakdown: (Group & { steps: Steps })[] } };
+    // Entries: b 02-02 09:00, a 02-02 10:00, c 02-03 08:00, d 02-04 10:00; Charged within 2 days: b after 1 h, a after 26 h.
+    const question = { ...range, steps: [{ event: 'Open' }, { event: 'Charged' }], conversionWindow: 2 };
+    const step = (profiles: number, conversionFromPrevious: number, medianSecondsFromPrevious: number | null) => ({ profiles, conversionFromPrevious, medianSecondsFromPrevious });
+    const byPlan = (await ask<Answer>(FUNNEL, { ...question, breakdown: { profileProperty: 'plan' } })).funnel;
+    expect(byPlan.steps).toEqual([
+      { profiles: 4, medianSecondsFromPrevious: null },
+      { profiles: 2, medianSecondsFromPrevious: 48_600 },
+    ]);
+    expect(byPlan.breakdown).toEqual([
+      { value: 'pro', other: false, profiles: 2, steps: [step(2, 100, null), step(2, 100, 48_600)] },
+      { value: 'free', other: false, profiles: 1, steps: [step(1, 100, null), step(0, 0, null)] },
+      { value: null, other: false, profiles: 1, steps: [step(1, 100, null), step(0, 0, null)] },
+    ]);
+    const byScreen = (await ask<Answer>(FUNNEL, { ...question, breakdown: { eventProperty: 'screen' } })).funnel;
+    expect(byScreen.breakdown.map(({ value, profiles, steps }) => [value, profiles, steps.map((one) => one.profiles)])).toEqual([
+      ['home', 2, [2, 2]],
+      ['cart', 1, [1, 0]],
+      [null, 1, [1, 0]],
+    ]);
+  });
+
+  it('lifecycle by a profile property and by the acquisition source', async () => {
+    type States = { new: number; returning: number; resurrecting: number; dormant: number };
+    type Answer = { lifecycle: { intervals: States[]; breakdown: (Group & { intervals: States[] })[] } };
+    const states = (fresh: number, returning: number, dormant: number) => ({ new: fresh, returning, resurrecting: 0, dormant });
+    // Active days: a 02-02, 02-03; b 02-02; c 02-03, 02-04; d 02-04.
+    const byPlan = (await ask<Answer>(LIFECYCLE, { ...range, interval: 'DAY', breakdown: { profileProperty: 'plan' } })).lifecycle;
+    expect(byPlan.intervals).toEqual([states(2, 0, 0), states(1, 1, 1), states(1, 1, 1)]);
+    expect(byPlan.breakdown).toEqual([
+      { value: 'pro', other: false, profiles: 2, intervals: [states(2, 0, 0), states(0, 1, 1), states(0, 0, 1)] },
+      { value: 'free', other: false, profiles: 1, intervals: [states(0, 0, 0), states(1, 0, 0), states(0, 1, 0)] },
+      { value: null, other: false, profiles: 1, intervals: [states(0, 0, 0), states(0, 0, 0), states(1, 0, 0)] },
+    ]);
+    const bySource = (await ask<Answer>(LIFECYCLE, { ...range, interval: 'DAY', breakdown: { eventProperty: 'source' } })).lifecycle;
+    expect(bySource.breakdown).toEqual([
+      { value: 'ads', other: false, profiles: 2, intervals: [states(1, 0, 0), states(1, 1, 0), states(0, 1, 1)] },
+      { value: 'organic', other: false, profiles: 1, intervals: [states(1, 0, 0), states(0, 0, 1), states(0, 0, 0)] },
+      { value: null, other: false, profiles: 1, intervals: [states(0, 0, 0), states(0, 0, 0), states(1, 0, 0)] },
+    ]);
+    // More than 62 intervals take the other path (a row per profile and interval): the same groups.
+    const long = (await ask<Answer>(LIFECYCLE, { from: '2025-12-01', to: '2026-02-05', interval: 'DAY', breakdown: { profileProperty: 'plan' } })).lifecycle;
+    expect(long.breakdown.map(({ value, profiles, intervals }) => [value, profiles, intervals.slice(-3)])).toEqual(
+      byPlan.breakdown.map(({ value, profiles, intervals }) => [value, profiles, intervals]),
+    );
+  });
+
   it('folds the groups beyond the 20 largest into one other group', async () => {
     const trends = (
       await ask<{ trends: { breakdown: (Group & { total: number; points: { value: number }[] })[] } }>(
@@ -187,6 +238,22 @@ describe('analytics breakdowns (trends, stickiness)', () => {
     const stickiness = (
       await ask<{ stickiness: { breakdown: (Group & { days: { dau: number }[] })[] } }>(STICKINESS, { from: '2026-02-02', to: '2026-02-03', breakdown: { profileProperty: 'plan' } }, many)
     ).stickiness.breakdown;
+    const lifecycle = (
+      await ask<{ lifecycle: { breakdown: (Group & { intervals: { new: number }[] })[] } }>(
+        LIFECYCLE,
+        { from: '2026-02-02', to: '2026-02-03', interval: 'DAY', breakdown: { profileProperty: 'plan' } },
+        many,
+      )
+    ).lifecycle.breakdown;
+    expect(lifecycle.map((group) => [group.value, group.other, group.profiles, group.intervals[0]!.new])).toEqual(trends.map((group) => [group.value, group.other, group.profiles, group.total]));
+    const funnel = (
+      await ask<{ funnel: { breakdown: (Group & { steps: { profiles: number }[] })[] } }>(
+        FUNNEL,
+        { from: '2026-02-02', to: '2026-02-03', steps: [{ event: 'Open' }, { event: 'Charged' }], conversionWindow: 1, breakdown: { profileProperty: 'plan' } },
+        many,
+      )
+    ).funnel.breakdown;
+    expect(funnel.map((group) => [group.value, group.other, group.profiles, group.steps[0]!.profiles])).toEqual(trends.map((group) => [group.value, group.other, group.profiles, group.total]));
     expect(stickiness).toHaveLength(21);
     expect(stickiness[20]).toEqual({ value: null, other: true, profiles: 2, days: [{ day: '2026-02-02', dau: 2, wau: 2, mau: 2, dauOverMau: 100 }], weeks: [{ profilesByActiveDays: [2, 0, 0, 0, 0, 0, 0] }] });
   });

@@ -21,6 +21,12 @@ export class FunnelStepResult {
   medianSecondsFromPrevious: number | null;
 }
 
+@ObjectType({ description: "One breakdown group's funnel (profiles: its entrants)." })
+export class FunnelGroup extends BreakdownGroupFields {
+  @Field(() => [FunnelStepResult])
+  steps: FunnelStepResult[];
+}
+
 @ObjectType()
 export class Funnel {
   @Field(() => String)
@@ -31,6 +37,12 @@ export class Funnel {
 
   @Field(() => [FunnelStepResult])
   steps: FunnelStepResult[];
+
+  @Field(() => [FunnelGroup], {
+    nullable: true,
+    description: "With a breakdown: the steps per value of the entrant's profile property, or of the property on its entry (the step-1 event it entered at); the 20 largest, the rest as `other`.",
+  })
+  breakdown: FunnelGroup[] | null;
 }
 
 @ObjectType()
@@ -156,6 +168,12 @@ export class LifecycleIntervalResult {
   dormant: number;
 }
 
+@ObjectType({ description: "One breakdown group's lifecycle (profiles: those active in the chart or the interval before)." })
+export class LifecycleGroup extends BreakdownGroupFields {
+  @Field(() => [LifecycleIntervalResult])
+  intervals: LifecycleIntervalResult[];
+}
+
 @ObjectType()
 export class Lifecycle {
   @Field(() => String)
@@ -163,6 +181,12 @@ export class Lifecycle {
 
   @Field(() => [LifecycleIntervalResult])
   intervals: LifecycleIntervalResult[];
+
+  @Field(() => [LifecycleGroup], {
+    nullable: true,
+    description: "With a breakdown: the states per value of the profile's property, or of the property on its first event (its acquisition source); the 20 largest, the rest as `other`.",
+  })
+  breakdown: LifecycleGroup[] | null;
 }
 
 /** A segment owned by the segments subgraph; this subgraph only refers to it. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { conditionSql, type PropertyCondition } from '@boomerang/audience';
-import { AnalyticsFilters, type AnalyticsFilter, type AnalyticsScope } from './analytics-filter.js';
+import { AnalyticsFilters, breakdownGroups, type AnalyticsBreakdown, type AnalyticsFilter, type AnalyticsScope, type BreakdownGroup } from './analytics-filter.js';
 import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { eventName, invalidQuestion, localMidnightSql, localRange, percentage, propertyConditions } from './behaviour.js';
 import { analyticsSession } from './analytics-session.js';
@@ -18,6 +18,7 @@ export interface FunnelQuestion {
   from: string;
   to: string;
   filter?: AnalyticsFilter | null;
+  breakdown?: AnalyticsBreakdown | null;
 }
 
 export interface FunnelStepAnswer {
@@ -27,6 +28,17 @@ export interface FunnelStepAnswer {
   conversionFromFirst: number;
   medianSecondsFromPrevious: number | null;
 }
+
+export interface FunnelAnswer {
+  timeZone: string;
+  order: FunnelOrder;
+  steps: FunnelStepAnswer[];
+  /** The steps per breakdown group of the entrants (profiles: step 1's), largest first; null without a breakdown. */
+  breakdown: (BreakdownGroup & { steps: FunnelStepAnswer[] })[] | null;
+}
+
+/** One answer row: the whole funnel or one group's, `p<k>` the profiles at step k and `m<k>` its median seconds. */
+type Row = { g: string | null; other: boolean; whole: boolean; [column: `p${number}` | `m${number}`]: number | string | null };
 
 export const MIN_FUNNEL_STEPS = 2;
 export const MAX_FUNNEL_STEPS = 10;
@@ -76,39 +88,56 @@ export class FunnelQuery {
     private readonly filters: AnalyticsFilters,
   ) {}
 
-  async funnel(projectId: string, question: FunnelQuestion): Promise<{ timeZone: string; order: FunnelOrder; steps: FunnelStepAnswer[] }> {
+  async funnel(projectId: string, question: FunnelQuestion): Promise<FunnelAnswer> {
     const settings = await this.settings.get(this.dataSource.manager, projectId);
     const { timeZone } = settings;
     const funnel = checkFunnel(question);
     const params: unknown[] = [projectId, timeZone];
-    const scope = await this.filters.scope(projectId, settings, question.filter, null, params);
+    const scope = await this.filters.scope(projectId, settings, question.filter, question.breakdown, params);
     const ctes = funnelCtes(funnel, localRange(question, timeZone), params, scope);
     const n = funnel.steps.length;
     const latest = (k: number) => (funnel.order === 'STRICT_ORDER' || k === 1 ? `t${k}` : `greatest(${Array.from({ length: k }, (_, i) => `t${i + 1}`).join(', ')})`);
-    const columns = [
-      `(SELECT count(*) FROM step1)::int AS p1`,
-      ...Array.from({ length: n - 1 }, (_, i) => {
-        const k = i + 2;
-        return `(SELECT count(*) FROM step${k})::int AS p${k},
-          (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ${latest(k)} - ${latest(k - 1)})) FROM step${k})::float8 AS m${k}`;
-      }),
-    ];
-    const [row] = await this.dataSource.transaction(async (manager) => {
+    // Median seconds from the step before, of the step's rows matching `where` (none for step 1).
+    const median = (k: number, where = '') =>
+      k === 1 ? 'NULL::float8' : `(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ${latest(k)} - ${latest(k - 1)})) FROM step${k} s${where})::float8`;
+    const wholeColumns = Array.from({ length: n }, (_, i) => `(SELECT count(*) FROM step${i + 1})::int AS p${i + 1}, ${median(i + 1)} AS m${i + 1}`);
+    let sql = `WITH ${ctes} SELECT NULL::text AS g, false AS other, true AS whole, ${wholeColumns.join(', ')}`;
+    if (scope.breakdown) {
+      // Each entrant's group: its property, or the property on its entry (the step-1 event at t1).
+      const entry = () => `(SELECT ${scope.eventValue('e0')} FROM event e0 WHERE e0.project_id = $1 AND e0.profile_id = s.profile_id AND e0.name = $${params.push(funnel.steps[0]!.event)}::text
+        AND e0."timestamp" = s.t1 ORDER BY e0.id LIMIT 1)`;
+      const groupColumns = Array.from({ length: n }, (_, i) => `(SELECT count(*) FROM step${i + 1} s WHERE s.profile_id = ANY(f.members))::int, ${median(i + 1, ' WHERE s.profile_id = ANY(f.members)')}`);
+      sql = `WITH ${ctes},
+        grouped AS MATERIALIZED (SELECT s.profile_id, ${scope.groupOf('s.profile_id', scope.breakdown.eventProperty ? entry() : 'NULL::text')} AS g FROM step1 s),
+        folded AS (
+          SELECT CASE WHEN r.other THEN NULL ELSE gr.g END AS g, r.other, array_agg(gr.profile_id) AS members
+          FROM grouped gr JOIN ${scope.groupRanks('grouped')} r ON r.g IS NOT DISTINCT FROM gr.g GROUP BY 1, 2
+        )
+        SELECT NULL::text AS g, false AS other, true AS whole, ${wholeColumns.join(', ')}
+        UNION ALL
+        SELECT f.g, f.other, false, ${groupColumns.join(', ')} FROM folded f`;
+    }
+    const rows = await this.dataSource.transaction(async (manager) => {
       await analyticsSession(manager, { workMem: true });
-      return (await manager.query(`WITH ${ctes} SELECT ${columns.join(', ')}`, params)) as Record<string, number | null>[];
+      return (await manager.query(sql, params)) as Row[];
     });
-    const counts = funnel.steps.map((_, i) => Number(row![`p${i + 1}`]));
-    return {
-      timeZone,
-      order: funnel.order,
-      steps: funnel.steps.map((step, i) => ({
+    const stepsOf = (row: Row) => {
+      const counts = funnel.steps.map((_, i) => Number(row[`p${i + 1}`] ?? 0));
+      return funnel.steps.map((step, i) => ({
         event: step.event,
         profiles: counts[i]!,
         conversionFromPrevious: i === 0 ? 100 : percentage(counts[i]!, counts[i - 1]!),
         conversionFromFirst: percentage(counts[i]!, counts[0]!),
-        medianSecondsFromPrevious: i === 0 || row![`m${i + 1}`] == null ? null : Number(row![`m${i + 1}`]),
-      })),
+        medianSecondsFromPrevious: i === 0 || row[`m${i + 1}`] == null ? null : Number(row[`m${i + 1}`]),
+      }));
     };
+    const groups = scope.breakdown
+      ? breakdownGroups(
+          rows.filter((row) => !row.whole).map((row) => ({ ...row, profiles: Number(row.p1) })),
+          () => true,
+        ).map(({ group, rows: [row] }) => ({ ...group, steps: stepsOf(row!) }))
+      : null;
+    return { timeZone, order: funnel.order, steps: stepsOf(rows.find((row) => row.whole)!), breakdown: groups };
   }
 
   /** The profiles that reached step `reached` (1-based) but not step `reached + 1` (drop-off), or that reached it (`dropped: false`). */

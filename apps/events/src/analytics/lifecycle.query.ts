@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { AnalyticsFilters, type AnalyticsFilter } from './analytics-filter.js';
+import { AnalyticsFilters, breakdownGroups, type AnalyticsBreakdown, type AnalyticsFilter, type BreakdownGroup } from './analytics-filter.js';
 import { AnalyticsSettingsStore, type AnalyticsSettings } from './analytics-settings.js';
 import { eventName, invalidQuestion, localRange } from './behaviour.js';
 import { RetentionGrid } from './retention.js';
@@ -16,6 +16,7 @@ export interface LifecycleQuestion {
   from: string;
   to: string;
   filter?: AnalyticsFilter | null;
+  breakdown?: AnalyticsBreakdown | null;
 }
 
 export interface LifecycleIntervalAnswer {
@@ -24,6 +25,21 @@ export interface LifecycleIntervalAnswer {
   returning: number;
   resurrecting: number;
   dormant: number;
+}
+
+export interface LifecycleAnswer {
+  timeZone: string;
+  intervals: LifecycleIntervalAnswer[];
+  /** The same per breakdown group (profiles: those active in the chart), largest first; null without a breakdown. */
+  breakdown: (BreakdownGroup & { intervals: LifecycleIntervalAnswer[] })[] | null;
+}
+
+interface Row {
+  i: number;
+  state: LifecycleState | 'ALL';
+  profiles: number;
+  g?: string | null;
+  other?: boolean;
 }
 
 const MAX_LIFECYCLE_INTERVALS = 400;
@@ -46,24 +62,29 @@ export class LifecycleQuery {
     private readonly filters: AnalyticsFilters,
   ) {}
 
-  async lifecycle(projectId: string, question: LifecycleQuestion): Promise<{ timeZone: string; intervals: LifecycleIntervalAnswer[] }> {
+  async lifecycle(projectId: string, question: LifecycleQuestion): Promise<LifecycleAnswer> {
     const settings = await this.settings.get(this.dataSource.manager, projectId);
     const { timeZone } = settings;
-    const { sql, params, grid, counts } = await this.statement(projectId, question, settings);
+    const { sql, params, grid, counts, groupedCounts } = await this.statement(projectId, question, settings);
     const rows = await this.dataSource.transaction(async (manager) => {
       await analyticsSession(manager, { workMem: true });
-      return (await manager.query(`${sql} ${counts}`, params)) as { i: number; state: LifecycleState; profiles: number }[];
+      return (await manager.query(`${sql} ${groupedCounts ?? counts}`, params)) as Row[];
     });
-    const count = (i: number, state: LifecycleState) => rows.find((row) => row.i === i && row.state === state)?.profiles ?? 0;
-    return {
-      timeZone,
-      intervals: Array.from({ length: grid.cohorts }, (_, i) => ({
+    const intervals = (part: readonly Row[]) => {
+      const count = (i: number, state: LifecycleState) => part.filter((row) => row.i === i && row.state === state).reduce((sum, row) => sum + row.profiles, 0);
+      return Array.from({ length: grid.cohorts }, (_, i) => ({
         start: grid.start(i).toISODate()!,
         new: count(i, 'NEW'),
         returning: count(i, 'RETURNING'),
         resurrecting: count(i, 'RESURRECTING'),
         dormant: count(i, 'DORMANT'),
-      })),
+      }));
+    };
+    const grouped = rows.map((row) => ({ ...row, g: row.g ?? null, other: row.other ?? false }));
+    return {
+      timeZone,
+      intervals: intervals(rows),
+      breakdown: groupedCounts ? breakdownGroups(grouped, (row) => row.i === -1).map(({ group, rows: part }) => ({ ...group, intervals: intervals(part) })) : null,
     };
   }
 
@@ -86,7 +107,7 @@ export class LifecycleQuery {
     const grid = new RetentionGrid(question.interval, 1, range.from, range.to);
     if (grid.cohorts > MAX_LIFECYCLE_INTERVALS) throw invalidQuestion('to', `makes ${grid.cohorts} intervals; at most ${MAX_LIFECYCLE_INTERVALS}`);
     const params: unknown[] = [projectId];
-    const scope = await this.filters.scope(projectId, settings, question.filter, null, params, field);
+    const scope = await this.filters.scope(projectId, settings, question.filter, question.breakdown, params, field);
     // Activity from the interval before the first one (to tell returning from resurrecting, and dormant in interval 0).
     const activity = scope.activity(event, { from: grid.start(-1).toISODate()!, to: range.to.toISODate()! });
     const index = flooredIndexSql(grid, 'a.day', params);
@@ -94,6 +115,16 @@ export class LifecycleQuery {
     // Only profiles first seen inside the intervals can be NEW: a range of the first-seen index, hash-joined.
     const firstFrom = `$${params.push(grid.start(0).toISODate())}::date`;
     const firstIn = `SELECT f0.profile_id, f0.first_day FROM ${scope.firsts(event)} f0 WHERE f0.first_day >= ${firstFrom} AND f0.first_day < $${params.push(range.to.toISODate())}::date`;
+    // With a breakdown: each active profile's group (its property, or the property on its first event: the acquisition source), the smaller groups folded.
+    const groups = (activeProfiles: string) => {
+      const firsts = scope.breakdown?.eventProperty ? ` LEFT JOIN ${scope.firsts(event)} f ON f.profile_id = p.profile_id` : '';
+      return `, profiles_g AS MATERIALIZED (
+          SELECT p.profile_id, ${scope.groupOf('p.profile_id', firsts ? 'f.value' : 'NULL::text')} AS g FROM (${activeProfiles}) p${firsts}
+        ), folded AS (
+          SELECT pg.profile_id, CASE WHEN r.other THEN NULL ELSE pg.g END AS g, r.other FROM profiles_g pg JOIN ${scope.groupRanks('profiles_g')} r ON r.g IS NOT DISTINCT FROM pg.g
+        )`;
+    };
+    const groupSizes = `SELECT -1 AS i, 'ALL' AS state, count(*)::int AS profiles, g, other FROM folded GROUP BY g, other`;
     if (grid.cohorts <= MAX_MASKED_INTERVALS) {
       // One row per active profile: a bit per interval it was active in (bit i + 1 for interval i,
       // bit 0 the interval before the first), and the interval it was first seen in. Counting
@@ -111,7 +142,13 @@ export class LifecycleQuery {
       const counts = `SELECT i, state, sum(profiles)::int AS profiles FROM (SELECT mask, fi, count(*) AS profiles FROM marked GROUP BY mask, fi) m
         CROSS JOIN generate_series(0, ${grid.cohorts - 1}) i CROSS JOIN LATERAL (SELECT ${state('i')} AS state) s WHERE s.state IS NOT NULL GROUP BY i, state`;
       const inState = (i: string, wanted: string) => `SELECT m.profile_id FROM marked m WHERE (${state(i)}) = ${wanted}`;
-      return { sql, params, grid, counts, inState };
+      const groupedCounts = scope.breakdown
+        ? `${groups('SELECT profile_id FROM marked')}
+          SELECT i, state, sum(profiles)::int AS profiles, g, other FROM (SELECT m.mask, m.fi, f.g, f.other, count(*) AS profiles FROM marked m JOIN folded f ON f.profile_id = m.profile_id GROUP BY 1, 2, 3, 4) m
+          CROSS JOIN generate_series(0, ${grid.cohorts - 1}) i CROSS JOIN LATERAL (SELECT ${state('i')} AS state) s WHERE s.state IS NOT NULL GROUP BY i, state, g, other
+          UNION ALL ${groupSizes}`
+        : null;
+      return { sql, params, grid, counts, inState, groupedCounts };
     }
     const sql = `WITH first_in_range AS MATERIALIZED (${firstIn}),
       active AS (
@@ -127,7 +164,12 @@ export class LifecycleQuery {
       )`;
     const counts = `SELECT i, state, count(*)::int AS profiles FROM states GROUP BY i, state`;
     const inState = (i: string, wanted: string) => `SELECT profile_id FROM states WHERE i = ${i} AND state = ${wanted}`;
-    return { sql, params, grid, counts, inState };
+    const groupedCounts = scope.breakdown
+      ? `${groups('SELECT DISTINCT profile_id FROM states')}
+        SELECT s.i, s.state, count(*)::int AS profiles, f.g, f.other FROM states s JOIN folded f ON f.profile_id = s.profile_id GROUP BY 1, 2, 4, 5
+        UNION ALL ${groupSizes}`
+      : null;
+    return { sql, params, grid, counts, inState, groupedCounts };
   }
 }
 

@@ -27,10 +27,7 @@ abstract class LocalRangeInput {
   @Field(() => AnalyticsFilterInput, { nullable: true, description: 'Only these profiles (a segment, profile properties) and events (event properties) count.' })
   @IsOptional()
   filter?: AnalyticsFilterInput | null;
-}
 
-@InputType({ isAbstract: true })
-abstract class BrokenDownRangeInput extends LocalRangeInput {
   @Field(() => AnalyticsBreakdownInput, { nullable: true, description: 'Also the answer per value of this property (`breakdown` of the answer): the 20 largest groups, the rest as one `other`.' })
   @IsOptional()
   breakdown?: AnalyticsBreakdownInput | null;
@@ -74,7 +71,7 @@ export class FunnelInput extends LocalRangeInput implements FunnelQuestion {
 }
 
 @InputType({ description: 'A trend over time and, optionally, the period just before.' })
-export class TrendsInput extends BrokenDownRangeInput implements TrendsQuestion {
+export class TrendsInput extends LocalRangeInput implements TrendsQuestion {
   @Field(() => String, { nullable: true, description: 'The event counted; default: any event.' })
   @IsOptional()
   @IsString()
@@ -106,7 +103,7 @@ export class TrendsInput extends BrokenDownRangeInput implements TrendsQuestion 
 }
 
 @InputType({ description: 'DAU, WAU, MAU per day and active days per week.' })
-export class StickinessInput extends BrokenDownRangeInput implements StickinessQuestion {
+export class StickinessInput extends LocalRangeInput implements StickinessQuestion {
   @Field(() => String, { nullable: true, description: 'Active means did this event; default: any event.' })
   @IsOptional()
   @IsString()
