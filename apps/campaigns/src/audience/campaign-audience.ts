@@ -50,6 +50,8 @@ export class CampaignAudience {
    * a known profile (everyone) or a member of an included segment, and in no excluded segment.
    */
   async includes(manager: EntityManager, projectId: string, audience: CampaignAudienceValue, profileId: string): Promise<boolean> {
+    // No audience given: anyone, nothing to ask (the query below answers the same; one round trip per firing less).
+    if (!audience.everyone && audience.include.length === 0 && audience.exclude.length === 0) return true;
     const [row] = (await manager.query(
       `SELECT (NOT $3::boolean AND cardinality($4::uuid[]) = 0
                OR $3::boolean AND EXISTS (SELECT 1 FROM known_profile WHERE project_id = $1 AND profile_id = $2 AND forgotten_at IS NULL)
