@@ -57,6 +57,20 @@ export const EventsIngested = defineMessage('events', 'ingested', z.object({ eve
   compiled: true,
 });
 
+/**
+ * Events stored before their user or anonymous id was linked to a profile (announced in
+ * EventsIngested with no profileId), attached to it now that profiles identified it: the same
+ * event bodies, each with the profile it now belongs to. Recorded through events' outbox in the
+ * transaction that attaches them, MAX_EVENTS_PER_MESSAGE at most per message; an event is attached,
+ * so announced here, at most once. Consumers that act per profile (triggers, live segments) read
+ * it as they read EventsIngested's events; analytics does not (it folds waiting events itself).
+ */
+export const EventsAttached = defineMessage(
+  'events',
+  'attached',
+  z.object({ events: z.array(IngestedEventSchema.extend({ profileId: uuid() })).min(1).max(MAX_EVENTS_PER_MESSAGE) }),
+);
+
 /** A profile now answers to these identities (events re-point their rows to it). */
 export const ProfileIdentified = defineMessage(
   'profiles',

@@ -194,7 +194,7 @@ function deviceIdOf(context: Record<string, unknown> | null): string | undefined
 }
 
 /** The same event rebuilt from its row: identify and group traits, and alias' previousId, are stored in `properties`. */
-function storedEvent(row: EventRow): IngestedEvent {
+export function storedEvent(row: EventRow): IngestedEvent {
   const previousId = row.type === 'alias' ? row.properties.previousId : undefined;
   return announcedEvent(row.id, {
     messageId: row.message_id,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { EventsIngested, type MessageOf, type ProfileDeleted } from '@boomerang/contracts';
+import { EventsAttached, EventsIngested, type MessageOf, type ProfileDeleted } from '@boomerang/contracts';
 import { IdentityFingerprints, StreamEraser, type Messaging } from '@boomerang/platform/messaging';
 import type { Logger } from '@boomerang/platform/observability';
 import { LOGGER, MESSAGING, SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
@@ -9,7 +9,7 @@ import { ErasedPeople } from './erased-people.js';
 
 /**
  * GDPR erasure of what events published: the erased people's events leave the EVENTS stream and
- * the dead letters that carry EventsIngested messages. An EventsIngested message holds the events
+ * the dead letters that carry EventsIngested (or EventsAttached) messages. Such a message holds the events
  * of many people of a project: one holding only theirs is securely deleted, one holding others'
  * too is replaced by a redacted copy (see StreamEraser). The people are recognised by profile id,
  * by the ids of their links (read here, before the erasure deletes the links, in the same
@@ -46,7 +46,7 @@ export class EventStreamErasure {
     await this.eraser.eraseFromDomain({
       domain: 'events',
       projectIds: [...peopleByProject.keys()],
-      decide: (message) => (message.what === EventsIngested.what ? (peopleByProject.get(message.projectId)?.erasureOf(message.text) ?? 'keep') : 'keep'),
+      decide: (message) => (message.what === EventsIngested.what || message.what === EventsAttached.what ? (peopleByProject.get(message.projectId)?.erasureOf(message.text) ?? 'keep') : 'keep'),
     });
   }
 }

@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '@boomerang/platform/observability';
 import { LOGGER } from '@boomerang/platform/subgraph';
+import type { EventRow } from '../events/event.entity.js';
+import { ProfileLinks } from './profile-links.js';
 
 const REPAIR_INTERVAL_MS = 10_000;
 
@@ -24,6 +26,7 @@ export class ProfileLinkRepair implements OnApplicationBootstrap, OnApplicationS
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly links: ProfileLinks,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -60,17 +63,21 @@ export class ProfileLinkRepair implements OnApplicationBootstrap, OnApplicationS
         `UPDATE event e SET profile_id = l.profile_id
          FROM profile_link l
          WHERE l.project_id = $1 AND l.kind = 'user_id' AND l.version > $2 AND l.version <= $3
-           AND e.project_id = $1 AND e.profile_id IS NULL AND e.user_id = l.value`,
+           AND e.project_id = $1 AND e.profile_id IS NULL AND e.user_id = l.value
+         RETURNING e.*`,
         [projectId, after, upTo],
-      )) as [unknown[], number];
+      )) as [EventRow[], number];
       const byAnonymous = (await manager.query(
         `UPDATE event e SET profile_id = l.profile_id
          FROM profile_link l
          WHERE l.project_id = $1 AND l.kind = 'anonymous_id' AND l.version > $2 AND l.version <= $3
            AND e.project_id = $1 AND e.profile_id IS NULL AND e.anonymous_id = l.value
-           AND (e.user_id IS NULL OR NOT EXISTS (SELECT 1 FROM profile_link u WHERE u.project_id = $1 AND u.kind = 'user_id' AND u.value = e.user_id))`,
+           AND (e.user_id IS NULL OR NOT EXISTS (SELECT 1 FROM profile_link u WHERE u.project_id = $1 AND u.kind = 'user_id' AND u.value = e.user_id))
+         RETURNING e.*`,
         [projectId, after, upTo],
-      )) as [unknown[], number];
+      )) as [EventRow[], number];
+      // Attached here rather than at the link: announced as the link's are (EventsAttached).
+      await this.links.announceAttached(manager, projectId, [...byUser[0], ...byAnonymous[0]]);
       await manager.query(`UPDATE profile_link_version SET repaired_version = $2 WHERE project_id = $1 AND repaired_version < $2`, [projectId, upTo]);
       return byUser[1] + byAnonymous[1];
     });

@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { EventsAttached, MAX_EVENTS_PER_MESSAGE } from '@boomerang/contracts';
+import { OutboxWriter } from '@boomerang/platform/messaging';
 import { OneAtATime } from '@boomerang/platform/subgraph';
+import type { EventRow } from '../events/event.entity.js';
+import { storedEvent } from '../ingestion/event-announcements.js';
 import { archivedTables } from '../partitions/event-partitions.js';
 
 interface Identities {
@@ -53,6 +57,8 @@ export class ProfileLinks {
   private readonly cache = new Map<string, CachedLinks>();
   /** Resolves of a project run one after the other, so none stores an older answer over a newer one. */
   private readonly resolving = new OneAtATime();
+
+  constructor(private readonly outbox: OutboxWriter) {}
 
   /** Identities this instance holds in its cache, all projects together. */
   get cachedIdentities(): number {
@@ -157,10 +163,27 @@ export class ProfileLinks {
     const attached = (await manager.query(
       `UPDATE event SET profile_id = $2
        WHERE project_id = $1 AND profile_id IS NULL AND (user_id = $3 OR anonymous_id = ANY($4::text[]))
-       RETURNING id`,
+       RETURNING *`,
       [projectId, profileId, userId, anonymousIds],
-    )) as [unknown[], number];
+    )) as [EventRow[], number];
+    await this.announceAttached(manager, projectId, attached[0]);
     return attached[1];
+  }
+
+  /**
+   * Records EventsAttached for events that just got their profile (rows RETURNING from the UPDATE
+   * that attached them, in this transaction): in the order they happened, MAX_EVENTS_PER_MESSAGE
+   * at most per message, through the outbox, so the messages exist if and only if the attach commits.
+   */
+  async announceAttached(manager: EntityManager, projectId: string, rows: readonly EventRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const events = [...rows]
+      .sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime() || (a.id < b.id ? -1 : 1))
+      .map((row) => ({ ...storedEvent(row), profileId: row.profile_id! }));
+    const occurredAt = new Date().toISOString();
+    const bodies = [];
+    for (let at = 0; at < events.length; at += MAX_EVENTS_PER_MESSAGE) bodies.push({ projectId, occurredAt, events: events.slice(at, at + MAX_EVENTS_PER_MESSAGE) });
+    await this.outbox.enqueueMany(manager, EventsAttached, bodies);
   }
 
   /** Re-points the merged profile's identities and events (archived months too) to the survivor. */
