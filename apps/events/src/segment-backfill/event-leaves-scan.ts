@@ -1,13 +1,13 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { DataSource } from 'typeorm';
 import { encodeLeafScanRows, EventRuleSchema, LEAF_SCAN_ROW_BYTES, leafScanSql, MAX_LEAF_HIT_CHUNK_BYTES, type EventRule, type LeafScanRow } from '@boomerang/audience';
-import { ScanEventLeaves, STREAM_END_HEADER, type LeafBackfillDone } from '@boomerang/contracts';
+import { ScanEventLeaves } from '@boomerang/contracts';
 import type { Messaging } from '@boomerang/platform/messaging';
 import { LOGGER, MESSAGING, type Logger } from '@boomerang/platform/subgraph';
 import { BackfillRequestError } from './leaf-hits-backfill.request.js';
 import { BackfillStoppedError } from './leaf-hits-backfill.use-case.js';
+import { StreamedResponder, type StreamedResult } from './streamed-responder.js';
 
 /** Scans one instance runs at once (each holds a database connection); more wait their turn. */
 const MAX_RUNNING_SCANS = 2;
@@ -90,91 +90,33 @@ export class EventLeavesScan {
 }
 
 /**
- * Answers ScanEventLeaves (core NATS, queue group) with a streamed reply: the scan's rows in binary
- * chunks (`encodeLeafScanRows`), then LeafBackfillDone with the stream-end header. A bad request or a
- * failure ends the stream with `{ ok: false, error }` (rows sent before are to be discarded).
+ * Answers ScanEventLeaves with a streamed reply: the scan's rows in binary chunks
+ * (`encodeLeafScanRows`), then LeafBackfillDone (StreamedResponder).
  */
 @Injectable()
-export class ScanEventLeavesResponder implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private subscription?: Subscription;
-  private readonly running = new Set<Promise<void>>();
-  private readonly waiting: (() => void)[] = [];
-  private active = 0;
-  private readonly stopping = new AbortController();
-
+export class ScanEventLeavesResponder extends StreamedResponder {
   constructor(
     private readonly scan: EventLeavesScan,
-    @Inject(MESSAGING) private readonly messaging: Messaging,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    const { nc, subjects } = this.messaging;
-    this.subscription = nc.subscribe(subjects.request(ScanEventLeaves.name), {
-      queue: ScanEventLeaves.name,
-      callback: (error, message) => {
-        if (error) return this.logger.error({ err: error }, `rpc ${ScanEventLeaves.name} subscription failed`);
-        const answer = this.answer(message).finally(() => this.running.delete(answer));
-        this.running.add(answer);
-      },
-    });
+    @Inject(MESSAGING) messaging: Messaging,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    super(ScanEventLeaves.name, MAX_RUNNING_SCANS, messaging, logger);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.subscription?.unsubscribe();
-    this.stopping.abort();
-    this.waiting.splice(0).forEach((start) => start());
-    await Promise.allSettled([...this.running]);
+  protected parse(data: Uint8Array): EventLeavesScanRequest {
+    return parseEventLeavesScanRequest(data);
   }
 
-  private async answer(message: Msg): Promise<void> {
-    if (!message.reply) return;
-    const nc: Pick<NatsConnection, 'publish' | 'flush'> = this.messaging.nc;
-    const reply = message.reply;
+  protected stream(request: EventLeavesScanRequest, reply: string, signal: AbortSignal): Promise<StreamedResult> {
+    const { nc } = this.messaging;
     let chunks = 0;
-    let done: LeafBackfillDone;
-    try {
-      const request = parseEventLeavesScanRequest(message.data);
-      await this.turn();
-      try {
-        if (this.stopping.signal.aborted) throw new BackfillStoppedError('events is shutting down; ask again');
-        const result = await this.scan.execute(
-          request,
-          async (rows) => {
-            nc.publish(reply, encodeLeafScanRows(rows));
-            if (++chunks % FLUSH_EVERY === 0) await nc.flush();
-          },
-          this.stopping.signal,
-        );
-        done = { ok: true, ...result };
-      } finally {
-        this.release();
-      }
-    } catch (failure) {
-      if (!(failure instanceof BackfillRequestError) && !(failure instanceof BackfillStoppedError)) this.logger.error({ err: failure }, `rpc ${ScanEventLeaves.name} failed`);
-      done = { ok: false, error: (failure as Error).message };
-    }
-    try {
-      const end = headers();
-      end.set(STREAM_END_HEADER, '1');
-      nc.publish(reply, JSON.stringify(done), { headers: end });
-      await nc.flush();
-    } catch (error) {
-      this.logger.warn({ err: error }, `rpc ${ScanEventLeaves.name}: the reply could not be sent`);
-    }
-  }
-
-  private async turn(): Promise<void> {
-    if (this.active < MAX_RUNNING_SCANS) {
-      this.active++;
-      return;
-    }
-    await new Promise<void>((start) => this.waiting.push(start));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.active--;
+    return this.scan.execute(
+      request,
+      async (rows) => {
+        nc.publish(reply, encodeLeafScanRows(rows));
+        if (++chunks % FLUSH_EVERY === 0) await nc.flush();
+      },
+      signal,
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { decodeLeafHitRows, MAX_LEAF_HIT_CHUNK_BYTES, type LeafHitRow } from '@boomerang/audience';
 import { STREAM_END_HEADER } from '@boomerang/contracts';
 import { LeafHitStream } from './leaf-hit-stream.js';
+import { endStream } from './streamed-responder.js';
 
 /** A connection that records what is published and how often it is flushed. */
 const fakeConnection = () => {
@@ -34,26 +35,27 @@ const summary = (leaf: number, hits: number): LeafHitRow => ({
 });
 
 describe('LeafHitStream', () => {
-  it('cuts rows into chunks of at most MAX_LEAF_HIT_CHUNK_BYTES, in order, flushing every few chunks, and ends with the done message', async () => {
+  it('cuts rows into chunks of at most MAX_LEAF_HIT_CHUNK_BYTES, in order, flushing every few chunks', async () => {
     const nc = fakeConnection();
     const sut = new LeafHitStream(nc as never, 'reply', 2);
     const rows = Array.from({ length: 20 }, (_, index) => summary(index, 5000));
     await sut.rows(rows.slice(0, 7));
     await sut.rows(rows.slice(7));
-    await sut.end({ ok: true, rows: 20, snapshotAt: '2026-12-05T10:00:00.000Z' });
-    const chunks = nc.published.filter((message) => !message.end);
+    await sut.publishPending();
+    const chunks = nc.published;
+    expect(chunks.every((message) => !message.end)).toBe(true);
     expect(chunks.length).toBe(4);
     for (const chunk of chunks) expect((chunk.data as Uint8Array).length).toBeLessThanOrEqual(MAX_LEAF_HIT_CHUNK_BYTES);
     expect(chunks.flatMap((chunk) => decodeLeafHitRows(chunk.data as Uint8Array).map((row) => row.leaf))).toEqual(rows.map((row) => row.leaf));
-    expect(nc.published.at(-1)).toEqual({ data: JSON.stringify({ ok: true, rows: 20, snapshotAt: '2026-12-05T10:00:00.000Z' }), end: true });
-    expect(nc.flushes()).toBe(3);
+    expect(nc.flushes()).toBe(2);
   });
+});
 
-  it('after a failure sends only the final message', async () => {
+describe('endStream', () => {
+  it('sends the final message with the stream-end header and waits for the server', async () => {
     const nc = fakeConnection();
-    const sut = new LeafHitStream(nc as never, 'reply');
-    await sut.rows([summary(0, 1)]);
-    await sut.end({ ok: false, error: 'boom' });
+    await endStream(nc as never, 'reply', { ok: false, error: 'boom' });
     expect(nc.published).toEqual([{ data: JSON.stringify({ ok: false, error: 'boom' }), end: true }]);
+    expect(nc.flushes()).toBe(1);
   });
 });

@@ -1,11 +1,10 @@
-import { headers, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { encodedSize, encodeLeafHitRows, MAX_LEAF_HIT_CHUNK_BYTES, type LeafHitRow } from '@boomerang/audience';
-import { STREAM_END_HEADER, type LeafBackfillDone } from '@boomerang/contracts';
 import type { LeafHitSink } from './leaf-hits-backfill.use-case.js';
 
 /**
- * A streamed reply on core NATS: rows encoded into chunks of at most MAX_LEAF_HIT_CHUNK_BYTES
- * published to the reply subject, then the LeafBackfillDone message with the stream-end header.
+ * A streamed reply's rows on core NATS: encoded into chunks of at most MAX_LEAF_HIT_CHUNK_BYTES
+ * published to the reply subject (StreamedResponder sends the final message).
  * Core NATS has no flow control: every few chunks the stream waits until the server has them all
  * (a flush), so a backfill never runs far ahead of what the connection has delivered.
  */
@@ -29,16 +28,8 @@ export class LeafHitStream implements LeafHitSink {
     }
   }
 
-  /** Publishes what is left, then the final message (after an error: the rows sent are to be discarded). */
-  async end(done: LeafBackfillDone): Promise<void> {
-    if (done.ok) await this.publishPending();
-    const end = headers();
-    end.set(STREAM_END_HEADER, '1');
-    this.nc.publish(this.subject, JSON.stringify(done), { headers: end });
-    await this.nc.flush();
-  }
-
-  private async publishPending(): Promise<void> {
+  /** Publishes the rows still held (before the final message, which the responder sends). */
+  async publishPending(): Promise<void> {
     if (this.pending.length === 0) return;
     this.nc.publish(this.subject, encodeLeafHitRows(this.pending));
     this.pending = [];
