@@ -1,19 +1,34 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { matchesAll } from '@boomerang/audience';
-import { EventsIngested, SegmentMembershipChanged, type MessageOf } from '@boomerang/contracts';
+import { EventsAttached, EventsIngested, SegmentMembershipChanged, type IngestedEvent, type MessageOf } from '@boomerang/contracts';
 import { MessagingLifecycle } from '@boomerang/platform/subgraph';
 import type { CampaignEntity } from '../campaigns/campaign.entity.js';
 import { TriggerFiring } from './trigger-firing.js';
 
 export const TRIGGER_EVENTS_DURABLE = 'campaigns-trigger-events';
 export const TRIGGER_SEGMENTS_DURABLE = 'campaigns-trigger-segments';
+export const TRIGGER_ATTACHED_DURABLE = 'campaigns-trigger-attached';
+
+/**
+ * An event attached to its profile after the fact (EventsAttached: tracked before its identity
+ * was linked) fires a trigger only when the send it causes (its time + the trigger's delay) would
+ * be due at most this long before the attach: the identify that follows a sign-up in the same
+ * flush fires the welcome, an anonymous visit from last week identified today fires nothing.
+ */
+export const ATTACHED_MAX_LATENESS_MS = 86_400_000;
+const MINUTE_MS = 60_000;
+
+/** A batch of events as both contracts carry it. */
+type EventBatch = { projectId: string; occurredAt: string; events: readonly IngestedEvent[] };
 
 /**
  * What fires triggered campaigns: ingested events (the trigger event with its conditions, and the
  * `since` events waiting firings look for) and segment entries and exits, each from its own
  * durable consumer with an inbox (a redelivered message is not handled twice). Event names seen
  * are remembered per project (`campaign_event_name`) for the warning on a trigger nobody does.
+ * Events attached to their profile later (EventsAttached) go the same way, from their own durable:
+ * the fire id derives from the event id, so an event seen both ways fires once.
  */
 /** `project name` pairs known to be stored that an instance keeps (past it, it starts over). */
 const STORED_NAMES_CACHED = 50_000;
@@ -36,12 +51,27 @@ export class TriggerEvents {
       handle: (body, { manager }) => this.onEvents(manager, [body]),
       handleBatch: (messages, manager) => this.onEvents(manager, messages.map((message) => message.body)),
     });
+    lifecycle.register({
+      durable: TRIGGER_ATTACHED_DURABLE,
+      contract: EventsAttached,
+      handle: (body, { manager }) => this.onAttached(manager, [body]),
+      handleBatch: (messages, manager) => this.onAttached(manager, messages.map((message) => message.body)),
+    });
     lifecycle.register({ durable: TRIGGER_SEGMENTS_DURABLE, contract: SegmentMembershipChanged, handle: (body, { manager, messageId }) => this.onMembership(manager, body, messageId) });
   }
 
   /** `bodies` in stream order (one message, or the messages handled together). */
   async onEvents(manager: EntityManager, bodies: readonly MessageOf<typeof EventsIngested>[]): Promise<void> {
     await this.noteNames(manager, bodies);
+    await this.react(manager, bodies, false);
+  }
+
+  /** Events attached to their profile after their ingest (their names were noted then). */
+  async onAttached(manager: EntityManager, bodies: readonly MessageOf<typeof EventsAttached>[]): Promise<void> {
+    await this.react(manager, bodies, true);
+  }
+
+  private async react(manager: EntityManager, bodies: readonly EventBatch[], attached: boolean): Promise<void> {
     const campaignsOf = new Map<string, CampaignEntity[]>();
     for (const body of bodies) {
       let campaigns = campaignsOf.get(body.projectId);
@@ -49,7 +79,7 @@ export class TriggerEvents {
         campaigns = (await this.firing.reactingCampaigns(manager, body.projectId)).filter((campaign) => campaign.trigger!.event || campaign.trigger!.since);
         campaignsOf.set(body.projectId, campaigns);
       }
-      if (campaigns.length > 0) await this.fireFor(manager, campaigns, body);
+      if (campaigns.length > 0) await this.fireFor(manager, campaigns, body, attached);
     }
   }
 
@@ -72,15 +102,22 @@ export class TriggerEvents {
     for (const [projectId, name] of fresh) if (!written.has(`${projectId} ${name}`)) this.storedNames.add(`${projectId} ${name}`);
   }
 
-  private async fireFor(manager: EntityManager, campaigns: readonly CampaignEntity[], body: MessageOf<typeof EventsIngested>): Promise<void> {
-    const announcedAt = new Date(body.occurredAt);
+  /**
+   * `attached`: the events were announced again when attached (`body.occurredAt`); each counts as
+   * announced when it happened (one before the campaign started reacting fires nothing), and one
+   * whose send would be due more than ATTACHED_MAX_LATENESS_MS before the attach fires nothing.
+   */
+  private async fireFor(manager: EntityManager, campaigns: readonly CampaignEntity[], body: EventBatch, attached: boolean): Promise<void> {
+    const occurredAt = new Date(body.occurredAt);
     for (const event of body.events) {
       if (!event.profileId) continue;
       const at = new Date(event.timestamp);
+      const announcedAt = attached ? at : occurredAt;
       for (const campaign of campaigns) {
         const { since, event: on } = campaign.trigger!;
         if (since && since.event === event.name && matchesAll(since.where, event.properties)) await this.firing.followedUp(manager, campaign, event.profileId, at);
         if (on && on.name === event.name && matchesAll(on.where, event.properties)) {
+          if (attached && at.getTime() + campaign.trigger!.delayMinutes * MINUTE_MS < occurredAt.getTime() - ATTACHED_MAX_LATENESS_MS) continue;
           await this.firing.fire(manager, campaign, event.profileId, { id: `event:${event.eventId}`, triggeredAt: at, announcedAt, event: event.properties });
         }
       }
