@@ -9,7 +9,7 @@ import { ANALYTICS_PROFILE_CHANGED_DURABLE } from '../src/analytics/analytics-pr
 import { ANALYTICS_EVENTS_DURABLE } from '../src/analytics/rollup.consumers.js';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
-import { ingestCommand, startEventsSubgraph } from './support.js';
+import { ingestCommand, startEventsSubgraph, profileSnapshot } from './support.js';
 
 const FUNNEL = `query($input: FunnelInput!) { funnel(input: $input) { timeZone order steps { event profiles conversionFromPrevious conversionFromFirst medianSecondsFromPrevious } } }`;
 const TRENDS = `query($input: TrendsInput!) { trends(input: $input) { timeZone from to total change points { start value } previous { from to total points { start value } } } }`;
@@ -241,14 +241,7 @@ describe('analytics behaviour (funnels, trends, stickiness, lifecycle)', () => {
 
   it('filters every question by profile properties and by event properties', async () => {
     // a and b are on the pro plan (profiles' snapshots, as analytics keeps them for filters).
-    const snapshot = (profileId: string, plan: string) => ({
-      profileId,
-      externalId: null,
-      properties: { plan },
-      attributes: { email: null, phone: null, name: null, timeZone: null, locale: null, createdAt: '2026-01-01T00:00:00.000Z', emailSubscribed: null, smsSubscribed: null, pushSubscribed: null, whatsappSubscribed: null, phoneDnd: null },
-      contact: { email: null, phone: null },
-      updatedAt: new Date().toISOString(),
-    });
+    const snapshot = (profileId: string, plan: string) => profileSnapshot(profileId, { plan });
     for (const who of ['a', 'b'] as const) await publish(ProfileChanged, shop, snapshot(ids[who]!, 'pro'));
     await publish(ProfileChanged, shop, snapshot(ids.c!, 'free'));
     await eventually(async () => {

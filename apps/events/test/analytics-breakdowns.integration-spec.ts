@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ProfileChanged, type ProfileSnapshot } from '@boomerang/contracts';
+import { ProfileChanged } from '@boomerang/contracts';
 import { applyOwnedStream } from '@boomerang/platform/messaging';
 import { newKnownProfiles, publishMessage, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
-import { consumersSettled, ingestCommand, startEventsSubgraph } from './support.js';
+import { consumersSettled, ingestCommand, startEventsSubgraph, profileSnapshot } from './support.js';
 
 const TRENDS = `query($input: TrendsInput!) { trends(input: $input) { total points { value } breakdown { value other profiles total points { start value } } } }`;
 const FUNNEL = `query($input: FunnelInput!) { funnel(input: $input) { steps { profiles medianSecondsFromPrevious } breakdown { value other profiles steps { profiles conversionFromPrevious medianSecondsFromPrevious } } } }`;
@@ -26,26 +26,7 @@ describe('analytics breakdowns (trends, stickiness, funnels, lifecycle)', () => 
   const many = randomUUID();
   let a: string, b: string, c: string, d: string;
 
-  const snapshot = (profileId: string, properties: Record<string, unknown>): ProfileSnapshot => ({
-    profileId,
-    externalId: null,
-    properties,
-    attributes: {
-      email: null,
-      phone: null,
-      name: null,
-      timeZone: null,
-      locale: null,
-      createdAt: '2026-01-01T00:00:00.000Z',
-      emailSubscribed: null,
-      smsSubscribed: null,
-      pushSubscribed: null,
-      whatsappSubscribed: null,
-      phoneDnd: null,
-    },
-    contact: { email: null, phone: null },
-    updatedAt: new Date().toISOString(),
-  });
+  const snapshot = profileSnapshot;
   const ingest = (project: string, events: Partial<IngestEventCommand>[]) => sut.app.get(IngestEvents).execute(project, events.map((event) => ingestCommand(event)));
   const ask = async <T>(query: string, input: Record<string, unknown>, projectId = shop) => {
     const answer = await sut.query<T>(query, { input }, secretKeyCaller(projectId));

@@ -4,7 +4,7 @@ import { applyOwnedStream, serveRpc } from '@boomerang/platform/messaging';
 import { eventually, newKnownProfiles, publishMessage, secretKeyCaller, silentLogger, type TestSubgraph } from '@boomerang/platform/testing';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
-import { consumersSettled, ingestCommand, startEventsSubgraph } from './support.js';
+import { consumersSettled, ingestCommand, startEventsSubgraph, profileSnapshot } from './support.js';
 
 const RETENTION = `query($input: RetentionInput!) { retention(input: $input) {
   cohorts { start size counts } breakdown { value other profiles cohorts { start size counts } } } }`;
@@ -23,26 +23,7 @@ describe('analytics filters and breakdowns', () => {
   let p1: string, p2: string, p3: string, p4: string;
 
   const publish = <C extends MessageContract>(contract: C, project: string, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>) => publishMessage(sut.messaging, contract, project, body);
-  const snapshot = (profileId: string, properties: Record<string, unknown>, updatedAt = new Date()) => ({
-    profileId,
-    externalId: null,
-    properties,
-    attributes: {
-      email: null,
-      phone: null,
-      name: null,
-      timeZone: null,
-      locale: null,
-      createdAt: '2026-01-01T00:00:00.000Z',
-      emailSubscribed: null,
-      smsSubscribed: null,
-      pushSubscribed: null,
-      whatsappSubscribed: null,
-      phoneDnd: null,
-    },
-    contact: { email: null, phone: null },
-    updatedAt: updatedAt.toISOString(),
-  });
+  const snapshot = profileSnapshot;
   const settled = () => consumersSettled(sut);
   const ingest = (project: string, events: Partial<IngestEventCommand>[]) => sut.app.get(IngestEvents).execute(project, events.map((event) => ingestCommand(event)));
   const at = (day: string) => new Date(`${day}T12:00:00Z`);

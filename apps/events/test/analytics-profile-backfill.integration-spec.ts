@@ -6,7 +6,7 @@ import { eventually, newKnownProfiles, publishMessage, secretKeyCaller, silentLo
 import { AnalyticsProfileBackfill } from '../src/analytics/analytics-profile-backfill.js';
 import type { IngestEventCommand } from '../src/ingestion/ingest-event.command.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
-import { consumersSettled, ingestCommand, startEventsSubgraph } from './support.js';
+import { consumersSettled, ingestCommand, startEventsSubgraph, profileSnapshot } from './support.js';
 
 const RETENTION = `query($input: RetentionInput!) { retention(input: $input) { cohorts { start size counts } } }`;
 
@@ -28,26 +28,7 @@ describe('analytics profiles backfill', () => {
   let failNext = 0;
   let p1: string, p2: string, p3: string, merged: string, q1: string;
 
-  const snapshot = (profileId: string, properties: Record<string, unknown>, updatedAt: Date): ProfileSnapshot => ({
-    profileId,
-    externalId: null,
-    properties,
-    attributes: {
-      email: null,
-      phone: null,
-      name: null,
-      timeZone: null,
-      locale: null,
-      createdAt: '2026-01-01T00:00:00.000Z',
-      emailSubscribed: null,
-      smsSubscribed: null,
-      pushSubscribed: null,
-      whatsappSubscribed: null,
-      phoneDnd: null,
-    },
-    contact: { email: null, phone: null },
-    updatedAt: updatedAt.toISOString(),
-  });
+  const snapshot = profileSnapshot;
   const publish = <C extends MessageContract>(contract: C, project: string, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>) => publishMessage(sut.messaging, contract, project, body);
   const ingest = (project: string, events: Partial<IngestEventCommand>[]) => sut.app.get(IngestEvents).execute(project, events.map((event) => ingestCommand(event)));
   const stored = async () =>

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { EventsIngested, type ResolveApiKeyReply } from '@boomerang/contracts';
+import { EventsIngested, type ProfileSnapshot, type ResolveApiKeyReply } from '@boomerang/contracts';
 import type { Messaging } from '@boomerang/platform/messaging';
 import { MessagingLifecycle } from '@boomerang/platform/subgraph';
 import { eventually, serveTestIngestPolicies, serveTestKeys, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
@@ -129,3 +129,25 @@ export async function consumersSettled(sut: TestSubgraph, timeoutMs = 20_000): P
     { timeoutMs },
   );
 }
+
+/** A profile as profiles' ProfileChanged and ListProfileSnapshots carry it: these custom properties, nothing else known. */
+export const profileSnapshot = (profileId: string, properties: Record<string, unknown>, updatedAt = new Date()): ProfileSnapshot => ({
+  profileId,
+  externalId: null,
+  properties,
+  attributes: {
+    email: null,
+    phone: null,
+    name: null,
+    timeZone: null,
+    locale: null,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    emailSubscribed: null,
+    smsSubscribed: null,
+    pushSubscribed: null,
+    whatsappSubscribed: null,
+    phoneDnd: null,
+  },
+  contact: { email: null, phone: null },
+  updatedAt: updatedAt.toISOString(),
+});
