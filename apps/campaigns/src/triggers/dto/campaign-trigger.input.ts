@@ -1,8 +1,7 @@
 import { Field, ID, InputType, Int, registerEnumType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsBoolean, IsEnum, IsInt, IsNotEmpty, IsOptional, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { GraphQLScalarType, Kind } from 'graphql';
-import { CONDITION_OPS, VALUE_TYPES } from '@boomerang/audience';
+import { ConditionOp, ConditionValueScalar, ConditionValueType, PropertyConditionInput } from '@boomerang/audience/graphql';
 import type { ReEligibility } from '../campaign-trigger.js';
 
 /*
@@ -10,28 +9,7 @@ import type { ReEligibility } from '../campaign-trigger.js';
  * ConditionValueType, ConditionValue and PropertyConditionInput as segments' rules): the
  * supergraph merges the two subgraphs' identical definitions.
  */
-const upperSnake = (name: string) => name.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
-const enumOf = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((value) => [upperSnake(value), value])) as Record<string, T>;
-
-export const ConditionOp = enumOf(CONDITION_OPS);
-export const ConditionValueType = enumOf(VALUE_TYPES);
-registerEnumType(ConditionOp, { name: 'ConditionOp', description: 'How a property is compared. EXISTS / NOT_EXISTS take no value; BETWEEN, IN, NOT_IN take `values`.' });
-registerEnumType(ConditionValueType, { name: 'ConditionValueType', description: 'What a condition compares as (default: the type of its value).' });
-
-export const ConditionValueScalar = new GraphQLScalarType({
-  name: 'ConditionValue',
-  description: 'A string, number or boolean; dates as ISO 8601 strings.',
-  serialize: (value) => value,
-  parseValue: (value) => {
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-    throw new TypeError('a condition value is a string, number or boolean');
-  },
-  parseLiteral: (node) => {
-    if (node.kind === Kind.STRING || node.kind === Kind.BOOLEAN) return node.value;
-    if (node.kind === Kind.INT || node.kind === Kind.FLOAT) return Number(node.value);
-    throw new TypeError('a condition value is a string, number or boolean');
-  },
-});
+export { ConditionOp, ConditionValueScalar, ConditionValueType, PropertyConditionInput };
 
 export enum SegmentTransition {
   ENTERED = 'entered',
@@ -44,15 +22,6 @@ registerEnumType(ReEligibilityKind, {
   name: 'ReEligibility',
   description: 'How often one profile may get a triggered campaign: ONCE ever, EVERY_TIME the trigger fires, or once PER_DAYS (reEligibleAfterDays).',
 });
-
-@InputType({ description: 'A condition on one property (a name, or a dot path into nested objects).' })
-export class PropertyConditionInput {
-  @Field() property: string;
-  @Field(() => ConditionOp) op: string;
-  @Field(() => ConditionValueType, { nullable: true }) type?: string;
-  @Field(() => ConditionValueScalar, { nullable: true }) value?: string | number | boolean;
-  @Field(() => [ConditionValueScalar], { nullable: true }) values?: (string | number | boolean)[];
-}
 
 @InputType()
 export class TriggerEventInput {

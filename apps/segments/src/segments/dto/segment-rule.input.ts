@@ -1,6 +1,6 @@
 import { Field, InputType, Int, registerEnumType } from '@nestjs/graphql';
-import { GraphQLScalarType, Kind } from 'graphql';
-import { AGGREGATE_FUNCTIONS, CONDITION_OPS, PROFILE_ATTRIBUTES, VALUE_TYPES } from '@boomerang/audience';
+import { AGGREGATE_FUNCTIONS, PROFILE_ATTRIBUTES } from '@boomerang/audience';
+import { ConditionOp, ConditionValueScalar, ConditionValueType, enumOf, PropertyConditionInput } from '@boomerang/audience/graphql';
 
 /**
  * The rule tree as GraphQL input: the audience language's shape (libs/audience), field for
@@ -8,35 +8,14 @@ import { AGGREGATE_FUNCTIONS, CONDITION_OPS, PROFILE_ATTRIBUTES, VALUE_TYPES } f
  * node, operands) and names the path of each issue.
  */
 
-const upperSnake = (name: string) => name.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
-const enumOf = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((value) => [upperSnake(value), value])) as Record<string, T>;
-
-export const ConditionOp = enumOf(CONDITION_OPS);
-export const ValueType = enumOf(VALUE_TYPES);
+export { ConditionOp, ConditionValueScalar, PropertyConditionInput };
+export const ValueType = ConditionValueType;
 export const ProfileAttribute = enumOf(PROFILE_ATTRIBUTES);
 export const AggregateFunction = enumOf(AGGREGATE_FUNCTIONS);
 const NumberOp = enumOf(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'between'] as const);
-registerEnumType(ConditionOp, { name: 'ConditionOp', description: 'How a property is compared. EXISTS / NOT_EXISTS take no value; BETWEEN, IN, NOT_IN take `values`.' });
-registerEnumType(ValueType, { name: 'ConditionValueType', description: 'What a condition compares as (default: the type of its value).' });
 registerEnumType(ProfileAttribute, { name: 'ProfileAttribute', description: 'Built-in profile attributes; EMAIL and PHONE allow EXISTS / NOT_EXISTS only.' });
 registerEnumType(AggregateFunction, { name: 'AggregateFunction' });
 registerEnumType(NumberOp, { name: 'NumberOp' });
-
-/** A string, number or boolean (dates are ISO 8601 strings). */
-export const ConditionValueScalar = new GraphQLScalarType({
-  name: 'ConditionValue',
-  description: 'A string, number or boolean; dates as ISO 8601 strings.',
-  serialize: (value) => value,
-  parseValue: (value) => {
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-    throw new TypeError('a condition value is a string, number or boolean');
-  },
-  parseLiteral: (node) => {
-    if (node.kind === Kind.STRING || node.kind === Kind.BOOLEAN) return node.value;
-    if (node.kind === Kind.INT || node.kind === Kind.FLOAT) return Number(node.value);
-    throw new TypeError('a condition value is a string, number or boolean');
-  },
-});
 
 @InputType({ description: 'A span of time: exactly one unit.' })
 export class DurationInput {
@@ -49,15 +28,6 @@ export class DurationInput {
 export class DateRangeInput {
   @Field() from: string;
   @Field() to: string;
-}
-
-@InputType({ description: 'A condition on one property (a name, or a dot path into nested objects).' })
-export class PropertyConditionInput {
-  @Field() property: string;
-  @Field(() => ConditionOp) op: string;
-  @Field(() => ValueType, { nullable: true }) type?: string;
-  @Field(() => ConditionValueScalar, { nullable: true }) value?: string | number | boolean;
-  @Field(() => [ConditionValueScalar], { nullable: true }) values?: (string | number | boolean)[];
 }
 
 @InputType({ description: 'How many qualifying events: give atLeast and/or atMost, or exactly. Default: at least 1.' })
