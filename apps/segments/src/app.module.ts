@@ -9,6 +9,7 @@ import { LeafStateUnkeyedLeaf1763900009500 } from './migrations/1763900009500-le
 import { SegmentMembersFromScan1763900009600 } from './migrations/1763900009600-segment-members-from-scan.js';
 import { SegmentEntriesPending1763900009610 } from './migrations/1763900009610-segment-entries-pending.js';
 import { SegmentMembershipUnkeyedSegment1763900009620 } from './migrations/1763900009620-segment-membership-unkeyed-segment.js';
+import { DropPendingEvents1763900009630 } from './migrations/1763900009630-drop-pending-events.js';
 import { SegmentImports1763900001600 } from './migrations/1763900001600-segment-imports.js';
 import { Rfm1763900001700 } from './migrations/1763900001700-rfm.js';
 import { RfmModule } from './rfm/rfm.module.js';
@@ -32,6 +33,7 @@ export const SEGMENTS_MIGRATIONS = [
   SegmentMembersFromScan1763900009600,
   SegmentEntriesPending1763900009610,
   SegmentMembershipUnkeyedSegment1763900009620,
+  DropPendingEvents1763900009630,
 ];
 
 @Module({

@@ -5,11 +5,11 @@ import { v7 as timeOrderedUuid } from 'uuid';
 import {
   BackfillLeafHits,
   decodeProfileIds,
+  EventsAttached,
   EventsIngested,
   ListProfileSnapshots,
   ListSegmentMembers,
   ProfileChanged,
-  ProfileIdentified,
   SegmentMembershipChanged,
   type MessageOf,
   type ProfileSnapshot,
@@ -17,8 +17,9 @@ import {
 } from '@boomerang/contracts';
 import { callRpc, domainStreamConfig, serveRpc } from '@boomerang/platform/messaging';
 import { Clock } from '@boomerang/platform/subgraph';
-import { eventually, secretKeyCaller, seedKnownProfiles, silentLogger, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
+import { consumedUpTo, eventually, secretKeyCaller, seedKnownProfiles, silentLogger, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { LeafCollector } from '../src/audience/leaf-collector.js';
+import { LIVE_ATTACHED_DURABLE, LIVE_EVENTS_DURABLE } from '../src/audience/live-events.js';
 import { LeafTimers } from '../src/audience/leaf-timers.js';
 import { serveEvents } from './events-stand-in.js';
 
@@ -244,39 +245,34 @@ describe('segments: the audience engine', () => {
     expect(estimate.data!.estimateSegment).toEqual({ size: 3, totalProfiles: 4 });
   });
 
-  it('holds events that reached segments before their profile was known until ProfileIdentified names it, in either order', async () => {
+  it('counts an event tracked before its identify once: skipped unlinked at ingest, folded when events attaches it (EventsAttached)', async () => {
     const { projectId } = await newProject(0);
     const [early, late] = [randomUUID(), randomUUID()];
     const segment = await create(projectId, { event: { name: 'Level Up', count: { exactly: 2 } } });
-    const publishLinked = (userId: string, profileId: string | null, at: number) =>
-      segments.messaging.js.publish(
-        segments.messaging.subjects.subject(EventsIngested, projectId),
-        JSON.stringify({
-          projectId,
-          occurredAt: new Date().toISOString(),
-          events: [{ eventId: timeOrderedUuid(), messageId: randomUUID(), profileId, userId, name: 'Level Up', timestamp: new Date(at).toISOString(), properties: {}, type: 'track' }],
-        }),
-      );
-    const identified = (userId: string, profileId: string) =>
-      segments.messaging.js.publish(
-        segments.messaging.subjects.subject(ProfileIdentified, projectId),
-        JSON.stringify({ projectId, occurredAt: new Date().toISOString(), profileId, userId, anonymousIds: [] }),
-      );
-    // `early`: its first event arrives unlinked, then it is identified, then a linked event and an unlinked one.
-    await publishLinked('user-early', null, Date.now() - 1000);
-    await eventually(async () => ((await db.query(`SELECT count(*)::int AS n FROM "${segments.schema}".pending_event WHERE project_id = $1`, [projectId])) as { n: number }[])[0]!.n === 1 || undefined);
-    await identified('user-early', early);
-    await publishLinked('user-early', null, Date.now());
-    // `late`: identified first, then two unlinked events.
-    await identified('user-late', late);
-    await eventually(async () => ((await db.query(`SELECT count(*)::int AS n FROM "${segments.schema}".identity_link WHERE project_id = $1`, [projectId])) as { n: number }[])[0]!.n === 2 || undefined);
-    await publishLinked('user-late', null, Date.now());
-    await publishLinked('user-late', late, Date.now());
-    await eventuallyMembers(projectId, segment.id, [early, late]).catch(async (error) => {
-      const states = await db.query(`SELECT profile_id, n, matched FROM "${segments.schema}".leaf_state WHERE project_id = $1`, [projectId]);
-      const pending = await db.query(`SELECT kind, value FROM "${segments.schema}".pending_event WHERE project_id = $1`, [projectId]);
-      throw new Error(`${error}: ${JSON.stringify({ early, late, states, pending })}`);
-    });
+    const levelUp = (userId: string, at: number) => ({ eventId: timeOrderedUuid(), messageId: randomUUID(), userId, name: 'Level Up', timestamp: new Date(at).toISOString(), properties: {}, type: 'track' as const });
+    const publish = (contract: typeof EventsIngested | typeof EventsAttached, events: Record<string, unknown>[]) =>
+      segments.messaging.js.publish(segments.messaging.subjects.subject(contract, projectId), JSON.stringify({ projectId, occurredAt: new Date().toISOString(), events }));
+    // `early`: an unlinked event, then a linked one, then the first attached to it. `late`: both attached before their unlinked copies arrive.
+    const first = levelUp('user-early', Date.now() - 1000);
+    await publish(EventsIngested, [{ ...first, profileId: null }]);
+    await publish(EventsIngested, [{ ...levelUp('user-early', Date.now()), profileId: early }]);
+    const [one, two] = [levelUp('user-late', Date.now() - 2000), levelUp('user-late', Date.now() - 1000)];
+    await publish(EventsAttached, [
+      { ...one, profileId: late },
+      { ...two, profileId: late },
+    ]);
+    const attachedAck = await publish(EventsAttached, [{ ...first, profileId: early }]);
+    const ingestedAck = await publish(EventsIngested, [
+      { ...one, profileId: null },
+      { ...two, profileId: null },
+    ]);
+    // Exactly 2: an event counted both unlinked and attached would make 3.
+    await eventuallyMembers(projectId, segment.id, [early, late].sort());
+    await consumedUpTo(segments.messaging, 'events', LIVE_ATTACHED_DURABLE, attachedAck);
+    await consumedUpTo(segments.messaging, 'events', LIVE_EVENTS_DURABLE, ingestedAck);
+    const states = (await db.query(`SELECT profile_id, matched FROM "${segments.schema}".leaf_state WHERE project_id = $1 ORDER BY profile_id`, [projectId])) as { matched: boolean }[];
+    expect(states.map((state) => state.matched)).toEqual([true, true]);
+    expect(await members(projectId, segment.id)).toEqual([early, late].sort());
   });
 
   it('drops leaves no live segment holds once unused for a week (old versions, unsaved estimates), with their states', async () => {

@@ -18,12 +18,11 @@ export class ProfileLifecycle {
     private readonly clock: Clock,
   ) {}
 
-  /** GDPR erasure: every state, fact and identity link of the profile goes. */
+  /** GDPR erasure: every state and fact of the profile goes. */
   async erase(manager: EntityManager, projectId: string, profileId: string): Promise<void> {
     await this.catalog.lockShared(manager, projectId);
     await manager.query(`DELETE FROM leaf_state WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]);
     await manager.query(`DELETE FROM profile_fact WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]);
-    await manager.query(`DELETE FROM identity_link WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]);
   }
 
   /**
@@ -53,7 +52,6 @@ export class ProfileLifecycle {
     }
     await manager.query(`DELETE FROM leaf_state WHERE project_id = $1 AND profile_id = $2`, [projectId, mergedId]);
     await manager.query(`DELETE FROM profile_fact WHERE project_id = $1 AND profile_id = $2`, [projectId, mergedId]);
-    await manager.query(`UPDATE identity_link SET profile_id = $2 WHERE project_id = $1 AND profile_id = $3`, [projectId, survivorId, mergedId]);
     const now = this.clock.now();
     await this.hits.persist(manager, projectId, catalog.leaves, existing, fresh, now.getTime());
     await this.evaluation.evaluate(manager, projectId, catalog, new Map([[survivorId, { leafIds: 'all', cause: 'merge', eventId: null }]]), now);
