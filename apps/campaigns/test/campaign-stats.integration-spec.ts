@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { EventsIngested } from '@boomerang/contracts';
+import { EventsAttached, EventsIngested } from '@boomerang/contracts';
 import { applyOwnedStream } from '@boomerang/platform/messaging';
 import {
   consumedUpTo,
@@ -14,7 +14,7 @@ import {
   type TestSubgraph,
 } from '@boomerang/platform/testing';
 import { ENGAGEMENT_EVENTS_DURABLE } from '../src/stats/engagement-events.js';
-import { GOAL_EVENTS_DURABLE } from '../src/stats/goal-conversions.js';
+import { GOAL_ATTACHED_DURABLE, GOAL_EVENTS_DURABLE } from '../src/stats/goal-conversions.js';
 
 interface VariantStats {
   variant: string;
@@ -102,5 +102,19 @@ describe('campaign stats', () => {
     ]);
     // Another project sees nothing of it.
     expect((await sut.query(`query($id: ID!) { campaign(id: $id) { id } }`, { id: campaignId }, secretKeyCaller(randomUUID()))).errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+
+    // A goal event tracked before its identity was known converts when events attaches it to its
+    // profile (b1); one attached again, or of a profile already converted (a1), changes nothing.
+    const late = event('Order Completed', b1, {});
+    const attached = async (events: ReturnType<typeof event>[]) =>
+      consumedUpTo(messaging, 'events', GOAL_ATTACHED_DURABLE, await publishMessage(messaging, EventsAttached, projectId, { events }));
+    await attached([late, event('Order Completed', a1, {})]);
+    await attached([late]);
+    const converted = await sut.query<{ campaign: { stats: { converted: number; variants: { variant: string; converted: number }[] } } }>(
+      `query($id: ID!) { campaign(id: $id) { stats { converted variants { variant converted } } } }`,
+      { id: campaignId },
+      secretKeyCaller(projectId),
+    );
+    expect(converted.data!.campaign.stats).toEqual({ converted: 2, variants: [{ variant: 'A', converted: 1 }, { variant: 'B', converted: 1 }] });
   });
 });

@@ -1,14 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { EventsIngested, type MessageOf } from '@boomerang/contracts';
+import { EventsAttached, EventsIngested, type MessageOf } from '@boomerang/contracts';
 import { MessagingLifecycle } from '@boomerang/platform/subgraph';
 
 export const GOAL_EVENTS_DURABLE = 'campaigns-goal-events';
+export const GOAL_ATTACHED_DURABLE = 'campaigns-goal-attached';
 
 /**
  * Counts conversions: an ingested event that is a campaign's goal, done by a profile the campaign
  * sent to (or held in its control group) within the goal's days after that decision, converts the
  * profile for that campaign once (the first such event). One statement per message of events.
+ * An event tracked before its identity was known converts when events attaches it to its profile
+ * (EventsAttached); the window is the event's own time, so a late attach converts only if the event
+ * was within the goal's days.
  */
 @Injectable()
 export class GoalConversions {
@@ -18,9 +22,14 @@ export class GoalConversions {
       contract: EventsIngested,
       handle: (body, { manager }) => this.record(manager, body),
     });
+    lifecycle.register({
+      durable: GOAL_ATTACHED_DURABLE,
+      contract: EventsAttached,
+      handle: (body, { manager }) => this.record(manager, body),
+    });
   }
 
-  async record(manager: EntityManager, body: MessageOf<typeof EventsIngested>): Promise<void> {
+  async record(manager: EntityManager, body: MessageOf<typeof EventsIngested> | MessageOf<typeof EventsAttached>): Promise<void> {
     const events = body.events.filter((event) => event.profileId !== null);
     if (events.length === 0) return;
     await manager.query(
