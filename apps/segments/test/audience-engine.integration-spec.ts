@@ -21,6 +21,7 @@ import { consumedUpTo, eventually, secretKeyCaller, seedKnownProfiles, silentLog
 import { LeafCollector } from '../src/audience/leaf-collector.js';
 import { LIVE_ATTACHED_DURABLE, LIVE_EVENTS_DURABLE } from '../src/audience/live-events.js';
 import { LeafTimers } from '../src/audience/leaf-timers.js';
+import { SegmentComputation } from '../src/audience/segment-computation.js';
 import { serveEvents } from './events-stand-in.js';
 
 type Change = MessageOf<typeof SegmentMembershipChanged>;
@@ -107,6 +108,8 @@ describe('segments: the audience engine', () => {
     expect(result.errors).toBeUndefined();
     expect(result.data!.createSegment.failure).toBeNull();
     expect(result.data!.createSegment.status).toBe('READY');
+    // Members came from events' scan; live transitions and timers name their cause once the leaf states are filled.
+    await segments.app.get(SegmentComputation).settled();
     return result.data!.createSegment;
   };
 
