@@ -10,6 +10,7 @@ import { SegmentMembersFromScan1763900009600 } from './migrations/1763900009600-
 import { SegmentEntriesPending1763900009610 } from './migrations/1763900009610-segment-entries-pending.js';
 import { SegmentMembershipUnkeyedSegment1763900009620 } from './migrations/1763900009620-segment-membership-unkeyed-segment.js';
 import { DropPendingEvents1763900009630 } from './migrations/1763900009630-drop-pending-events.js';
+import { SegmentFillEvents1763900011310 } from './migrations/1763900011310-segment-fill-events.js';
 import { SegmentImports1763900001600 } from './migrations/1763900001600-segment-imports.js';
 import { Rfm1763900001700 } from './migrations/1763900001700-rfm.js';
 import { RfmModule } from './rfm/rfm.module.js';
@@ -34,6 +35,7 @@ export const SEGMENTS_MIGRATIONS = [
   SegmentEntriesPending1763900009610,
   SegmentMembershipUnkeyedSegment1763900009620,
   DropPendingEvents1763900009630,
+  SegmentFillEvents1763900011310,
 ];
 
 @Module({

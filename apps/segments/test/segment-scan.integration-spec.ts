@@ -166,7 +166,9 @@ describe('segments: members from a scan, then from the states', () => {
     expect(changes.filter((change) => change.segmentId === segment.id).every((change) => change.change === 'entered' && change.cause === 'edit')).toBe(true);
 
     // Live events while the states are being filled: counted into the states, the members left alone.
+    const storedBefore = stored.length;
     await ingest(projectId, randomEvents(next, profiles, 80, 40 * DAY));
+    const duringFill = stored.slice(storedBefore);
     await liveSettled();
     expect(await members(projectId, segment.id)).toEqual(atCreation);
     expect(changes.filter((change) => change.segmentId === segment.id)).toHaveLength(atCreation.length);
@@ -179,6 +181,21 @@ describe('segments: members from a scan, then from the states', () => {
     // The live events moved some profiles: the recompute wrote those transitions.
     expect(settled).not.toEqual(atCreation);
     expect(await members(projectId, segment.id)).toEqual(settled);
+    // Those transitions name the live event behind them: the profile's last event during the fill.
+    const moved = [...settled.filter((id) => !atCreation.includes(id)), ...atCreation.filter((id) => !settled.includes(id))];
+    await eventually(() => changes.filter((change) => change.segmentId === segment.id).length === atCreation.length + moved.length || undefined);
+    const recomputed = changes.filter((change) => change.segmentId === segment.id).slice(atCreation.length);
+    expect(recomputed.map((change) => change.profileId).sort()).toEqual(moved.sort());
+    for (const change of recomputed) {
+      const lastDuringFill = duringFill.filter((event) => event.profileId === change.profileId).at(-1);
+      expect({ profileId: change.profileId, cause: change.cause, eventId: change.eventId }).toEqual({
+        profileId: change.profileId,
+        cause: lastDuringFill ? 'event' : 'edit',
+        eventId: lastDuringFill?.eventId ?? null,
+      });
+    }
+    expect(recomputed.some((change) => change.cause === 'event')).toBe(true);
+    expect(await db.query(`SELECT 1 FROM "${segments.schema}".segment_fill_event WHERE segment_id = $1`, [segment.id])).toHaveLength(0);
 
     // From here the live path keeps it.
     await ingest(projectId, randomEvents(next, profiles, 60, 10 * DAY));

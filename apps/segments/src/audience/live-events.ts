@@ -74,6 +74,7 @@ export class LiveEvents {
       }
     }
     if (hits.length === 0) return;
+    await this.evaluation.noteFillEvents(manager, projectId, catalog, hits);
     const now = this.clock.now();
     const changed = await this.hits.record(manager, projectId, catalog.leaves, hits, now.getTime());
     const changes = new Map<string, ProfileChange>([...changed].map(([profileId, change]) => [profileId, { leafIds: change.leafIds, cause: 'event', eventId: change.eventId }]));

@@ -8,11 +8,20 @@ export type MembershipCause = (typeof MEMBERSHIP_CAUSES)[number];
 /** A segment's members as entries, in id order (`$3`: the segment). */
 const ENTERED_MEMBERS = `SELECT profile_id, 'entered' AS change FROM segment_membership WHERE segment_id = $3::uuid ORDER BY profile_id`;
 
-/** One SegmentMembershipChanged body per transition `transitions` selects; $1 project, $2 occurredAt, $3 segment, $4 version, $5 cause. */
-const messagesSql = (transitions: string) =>
-  `SELECT json_build_object('projectId', $1::uuid, 'occurredAt', $2::text, 'segmentId', $3::uuid, 'profileId', t.profile_id,
-                            'change', t.change, 'version', $4::int, 'cause', $5::text, 'eventId', NULL) AS body
-   FROM (${transitions}) t`;
+/**
+ * One SegmentMembershipChanged body per transition `transitions` selects, in its order; $1 project,
+ * $2 occurredAt, $3 segment, $4 version, $5 cause. With `fillEvents`, a profile noted in
+ * `segment_fill_event` has cause `event` and that event's id.
+ */
+const messagesSql = (transitions: string, fillEvents = false) =>
+  fillEvents
+    ? `SELECT json_build_object('projectId', $1::uuid, 'occurredAt', $2::text, 'segmentId', $3::uuid, 'profileId', t.profile_id,
+                                'change', t.change, 'version', $4::int, 'cause', CASE WHEN t.event_id IS NULL THEN $5::text ELSE 'event' END, 'eventId', t.event_id) AS body
+       FROM (SELECT s.profile_id, s.change, (SELECT f.event_id FROM segment_fill_event f WHERE f.segment_id = $3::uuid AND f.profile_id = s.profile_id) AS event_id
+             FROM (${transitions}) s) t`
+    : `SELECT json_build_object('projectId', $1::uuid, 'occurredAt', $2::text, 'segmentId', $3::uuid, 'profileId', t.profile_id,
+                                'change', t.change, 'version', $4::int, 'cause', $5::text, 'eventId', NULL) AS body
+       FROM (${transitions}) t`;
 
 export interface MembershipTransition {
   readonly segmentId: string;
@@ -44,12 +53,13 @@ export class MembershipChanges {
     members: { readonly sql: string; readonly params: readonly unknown[] },
     cause: MembershipCause,
     now: Date,
-    options: { deferEntries?: boolean } = {},
+    options: { deferEntries?: boolean; fillEvents?: boolean } = {},
   ): Promise<{ entered: number; exited: number; deferred: boolean }> {
+    const fillEvents = options.fillEvents ?? false;
     const [{ has }] = (await manager.query(`SELECT EXISTS (SELECT 1 FROM segment_membership WHERE segment_id = $1) AS has`, [segment.id])) as [{ has: boolean }];
     // Three sorts of tens of thousands of rows (the messages in order, numbered, cut into outbox rows): in memory.
     await manager.query(`SET LOCAL work_mem = '64MB'`);
-    if (!has) return this.enterAll(manager, projectId, segment, members, cause, now, options.deferEntries ?? false);
+    if (!has) return this.enterAll(manager, projectId, segment, members, cause, now, options.deferEntries ?? false, fillEvents);
     await manager.query(`CREATE TEMP TABLE membership_transition (profile_id uuid NOT NULL, change text NOT NULL) ON COMMIT DROP`);
     await manager.query(`CREATE TEMP TABLE computed_member ON COMMIT DROP AS ${members.sql}`, members.params);
     // Keyed, so comparing it with the members never turns into a scan of it per member.
@@ -80,7 +90,7 @@ export class MembershipChanges {
       `SELECT count(*) FILTER (WHERE change = 'entered')::int AS entered, count(*) FILTER (WHERE change = 'exited')::int AS exited FROM membership_transition`,
     )) as { entered: number; exited: number }[];
     // Entries first, then exits, as `apply` orders them.
-    await this.recordTransitions(manager, projectId, segment, counts!, `SELECT profile_id, change FROM membership_transition ORDER BY change, profile_id`, cause, now);
+    await this.recordTransitions(manager, projectId, segment, counts!, `SELECT profile_id, change FROM membership_transition ORDER BY change, profile_id`, cause, now, fillEvents);
     await manager.query(`DROP TABLE membership_transition`);
     return { ...counts!, deferred: false };
   }
@@ -98,6 +108,7 @@ export class MembershipChanges {
     cause: MembershipCause,
     now: Date,
     deferEntries: boolean,
+    fillEvents: boolean,
   ): Promise<{ entered: number; exited: number; deferred: boolean }> {
     const params = [...members.params, segment.id, now, segment.version];
     const [segmentId, addedAt, version] = [params.length - 2, params.length - 1, params.length].map((at) => `$${at}`);
@@ -116,7 +127,7 @@ export class MembershipChanges {
       if (entered > 0) await manager.query(`UPDATE segment SET entries_pending = true WHERE project_id = $1 AND id = $2`, [projectId, segment.id]);
       return { ...counts, deferred: entered > 0 };
     }
-    await this.recordTransitions(manager, projectId, segment, counts, ENTERED_MEMBERS, cause, now);
+    await this.recordTransitions(manager, projectId, segment, counts, ENTERED_MEMBERS, cause, now, fillEvents);
     return { ...counts, deferred: false };
   }
 
@@ -152,6 +163,7 @@ export class MembershipChanges {
     transitions: string | null,
     cause: MembershipCause,
     now: Date,
+    fillEvents = false,
   ): Promise<void> {
     if (counts.entered + counts.exited === 0) return;
     await manager.query(
@@ -161,7 +173,7 @@ export class MembershipChanges {
       [projectId, segment.id, now, counts.entered, counts.exited],
     );
     if (transitions === null) return;
-    await this.outbox.enqueueSelected(manager, SegmentMembershipChanged, projectId, messagesSql(transitions), [projectId, now.toISOString(), segment.id, segment.version, cause]);
+    await this.outbox.enqueueSelected(manager, SegmentMembershipChanged, projectId, messagesSql(transitions, fillEvents), [projectId, now.toISOString(), segment.id, segment.version, cause]);
   }
 
   async apply(manager: EntityManager, projectId: string, transitions: readonly MembershipTransition[], now: Date): Promise<void> {

@@ -88,6 +88,36 @@ export class ProfileEvaluation {
     return transitions;
   }
 
+  /**
+   * Live events with hits in a leaf still being filled, noted for the segments holding it (left
+   * alone by `evaluate` until their states are filled: members from a scan, or a scan under way).
+   * A hit may change nothing in the partial state and still decide the verdict once the history is
+   * in, so every hit is noted, the latest per segment and profile: the recompute after the fill
+   * publishes that profile's transition as caused by it (`MembershipChanges`).
+   */
+  async noteFillEvents(
+    manager: EntityManager,
+    projectId: string,
+    catalog: { leaves: ReadonlyMap<string, StoredLeaf>; segments: readonly LiveSegment[] },
+    hits: readonly { readonly leafId: string; readonly profileId: string; readonly eventId: string }[],
+  ): Promise<void> {
+    const filling = hits.filter((hit) => catalog.leaves.get(hit.leafId)?.status === 'backfilling');
+    if (filling.length === 0) return;
+    const noted = new Map<string, { segmentId: string; profileId: string; eventId: string }>();
+    for (const segment of catalog.segments) {
+      if (segment.status === 'failed') continue;
+      for (const hit of filling) if (segment.leafIds.includes(hit.leafId)) noted.set(`${segment.id}:${hit.profileId}`, { segmentId: segment.id, profileId: hit.profileId, eventId: hit.eventId });
+    }
+    if (noted.size === 0) return;
+    const rows = [...noted.values()];
+    await manager.query(
+      `INSERT INTO segment_fill_event (project_id, segment_id, profile_id, event_id)
+       SELECT $1, segment_id, profile_id, event_id FROM unnest($2::uuid[], $3::uuid[], $4::uuid[]) AS t(segment_id, profile_id, event_id)
+       ON CONFLICT (segment_id, profile_id) DO UPDATE SET event_id = EXCLUDED.event_id`,
+      [projectId, rows.map((row) => row.segmentId), rows.map((row) => row.profileId), rows.map((row) => row.eventId)],
+    );
+  }
+
   /** The next round: profiles whose membership changed, through the leaves naming those segments. */
   private cascade(leaves: ReadonlyMap<string, StoredLeaf>, transitions: readonly MembershipTransition[]): Map<string, ProfileChange> {
     const next = new Map<string, ProfileChange>();

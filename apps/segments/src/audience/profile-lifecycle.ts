@@ -23,6 +23,7 @@ export class ProfileLifecycle {
     await this.catalog.lockShared(manager, projectId);
     await manager.query(`DELETE FROM leaf_state WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]);
     await manager.query(`DELETE FROM profile_fact WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]);
+    await manager.query(`DELETE FROM segment_fill_event WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]);
   }
 
   /**

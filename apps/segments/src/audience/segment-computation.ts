@@ -256,9 +256,11 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
       return;
     }
     const loading = performance.now();
-    if (fromScan.size) await this.scans.load(manager, scan!, fromScan);
+    // Every leaf scanned: the scan's rows answer the tree in memory (no table of them to load and group).
+    const scannedIds = fromScan.size ? scannedMembers(segment.rules, leaves, scan!, fromScan) : null;
+    if (fromScan.size && !scannedIds) await this.scans.load(manager, scan!, fromScan);
     const params: unknown[] = [projectId];
-    const query = membersQuery(segment.rules, leaves, params, fromScan);
+    const query = scannedIds ? knownAmong(scannedIds, params) : membersQuery(segment.rules, leaves, params, fromScan);
     const now = this.clock.now();
     const applying = performance.now();
     // A scan's few members (relative to the project) are looked up in known_profile one by one:
@@ -266,9 +268,13 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
     const probe = fromScan.size > 0 && scan!.rows.length <= PROBE_KNOWN_PROFILES_UP_TO;
     if (probe) await manager.query(`SET LOCAL enable_hashjoin = off`);
     if (probe) await manager.query(`SET LOCAL enable_mergejoin = off`);
+    // Members from a scan recomputed from the filled states: the live events noted meanwhile are the transitions' causes.
+    const settling = segment.members_from_scan && fromScan.size === 0;
     const applied = await this.memberships.applyComputed(manager, projectId, { id: segmentId, version: segment.version }, { sql: query, params }, cause, now, {
       deferEntries: fromScan.size > 0,
+      fillEvents: settling,
     });
+    if (fromScan.size === 0) await manager.query(`DELETE FROM segment_fill_event WHERE segment_id = $1`, [segmentId]);
     if (probe) await manager.query(`SET LOCAL enable_hashjoin = on`);
     if (probe) await manager.query(`SET LOCAL enable_mergejoin = on`);
     this.logger.debug({ segmentId, ...applied, fromScan: fromScan.size, loadMs: Math.round(applying - loading), applyMs: Math.round(performance.now() - applying) }, 'members computed');
@@ -278,7 +284,7 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
       now,
       fromScan.size > 0,
     ]);
-    if (fromScan.size) await manager.query(`DROP TABLE leaf_scan`);
+    if (fromScan.size && !scannedIds) await manager.query(`DROP TABLE leaf_scan`);
   }
 
   /** How many profiles the rules would hold now: leaves made and filled as needed (a later save reuses them). */
@@ -399,6 +405,39 @@ export function membersQuery(rule: Rule, leavesByKey: ReadonlyMap<string, Stored
   return `SELECT kp.profile_id FROM (${candidates}) candidate
           JOIN known_profile kp ON kp.project_id = $1 AND kp.profile_id = candidate.profile_id AND kp.forgotten_at IS NULL
           ${joins.join(' ')} WHERE ${where}`;
+}
+
+/**
+ * The profiles a scan's rows make members when every leaf of the tree was scanned (the tree
+ * evaluated once per distinct mask), in the rows' profile id order; null when some leaf was not
+ * scanned, or when the tree holds for a profile without a row (every known profile is then a
+ * candidate: `membersQuery`).
+ */
+export function scannedMembers(rule: Rule, leavesByKey: ReadonlyMap<string, StoredLeaf>, scan: LeafScan, fromScan: ReadonlySet<string>): string[] | null {
+  const bits = new Map(scan.leaves.map((leaf, bit) => [leaf.leaf.key, 1 << bit]));
+  for (const leaf of leavesOf(rule)) {
+    const stored = leavesByKey.get(leaf.key);
+    if (!stored || !fromScan.has(stored.id) || !bits.has(leaf.key)) return null;
+  }
+  const withoutHits = scan.leaves.reduce((mask, leaf, bit) => (leaf.matchesWithoutHits ? mask | (1 << bit) : mask), 0);
+  const verdicts = new Map<number, boolean>();
+  const holds = (mask: number) => {
+    let verdict = verdicts.get(mask);
+    if (verdict === undefined) {
+      verdict = evaluateRule(rule, (leaf) => (mask & bits.get(leaf.key)!) !== 0);
+      verdicts.set(mask, verdict);
+    }
+    return verdict;
+  };
+  if (holds(withoutHits)) return null;
+  return scan.rows.filter((row) => holds(row.mask)).map((row) => row.profileId);
+}
+
+/** The members query over ids already decided: those of the project's live known profiles (index-only lookups, in the ids' order). */
+function knownAmong(profileIds: readonly string[], params: unknown[]): string {
+  params.push(profileIds);
+  return `SELECT u.profile_id FROM unnest($${params.length}::uuid[]) AS u(profile_id)
+          WHERE EXISTS (SELECT 1 FROM known_profile kp WHERE kp.project_id = $1 AND kp.profile_id = u.profile_id AND kp.forgotten_at IS NULL)`;
 }
 
 type LeafNode = Exclude<Rule, { and: Rule[] } | { or: Rule[] } | { not: Rule }>;
