@@ -16,12 +16,13 @@ import { DayRules1763900003040 } from './migrations/1763900003040-day-rules.js';
 import { CampaignChannels1763900004000 } from './migrations/1763900004000-campaign-channels.js';
 import { QuietDeferrals1763900004100 } from './migrations/1763900004100-quiet-deferrals.js';
 import { OccurrenceSeries1763900004200 } from './migrations/1763900004200-occurrence-series.js';
+import { TriggerFireOccurrence1763900004300 } from './migrations/1763900004300-trigger-fire-occurrence.js';
 import { CampaignsProfileReference } from './messages/profile-message.model.js';
 import { MessagesModule } from './messages/messages.module.js';
 import { SettingsModule } from './settings/settings.module.js';
 
 export const CAMPAIGNS_ENTITIES = [CampaignEntity];
-export const CAMPAIGNS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateCampaigns1763900000500, CreateKnownProfiles1763900002000, CampaignDelivery1763900002200, CampaignGoals1763900002300, SegmentFillAndTriggers1763900003000, TriggerEventNames1763900003010, CampaignVariants1763900003020, ProfileZones1763900003030, DayRules1763900003040, CampaignChannels1763900004000, QuietDeferrals1763900004100, OccurrenceSeries1763900004200];
+export const CAMPAIGNS_MIGRATIONS = [MessagingTables1763900000000, OutboxBatches1763900009000, CreateCampaigns1763900000500, CreateKnownProfiles1763900002000, CampaignDelivery1763900002200, CampaignGoals1763900002300, SegmentFillAndTriggers1763900003000, TriggerEventNames1763900003010, CampaignVariants1763900003020, ProfileZones1763900003030, DayRules1763900003040, CampaignChannels1763900004000, QuietDeferrals1763900004100, OccurrenceSeries1763900004200, TriggerFireOccurrence1763900004300];
 
 @Module({
   imports: [

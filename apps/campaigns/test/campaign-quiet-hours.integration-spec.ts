@@ -128,6 +128,33 @@ describe('quiet hours in each profile’s own zone', () => {
     expect(left).toBe(0);
   });
 
+  it('completing a deferring campaign decides its held profiles skipped CAMPAIGN_COMPLETED; their release jobs then send nothing', async () => {
+    const { projectId, tokyo, newYork, berlin, zoneless } = await project();
+    at(NOW);
+    const deferring = await create(projectId, { audience: { everyone: true } });
+    await gql(projectId, `mutation($id: ID!) { scheduleCampaign(id: $id) { status } }`, { id: deferring });
+    await sut.app.get(RunOccurrence).execute({ projectId, campaignId: deferring, occurrenceAt: NOW.toISOString() });
+    const jobs = await releaseJobs(deferring);
+    expect(jobs).toHaveLength(2);
+
+    await gql(projectId, `mutation($id: ID!) { stopCampaign(id: $id) { status } }`, { id: deferring });
+    const sentAtOccurrence = `requested@${NOW.toISOString()}`;
+    const expected = { [tokyo]: sentAtOccurrence, [newYork]: 'CAMPAIGN_COMPLETED', [berlin]: 'CAMPAIGN_COMPLETED', [zoneless]: 'CAMPAIGN_COMPLETED' };
+    expect(await decisions(deferring)).toEqual(expected);
+    const stats = await gql<{ campaign: { status: string; stats: { targeted: number; held: number; skipped: { reason: string; count: number }[] } } }>(
+      projectId,
+      `query($id: ID!) { campaign(id: $id) { status stats { targeted held skipped { reason count } } } }`,
+      { id: deferring },
+    );
+    expect(stats.campaign).toEqual({ status: 'COMPLETED', stats: { targeted: 4, held: 0, skipped: [{ reason: 'CAMPAIGN_COMPLETED', count: 3 }] } });
+    // At the windows' ends the jobs find nothing held (and a completed campaign sends nothing).
+    for (const [index, end] of [BERLIN_END, NEW_YORK_END].entries()) {
+      at(end);
+      await sut.app.get(QuietRelease).execute(jobs[index]!.data);
+    }
+    expect(await decisions(deferring)).toEqual(expected);
+  });
+
   it('a triggered send in the profile’s quiet hours moves to the end of its own window', async () => {
     const { projectId, tokyo, newYork } = await project();
     at(NOW);

@@ -152,6 +152,21 @@ describe('triggered campaigns', () => {
     await consumedUpTo(messaging, 'events', TRIGGER_EVENTS_DURABLE, acks.at(-1)!);
     expect((await decisions(everyB)).filter((row) => row.profile_id === c)).toHaveLength(5);
     expect(await eventually(async () => ((await sendsOf(everyB)).filter((send) => send.profileId === c).length === 5 ? true : null))).toBe(true);
+
+    // Three events of one profile in the same millisecond (EVERY_TIME): three decisions and three sends, each under its own
+    // occurrence (the trigger time, then the next free milliseconds), whether they come in one message or in several.
+    const d = randomUUID();
+    const instant = new Date(Date.now() - 3000);
+    const sameMs = await publishMessage(messaging, EventsIngested, projectB, { events: [event(d, 'Checkout Started', { n: 1 }, instant), event(d, 'Checkout Started', { n: 2 }, instant)] });
+    await consumedUpTo(messaging, 'events', TRIGGER_EVENTS_DURABLE, sameMs);
+    const third = await publishMessage(messaging, EventsIngested, projectB, { events: [event(d, 'Checkout Started', { n: 3 }, instant)] });
+    await consumedUpTo(messaging, 'events', TRIGGER_EVENTS_DURABLE, third);
+    expect((await decisions(everyB)).filter((row) => row.profile_id === d).map((row) => row.outcome)).toEqual(['requested', 'requested', 'requested']);
+    const keys = (await eventually(async () => {
+      const found = (await sendsOf(everyB)).filter((send) => send.profileId === d);
+      return found.length === 3 ? found.map((send) => send.idempotencyKey) : null;
+    }))!;
+    expect(keys.sort()).toEqual([0, 1, 2].map((offset) => `campaign:${everyB}:${instant.getTime() + offset}:${d}`).sort());
   });
 
   it('"added to cart, not charged within an hour": a durable job at trigger + delay checks the since event', async () => {
@@ -237,11 +252,13 @@ describe('triggered campaigns', () => {
     await ingest(projectId, [event(afterResume, 'Trial Started')]);
     expect((await decisions(campaignId)).filter((row) => row.outcome === 'requested').map((row) => row.profile_id).sort()).toEqual([early, delayed, afterResume].sort());
 
-    // Stopped: causes no longer fire it, and a firing due afterwards is cancelled NOT_SENDING with no decision.
+    // Stopped: causes no longer fire it, and a firing still waiting is cancelled NOT_SENDING at once, with no decision (its job, when due, does nothing).
     const stopping = await createTriggered(projectId, { trigger: { event: { name: 'Trial Started' }, delayMinutes: 30 } });
     const late = randomUUID();
     await ingest(projectId, [event(late, 'Trial Started', {}, now)]);
+    expect(await fireOf(stopping, late)).toEqual({ state: 'waiting', cancel_reason: null });
     expect((await gql(`mutation($id: ID!) { stopCampaign(id: $id) { status } }`, { id: stopping }, projectId)).errors).toBeUndefined();
+    expect(await fireOf(stopping, late)).toEqual({ state: 'cancelled', cancel_reason: 'NOT_SENDING' });
     await ingest(projectId, [event(randomUUID(), 'Trial Started')]);
     jest.spyOn(sut.app.get(Clock), 'now').mockReturnValue(new Date(now.getTime() + 31 * MINUTE));
     const [stoppedJob] = (await dataSource.query(`SELECT data FROM job WHERE name = $1 AND data->>'campaignId' = $2 AND state = 'created'`, [TRIGGER_FIRE_QUEUE, stopping])) as { data: never }[];

@@ -9,6 +9,7 @@ import { SegmentFill } from '../audience/segment-fill.js';
 import { missingChannelContent } from '../channels/channel-content.js';
 import { LateZones } from '../delivery/late-zones.js';
 import { OccurrenceScheduler } from '../delivery/occurrence-scheduler.js';
+import { QuietRelease } from '../delivery/quiet-release.js';
 import { checkDayRule } from '../schedules/day-rule.js';
 import { checkTrigger } from '../triggers/campaign-trigger.js';
 import { TriggerFiring } from '../triggers/trigger-firing.js';
@@ -29,6 +30,7 @@ export class CampaignService {
     private readonly outbox: OutboxWriter,
     private readonly scheduler: OccurrenceScheduler,
     private readonly lateZones: LateZones,
+    private readonly quietRelease: QuietRelease,
     private readonly segmentFill: SegmentFill,
     private readonly triggers: TriggerFiring,
     private readonly variantPromotion: VariantPromotion,
@@ -196,6 +198,7 @@ export class CampaignService {
       }
       const sending = (status: CampaignStatus) => status === CampaignStatus.SCHEDULED || status === CampaignStatus.RUNNING;
       if (sending(to) && !sending(campaign.status)) await this.startSending(manager, campaign);
+      if (to === CampaignStatus.COMPLETED) await this.stopSending(manager, campaign);
       await manager.update(CampaignEntity, { id, projectId }, { status: to });
       return manager.findOneByOrFail(CampaignEntity, { id, projectId });
     });
@@ -220,6 +223,13 @@ export class CampaignService {
       return this.scheduler.resume(manager, campaign.projectId, campaign.id, now);
     }
     if (!(await this.scheduler.scheduleFirst(manager, campaign, now))) throw new CampaignError(CampaignErrorCode.IncompleteCampaign, 'The schedule has no occurrence left', 'schedule');
+  }
+
+  /** A completed campaign sends nothing more: profiles held by quiet hours are decided skipped, waiting trigger firings cancelled. */
+  private async stopSending(manager: EntityManager, campaign: CampaignEntity): Promise<void> {
+    const now = this.clock.now();
+    await this.quietRelease.dropHeld(manager, campaign, now);
+    if (campaign.trigger) await this.triggers.stop(manager, campaign);
   }
 
   /** Batch look-up for entity references, still scoped to the caller's project. */

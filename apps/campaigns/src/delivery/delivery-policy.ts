@@ -13,6 +13,8 @@ export enum SkipReason {
   DAY_RULE = 'DAY_RULE',
   /** A triggered campaign was paused when the profile fired it (or when the firing came due). */
   PAUSED = 'PAUSED',
+  /** The campaign was completed while the profile was held by its quiet hours (or while its firing waited): never sent. */
+  CAMPAIGN_COMPLETED = 'CAMPAIGN_COMPLETED',
 }
 
 /** A sticky bucket in [0, 10000) for a key: the same key always lands in the same bucket. */

@@ -14,6 +14,6 @@ import { RunOccurrence } from './run-occurrence.js';
 @Module({
   imports: [AudienceModule, ChannelsModule, ClockModule, JobsModule, SettingsModule],
   providers: [OccurrenceScheduler, RunOccurrence, QuietRelease, LateZones, DeliveryDecisions],
-  exports: [OccurrenceScheduler, DeliveryDecisions, LateZones],
+  exports: [OccurrenceScheduler, DeliveryDecisions, LateZones, QuietRelease],
 })
 export class DeliveryModule {}

@@ -6,6 +6,7 @@ import { CampaignStatus } from '../campaigns/campaign.model.js';
 import { CampaignJobs } from '../jobs/campaign-jobs.js';
 import { DeliverySettingsRepository } from '../settings/delivery-settings.repository.js';
 import { DeliveryDecisions } from './delivery-decisions.js';
+import { SkipReason } from './delivery-policy.js';
 import { OccurrenceScheduler, QUIET_RELEASE_QUEUE, type QuietReleaseJob } from './occurrence-scheduler.js';
 import { FAN_OUT_PAGE } from './run-occurrence.js';
 
@@ -34,6 +35,23 @@ export class QuietRelease {
     jobs: CampaignJobs,
   ) {
     jobs.register<QuietReleaseJob>({ name: QUIET_RELEASE_QUEUE, handle: (job) => this.execute(job) });
+  }
+
+  /**
+   * A campaign completed while it held profiles in their quiet hours: each held profile gets its
+   * decision now, skipped CAMPAIGN_COMPLETED under its occurrence's time (stats and Profile.messages
+   * say why it was never sent), in the caller's transaction; the release jobs then find nothing.
+   */
+  async dropHeld(manager: EntityManager, campaign: CampaignEntity, now: Date): Promise<void> {
+    const rows = (await manager.query(
+      `WITH taken AS (DELETE FROM campaign_quiet_deferral WHERE campaign_id = $1 AND project_id = $2 RETURNING occurrence_at, profile_id) SELECT occurrence_at, profile_id FROM taken`,
+      [campaign.id, campaign.projectId],
+    )) as { occurrence_at: Date; profile_id: string }[];
+    const byOccurrence = new Map<number, string[]>();
+    for (const row of rows) byOccurrence.set(row.occurrence_at.getTime(), [...(byOccurrence.get(row.occurrence_at.getTime()) ?? []), row.profile_id]);
+    for (const [occurrenceAt, profileIds] of byOccurrence) {
+      await this.decisions.skip(manager, campaign, new Date(occurrenceAt), profileIds.sort(), SkipReason.CAMPAIGN_COMPLETED, now);
+    }
   }
 
   async execute(job: QuietReleaseJob): Promise<void> {

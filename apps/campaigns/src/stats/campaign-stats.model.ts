@@ -2,7 +2,7 @@ import { Field, Float, Int, ObjectType, registerEnumType } from '@nestjs/graphql
 
 @ObjectType()
 export class SkipCount {
-  @Field({ description: 'HOLDOUT, CONTROL_GROUP, QUIET_HOURS, DAY_RULE, FREQUENCY_CAP, MIN_GAP or PAUSED (a triggered campaign fired while paused).' }) reason: string;
+  @Field({ description: 'HOLDOUT, CONTROL_GROUP, QUIET_HOURS, DAY_RULE, FREQUENCY_CAP, MIN_GAP, PAUSED (a triggered campaign fired while paused) or CAMPAIGN_COMPLETED (held by quiet hours when the campaign was completed).' }) reason: string;
   @Field(() => Int) count: number;
 }
 
@@ -38,7 +38,7 @@ export class CampaignStats {
   @Field(() => [SkipCount], { description: 'Skipped decisions by reason, most first.' }) skipped: SkipCount[];
   @Field(() => Int, { description: 'Occurrences finished.' }) occurrencesDone: number;
   @Field(() => Int, {
-    description: "Profiles a deferring campaign holds in their quiet hours (each in its own zone) until their window ends: not decided yet, so not in targeted. A stopped campaign's held profiles stay here, never sent.",
+    description: "Profiles a deferring campaign holds in their quiet hours (each in its own zone) until their window ends: not decided yet, so not in targeted. A paused campaign's held profiles stay here until it resumes; completing the campaign decides them skipped CAMPAIGN_COMPLETED.",
   })
   held: number;
   @Field(() => Int, { description: 'Profiles sent to that did the goal event within the goal days (each once).' }) converted: number;

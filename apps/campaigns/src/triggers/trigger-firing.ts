@@ -27,6 +27,8 @@ interface FireRow {
   id: string;
   profile_id: string;
   triggered_at: Date;
+  /** The decision's occurrence: the trigger time, or the first free millisecond after it (see the migration 1763900004300). */
+  occurrence_at: Date;
   fire_at: Date;
   state: 'waiting' | 'sent' | 'cancelled';
   follow_up_at: Date | null;
@@ -55,7 +57,8 @@ const isSending = (campaign: Pick<CampaignEntity, 'status'>) => campaign.status 
  * firing due now with nothing to wait for is delivered in that same transaction, any other by a
  * durable `campaign-trigger-fire` job at its time (after the delay, when the `since` event has had
  * its chance). Delivery goes through the same rules as any send (DeliveryDecisions) and records a
- * decision with `occurrence_at` = the trigger's time. Exactly once: the fire id is derived from the
+ * decision under the firing's own occurrence (its trigger time, or the next free millisecond when another
+ * firing of the profile holds that one). Exactly once: the fire id is derived from the
  * cause, its job id from the fire id, and the decision and the send's idempotency key from both.
  */
 @Injectable()
@@ -74,6 +77,15 @@ export class TriggerFiring {
   /** The campaign starts (or resumes) reacting: causes from now on fire it. */
   async start(manager: EntityManager, campaign: CampaignEntity, now: Date): Promise<void> {
     await manager.update(CampaignEntity, { id: campaign.id, projectId: campaign.projectId }, { sendingSince: now });
+  }
+
+  /** The campaign was completed: its firings still waiting (a delay, a `since` window, quiet hours) are cancelled now rather than when due. */
+  async stop(manager: EntityManager, campaign: CampaignEntity): Promise<void> {
+    await manager.query(`UPDATE campaign_trigger_fire SET state = 'cancelled', cancel_reason = $3 WHERE campaign_id = $1 AND project_id = $2 AND state = 'waiting'`, [
+      campaign.id,
+      campaign.projectId,
+      TriggerCancelReason.NOT_SENDING,
+    ]);
   }
 
   /** The project's triggered campaigns that react to causes now: the sending ones, and the paused ones (each firing recorded as skipped PAUSED). */
@@ -102,9 +114,17 @@ export class TriggerFiring {
     }
     const id = nameBasedUuid(`${campaign.id}:${causeId}`, FIRE_ID_NAMESPACE);
     const fireAt = new Date(triggeredAt.getTime() + trigger.delayMinutes * MINUTE_MS);
+    // Its own occurrence: the trigger time unless another firing of this profile holds it (the same millisecond).
     const [inserted] = (await manager.query(
-      `INSERT INTO campaign_trigger_fire (id, campaign_id, project_id, profile_id, cause_id, triggered_at, fire_at, event) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT DO NOTHING RETURNING id, profile_id, triggered_at, fire_at, state, follow_up_at, event`,
+      `WITH taken AS (
+         SELECT occurrence_at FROM campaign_trigger_fire
+         WHERE campaign_id = $2 AND profile_id = $4 AND occurrence_at >= $6 AND occurrence_at < $6::timestamptz + interval '1 second')
+       INSERT INTO campaign_trigger_fire (id, campaign_id, project_id, profile_id, cause_id, triggered_at, fire_at, event, occurrence_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE
+         WHEN NOT EXISTS (SELECT 1 FROM taken WHERE occurrence_at = $6) THEN $6
+         ELSE (SELECT min(slot) FROM generate_series($6::timestamptz, $6::timestamptz + interval '999 milliseconds', interval '1 millisecond') AS slot
+               WHERE slot NOT IN (SELECT occurrence_at FROM taken)) END)
+       ON CONFLICT (campaign_id, cause_id) DO NOTHING RETURNING id, profile_id, triggered_at, occurrence_at, fire_at, state, follow_up_at, event`,
       [id, campaign.id, campaign.projectId, profileId, causeId, triggeredAt, fireAt, cause.event],
     )) as FireRow[];
     if (!inserted) return;
@@ -126,7 +146,7 @@ export class TriggerFiring {
   async execute(job: TriggerFireJob): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const campaign = await manager.findOneBy(CampaignEntity, { id: job.campaignId, projectId: job.projectId });
-      const [fire] = (await manager.query(`SELECT id, profile_id, triggered_at, fire_at, state, follow_up_at, event FROM campaign_trigger_fire WHERE id = $1 AND project_id = $2 FOR UPDATE`, [
+      const [fire] = (await manager.query(`SELECT id, profile_id, triggered_at, occurrence_at, fire_at, state, follow_up_at, event FROM campaign_trigger_fire WHERE id = $1 AND project_id = $2 FOR UPDATE`, [
         job.fireId,
         job.projectId,
       ])) as FireRow[];
@@ -155,7 +175,7 @@ export class TriggerFiring {
       if (recent >= campaign.throttlePerMinute) return this.postpone(manager, campaign, fire, new Date(now.getTime() + MINUTE_MS / 4));
     }
     await this.occurrenceOf(manager, campaign, fire, now);
-    const { deferred } = await this.decisions.deliver(manager, campaign, settings, fire.triggered_at, [fire.profile_id], now, { event: fire.event });
+    const { deferred } = await this.decisions.deliver(manager, campaign, settings, fire.occurrence_at, [fire.profile_id], now, { event: fire.event });
     // In the profile's quiet hours (its own zone), a deferring campaign's firing moves to the window's end.
     const [releaseAt] = deferred.keys();
     if (releaseAt !== undefined) return this.postpone(manager, campaign, fire, new Date(releaseAt));
@@ -170,16 +190,16 @@ export class TriggerFiring {
     const paused = (await this.audience.includes(manager, campaign.projectId, campaign.audience, fire.profile_id)) ? TriggerCancelReason.PAUSED : TriggerCancelReason.NOT_IN_AUDIENCE;
     if (paused === TriggerCancelReason.PAUSED) {
       await this.occurrenceOf(manager, campaign, fire, now);
-      await this.decisions.skip(manager, campaign, fire.triggered_at, [fire.profile_id], SkipReason.PAUSED, now);
+      await this.decisions.skip(manager, campaign, fire.occurrence_at, [fire.profile_id], SkipReason.PAUSED, now);
     }
     await manager.query(`UPDATE campaign_trigger_fire SET state = 'cancelled', cancel_reason = $2 WHERE id = $1`, [fire.id, paused]);
   }
 
-  /** A triggered decision's occurrence (`occurrence_at` = the trigger time), done at once. */
+  /** A triggered decision's occurrence (the firing's own `occurrence_at`), done at once. */
   private async occurrenceOf(manager: EntityManager, campaign: CampaignEntity, fire: FireRow, now: Date): Promise<void> {
     await manager.query(
       `INSERT INTO campaign_occurrence (campaign_id, occurrence_at, project_id, status, started_at, finished_at) VALUES ($1, $2, $3, 'done', $4, $4) ON CONFLICT DO NOTHING`,
-      [campaign.id, fire.triggered_at, campaign.projectId, now],
+      [campaign.id, fire.occurrence_at, campaign.projectId, now],
     );
   }
 
