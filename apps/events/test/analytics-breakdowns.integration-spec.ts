@@ -93,6 +93,35 @@ describe('analytics breakdowns (trends, stickiness, funnels, lifecycle)', () => 
     expect([revenue.total, series(revenue.breakdown)]).toEqual([15, [{ value: 'pro', other: false, profiles: 2, total: 15, points: [5, 10, 0] }]]);
   });
 
+  it('compares each breakdown group with the same group in the previous period (profile and event properties)', async () => {
+    const COMPARED = `query($input: TrendsInput!) { trends(input: $input) { total change previous { from to total points { start value } } breakdown { value other total change previous { from to total points { start value } } } } }`;
+    type Series = { from: string; to: string; total: number; points: { start: string; value: number }[] };
+    type Answer = { trends: { total: number; change: number | null; previous: Series; breakdown: { value: string | null; other: boolean; total: number; change: number | null; previous: Series }[] } };
+    const input = { from: '2026-02-03', to: '2026-02-05', event: 'Open', measure: 'COUNT', interval: 'DAY', compareToPrevious: true };
+    const previousDays = (values: [number, number]) => ({ from: '2026-02-01', to: '2026-02-03', total: values[0] + values[1], points: [{ start: '2026-02-01', value: values[0] }, { start: '2026-02-02', value: values[1] }] });
+    const byPlan = (await ask<Answer>(COMPARED, { ...input, breakdown: { profileProperty: 'plan' } })).trends;
+    expect([byPlan.total, byPlan.previous.total, byPlan.change]).toEqual([4, 3, 33.33]);
+    // free (c) and no plan (d) opened nothing on 02-01/02-02: zeros, no change; pro (a, b) went from 3 to 1.
+    expect(byPlan.breakdown).toEqual([
+      { value: 'free', other: false, total: 2, change: null, previous: previousDays([0, 0]) },
+      { value: 'pro', other: false, total: 1, change: -66.67, previous: previousDays([0, 3]) },
+      { value: null, other: false, total: 1, change: null, previous: previousDays([0, 0]) },
+    ]);
+    const byScreen = (await ask<Answer>(COMPARED, { ...input, breakdown: { eventProperty: 'screen' } })).trends;
+    expect(byScreen.breakdown.map(({ value, total, change, previous }) => [value, total, previous.total, change])).toEqual([
+      ['home', 2, 2, 0],
+      ['cart', 1, 1, 0],
+      [null, 1, 0, null],
+    ]);
+    // Without compareToPrevious the groups carry no previous period.
+    const plain = (await ask<Answer>(COMPARED, { ...input, compareToPrevious: false, breakdown: { profileProperty: 'plan' } })).trends;
+    expect(plain.breakdown.map((group) => [group.previous, group.change])).toEqual([
+      [null, null],
+      [null, null],
+      [null, null],
+    ]);
+  });
+
   it("trends by an event property: each event in its own value's group (raw events), hours too", async () => {
     type Answer = { trends: { total: number; points: { value: number }[]; breakdown: (Group & { total: number; points: { value: number }[] })[] } };
     const screens = (await ask<Answer>(TRENDS, { ...range, event: 'Open', measure: 'COUNT', interval: 'DAY', breakdown: { eventProperty: 'screen' } })).trends;

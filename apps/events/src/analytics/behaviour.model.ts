@@ -69,13 +69,23 @@ export class TrendSeriesResult {
   total: number;
 }
 
-@ObjectType({ description: "One breakdown group's series (the current period)." })
+@ObjectType({ description: "One breakdown group's series: the current period, and with compareToPrevious the same group's previous one." })
 export class TrendsGroup extends BreakdownGroupFields {
   @Field(() => [TrendPointResult])
   points: TrendPointResult[];
 
   @Field(() => Float)
   total: number;
+
+  @Field(() => TrendSeriesResult, {
+    nullable: true,
+    description:
+      "The same group in the period just before (compareToPrevious): the profiles or events with this group's value then; `other` holds every value not among the current period's groups. Zeros when the group had nothing then.",
+  })
+  previous: TrendSeriesResult | null;
+
+  @Field(() => Float, { nullable: true, description: "Change of this group's total from its previous period, in percent (null without one, or when it was 0)." })
+  change: number | null;
 }
 
 @ObjectType()

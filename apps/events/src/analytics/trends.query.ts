@@ -41,13 +41,22 @@ export interface TrendsAnswer extends TrendSeries {
   previous: TrendSeries | null;
   /** Change of the total from the previous period, in percent (null without one, or when it was 0). */
   change: number | null;
-  /** One series per breakdown group (the current period), largest first; null without a breakdown. */
+  /** One series per breakdown group (the current period, each with its own previous one), largest first; null without a breakdown. */
   breakdown: TrendsGroup[] | null;
 }
 
 export interface TrendsGroup extends BreakdownGroup {
   points: TrendPoint[];
   total: number;
+  /** The same group in the previous period (compareToPrevious), else null. */
+  previous: TrendSeries | null;
+  change: number | null;
+}
+
+/** The current period's groups, which the previous period is split by (the rest is `other`). */
+interface FixedGroups {
+  values: string[];
+  withNone: boolean;
 }
 
 /** Most points of a series: an hourly chart of a month, a daily one of two years. */
@@ -90,17 +99,34 @@ export class TrendsQuery {
       unit === 'MONTH' ? range.from.minus({ months: grid.cohorts }) : unit === 'WEEK' ? range.from.minus({ days: 7 * grid.cohorts }) : range.from.minus({ days: range.days });
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       await manager.query(`SET LOCAL jit = off`);
-      const { groups, ...current } = await this.series(manager, projectId, settings, trend, question.filter, range.from, range.to, question.breakdown ?? null);
-      const previous = question.compareToPrevious ? await this.series(manager, projectId, settings, trend, question.filter, previousFrom, range.from) : null;
-      const change = previous && previous.total !== 0 ? Math.round((10_000 * (current.total - previous.total)) / previous.total) / 100 : null;
-      return { timeZone: settings.timeZone, ...current, previous: previous && { from: previous.from, to: previous.to, points: previous.points, total: previous.total }, change, breakdown: groups };
+      const breakdown = question.breakdown ?? null;
+      const { groups, ...current } = await this.series(manager, projectId, settings, trend, question.filter, range.from, range.to, breakdown);
+      // The previous period is split by the current period's groups, so each group compares with itself.
+      const fixed: FixedGroups | null = groups && {
+        values: groups.filter((group) => !group.other && group.value !== null).map((group) => group.value!),
+        withNone: groups.some((group) => !group.other && group.value === null),
+      };
+      const previous = question.compareToPrevious ? await this.series(manager, projectId, settings, trend, question.filter, previousFrom, range.from, breakdown, fixed) : null;
+      const seriesOnly = (series: TrendSeries): TrendSeries => ({ from: series.from, to: series.to, points: series.points, total: series.total });
+      const withPrevious =
+        groups &&
+        groups.map((group) => {
+          if (!previous) return group;
+          const before = previous.groups?.find((candidate) => candidate.other === group.other && candidate.value === group.value);
+          const previousOfGroup = before
+            ? { from: previous.from, to: previous.to, points: before.points, total: before.total }
+            : { from: previous.from, to: previous.to, points: previous.points.map((point) => ({ start: point.start, value: 0 })), total: 0 };
+          return { ...group, previous: previousOfGroup, change: changeOf(group.total, previousOfGroup.total) };
+        });
+      return { timeZone: settings.timeZone, ...current, previous: previous && seriesOnly(previous), change: previous && changeOf(current.total, previous.total), breakdown: withPrevious };
     });
   }
 
   /**
    * One series over [from, to); with `breakdown`, also one per group (the MAX_BREAKDOWN_GROUPS
    * largest by profiles, the rest folded into one): by the profile's property, or by the counted
-   * event's own property (raw events).
+   * event's own property (raw events). With `fixed` groups (the previous period's split), the groups
+   * are those values, and everything else is `other`.
    */
   private async series(
     manager: EntityManager,
@@ -111,6 +137,7 @@ export class TrendsQuery {
     from: DateTime,
     to: DateTime,
     breakdown: AnalyticsBreakdown | null = null,
+    fixed: FixedGroups | null = null,
   ): Promise<TrendSeries & { groups: TrendsGroup[] | null }> {
     const params: unknown[] = [projectId];
     const scope = await this.filters.scope(projectId, settings, filter, breakdown, params);
@@ -159,9 +186,12 @@ export class TrendsQuery {
       return { ...range, ...seriesOf(rows), groups: null };
     }
     // A profile can be in several groups of an event property; groups are ranked by their distinct profiles.
+    const other = fixed
+      ? `NOT (g = ANY($${params.push(fixed.values)}::text[]) OR (g IS NULL AND $${params.push(fixed.withNone)}::boolean))`
+      : `row_number() OVER (ORDER BY count(DISTINCT profile_id) DESC, g NULLS LAST) > ${MAX_BREAKDOWN_GROUPS}`;
     const rows = (await manager.query(
       `WITH base AS MATERIALIZED (${base}),
-       ranks AS (SELECT g, row_number() OVER (ORDER BY count(DISTINCT profile_id) DESC, g NULLS LAST) > ${MAX_BREAKDOWN_GROUPS} AS other FROM base GROUP BY g),
+       ranks AS (SELECT g, ${other} AS other FROM base GROUP BY g),
        folded AS (SELECT CASE WHEN r.other THEN NULL ELSE b.g END AS g, r.other, b.i, b.profile_id, b.x FROM base b JOIN ranks r ON r.g IS NOT DISTINCT FROM b.g)
        SELECT i, NULL::text AS g, false AS other, ${value} AS value, count(DISTINCT profile_id)::int AS profiles, true AS whole FROM folded GROUP BY GROUPING SETS ((i), ())
        UNION ALL
@@ -171,7 +201,7 @@ export class TrendsQuery {
     const groups = breakdownGroups(
       rows.filter((row) => !row.whole),
       (row) => row.i === null,
-    ).map(({ group, rows: part }) => ({ ...group, ...seriesOf(part) }));
+    ).map(({ group, rows: part }) => ({ ...group, ...seriesOf(part), previous: null, change: null }));
     return { ...range, ...seriesOf(rows.filter((row) => row.whole)), groups };
   }
 }
@@ -188,6 +218,11 @@ function checkTrends(question: TrendsQuestion): CheckedTrends {
     property: question.property ?? null,
     interval: question.interval,
   };
+}
+
+/** Change from `before` to `now` in percent, 2 decimals (null when `before` is 0). */
+function changeOf(now: number, before: number): number | null {
+  return before !== 0 ? Math.round((10_000 * (now - before)) / before) / 100 : null;
 }
 
 /** A value as a number with at most 4 decimals (0 when there is none). */
