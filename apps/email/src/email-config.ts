@@ -10,6 +10,10 @@ export const emailEnv = z.object({
   EMAIL_RENDER_LIMIT_MS: z.coerce.number().int().min(1).max(60_000).default(250),
   /** One Liquid render stops after creating this many objects (array joins, loops, string building). */
   EMAIL_RENDER_MEMORY_LIMIT: z.coerce.number().int().min(1_000).default(10_000_000),
+  /** Worker threads rendering the dispatcher's messages (Liquid, tracking, MIME); unset: the cores but one, 1 to 4. */
+  EMAIL_RENDER_THREADS: z.coerce.number().int().min(1).max(16).optional(),
+  /** Heap of each render thread (MB): a render that gets past Liquid's limits ends its thread, not the service. */
+  EMAIL_RENDER_THREAD_HEAP_MB: z.coerce.number().int().min(16).default(256),
   /** Where a project without sender settings sends (e.g. npm start's mail catcher); unset: such sends wait, deferred. */
   EMAIL_DEFAULT_SMTP_URL: z.string().url().optional(),
   /** From address for a project without sender settings. */

@@ -10,19 +10,19 @@ import { EMAIL_CONFIG, type EmailConfig } from '../email-config.js';
 import type { EmailProfileEntity } from '../profiles/email-profile.entity.js';
 import { EmailProfiles } from '../profiles/email-profiles.js';
 import { Suppressions } from '../suppressions/suppressions.js';
-import { ComposeError, EmailComposer, personalizationScope, type ComposedEmail } from '../templates/email-composer.js';
+import { ComposeError, personalizationScope } from '../templates/recipient-copy.js';
 import { EmailTemplateVersionEntity } from '../templates/email-template-version.entity.js';
 import { composable } from '../templates/email-template.service.js';
 import { CoalescedCalls } from './coalesced-calls.js';
 import { DomainThrottle } from './domain-throttle.js';
 import { SmtpGate } from './smtp-gate.js';
-import { buildMimeMessage } from './mime-message.js';
+import type { RenderedMessage } from './message-render.js';
+import { RenderThreads, RenderThreadStopped } from './render-threads.js';
 import type { EmailSendEntity } from './email-send.entity.js';
 import { SenderSettingsService, type SendingProfile } from './sender-settings.service.js';
 import { domainOf, normalizeAddress, skipReason } from './send-eligibility.js';
 import { classifySmtpError, retryDelayMs } from './smtp-outcome.js';
 import { SmtpTransports } from './smtp-transports.js';
-import { trackHtml } from '../tracking/tracked-html.js';
 import { TrackingUrls } from '../tracking/tracking-urls.js';
 
 type EmailEventName = (typeof EMAIL_EVENT_NAMES)[number];
@@ -104,7 +104,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     private readonly outbox: OutboxWriter,
     private readonly profiles: EmailProfiles,
     private readonly suppressions: Suppressions,
-    private readonly composer: EmailComposer,
+    private readonly renderer: RenderThreads,
     private readonly settings: SenderSettingsService,
     private readonly transports: SmtpTransports,
     private readonly urls: TrackingUrls,
@@ -275,49 +275,41 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
 
     const version = facts.versions.get(`${send.projectId}:${send.templateId}:${send.templateVersion}`) ?? null;
     if (!version) return { status: 'failed', reason: `TEMPLATE_VERSION_NOT_FOUND: ${send.templateId} v${send.templateVersion}`, toAddress: address };
-    let email: ComposedEmail;
+    const messageId = `<${send.id}@${this.config.EMAIL_MESSAGE_ID_DOMAIN}>`;
+    let message: RenderedMessage;
     try {
-      const scope = personalizationScope({
-        profile: { id: profile.profileId, email: profile.email, name: profile.name, timeZone: profile.timeZone, locale: profile.locale, properties: profile.properties },
-        event: send.event,
-        campaign: send.campaign,
+      // Liquid, tracking and the MIME build run in a render thread; this thread keeps to claims, PostgreSQL and NATS.
+      message = await this.renderer.render({
+        sendId: send.id,
+        version: composable(version),
+        scope: personalizationScope({
+          profile: { id: profile.profileId, email: profile.email, name: profile.name, timeZone: profile.timeZone, locale: profile.locale, properties: profile.properties },
+          event: send.event,
+          campaign: send.campaign,
+        }),
+        trackingBaseUrl: this.urls.baseUrl,
+        messageId,
+        from: { name: version.fromName ?? sending.fromName ?? '', address: version.fromAddress ?? sending.fromAddress },
+        to: address,
+        replyTo: version.replyTo ?? sending.replyTo ?? null,
       });
-      email = this.composer.compose(composable(version), scope);
     } catch (error) {
       if (error instanceof ComposeError) return { status: 'failed', reason: `RENDER_FAILED: ${error.message}`, toAddress: address };
+      // Nothing of it reached SMTP: tried again later, until the attempts run out (a message that kills its thread each time fails).
+      if (error instanceof RenderThreadStopped) return this.retryOrFail(send, `RENDER_THREAD_STOPPED: ${error.message}`, address);
       throw error;
     }
     if (!sending.smtpUrl) return this.retryOrFail(send, 'NO_SMTP_SERVER: the project has no SMTP URL and there is no default', address);
 
-    const messageId = `<${send.id}@${this.config.EMAIL_MESSAGE_ID_DOMAIN}>`;
-    const tracked = trackHtml(email.html, (n) => this.urls.click(send.id, n), this.urls.open(send.id));
     const leave = await this.gate.enter(send.projectId);
     const release = await this.throttle.acquire(domainOf(address)).catch((error: unknown) => {
       leave();
       throw error;
     });
     try {
-      if (!(await this.inFlightMarks.call({ send, messageId, links: tracked.links }))) return { status: 'abandoned' };
-      const unsubscribe = this.urls.unsubscribe(send.id);
-      // One buffer: the pool then writes the message at once.
-      const raw = await buildMimeMessage({
-        from: { name: version.fromName ?? sending.fromName ?? '', address: version.fromAddress ?? sending.fromAddress },
-        to: address,
-        replyTo: version.replyTo ?? sending.replyTo ?? null,
-        subject: email.subject,
-        html: tracked.html,
-        text: email.text,
-        messageId,
-        date: new Date(),
-        headers: {
-          'X-Boomerang-Send-Id': send.id,
-          // RFC 8058 one-click (an https URL taking POST), and the mailto form for clients that only know RFC 2369.
-          'List-Unsubscribe': `<${unsubscribe.url}>, <mailto:${unsubscribe.address}?subject=unsubscribe>`,
-          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-        },
-      });
-      // VERP: bounces name the send in their envelope recipient.
-      const info = await this.transports.sendRaw(send.projectId, { ...sending, smtpUrl: sending.smtpUrl }, { from: this.urls.returnPath(send.id), to: address, messageId, raw });
+      if (!(await this.inFlightMarks.call({ send, messageId, links: message.links }))) return { status: 'abandoned' };
+      // VERP: bounces name the send in their envelope recipient. The bytes move to the SMTP thread (no copy).
+      const info = await this.transports.sendRaw(send.projectId, { ...sending, smtpUrl: sending.smtpUrl }, { from: this.urls.returnPath(send.id), to: address, messageId, raw: message.raw }, { transfer: true });
       return { status: 'sent', toAddress: address, smtpResponse: (info.response ?? '').slice(0, 500) };
     } catch (error) {
       const outcome = classifySmtpError(error);

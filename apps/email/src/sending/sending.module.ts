@@ -6,6 +6,7 @@ import { TrackingModule } from '../tracking/tracking.module.js';
 import { EmailSendResolver } from './email-send.resolver.js';
 import { EmailSends } from './email-sends.js';
 import { ProfileEmailsResolver } from './profile-emails.resolver.js';
+import { RenderThreads } from './render-threads.js';
 import { SendDispatcher } from './send-dispatcher.js';
 import { SendTestEmail } from './send-test-email.js';
 import { SendRequestsConsumer } from './send-requests.consumer.js';
@@ -13,10 +14,10 @@ import { SenderSettingsResolver } from './sender-settings.resolver.js';
 import { SenderSettingsService } from './sender-settings.service.js';
 import { SmtpTransports } from './smtp-transports.js';
 
-/** Send commands in, SMTP out: sender settings, the dispatcher, the pooled transports (consumer email-send-requested). */
+/** Send commands in, SMTP out: sender settings, the dispatcher, its render threads, the pooled transports (consumer email-send-requested). */
 @Module({
   imports: [ProfilesModule, SuppressionsModule, TemplatesModule, TrackingModule],
-  providers: [EmailSends, EmailSendResolver, ProfileEmailsResolver, SendTestEmail, SenderSettingsService, SenderSettingsResolver, SmtpTransports, SendDispatcher, SendRequestsConsumer],
+  providers: [EmailSends, EmailSendResolver, ProfileEmailsResolver, SendTestEmail, SenderSettingsService, SenderSettingsResolver, SmtpTransports, RenderThreads, SendDispatcher, SendRequestsConsumer],
   exports: [SendDispatcher, SenderSettingsService, SmtpTransports],
 })
 export class SendingModule {}

@@ -7,7 +7,7 @@ export interface RawMessage {
   from: string;
   to: string;
   messageId: string;
-  raw: Buffer;
+  raw: Uint8Array;
 }
 
 /** A message nodemailer composes (test sends): its `sendMail` options, plain data. */
@@ -47,10 +47,13 @@ export class SmtpTransports implements OnApplicationShutdown {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve(info: SmtpAccepted): void; reject(error: Error): void }>();
 
-  /** Sends a message built whole through the project's pool. */
-  sendRaw(projectId: string, profile: SendingProfile & { smtpUrl: string }, message: RawMessage): Promise<SmtpAccepted> {
-    // Copied into the thread (a few KiB), so the caller's buffer stays its own.
-    return this.request({ type: 'raw', pool: poolOf(projectId, profile), message });
+  /**
+   * Sends a message built whole through the project's pool. `transfer`: the bytes' ArrayBuffer
+   * (the message's own, not a slice of a shared one) moves to the thread, no copy; the caller's
+   * `raw` is empty afterwards. Otherwise it is copied (a few KiB) and stays the caller's.
+   */
+  sendRaw(projectId: string, profile: SendingProfile & { smtpUrl: string }, message: RawMessage, { transfer = false }: { transfer?: boolean } = {}): Promise<SmtpAccepted> {
+    return this.request({ type: 'raw', pool: poolOf(projectId, profile), message }, transfer ? [message.raw.buffer as ArrayBuffer] : []);
   }
 
   /** Sends a message nodemailer composes from `mail` (its sendMail options) through the project's pool. */
@@ -58,14 +61,14 @@ export class SmtpTransports implements OnApplicationShutdown {
     return this.request({ type: 'mail', pool: poolOf(projectId, profile), mail });
   }
 
-  private request(request: Record<string, unknown>): Promise<SmtpAccepted> {
+  private request(request: Record<string, unknown>, transferList: ArrayBuffer[] = []): Promise<SmtpAccepted> {
     const worker = this.thread();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       // Sends in flight keep the process alive (the thread alone does not).
       if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ ...request, id });
+      worker.postMessage({ ...request, id }, transferList);
     });
   }
 

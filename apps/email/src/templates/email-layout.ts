@@ -46,13 +46,8 @@ export function addToHead(html: string, fragment: string): string {
   return `<head>${fragment}</head>${html}`;
 }
 
-/** Adds `fragment` right after the `<body>` tag (or at the start when there is none): where a preheader goes. */
-export function addToBodyStart(html: string, fragment: string): string {
-  const open = /<body\b[^>]*>/i.exec(html);
-  if (!open) return `${fragment}${html}`;
-  const at = open.index + open[0].length;
-  return `${html.slice(0, at)}${fragment}${html.slice(at)}`;
-}
+/** Adds `fragment` right after the `<body>` tag: defined beside the per-recipient composing that uses it. */
+export { addToBodyStart } from './recipient-copy.js';
 
 /**
  * The plain-text part's template, derived once from the compiled HTML: Liquid tags come through

@@ -3,10 +3,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
 import { EMAIL_CONFIG, type EmailConfig } from '../email-config.js';
+import { TrackingLinks } from './tracking-links.js';
 import { TrackingTokens } from './tracking-tokens.js';
 
-/** Where tracking routes live under the app's HTTP listener. */
-export const TRACKING_PATH = 't';
+export { TRACKING_PATH } from './tracking-links.js';
 
 /** The signed URLs and addresses a sent message carries. */
 @Injectable()
@@ -32,22 +32,30 @@ export class TrackingUrls {
     return (this.listenerUrl = `http://127.0.0.1:${address.port}`);
   }
 
+  private links?: TrackingLinks;
+
+  /** The links under `baseUrl` (built once it is known). */
+  private linksNow(): TrackingLinks {
+    const baseUrl = this.baseUrl;
+    if (this.links?.baseUrl !== baseUrl) this.links = new TrackingLinks(this.tokens, baseUrl, this.config.EMAIL_BOUNCE_DOMAIN);
+    return this.links;
+  }
+
   open(sendId: string): string {
-    return `${this.baseUrl}/${TRACKING_PATH}/o/${this.tokens.sign('open', sendId)}`;
+    return this.linksNow().open(sendId);
   }
 
   click(sendId: string, n: number): string {
-    return `${this.baseUrl}/${TRACKING_PATH}/c/${this.tokens.sign('click', sendId, n)}`;
+    return this.linksNow().click(sendId, n);
   }
 
   /** The one-click URL (RFC 8058) and the mailto address the inbound listener takes, one token for both. */
   unsubscribe(sendId: string): { url: string; address: string } {
-    const token = this.tokens.sign('unsubscribe', sendId);
-    return { url: `${this.baseUrl}/${TRACKING_PATH}/u/${token}`, address: `u+${token}@${this.config.EMAIL_BOUNCE_DOMAIN}` };
+    return this.linksNow().unsubscribe(sendId);
   }
 
   /** The VERP return path: bounces for this send come back to `b+<sendId>@<bounce domain>`. */
   returnPath(sendId: string): string {
-    return `b+${sendId}@${this.config.EMAIL_BOUNCE_DOMAIN}`;
+    return this.linksNow().returnPath(sendId);
   }
 }

@@ -1,0 +1,120 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
+import { EMAIL_CONFIG, type EmailConfig } from '../email-config.js';
+import { ComposeError, type ComposableVersion } from '../templates/recipient-copy.js';
+import type { RenderedMessage, RenderRequest, RenderThreadSettings } from './message-render.js';
+import type { RenderReply } from './message-render.thread.js';
+
+/** The render thread died (a crash, its heap limit, shutdown) with this message unrendered: nothing of it reached SMTP. */
+export class RenderThreadStopped extends Error {
+  override name = 'RenderThreadStopped';
+}
+
+interface Pending {
+  request: RenderRequest & { version: ComposableVersion };
+  resolve(message: RenderedMessage): void;
+  reject(error: Error): void;
+}
+
+interface RenderThread {
+  worker: Worker;
+  pending: Map<number, Pending>;
+  /** Version keys this thread was sent whole (it may have dropped some since: it says so, and gets it again). */
+  versions: Set<string>;
+}
+
+/** The render threads' count when EMAIL_RENDER_THREADS is unset: the cores but one (the dispatcher's), at least one. */
+export const defaultRenderThreads = (): number => Math.max(1, Math.min(4, availableParallelism() - 1));
+
+/**
+ * The dispatcher's per-send CPU (Liquid, link tracking, MIME and quoted-printable) run in a few
+ * worker threads (`message-render.thread.ts`), so the main thread keeps to claims, PostgreSQL,
+ * NATS and the SMTP thread's answers. Each message goes to the thread with the fewest waiting;
+ * its bytes come back transferred, not copied. A thread that dies fails its waiting renders with
+ * RenderThreadStopped (the dispatcher defers those sends: none reached SMTP) and is started again
+ * on the next render.
+ */
+@Injectable()
+export class RenderThreads implements OnApplicationShutdown {
+  private readonly threads: (RenderThread | undefined)[];
+  private readonly settings: RenderThreadSettings;
+  private nextId = 0;
+  private closed = false;
+
+  constructor(
+    @Inject(EMAIL_CONFIG) private readonly config: Pick<EmailConfig, 'EMAIL_RENDER_THREADS' | 'EMAIL_RENDER_THREAD_HEAP_MB' | 'EMAIL_RENDER_LIMIT_MS' | 'EMAIL_RENDER_MEMORY_LIMIT' | 'EMAIL_BOUNCE_DOMAIN'>,
+    @Inject(SUBGRAPH_CONFIG) platform: Pick<SubgraphConfig, 'INTERNAL_SIGNING_SECRET'>,
+  ) {
+    this.threads = Array.from({ length: config.EMAIL_RENDER_THREADS ?? defaultRenderThreads() }, () => undefined);
+    this.settings = {
+      limits: { renderLimitMs: config.EMAIL_RENDER_LIMIT_MS, memoryLimit: config.EMAIL_RENDER_MEMORY_LIMIT },
+      signingSecret: platform.INTERNAL_SIGNING_SECRET,
+      bounceDomain: config.EMAIL_BOUNCE_DOMAIN,
+    };
+  }
+
+  /** The message for one send; throws ComposeError (the data does not fit the template) or RenderThreadStopped. */
+  render(request: RenderRequest & { version: ComposableVersion }): Promise<RenderedMessage> {
+    if (this.closed) return Promise.reject(new RenderThreadStopped('render threads stopped: shutdown'));
+    let slot = 0;
+    for (let n = 1; n < this.threads.length; n++) if ((this.threads[n]?.pending.size ?? 0) < (this.threads[slot]?.pending.size ?? 0)) slot = n;
+    const thread = this.threads[slot] ?? this.start(slot);
+    return new Promise((resolve, reject) => this.post(thread, this.nextId++, { request, resolve, reject }));
+  }
+
+  private post(thread: RenderThread, id: number, pending: Pending): void {
+    // Renders waiting keep the process alive (an idle thread alone does not).
+    if (thread.pending.size === 0) thread.worker.ref();
+    thread.pending.set(id, pending);
+    const { request } = pending;
+    const whole = !thread.versions.has(request.version.key);
+    if (whole) thread.versions.add(request.version.key);
+    thread.worker.postMessage({ id, request: whole ? request : { ...request, version: { key: request.version.key } } });
+  }
+
+  private start(slot: number): RenderThread {
+    const worker = new Worker(new URL('./message-render.worker.mjs', import.meta.url), {
+      workerData: this.settings,
+      resourceLimits: { maxOldGenerationSizeMb: this.config.EMAIL_RENDER_THREAD_HEAP_MB },
+    });
+    const thread: RenderThread = { worker, pending: new Map(), versions: new Set() };
+    worker.on('message', (reply: RenderReply) => {
+      const waiting = thread.pending.get(reply.id);
+      if (!waiting) return;
+      thread.pending.delete(reply.id);
+      if ('versionUnknown' in reply) {
+        thread.versions.delete(waiting.request.version.key);
+        return this.post(thread, reply.id, waiting);
+      }
+      if (thread.pending.size === 0) worker.unref();
+      if ('raw' in reply) waiting.resolve({ raw: reply.raw, links: reply.links });
+      else if ('composeError' in reply) waiting.reject(new ComposeError(reply.composeError.part, reply.composeError.message));
+      else waiting.reject(new Error(`render thread: ${reply.error}`));
+    });
+    const lost = (reason: string) => {
+      if (this.threads[slot] !== thread) return;
+      this.threads[slot] = undefined;
+      for (const waiting of thread.pending.values()) waiting.reject(new RenderThreadStopped(`render thread stopped: ${reason}`));
+      thread.pending.clear();
+    };
+    worker.on('error', (error) => lost(error.message));
+    worker.on('exit', (code) => lost(`exit code ${code}`));
+    worker.unref();
+    return (this.threads[slot] = thread);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    const running = this.threads.filter((thread) => thread !== undefined);
+    this.threads.fill(undefined);
+    await Promise.all(
+      running.map(async (thread) => {
+        await thread.worker.terminate();
+        for (const waiting of thread.pending.values()) waiting.reject(new RenderThreadStopped('render threads stopped: shutdown'));
+        thread.pending.clear();
+      }),
+    );
+  }
+}
