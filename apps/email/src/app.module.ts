@@ -9,6 +9,7 @@ import { EmailSending1763900010900 } from './migrations/1763900010900-email-send
 import { EmailSendInFlight1763900011000 } from './migrations/1763900011000-email-send-in-flight.js';
 import { EmailTracking1763900011100 } from './migrations/1763900011100-email-tracking.js';
 import { EmailSuppressionList1763900011200 } from './migrations/1763900011200-email-suppression-list.js';
+import { EmailSendHotMark1763900011400 } from './migrations/1763900011400-email-send-hot-mark.js';
 import { EmailProfileEntity } from './profiles/email-profile.entity.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { EmailSendEntity } from './sending/email-send.entity.js';
@@ -33,6 +34,7 @@ export const EMAIL_MIGRATIONS = [
   EmailSendInFlight1763900011000,
   EmailTracking1763900011100,
   EmailSuppressionList1763900011200,
+  EmailSendHotMark1763900011400,
 ];
 
 @Module({

@@ -72,7 +72,7 @@ interface InFlightMark {
  *
  * Exactly once: a command repeated is one row (idempotency key); a result recorded is never sent
  * again; and before each SMTP attempt the attempt itself is committed (`smtp_started_at`, the
- * Message-ID, the lease renewed). A claim whose lease ran out without that mark never reached
+ * Message-ID; its lease runs from then). A claim whose lease ran out without that mark never reached
  * SMTP and is sent again; one with it may have been accepted (SMTP has no way to ask), so it is
  * settled `uncertain` and never sent again.
  */
@@ -197,7 +197,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
   }
 
   /**
-   * Claims whose lease ran out while their SMTP attempt was in flight: the server may have taken
+   * Attempts whose lease (from `smtp_started_at`) ran out while in flight: the server may have taken
    * the message before the dispatcher died. Sending again could deliver it twice, so each becomes
    * `uncertain` (reported in the send stats), never retried.
    */
@@ -205,7 +205,9 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     const [rows] = (await this.dataSource.query(
       `UPDATE email_send SET status = 'uncertain', next_attempt_at = now(),
          reason = 'IN_FLIGHT_AT_CRASH: the dispatcher stopped during the SMTP attempt; whether the server accepted it is unknown, so it is not sent again'
-       WHERE status = 'sending' AND smtp_started_at IS NOT NULL AND claimed_at < now() - make_interval(secs => $1::float8 / 1000)
+       WHERE status = 'sending' AND smtp_started_at < now() - make_interval(secs => $1::float8 / 1000)
+         -- Implied (a claim precedes its attempt), and what the partial index on claimed_at finds.
+         AND claimed_at < now() - make_interval(secs => $1::float8 / 1000)
        RETURNING id, project_id, message_id`,
       [this.config.EMAIL_SEND_LEASE_MS],
     )) as [{ id: string; project_id: string; message_id: string }[], number];
@@ -323,24 +325,21 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
 
   /**
    * Commits that these SMTP attempts start (with their Message-IDs and the messages' URLs, the only
-   * places their click tokens redirect to), renewing the leases; per mark, false when the claim is
-   * no longer this dispatcher's. From here on a crash leaves the send `uncertain`.
+   * places their click tokens redirect to); the in-flight lease runs from `smtp_started_at`. Per
+   * mark, false when the claim is no longer this dispatcher's. From here on a crash leaves the send
+   * `uncertain`.
    */
   private async markInFlight(marks: InFlightMark[]): Promise<boolean[]> {
+    // No indexed column changes (the claim, claimed_at, stays the result's guard): a HOT update, in place on its page.
     const [rows] = (await this.dataSource.query(
-      `UPDATE email_send e SET smtp_started_at = date_trunc('milliseconds', clock_timestamp()), claimed_at = date_trunc('milliseconds', clock_timestamp()),
-         message_id = m.message_id, links = m.links
+      `UPDATE email_send e SET smtp_started_at = date_trunc('milliseconds', clock_timestamp()), message_id = m.message_id, links = m.links
        FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::jsonb[]) AS m(id, claimed_at, message_id, links)
        WHERE e.id = m.id AND e.status = 'sending' AND e.claimed_at = m.claimed_at
-       RETURNING e.id, e.claimed_at`,
+       RETURNING e.id`,
       [marks.map(({ send }) => send.id), marks.map(({ send }) => send.claimedAt.toISOString()), marks.map((mark) => mark.messageId), marks.map((mark) => JSON.stringify(mark.links))],
-    )) as [{ id: string; claimed_at: Date }[], number];
-    const renewed = new Map(rows.map((row) => [row.id, row.claimed_at]));
-    return marks.map(({ send }) => {
-      const claimedAt = renewed.get(send.id);
-      if (claimedAt) send.claimedAt = claimedAt;
-      return claimedAt !== undefined;
-    });
+    )) as [{ id: string }[], number];
+    const marked = new Set(rows.map((row) => row.id));
+    return marks.map(({ send }) => marked.has(send.id));
   }
 
   private retryOrFail(send: ClaimedSend, reason: string, toAddress: string): AttemptResult {
