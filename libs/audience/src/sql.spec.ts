@@ -1,4 +1,4 @@
-import { conditionSql, hitSpecSql, numericValueSql } from './sql.js';
+import { conditionSql, hitSpecSql, numericValueSql, timestampSql } from './sql.js';
 import type { PropertyCondition } from './rules.js';
 
 /** Placeholders used in `sql`, in order of first use. */
@@ -63,7 +63,16 @@ describe('numericValueSql and hitSpecSql', () => {
     expect(where).toMatch(/^e\.name = ANY\(\$\d+::text\[\]\) AND /);
     expect(value).toMatch(/THEN 1 ELSE 0 END\) \+ \(CASE WHEN .* THEN 2 ELSE 0 END\)\)::float8$/s);
     // from is read to the millisecond, as Date.parse reads it.
-    expect(params).toContain(Date.parse('2026-01-01T00:00:00.123Z'));
+    expect(params).toContain('2026-01-01T00:00:00.123Z');
     expect(placeholders(`${where} ${value}`)).toEqual(params.map((_, index) => index + 1));
+  });
+});
+
+describe('timestampSql', () => {
+  it('binds a timestamptz the planner can prune partitions by, to the millisecond; epoch arithmetic outside years 1–9999', () => {
+    const params: unknown[] = [];
+    expect(timestampSql(Date.parse('2026-09-02T00:00:00.007Z'), params)).toBe('$1::timestamptz');
+    expect(timestampSql(-1e15, params)).toBe(`(timestamptz 'epoch' + $2::int8 * interval '1 millisecond')`);
+    expect(params).toEqual(['2026-09-02T00:00:00.007Z', -1e15]);
   });
 });

@@ -266,8 +266,17 @@ function inListSql(comparable: string, values: readonly Scalar[], type: ValueTyp
   return `${comparable} = ANY(${bind(params, entries, `${SQL_TYPES[type]}[]`)})`;
 }
 
-/** A timestamptz at `ms` epoch milliseconds, exact and independent of the session's time zone. */
+/** Years 1–9999: their ISO form (`…Z`) is what PostgreSQL reads back as the same instant. */
+const ISO_FROM_MS = new Date('0001-01-01T00:00:00.000Z').getTime();
+const ISO_TO_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * A timestamptz at `ms` epoch milliseconds, exact and independent of the session's time zone. A
+ * bound timestamptz (a constant to the planner, so time partitions outside it are pruned when the
+ * query is planned, not planned and pruned at run time); outside years 1–9999, epoch arithmetic.
+ */
 export function timestampSql(ms: number, params: unknown[]): string {
+  if (Number.isInteger(ms) && ms >= ISO_FROM_MS && ms <= ISO_TO_MS) return bind(params, new Date(ms).toISOString(), 'timestamptz');
   return `(timestamptz 'epoch' + ${bind(params, ms, 'int8')} * interval '1 millisecond')`;
 }
 
