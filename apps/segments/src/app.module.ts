@@ -11,6 +11,7 @@ import { SegmentEntriesPending1763900009610 } from './migrations/1763900009610-s
 import { SegmentMembershipUnkeyedSegment1763900009620 } from './migrations/1763900009620-segment-membership-unkeyed-segment.js';
 import { DropPendingEvents1763900009630 } from './migrations/1763900009630-drop-pending-events.js';
 import { SegmentFillEvents1763900011310 } from './migrations/1763900011310-segment-fill-events.js';
+import { KnownProfileForgotten1763900011410 } from './migrations/1763900011410-known-profile-forgotten.js';
 import { SegmentImports1763900001600 } from './migrations/1763900001600-segment-imports.js';
 import { Rfm1763900001700 } from './migrations/1763900001700-rfm.js';
 import { RfmModule } from './rfm/rfm.module.js';
@@ -36,6 +37,7 @@ export const SEGMENTS_MIGRATIONS = [
   SegmentMembershipUnkeyedSegment1763900009620,
   DropPendingEvents1763900009630,
   SegmentFillEvents1763900011310,
+  KnownProfileForgotten1763900011410,
 ];
 
 @Module({

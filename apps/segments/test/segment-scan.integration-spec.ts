@@ -224,6 +224,44 @@ describe('segments: members from a scan, then from the states', () => {
     }
   });
 
+  it('writes no forgotten profile from a scan, and remembers a member segments had not heard of yet', async () => {
+    release();
+    gate = Promise.resolve();
+    const projectId = randomUUID();
+    const [known, erased, unheard] = [randomUUID(), randomUUID(), randomUUID()];
+    await seedKnownProfiles(segments, projectId, [known, erased]);
+    await ingest(
+      projectId,
+      [known, erased].map((profileId) => ({ profileId, name: 'Paid', at: Date.now() - DAY })),
+    );
+    await liveSettled();
+    // Erased in segments (ProfileDeleted) while events still holds its events; events holds one of a profile segments has not heard of.
+    await db.query(`UPDATE "${segments.schema}".known_profile SET forgotten_at = now() WHERE project_id = $1 AND profile_id = $2`, [projectId, erased]);
+    stored.push({ projectId, eventId: randomUUID(), profileId: unheard, name: 'Paid', at: Date.now() - DAY, properties: {} });
+
+    const created = await segments.query<{ createSegment: { id: string; status: string } }>(
+      CREATE,
+      { input: { name: 'Paid', kind: 'DYNAMIC', rules: { event: { name: 'Paid' } } } },
+      secretKeyCaller(projectId),
+    );
+    expect(created.data!.createSegment.status).toBe('READY');
+    expect(await members(projectId, created.data!.createSegment.id)).toEqual([known, unheard].sort());
+    await segments.app.get(SegmentComputation).settled();
+    const knownRows = (await db.query(`SELECT profile_id, forgotten_at IS NOT NULL AS forgotten FROM "${segments.schema}".known_profile WHERE project_id = $1 ORDER BY profile_id`, [
+      projectId,
+    ])) as { profile_id: string; forgotten: boolean }[];
+    expect(knownRows).toEqual(
+      [
+        { profile_id: known, forgotten: false },
+        { profile_id: erased, forgotten: true },
+        { profile_id: unheard, forgotten: false },
+      ].sort((a, b) => a.profile_id.localeCompare(b.profile_id)),
+    );
+    // The states (the stand-in's backfill serves every stored event) keep the same members.
+    expect(await fromScan(created.data!.createSegment.id)).toBe(false);
+    expect(await members(projectId, created.data!.createSegment.id)).toEqual([known, unheard].sort());
+  });
+
   it('computes a segment whose new leaf is a sequence (not scanned) from its filled states, as before scans', async () => {
     release();
     gate = Promise.resolve();

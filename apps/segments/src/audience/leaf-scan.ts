@@ -41,7 +41,17 @@ export class LeafScans {
   }
 
   async scan(projectId: string, leaves: readonly StoredLeaf[], nowMs: number): Promise<LeafScan> {
-    const request = ScanEventLeaves.request.parse({ projectId, at: new Date(nowMs).toISOString(), leaves: leaves.map((leaf) => leaf.leaf.rule as EventRule) });
+    const answer = await this.scanRules(
+      projectId,
+      leaves.map((leaf) => leaf.leaf.rule as EventRule),
+      nowMs,
+    );
+    return { leaves, ...answer };
+  }
+
+  /** The scan of these rules (bit i of a row's mask: rules[i]), for leaves not stored yet (`SegmentComputation.scanAhead`). */
+  async scanRules(projectId: string, rules: readonly EventRule[], nowMs: number): Promise<Omit<LeafScan, 'leaves'>> {
+    const request = ScanEventLeaves.request.parse({ projectId, at: new Date(nowMs).toISOString(), leaves: rules });
     const { nc, subjects } = this.messaging;
     const inbox = createInbox(`${subjects.prefix}_INBOX`);
     const subscription = nc.subscribe(inbox);
@@ -60,7 +70,7 @@ export class LeafScans {
         if (message.headers?.get(STREAM_END_HEADER)) {
           const done = LeafBackfillDoneSchema.parse(message.json());
           if (!done.ok) throw new LeafBackfillError(`events could not scan: ${done.error}`);
-          return { leaves, rows, snapshotAt: done.snapshotAt };
+          return { rows, snapshotAt: done.snapshotAt };
         }
         for (const row of decodeLeafScanRows(message.data)) rows.push(row);
       }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { evaluateRule, leavesOf, toLeaf, type Leaf, type Rule } from '@boomerang/audience';
+import { evaluateRule, leavesOf, MAX_SCANNED_LEAVES, toLeaf, type EventRule, type Leaf, type Rule } from '@boomerang/audience';
 import type { Logger } from '@boomerang/platform/observability';
 import { Clock, LOGGER } from '@boomerang/platform/subgraph';
 import { LeafBackfill, LeafBackfillError } from './leaf-backfill.js';
@@ -14,6 +14,15 @@ const NO_JIT = `SET LOCAL jit = off`;
 
 /** A scan answering up to this many profiles has its members joined to known_profile by index lookups. */
 const PROBE_KNOWN_PROFILES_UP_TO = 200_000;
+
+/**
+ * A scan started before the segment was saved (`scanAhead`): of the event leaves, by key, that were
+ * not stored yet or still being filled then.
+ */
+export interface ScanAhead {
+  readonly keys: readonly string[];
+  readonly answer: Promise<Omit<LeafScan, 'leaves'>>;
+}
 
 /** Longest wait between attempts while events does not answer. */
 const RETRY_MAX_MS = 60_000;
@@ -56,7 +65,7 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
    * written, with `members_from_scan`; the per-profile states are filled afterwards in the
    * background (`settle`), and the members recomputed from them then.
    */
-  async compute(projectId: string, segmentId: string): Promise<void> {
+  async compute(projectId: string, segmentId: string, ahead?: ScanAhead): Promise<void> {
     try {
       const leafIds = (await this.dataSource.query(
         `SELECT sl.leaf_id FROM segment s JOIN segment_leaf sl ON sl.segment_id = s.id AND sl.version = s.version WHERE s.project_id = $1 AND s.id = $2`,
@@ -68,7 +77,7 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
       const waiting = [...leaves.values()].filter((leaf) => leaf.status === 'backfilling');
       const toScan = waiting.filter((leaf) => leaf.leaf.kind === 'event');
       if (this.scanning && LeafScans.scannable(toScan)) {
-        const scanned = await this.computeFromScan(projectId, segmentId, toScan, waiting.filter((leaf) => leaf.leaf.kind !== 'event'));
+        const scanned = await this.computeFromScan(projectId, segmentId, toScan, waiting.filter((leaf) => leaf.leaf.kind !== 'event'), ahead);
         if (scanned) {
           this.logger.info({ segmentId, computeMs: Math.round(performance.now() - started) }, 'segment computed from a scan; states fill in the background');
           this.settleLater(projectId, toScan.map((leaf) => leaf.id), 0);
@@ -94,9 +103,13 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
    * The members from a scan (its other new leaves, profile leaves, filled meanwhile). False when
    * events does not answer scans: the caller fills the states first instead.
    */
-  private async computeFromScan(projectId: string, segmentId: string, toScan: readonly StoredLeaf[], others: readonly StoredLeaf[]): Promise<boolean> {
-    const now = this.clock.now();
-    const scanning = this.scans.scan(projectId, toScan, now.getTime());
+  private async computeFromScan(projectId: string, segmentId: string, toScan: readonly StoredLeaf[], others: readonly StoredLeaf[], ahead?: ScanAhead): Promise<boolean> {
+    const byKey = new Map(toScan.map((leaf) => [leaf.leaf.key, leaf]));
+    // The scan started before the segment was saved answers exactly these leaves, or is not used.
+    const aheadFits = ahead && ahead.keys.length === toScan.length && ahead.keys.every((key) => byKey.has(key));
+    const scanning = aheadFits
+      ? ahead.answer.then((answer) => ({ leaves: ahead.keys.map((key) => byKey.get(key)!), ...answer }))
+      : this.scans.scan(projectId, toScan, this.clock.now().getTime());
     // Not left unhandled while the other leaves fill.
     scanning.catch(() => undefined);
     if (others.length)
@@ -119,10 +132,53 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
     this.logger.info({ segmentId, rows: scan.rows.length, scanWaitMs: Math.round(scanned - started), writeMs: Math.round(written - scanned) }, 'scan answered and members written');
     // The entries' messages follow at once, in their own transaction (and before any later transition of the segment).
     this.inBackground(async () => {
-      const published = await this.dataSource.transaction((manager) => this.memberships.publishPendingEntries(manager, projectId, segmentId, 'edit', this.clock.now()));
+      const published = await this.dataSource.transaction(async (manager) => {
+        await this.rememberScannedMembers(manager, projectId, segmentId);
+        return this.memberships.publishPendingEntries(manager, projectId, segmentId, 'edit', this.clock.now());
+      });
       this.logger.info({ segmentId, published, afterMembersMs: Math.round(performance.now() - written) }, 'entries of the scanned members enqueued');
     });
     return true;
+  }
+
+  /**
+   * Starts the scan of a rule's event leaves before the segment that holds them is saved (the save
+   * and the leaves' rows take a few round trips events need not wait for): those not stored yet or
+   * still being filled, when they are scannable. `compute` uses it when they are still exactly the
+   * leaves to fill; undefined when there is nothing to scan ahead.
+   */
+  async scanAhead(projectId: string, rule: Rule): Promise<ScanAhead | undefined> {
+    if (!this.scanning) return undefined;
+    const events = leavesOf(rule).filter((leaf) => leaf.kind === 'event');
+    if (events.length === 0) return undefined;
+    const filled = (await this.dataSource.query(`SELECT key FROM audience_leaf WHERE project_id = $1 AND key = ANY($2::text[]) AND status = 'ready'`, [
+      projectId,
+      events.map((leaf) => leaf.key),
+    ])) as { key: string }[];
+    const ready = new Set(filled.map((row) => row.key));
+    const toScan = events.filter((leaf) => !ready.has(leaf.key));
+    if (toScan.length === 0 || toScan.length > MAX_SCANNED_LEAVES) return undefined;
+    const answer = this.scans.scanRules(
+      projectId,
+      toScan.map((leaf) => leaf.rule as EventRule),
+      this.clock.now().getTime(),
+    );
+    // Not left unhandled when it goes unused (the leaves changed meanwhile, the save failed).
+    answer.catch(() => undefined);
+    return { keys: toScan.map((leaf) => leaf.key), answer };
+  }
+
+  /**
+   * Members a scan wrote that segments did not know of yet (their ProfileCreated still on its way):
+   * known now, as the live path makes an event's profile known; a forgotten one stays forgotten.
+   */
+  private async rememberScannedMembers(manager: EntityManager, projectId: string, segmentId: string): Promise<void> {
+    await manager.query(
+      `INSERT INTO known_profile (project_id, profile_id)
+       SELECT m.project_id, m.profile_id FROM segment_membership m WHERE m.project_id = $1 AND m.segment_id = $2
+       ON CONFLICT (project_id, profile_id) DO NOTHING`,
+      [projectId, segmentId],
+    );
   }
 
   /**
@@ -260,7 +316,7 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
     const scannedIds = fromScan.size ? scannedMembers(segment.rules, leaves, scan!, fromScan) : null;
     if (fromScan.size && !scannedIds) await this.scans.load(manager, scan!, fromScan);
     const params: unknown[] = [projectId];
-    const query = scannedIds ? knownAmong(scannedIds, params) : membersQuery(segment.rules, leaves, params, fromScan);
+    const query = scannedIds ? notForgottenAmong(scannedIds, params) : membersQuery(segment.rules, leaves, params, fromScan);
     const now = this.clock.now();
     const applying = performance.now();
     // A scan's few members (relative to the project) are looked up in known_profile one by one:
@@ -433,11 +489,16 @@ export function scannedMembers(rule: Rule, leavesByKey: ReadonlyMap<string, Stor
   return scan.rows.filter((row) => holds(row.mask)).map((row) => row.profileId);
 }
 
-/** The members query over ids already decided: those of the project's live known profiles (index-only lookups, in the ids' order). */
-function knownAmong(profileIds: readonly string[], params: unknown[]): string {
+/**
+ * The members query over ids a scan decided, in their order: those not forgotten (erased, merged;
+ * `known_profile_forgotten`, a few entries, rather than a lookup each among the project's 1M live
+ * profiles). A profile with events is known, as the live path holds (it remembers every event's
+ * profile): the few not remembered yet are remembered after (`rememberScannedMembers`).
+ */
+function notForgottenAmong(profileIds: readonly string[], params: unknown[]): string {
   params.push(profileIds);
   return `SELECT u.profile_id FROM unnest($${params.length}::uuid[]) AS u(profile_id)
-          WHERE EXISTS (SELECT 1 FROM known_profile kp WHERE kp.project_id = $1 AND kp.profile_id = u.profile_id AND kp.forgotten_at IS NULL)`;
+          WHERE NOT EXISTS (SELECT 1 FROM known_profile kp WHERE kp.project_id = $1 AND kp.profile_id = u.profile_id AND kp.forgotten_at IS NOT NULL)`;
 }
 
 type LeafNode = Exclude<Rule, { and: Rule[] } | { or: Rule[] } | { not: Rule }>;

@@ -44,6 +44,8 @@ export class SegmentService {
     }
     const rule = this.validRules(input.rules, 'input.rules');
     const id = randomUUID();
+    // events' scan of the new leaves runs while the segment is saved.
+    const ahead = await this.computation.scanAhead(projectId, rule);
     await this.dataSource.transaction(async (manager) => {
       await this.checkReferences(manager, projectId, id, rule);
       const values = {
@@ -63,7 +65,7 @@ export class SegmentService {
       const segment = await manager.findOneByOrFail(SegmentEntity, { id, projectId });
       await this.outbox.enqueue(manager, SegmentCreated, { projectId, occurredAt: segment.createdAt.toISOString(), segmentId: id, name: segment.name });
     });
-    await this.computation.compute(projectId, id);
+    await this.computation.compute(projectId, id, ahead);
     return this.get(projectId, id);
   }
 
