@@ -26,6 +26,7 @@ import { AnalyticsProfiles1763900005010 } from './migrations/1763900005010-analy
 import { AnalyticsRebuilds1763900005020 } from './migrations/1763900005020-analytics-rebuilds.js';
 import { AnalyticsProfileBackfill1763900007100 } from './migrations/1763900007100-analytics-profile-backfill.js';
 import { AnalyticsUnlinkedIds1763900007110 } from './migrations/1763900007110-analytics-unlinked-ids.js';
+import { AnalyticsProfileDays1763900011500 } from './migrations/1763900011500-analytics-profile-days.js';
 import { PartitionsModule } from './partitions/partitions.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';
@@ -55,6 +56,7 @@ export const EVENTS_MIGRATIONS = [
   AnalyticsStepTimes1763900007000,
   AnalyticsProfileBackfill1763900007100,
   AnalyticsUnlinkedIds1763900007110,
+  AnalyticsProfileDays1763900011500,
 ];
 
 @Module({

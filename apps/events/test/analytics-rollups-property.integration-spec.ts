@@ -59,6 +59,16 @@ describe('analytics rollups (property)', () => {
       ),
       table(
         projectId,
+        `WITH tz AS (SELECT COALESCE((SELECT time_zone FROM $schema.analytics_settings WHERE project_id = $1), 'UTC') AS zone),
+         e AS (SELECT profile_id, ("timestamp" AT TIME ZONE (SELECT zone FROM tz))::date AS day,
+                 CASE WHEN name = 'Charged' THEN CASE jsonb_typeof(properties -> 'Amount') WHEN 'number' THEN (properties ->> 'Amount')::numeric
+                   WHEN 'string' THEN CASE WHEN properties ->> 'Amount' ~ '^-?(\\d+|\\d*\\.\\d+)$' THEN (properties ->> 'Amount')::numeric END END END AS revenue
+               FROM $schema.event WHERE project_id = $1 AND profile_id IS NOT NULL),
+         d AS (SELECT profile_id, day, COALESCE(sum(revenue), 0) AS revenue FROM e GROUP BY 1, 2)
+         SELECT profile_id, array_agg(to_char(day, 'YYYY-MM-DD') ORDER BY day) AS days, array_agg(revenue::float8 ORDER BY day) AS revenue FROM d GROUP BY 1 ORDER BY 1`,
+      ),
+      table(
+        projectId,
         `WITH tz AS (SELECT COALESCE((SELECT time_zone FROM $schema.analytics_settings WHERE project_id = $1), 'UTC') AS zone)
          SELECT profile_id, min("timestamp") AS first_at, to_char(min(("timestamp" AT TIME ZONE (SELECT zone FROM tz))::date), 'YYYY-MM-DD') AS first_day
          FROM $schema.event WHERE project_id = $1 AND profile_id IS NOT NULL GROUP BY 1 ORDER BY 1`,
@@ -74,6 +84,11 @@ describe('analytics rollups (property)', () => {
   const rollups = (projectId: string) =>
     Promise.all([
       table(projectId, `SELECT profile_id, to_char(day, 'YYYY-MM-DD') AS day, events, revenue::float8 AS revenue FROM $schema.profile_day WHERE project_id = $1 ORDER BY 1, 2`),
+      table(
+        projectId,
+        `SELECT profile_id, ARRAY(SELECT to_char(d, 'YYYY-MM-DD') FROM unnest(days) WITH ORDINALITY AS x (d, i) ORDER BY i) AS days, revenue::float8[] AS revenue
+         FROM $schema.profile_days WHERE project_id = $1 ORDER BY 1`,
+      ),
       table(projectId, `SELECT profile_id, first_at, to_char(first_day, 'YYYY-MM-DD') AS first_day FROM $schema.profile_first_seen WHERE project_id = $1 ORDER BY 1`),
       table(projectId, `SELECT name, profile_id, to_char(day, 'YYYY-MM-DD') AS day, events, times::text AS times FROM $schema.profile_day_event WHERE project_id = $1 ORDER BY 1, 2, 3`),
     ]);

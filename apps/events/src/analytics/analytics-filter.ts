@@ -105,6 +105,24 @@ export class AnalyticsScope {
   }
 
   /**
+   * Rows `(profile_id, days, revenue)` of `profile_days` (each profile's active local days, sorted,
+   * and the settings' revenue of each), of profiles first seen before `firstTo` and active on or
+   * after `lastFrom` when given (local dates; `days[1]` is the first day, the index's expression);
+   * null when the question reads raw events (event conditions) or first events' properties (an
+   * event-property breakdown): then per-day rows answer.
+   */
+  profileDays(bounds: { firstTo?: string; lastFrom?: string } = {}): string | null {
+    if (this.readsRawEvents || this.breakdown?.eventProperty) return null;
+    const where = [
+      'project_id = $1',
+      // The same expressions as the indexes profile_days_by_first_day / _by_last_day.
+      bounds.firstTo ? `days[1] < ${this.bind(bounds.firstTo)}::date` : '',
+      bounds.lastFrom ? `days[cardinality(days)] >= ${this.bind(bounds.lastFrom)}::date` : '',
+    ].filter(Boolean);
+    return `(SELECT profile_id, days, revenue FROM profile_days WHERE ${where.join(' AND ')})`;
+  }
+
+  /**
    * Rows `(name, profile_id, day, events)`: per event name per profile per local day, from
    * `profile_day_event`, or the raw events under event conditions; bounded to local days [from, to).
    */

@@ -52,7 +52,7 @@ const MAX_MASKED_INTERVALS = 62;
  * (its first event, or first of the chosen event), RETURNING when it was active in i − 1 too,
  * RESURRECTING otherwise; one active in i − 1 but not in i is DORMANT in i (the "one step from
  * churn" picture). From the rollups: `profile_day(_event)` for activity, `profile_first_seen` /
- * `profile_first_event` for the first interval.
+ * `profile_first_event` for the first interval; for any event, `profile_days` alone (one row per profile).
  */
 @Injectable()
 export class LifecycleQuery {
@@ -108,13 +108,15 @@ export class LifecycleQuery {
     if (grid.cohorts > MAX_LIFECYCLE_INTERVALS) throw invalidQuestion('to', `makes ${grid.cohorts} intervals; at most ${MAX_LIFECYCLE_INTERVALS}`);
     const params: unknown[] = [projectId];
     const scope = await this.filters.scope(projectId, settings, question.filter, question.breakdown, params, field);
-    // Activity from the interval before the first one (to tell returning from resurrecting, and dormant in interval 0).
-    const activity = scope.activity(event, { from: grid.start(-1).toISODate()!, to: range.to.toISODate()! });
-    const index = flooredIndexSql(grid, 'a.day', params);
-    const firstIndex = flooredIndexSql(grid, 'f.first_day', params);
-    // Only profiles first seen inside the intervals can be NEW: a range of the first-seen index, hash-joined.
-    const firstFrom = `$${params.push(grid.start(0).toISODate())}::date`;
-    const firstIn = `SELECT f0.profile_id, f0.first_day FROM ${scope.firsts(event)} f0 WHERE f0.first_day >= ${firstFrom} AND f0.first_day < $${params.push(range.to.toISODate())}::date`;
+    // The per-day sources (bound only when used: every parameter must appear in the statement).
+    const perDay = () => ({
+      // Activity from the interval before the first one (to tell returning from resurrecting, and dormant in interval 0).
+      activity: scope.activity(event, { from: grid.start(-1).toISODate()!, to: range.to.toISODate()! }),
+      index: flooredIndexSql(grid, 'a.day', params),
+      firstIndex: flooredIndexSql(grid, 'f.first_day', params),
+      // Only profiles first seen inside the intervals can be NEW: a range of the first-seen index, hash-joined.
+      firstIn: `SELECT f0.profile_id, f0.first_day FROM ${scope.firsts(event)} f0 WHERE f0.first_day >= $${params.push(grid.start(0).toISODate())}::date AND f0.first_day < $${params.push(range.to.toISODate())}::date`,
+    });
     // With a breakdown: each active profile's group (its property, or the property on its first event: the acquisition source), the smaller groups folded.
     const groups = (activeProfiles: string) => {
       const firsts = scope.breakdown?.eventProperty ? ` LEFT JOIN ${scope.firsts(event)} f ON f.profile_id = p.profile_id` : '';
@@ -133,7 +135,20 @@ export class LifecycleQuery {
       const bit = (i: string) => `(1::bigint << (${i} + 1))`;
       const state = (i: string) => `CASE WHEN m.mask & ${bit(i)} <> 0 THEN CASE WHEN m.mask & ${bit(`${i} - 1`)} <> 0 THEN 'RETURNING' WHEN m.fi = ${i} THEN 'NEW' ELSE 'RESURRECTING' END
         WHEN m.mask & ${bit(`${i} - 1`)} <> 0 THEN 'DORMANT' END`;
-      const sql = `WITH first_in_range AS MATERIALIZED (${firstIn}),
+      // Any event: each profile's row of profile_days (those active since the interval before the
+      // first, and first seen before the end) gives its mask from its own array and its first day,
+      // instead of grouping every profile-day in the chart by profile.
+      const profileDays = event === null ? scope.profileDays({ firstTo: range.to.toISODate()!, lastFrom: grid.start(-1).toISODate()! }) : null;
+      const { activity, index, firstIndex, firstIn } = profileDays ? { activity: '', index: '', firstIndex: '', firstIn: '' } : perDay();
+      const sql = profileDays
+        ? `WITH marked AS (
+            SELECT p.profile_id, p.mask, CASE WHEN p.first_day >= $${params.push(grid.start(0).toISODate())}::date THEN ${flooredIndexSql(grid, 'p.first_day', params)} END AS fi FROM (
+              SELECT f.profile_id, f.days[1] AS first_day,
+                (SELECT bit_or(${bit(flooredIndexSql(grid, 'a.day', params))}) FROM unnest(f.days) a (day) WHERE a.day >= $${params.push(grid.start(-1).toISODate())}::date AND a.day < $${params.push(range.to.toISODate())}::date) AS mask
+              FROM ${profileDays} f WHERE ${scope.profileIn('f.profile_id')}
+            ) p WHERE p.mask IS NOT NULL
+          )`
+        : `WITH first_in_range AS MATERIALIZED (${firstIn}),
         active AS (
           SELECT a.profile_id, bit_or(${bit(index)}) AS mask FROM ${activity} a WHERE ${scope.profileIn('a.profile_id')} GROUP BY a.profile_id
         ), marked AS (
@@ -150,6 +165,7 @@ export class LifecycleQuery {
         : null;
       return { sql, params, grid, counts, inState, groupedCounts };
     }
+    const { activity, index, firstIndex, firstIn } = perDay();
     const sql = `WITH first_in_range AS MATERIALIZED (${firstIn}),
       active AS (
         SELECT DISTINCT a.profile_id, ${index} AS i FROM ${activity} a WHERE ${scope.profileIn('a.profile_id')}

@@ -21,7 +21,8 @@ export interface RetentionAnswer {
 /**
  * Retention answered from the rollups only: cohorts from `profile_first_seen` (or
  * `profile_first_event` for a start event) by their index on the grid, returns from `profile_day`
- * (or `profile_day_event`) of those profiles in the window, each (profile, interval) once. The
+ * (or `profile_day_event`) of those profiles in the window, each (profile, interval) once; for any
+ * event both ways, cohort and returns from the members' `profile_days` rows alone. The
  * filter narrows the cohorts (segment, profile properties); event conditions move both sides to
  * the raw events (AnalyticsScope).
  */
@@ -43,20 +44,33 @@ export class RetentionQuery {
     const end = grid.start(grid.cohorts - 1 + question.intervals);
     const params: unknown[] = [projectId, grid.from.toISODate(), grid.to.toISODate(), question.intervals];
     const scope = await this.filters.scope(projectId, settings, question.filter, question.breakdown, params);
-    const cohortIndex = grid.indexSql('f.first_day', params);
     const dayIndex = grid.indexSql('a.day', params);
-    const activity = scope.activity(question.returnEvent ?? null, { from: grid.from.toISODate()!, to: end.toISODate()! });
     // Up to 63 intervals: a bit per interval a member was back in (one row per member, not per
     // member and interval), then the members of each (cohort, mask) counted once per bit.
     const masked = question.intervals <= MAX_MASKED_INTERVALS;
-    const returned = masked
-      ? `SELECT h.profile_id, h.g, h.c, bit_or(1::bigint << (${dayIndex} - h.c)) AS mask
+    // Any event starts and returns: each cohort member's row of profile_days holds all its active
+    // days, so the cohort's rows are read once (not every profile-day in the window) and each
+    // member's mask comes from its own array.
+    const profileDays = masked && !question.startEvent && !question.returnEvent ? scope.profileDays() : null;
+    const cohortIndex = grid.indexSql(profileDays ? 'f.days[1]' : 'f.first_day', params);
+    const cohort = profileDays
+      ? `SELECT f.profile_id, ${cohortIndex} AS c, ${scope.groupOf('f.profile_id', 'NULL::text')} AS g, f.days
+         FROM ${profileDays} f WHERE f.days[1] >= $2::date AND f.days[1] < $3::date AND ${scope.profileIn('f.profile_id')}`
+      : `SELECT f.profile_id, ${cohortIndex} AS c, ${scope.groupOf('f.profile_id', 'f.value')} AS g
+         FROM ${scope.firsts(question.startEvent ?? null)} f
+         WHERE f.first_day >= $2::date AND f.first_day < $3::date AND ${scope.profileIn('f.profile_id')}`;
+    const activity = profileDays ? '' : scope.activity(question.returnEvent ?? null, { from: grid.from.toISODate()!, to: end.toISODate()! });
+    const returned = profileDays
+      ? `SELECT h.profile_id, h.g, h.c, (SELECT bit_or(1::bigint << (${dayIndex} - h.c)) FROM unnest(h.days) a (day) WHERE ${dayIndex} - h.c BETWEEN 0 AND $4::int - 1) AS mask
+         FROM cohort h`
+      : masked
+        ? `SELECT h.profile_id, h.g, h.c, bit_or(1::bigint << (${dayIndex} - h.c)) AS mask
          FROM cohort h JOIN ${activity} a ON a.profile_id = h.profile_id
          WHERE ${dayIndex} - h.c BETWEEN 0 AND $4::int - 1 GROUP BY h.profile_id, h.g, h.c`
-      : `SELECT DISTINCT h.profile_id, h.g, h.c, ${dayIndex} - h.c AS k
+        : `SELECT DISTINCT h.profile_id, h.g, h.c, ${dayIndex} - h.c AS k
          FROM cohort h JOIN ${activity} a ON a.profile_id = h.profile_id
          WHERE ${dayIndex} - h.c BETWEEN 0 AND $4::int - 1`;
-    const masks = `(SELECT g, c, mask, count(*) AS profiles FROM returned GROUP BY g, c, mask) m`;
+    const masks = `(SELECT g, c, mask, count(*) AS profiles FROM returned WHERE mask IS NOT NULL GROUP BY g, c, mask) m`;
     const counted = masked
       ? mode === 'CLASSIC'
         ? `SELECT g, c, k, sum(profiles)::int AS profiles FROM ${masks} CROSS JOIN generate_series(0, $4::int - 1) k WHERE m.mask & (1::bigint << k) <> 0 GROUP BY g, c, k`
@@ -68,9 +82,7 @@ export class RetentionQuery {
       await analyticsSession(manager);
       return (await manager.query(
         `WITH cohort AS MATERIALIZED (
-           SELECT f.profile_id, ${cohortIndex} AS c, ${scope.groupOf('f.profile_id', 'f.value')} AS g
-           FROM ${scope.firsts(question.startEvent ?? null)} f
-           WHERE f.first_day >= $2::date AND f.first_day < $3::date AND ${scope.profileIn('f.profile_id')}
+           ${cohort}
          ), returned AS (
            ${returned}
          ), counted AS (

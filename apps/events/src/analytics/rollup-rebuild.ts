@@ -78,7 +78,7 @@ export class RollupRebuild implements OnApplicationBootstrap, BeforeApplicationS
         done_partitions: string[];
         completed_at: Date | null;
       }[];
-      for (const table of ['profile_day', 'profile_day_event', 'profile_first_seen', 'profile_first_event']) {
+      for (const table of ['profile_day', 'profile_day_event', 'profile_days', 'profile_first_seen', 'profile_first_event']) {
         await manager.query(`DELETE FROM ${table} WHERE project_id = $1`, [projectId]);
       }
       await manager.query(`DELETE FROM analytics_unlinked WHERE project_id = $1 AND event_id < $2::uuid`, [projectId, before]);

@@ -140,6 +140,12 @@ export class Rollups {
       params,
     );
     await manager.query(
+      `WITH moved AS (DELETE FROM profile_days WHERE project_id = $1 AND profile_id = $3 RETURNING days, revenue)
+       INSERT INTO profile_days (project_id, profile_id, days, revenue) SELECT $1, $2, days, revenue FROM moved
+       ON CONFLICT (project_id, profile_id) DO UPDATE SET ${mergedDays('profile_days', 'excluded')}`,
+      params,
+    );
+    await manager.query(
       `WITH moved AS (DELETE FROM profile_first_seen WHERE project_id = $1 AND profile_id = $3 RETURNING first_at, first_day)
        INSERT INTO profile_first_seen (project_id, profile_id, first_at, first_day) SELECT $1, $2, first_at, first_day FROM moved
        ON CONFLICT (project_id, profile_id) DO UPDATE SET first_at = excluded.first_at, first_day = excluded.first_day
@@ -170,7 +176,7 @@ export class Rollups {
        ON CONFLICT (project_id, profile_id) DO UPDATE SET survivor_id = NULL`,
       [projectId, profileId],
     );
-    for (const table of ['profile_day', 'profile_day_event', 'profile_first_seen', 'profile_first_event', 'analytics_profile']) {
+    for (const table of ['profile_day', 'profile_day_event', 'profile_days', 'profile_first_seen', 'profile_first_event', 'analytics_profile']) {
       await manager.query(`DELETE FROM ${table} WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]);
     }
     const userIds = new Set(linked.userIds);
@@ -217,6 +223,12 @@ function mergedTimes(current: string, added: string): string {
   return `ARRAY(SELECT t FROM unnest(${current} || ${added}) t ORDER BY t)`;
 }
 
+/** Two rows' (days, revenue) as one: the days of both once, sorted, each day's revenue added up. */
+function mergedDays(current: string, added: string): string {
+  return `(days, revenue) = (SELECT array_agg(d ORDER BY d), array_agg(r ORDER BY d) FROM (
+    SELECT d, sum(r) AS r FROM unnest(${current}.days || ${added}.days, ${current}.revenue || ${added}.revenue) AS x (d, r) GROUP BY d) y)`;
+}
+
 /**
  * One statement folding `source`'s rows into the rollups: a profile found by its user id (else
  * anonymous id) when the row has none; merged profiles followed to their survivor, erased ones
@@ -260,6 +272,12 @@ export function applySql(source: string, prefix?: string): string {
       SELECT project_id, name, profile_id, day, count(*), COALESCE(sum(revenue), 0), array_agg(ts ORDER BY ts) FROM ev GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
       ON CONFLICT (project_id, name, profile_id, day) DO UPDATE SET events = profile_day_event.events + excluded.events, revenue = profile_day_event.revenue + excluded.revenue,
         times = ${mergedTimes('profile_day_event.times', 'excluded.times')}
+    ),
+    active_days AS (
+      INSERT INTO profile_days (project_id, profile_id, days, revenue)
+      SELECT project_id, profile_id, array_agg(day ORDER BY day), array_agg(revenue ORDER BY day)
+      FROM (SELECT project_id, profile_id, day, COALESCE(sum(revenue), 0) AS revenue FROM ev GROUP BY 1, 2, 3) d GROUP BY 1, 2 ORDER BY 1, 2
+      ON CONFLICT (project_id, profile_id) DO UPDATE SET ${mergedDays('profile_days', 'excluded')}
     ),
     first_seen AS (
       INSERT INTO profile_first_seen (project_id, profile_id, first_at, first_day)

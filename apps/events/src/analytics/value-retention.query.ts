@@ -91,16 +91,34 @@ export class ValueRetentionQuery {
     const params: unknown[] = [projectId, grid.from.toISODate(), grid.to.toISODate(), question.intervals];
     const scope = await this.filters.scope(projectId, settings, question.filter, question.breakdown, params);
     const window = { from: grid.from.toISODate()!, to: end.toISODate()! };
-    const cohortIndex = grid.indexSql('f.first_day', params);
-    const active = scope.activity(null, window);
     const activeIndex = grid.indexSql('a.day', params);
-    const currency = question.currency ? [{ property: question.currency.property, op: 'eq' as const, type: 'string' as const, value: question.currency.value }] : [];
-    const paid = scope.activity(amount.event, { ...window, amount, extra: currency });
     const paidIndex = grid.indexSql('r.day', params);
-    const rows = await this.dataSource.transaction(async (manager) => {
-      await analyticsSession(manager);
-      return (await manager.query(
-        `WITH cohort AS MATERIALIZED (
+    // Any start event and the settings' revenue: each cohort member's row of profile_days holds its
+    // active days and each day's revenue, so the cohort's rows are read once instead of joining
+    // every profile-day (and revenue day) in the window. Days without revenue add nothing to
+    // payers or revenue, so only the others are kept.
+    const settingsRevenue = amount.event === settings.revenueEvent && amount.property === settings.revenueProperty && !question.currency;
+    const profileDays = !question.startEvent && settingsRevenue ? scope.profileDays() : null;
+    const cohortIndex = grid.indexSql(profileDays ? 'f.days[1]' : 'f.first_day', params);
+    let parts: string;
+    if (profileDays) {
+      parts = `cohort AS MATERIALIZED (
+           SELECT f.profile_id, ${cohortIndex} AS c, ${scope.groupOf('f.profile_id', 'NULL::text')} AS g, f.days, f.revenue
+           FROM ${profileDays} f WHERE f.days[1] >= $2::date AND f.days[1] < $3::date AND ${scope.profileIn('f.profile_id')}
+         ), active AS (
+           SELECT ${grid.unit === 'DAY' ? '' : 'DISTINCT'} h.profile_id, h.g, h.c, ${activeIndex} - h.c AS k
+           FROM cohort h CROSS JOIN unnest(h.days) a (day)
+           WHERE ${activeIndex} - h.c BETWEEN 0 AND $4::int - 1
+         ), paid AS (
+           SELECT h.profile_id, h.g, h.c, ${paidIndex} - h.c AS k, true AS payer, sum(r.revenue) AS revenue
+           FROM cohort h CROSS JOIN unnest(h.days, h.revenue) r (day, revenue)
+           WHERE r.revenue <> 0 AND ${paidIndex} - h.c BETWEEN 0 AND $4::int - 1 GROUP BY 1, 2, 3, 4
+         )`;
+    } else {
+      const active = scope.activity(null, window);
+      const currency = question.currency ? [{ property: question.currency.property, op: 'eq' as const, type: 'string' as const, value: question.currency.value }] : [];
+      const paid = scope.activity(amount.event, { ...window, amount, extra: currency });
+      parts = `cohort AS MATERIALIZED (
            SELECT f.profile_id, ${cohortIndex} AS c, ${scope.groupOf('f.profile_id', 'f.value')} AS g
            FROM ${scope.firsts(question.startEvent ?? null)} f
            WHERE f.first_day >= $2::date AND f.first_day < $3::date AND ${scope.profileIn('f.profile_id')}
@@ -112,7 +130,12 @@ export class ValueRetentionQuery {
            SELECT h.profile_id, h.g, h.c, ${paidIndex} - h.c AS k, bool_or(r.revenue <> 0) AS payer, sum(r.revenue) AS revenue
            FROM cohort h JOIN ${paid} r ON r.profile_id = h.profile_id
            WHERE ${paidIndex} - h.c BETWEEN 0 AND $4::int - 1 GROUP BY 1, 2, 3, 4
-         ), rows AS (
+         )`;
+    }
+    const rows = await this.dataSource.transaction(async (manager) => {
+      await analyticsSession(manager);
+      return (await manager.query(
+        `WITH ${parts}, rows AS (
            SELECT 'size' AS kind, g, c, -1 AS k, count(*)::int AS profiles, NULL::numeric AS revenue FROM cohort GROUP BY g, c
            UNION ALL
            SELECT 'active', g, c, k, count(*)::int, NULL FROM active GROUP BY g, c, k
