@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { evaluateRule, leavesOf, MAX_SCANNED_LEAVES, toLeaf, type EventRule, type Leaf, type Rule } from '@boomerang/audience';
+import { evaluateRule, leavesOf, MAX_SCANNED_LEAVES, referencedSegments, toLeaf, type EventRule, type Leaf, type Rule } from '@boomerang/audience';
 import type { Logger } from '@boomerang/platform/observability';
 import { Clock, LOGGER } from '@boomerang/platform/subgraph';
 import { LeafBackfill, LeafBackfillError } from './leaf-backfill.js';
@@ -148,7 +148,8 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
    * leaves to fill; undefined when there is nothing to scan ahead.
    */
   async scanAhead(projectId: string, rule: Rule): Promise<ScanAhead | undefined> {
-    if (!this.scanning) return undefined;
+    // Rules naming segments are checked inside the save (a refused one would leave events scanning for nothing).
+    if (!this.scanning || referencedSegments(rule).length > 0) return undefined;
     const events = leavesOf(rule).filter((leaf) => leaf.kind === 'event');
     if (events.length === 0) return undefined;
     const filled = (await this.dataSource.query(`SELECT key FROM audience_leaf WHERE project_id = $1 AND key = ANY($2::text[]) AND status = 'ready'`, [
