@@ -143,10 +143,13 @@ export class LifecycleQuery {
       const sql = profileDays
         ? `WITH marked AS (
             SELECT p.profile_id, p.mask, CASE WHEN p.first_day >= $${params.push(grid.start(0).toISODate())}::date THEN ${flooredIndexSql(grid, 'p.first_day', params)} END AS fi FROM (
-              SELECT f.profile_id, f.days[1] AS first_day,
-                (SELECT bit_or(${bit(flooredIndexSql(grid, 'a.day', params))}) FROM unnest(f.days) a (day) WHERE a.day >= $${params.push(grid.start(-1).toISODate())}::date AND a.day < $${params.push(range.to.toISODate())}::date) AS mask
-              FROM ${profileDays} f WHERE ${scope.profileIn('f.profile_id')}
-            ) p WHERE p.mask IS NOT NULL
+              SELECT f.profile_id, f.days[1] AS first_day, x.mask FROM ${profileDays} f
+              CROSS JOIN LATERAL (
+                SELECT bit_or(${bit(flooredIndexSql(grid, 'a.day', params))}) AS mask FROM unnest(f.days) a (day)
+                WHERE a.day >= $${params.push(grid.start(-1).toISODate())}::date AND a.day < $${params.push(range.to.toISODate())}::date
+              ) x
+              WHERE x.mask IS NOT NULL AND ${scope.profileIn('f.profile_id')}
+            ) p
           )`
         : `WITH first_in_range AS MATERIALIZED (${firstIn}),
         active AS (

@@ -70,7 +70,8 @@ export class RetentionQuery {
         : `SELECT DISTINCT h.profile_id, h.g, h.c, ${dayIndex} - h.c AS k
          FROM cohort h JOIN ${activity} a ON a.profile_id = h.profile_id
          WHERE ${dayIndex} - h.c BETWEEN 0 AND $4::int - 1`;
-    const masks = `(SELECT g, c, mask, count(*) AS profiles FROM returned WHERE mask IS NOT NULL GROUP BY g, c, mask) m`;
+    // (A member's first day is in its cohort's interval 0: every mask has a bit.)
+    const masks = `(SELECT g, c, mask, count(*) AS profiles FROM returned GROUP BY g, c, mask) m`;
     const counted = masked
       ? mode === 'CLASSIC'
         ? `SELECT g, c, k, sum(profiles)::int AS profiles FROM ${masks} CROSS JOIN generate_series(0, $4::int - 1) k WHERE m.mask & (1::bigint << k) <> 0 GROUP BY g, c, k`
