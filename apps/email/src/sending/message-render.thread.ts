@@ -7,7 +7,7 @@ import { ComposeError, RecipientCopyComposer, type ComposableVersion } from '../
 import { TrackingTokens } from '../tracking/tracking-tokens.js';
 import { renderMessage, type RenderRequest, type RenderThreadSettings } from './message-render.js';
 
-/** What the thread answers for request `id`. */
+/** What the thread answers for request `id` (in a batch's answer). */
 export type RenderReply =
   | { id: number; raw: Uint8Array; links: string[] }
   | { id: number; composeError: { part: ComposeError['part']; message: string } }
@@ -38,6 +38,14 @@ async function reply(id: number, request: RenderRequest): Promise<RenderReply> {
   }
 }
 
-parentPort!.on('message', ({ id, request }: { id: number; request: RenderRequest }) => {
-  void reply(id, request).then((answer) => parentPort!.postMessage(answer, 'raw' in answer ? [answer.raw.buffer as ArrayBuffer] : []));
+// A batch (the renders asked for in one tick) is answered in one message, its buffers transferred.
+parentPort!.on('message', (requests: { id: number; request: RenderRequest }[]) => {
+  void (async () => {
+    const replies: RenderReply[] = [];
+    for (const { id, request } of requests) replies.push(await reply(id, request));
+    parentPort!.postMessage(
+      replies,
+      replies.flatMap((answer) => ('raw' in answer ? [answer.raw.buffer as ArrayBuffer] : [])),
+    );
+  })();
 });

@@ -68,6 +68,15 @@ describe('RenderThreads', () => {
     expect(bodies.map((html) => /Bo \d/.exec(html as string)?.[0])).toEqual(['Bo 1', 'Bo 2', 'Bo 3']);
   });
 
+  it('sends a version again when its thread has dropped it (a thread keeps 1,000)', async () => {
+    const sut = threads();
+    const first = version('<p>first {{ profile.name }}</p>');
+    await sut.render({ ...request(''), version: first });
+    await Promise.all(Array.from({ length: 1_000 }, (_, n) => sut.render(request(`<p>${n}</p>`))));
+    const again = await sut.render({ ...request(''), version: first });
+    expect(Buffer.from(again.raw).toString()).toContain('first Ann');
+  }, 30_000);
+
   it('keeps strict variables and Liquid’s time and memory limits inside the thread', async () => {
     const sut = threads({ EMAIL_RENDER_LIMIT_MS: 50 });
     const missing = await sut.render(request('<p>{{ profile.plan }}</p>')).catch((error: unknown) => error);

@@ -31,8 +31,8 @@ export const defaultRenderThreads = (): number => Math.max(1, Math.min(4, availa
 /**
  * The dispatcher's per-send CPU (Liquid, link tracking, MIME and quoted-printable) run in a few
  * worker threads (`message-render.thread.ts`), so the main thread keeps to claims, PostgreSQL,
- * NATS and the SMTP thread's answers. Each message goes to the thread with the fewest waiting;
- * its bytes come back transferred, not copied. A thread that dies fails its waiting renders with
+ * NATS and the SMTP thread's answers. Renders asked for together go in one message per thread (the
+ * one with the fewest waiting) and come back in one; the bytes are transferred, not copied. A thread that dies fails its waiting renders with
  * RenderThreadStopped (the dispatcher defers those sends: none reached SMTP) and is started again
  * on the next render.
  */
@@ -55,23 +55,52 @@ export class RenderThreads implements OnApplicationShutdown {
     };
   }
 
-  /** The message for one send; throws ComposeError (the data does not fit the template) or RenderThreadStopped. */
+  /**
+   * The message for one send; throws ComposeError (the data does not fit the template) or
+   * RenderThreadStopped. The renders asked for in one tick (a round's sends) cross to the threads
+   * together and come back together, so their sends reach the gate and the in-flight mark as one batch.
+   */
   render(request: RenderRequest & { version: ComposableVersion }): Promise<RenderedMessage> {
     if (this.closed) return Promise.reject(new RenderThreadStopped('render threads stopped: shutdown'));
-    let slot = 0;
-    for (let n = 1; n < this.threads.length; n++) if ((this.threads[n]?.pending.size ?? 0) < (this.threads[slot]?.pending.size ?? 0)) slot = n;
-    const thread = this.threads[slot] ?? this.start(slot);
-    return new Promise((resolve, reject) => this.post(thread, this.nextId++, { request, resolve, reject }));
+    return new Promise((resolve, reject) => {
+      if (this.queued.length === 0) setImmediate(() => this.flush());
+      this.queued.push({ request, resolve, reject });
+    });
   }
 
-  private post(thread: RenderThread, id: number, pending: Pending): void {
+  private queued: Pending[] = [];
+
+  /** Splits what was asked for among the threads, each share to the thread with the fewest waiting. */
+  private flush(): void {
+    const queued = this.queued;
+    this.queued = [];
+    if (this.closed) {
+      for (const waiting of queued) waiting.reject(new RenderThreadStopped('render threads stopped: shutdown'));
+      return;
+    }
+    const share = Math.ceil(queued.length / this.threads.length);
+    for (let from = 0; from < queued.length; from += share) {
+      let slot = 0;
+      for (let n = 1; n < this.threads.length; n++) if ((this.threads[n]?.pending.size ?? 0) < (this.threads[slot]?.pending.size ?? 0)) slot = n;
+      const thread = this.threads[slot] ?? this.start(slot);
+      this.post(
+        thread,
+        queued.slice(from, from + share).map((pending) => ({ id: this.nextId++, pending })),
+      );
+    }
+  }
+
+  private post(thread: RenderThread, batch: { id: number; pending: Pending }[]): void {
     // Renders waiting keep the process alive (an idle thread alone does not).
     if (thread.pending.size === 0) thread.worker.ref();
-    thread.pending.set(id, pending);
-    const { request } = pending;
-    const whole = !thread.versions.has(request.version.key);
-    if (whole) thread.versions.add(request.version.key);
-    thread.worker.postMessage({ id, request: whole ? request : { ...request, version: { key: request.version.key } } });
+    const requests = batch.map(({ id, pending }) => {
+      thread.pending.set(id, pending);
+      const { request } = pending;
+      const whole = !thread.versions.has(request.version.key);
+      if (whole) thread.versions.add(request.version.key);
+      return { id, request: whole ? request : { ...request, version: { key: request.version.key } } };
+    });
+    thread.worker.postMessage(requests);
   }
 
   private start(slot: number): RenderThread {
@@ -80,18 +109,21 @@ export class RenderThreads implements OnApplicationShutdown {
       resourceLimits: { maxOldGenerationSizeMb: this.config.EMAIL_RENDER_THREAD_HEAP_MB },
     });
     const thread: RenderThread = { worker, pending: new Map(), versions: new Set() };
-    worker.on('message', (reply: RenderReply) => {
-      const waiting = thread.pending.get(reply.id);
-      if (!waiting) return;
-      thread.pending.delete(reply.id);
-      if ('versionUnknown' in reply) {
-        thread.versions.delete(waiting.request.version.key);
-        return this.post(thread, reply.id, waiting);
+    worker.on('message', (replies: RenderReply[]) => {
+      const again: { id: number; pending: Pending }[] = [];
+      for (const reply of replies) {
+        const waiting = thread.pending.get(reply.id);
+        if (!waiting) continue;
+        thread.pending.delete(reply.id);
+        if ('versionUnknown' in reply) {
+          thread.versions.delete(waiting.request.version.key);
+          again.push({ id: reply.id, pending: waiting });
+        } else if ('raw' in reply) waiting.resolve({ raw: reply.raw, links: reply.links });
+        else if ('composeError' in reply) waiting.reject(new ComposeError(reply.composeError.part, reply.composeError.message));
+        else waiting.reject(new Error(`render thread: ${reply.error}`));
       }
-      if (thread.pending.size === 0) worker.unref();
-      if ('raw' in reply) waiting.resolve({ raw: reply.raw, links: reply.links });
-      else if ('composeError' in reply) waiting.reject(new ComposeError(reply.composeError.part, reply.composeError.message));
-      else waiting.reject(new Error(`render thread: ${reply.error}`));
+      if (again.length > 0) this.post(thread, again);
+      else if (thread.pending.size === 0) worker.unref();
     });
     const lost = (reason: string) => {
       if (this.threads[slot] !== thread) return;
