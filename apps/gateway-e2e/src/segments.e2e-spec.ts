@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Analytics } from '@segment/analytics-node';
-import pg from 'pg';
 import { SegmentMembershipChanged, type MessageOf } from '@boomerang/contracts';
 import { connectMessaging, type Messaging } from '@boomerang/platform/messaging';
 import { eventually, TEST_NATS_URL } from '@boomerang/platform/testing';
@@ -65,29 +64,16 @@ describe('segments end to end', () => {
     expect(segment.errors).toBeUndefined();
     const segmentId = segment.data!.createSegment.id;
     expect(segment.data!.createSegment).toMatchObject({ status: 'READY', size: 0, failure: null });
-    // Its members came from events' one-pass scan; its leaf states fill in the background, and an
-    // event arriving before they have is applied by the recompute that follows (cause `edit`). This
-    // spec is about the live path, so the event is sent once the states are there.
-    const db = new pg.Client({ connectionString: platform.databaseUrl });
-    await db.connect();
-    try {
-      await eventually(
-        async () => {
-          const { rows } = await db.query<{ members_from_scan: boolean }>(`SELECT members_from_scan FROM segments.segment WHERE id = $1`, [segment.data!.createSegment.id]);
-          return rows[0]?.members_from_scan === false;
-        },
-        { timeoutMs: 20_000 },
-      );
-    } finally {
-      await db.end();
-    }
+    // Its members came from events' one-pass scan and its leaf states may still be filling: an event
+    // arriving meanwhile is applied by the recompute after the fill, which names it as the cause, as
+    // the live path does once the states are there.
 
     const live = new Analytics({ writeKey: publishableKey, host: platform.ingestUrl, path: '/v1/batch', flushAt: 1, maxRetries: 3 });
     live.track({ userId, event: 'Added To Cart', properties: { price: 25, sku: 'boots' } });
     await live.closeAndFlush();
 
     const entered = await eventually(() => changes.find((c) => c.segmentId === segmentId && c.change === 'entered'), { timeoutMs: 20_000 });
-    expect(entered).toMatchObject({ cause: 'event', version: 1 });
+    expect(entered).toMatchObject({ cause: 'event', version: 1, eventId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/) });
     const profile = await eventually(
       async () => {
         const answer = await platform.graphql<{ profileByIdentity: { id: string; segments: { id: string }[] } | null }>(PROFILE_SEGMENTS, { userId }, bearer(secretKey));
