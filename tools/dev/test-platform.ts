@@ -52,7 +52,7 @@ export interface RunningPlatform {
  */
 export async function startTestPlatform(
   extraEnv: Record<string, string> = {},
-  { restart = false, readyTimeoutMs }: { restart?: boolean; /** per app (the launcher's default: 60 s) */ readyTimeoutMs?: number } = {},
+  { restart = false, readyTimeoutMs }: { restart?: boolean; /** per app (default 180 s: e2e suites start whole platforms side by side on 2 cores) */ readyTimeoutMs?: number } = {},
 ): Promise<RunningPlatform> {
   const database = `boomerang_e2e_${randomBytes(5).toString('hex')}`;
   await ensureDatabase(`${SERVER_URL}/${database}`);
@@ -84,7 +84,7 @@ export async function startTestPlatform(
     ports,
     onLine: (name: string, line: string) => void logLines.push(`${name} ${line}`),
     restart: restart && { initialDelayMs: 200, maxDelayMs: 2000 },
-    ...(readyTimeoutMs ? { timeoutMs: readyTimeoutMs } : {}),
+    timeoutMs: readyTimeoutMs ?? 180_000,
     onExit: (report) => void exitReports.push(report),
   });
   const gatewayUrl = platform.gatewayUrl;
