@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { conditionSql, type PropertyCondition } from '@boomerang/audience';
 import { AnalyticsFilters, breakdownGroups, type AnalyticsBreakdown, type AnalyticsFilter, type AnalyticsScope, type BreakdownGroup } from './analytics-filter.js';
 import { AnalyticsSettingsStore } from './analytics-settings.js';
@@ -119,6 +119,7 @@ export class FunnelQuery {
     }
     const rows = await this.dataSource.transaction(async (manager) => {
       await analyticsSession(manager, { workMem: true });
+      if (readsOnlyRollupsUnfiltered(funnel, scope, question)) await hashedPlan(manager);
       return (await manager.query(sql, params)) as Row[];
     });
     const stepsOf = (row: Row) => {
@@ -155,10 +156,33 @@ export class FunnelQuery {
     const sql = dropped ? `SELECT profile_id FROM ${at} EXCEPT SELECT profile_id FROM step${reached + 1}` : `SELECT profile_id FROM ${at}`;
     const rows = await this.dataSource.transaction(async (manager) => {
       await analyticsSession(manager, { workMem: true });
+      if (readsOnlyRollupsUnfiltered(funnel, scope, question)) await hashedPlan(manager);
       return (await manager.query(`WITH ${ctes} ${sql} ORDER BY 1`, params)) as { profile_id: string }[];
     });
     return rows.map((row) => row.profile_id);
   }
+}
+
+/**
+ * Whether the funnel reads only the rollups for every profile of its first event: every step
+ * without property conditions, no event conditions, no breakdown and no filter narrowing the entrants.
+ */
+function readsOnlyRollupsUnfiltered(funnel: CheckedFunnel, scope: AnalyticsScope, question: FunnelQuestion): boolean {
+  return !question.filter && !scope.breakdown && !scope.readsRawEvents && funnel.steps.every((step) => step.where.length === 0);
+}
+
+/**
+ * Hash joins and hashed grouping for a funnel over the rollups of all entrants: the planner
+ * under-estimates each step's rows (the day bounds are join filters), sorts both sides of step k's
+ * join (~100k entrants, ~116k day rows on the bench data set) for a merge join and sorts the joined
+ * times again to group them, and probes the primary key once per profile for the last step; hashing
+ * reads each side once: about 10 % less SQL time (psql, bench data set, same load). Not for narrowed
+ * entrants (a segment, profile conditions) or raw-event steps, where per-profile index probes win.
+ */
+async function hashedPlan(manager: EntityManager): Promise<void> {
+  await manager.query(`SET LOCAL enable_mergejoin = off`);
+  await manager.query(`SET LOCAL enable_nestloop = off`);
+  await manager.query(`SET LOCAL enable_sort = off`);
 }
 
 /**
