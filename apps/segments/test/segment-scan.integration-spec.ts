@@ -161,6 +161,8 @@ describe('segments: members from a scan, then from the states', () => {
     expect(atCreation.length).toBeGreaterThan(5);
     expect(atCreation.length).toBeLessThan(profiles.length - 5);
     expect(await members(projectId, segment.id)).toEqual(atCreation);
+    // The answer's size is the members the computation wrote (not counted again).
+    expect(segment.size).toBe(atCreation.length);
     expect(await fromScan(segment.id)).toBe(true);
     await eventually(() => changes.filter((change) => change.segmentId === segment.id).length === atCreation.length || undefined);
     expect(changes.filter((change) => change.segmentId === segment.id).every((change) => change.change === 'entered' && change.cause === 'edit')).toBe(true);
@@ -239,12 +241,12 @@ describe('segments: members from a scan, then from the states', () => {
     await db.query(`UPDATE "${segments.schema}".known_profile SET forgotten_at = now() WHERE project_id = $1 AND profile_id = $2`, [projectId, erased]);
     stored.push({ projectId, eventId: randomUUID(), profileId: unheard, name: 'Paid', at: Date.now() - DAY, properties: {} });
 
-    const created = await segments.query<{ createSegment: { id: string; status: string } }>(
+    const created = await segments.query<{ createSegment: { id: string; status: string; size: number } }>(
       CREATE,
       { input: { name: 'Paid', kind: 'DYNAMIC', rules: { event: { name: 'Paid' } } } },
       secretKeyCaller(projectId),
     );
-    expect(created.data!.createSegment.status).toBe('READY');
+    expect(created.data!.createSegment).toMatchObject({ status: 'READY', size: 2 });
     expect(await members(projectId, created.data!.createSegment.id)).toEqual([known, unheard].sort());
     await segments.app.get(SegmentComputation).settled();
     const knownRows = (await db.query(`SELECT profile_id, forgotten_at IS NOT NULL AS forgotten FROM "${segments.schema}".known_profile WHERE project_id = $1 ORDER BY profile_id`, [

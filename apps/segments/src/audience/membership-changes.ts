@@ -44,7 +44,9 @@ export class MembershipChanges {
   /**
    * Makes a segment's members those `members` selects (SQL whose one column is `profile_id`, `$1`
    * being the project, its other parameters from `$2` on) and writes the entries and exits as
-   * `apply` does, all in SQL: no member travels through JS. Returns how many entered and exited.
+   * `apply` does, all in SQL: no member travels through JS. Returns how many entered and exited, and
+   * the members it holds now where that is known without counting them (`size`: the entries of a
+   * segment that had none; null after a difference).
    */
   async applyComputed(
     manager: EntityManager,
@@ -54,7 +56,7 @@ export class MembershipChanges {
     cause: MembershipCause,
     now: Date,
     options: { deferEntries?: boolean; fillEvents?: boolean } = {},
-  ): Promise<{ entered: number; exited: number; deferred: boolean }> {
+  ): Promise<{ entered: number; exited: number; deferred: boolean; size: number | null }> {
     const fillEvents = options.fillEvents ?? false;
     const [{ has }] = (await manager.query(`SELECT EXISTS (SELECT 1 FROM segment_membership WHERE segment_id = $1) AS has`, [segment.id])) as [{ has: boolean }];
     // Three sorts of tens of thousands of rows (the messages in order, numbered, cut into outbox rows): in memory.
@@ -92,7 +94,7 @@ export class MembershipChanges {
     // Entries first, then exits, as `apply` orders them.
     await this.recordTransitions(manager, projectId, segment, counts!, `SELECT profile_id, change FROM membership_transition ORDER BY change, profile_id`, cause, now, fillEvents);
     await manager.query(`DROP TABLE membership_transition`);
-    return { ...counts!, deferred: false };
+    return { ...counts!, deferred: false, size: null };
   }
 
   /**
@@ -109,7 +111,7 @@ export class MembershipChanges {
     now: Date,
     deferEntries: boolean,
     fillEvents: boolean,
-  ): Promise<{ entered: number; exited: number; deferred: boolean }> {
+  ): Promise<{ entered: number; exited: number; deferred: boolean; size: number | null }> {
     const params = [...members.params, segment.id, now, segment.version];
     const [segmentId, addedAt, version] = [params.length - 2, params.length - 1, params.length].map((at) => `$${at}`);
     const [{ entered }] = (await manager.query(
@@ -125,10 +127,10 @@ export class MembershipChanges {
       // The messages follow in their own transaction (`publishPendingEntries`): only the counters now.
       await this.recordTransitions(manager, projectId, segment, counts, null, cause, now);
       if (entered > 0) await manager.query(`UPDATE segment SET entries_pending = true WHERE project_id = $1 AND id = $2`, [projectId, segment.id]);
-      return { ...counts, deferred: entered > 0 };
+      return { ...counts, deferred: entered > 0, size: entered };
     }
     await this.recordTransitions(manager, projectId, segment, counts, ENTERED_MEMBERS, cause, now, fillEvents);
-    return { ...counts, deferred: false };
+    return { ...counts, deferred: false, size: entered };
   }
 
   /**

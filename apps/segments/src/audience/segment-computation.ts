@@ -63,9 +63,10 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
    * When every leaf still to fill is an event leaf (not a sequence), the members come first from
    * events' one-pass scan of the raw events (`LeafScans`): the segment is `ready` as soon as they are
    * written, with `members_from_scan`; the per-profile states are filled afterwards in the
-   * background (`settle`), and the members recomputed from them then.
+   * background (`settle`), and the members recomputed from them then. Returns how many members it
+   * wrote when that is known without counting them (`recompute`), else null.
    */
-  async compute(projectId: string, segmentId: string, ahead?: ScanAhead): Promise<void> {
+  async compute(projectId: string, segmentId: string, ahead?: ScanAhead): Promise<number | null> {
     try {
       const leafIds = (await this.dataSource.query(
         `SELECT sl.leaf_id FROM segment s JOIN segment_leaf sl ON sl.segment_id = s.id AND sl.version = s.version WHERE s.project_id = $1 AND s.id = $2`,
@@ -81,29 +82,41 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
         if (scanned) {
           this.logger.info({ segmentId, computeMs: Math.round(performance.now() - started) }, 'segment computed from a scan; states fill in the background');
           this.settleLater(projectId, toScan.map((leaf) => leaf.id), 0);
-          return;
+          return scanned.size;
         }
       }
       await this.backfill.ensureReady(projectId, ids);
       const filled = performance.now();
-      await this.dataSource.transaction((manager) => this.recompute(manager, projectId, segmentId, 'edit'));
+      const size = await this.dataSource.transaction((manager) => this.recompute(manager, projectId, segmentId, 'edit'));
       this.logger.info({ segmentId, fillMs: Math.round(filled - started), computeMs: Math.round(performance.now() - filled) }, 'segment computed');
+      return size;
     } catch (error) {
-      if (error instanceof LeafBackfillError && error.retryable) return this.retryLater(projectId, segmentId, error);
+      if (error instanceof LeafBackfillError && error.retryable) {
+        this.retryLater(projectId, segmentId, error);
+        return null;
+      }
       this.logger.error({ err: error, segmentId }, 'segment computation failed');
       await this.dataSource.query(`UPDATE segment SET status = 'failed', failure = $3 WHERE project_id = $1 AND id = $2 AND status = 'computing'`, [
         projectId,
         segmentId,
         `computation failed: ${(error as Error).message}`.slice(0, 500),
       ]);
+      return null;
     }
   }
 
   /**
-   * The members from a scan (its other new leaves, profile leaves, filled meanwhile). False when
-   * events does not answer scans: the caller fills the states first instead.
+   * The members from a scan (its other new leaves, profile leaves, filled meanwhile), and how many
+   * were written when known (`recompute`). False when events does not answer scans: the caller
+   * fills the states first instead.
    */
-  private async computeFromScan(projectId: string, segmentId: string, toScan: readonly StoredLeaf[], others: readonly StoredLeaf[], ahead?: ScanAhead): Promise<boolean> {
+  private async computeFromScan(
+    projectId: string,
+    segmentId: string,
+    toScan: readonly StoredLeaf[],
+    others: readonly StoredLeaf[],
+    ahead?: ScanAhead,
+  ): Promise<{ size: number | null } | false> {
     const byKey = new Map(toScan.map((leaf) => [leaf.leaf.key, leaf]));
     // The scan started before the segment was saved answers exactly these leaves, or is not used.
     const aheadFits = ahead && ahead.keys.length === toScan.length && ahead.keys.every((key) => byKey.has(key));
@@ -127,7 +140,7 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
       return false;
     }
     const scanned = performance.now();
-    await this.dataSource.transaction((manager) => this.recompute(manager, projectId, segmentId, 'edit', scan));
+    const size = await this.dataSource.transaction((manager) => this.recompute(manager, projectId, segmentId, 'edit', scan));
     const written = performance.now();
     this.logger.info({ segmentId, rows: scan.rows.length, scanWaitMs: Math.round(scanned - started), writeMs: Math.round(written - scanned) }, 'scan answered and members written');
     // The entries' messages follow at once, in their own transaction (and before any later transition of the segment).
@@ -138,7 +151,7 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
       });
       this.logger.info({ segmentId, published, afterMembersMs: Math.round(performance.now() - written) }, 'entries of the scanned members enqueued');
     });
-    return true;
+    return { size };
   }
 
   /**
@@ -290,9 +303,10 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
   /**
    * Computes the segment's members under its current version and writes the difference with
    * its members now (cause: `edit` for a new version, `segment` when a segment it names changed
-   * in bulk). Holds the project's lock, so the live path waits rather than races it.
+   * in bulk). Holds the project's lock, so the live path waits rather than races it. Returns the
+   * members written when known without counting them (a segment that had none: its entries), else null.
    */
-  async recompute(manager: EntityManager, projectId: string, segmentId: string, cause: MembershipCause, scan?: LeafScan): Promise<void> {
+  async recompute(manager: EntityManager, projectId: string, segmentId: string, cause: MembershipCause, scan?: LeafScan): Promise<number | null> {
     await this.catalog.lockExclusive(manager, projectId);
     await manager.query(NO_JIT);
     const [segment] = (await manager.query(
@@ -300,7 +314,7 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
        WHERE s.project_id = $1 AND s.id = $2 AND s.archived_at IS NULL FOR UPDATE OF s`,
       [projectId, segmentId],
     )) as { version: number; rules: Rule; status: string; members_from_scan: boolean }[];
-    if (!segment) return;
+    if (!segment) return null;
     // Entries a scan wrote without their messages: enqueued before any transition written here.
     await this.memberships.publishPendingEntries(manager, projectId, segmentId, 'edit', this.clock.now());
     const leaves = await this.storedLeaves(manager, projectId, segment.rules);
@@ -310,7 +324,7 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
     if (fromScan.size && (!scan || [...fromScan].some((id) => !scan.leaves.some((leaf) => leaf.id === id)))) {
       // Not computable yet: a segment still `computing` is computed once its leaves are filled
       // (`compute`), members from an earlier scan stay until then (`settle`).
-      return;
+      return null;
     }
     const loading = performance.now();
     // Every leaf scanned: the scan's rows answer the tree in memory (no table of them to load and group).
@@ -342,6 +356,7 @@ export class SegmentComputation implements OnApplicationBootstrap, BeforeApplica
       fromScan.size > 0,
     ]);
     if (fromScan.size && !scannedIds) await manager.query(`DROP TABLE leaf_scan`);
+    return applied.size;
   }
 
   /** How many profiles the rules would hold now: leaves made and filled as needed (a later save reuses them). */

@@ -21,6 +21,8 @@ export class SegmentEntity {
   @Column('timestamptz', { name: 'computed_at', nullable: true }) computedAt: Date | null;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
   @Column('timestamptz', { name: 'archived_at', nullable: true }) archivedAt: Date | null;
+  /** Not a column: the members the computation that answers createSegment wrote (its `size` without a count). */
+  writtenSize?: number;
 }
 
 export type SegmentStatusValue = 'computing' | 'ready' | 'failed';

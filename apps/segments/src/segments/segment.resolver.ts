@@ -72,6 +72,8 @@ export class SegmentResolver {
 
   @ResolveField(() => Int)
   size(@Parent() segment: SegmentEntity, @Context() context: SubgraphContext) {
+    // A segment just computed answers with the members it wrote, a count(*) over them spared.
+    if (segment.writtenSize !== undefined) return segment.writtenSize;
     const projectId = context.caller.projectId ?? segment.projectId;
     return context.loaders.get<string, number>('Segment.size', (ids) => this.segmentService.sizes(projectId, ids)).load(segment.id);
   }

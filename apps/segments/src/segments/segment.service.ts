@@ -65,8 +65,10 @@ export class SegmentService {
       const segment = await manager.findOneByOrFail(SegmentEntity, { id, projectId });
       await this.outbox.enqueue(manager, SegmentCreated, { projectId, occurredAt: segment.createdAt.toISOString(), segmentId: id, name: segment.name });
     });
-    await this.computation.compute(projectId, id, ahead);
-    return this.get(projectId, id);
+    const written = await this.computation.compute(projectId, id, ahead);
+    const segment = await this.get(projectId, id);
+    if (written !== null && segment.status === 'ready') segment.writtenSize = written;
+    return segment;
   }
 
   /** Renames, describes, or saves new rules as the next version (computed over all history; members that no longer qualify exit). */
