@@ -5,8 +5,9 @@
 // SMTP → a local SMTP sink. Measured: time from the campaign's start (updateCampaignStatus RUNNING)
 // to the last message accepted by the sink. The baseline, in the same run and to the same sink, is
 // bare nodemailer with the same pool size sending the very messages the pipeline produced (raw).
-// Goal: ≥ 0.6× the bare rate. campaigns and email run in this process (own schemas, one NATS prefix);
-// the sink in a child process that counts and keeps the raw messages.
+// Goal: ≥ 0.6× the bare rate. email runs from dist/ in a child process of its own and campaigns in
+// this one (own schemas, one NATS prefix), as each is deployed on its own: never one main thread for
+// both; the sink in a child process that counts and keeps the raw messages.
 // Knobs: BENCH_PROFILES (100000), BENCH_CONNECTIONS (pool size of both, 10), BENCH_DOMAINS (50).
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -16,10 +17,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer from 'nodemailer';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { ProfileChanged, type MessageContract, type MessageOf } from '@boomerang/contracts';
-import { applyOwnedStream, domainStreamConfig } from '@boomerang/platform/messaging';
-import { secretKeyCaller, seedKnownProfiles, startTestSubgraph, uniqueSubjectPrefix } from '@boomerang/platform/testing';
+import { applyOwnedStream } from '@boomerang/platform/messaging';
+import { createTestMessaging, secretKeyCaller, seedKnownProfiles, startTestSubgraph, TEST_DATABASE_URL, uniqueSubjectPrefix } from '@boomerang/platform/testing';
+import { freePort } from '../dev/platform.mjs';
+import { startDistSubgraph } from './dist-subgraph.js';
 import { runSmtpSink, startSmtpSink } from './smtp-sink.js';
 
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 100_000);
@@ -32,25 +36,30 @@ const MJML = `<mjml><mj-body><mj-section><mj-column>
 <mj-button href="https://shop.example/new?p={{ profile.id }}">See what is new</mj-button>
 </mj-column></mj-section></mj-body></mjml>`;
 
+const countIn = async (client: pg.Client, sql: string, params: unknown[]) => (await client.query<{ count: number }>(sql, params)).rows[0]!.count;
+
 async function main(): Promise<void> {
   const sink = await startSmtpSink(process.argv[1]!);
   const sinkPort = sink.port;
   const dir = await mkdtemp(join(tmpdir(), 'bench-fanout-'));
 
-  process.env.EMAIL_SEND_POLL_MS = '100';
-  process.env.EMAIL_MESSAGE_ID_DOMAIN = 'bench.test';
   const prefix = uniqueSubjectPrefix();
-  const email = await startTestSubgraph(() => import('../../apps/email/src/app.module.js').then((m) => m.AppModule), { service: 'email', prefix });
-  // Streams campaigns reads that their owners (segments, events) would declare.
-  await applyOwnedStream(email.messaging.jsm, email.messaging.subjects, 'segments');
-  await applyOwnedStream(email.messaging.jsm, email.messaging.subjects, 'events');
+  const messaging = await createTestMessaging(prefix);
+  // Streams email and campaigns read that their owners (profiles, segments, events) would declare.
+  for (const owner of ['profiles', 'segments', 'events'] as const) await applyOwnedStream(messaging.jsm, messaging.subjects, owner);
+  const email = await startDistSubgraph('email', {
+    prefix,
+    env: { EMAIL_SEND_POLL_MS: '100', EMAIL_MESSAGE_ID_DOMAIN: 'bench.test', EMAIL_BOUNCE_PORT: String(await freePort()) },
+  });
+  const emailDb = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await emailDb.connect();
+  await emailDb.query(`SET search_path TO "${email.schema}"`);
   const campaigns = await startTestSubgraph(() => import('../../apps/campaigns/src/app.module.js').then((m) => m.AppModule), { service: 'campaigns', prefix });
   try {
-    await email.messaging.jsm.streams.add(domainStreamConfig(email.messaging.subjects, 'profiles'));
     const projectId = randomUUID();
     const caller = secretKeyCaller(projectId);
     const publish = <C extends MessageContract>(contract: C, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>) =>
-      email.messaging.js.publish(email.messaging.subjects.subject(contract, projectId), JSON.stringify({ projectId, occurredAt: new Date().toISOString(), ...body }), { msgID: randomUUID() });
+      messaging.js.publish(messaging.subjects.subject(contract, projectId), JSON.stringify({ projectId, occurredAt: new Date().toISOString(), ...body }), { msgID: randomUUID() });
     const settings = await email.query(
       `mutation($input: SenderSettingsInput!) { setEmailSenderSettings(input: $input) { smtpConfigured } }`,
       { input: { smtpUrl: `smtp://127.0.0.1:${sinkPort}`, fromAddress: 'news@brand.example', fromName: 'Brand', maxConnections: CONNECTIONS } },
@@ -76,10 +85,8 @@ async function main(): Promise<void> {
     });
     for (let i = 0; i < ids.length; i += 500) await Promise.all(ids.slice(i, i + 500).map((id, k) => publish(ProfileChanged, snapshot(id, i + k))));
     for (let i = 0; i < ids.length; i += 10_000) await seedKnownProfiles(campaigns, projectId, ids.slice(i, i + 10_000));
-    const emailDb = email.app.get(DataSource);
     for (;;) {
-      const [{ count }] = (await emailDb.query(`SELECT count(*)::int AS count FROM email_profile WHERE project_id = $1`, [projectId])) as [{ count: number }];
-      if (count === PROFILES) break;
+      if ((await countIn(emailDb, `SELECT count(*)::int AS count FROM email_profile WHERE project_id = $1`, [projectId])) === PROFILES) break;
       await sleep(500);
     }
 
@@ -115,8 +122,7 @@ async function main(): Promise<void> {
     })();
     const intake = (async () => {
       for (;;) {
-        const [{ count }] = (await emailDb.query(`SELECT count(*)::int AS count FROM email_send WHERE project_id = $1`, [projectId])) as [{ count: number }];
-        if (count === PROFILES) return (takenInAt = performance.now());
+        if ((await countIn(emailDb, `SELECT count(*)::int AS count FROM email_send WHERE project_id = $1`, [projectId])) === PROFILES) return (takenInAt = performance.now());
         await sleep(200);
       }
     })();
@@ -148,7 +154,9 @@ campaign fan-out bench: one-time EMAIL campaign to ${PROFILES} profiles (everyon
 `);
   } finally {
     await campaigns.close();
-    await email.close();
+    await email.stop();
+    await emailDb.end();
+    await messaging.cleanup();
     sink.stop();
     await rm(dir, { recursive: true, force: true });
   }

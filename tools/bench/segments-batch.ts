@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   } finally {
     await baselines.close();
     await segments?.close();
-    events.stop();
+    await events.stop();
   }
 }
 
