@@ -223,6 +223,11 @@ function mergedTimes(current: string, added: string): string {
   return `ARRAY(SELECT t FROM unnest(${current} || ${added}) t ORDER BY t)`;
 }
 
+/** The added (days, revenue) change nothing in the current row: known days, no revenue. */
+function unchangedDays(current: string, added: string): string {
+  return `(${current}.days @> ${added}.days AND 0 = ALL (${added}.revenue))`;
+}
+
 /** Two rows' (days, revenue) as one: the days of both once, sorted, each day's revenue added up. */
 function mergedDays(current: string, added: string): string {
   return `(days, revenue) = (SELECT array_agg(d ORDER BY d), array_agg(r ORDER BY d) FROM (
@@ -234,7 +239,11 @@ function mergedDays(current: string, added: string): string {
  * anonymous id) when the row has none; merged profiles followed to their survivor, erased ones
  * dropped; rows still without a profile wait in `analytics_unlinked`; the day is the local date in
  * the project's time zone (PostgreSQL's zone rules, so DST days are right). Each table gets one
- * grouped upsert in key order, so concurrent writers lock rows in the same order.
+ * grouped upsert in key order, so concurrent writers lock rows in the same order. Rows the batch
+ * would not change (a known day without revenue, a first time no earlier) are left out before the
+ * upsert, which would otherwise lock each of them (a heap write and WAL record apiece): most of a
+ * live fold's rows. Safe against concurrent folds: these values only ever move one way (days
+ * added, first times earlier); merges and erasures, which move them back, exclude folds (settings lock).
  */
 export function applySql(source: string, prefix?: string): string {
   return `WITH ${prefix ? `${prefix},` : ''}
@@ -275,19 +284,28 @@ export function applySql(source: string, prefix?: string): string {
     ),
     active_days AS (
       INSERT INTO profile_days (project_id, profile_id, days, revenue)
-      SELECT project_id, profile_id, array_agg(day ORDER BY day), array_agg(revenue ORDER BY day)
-      FROM (SELECT project_id, profile_id, day, COALESCE(sum(revenue), 0) AS revenue FROM ev GROUP BY 1, 2, 3) d GROUP BY 1, 2 ORDER BY 1, 2
+      SELECT a.* FROM (
+        SELECT project_id, profile_id, array_agg(day ORDER BY day) AS days, array_agg(revenue ORDER BY day) AS revenue
+        FROM (SELECT project_id, profile_id, day, COALESCE(sum(revenue), 0) AS revenue FROM ev GROUP BY 1, 2, 3) d GROUP BY 1, 2
+      ) a
+      WHERE NOT EXISTS (SELECT FROM profile_days p WHERE p.project_id = a.project_id AND p.profile_id = a.profile_id AND ${unchangedDays('p', 'a')})
+      ORDER BY 1, 2
       ON CONFLICT (project_id, profile_id) DO UPDATE SET ${mergedDays('profile_days', 'excluded')}
+      WHERE NOT ${unchangedDays('profile_days', 'excluded')}
     ),
     first_seen AS (
       INSERT INTO profile_first_seen (project_id, profile_id, first_at, first_day)
-      SELECT project_id, profile_id, min(ts), min(day) FROM ev GROUP BY 1, 2 ORDER BY 1, 2
+      SELECT a.* FROM (SELECT project_id, profile_id, min(ts) AS first_at, min(day) AS first_day FROM ev GROUP BY 1, 2) a
+      WHERE NOT EXISTS (SELECT FROM profile_first_seen f WHERE f.project_id = a.project_id AND f.profile_id = a.profile_id AND f.first_at <= a.first_at)
+      ORDER BY 1, 2
       ON CONFLICT (project_id, profile_id) DO UPDATE SET first_at = excluded.first_at, first_day = excluded.first_day
       WHERE excluded.first_at < profile_first_seen.first_at
     ),
     first_events AS (
       INSERT INTO profile_first_event (project_id, name, profile_id, first_at, first_day)
-      SELECT project_id, name, profile_id, min(ts), min(day) FROM ev GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+      SELECT a.* FROM (SELECT project_id, name, profile_id, min(ts) AS first_at, min(day) AS first_day FROM ev GROUP BY 1, 2, 3) a
+      WHERE NOT EXISTS (SELECT FROM profile_first_event f WHERE f.project_id = a.project_id AND f.name = a.name AND f.profile_id = a.profile_id AND f.first_at <= a.first_at)
+      ORDER BY 1, 2, 3
       ON CONFLICT (project_id, name, profile_id) DO UPDATE SET first_at = excluded.first_at, first_day = excluded.first_day
       WHERE excluded.first_at < profile_first_event.first_at
     )
