@@ -46,6 +46,8 @@ export function runSmtpSink(): void {
 
 export interface SmtpSink {
   readonly port: number;
+  /** The sink's process (its CPU time is the benchmark's to report). */
+  readonly pid: number;
   count(): Promise<number>;
   /** Forgets what it received. */
   reset(): Promise<void>;
@@ -73,6 +75,7 @@ export async function startSmtpSink(script: string): Promise<SmtpSink> {
   const count = () => ask<number>({ type: 'count' }, 'count');
   return {
     port,
+    pid: child.pid!,
     count,
     reset: () => ask<void>({ type: 'reset' }, 'reset'),
     dump: (path) => ask<number>({ type: 'dump', path }, 'dumped'),

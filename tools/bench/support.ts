@@ -17,3 +17,12 @@ export function processCpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
 }
+
+/** CPU seconds the whole machine has been busy (every core, not idle or waiting for I/O), from /proc/stat. */
+export function machineBusySeconds(): number {
+  const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
+  // cpu user nice system idle iowait irq softirq steal …
+  const ticks = cpu!.trim().split(/\s+/).slice(1).map(Number);
+  const busy = ticks.reduce((sum, value) => sum + value, 0) - ticks[3]! - ticks[4]!;
+  return busy / CLOCK_TICKS_PER_S;
+}
