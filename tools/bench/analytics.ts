@@ -31,9 +31,9 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DAY_MS = 86_400_000;
 const root = join(import.meta.dirname, '../../..');
 
-const ROLLUP_TABLES = ['profile_day', 'profile_day_event', 'profile_days', 'profile_first_seen', 'profile_first_event', 'analytics_unlinked', 'analytics_profile_gone'];
+const ROLLUP_TABLES = ['profile_day', 'profile_day_event', 'profile_days', 'profile_event_times', 'profile_first_seen', 'profile_first_event', 'analytics_unlinked', 'analytics_profile_gone'];
 /** The rollup tables a question reads (vacuumed and analyzed after they are built or written). */
-const READ_TABLES = ['profile_day', 'profile_day_event', 'profile_days', 'profile_first_seen', 'profile_first_event'];
+const READ_TABLES = ['profile_day', 'profile_day_event', 'profile_days', 'profile_event_times', 'profile_first_seen', 'profile_first_event'];
 const FUNNEL_STEPS = ['App Opened', 'Product Viewed', 'Added To Cart', 'Charged'] as const;
 const iso = (time: number) => new Date(time).toISOString();
 const date = (time: number) => iso(time).slice(0, 10);
@@ -300,8 +300,8 @@ async function main(): Promise<void> {
     }
     [sizes] = (await dataSource.query(
       `SELECT (SELECT count(*) FROM profile_day)::int AS profile_days, (SELECT count(*) FROM profile_day_event)::int AS profile_day_events,
-         (SELECT count(*) FROM profile_first_seen)::int AS profiles, (SELECT count(*) FROM profile_days)::int AS profile_day_arrays,
-         pg_size_pretty(pg_total_relation_size('profile_day') + pg_total_relation_size('profile_day_event') + pg_total_relation_size('profile_days') + pg_total_relation_size('profile_first_seen') + pg_total_relation_size('profile_first_event')) AS size`,
+         (SELECT count(*) FROM profile_first_seen)::int AS profiles, (SELECT count(*) FROM profile_days)::int AS profile_day_arrays, (SELECT count(*) FROM profile_event_times)::int AS profile_event_times,
+         pg_size_pretty(pg_total_relation_size('profile_day') + pg_total_relation_size('profile_day_event') + pg_total_relation_size('profile_days') + pg_total_relation_size('profile_event_times') + pg_total_relation_size('profile_first_seen') + pg_total_relation_size('profile_first_event')) AS size`,
     )) as unknown[];
     if (backfill) log(`  backfill: ${backfill.events.toLocaleString('en')} events from ${backfill.partitions} partitions in ${backfill.seconds.toFixed(1)} s → ${JSON.stringify(sizes)}`);
 

@@ -27,6 +27,7 @@ import { AnalyticsRebuilds1763900005020 } from './migrations/1763900005020-analy
 import { AnalyticsProfileBackfill1763900007100 } from './migrations/1763900007100-analytics-profile-backfill.js';
 import { AnalyticsUnlinkedIds1763900007110 } from './migrations/1763900007110-analytics-unlinked-ids.js';
 import { AnalyticsProfileDays1763900011500 } from './migrations/1763900011500-analytics-profile-days.js';
+import { AnalyticsEventTimes1763900012000 } from './migrations/1763900012000-analytics-event-times.js';
 import { PartitionsModule } from './partitions/partitions.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';
@@ -57,6 +58,7 @@ export const EVENTS_MIGRATIONS = [
   AnalyticsProfileBackfill1763900007100,
   AnalyticsUnlinkedIds1763900007110,
   AnalyticsProfileDays1763900011500,
+  AnalyticsEventTimes1763900012000,
 ];
 
 @Module({

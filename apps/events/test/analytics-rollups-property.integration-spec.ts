@@ -80,6 +80,7 @@ describe('analytics rollups (property)', () => {
            array_agg("timestamp" ORDER BY "timestamp")::text AS times
          FROM $schema.event WHERE project_id = $1 AND profile_id IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       ),
+      table(projectId, `SELECT profile_id, name, array_agg("timestamp" ORDER BY "timestamp")::text AS times FROM $schema.event WHERE project_id = $1 AND profile_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2`),
     ]);
   const rollups = (projectId: string) =>
     Promise.all([
@@ -91,6 +92,7 @@ describe('analytics rollups (property)', () => {
       ),
       table(projectId, `SELECT profile_id, first_at, to_char(first_day, 'YYYY-MM-DD') AS first_day FROM $schema.profile_first_seen WHERE project_id = $1 ORDER BY 1`),
       table(projectId, `SELECT name, profile_id, to_char(day, 'YYYY-MM-DD') AS day, events, times::text AS times FROM $schema.profile_day_event WHERE project_id = $1 ORDER BY 1, 2, 3`),
+      table(projectId, `SELECT profile_id, name, times::text AS times FROM $schema.profile_event_times WHERE project_id = $1 ORDER BY 1, 2`),
     ]);
 
   it('rollups equal a recomputation from the events after random ingest, merges, erasures and zone changes', async () => {

@@ -74,11 +74,10 @@ export function checkFunnel(question: FunnelQuestion): CheckedFunnel {
  * Funnels: a profile enters at its first step-1 event in the range (local days, project time zone)
  * and reaches step k when it did step k within the conversion window of that entry — after step
  * k − 1 (STRICT_ORDER) or anywhere in the window after the entry (ANY_ORDER); each step's earliest
- * such event counts. The rollups narrow the work: entrants and their first day come from
- * `profile_day_event` by `(project, name, day)`; only entrants that did step 2 on a day the window
- * can reach are looked up in the raw events (per profile, through its timeline index), where the
- * exact times and property conditions are checked. Step-1 conditions (and the filter's event
- * conditions) make every entrant a candidate; the filter's profiles narrow the entrants.
+ * such event counts. Entrants and their times come from `profile_event_times` (one row per
+ * profile and event); a step with property conditions (or the filter's event conditions) checks
+ * them in the raw events, per profile through its timeline index; the filter's profiles narrow the
+ * entrants.
  */
 @Injectable()
 export class FunnelQuery {
@@ -172,12 +171,11 @@ function readsOnlyRollupsUnfiltered(funnel: CheckedFunnel, scope: AnalyticsScope
 }
 
 /**
- * Hash joins and hashed grouping for a funnel over the rollups of all entrants: the planner
- * under-estimates each step's rows (the day bounds are join filters), sorts both sides of step k's
- * join (~100k entrants, ~116k day rows on the bench data set) for a merge join and sorts the joined
- * times again to group them, and probes the primary key once per profile for the last step; hashing
- * reads each side once: about 10 % less SQL time (psql, bench data set, same load). Not for narrowed
- * entrants (a segment, profile conditions) or raw-event steps, where per-profile index probes win.
+ * Hash joins for a funnel over the rollups of all entrants: each step joins the ~100k profiles of
+ * the step before to the event's rows active since the range's start (bench data set); the planner
+ * under-estimates the steps (their times are computed) and otherwise sorts both sides for a merge
+ * join or probes the key once per profile. Not for narrowed entrants (a segment, profile
+ * conditions) or raw-event steps, where per-profile index probes win.
  */
 async function hashedPlan(manager: EntityManager): Promise<void> {
   await manager.query(`SET LOCAL enable_mergejoin = off`);
@@ -188,47 +186,36 @@ async function hashedPlan(manager: EntityManager): Promise<void> {
 /**
  * The funnel's CTEs `step1 … stepN (profile_id, t1 … tk)`; `$1` is the project, `$2` its time zone.
  * A step without property conditions (and no event conditions in the filter) is answered from the
- * rollups: `profile_day_event.times` holds each profile's times of the event per local day, so the
- * entry is the earliest time of step 1's days in the range, and step k the earliest time at or after
- * step k − 1 (STRICT) or the entry (ANY) and before the window ends, read from the days the window
- * spans. A step with conditions reads the raw events (per profile, through the name timeline index).
+ * rollups: `profile_event_times.times` holds each profile's sorted times of the event, so the entrants
+ * are the rows whose last time is at or after the range's start (its index), the entry their first
+ * time in the range, and step k the first time at or after step k − 1 (STRICT) or the entry (ANY),
+ * if before the window ends: one binary search per row (`firstAtOrAfter`), one hash join per step.
+ * A step with conditions reads the raw events (per profile, through the name timeline index).
  */
 function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>, params: unknown[], scope: AnalyticsScope): string {
   const { steps, windowSeconds, order } = funnel;
   const bind = (value: unknown, type: string) => `$${params.push(value)}::${type}`;
-  const fromDay = bind(range.from.toISODate(), 'date');
-  const toDay = bind(range.to.toISODate(), 'date');
-  // Bound only when a raw step uses them (PostgreSQL refuses a parameter no statement types).
-  let bounds: { fromTs: string; toTs: string } | undefined;
-  const rawBounds = () => (bounds ??= { fromTs: localMidnightSql(range.from, params, '$2'), toTs: localMidnightSql(range.to, params, '$2') });
+  const fromTs = localMidnightSql(range.from, params, '$2');
+  const toTs = localMidnightSql(range.to, params, '$2');
   const window = `(${bind(windowSeconds, 'int')} * interval '1 second')`;
-  // Local days a window can reach past the range: one more for a DST day of 25 hours.
-  let reach: string | undefined;
-  const windowDays = () => (reach ??= bind(Math.ceil(windowSeconds / 86_400) + 1, 'int'));
   const names = steps.map((step) => bind(step.event, 'text'));
   // The filter's event conditions hold for every step's event.
   const conditions = steps.map((step) => step.where.map((condition) => ` AND ${conditionSql(condition, 'e.properties', params)}`).join('') + ` AND ${scope.eventMatches('e')}`);
   const raw = steps.map((step) => step.where.length > 0 || scope.readsRawEvents);
-  const localDay = (time: string) => `(${time} AT TIME ZONE $2::text)::date`;
+  // The profile's rows of an event with a time at or after the range's start; times[1] of the rest are the entry.
+  const eventTimes = (alias: string, k: number) =>
+    `profile_event_times ${alias} WHERE ${alias}.project_id = $1 AND ${alias}.name = ${names[k - 1]} AND ${alias}.times[cardinality(${alias}.times)] >= ${fromTs}`;
+  const entries = `SELECT r.profile_id, ${firstAtOrAfter('r.times', fromTs)} AS t FROM ${eventTimes('r', 1)} AND ${scope.profileIn('r.profile_id')}`;
   const ctes = raw[0]
     ? [
-        `entrants AS MATERIALIZED (
-           SELECT r.profile_id FROM profile_day_event r
-           WHERE r.project_id = $1 AND r.name = ${names[0]} AND r.day >= ${fromDay} AND r.day < ${toDay} AND ${scope.profileIn('r.profile_id')} GROUP BY r.profile_id
-         )`,
         `step1 AS MATERIALIZED (
-           SELECT c.profile_id, x.t AS t1 FROM entrants c CROSS JOIN LATERAL (
+           SELECT c.profile_id, x.t AS t1 FROM (${entries}) c CROSS JOIN LATERAL (
              SELECT min(e."timestamp") AS t FROM event e
-             WHERE e.project_id = $1 AND e.profile_id = c.profile_id AND e.name = ${names[0]} AND e."timestamp" >= ${rawBounds().fromTs} AND e."timestamp" < ${rawBounds().toTs}${conditions[0]}
-           ) x WHERE x.t IS NOT NULL
+             WHERE e.project_id = $1 AND e.profile_id = c.profile_id AND e.name = ${names[0]} AND e."timestamp" >= c.t AND e."timestamp" < ${toTs}${conditions[0]}
+           ) x WHERE c.t < ${toTs} AND x.t IS NOT NULL
          )`,
       ]
-    : [
-        `step1 AS MATERIALIZED (
-           SELECT r.profile_id, min(r.times[1]) AS t1 FROM profile_day_event r
-           WHERE r.project_id = $1 AND r.name = ${names[0]} AND r.day >= ${fromDay} AND r.day < ${toDay} AND ${scope.profileIn('r.profile_id')} GROUP BY r.profile_id
-         )`,
-      ];
+    : [`step1 AS MATERIALIZED (SELECT c.profile_id, c.t AS t1 FROM (${entries}) c WHERE c.t < ${toTs})`];
   for (let k = 2; k <= steps.length; k++) {
     const after = order === 'STRICT_ORDER' ? `s.t${k - 1}` : 's.t1';
     const previous = Array.from({ length: k - 1 }, (_, i) => `s.t${i + 1}`).join(', ');
@@ -238,20 +225,22 @@ function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>,
          SELECT s.*, x.t AS t${k} FROM step${k - 1} s CROSS JOIN LATERAL (
            SELECT min(e."timestamp") AS t FROM event e
            WHERE e.project_id = $1 AND e.profile_id = s.profile_id AND e.name = ${names[k - 1]} AND e."timestamp" >= ${after} AND e."timestamp" < s.t1 + ${window}
-             AND e."timestamp" >= ${rawBounds().fromTs} AND e."timestamp" < ${rawBounds().toTs} + ${window}${conditions[k - 1]}
+             AND e."timestamp" >= ${fromTs} AND e."timestamp" < ${toTs} + ${window}${conditions[k - 1]}
          ) x WHERE x.t IS NOT NULL
        )`);
     } else {
       ctes.push(`step${k} AS MATERIALIZED (
-         SELECT s.profile_id, ${previous}, min(t.t) AS t${k}
-         FROM step${k - 1} s JOIN profile_day_event a ON a.project_id = $1 AND a.name = ${names[k - 1]} AND a.profile_id = s.profile_id
-           AND a.day >= ${fromDay} AND a.day <= ${toDay} + ${windowDays()}
-           AND a.day >= ${localDay(after)} AND a.day <= ${localDay(`(s.t1 + ${window})`)}
-         CROSS JOIN LATERAL unnest(a.times) t (t)
-         WHERE t.t >= ${after} AND t.t < s.t1 + ${window}
-         GROUP BY s.profile_id, ${previous}
+         SELECT s.profile_id, ${previous}, x.t AS t${k} FROM step${k - 1} s
+         JOIN (SELECT a.profile_id, a.times FROM ${eventTimes('a', k)}) a ON a.profile_id = s.profile_id
+         CROSS JOIN LATERAL (SELECT ${firstAtOrAfter('a.times', after)} AS t) x
+         WHERE x.t < s.t1 + ${window}
        )`);
     }
   }
   return ctes.join(',\n');
+}
+
+/** The first of sorted `times` at or after `at` (null if none): a binary search, `width_bucket` counting the times before `at`. */
+function firstAtOrAfter(times: string, at: string): string {
+  return `${times}[width_bucket(${at} - interval '1 microsecond', ${times}) + 1]`;
 }

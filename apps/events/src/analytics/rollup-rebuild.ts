@@ -7,7 +7,7 @@ import { Clock, LOGGER } from '@boomerang/platform/subgraph';
 import { SETTINGS_LOCK } from './analytics-settings.js';
 import { BACKFILL_SETTLE_MS } from './rollup-backfill.js';
 import { receivedAt, uuidV7Floor } from './rollup-watermark.js';
-import { Rollups } from './rollups.js';
+import { PROFILE_ROLLUP_TABLES, Rollups } from './rollups.js';
 
 /** How often pending rebuilds are looked for. */
 const REBUILD_SWEEP_MS = 5_000;
@@ -78,7 +78,7 @@ export class RollupRebuild implements OnApplicationBootstrap, BeforeApplicationS
         done_partitions: string[];
         completed_at: Date | null;
       }[];
-      for (const table of ['profile_day', 'profile_day_event', 'profile_days', 'profile_first_seen', 'profile_first_event']) {
+      for (const table of PROFILE_ROLLUP_TABLES) {
         await manager.query(`DELETE FROM ${table} WHERE project_id = $1`, [projectId]);
       }
       await manager.query(`DELETE FROM analytics_unlinked WHERE project_id = $1 AND event_id < $2::uuid`, [projectId, before]);

@@ -140,6 +140,12 @@ export class Rollups {
       params,
     );
     await manager.query(
+      `WITH moved AS (DELETE FROM profile_event_times WHERE project_id = $1 AND profile_id = $3 RETURNING name, times)
+       INSERT INTO profile_event_times (project_id, profile_id, name, times) SELECT $1, $2, name, times FROM moved ORDER BY name
+       ON CONFLICT (project_id, profile_id, name) DO UPDATE SET times = ${mergedTimes('profile_event_times.times', 'excluded.times')}`,
+      params,
+    );
+    await manager.query(
       `WITH moved AS (DELETE FROM profile_days WHERE project_id = $1 AND profile_id = $3 RETURNING days, revenue)
        INSERT INTO profile_days (project_id, profile_id, days, revenue) SELECT $1, $2, days, revenue FROM moved
        ON CONFLICT (project_id, profile_id) DO UPDATE SET ${mergedDays('profile_days', 'excluded')}`,
@@ -176,7 +182,7 @@ export class Rollups {
        ON CONFLICT (project_id, profile_id) DO UPDATE SET survivor_id = NULL`,
       [projectId, profileId],
     );
-    for (const table of ['profile_day', 'profile_day_event', 'profile_days', 'profile_first_seen', 'profile_first_event', 'analytics_profile']) {
+    for (const table of [...PROFILE_ROLLUP_TABLES, 'analytics_profile']) {
       await manager.query(`DELETE FROM ${table} WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]);
     }
     const userIds = new Set(linked.userIds);
@@ -203,6 +209,9 @@ export class Rollups {
   }
 }
 
+/** The rollup tables with a profile's rows, all written by `applySql`'s one statement (rebuilds and erasures clear them). */
+export const PROFILE_ROLLUP_TABLES = ['profile_day', 'profile_day_event', 'profile_days', 'profile_event_times', 'profile_first_seen', 'profile_first_event'] as const;
+
 /** Most waiting events one sweep folds (the rest wait for the next). */
 const LINKED_SWEEP_LIMIT = 20_000;
 
@@ -221,6 +230,11 @@ export function revenueOf(name: string, properties: unknown, settings: Pick<Anal
 /** Two sorted arrays of event times as one sorted array (a day's times are few: most rows hold one or two). */
 function mergedTimes(current: string, added: string): string {
   return `ARRAY(SELECT t FROM unnest(${current} || ${added}) t ORDER BY t)`;
+}
+
+/** Times added to a profile's sorted times: appended when all are later (events mostly arrive in order), else merged. */
+function appendedTimes(current: string, added: string): string {
+  return `CASE WHEN ${added}[1] >= ${current}[cardinality(${current})] THEN ${current} || ${added} ELSE ${mergedTimes(current, added)} END`;
 }
 
 /** The added (days, revenue) change nothing in the current row: known days, no revenue. */
@@ -281,6 +295,11 @@ export function applySql(source: string, prefix?: string): string {
       SELECT project_id, name, profile_id, day, count(*), COALESCE(sum(revenue), 0), array_agg(ts ORDER BY ts) FROM ev GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
       ON CONFLICT (project_id, name, profile_id, day) DO UPDATE SET events = profile_day_event.events + excluded.events, revenue = profile_day_event.revenue + excluded.revenue,
         times = ${mergedTimes('profile_day_event.times', 'excluded.times')}
+    ),
+    event_times AS (
+      INSERT INTO profile_event_times (project_id, profile_id, name, times)
+      SELECT project_id, profile_id, name, array_agg(ts ORDER BY ts) FROM ev GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+      ON CONFLICT (project_id, profile_id, name) DO UPDATE SET times = ${appendedTimes('profile_event_times.times', 'excluded.times')}
     ),
     active_days AS (
       INSERT INTO profile_days (project_id, profile_id, days, revenue)
