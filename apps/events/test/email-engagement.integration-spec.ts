@@ -79,6 +79,25 @@ describe('events record email engagement', () => {
     expect(events.find((event) => event.name === 'Email Bounced')!.properties).toEqual({ ...facts, bounceType: 'hard', status: '5.1.1' });
   });
 
+  it('records a report and its `also` facts (Email Sent with Email Delivered) as one event each, once despite redelivery', async () => {
+    const sendId = randomUUID();
+    const profileId = randomUUID();
+    const sent = engagement(sendId, profileId, 'Email Sent');
+    const delivered = engagement(sendId, profileId, 'Email Delivered', { smtpResponse: '250 2.0.0 Ok: queued as 99' });
+    const report: Engagement = { ...sent, also: [{ messageId: delivered.messageId, event: delivered.event, properties: delivered.properties }] };
+    await publish(report);
+    await publish(report); // a republish JetStream cannot recognise: the facts' message ids catch it
+    // A report of the same send written before `also` existed, one message per fact: nothing twice.
+    await publish(delivered);
+    await eventually(async () => (await eventsOf(profileId)).length === 2);
+    await settled();
+    const facts = { sendId, templateId: TEMPLATE, templateVersion: 3, campaignId: CAMPAIGN, journeyId: null };
+    expect((await eventsOf(profileId)).map(({ type, name, message_id, properties, verified }) => ({ type, name, message_id, properties, verified })).sort((a, b) => a.message_id.localeCompare(b.message_id))).toEqual([
+      { type: 'track', name: 'Email Delivered', message_id: delivered.messageId, properties: facts, verified: true },
+      { type: 'track', name: 'Email Sent', message_id: sent.messageId, properties: facts, verified: true },
+    ]);
+  });
+
   it('turns Email Unsubscribed into a verified identify with MSG-email false under an id the profile owns, for profiles to apply as email consent', async () => {
     const sendId = randomUUID();
     const profileId = randomUUID();

@@ -39,20 +39,29 @@ export const EMAIL_EVENT_NAMES = [
   'Email Complained',
 ] as const;
 
+/** One fact about an email: its message id (`email:<sendId>:<event>[:<n>]`), its event name and properties. */
+const engagementFact = {
+  messageId: z.string().min(1).max(200),
+  event: z.enum(EMAIL_EVENT_NAMES),
+  properties,
+};
+
 /**
- * What happened to one email, published in the transaction that recorded it. `messageId`
- * (`email:<sendId>:<event>[:<n>]`) is unique per fact: the ingested event's message id, so a
- * redelivery records nothing twice. `properties` become the event's properties (sendId,
- * templateId, templateVersion, campaignId, journeyId, and per event: reason, url, smtpResponse).
+ * What happened to one email, published in the transaction that recorded it. `messageId` is
+ * unique per fact: the ingested event's message id, so a redelivery records nothing twice.
+ * `properties` become the event's properties (sendId, templateId, templateVersion, campaignId,
+ * journeyId, and per event: reason, url, smtpResponse). `also`: further facts about the same send
+ * at the same moment (`Email Delivered` beside `Email Sent`), each becoming its own event with its
+ * own message id and whole properties, so one message carries both; absent from single reports
+ * and from the messages written before it existed.
  */
 export const EmailEngagement = defineMessage(
   'email',
   'engagement',
   z.object({
-    messageId: z.string().min(1).max(200),
+    ...engagementFact,
     profileId: uuid(),
-    event: z.enum(EMAIL_EVENT_NAMES),
     at: z.string().datetime({ offset: true }),
-    properties,
+    also: z.array(z.object(engagementFact)).min(1).max(8).optional(),
   }),
 );

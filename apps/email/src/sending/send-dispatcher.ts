@@ -379,27 +379,30 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
           await this.suppressions.add(manager, send.projectId, result.toAddress, 'hard_bounce', result.reason);
         }
       }
-      await this.publish(manager, recorded.flatMap(({ send, result }) => eventsOf(result).map((event) => ({ send, ...event }))));
+      await this.publish(manager, recorded);
     });
     return results.map(() => undefined);
   }
 
-  private async publish(manager: EntityManager, events: { send: ClaimedSend; name: EmailEventName; properties: Record<string, unknown> }[]): Promise<void> {
-    if (events.length === 0) return;
+  /** One EmailEngagement per recorded result that reports anything: its first event, the others (`Email Delivered` after `Email Sent`) in `also`. */
+  private async publish(manager: EntityManager, recorded: { send: ClaimedSend; result: RecordedResult }[]): Promise<void> {
     const at = new Date().toISOString();
+    const reports = recorded.flatMap(({ send, result }) => {
+      const facts = eventsOf(result).map(({ name, properties }) => ({
+        messageId: `email:${send.id}:${name}`,
+        event: name,
+        properties: { sendId: send.id, templateId: send.templateId, templateVersion: send.templateVersion, campaignId: send.campaignId, journeyId: send.journeyId, ...properties },
+      }));
+      if (facts.length === 0) return [];
+      const [first, ...also] = facts;
+      return [{ projectId: send.projectId, occurredAt: at, profileId: send.profileId, at, ...first!, ...(also.length > 0 ? { also } : {}) }];
+    });
+    if (reports.length === 0) return;
     await this.outbox.enqueueMany(
       manager,
       EmailEngagement,
-      events.map(({ send, name, properties }) => ({
-        projectId: send.projectId,
-        occurredAt: at,
-        messageId: `email:${send.id}:${name}`,
-        profileId: send.profileId,
-        event: name,
-        at,
-        properties: { sendId: send.id, templateId: send.templateId, templateVersion: send.templateVersion, campaignId: send.campaignId, journeyId: send.journeyId, ...properties },
-      })),
-      events.map(({ send, name }) => `email:${send.id}:${name}`),
+      reports,
+      reports.map((report) => report.messageId),
     );
   }
 }

@@ -16,10 +16,13 @@ const KEPT_PROPERTIES = ['sendId', 'templateId', 'templateVersion', 'campaignId'
 export const EMAIL_CONSENT_TRAIT = 'MSG-email';
 
 /**
- * Turns email's engagement reports into events through the IngestEvents write path: each one a
- * verified `track` named as email names it (`Email Sent` … `Email Complained`), message id =
- * the report's own, so a redelivery records nothing twice. An `Email Unsubscribed` also becomes a
- * verified identify with `MSG-email: false`, which profiles applies as the profile's email consent.
+ * Turns email's engagement reports into events through the IngestEvents write path: each fact a
+ * verified `track` named as email names it (`Email Sent` … `Email Complained`), message id = the
+ * fact's own, so a redelivery records nothing twice; a report's `also` facts (`Email Delivered`
+ * beside `Email Sent`) become events of their own. An `Email Unsubscribed` also becomes a verified
+ * identify with `MSG-email: false`, which profiles applies as the profile's email consent. The
+ * reports fetched together go to IngestEvents as one call per project (a send's reports arrive by
+ * the thousand during a campaign).
  */
 @Injectable()
 export class EmailEngagementConsumer {
@@ -30,13 +33,27 @@ export class EmailEngagementConsumer {
     private readonly profileLinks: ProfileLinks,
     private readonly clock: Clock,
   ) {
-    lifecycle.register({ durable: 'events-email-engagement', contract: EmailEngagement, handle: (body) => this.record(body) });
+    lifecycle.register({
+      durable: 'events-email-engagement',
+      contract: EmailEngagement,
+      handle: (body) => this.record([body]),
+      handleBatch: (messages) => this.record(messages.map((message) => message.body)),
+      maxBatchSize: 500,
+    });
   }
 
-  async record(body: EmailEngagementBody): Promise<void> {
-    // profiles finds the profile of an identify by its user or anonymous id, so the identify carries one the profile owns.
-    const identity = body.event === 'Email Unsubscribed' ? await this.identityOf(body.projectId, body.profileId) : null;
-    await this.ingestEvents.execute(body.projectId, emailEngagementEvents(body, this.clock.now(), identity));
+  async record(bodies: readonly EmailEngagementBody[]): Promise<void> {
+    const receivedAt = this.clock.now();
+    const byProject = new Map<string, IngestEventCommand[]>();
+    for (const body of bodies) {
+      // profiles finds the profile of an identify by its user or anonymous id, so the identify carries one the profile owns.
+      const unsubscribed = [body, ...(body.also ?? [])].some((fact) => fact.event === 'Email Unsubscribed');
+      const identity = unsubscribed ? await this.identityOf(body.projectId, body.profileId) : null;
+      const commands = byProject.get(body.projectId) ?? [];
+      byProject.set(body.projectId, commands);
+      commands.push(...emailEngagementEvents(body, receivedAt, identity));
+    }
+    await Promise.all([...byProject].map(([projectId, commands]) => this.ingestEvents.execute(projectId, commands)));
   }
 
   private async identityOf(projectId: string, profileId: string): Promise<ProfileIdentity> {
@@ -51,10 +68,9 @@ export interface ProfileIdentity {
   anonymousId: string | null;
 }
 
+/** The events of a report: one track per fact (the report's own, then its `also`), and the consent identify of an unsubscribe. */
 export function emailEngagementEvents(body: EmailEngagementBody, receivedAt: Date, identity: ProfileIdentity | null): IngestEventCommand[] {
   const timestamp = new Date(body.at);
-  const properties: Record<string, unknown> = {};
-  for (const key of KEPT_PROPERTIES) if (body.properties[key] !== undefined) properties[key] = body.properties[key];
   const event = (fields: Pick<IngestEventCommand, 'messageId' | 'type' | 'name' | 'properties' | 'traits'>): IngestEventCommand => ({
     ...fields,
     profileId: body.profileId,
@@ -68,10 +84,14 @@ export function emailEngagementEvents(body: EmailEngagementBody, receivedAt: Dat
     // email's own record of what happened to its message, not a client's claim.
     verified: true,
   });
-  const commands = [event({ messageId: body.messageId, type: 'track', name: body.event, properties, traits: null })];
-  if (body.event === 'Email Unsubscribed') {
-    const traits = { [EMAIL_CONSENT_TRAIT]: false };
-    commands.push({ ...event({ messageId: `${body.messageId}:consent`, type: 'identify', name: 'identify', properties: traits, traits }), ...identity });
-  }
-  return commands;
+  return [body, ...(body.also ?? [])].flatMap((fact) => {
+    const properties: Record<string, unknown> = {};
+    for (const key of KEPT_PROPERTIES) if (fact.properties[key] !== undefined) properties[key] = fact.properties[key];
+    const commands = [event({ messageId: fact.messageId, type: 'track', name: fact.event, properties, traits: null })];
+    if (fact.event === 'Email Unsubscribed') {
+      const traits = { [EMAIL_CONSENT_TRAIT]: false };
+      commands.push({ ...event({ messageId: `${fact.messageId}:consent`, type: 'identify', name: 'identify', properties: traits, traits }), ...identity });
+    }
+    return commands;
+  });
 }
