@@ -28,6 +28,7 @@ import { AnalyticsProfileBackfill1763900007100 } from './migrations/176390000710
 import { AnalyticsUnlinkedIds1763900007110 } from './migrations/1763900007110-analytics-unlinked-ids.js';
 import { AnalyticsProfileDays1763900011500 } from './migrations/1763900011500-analytics-profile-days.js';
 import { AnalyticsEventTimes1763900012000 } from './migrations/1763900012000-analytics-event-times.js';
+import { AnalyticsDayTimesDropped1763900012100 } from './migrations/1763900012100-analytics-day-times-dropped.js';
 import { PartitionsModule } from './partitions/partitions.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';
@@ -59,6 +60,7 @@ export const EVENTS_MIGRATIONS = [
   AnalyticsUnlinkedIds1763900007110,
   AnalyticsProfileDays1763900011500,
   AnalyticsEventTimes1763900012000,
+  AnalyticsDayTimesDropped1763900012100,
 ];
 
 @Module({

@@ -133,10 +133,9 @@ export class Rollups {
       params,
     );
     await manager.query(
-      `WITH moved AS (DELETE FROM profile_day_event WHERE project_id = $1 AND profile_id = $3 RETURNING name, day, events, revenue, times)
-       INSERT INTO profile_day_event (project_id, name, profile_id, day, events, revenue, times) SELECT $1, name, $2, day, events, revenue, times FROM moved ORDER BY name, day
-       ON CONFLICT (project_id, name, profile_id, day) DO UPDATE SET events = profile_day_event.events + excluded.events, revenue = profile_day_event.revenue + excluded.revenue,
-         times = ${mergedTimes('profile_day_event.times', 'excluded.times')}`,
+      `WITH moved AS (DELETE FROM profile_day_event WHERE project_id = $1 AND profile_id = $3 RETURNING name, day, events, revenue)
+       INSERT INTO profile_day_event (project_id, name, profile_id, day, events, revenue) SELECT $1, name, $2, day, events, revenue FROM moved ORDER BY name, day
+       ON CONFLICT (project_id, name, profile_id, day) DO UPDATE SET events = profile_day_event.events + excluded.events, revenue = profile_day_event.revenue + excluded.revenue`,
       params,
     );
     await manager.query(
@@ -227,7 +226,7 @@ export function revenueOf(name: string, properties: unknown, settings: Pick<Anal
   return typeof amount === 'number' ? amount : null;
 }
 
-/** Two sorted arrays of event times as one sorted array (a day's times are few: most rows hold one or two). */
+/** Two sorted arrays of event times as one sorted array. */
 function mergedTimes(current: string, added: string): string {
   return `ARRAY(SELECT t FROM unnest(${current} || ${added}) t ORDER BY t)`;
 }
@@ -291,10 +290,9 @@ export function applySql(source: string, prefix?: string): string {
       ON CONFLICT (project_id, profile_id, day) DO UPDATE SET events = profile_day.events + excluded.events, revenue = profile_day.revenue + excluded.revenue
     ),
     named_days AS (
-      INSERT INTO profile_day_event (project_id, name, profile_id, day, events, revenue, times)
-      SELECT project_id, name, profile_id, day, count(*), COALESCE(sum(revenue), 0), array_agg(ts ORDER BY ts) FROM ev GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-      ON CONFLICT (project_id, name, profile_id, day) DO UPDATE SET events = profile_day_event.events + excluded.events, revenue = profile_day_event.revenue + excluded.revenue,
-        times = ${mergedTimes('profile_day_event.times', 'excluded.times')}
+      INSERT INTO profile_day_event (project_id, name, profile_id, day, events, revenue)
+      SELECT project_id, name, profile_id, day, count(*), COALESCE(sum(revenue), 0) FROM ev GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+      ON CONFLICT (project_id, name, profile_id, day) DO UPDATE SET events = profile_day_event.events + excluded.events, revenue = profile_day_event.revenue + excluded.revenue
     ),
     event_times AS (
       INSERT INTO profile_event_times (project_id, profile_id, name, times)
