@@ -4,9 +4,9 @@ import { EventsIngested, ProfileDeleted, ProfileIdentified, ProfileMerged, type 
 import { IdentityFingerprints } from '@boomerang/platform/messaging';
 import { MessagingLifecycle, SUBGRAPH_CONFIG, type SubgraphConfig } from '@boomerang/platform/subgraph';
 import { ProfileLinks } from '../profile-sync/profile-links.js';
-import { AnalyticsSettingsStore, SETTINGS_LOCK } from './analytics-settings.js';
+import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { receivedAt, RollupWatermark } from './rollup-watermark.js';
-import { Rollups } from './rollups.js';
+import { beginFold, Rollups } from './rollups.js';
 
 export const ANALYTICS_EVENTS_DURABLE = 'events-analytics-rollups';
 /** EventsIngested messages folded in one transaction (each holds one ingest call's events, up to a few hundred). */
@@ -65,8 +65,7 @@ export class RollupConsumers {
     const from = await this.watermark.get(manager);
     const mine = events.filter((event) => receivedAt(event.eventId) >= from.getTime());
     if (mine.length === 0) return;
-    // JIT off: the fold's estimate (one link lookup per event) passes jit_above_cost, and compiling took ~160 ms of a 5,000-event fold.
-    await manager.query(`SELECT pg_advisory_xact_lock_shared(${SETTINGS_LOCK}), set_config('jit', 'off', true)`, [projectId]);
+    await beginFold(manager, projectId);
     const settings = await this.settings.get(manager, projectId);
     // Events before a rebuild's point are the rebuild's (it folds them from the event table); later ones wait for it while it is pending.
     const rebuildBefore = settings.rebuildBefore;
