@@ -29,6 +29,7 @@ import { AnalyticsUnlinkedIds1763900007110 } from './migrations/1763900007110-an
 import { AnalyticsProfileDays1763900011500 } from './migrations/1763900011500-analytics-profile-days.js';
 import { AnalyticsEventTimes1763900012000 } from './migrations/1763900012000-analytics-event-times.js';
 import { AnalyticsDayTimesDropped1763900012100 } from './migrations/1763900012100-analytics-day-times-dropped.js';
+import { AnalyticsEventTimesByMonth1763900012200 } from './migrations/1763900012200-analytics-event-times-by-month.js';
 import { PartitionsModule } from './partitions/partitions.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';
@@ -61,6 +62,7 @@ export const EVENTS_MIGRATIONS = [
   AnalyticsProfileDays1763900011500,
   AnalyticsEventTimes1763900012000,
   AnalyticsDayTimesDropped1763900012100,
+  AnalyticsEventTimesByMonth1763900012200,
 ];
 
 @Module({

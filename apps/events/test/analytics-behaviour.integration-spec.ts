@@ -174,6 +174,31 @@ describe('analytics behaviour (funnels, trends, stickiness, lifecycle)', () => {
     ]);
   });
 
+  it('funnel: a range and windows across UTC months, in a zone ahead of UTC', async () => {
+    const project = randomUUID();
+    const [p, q, r] = await newKnownProfiles(sut, project, 3);
+    const set = await sut.query(`mutation { updateAnalyticsSettings(input: { timeZone: "Asia/Kolkata" }) { timeZone } }`, {}, secretKeyCaller(project));
+    expect(set.errors).toBeUndefined();
+    // April 1st in Kolkata (UTC+5:30) is 03-31T18:30Z to 04-01T18:30Z.
+    await ingest(project, [
+      { profileId: p!, name: 'View', timestamp: at('03-31T20:00') }, // in the range, a March time in UTC
+      { profileId: p!, name: 'Cart', timestamp: at('04-01T01:00') },
+      { profileId: p!, name: 'Buy', timestamp: at('04-01T19:00') }, // after the range, inside p's window
+      { profileId: q!, name: 'View', timestamp: at('03-31T18:00') }, // March 31st in Kolkata: before the range
+      { profileId: q!, name: 'Cart', timestamp: at('03-31T19:00') }, // before q's entry
+      { profileId: q!, name: 'View', timestamp: at('04-01T10:00') },
+      { profileId: r!, name: 'View', timestamp: at('04-01T18:00') },
+      { profileId: r!, name: 'Cart', timestamp: at('04-02T17:00') },
+    ]);
+    await settled();
+    const input = { steps: [{ event: 'View' }, { event: 'Cart' }, { event: 'Buy' }], conversionWindow: 1, from: '2026-04-01', to: '2026-04-02' };
+    expect((await steps(input, project)).map((step) => [step.profiles, step.medianSecondsFromPrevious])).toEqual([
+      [3, null],
+      [2, (5 * 3600 + 23 * 3600) / 2],
+      [1, 18 * 3600],
+    ]);
+  });
+
   it('trends: counts per day against the previous period, distinct profiles per day and week, sums and averages, hours, conditions', async () => {
     const views = await ask<{ trends: unknown }>(TRENDS, { event: 'View', measure: 'COUNT', interval: 'DAY', from: '2026-02-02', to: '2026-02-05', compareToPrevious: true });
     expect(views.trends).toEqual({

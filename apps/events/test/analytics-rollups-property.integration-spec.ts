@@ -18,7 +18,7 @@ const PROFILES = 4;
 const ZONES = ['UTC', 'America/New_York', 'Asia/Kolkata'];
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('ingest' as const), profile: fc.nat(PROFILES - 1), day: fc.nat(4), hour: fc.nat(23), name: fc.constantFrom('Opened' as const, 'Charged' as const), amount: fc.oneof(fc.integer({ min: -5, max: 50 }), fc.constantFrom('2.5', 'n/a')) }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('ingest' as const), profile: fc.nat(PROFILES - 1), day: fc.constantFrom(0, 1, 2, 3, 4, 25), hour: fc.nat(23), name: fc.constantFrom('Opened' as const, 'Charged' as const), amount: fc.oneof(fc.integer({ min: -5, max: 50 }), fc.constantFrom('2.5', 'n/a')) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('merge' as const), survivor: fc.nat(PROFILES - 1), merged: fc.nat(PROFILES - 1) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('erase' as const), profile: fc.nat(PROFILES - 1) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('zone' as const), timeZone: fc.constantFrom(...ZONES) }) },
@@ -79,7 +79,11 @@ describe('analytics rollups (property)', () => {
          SELECT name, profile_id, to_char(("timestamp" AT TIME ZONE (SELECT zone FROM tz))::date, 'YYYY-MM-DD') AS day, count(*)::int AS events
          FROM $schema.event WHERE project_id = $1 AND profile_id IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       ),
-      table(projectId, `SELECT profile_id, name, array_agg("timestamp" ORDER BY "timestamp")::text AS times FROM $schema.event WHERE project_id = $1 AND profile_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2`),
+      table(
+        projectId,
+        `SELECT profile_id, name, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM') AS month, array_agg("timestamp" ORDER BY "timestamp")::text AS times
+         FROM $schema.event WHERE project_id = $1 AND profile_id IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      ),
     ]);
   const rollups = (projectId: string) =>
     Promise.all([
@@ -91,7 +95,7 @@ describe('analytics rollups (property)', () => {
       ),
       table(projectId, `SELECT profile_id, first_at, to_char(first_day, 'YYYY-MM-DD') AS first_day FROM $schema.profile_first_seen WHERE project_id = $1 ORDER BY 1`),
       table(projectId, `SELECT name, profile_id, to_char(day, 'YYYY-MM-DD') AS day, events FROM $schema.profile_day_event WHERE project_id = $1 ORDER BY 1, 2, 3`),
-      table(projectId, `SELECT profile_id, name, times::text AS times FROM $schema.profile_event_times WHERE project_id = $1 ORDER BY 1, 2`),
+      table(projectId, `SELECT profile_id, name, to_char(month, 'YYYY-MM') AS month, times::text AS times FROM $schema.profile_event_times WHERE project_id = $1 ORDER BY 1, 2, 3`),
     ]);
 
   it('rollups equal a recomputation from the events after random ingest, merges, erasures and zone changes', async () => {

@@ -6,6 +6,7 @@ import { AnalyticsFilters, breakdownGroups, type AnalyticsBreakdown, type Analyt
 import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { eventName, invalidQuestion, localMidnightSql, localRange, percentage, propertyConditions } from './behaviour.js';
 import { analyticsSession } from './analytics-session.js';
+import { utcMonthOf } from './rollups.js';
 
 export type FunnelOrder = 'STRICT_ORDER' | 'ANY_ORDER';
 export type FunnelWindowUnit = 'MINUTE' | 'HOUR' | 'DAY';
@@ -75,7 +76,7 @@ export function checkFunnel(question: FunnelQuestion): CheckedFunnel {
  * and reaches step k when it did step k within the conversion window of that entry — after step
  * k − 1 (STRICT_ORDER) or anywhere in the window after the entry (ANY_ORDER); each step's earliest
  * such event counts. Entrants and their times come from `profile_event_times` (one row per
- * profile and event); a step with property conditions (or the filter's event conditions) checks
+ * profile, event and month); a step with property conditions (or the filter's event conditions) checks
  * them in the raw events, per profile through its timeline index; the filter's profiles narrow the
  * entrants.
  */
@@ -171,10 +172,10 @@ function readsOnlyRollupsUnfiltered(funnel: CheckedFunnel, scope: AnalyticsScope
 }
 
 /**
- * Hash joins for a funnel over the rollups of all entrants: each step joins the ~100k profiles of
- * the step before to the event's rows active since the range's start (bench data set); the planner
- * under-estimates the steps (their times are computed) and otherwise sorts both sides for a merge
- * join or probes the key once per profile. Not for narrowed entrants (a segment, profile
+ * Hash joins and hashed grouping for a funnel over the rollups of all entrants: each step joins the
+ * ~100k profiles of the step before to the event's month rows of the range (bench data set); the
+ * planner under-estimates the steps (their times are computed) and otherwise sorts both sides for a
+ * merge join and the joined rows again to group them. Not for narrowed entrants (a segment, profile
  * conditions) or raw-event steps, where per-profile index probes win.
  */
 async function hashedPlan(manager: EntityManager): Promise<void> {
@@ -186,11 +187,11 @@ async function hashedPlan(manager: EntityManager): Promise<void> {
 /**
  * The funnel's CTEs `step1 … stepN (profile_id, t1 … tk)`; `$1` is the project, `$2` its time zone.
  * A step without property conditions (and no event conditions in the filter) is answered from the
- * rollups: `profile_event_times.times` holds each profile's sorted times of the event, so the entrants
- * are the rows whose last time is at or after the range's start (its index), the entry their first
- * time in the range, and step k the first time at or after step k − 1 (STRICT) or the entry (ANY),
- * if before the window ends: one binary search per row (`firstAtOrAfter`), one hash join per step.
- * A step with conditions reads the raw events (per profile, through the name timeline index).
+ * rollups: `profile_event_times.times` holds each profile's sorted times of the event per UTC month,
+ * so the entry is the earliest time at or after the range's start among step 1's months in the range,
+ * and step k the earliest at or after step k − 1 (STRICT) or the entry (ANY) and before the window
+ * ends, among the months that span covers: one binary search per row (`firstAtOrAfter`), a few rows
+ * per profile. A step with conditions reads the raw events (per profile, through the name timeline index).
  */
 function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>, params: unknown[], scope: AnalyticsScope): string {
   const { steps, windowSeconds, order } = funnel;
@@ -202,10 +203,9 @@ function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>,
   // The filter's event conditions hold for every step's event.
   const conditions = steps.map((step) => step.where.map((condition) => ` AND ${conditionSql(condition, 'e.properties', params)}`).join('') + ` AND ${scope.eventMatches('e')}`);
   const raw = steps.map((step) => step.where.length > 0 || scope.readsRawEvents);
-  // The profile's rows of an event with a time at or after the range's start; times[1] of the rest are the entry.
-  const eventTimes = (alias: string, k: number) =>
-    `profile_event_times ${alias} WHERE ${alias}.project_id = $1 AND ${alias}.name = ${names[k - 1]} AND ${alias}.times[cardinality(${alias}.times)] >= ${fromTs}`;
-  const entries = `SELECT r.profile_id, ${firstAtOrAfter('r.times', fromTs)} AS t FROM ${eventTimes('r', 1)} AND ${scope.profileIn('r.profile_id')}`;
+  const entries = `SELECT r.profile_id, min(${firstAtOrAfter('r.times', fromTs)}) AS t FROM profile_event_times r
+    WHERE r.project_id = $1 AND r.name = ${names[0]} AND r.month >= ${utcMonthOf(fromTs)} AND r.month <= ${utcMonthOf(`${toTs} - interval '1 microsecond'`)} AND ${scope.profileIn('r.profile_id')}
+    GROUP BY r.profile_id`;
   const ctes = raw[0]
     ? [
         `step1 AS MATERIALIZED (
@@ -229,11 +229,15 @@ function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>,
          ) x WHERE x.t IS NOT NULL
        )`);
     } else {
+      // The constant month bounds select the rows by the month index; the per-profile ones drop the months the window misses.
       ctes.push(`step${k} AS MATERIALIZED (
-         SELECT s.profile_id, ${previous}, x.t AS t${k} FROM step${k - 1} s
-         JOIN (SELECT a.profile_id, a.times FROM ${eventTimes('a', k)}) a ON a.profile_id = s.profile_id
+         SELECT s.profile_id, ${previous}, min(x.t) AS t${k} FROM step${k - 1} s
+         JOIN profile_event_times a ON a.project_id = $1 AND a.name = ${names[k - 1]} AND a.profile_id = s.profile_id
+           AND a.month >= ${utcMonthOf(fromTs)} AND a.month <= ${utcMonthOf(`${toTs} + ${window}`)}
+           AND a.month >= ${utcMonthOf(after)} AND a.month <= ${utcMonthOf(`s.t1 + ${window}`)}
          CROSS JOIN LATERAL (SELECT ${firstAtOrAfter('a.times', after)} AS t) x
          WHERE x.t < s.t1 + ${window}
+         GROUP BY s.profile_id, ${previous}
        )`);
     }
   }

@@ -139,9 +139,9 @@ export class Rollups {
       params,
     );
     await manager.query(
-      `WITH moved AS (DELETE FROM profile_event_times WHERE project_id = $1 AND profile_id = $3 RETURNING name, times)
-       INSERT INTO profile_event_times (project_id, profile_id, name, times) SELECT $1, $2, name, times FROM moved ORDER BY name
-       ON CONFLICT (project_id, profile_id, name) DO UPDATE SET times = ${mergedTimes('profile_event_times.times', 'excluded.times')}`,
+      `WITH moved AS (DELETE FROM profile_event_times WHERE project_id = $1 AND profile_id = $3 RETURNING name, month, times)
+       INSERT INTO profile_event_times (project_id, profile_id, name, month, times) SELECT $1, $2, name, month, times FROM moved ORDER BY name, month
+       ON CONFLICT (project_id, profile_id, name, month) DO UPDATE SET times = ${mergedTimes('profile_event_times.times', 'excluded.times')}`,
       params,
     );
     await manager.query(
@@ -235,12 +235,17 @@ export function revenueOf(name: string, properties: unknown, settings: Pick<Anal
   return typeof amount === 'number' ? amount : null;
 }
 
+/** SQL of the UTC month (its first day) of an instant: `profile_event_times.month`. */
+export function utcMonthOf(time: string): string {
+  return `date_trunc('month', (${time}) AT TIME ZONE 'UTC')::date`;
+}
+
 /** Two sorted arrays of event times as one sorted array. */
 function mergedTimes(current: string, added: string): string {
   return `ARRAY(SELECT t FROM unnest(${current} || ${added}) t ORDER BY t)`;
 }
 
-/** Times added to a profile's sorted times: appended when all are later (events mostly arrive in order), else merged. */
+/** Times added to a row's sorted times: appended when all are later (events mostly arrive in order), else merged. */
 function appendedTimes(current: string, added: string): string {
   return `CASE WHEN ${added}[1] >= ${current}[cardinality(${current})] THEN ${current} || ${added} ELSE ${mergedTimes(current, added)} END`;
 }
@@ -304,9 +309,9 @@ export function applySql(source: string, prefix?: string): string {
       ON CONFLICT (project_id, name, profile_id, day) DO UPDATE SET events = profile_day_event.events + excluded.events, revenue = profile_day_event.revenue + excluded.revenue
     ),
     event_times AS (
-      INSERT INTO profile_event_times (project_id, profile_id, name, times)
-      SELECT project_id, profile_id, name, array_agg(ts ORDER BY ts) FROM ev GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-      ON CONFLICT (project_id, profile_id, name) DO UPDATE SET times = ${appendedTimes('profile_event_times.times', 'excluded.times')}
+      INSERT INTO profile_event_times (project_id, profile_id, name, month, times)
+      SELECT project_id, profile_id, name, ${utcMonthOf('ts')}, array_agg(ts ORDER BY ts) FROM ev GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+      ON CONFLICT (project_id, profile_id, name, month) DO UPDATE SET times = ${appendedTimes('profile_event_times.times', 'excluded.times')}
     ),
     active_days AS (
       INSERT INTO profile_days (project_id, profile_id, days, revenue)
