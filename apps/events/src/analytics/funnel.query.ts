@@ -203,9 +203,14 @@ function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>,
   // The filter's event conditions hold for every step's event.
   const conditions = steps.map((step) => step.where.map((condition) => ` AND ${conditionSql(condition, 'e.properties', params)}`).join('') + ` AND ${scope.eventMatches('e')}`);
   const raw = steps.map((step) => step.where.length > 0 || scope.readsRawEvents);
-  const entries = `SELECT r.profile_id, min(${firstAtOrAfter('r.times', fromTs)}) AS t FROM profile_event_times r
-    WHERE r.project_id = $1 AND r.name = ${names[0]} AND r.month >= ${utcMonthOf(fromTs)} AND r.month <= ${utcMonthOf(`${toTs} - interval '1 microsecond'`)} AND ${scope.profileIn('r.profile_id')}
-    GROUP BY r.profile_id`;
+  // A range inside one UTC month (a calendar month in UTC or a zone behind it, a week) has one row per profile: nothing to group.
+  const oneMonth = range.from.toUTC().startOf('month').equals(range.to.minus({ milliseconds: 1 }).toUTC().startOf('month'));
+  const entries = oneMonth
+    ? `SELECT r.profile_id, ${firstAtOrAfter('r.times', fromTs)} AS t FROM profile_event_times r
+       WHERE r.project_id = $1 AND r.name = ${names[0]} AND r.month = ${utcMonthOf(fromTs)} AND ${scope.profileIn('r.profile_id')}`
+    : `SELECT r.profile_id, min(${firstAtOrAfter('r.times', fromTs)}) AS t FROM profile_event_times r
+       WHERE r.project_id = $1 AND r.name = ${names[0]} AND r.month >= ${utcMonthOf(fromTs)} AND r.month <= ${utcMonthOf(`${toTs} - interval '1 microsecond'`)} AND ${scope.profileIn('r.profile_id')}
+       GROUP BY r.profile_id`;
   const ctes = raw[0]
     ? [
         `step1 AS MATERIALIZED (
