@@ -10,7 +10,7 @@ import { renderMessage, type RenderRequest, type RenderThreadSettings } from './
 /** What the thread answers for request `id` (in a batch's answer). */
 export type RenderReply =
   | { id: number; raw: Uint8Array; links: string[] }
-  | { id: number; composeError: { part: ComposeError['part']; message: string } }
+  | { id: number; composeError: { part: ComposeError['part']; message: string; timedOut: boolean } }
   /** The version was sent by key but this thread no longer holds it: send it whole. */
   | { id: number; versionUnknown: true }
   | { id: number; error: string };
@@ -33,7 +33,7 @@ async function reply(id: number, request: RenderRequest): Promise<RenderReply> {
     const { raw, links } = await renderMessage(copies, tokens, settings.bounceDomain, { ...request, version });
     return { id, raw, links };
   } catch (error) {
-    if (error instanceof ComposeError) return { id, composeError: { part: error.part, message: error.message.slice(error.part.length + 2) } };
+    if (error instanceof ComposeError) return { id, composeError: { part: error.part, message: error.message.slice(error.part.length + 2), timedOut: error.timedOut } };
     return { id, error: String((error as Error)?.stack ?? error) };
   }
 }

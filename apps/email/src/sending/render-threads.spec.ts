@@ -83,16 +83,20 @@ describe('RenderThreads', () => {
     expect(missing).toBeInstanceOf(ComposeError);
     expect((missing as ComposeError).part).toBe('body');
     expect((missing as ComposeError).message).toMatch(/undefined variable: profile\.plan/);
+    expect((missing as ComposeError).timedOut).toBe(false);
 
     const slow = await sut.render(request('<p>{% for i in (1..100000) %}{% for j in (1..1000) %}{{ j }}{% endfor %}{% endfor %}</p>')).catch((error: unknown) => error);
     expect(slow).toBeInstanceOf(ComposeError);
     expect((slow as ComposeError).message).toMatch(/limit/i);
+    // The time limit alone is one a busy machine can reach: the dispatcher defers such a send rather than failing it.
+    expect((slow as ComposeError).timedOut).toBe(true);
 
     const large = await threads({ EMAIL_RENDER_MEMORY_LIMIT: 1_000 })
       .render(request('<p>{% for i in (1..100000) %}{{ i }}{% endfor %}</p>'))
       .catch((error: unknown) => error);
     expect(large).toBeInstanceOf(ComposeError);
     expect((large as ComposeError).message).toMatch(/limit/i);
+    expect((large as ComposeError).timedOut).toBe(false);
   });
 
   it('a thread that dies fails every render waiting on it with RenderThreadStopped, and the next render gets a new thread', async () => {

@@ -119,7 +119,7 @@ export class RenderThreads implements OnApplicationShutdown {
           thread.versions.delete(waiting.request.version.key);
           again.push({ id: reply.id, pending: waiting });
         } else if ('raw' in reply) waiting.resolve({ raw: reply.raw, links: reply.links });
-        else if ('composeError' in reply) waiting.reject(new ComposeError(reply.composeError.part, reply.composeError.message));
+        else if ('composeError' in reply) waiting.reject(new ComposeError(reply.composeError.part, reply.composeError.message, reply.composeError.timedOut));
         else waiting.reject(new Error(`render thread: ${reply.error}`));
       }
       if (again.length > 0) this.post(thread, again);

@@ -296,6 +296,8 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
         replyTo: version.replyTo ?? sending.replyTo ?? null,
       });
     } catch (error) {
+      // Out of time is no verdict on the template when the machine is busy: tried again later, failed once the attempts run out.
+      if (error instanceof ComposeError && error.timedOut) return this.retryOrFail(send, `RENDER_FAILED: ${error.message}`, address);
       if (error instanceof ComposeError) return { status: 'failed', reason: `RENDER_FAILED: ${error.message}`, toAddress: address };
       // Nothing of it reached SMTP: tried again later, until the attempts run out (a message that kills its thread each time fails).
       if (error instanceof RenderThreadStopped) return this.retryOrFail(send, `RENDER_THREAD_STOPPED: ${error.message}`, address);

@@ -7,6 +7,8 @@ export class LiquidSyntaxError extends Error {
 /** A render that failed: an undefined variable (strict), a filter error, or a limit reached. */
 export class LiquidRenderError extends Error {
   override name = 'LiquidRenderError';
+  /** The render ran out of time (`renderLimitMs`, wall clock): a busy machine may be why, so the same render may fit later. */
+  readonly timedOut = this.message.startsWith('template render limit exceeded');
 }
 
 /** `html` escapes every output (`| raw` opts out); `text` (subject, preheader, text part) does not. */

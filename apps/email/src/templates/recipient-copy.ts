@@ -18,12 +18,13 @@ export interface ComposedEmail {
   text: string;
 }
 
-/** A part that could not be rendered with this data (an undefined variable, a limit). */
+/** A part that could not be rendered with this data (an undefined variable, a limit). `timedOut`: the render time limit, which load alone can reach. */
 export class ComposeError extends Error {
   override name = 'ComposeError';
   constructor(
     readonly part: 'subject' | 'preheader' | 'body' | 'textBody',
     message: string,
+    readonly timedOut = false,
   ) {
     super(`${part}: ${message}`);
   }
@@ -56,7 +57,7 @@ export class RecipientCopyComposer {
       try {
         return this.liquid.render(template, scope, { strict });
       } catch (error) {
-        if (error instanceof LiquidRenderError) throw new ComposeError(part, error.message);
+        if (error instanceof LiquidRenderError) throw new ComposeError(part, error.message, error.timedOut);
         throw error;
       }
     };
