@@ -297,8 +297,13 @@ describe('segments: the RFM family', () => {
       expect(new Date(after.computedAt!).getTime()).toBe(next.getTime() + 1000);
       expect(berlin(new Date(after.nextRecomputeAt))).toBe('04:30');
       expect(new Date(after.nextRecomputeAt).getTime()).toBeGreaterThan(next.getTime() + 1000);
-      // A day on, every purchase is a day older: ranks, and so classes, stay.
-      expect(classOf(after, 'CHAMPIONS').recencyDays).toEqual({ min: 2, max: 2 });
+      // Every purchase is as many local days older as the Berlin date moved between the two
+      // computations (none when the first ran between midnight and 04:30 there, one otherwise):
+      // ranks, and so classes, stay. The champions' last purchase was a day before the first.
+      const berlinDay = (date: Date) => Date.parse(new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin' }).format(date));
+      const daysOn = Math.round((berlinDay(new Date(after.computedAt!)) - berlinDay(new Date(rfm.computedAt!))) / DAY);
+      expect(daysOn).toBeLessThanOrEqual(1);
+      expect(classOf(after, 'CHAMPIONS').recencyDays).toEqual({ min: 1 + daysOn, max: 1 + daysOn });
       // Not due any more: a second pass leaves it alone.
       await sut.app.get(RfmSchedule).runDue();
       expect((await read(projectId))!.computedAt).toBe(after.computedAt);
