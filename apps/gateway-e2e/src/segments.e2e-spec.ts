@@ -126,18 +126,26 @@ describe('segments end to end', () => {
       },
       { timeoutMs: 120_000, intervalMs: 250 },
     );
-    // What JetStream holds (deduplicated by message id): one entry per player, no exit.
+    // What JetStream holds (deduplicated by message id): one entry per player, no exit. The size is
+    // committed with the outbox rows; the relay publishes them just after, so the stream may lag it.
     const stream = messaging.subjects.streamName('segments');
-    // The whole stream, filtered here (one subject filter per consumer needs NATS 2.10).
-    const consumer = await messaging.js.consumers.get(stream);
-    const stored: Change[] = [];
-    const info = await messaging.jsm.streams.info(stream);
-    const messages = await consumer.fetch({ max_messages: info.state.messages, expires: 5000 });
-    for await (const message of messages) {
-      if (message.subject.endsWith('.membership-changed')) stored.push(message.json<Change>());
-      if (message.info.pending === 0) break;
-    }
-    const mine = stored.filter((change) => change.segmentId === segmentId);
+    const readStored = async () => {
+      // The whole stream, filtered here (one subject filter per consumer needs NATS 2.10).
+      const consumer = await messaging.js.consumers.get(stream);
+      const stored: Change[] = [];
+      const info = await messaging.jsm.streams.info(stream);
+      const messages = await consumer.fetch({ max_messages: info.state.messages, expires: 5000 });
+      for await (const message of messages) {
+        if (message.subject.endsWith('.membership-changed')) stored.push(message.json<Change>());
+        if (message.info.pending === 0) break;
+      }
+      return stored.filter((change) => change.segmentId === segmentId);
+    };
+    await eventually(async () => ((await readStored()).filter((change) => change.change === 'entered').length >= players.length) || undefined, {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    });
+    const mine = await readStored();
     expect(mine.filter((change) => change.change === 'exited')).toEqual([]);
     expect(mine.filter((change) => change.change === 'entered')).toHaveLength(players.length);
     expect(new Set(mine.map((change) => change.profileId)).size).toBe(players.length);
