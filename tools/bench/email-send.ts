@@ -25,6 +25,7 @@ import { EmailSendRequested, ProfileChanged, type MessageContract, type MessageO
 import { domainStreamConfig } from '@boomerang/platform/messaging';
 import { secretKeyCaller, startTestSubgraph } from '@boomerang/platform/testing';
 import { runSmtpSink, startSmtpSink } from './smtp-sink.js';
+import { machineBusySeconds, processCpuSeconds, programCpuSeconds } from './support.js';
 
 const EMAILS = Number(process.env.BENCH_EMAILS ?? 20_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -38,6 +39,19 @@ const MJML = `<mjml><mj-head><mj-title>{{ profile.first_name | default: "Hi" }}<
 <mj-text>Or browse <a href="https://shop.example/new">what is new</a>.</mj-text></mj-column></mj-section></mj-body></mjml>`;
 
 const cpuSeconds = ({ user, system }: NodeJS.CpuUsage) => (user + system) / 1e6;
+
+/** CPU seconds of each part of the machine so far: this process (bench and email app), the sink, PostgreSQL, NATS, and all cores. */
+const partsCpu = (sinkPid: number) => ({
+  process: processCpuSeconds(process.pid),
+  sink: processCpuSeconds(sinkPid),
+  postgres: programCpuSeconds('postgres'),
+  nats: programCpuSeconds('nats-server'),
+  machine: machineBusySeconds(),
+});
+type PartsCpu = ReturnType<typeof partsCpu>;
+/** Milliseconds of CPU per email of each part between two readings. */
+const perEmail = (before: PartsCpu, after: PartsCpu, emails: number) =>
+  (Object.keys(before) as (keyof PartsCpu)[]).map((part) => `${part} ${(((after[part] - before[part]) * 1000) / emails).toFixed(3)}`).join(', ');
 
 // Statements this process sends to PostgreSQL (the app's pool, its relay and consumers; BEGIN and COMMIT count).
 let statements = 0;
@@ -107,6 +121,7 @@ async function main(): Promise<void> {
     await sink.reset();
     const started = performance.now();
     const cpuAtStart = process.cpuUsage();
+    const partsAtStart = partsCpu(sink.pid);
     const statementsAtStart = statements;
     const loadAtStart = loadavg()[0]!;
     for (let i = 0; i < profiles.length; i += 500)
@@ -137,6 +152,7 @@ async function main(): Promise<void> {
     await intake;
     const pipelineSeconds = (performance.now() - started) / 1000;
     const pipelineCpu = cpuSeconds(process.cpuUsage(cpuAtStart));
+    const pipelineParts = perEmail(partsAtStart, partsCpu(sink.pid), EMAILS);
     for (;;) {
       const [{ pending }] = (await db.query(`SELECT count(*) FILTER (WHERE status <> 'sent')::int AS pending FROM email_send WHERE project_id = $1`, [projectId])) as [{ pending: number }];
       if (pending === 0) break;
@@ -154,10 +170,12 @@ async function main(): Promise<void> {
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sinkPort, secure: false, ignoreTLS: true, pool: true, maxConnections: CONNECTIONS, maxMessages: Infinity });
     const bareStarted = performance.now();
     const bareCpuAtStart = process.cpuUsage();
+    const bareAtStart = partsCpu(sink.pid);
     await Promise.all(messages.map((message) => transport.sendMail({ envelope: { from: message.from, to: message.to }, raw: message.raw })));
     await sink.untilReceived(messages.length);
     const bareSeconds = (performance.now() - bareStarted) / 1000;
     const bareCpu = cpuSeconds(process.cpuUsage(bareCpuAtStart));
+    const bareParts = perEmail(bareAtStart, partsCpu(sink.pid), messages.length);
 
     // 3. Bare nodemailer composing: the same rendered parts (subject, HTML, text, headers), MIME built by nodemailer per send.
     const parts = [];
@@ -196,7 +214,9 @@ async function main(): Promise<void> {
 email send bench: ${EMAILS} personalized MJML emails, ${CONNECTIONS} SMTP connections, ${DOMAINS} recipient domains, mean message ${(size / 1024).toFixed(1)} KiB
   pipeline (commands → render → SMTP → recorded)  ${pipelineSeconds.toFixed(2)} s to the last message at the sink  ${pipelineRate.toFixed(0)} emails/s, ${pipelineCpu.toFixed(2)} CPU s in this process
                                                    (${(pipelineStatements / EMAILS).toFixed(2)} PostgreSQL statements per email from this process; commands published in ${((published - started) / 1000).toFixed(2)} s, all taken into email_send after ${((takenIn - started) / 1000).toFixed(2)} s; every send recorded sent after ${recordedSeconds.toFixed(2)} s)
+                                                   (CPU ms per email: ${pipelineParts}; machine = every process and core)
   bare nodemailer pool, same raw messages         ${bareSeconds.toFixed(2)} s  ${bareRate.toFixed(0)} emails/s, ${bareCpu.toFixed(2)} CPU s
+                                                   (CPU ms per email: ${bareParts})
   bare nodemailer pool, same parts, MIME built    ${composedSeconds.toFixed(2)} s  ${composedRate.toFixed(0)} emails/s, ${composedCpu.toFixed(2)} CPU s
   ratio pipeline / bare raw                       ${(pipelineRate / bareRate).toFixed(2)}×  (goal ≥ 0.7× and ≥ 500 emails/s: ${pipelineRate / bareRate >= 0.7 && pipelineRate >= 500 ? 'met' : 'NOT met'})
   ratio pipeline / bare composing                 ${(pipelineRate / composedRate).toFixed(2)}×

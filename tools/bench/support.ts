@@ -1,6 +1,6 @@
 // Helpers the benchmarks share.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const CLOCK_TICKS_PER_S = (() => {
   try {
@@ -16,6 +16,25 @@ export function processCpuSeconds(pid: number): number {
   // Fields after the command name (which may hold spaces) start at state (field 3); utime/stime are 14/15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+}
+
+/**
+ * CPU seconds used so far by every process whose command name is `program` (e.g. `postgres`: the
+ * server and all its backends, `nats-server`). A process that ends between two readings takes its
+ * seconds with it, so read it around a window in which the program's processes live on.
+ */
+export function programCpuSeconds(program: string): number {
+  let seconds = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === program) seconds += processCpuSeconds(Number(entry));
+    } catch {
+      // gone since the listing
+    }
+  }
+  return seconds;
 }
 
 /** CPU seconds the whole machine has been busy (every core, not idle or waiting for I/O), from /proc/stat. */
