@@ -10,6 +10,7 @@ import {
   hitOf,
   hitSpecOf,
   LEAF_SCAN_ROW_BYTES,
+  numericValueSql,
   scanDefaultMask,
   type EventRule,
   type LeafScanRow,
@@ -173,6 +174,17 @@ describe('segment scan (ScanEventLeaves)', () => {
       const holds = profiles.filter((profile) => ((expected.get(profile) ?? defaultMask) & (1 << bit)) !== 0).length;
       expect({ bit, some: holds > 0, notAll: holds < profiles.length }).toEqual({ bit, some: true, notAll: true });
     });
+  });
+
+  it('reads a value property in a way parallel workers may run (the scan of a sum or an average can use them)', async () => {
+    const params: unknown[] = [];
+    const value = numericValueSql('amount', 'e.properties', params);
+    // Forced parallel mode puts a Gather on top of a plan only when workers may run all of it (no correlated subquery).
+    const plan = await db.transaction(async (manager) => {
+      await manager.query(`SELECT set_config(name, 'on', true) FROM pg_settings WHERE name IN ('force_parallel_mode', 'debug_parallel_query')`);
+      return JSON.stringify(await manager.query(`EXPLAIN (FORMAT JSON) SELECT ${value} FROM event e`, params));
+    });
+    expect(plan).toMatch(/^\[\{"QUERY PLAN":\[\{"Plan":\{"Node Type":"Gather"/);
   });
 
   it('answers a project with its own events only', async () => {

@@ -53,6 +53,11 @@ describe('numericValueSql and hitSpecSql', () => {
     expect(params).toEqual(['order.amount', 'order', 'amount']);
   });
 
+  it('reads a number without a subquery, so a scan reading it can run with parallel workers', () => {
+    const sql = numericValueSql('amount', 'e.properties', []);
+    expect(sql).not.toMatch(/\(\s*SELECT\b/i);
+  });
+
   it('gives a sequence its step bitmask and a name list the index can use', () => {
     const params: unknown[] = [];
     const { where, value } = hitSpecSql(

@@ -107,28 +107,33 @@ function numberOfJsonbSql(value: string): string {
  * A decimal string's double, as `Number(text)` when `DECIMAL` matches (NULL otherwise). Short ones
  * are cast directly; the others are placed by the position of their first significant digit
  * (`mag`: the value is 0.d… × 10^mag) so that float8 input never sees one it would refuse.
+ * Plain expressions, no subquery: a correlated subquery would keep PostgreSQL from running a scan
+ * that reads the value with parallel workers (the long branch is rare, so repeating its parts costs little).
  */
 function numberOfDecimalTextSql(text: string): string {
-  const zero = `(CASE WHEN p.neg THEN '-0' ELSE '0' END)::float8`;
-  const near = (mag: number) => `('0.' || left(p.d, ${BOUND_DIGITS}) || 'e${mag}')::numeric`;
+  const negative = `(${text} LIKE '-%')`;
+  const integral = `substring(${text} FROM '^-?([0-9]*)')`;
+  const fraction = `coalesce(substring(${text} FROM '\\.([0-9]+)'), '')`;
+  const exponentText = `substring(${text} FROM '[eE]([-+]?[0-9]+)$')`;
+  const digits = `ltrim(${integral} || ${fraction}, '0')`;
+  const exponent = `(CASE WHEN ${exponentText} IS NULL THEN 0
+      WHEN length(ltrim(ltrim(${exponentText}, '+-'), '0')) > 9 THEN (CASE WHEN ${exponentText} LIKE '-%' THEN -1000000000 ELSE 1000000000 END)
+      ELSE ${exponentText}::int8 END)`;
+  const mag = `(length(${digits}) - length(${fraction}) + ${exponent})`;
+  const zero = `(CASE WHEN ${negative} THEN '-0' ELSE '0' END)::float8`;
+  const near = (at: number) => `('0.' || left(${digits}, ${BOUND_DIGITS}) || 'e${at}')::numeric`;
+  const double = `(${text})::float8`;
   return `(CASE
-    WHEN ${text} ~ ${SHORT_DECIMAL_SQL} THEN (${text})::float8
-    WHEN ${text} ~ ${DECIMAL_SQL} THEN (SELECT CASE
-        WHEN p.d = '' THEN ${zero}
-        WHEN p.mag >= 310 THEN NULL
-        WHEN p.mag <= -324 THEN ${zero}
-        WHEN p.mag = 309 THEN (CASE WHEN ${near(309)} >= ${INFINITY_FROM} THEN NULL ELSE p.s::float8 END)
-        WHEN p.mag = -323 THEN (CASE
-          WHEN ${near(-323)} < ${ZERO_UP_TO} OR (${near(-323)} = ${ZERO_UP_TO} AND rtrim(substr(p.d, ${BOUND_DIGITS + 1}), '0') = '') THEN ${zero}
-          ELSE p.s::float8 END)
-        ELSE p.s::float8 END
-      FROM (SELECT s, neg, d, length(i) - (length(i) + length(f) - length(d)) + x AS mag
-        FROM (SELECT s, s LIKE '-%' AS neg, i, f, ltrim(i || f, '0') AS d,
-            (CASE WHEN e IS NULL THEN 0
-              WHEN length(ltrim(ltrim(e, '+-'), '0')) > 9 THEN (CASE WHEN e LIKE '-%' THEN -1000000000 ELSE 1000000000 END)
-              ELSE e::int8 END) AS x
-          FROM (SELECT ${text} AS s, substring(${text} FROM '^-?([0-9]*)') AS i,
-              coalesce(substring(${text} FROM '\\.([0-9]+)'), '') AS f, substring(${text} FROM '[eE]([-+]?[0-9]+)$') AS e) AS parts) AS digits) AS p)
+    WHEN ${text} ~ ${SHORT_DECIMAL_SQL} THEN ${double}
+    WHEN ${text} ~ ${DECIMAL_SQL} THEN (CASE
+        WHEN ${digits} = '' THEN ${zero}
+        WHEN ${mag} >= 310 THEN NULL
+        WHEN ${mag} <= -324 THEN ${zero}
+        WHEN ${mag} = 309 THEN (CASE WHEN ${near(309)} >= ${INFINITY_FROM} THEN NULL ELSE ${double} END)
+        WHEN ${mag} = -323 THEN (CASE
+          WHEN ${near(-323)} < ${ZERO_UP_TO} OR (${near(-323)} = ${ZERO_UP_TO} AND rtrim(substr(${digits}, ${BOUND_DIGITS + 1}), '0') = '') THEN ${zero}
+          ELSE ${double} END)
+        ELSE ${double} END)
   END)`;
 }
 
