@@ -3,7 +3,9 @@ import fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { ProfileDeleted, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { applyOwnedStream } from '@boomerang/platform/messaging';
-import { newKnownProfiles, publishMessage, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
+import { eventually, newKnownProfiles, publishMessage, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
+import { SETTINGS_LOCK } from '../src/analytics/analytics-settings.js';
+import { ANALYTICS_EVENTS_DURABLE } from '../src/analytics/rollup.consumers.js';
 import { RollupRebuild } from '../src/analytics/rollup-rebuild.js';
 import { IngestEvents } from '../src/ingestion/ingest-events.use-case.js';
 import { consumersSettled, ingestCommand, startEventsSubgraph } from './support.js';
@@ -133,4 +135,64 @@ describe('analytics rollups (property)', () => {
       { numRuns: Number(process.env.RUNS ?? (process.env.CI ? 25 : 12)), endOnFailure: true },
     );
   }, 240_000);
+
+  it('a batch folded in parts (ROLLUP_FOLD_PARTS, default 2) survives a killed part and a killed batch transaction: nothing twice, nothing lost', async () => {
+    const projectId = randomUUID();
+    const ids = await newKnownProfiles(sut, projectId, 16);
+    const lockKey = `(SELECT ${SETTINGS_LOCK} AS k)`;
+    /** Backends waiting for the project's settings lock: the parts' folds, while this spec holds it. */
+    const waitingParts = async () =>
+      (await db.query(
+        `SELECT l.pid FROM pg_locks l, ${lockKey} key
+         WHERE l.locktype = 'advisory' AND NOT l.granted AND l.classid::bigint = (key.k >> 32) & 4294967295 AND l.objid::bigint = key.k & 4294967295`,
+        [projectId],
+      )) as { pid: number }[];
+    /** Ingests three calls of events over every profile while the folds wait on the lock, then runs `kill` once both parts wait, and lets them go. */
+    const foldUnder = async (round: number, kill: (parts: number[]) => Promise<void>) => {
+      const hold = db.createQueryRunner();
+      await hold.connect();
+      await hold.query(`SELECT pg_advisory_lock(${SETTINGS_LOCK})`, [projectId]);
+      try {
+        for (let call = 0; call < 3; call++) {
+          await sut.app.get(IngestEvents).execute(
+            projectId,
+            ids.map((profileId, n) =>
+              ingestCommand({ profileId, name: n % 3 === 0 ? 'Charged' : 'Opened', properties: n % 3 === 0 ? { Amount: n + call } : {}, timestamp: new Date(Date.UTC(2026, 2, 7 + round, n, call * 10)) }),
+            ),
+          );
+        }
+        await sut.flushOutbox();
+        // Both parts of the batch wait at once: the fold runs in two transactions.
+        const parts = await eventually(async () => {
+          const waiting = await waitingParts();
+          return waiting.length === 2 ? waiting.map((row) => row.pid) : undefined;
+        });
+        await kill(parts!);
+      } finally {
+        await hold.query(`SELECT pg_advisory_unlock(${SETTINGS_LOCK})`, [projectId]);
+        await hold.release();
+      }
+      await settled();
+    };
+    const partRows = async () =>
+      (await db.query(`SELECT count(*)::int AS n FROM $schema.inbox WHERE consumer LIKE $1`.replace('$schema', `"${sut.schema}"`), [`${ANALYTICS_EVENTS_DURABLE}#%`]))[0].n;
+
+    // A part's backend dies: the other part commits its share, the messages are folded again one by one for the part that died only.
+    await foldUnder(0, async ([part]) => void (await db.query(`SELECT pg_terminate_backend($1)`, [part])));
+    expect(await rollups(projectId)).toEqual(await recomputed(projectId));
+    // The batch's own transaction dies after its inbox rows (the process dying between the parts' commits and its own): both parts
+    // commit, and the redone messages find both parts done.
+    await foldUnder(1, async () => {
+      const [batch] = (await db.query(
+        `SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE $1 AND query LIKE '%inbox%'`,
+        [`%"${sut.schema}".inbox%`],
+      )) as { pid: number }[];
+      expect(batch).toBeDefined();
+      await db.query(`SELECT pg_terminate_backend($1)`, [batch!.pid]);
+    });
+    expect(await rollups(projectId)).toEqual(await recomputed(projectId));
+    const [{ events }] = (await db.query(`SELECT sum(events)::int AS events FROM "${sut.schema}".profile_day WHERE project_id = $1`, [projectId])) as [{ events: number }];
+    expect(events).toBe(2 * 3 * ids.length);
+    expect(await partRows()).toBe(0);
+  }, 60_000);
 });

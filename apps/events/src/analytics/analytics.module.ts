@@ -10,6 +10,7 @@ import { RetentionQuery } from './retention.query.js';
 import { RollupBackfill } from './rollup-backfill.js';
 import { RollupRebuild } from './rollup-rebuild.js';
 import { RollupConsumers } from './rollup.consumers.js';
+import { rollupFoldConfigProvider } from './rollup-fold-config.js';
 import { RollupWatermark } from './rollup-watermark.js';
 import { EarlyChurnQuery } from './early-churn.query.js';
 import { ReferralsQuery } from './referrals.query.js';
@@ -22,7 +23,7 @@ import { ValueRetentionQuery } from './value-retention.query.js';
 /** Analytics: rollups kept from the EVENTS stream (and backfilled once), questions answered from them. */
 @Module({
   imports: [ClockModule, ProfileSyncModule],
-  providers: [AnalyticsFilters, AnalyticsProfiles, AnalyticsProfileBackfill, Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RollupRebuild, RetentionQuery, AnalyticsResolver, ValueRetentionQuery, EarlyChurnQuery, RetentionDriversQuery, UninstallsQuery, ReferralsQuery, ValueAnalyticsResolver],
+  providers: [rollupFoldConfigProvider, AnalyticsFilters, AnalyticsProfiles, AnalyticsProfileBackfill, Rollups, RollupWatermark, AnalyticsSettingsStore, RollupConsumers, RollupBackfill, RollupRebuild, RetentionQuery, AnalyticsResolver, ValueRetentionQuery, EarlyChurnQuery, RetentionDriversQuery, UninstallsQuery, ReferralsQuery, ValueAnalyticsResolver],
   exports: [Rollups, RollupBackfill, AnalyticsFilters, AnalyticsSettingsStore, RetentionDriversQuery],
 })
 export class AnalyticsModule {}

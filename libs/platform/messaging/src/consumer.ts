@@ -27,7 +27,18 @@ export interface MessageContext {
   readonly deliveryCount: number;
   /** The transaction the inbox row is written in: write effects through it. */
   readonly manager: EntityManager;
+  /** With `parts`: the share of the message to handle (every part of a message is handled once, in some order). */
+  readonly part?: BatchPart;
 }
+
+/** One of the `count` shares a partitioned consumer (`parts`) handles of each message; `index` from 0. */
+export interface BatchPart {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** Most parts a consumer may split its batches into (part markers of another count are looked up among these). */
+export const MAX_BATCH_PARTS = 8;
 
 export interface DurableConsumerDefinition<C extends MessageContract> {
   /** Durable consumer name, unique per service and purpose (e.g. `segments-profile-events`). */
@@ -52,9 +63,22 @@ export interface DurableConsumerDefinition<C extends MessageContract> {
    * one statement. When that transaction fails, each message is handled again alone through
    * `handle`, so one bad message is retried and dead-lettered without holding back the others.
    */
-  handleBatch?(messages: readonly BatchMessage<C>[], manager: EntityManager): Promise<void>;
+  handleBatch?(messages: readonly BatchMessage<C>[], manager: EntityManager, part?: BatchPart): Promise<void>;
   /** Most messages per `handleBatch` call (default 100). */
   readonly maxBatchSize?: number;
+  /**
+   * Optional, with `handleBatch`, for work bound by one database backend per transaction: each batch
+   * is handled as `parts` transactions running at once, each given all of the batch's messages and
+   * its `BatchPart` (the handler takes only its share of each message: shares must not overlap and
+   * must add up to the message). Each part's transaction records its own inbox row per message
+   * (`durable#index/count`), so a part that committed is not handled again when another failed;
+   * the messages' own rows then commit in the batch's transaction, which drops the part rows. A
+   * failed batch falls back to one transaction per message handling its parts not yet done through
+   * `handle` (with `context.part`). A message redelivered with part rows of another count is
+   * finished with that count. At most MAX_BATCH_PARTS; not combined with `split`. The pool needs
+   * `parts` + 1 connections per batch.
+   */
+  readonly parts?: number;
   /**
    * Optional, for a message that carries many items (e.g. ingested events): the bodies it splits
    * into, one per item. On a message's last delivery its parts are handled one by one through
@@ -109,7 +133,12 @@ export class DurableConsumer<C extends MessageContract> {
     private readonly dataSource: DataSource,
     private readonly messaging: Messaging,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    const { parts } = definition;
+    if (parts !== undefined && (!Number.isInteger(parts) || parts < 1 || parts > MAX_BATCH_PARTS || !definition.handleBatch || definition.split)) {
+      throw new Error(`consumer ${definition.durable}: parts must be an integer from 1 to ${MAX_BATCH_PARTS}, with handleBatch and without split`);
+    }
+  }
 
   /** The durable's name and the domain whose stream it reads. */
   get subscription(): { durable: string; domain: string } {
@@ -261,10 +290,17 @@ export class DurableConsumer<C extends MessageContract> {
   }
 
   private async processBatch(batch: readonly JsMsg[]): Promise<void> {
-    const valid: ValidMessage<C>[] = [];
+    let valid: ValidMessage<C>[] = [];
     for (const message of batch) {
       const checked = await this.validOrFailed(message);
       if (checked) valid.push(checked);
+    }
+    if (this.parts > 1) {
+      // Parts done under another count (a redelivery after a change of `parts`) are finished with that count, alone.
+      const done = await this.partsDone(this.dataSource.manager, valid.filter((message) => message.deliveryCount > 1));
+      const otherCount = valid.filter((message) => (done.get(message.messageId)?.count ?? this.parts) !== this.parts);
+      for (const message of otherCount) await this.handleOne(message);
+      valid = valid.filter((message) => !otherCount.includes(message));
     }
     if (valid.length === 0) return;
     try {
@@ -273,7 +309,9 @@ export class DurableConsumer<C extends MessageContract> {
         () =>
           this.dataSource.transaction(async (manager) => {
             const fresh = await this.claim(manager, valid);
-            if (fresh.length > 0) await this.definition.handleBatch!(fresh.map(({ raw: _raw, ...message }) => message), manager);
+            if (fresh.length === 0) return;
+            if (this.parts > 1) await this.handleParts(manager, fresh);
+            else await this.definition.handleBatch!(fresh.map(({ raw: _raw, ...message }) => message), manager);
           }),
       );
     } catch (error) {
@@ -287,13 +325,68 @@ export class DurableConsumer<C extends MessageContract> {
     for (const { raw } of valid) raw.ack();
   }
 
-  /** Writes the inbox rows of `messages` in one statement; returns the messages not processed before. */
-  private async claim(manager: EntityManager, messages: readonly ValidMessage<C>[]): Promise<ValidMessage<C>[]> {
+  private get parts(): number {
+    return this.definition.parts ?? 1;
+  }
+
+  /**
+   * The batch's parts, each in its own transaction, all at once; the batch's transaction (`manager`,
+   * holding the messages' own inbox rows and no other lock, so no part ever waits for it) commits
+   * after all of them and drops their part rows. Every part settles before a failure is rethrown,
+   * so the fallback never runs beside a part still in flight.
+   */
+  private async handleParts(manager: EntityManager, messages: readonly ValidMessage<C>[]): Promise<void> {
+    const count = this.parts;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: count }, (_, index) =>
+        this.dataSource.transaction(async (partManager) => {
+          const part = { index, count };
+          const fresh = await this.claim(partManager, messages, partConsumer(this.definition.durable, part));
+          if (fresh.length > 0) await this.definition.handleBatch!(fresh.map(({ raw: _raw, ...message }) => message), partManager, part);
+        }),
+      ),
+    );
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    await this.dropPartRows(manager, messages, count);
+  }
+
+  /** For messages with part rows: the part count they were handled with and the parts done. */
+  private async partsDone(manager: EntityManager, messages: readonly ValidMessage<C>[]): Promise<Map<string, { count: number; done: Set<number> }>> {
+    const found = new Map<string, { count: number; done: Set<number> }>();
+    if (messages.length === 0) return found;
+    const byName = new Map<string, BatchPart>();
+    for (let count = 2; count <= MAX_BATCH_PARTS; count++) {
+      for (let index = 0; index < count; index++) byName.set(partConsumer(this.definition.durable, { index, count }), { index, count });
+    }
+    const rows = (await manager.query(`SELECT consumer, message_id FROM "${this.schema}".inbox WHERE consumer = ANY($1::text[]) AND message_id = ANY($2::text[])`, [
+      [...byName.keys()],
+      messages.map((message) => message.messageId),
+    ])) as { consumer: string; message_id: string }[];
+    for (const row of rows) {
+      const part = byName.get(row.consumer)!;
+      const entry = found.get(row.message_id) ?? { count: part.count, done: new Set<number>() };
+      entry.done.add(part.index);
+      found.set(row.message_id, entry);
+    }
+    return found;
+  }
+
+  /** Once the messages' own inbox rows are written, their part rows say nothing more. */
+  private async dropPartRows(manager: EntityManager, messages: readonly ValidMessage<C>[], count: number): Promise<void> {
+    await manager.query(`DELETE FROM "${this.schema}".inbox WHERE consumer = ANY($1::text[]) AND message_id = ANY($2::text[])`, [
+      Array.from({ length: count }, (_, index) => partConsumer(this.definition.durable, { index, count })),
+      messages.map((message) => message.messageId),
+    ]);
+  }
+
+  /** Writes the inbox rows of `messages` (as `consumer`, default the durable) in one statement; returns the messages not processed before. */
+  private async claim(manager: EntityManager, messages: readonly ValidMessage<C>[], consumer = this.definition.durable): Promise<ValidMessage<C>[]> {
     const inserted = (await manager.query(
       `INSERT INTO "${this.schema}".inbox (consumer, message_id, project_id)
        SELECT $1, message_id, project_id FROM unnest($2::text[], $3::uuid[]) AS claim (message_id, project_id)
        ON CONFLICT DO NOTHING RETURNING message_id`,
-      [this.definition.durable, messages.map((message) => message.messageId), messages.map((message) => message.projectId)],
+      [consumer, messages.map((message) => message.messageId), messages.map((message) => message.projectId)],
     )) as { message_id: string }[];
     const claimed = new Set(inserted.map((row) => row.message_id));
     const fresh: ValidMessage<C>[] = [];
@@ -344,7 +437,13 @@ export class DurableConsumer<C extends MessageContract> {
         this.dataSource.transaction(async (manager) => {
           // Processed before and the ack was lost: acknowledge without running again.
           if ((await this.claim(manager, [message])).length === 0) return;
-          await this.definition.handle(body, { ...context, manager });
+          if (this.parts === 1) return this.definition.handle(body, { ...context, manager });
+          // The parts a failed batch (or an earlier delivery) did not commit, with the count they were begun with.
+          const { count, done } = (await this.partsDone(manager, [message])).get(context.messageId) ?? { count: this.parts, done: new Set<number>() };
+          for (let index = 0; index < count; index++) {
+            if (!done.has(index)) await this.definition.handle(body, { ...context, manager, part: { index, count } });
+          }
+          await this.dropPartRows(manager, [message], count);
         }),
       );
       raw.ack();
@@ -421,4 +520,9 @@ export class DurableConsumer<C extends MessageContract> {
       msgID: `${this.definition.durable}:${letterId}`,
     });
   }
+}
+
+/** The inbox's consumer name for a part's rows. */
+function partConsumer(durable: string, part: BatchPart): string {
+  return `${durable}#${part.index}/${part.count}`;
 }

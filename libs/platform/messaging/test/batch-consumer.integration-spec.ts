@@ -150,4 +150,115 @@ describe('DurableConsumer batch handling against real PostgreSQL and NATS', () =
     const inbox = await db.dataSource.query(`SELECT message_id FROM "${db.schema}".inbox WHERE consumer = $1 AND message_id = $2`, [durable, messageId]);
     expect(inbox).toHaveLength(1);
   });
+
+  describe('in parts', () => {
+    /** A message's items are its comma-separated name; part `index` of `count` takes the items at positions ≡ index (mod count). */
+    const share = (name: string, index: number, count: number) => name.split(',').filter((_, position) => position % count === index);
+    const writeShares = (manager: import('typeorm').EntityManager, tag: string, messages: readonly Omit<Message, 'deliveryCount'>[], part: { index: number; count: number }) =>
+      writeEffects(
+        manager,
+        ours(tag, messages as Message[]).flatMap((message) => share(message.body.name, part.index, part.count).map((name) => ({ ...message, body: { ...message.body, name } }))),
+      );
+    const partRows = async (durable: string): Promise<number> =>
+      (await db.dataSource.query(`SELECT count(*)::int AS n FROM "${db.schema}".inbox WHERE consumer LIKE $1`, [`${durable}#%`]))[0].n;
+
+    it('handles each part of every message once, in transactions running at once, and keeps no part rows', async () => {
+      const durable = `parts-${randomUUID().slice(0, 8)}`;
+      for (let n = 0; n < 12; n++) await publish(`d-${n}a,d-${n}b,d-${n}c`);
+      let running = 0;
+      let concurrent = 0;
+      const sut = await start({
+        durable,
+        contract: ProjectCreated,
+        parts: 3,
+        handle: async () => {
+          throw new Error('the batch path handles these');
+        },
+        handleBatch: async (messages, manager, part) => {
+          running++;
+          concurrent = Math.max(concurrent, running);
+          // Each part waits (a while at most) for the others to be running too: they run at once, not one after another.
+          await eventually(() => concurrent === 3, { timeoutMs: 5_000 }).catch(() => undefined);
+          running--;
+          await writeShares(manager, 'd-', messages, part!);
+        },
+      });
+      await eventually(async () => (await effects()).filter((row) => row.name.startsWith('d-')).length === 36, { timeoutMs: 15_000 });
+      await sut.stop();
+      const names = (await effects()).map((row) => row.name);
+      expect(new Set(names).size).toBe(names.length);
+      expect(concurrent).toBe(3);
+      expect(await partRows(durable)).toBe(0);
+    });
+
+    it('after a part failed, its batch falls back message by message to the parts not committed: nothing twice, nothing lost', async () => {
+      const durable = `partfail-${randomUUID().slice(0, 8)}`;
+      for (let n = 0; n < 6; n++) await publish(`e-${n}a,e-${n}b`);
+      const handled: string[] = [];
+      const sut = await start({
+        durable,
+        contract: ProjectCreated,
+        parts: 2,
+        retryDelaysMs: [50],
+        handle: async (body, { manager, messageId, projectId, subject, part }) => {
+          if (!body.name.startsWith('e-')) return;
+          handled.push(`${part!.index}/${part!.count}`);
+          await writeShares(manager, 'e-', [{ body, messageId, projectId, subject }], part!);
+        },
+        handleBatch: async (messages, manager, part) => {
+          await writeShares(manager, 'e-', messages, part!);
+          if (part!.index === 1 && ours('e-', messages).length > 0) throw new Error('part 1 fails in the batch');
+        },
+      });
+      await eventually(async () => (await effects()).filter((row) => row.name.startsWith('e-')).length === 12, { timeoutMs: 15_000 });
+      await sut.stop();
+      const names = (await effects()).map((row) => row.name).filter((name) => name.startsWith('e-'));
+      expect(names).toEqual(Array.from({ length: 6 }, (_, n) => [`e-${n}a`, `e-${n}b`]).flat());
+      // Only part 1 of the test's messages went through `handle`: part 0 had committed in the batch.
+      expect(handled.length).toBeGreaterThan(0);
+      expect(new Set(handled)).toEqual(new Set(['1/2']));
+      expect(await partRows(durable)).toBe(0);
+    });
+
+    it('a message redelivered with parts done under another count is finished with that count', async () => {
+      const durable = `partcount-${randomUUID().slice(0, 8)}`;
+      await publish('f-a,f-b,f-c,f-d,f-e,f-f');
+      // The first instance (three parts) commits parts 0 and 1, then part 2 fails and so does the fallback: the message comes back.
+      const first = await start({
+        durable,
+        contract: ProjectCreated,
+        parts: 3,
+        retryDelaysMs: [1_000],
+        handle: async (body, { part }) => {
+          if (body.name.startsWith('f-')) throw new Error(`part ${part!.index} fails for now`);
+        },
+        handleBatch: async (messages, manager, part) => {
+          if (part!.index === 2 && ours('f-', messages).length > 0) throw new Error('part 2 fails');
+          await writeShares(manager, 'f-', messages, part!);
+        },
+      });
+      await eventually(async () => (await partRows(durable)) === 2, { timeoutMs: 15_000 });
+      await first.stop();
+      // The next instance runs two parts; the message comes back to it a second after the nak.
+      const parts: string[] = [];
+      const second = await start({
+        durable,
+        contract: ProjectCreated,
+        parts: 2,
+        handle: async (body, { manager, messageId, projectId, subject, part }) => {
+          if (!body.name.startsWith('f-')) return;
+          parts.push(`${part!.index}/${part!.count}`);
+          await writeShares(manager, 'f-', [{ body, messageId, projectId, subject }], part!);
+        },
+        handleBatch: async (messages) => {
+          if (ours('f-', messages).length > 0) throw new Error('the f- message must be finished alone, with three parts');
+        },
+      });
+      await eventually(async () => (await effects()).filter((row) => row.name.startsWith('f-')).length === 6, { timeoutMs: 20_000 });
+      await second.stop();
+      expect(parts).toEqual(['2/3']);
+      expect((await effects()).map((row) => row.name).filter((name) => name.startsWith('f-'))).toEqual(['f-a', 'f-b', 'f-c', 'f-d', 'f-e', 'f-f']);
+      expect(await partRows(durable)).toBe(0);
+    });
+  });
 });
