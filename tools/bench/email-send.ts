@@ -4,8 +4,8 @@
 // SMTP, result and engagement events committed) → a local SMTP sink. The baseline, in the same run
 // and to the same sink, is bare nodemailer with the same pool size sending the very messages the
 // pipeline produced (raw, pre-rendered). Goal: ≥ 0.7× the bare rate and ≥ 500 emails/s.
-// The email app runs in this process (its own schema and NATS prefix); the sink in a child process
-// that counts and keeps the raw messages (in every run, so each side pays the same sink; the first
+// The email app runs from dist/ in a process of its own, as deployed (own schema and NATS prefix),
+// while this process publishes the commands; the sink runs in a child process that counts and keeps the raw messages (in every run, so each side pays the same sink; the first
 // run's are the baseline's input).
 // Knobs: BENCH_EMAILS (20000), BENCH_CONNECTIONS (pool size of both, 10), BENCH_DOMAINS (recipient
 // domains, 50: the per-domain pacing, 200/s each by default, stays what production would apply).
@@ -20,12 +20,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
-import { DataSource } from 'typeorm';
 import { EmailSendRequested, ProfileChanged, type MessageContract, type MessageOf } from '@boomerang/contracts';
-import { domainStreamConfig } from '@boomerang/platform/messaging';
-import { secretKeyCaller, startTestSubgraph } from '@boomerang/platform/testing';
+import { applyOwnedStream } from '@boomerang/platform/messaging';
+import { createTestMessaging, secretKeyCaller, TEST_DATABASE_URL, uniqueSubjectPrefix } from '@boomerang/platform/testing';
+import { freePort } from '../dev/platform.mjs';
+import { startDistSubgraph } from './dist-subgraph.js';
 import { runSmtpSink, startSmtpSink } from './smtp-sink.js';
-import { machineBusySeconds, processCpuSeconds, programCpuSeconds } from './support.js';
+import { cpuByGroup, cpuSecondsIfAlive, machineBusySeconds, processGroups } from './support.js';
 
 const EMAILS = Number(process.env.BENCH_EMAILS ?? 20_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -40,50 +41,42 @@ const MJML = `<mjml><mj-head><mj-title>{{ profile.first_name | default: "Hi" }}<
 
 const cpuSeconds = ({ user, system }: NodeJS.CpuUsage) => (user + system) / 1e6;
 
-/** CPU seconds of each part of the machine so far: this process (bench and email app), the sink, PostgreSQL, NATS, and all cores. */
-const partsCpu = (sinkPid: number) => ({
-  process: processCpuSeconds(process.pid),
-  sink: processCpuSeconds(sinkPid),
-  postgres: programCpuSeconds('postgres'),
-  nats: programCpuSeconds('nats-server'),
-  machine: machineBusySeconds(),
-});
-type PartsCpu = ReturnType<typeof partsCpu>;
-/** Milliseconds of CPU per email of each part between two readings. */
-const perEmail = (before: PartsCpu, after: PartsCpu, emails: number) =>
-  (Object.keys(before) as (keyof PartsCpu)[]).map((part) => `${part} ${(((after[part] - before[part]) * 1000) / emails).toFixed(3)}`).join(', ');
-
-// Statements this process sends to PostgreSQL (the app's pool, its relay and consumers; BEGIN and COMMIT count).
-let statements = 0;
-const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  statements++;
-  return query.apply(this, args);
-} as typeof pg.Client.prototype.query;
+/** The CPU each group of processes used between `before` and now, in ms per email, largest first; the machine's total last. */
+function cpuPerEmail(groups: Map<number, string>, before: { pids: Map<number, number>; machine: number }, emails: number): string {
+  const used = [...cpuByGroup(groups, before.pids)].sort(([, a], [, b]) => b - a);
+  const ms = (seconds: number) => ((seconds * 1000) / emails).toFixed(3);
+  return [...used.map(([group, seconds]) => `${group} ${ms(seconds)}`), `machine ${ms(machineBusySeconds() - before.machine)}`].join(', ');
+}
+const cpuNow = (groups: Map<number, string>) => ({ pids: new Map([...groups.keys()].map((pid) => [pid, cpuSecondsIfAlive(pid) ?? 0])), machine: machineBusySeconds() });
 
 async function main(): Promise<void> {
   const sink = await startSmtpSink(process.argv[1]!);
   const sinkPort = sink.port;
   const dir = await mkdtemp(join(tmpdir(), 'bench-email-'));
 
+  const prefix = uniqueSubjectPrefix();
+  const messaging = await createTestMessaging(prefix);
+  // The stream profiles would declare (email reads ProfileChanged from it).
+  await applyOwnedStream(messaging.jsm, messaging.subjects, 'profiles');
+  // Email from dist/ in its own process, as deployed: the bench's command publishing (campaigns'
+  // part in production) stays off the dispatcher's main thread.
   // Production pacing and batch; only the dispatcher's idle poll is shortened (it is woken by commands anyway).
-  process.env.EMAIL_SEND_POLL_MS = '100';
-  process.env.EMAIL_MESSAGE_ID_DOMAIN = 'bench.test';
-  const sut = await startTestSubgraph(() => import('../../apps/email/src/app.module.js').then((m) => m.AppModule), { service: 'email' });
+  const email = await startDistSubgraph('email', { prefix, env: { EMAIL_SEND_POLL_MS: '100', EMAIL_MESSAGE_ID_DOMAIN: 'bench.test', EMAIL_BOUNCE_PORT: String(await freePort()) } });
+  const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await db.connect();
+  await db.query(`SET search_path TO "${email.schema}"`);
   try {
-    const db = sut.app.get(DataSource);
-    await sut.messaging.jsm.streams.add(domainStreamConfig(sut.messaging.subjects, 'profiles'));
     const projectId = randomUUID();
     const caller = secretKeyCaller(projectId);
     const publish = <C extends MessageContract>(contract: C, body: Omit<MessageOf<C>, 'projectId' | 'occurredAt'>) =>
-      sut.messaging.js.publish(sut.messaging.subjects.subject(contract, projectId), JSON.stringify({ projectId, occurredAt: new Date().toISOString(), ...body }), {
+      messaging.js.publish(messaging.subjects.subject(contract, projectId), JSON.stringify({ projectId, occurredAt: new Date().toISOString(), ...body }), {
         msgID: randomUUID(),
       });
-    const settings = await sut.query(`mutation($input: SenderSettingsInput!) { setEmailSenderSettings(input: $input) { smtpConfigured } }`, {
+    const settings = await email.query(`mutation($input: SenderSettingsInput!) { setEmailSenderSettings(input: $input) { smtpConfigured } }`, {
       input: { smtpUrl: `smtp://127.0.0.1:${sinkPort}`, fromAddress: 'news@brand.example', fromName: 'Brand', maxConnections: CONNECTIONS },
     }, caller);
     if (settings.errors) throw new Error(JSON.stringify(settings.errors));
-    const created = await sut.query<{ createEmailTemplate: { id: string } }>(
+    const created = await email.query<{ createEmailTemplate: { id: string } }>(
       `mutation($input: CreateEmailTemplateInput!) { createEmailTemplate(input: $input) { id } }`,
       {
         input: {
@@ -112,7 +105,7 @@ async function main(): Promise<void> {
     });
     for (let i = 0; i < profiles.length; i += 500) await Promise.all(profiles.slice(i, i + 500).map(({ id, i: n }) => publish(ProfileChanged, snapshot(id, n))));
     for (;;) {
-      const [{ count }] = (await db.query(`SELECT count(*)::int AS count FROM email_profile WHERE project_id = $1`, [projectId])) as [{ count: number }];
+      const [{ count }] = (await db.query(`SELECT count(*)::int AS count FROM email_profile WHERE project_id = $1`, [projectId])).rows as [{ count: number }];
       if (count === EMAILS) break;
       await sleep(200);
     }
@@ -120,9 +113,10 @@ async function main(): Promise<void> {
     // 1. The pipeline, the sink keeping what it receives.
     await sink.reset();
     const started = performance.now();
-    const cpuAtStart = process.cpuUsage();
-    const partsAtStart = partsCpu(sink.pid);
-    const statementsAtStart = statements;
+    // Who works during the run: email's process and its PostgreSQL backends, the sink, NATS, this bench.
+    const groups = await processGroups(db, new URL(TEST_DATABASE_URL).pathname.slice(1), Number(new URL(TEST_DATABASE_URL).port || 5432));
+    groups.set(sink.pid, 'smtp sink');
+    const cpuAtStart = cpuNow(groups);
     const loadAtStart = loadavg()[0]!;
     for (let i = 0; i < profiles.length; i += 500)
       await Promise.all(
@@ -143,7 +137,7 @@ async function main(): Promise<void> {
     let takenIn = 0;
     const intake = (async () => {
       for (;;) {
-        const [{ count }] = (await db.query(`SELECT count(*)::int AS count FROM email_send WHERE project_id = $1`, [projectId])) as [{ count: number }];
+        const [{ count }] = (await db.query(`SELECT count(*)::int AS count FROM email_send WHERE project_id = $1`, [projectId])).rows as [{ count: number }];
         if (count === EMAILS) return (takenIn = performance.now());
         await sleep(50);
       }
@@ -151,15 +145,13 @@ async function main(): Promise<void> {
     await sink.untilReceived(EMAILS);
     await intake;
     const pipelineSeconds = (performance.now() - started) / 1000;
-    const pipelineCpu = cpuSeconds(process.cpuUsage(cpuAtStart));
-    const pipelineParts = perEmail(partsAtStart, partsCpu(sink.pid), EMAILS);
+    const pipelineCpu = cpuPerEmail(groups, cpuAtStart, EMAILS);
     for (;;) {
-      const [{ pending }] = (await db.query(`SELECT count(*) FILTER (WHERE status <> 'sent')::int AS pending FROM email_send WHERE project_id = $1`, [projectId])) as [{ pending: number }];
+      const [{ pending }] = (await db.query(`SELECT count(*) FILTER (WHERE status <> 'sent')::int AS pending FROM email_send WHERE project_id = $1`, [projectId])).rows as [{ pending: number }];
       if (pending === 0) break;
       await sleep(100);
     }
     const recordedSeconds = (performance.now() - started) / 1000;
-    const pipelineStatements = statements - statementsAtStart;
     const file = join(dir, 'messages.jsonl');
     await sink.dump(file);
 
@@ -170,12 +162,12 @@ async function main(): Promise<void> {
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sinkPort, secure: false, ignoreTLS: true, pool: true, maxConnections: CONNECTIONS, maxMessages: Infinity });
     const bareStarted = performance.now();
     const bareCpuAtStart = process.cpuUsage();
-    const bareAtStart = partsCpu(sink.pid);
+    const bareAtStart = cpuNow(groups);
     await Promise.all(messages.map((message) => transport.sendMail({ envelope: { from: message.from, to: message.to }, raw: message.raw })));
     await sink.untilReceived(messages.length);
     const bareSeconds = (performance.now() - bareStarted) / 1000;
     const bareCpu = cpuSeconds(process.cpuUsage(bareCpuAtStart));
-    const bareParts = perEmail(bareAtStart, partsCpu(sink.pid), messages.length);
+    const bareParts = cpuPerEmail(groups, bareAtStart, messages.length);
 
     // 3. Bare nodemailer composing: the same rendered parts (subject, HTML, text, headers), MIME built by nodemailer per send.
     const parts = [];
@@ -212,18 +204,20 @@ async function main(): Promise<void> {
     const composedRate = parts.length / composedSeconds;
     console.log(`
 email send bench: ${EMAILS} personalized MJML emails, ${CONNECTIONS} SMTP connections, ${DOMAINS} recipient domains, mean message ${(size / 1024).toFixed(1)} KiB
-  pipeline (commands → render → SMTP → recorded)  ${pipelineSeconds.toFixed(2)} s to the last message at the sink  ${pipelineRate.toFixed(0)} emails/s, ${pipelineCpu.toFixed(2)} CPU s in this process
-                                                   (${(pipelineStatements / EMAILS).toFixed(2)} PostgreSQL statements per email from this process; commands published in ${((published - started) / 1000).toFixed(2)} s, all taken into email_send after ${((takenIn - started) / 1000).toFixed(2)} s; every send recorded sent after ${recordedSeconds.toFixed(2)} s)
-                                                   (CPU ms per email: ${pipelineParts}; machine = every process and core)
-  bare nodemailer pool, same raw messages         ${bareSeconds.toFixed(2)} s  ${bareRate.toFixed(0)} emails/s, ${bareCpu.toFixed(2)} CPU s
+  pipeline (commands → render → SMTP → recorded)  ${pipelineSeconds.toFixed(2)} s to the last message at the sink  ${pipelineRate.toFixed(0)} emails/s
+                                                   (commands published in ${((published - started) / 1000).toFixed(2)} s, all taken into email_send after ${((takenIn - started) / 1000).toFixed(2)} s; every send recorded sent after ${recordedSeconds.toFixed(2)} s)
+                                                   (CPU ms per email: ${pipelineCpu}; machine = every process and core)
+  bare nodemailer pool, same raw messages         ${bareSeconds.toFixed(2)} s  ${bareRate.toFixed(0)} emails/s, ${bareCpu.toFixed(2)} CPU s in this process
                                                    (CPU ms per email: ${bareParts})
-  bare nodemailer pool, same parts, MIME built    ${composedSeconds.toFixed(2)} s  ${composedRate.toFixed(0)} emails/s, ${composedCpu.toFixed(2)} CPU s
+  bare nodemailer pool, same parts, MIME built    ${composedSeconds.toFixed(2)} s  ${composedRate.toFixed(0)} emails/s, ${composedCpu.toFixed(2)} CPU s in this process
   ratio pipeline / bare raw                       ${(pipelineRate / bareRate).toFixed(2)}×  (goal ≥ 0.7× and ≥ 500 emails/s: ${pipelineRate / bareRate >= 0.7 && pipelineRate >= 500 ? 'met' : 'NOT met'})
   ratio pipeline / bare composing                 ${(pipelineRate / composedRate).toFixed(2)}×
   load average (1 min) at the start / end         ${loadAtStart.toFixed(2)} / ${loadAtEnd.toFixed(2)}
 `);
   } finally {
-    await sut.close();
+    await db.end();
+    await email.stop();
+    await messaging.cleanup();
     sink.stop();
     await rm(dir, { recursive: true, force: true });
   }

@@ -26,7 +26,7 @@
 // (longest wait for the downstream catch-up, default 120), BENCH_CPU_PROF=<dir> (V8 profiles of
 // the running apps and of this client over the rounds; the events app's and the client's hottest
 // functions printed).
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import http from 'node:http';
 import { join } from 'node:path';
@@ -41,7 +41,7 @@ import { connectMessaging, deleteStreamsWithPrefix, streamPrefix } from '@boomer
 import { eventually } from '@boomerang/platform/testing';
 import { bearer, startTestPlatform } from '../dev/test-platform.js';
 import { freePort } from '../dev/platform.mjs';
-import { processCpuSeconds } from './support.js';
+import { cpuByGroup, cpuSecondsIfAlive, processGroups } from './support.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 /** Ingest windows, each followed by the COPY baseline of its rows; the ratio printed is their median. */
@@ -238,73 +238,6 @@ async function publishLatencies(
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-/** CPU seconds (user + system) a process has used so far, or undefined once it is gone. */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    return processCpuSeconds(pid);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The processes that do the ingest work, by group: this bench, each app, our PostgreSQL backends, NATS. */
-async function processGroups(db: pg.Client, database: string): Promise<Map<number, string>> {
-  const groups = new Map<number, string>([[process.pid, 'bench client']]);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
-      const parent = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-      const app = /dist\/apps\/([\w-]+)\/src\/main\.js/.exec(cmdline)?.[1];
-      if (app && parent === process.pid) groups.set(Number(entry), `${app} (node)`);
-      else if (/^(\S*\/)?nats-server\b/.test(cmdline)) groups.set(Number(entry), 'nats-server');
-      else if (/^postgres: .*(walwriter|checkpointer|background writer|autovacuum|walsender)/.test(cmdline)) {
-        groups.set(Number(entry), 'postgres background (shared server)');
-      }
-    } catch {
-      // exited while listing
-    }
-  }
-  // Each backend is attributed to the app whose socket is its client end: local port → socket
-  // inode → process, among sockets connected to PostgreSQL's port (a local port is unique per destination only).
-  const postgresPort = Number(new URL(SERVER_URL).port || 5432);
-  const appOfInode = new Map<string, string>();
-  for (const [pid, group] of groups) {
-    if (!group.endsWith('(node)')) continue;
-    try {
-      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
-        if (inode) appOfInode.set(inode, group.replace(' (node)', ''));
-      }
-    } catch {
-      // exited while listing
-    }
-  }
-  const appOfPort = new Map<number, string>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      const app = fields[9] && parseInt(fields[2]?.split(':')[1] ?? '', 16) === postgresPort ? appOfInode.get(fields[9]) : undefined;
-      if (app) appOfPort.set(parseInt(fields[1]!.split(':')[1]!, 16), app);
-    }
-  }
-  const backends = (await db.query(`SELECT pid, client_port FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database]))
-    .rows as { pid: number; client_port: number }[];
-  for (const { pid, client_port } of backends) groups.set(pid, `postgres serving ${appOfPort.get(client_port) ?? 'others'}`);
-  return groups;
-}
-
-/** CPU seconds per group between two samples (processes of either sample; ones gone by the end count until they were last seen). */
-function cpuByGroup(groups: Map<number, string>, before: Map<number, number>): Map<string, number> {
-  const used = new Map<string, number>();
-  for (const [pid, group] of groups) {
-    const now = cpuSeconds(pid);
-    if (now === undefined) continue;
-    used.set(group, (used.get(group) ?? 0) + now - (before.get(pid) ?? 0));
-  }
-  return used;
-}
-
 /** Apps paused (SIGSTOP) for the measured window, pid → name. A stopped app cannot take SIGTERM, so every way out resumes them. */
 const paused = new Map<number, string>();
 function resumePaused(): void {
@@ -482,7 +415,7 @@ try {
   // of the very rows that window stored, into a fresh copy of events.event. Measured back to back,
   // so a change in the machine's speed between runs moves both sides of a round's ratio alike; the
   // median of the rounds is the figure.
-  const groups = await processGroups(db, database);
+  const groups = await processGroups(db, database, Number(new URL(SERVER_URL).port || 5432));
   const apps = [...groups].filter(([, group]) => group.endsWith('(node)')).map(([pid, group]) => ({ pid, app: group.replace(' (node)', '') }));
   const running = apps.filter(({ app }) => INGEST_PATH_APPS.has(app));
   const partitions = (
@@ -501,7 +434,7 @@ try {
       return { connection, pid };
     }),
   );
-  const copyCpu = () => cpuSeconds(process.pid)! + copyConnections.reduce((sum, { pid }) => sum + (cpuSeconds(pid) ?? 0), 0);
+  const copyCpu = () => cpuSecondsIfAlive(process.pid)! + copyConnections.reduce((sum, { pid }) => sum + (cpuSecondsIfAlive(pid) ?? 0), 0);
 
   /** One ingest window: every client posting prepared batches until the deadline. */
   const ingestWindow = () => load(DURATION_S, () => prepared.pop() ?? build());
@@ -591,10 +524,10 @@ try {
         .at as string;
       await quiesce();
       await checkpoint();
-      const cpuBefore = new Map([...groups.keys()].map((pid) => [pid, cpuSeconds(pid) ?? 0]));
+      const cpuBefore = new Map([...groups.keys()].map((pid) => [pid, cpuSecondsIfAlive(pid) ?? 0]));
       const window = await ingestWindow();
       // Backends opened during the window count from zero.
-      for (const [pid, group] of await processGroups(db, database)) if (!groups.has(pid)) groups.set(pid, group);
+      for (const [pid, group] of await processGroups(db, database, Number(new URL(SERVER_URL).port || 5432))) if (!groups.has(pid)) groups.set(pid, group);
       const used = cpuByGroup(groups, cpuBefore);
       for (const [group, seconds] of used) cpu.set(group, (cpu.get(group) ?? 0) + seconds);
       const ingestPath = [...used].filter(([group]) => /^(bench client|events \(node\)|postgres serving events|nats-server)$/.test(group));

@@ -1,6 +1,7 @@
 // Helpers the benchmarks share.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import type pg from 'pg';
 
 const CLOCK_TICKS_PER_S = (() => {
   try {
@@ -18,25 +19,6 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
 }
 
-/**
- * CPU seconds used so far by every process whose command name is `program` (e.g. `postgres`: the
- * server and all its backends, `nats-server`). A process that ends between two readings takes its
- * seconds with it, so read it around a window in which the program's processes live on.
- */
-export function programCpuSeconds(program: string): number {
-  let seconds = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === program) seconds += processCpuSeconds(Number(entry));
-    } catch {
-      // gone since the listing
-    }
-  }
-  return seconds;
-}
-
 /** CPU seconds the whole machine has been busy (every core, not idle or waiting for I/O), from /proc/stat. */
 export function machineBusySeconds(): number {
   const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
@@ -44,4 +26,73 @@ export function machineBusySeconds(): number {
   const ticks = cpu!.trim().split(/\s+/).slice(1).map(Number);
   const busy = ticks.reduce((sum, value) => sum + value, 0) - ticks[3]! - ticks[4]!;
   return busy / CLOCK_TICKS_PER_S;
+}
+
+/** CPU seconds (user + system) a process has used so far, or undefined once it is gone. */
+export function cpuSecondsIfAlive(pid: number): number | undefined {
+  try {
+    return processCpuSeconds(pid);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The processes a bench's work runs in, by group: this bench, each app it started from dist/, the
+ * PostgreSQL backends of `database` (by the app at their client end), NATS, PostgreSQL's background.
+ */
+export async function processGroups(db: pg.Client, database: string, postgresPort: number): Promise<Map<number, string>> {
+  const groups = new Map<number, string>([[process.pid, 'bench client']]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+      const parent = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      const app = /dist\/apps\/([\w-]+)\/src\/main\.js/.exec(cmdline)?.[1];
+      if (app && parent === process.pid) groups.set(Number(entry), `${app} (node)`);
+      else if (/^(\S*\/)?nats-server\b/.test(cmdline)) groups.set(Number(entry), 'nats-server');
+      else if (/^postgres: .*(walwriter|checkpointer|background writer|autovacuum|walsender)/.test(cmdline)) {
+        groups.set(Number(entry), 'postgres background (shared server)');
+      }
+    } catch {
+      // exited while listing
+    }
+  }
+  // Each backend is attributed to the app whose socket is its client end: local port → socket
+  // inode → process, among sockets connected to PostgreSQL's port (a local port is unique per destination only).
+  const appOfInode = new Map<string, string>();
+  for (const [pid, group] of groups) {
+    if (!group.endsWith('(node)')) continue;
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode) appOfInode.set(inode, group.replace(' (node)', ''));
+      }
+    } catch {
+      // exited while listing
+    }
+  }
+  const appOfPort = new Map<number, string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const app = fields[9] && parseInt(fields[2]?.split(':')[1] ?? '', 16) === postgresPort ? appOfInode.get(fields[9]) : undefined;
+      if (app) appOfPort.set(parseInt(fields[1]!.split(':')[1]!, 16), app);
+    }
+  }
+  const backends = (await db.query(`SELECT pid, client_port FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database]))
+    .rows as { pid: number; client_port: number }[];
+  for (const { pid, client_port } of backends) groups.set(pid, `postgres serving ${appOfPort.get(client_port) ?? 'others'}`);
+  return groups;
+}
+
+/** CPU seconds per group between two samples (processes of either sample; ones gone by the end count until they were last seen). */
+export function cpuByGroup(groups: Map<number, string>, before: Map<number, number>): Map<string, number> {
+  const used = new Map<string, number>();
+  for (const [pid, group] of groups) {
+    const now = cpuSecondsIfAlive(pid);
+    if (now === undefined) continue;
+    used.set(group, (used.get(group) ?? 0) + now - (before.get(pid) ?? 0));
+  }
+  return used;
 }
