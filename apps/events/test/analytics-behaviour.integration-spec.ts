@@ -199,6 +199,54 @@ describe('analytics behaviour (funnels, trends, stickiness, lifecycle)', () => {
     ]);
   });
 
+  it('funnel: steps in the next UTC month row, and a window longer than a month', async () => {
+    const project = randomUUID();
+    const [u, v, w, y, z] = await newKnownProfiles(sut, project, 5);
+    await ingest(project, [
+      { profileId: u!, name: 'Cart', timestamp: at('05-30T08:00') }, // u's May cart precedes its entry: its step is in the June row
+      { profileId: u!, name: 'View', timestamp: at('05-30T10:00') },
+      { profileId: u!, name: 'Buy', timestamp: at('05-31T10:00') }, // before u's cart: counts in any order only
+      { profileId: u!, name: 'Cart', timestamp: at('06-02T10:00') },
+      { profileId: u!, name: 'Buy', timestamp: at('06-03T10:00') },
+      { profileId: v!, name: 'View', timestamp: at('05-31T23:00') },
+      { profileId: v!, name: 'Cart', timestamp: at('06-01T01:00') },
+      { profileId: v!, name: 'Buy', timestamp: at('06-08T00:00') }, // past v's 7-day window, inside 40 days
+      { profileId: w!, name: 'View', timestamp: at('05-20T10:00') },
+      { profileId: w!, name: 'Cart', timestamp: at('05-21T10:00') },
+      { profileId: w!, name: 'Buy', timestamp: at('05-21T12:00') },
+      { profileId: w!, name: 'View', timestamp: at('06-01T05:00') }, // a later view: w still enters on 05-20
+      { profileId: y!, name: 'View', timestamp: at('05-25T10:00') },
+      { profileId: y!, name: 'Cart', timestamp: at('06-10T10:00') }, // 16 days after y's entry
+      { profileId: y!, name: 'Buy', timestamp: at('07-01T09:00') }, // a third month, inside 40 days
+      { profileId: z!, name: 'View', timestamp: at('05-30T10:00') },
+      { profileId: z!, name: 'Cart', timestamp: at('05-30T12:00') },
+      { profileId: z!, name: 'Cart', timestamp: at('06-01T09:00') }, // z's step is its May cart: counted once
+    ]);
+    await settled();
+    const input = { steps: [{ event: 'View' }, { event: 'Cart' }, { event: 'Buy' }], conversionWindow: 7, from: '2026-05-15', to: '2026-06-01' };
+    const answer = async (question: Record<string, unknown>) => (await steps(question, project)).map((step) => [step.profiles, step.medianSecondsFromPrevious]);
+    // Carts: u 3 days, v 2 hours, w 1 day, z 2 hours; buys: u 1 day, w 2 hours.
+    expect(await answer(input)).toEqual([
+      [5, null],
+      [4, (7200 + 86_400) / 2],
+      [2, (86_400 + 7200) / 2],
+    ]);
+    // A range across the month end: each entry from the first month's row, unless the profile has none there.
+    expect(await answer({ ...input, to: '2026-06-02' })).toEqual(await answer(input));
+    // Any order: u's May purchase counts (0 s after its cart, the later of its two steps).
+    expect(await answer({ ...input, order: 'ANY_ORDER' })).toEqual([
+      [5, null],
+      [4, (7200 + 86_400) / 2],
+      [2, 7200 / 2],
+    ]);
+    // 40 days: y's cart (16 days) and purchase (20 days 23 hours later, in July), v's purchase (6 days 23 hours).
+    expect(await answer({ ...input, conversionWindow: 40 })).toEqual([
+      [5, null],
+      [5, 86_400],
+      [4, (86_400 + (6 * 86_400 + 23 * 3600)) / 2],
+    ]);
+  });
+
   it('trends: counts per day against the previous period, distinct profiles per day and week, sums and averages, hours, conditions', async () => {
     const views = await ask<{ trends: unknown }>(TRENDS, { event: 'View', measure: 'COUNT', interval: 'DAY', from: '2026-02-02', to: '2026-02-05', compareToPrevious: true });
     expect(views.trends).toEqual({

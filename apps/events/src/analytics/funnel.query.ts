@@ -46,6 +46,8 @@ export const MAX_FUNNEL_STEPS = 10;
 const UNIT_SECONDS: Record<FunnelWindowUnit, number> = { MINUTE: 60, HOUR: 3600, DAY: 86_400 };
 /** Longest conversion window: a year. */
 const MAX_WINDOW_SECONDS = 366 * 86_400;
+/** Windows up to the shortest month: a step's span [after, t1 + window) then meets at most two UTC month rows. */
+const TWO_MONTH_ROWS_WINDOW_SECONDS = 28 * 86_400;
 
 interface CheckedFunnel {
   steps: { event: string; where: PropertyCondition[] }[];
@@ -97,9 +99,9 @@ export class FunnelQuery {
     const ctes = funnelCtes(funnel, localRange(question, timeZone), params, scope);
     const n = funnel.steps.length;
     const latest = (k: number) => (funnel.order === 'STRICT_ORDER' || k === 1 ? `t${k}` : `greatest(${Array.from({ length: k }, (_, i) => `t${i + 1}`).join(', ')})`);
-    // Median seconds from the step before, of the step's rows matching `where` (none for step 1).
+    // Median seconds from the step before, of the step's rows matching `where` (none for step 1); date_part is float8 already (extract's numeric was converted per row).
     const median = (k: number, where = '') =>
-      k === 1 ? 'NULL::float8' : `(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ${latest(k)} - ${latest(k - 1)})) FROM step${k} s${where})::float8`;
+      k === 1 ? 'NULL::float8' : `(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', ${latest(k)} - ${latest(k - 1)})) FROM step${k} s${where})::float8`;
     const wholeColumns = Array.from({ length: n }, (_, i) => `(SELECT count(*) FROM step${i + 1})::int AS p${i + 1}, ${median(i + 1)} AS m${i + 1}`);
     let sql = `WITH ${ctes} SELECT NULL::text AS g, false AS other, true AS whole, ${wholeColumns.join(', ')}`;
     if (scope.breakdown) {
@@ -185,13 +187,14 @@ async function hashedPlan(manager: EntityManager): Promise<void> {
 }
 
 /**
- * The funnel's CTEs `step1 … stepN (profile_id, t1 … tk)`; `$1` is the project, `$2` its time zone.
+ * The funnel's CTEs `step1 … stepN (profile_id, t1 … tk, m)`; `$1` is the project, `$2` its time zone.
  * A step without property conditions (and no event conditions in the filter) is answered from the
  * rollups: `profile_event_times.times` holds each profile's sorted times of the event per UTC month,
  * so the entry is the earliest time at or after the range's start among step 1's months in the range,
  * and step k the earliest at or after step k − 1 (STRICT) or the entry (ANY) and before the window
- * ends, among the months that span covers: one binary search per row (`firstAtOrAfter`), a few rows
- * per profile. A step with conditions reads the raw events (per profile, through the name timeline index).
+ * ends, among the months that span covers: one binary search per row (`firstAtOrAfter`); with windows
+ * up to 28 days, in the row of that time's month or else the next month's, joined by (profile, month)
+ * without grouping. A step with conditions reads the raw events (per profile, through the name timeline index).
  */
 function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>, params: unknown[], scope: AnalyticsScope): string {
   const { steps, windowSeconds, order } = funnel;
@@ -203,48 +206,91 @@ function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>,
   // The filter's event conditions hold for every step's event.
   const conditions = steps.map((step) => step.where.map((condition) => ` AND ${conditionSql(condition, 'e.properties', params)}`).join('') + ` AND ${scope.eventMatches('e')}`);
   const raw = steps.map((step) => step.where.length > 0 || scope.readsRawEvents);
-  // A range inside one UTC month (a calendar month in UTC or a zone behind it, a week) has one row per profile: nothing to group.
-  const oneMonth = range.from.toUTC().startOf('month').equals(range.to.minus({ milliseconds: 1 }).toUTC().startOf('month'));
-  const entries = oneMonth
-    ? `SELECT r.profile_id, ${firstAtOrAfter('r.times', fromTs)} AS t FROM profile_event_times r
-       WHERE r.project_id = $1 AND r.name = ${names[0]} AND r.month = ${utcMonthOf(fromTs)} AND ${scope.profileIn('r.profile_id')}`
-    : `SELECT r.profile_id, min(${firstAtOrAfter('r.times', fromTs)}) AS t FROM profile_event_times r
-       WHERE r.project_id = $1 AND r.name = ${names[0]} AND r.month >= ${utcMonthOf(fromTs)} AND r.month <= ${utcMonthOf(`${toTs} - interval '1 microsecond'`)} AND ${scope.profileIn('r.profile_id')}
-       GROUP BY r.profile_id`;
+  const firstMonth = range.from.toUTC().startOf('month');
+  const lastMonth = range.to.minus({ milliseconds: 1 }).toUTC().startOf('month');
+  // The first time at or after the range's start in a row of its first month: the row's first time when the range starts with the month.
+  const firstInRange = (times: string) => (firstMonth.equals(range.from.toUTC()) ? `${times}[1]` : firstAtOrAfter(times, fromTs));
+  const monthRows = (alias: string, month: string) =>
+    `profile_event_times ${alias} WHERE ${alias}.project_id = $1 AND ${alias}.name = ${names[0]} AND ${alias}.month = ${month}`;
+  // Each step's rows carry `m`, the UTC month of the time the next step searches from (its row's month): a key for the next lookup.
+  // A range inside one UTC month (a calendar month in UTC or a zone behind it, a week) has one row per profile: nothing to group;
+  // across one month end (the last 30 days), the entry is in the first month's row, else the first time of the second's.
+  const entries = firstMonth.equals(lastMonth)
+    ? `SELECT r.profile_id, r.month AS m, ${firstInRange('r.times')} AS t FROM ${monthRows('r', utcMonthOf(fromTs))} AND ${scope.profileIn('r.profile_id')}`
+    : firstMonth.plus({ months: 1 }).equals(lastMonth)
+      ? `SELECT j.profile_id, j.m, j.t FROM (
+           SELECT coalesce(r.profile_id, l.profile_id) AS profile_id, CASE WHEN ${firstInRange('r.times')} IS NULL THEN l.month ELSE r.month END AS m,
+             coalesce(${firstInRange('r.times')}, l.times[1]) AS t
+           FROM (SELECT * FROM ${monthRows('r', utcMonthOf(fromTs))}) r
+           FULL JOIN (SELECT * FROM ${monthRows('l', utcMonthOf(`${toTs} - interval '1 microsecond'`))}) l ON l.profile_id = r.profile_id
+         ) j WHERE ${scope.profileIn('j.profile_id')}`
+      : `SELECT g.profile_id, ${utcMonthOf('g.t')} AS m, g.t FROM (
+           SELECT r.profile_id, min(${firstAtOrAfter('r.times', fromTs)}) AS t FROM profile_event_times r
+           WHERE r.project_id = $1 AND r.name = ${names[0]} AND r.month >= ${utcMonthOf(fromTs)} AND r.month <= ${utcMonthOf(`${toTs} - interval '1 microsecond'`)} AND ${scope.profileIn('r.profile_id')}
+           GROUP BY r.profile_id
+         ) g`;
   const ctes = raw[0]
     ? [
         `step1 AS MATERIALIZED (
-           SELECT c.profile_id, x.t AS t1 FROM (${entries}) c CROSS JOIN LATERAL (
+           SELECT c.profile_id, ${utcMonthOf('x.t')} AS m, x.t AS t1 FROM (${entries}) c CROSS JOIN LATERAL (
              SELECT min(e."timestamp") AS t FROM event e
              WHERE e.project_id = $1 AND e.profile_id = c.profile_id AND e.name = ${names[0]} AND e."timestamp" >= c.t AND e."timestamp" < ${toTs}${conditions[0]}
            ) x WHERE c.t < ${toTs} AND x.t IS NOT NULL
          )`,
       ]
-    : [`step1 AS MATERIALIZED (SELECT c.profile_id, c.t AS t1 FROM (${entries}) c WHERE c.t < ${toTs})`];
+    : [`step1 AS MATERIALIZED (SELECT c.profile_id, c.m, c.t AS t1 FROM (${entries}) c WHERE c.t < ${toTs})`];
+  // Constant bounds of the months a step's rows can be in select them by the month index: `m` of step 1 lies in the
+  // range's months, a later step's (strict order) up to the window's end after the range.
+  const lastWindowMonth = utcMonthOf(`${toTs} + ${window}`);
+  const plusMonth = (month: string) => `(${month} + interval '1 month')::date`;
+  let searchedMonths = { first: utcMonthOf(fromTs), last: utcMonthOf(`${toTs} - interval '1 microsecond'`) };
   for (let k = 2; k <= steps.length; k++) {
-    const after = order === 'STRICT_ORDER' ? `s.t${k - 1}` : 's.t1';
+    const { first, last } = searchedMonths;
+    const stepMonths = (alias: string) => `${alias}.month >= ${first} AND ${alias}.month <= ${lastWindowMonth}`;
+    const strict = order === 'STRICT_ORDER';
+    const after = strict ? `s.t${k - 1}` : 's.t1';
+    const end = `s.t1 + ${window}`;
     const previous = Array.from({ length: k - 1 }, (_, i) => `s.t${i + 1}`).join(', ');
+    const rows = (alias: string) => `profile_event_times ${alias} ON ${alias}.project_id = $1 AND ${alias}.name = ${names[k - 1]} AND ${alias}.profile_id = s.profile_id AND ${stepMonths(alias)}`;
     if (raw[k - 1]) {
       // The constant bounds (implied by the window) let the planner skip the months no step can fall in.
       ctes.push(`step${k} AS MATERIALIZED (
-         SELECT s.*, x.t AS t${k} FROM step${k - 1} s CROSS JOIN LATERAL (
+         SELECT s.profile_id, ${previous}, ${strict ? utcMonthOf('x.t') : 's.m'} AS m, x.t AS t${k} FROM step${k - 1} s CROSS JOIN LATERAL (
            SELECT min(e."timestamp") AS t FROM event e
-           WHERE e.project_id = $1 AND e.profile_id = s.profile_id AND e.name = ${names[k - 1]} AND e."timestamp" >= ${after} AND e."timestamp" < s.t1 + ${window}
+           WHERE e.project_id = $1 AND e.profile_id = s.profile_id AND e.name = ${names[k - 1]} AND e."timestamp" >= ${after} AND e."timestamp" < ${end}
              AND e."timestamp" >= ${fromTs} AND e."timestamp" < ${toTs} + ${window}${conditions[k - 1]}
          ) x WHERE x.t IS NOT NULL
        )`);
-    } else {
-      // The constant month bounds select the rows by the month index; the per-profile ones drop the months the window misses.
-      ctes.push(`step${k} AS MATERIALIZED (
-         SELECT s.profile_id, ${previous}, min(x.t) AS t${k} FROM step${k - 1} s
-         JOIN profile_event_times a ON a.project_id = $1 AND a.name = ${names[k - 1]} AND a.profile_id = s.profile_id
-           AND a.month >= ${utcMonthOf(fromTs)} AND a.month <= ${utcMonthOf(`${toTs} + ${window}`)}
-           AND a.month >= ${utcMonthOf(after)} AND a.month <= ${utcMonthOf(`s.t1 + ${window}`)}
+    } else if (windowSeconds <= TWO_MONTH_ROWS_WINDOW_SECONDS) {
+      // [after, t1 + window) meets at most two month rows: the first time at or after `after` in the row of its
+      // month (one hash lookup by profile and month, nothing to group), else the first time of the next month's row,
+      // for the profiles not found in the first (those with a later time there have no earlier one in the next month).
+      ctes.push(`step${k}_in_month AS MATERIALIZED (
+         SELECT s.profile_id, ${previous}, ${strict ? 'a.month' : 's.m'} AS m, x.t AS t${k} FROM step${k - 1} s
+         JOIN ${rows('a')} AND a.month <= ${last} AND a.month = s.m
          CROSS JOIN LATERAL (SELECT ${firstAtOrAfter('a.times', after)} AS t) x
-         WHERE x.t < s.t1 + ${window}
-         GROUP BY s.profile_id, ${previous}
+         WHERE x.t < ${end}
+       )`);
+      ctes.push(`step${k} AS MATERIALIZED (
+         SELECT * FROM step${k}_in_month
+         UNION ALL
+         SELECT s.profile_id, ${previous}, ${strict ? 'b.month' : 's.m'}, b.times[1] FROM step${k - 1} s
+         JOIN ${rows('b')} AND b.month >= ${plusMonth(first)} AND b.month <= ${plusMonth(last)} AND b.month = ${plusMonth('s.m')}
+         WHERE b.times[1] < ${end} AND NOT EXISTS (SELECT FROM step${k}_in_month f WHERE f.profile_id = s.profile_id)
+       )`);
+    } else {
+      // Longer windows meet any number of month rows: the earliest among them (the rows before `after`'s month hold no later time).
+      ctes.push(`step${k} AS MATERIALIZED (
+         SELECT g.profile_id, ${previous.replaceAll('s.', 'g.')}, ${strict ? utcMonthOf(`g.t${k}`) : 'g.m'} AS m, g.t${k} FROM (
+           SELECT s.profile_id, ${previous}, s.m, min(x.t) AS t${k} FROM step${k - 1} s
+           JOIN ${rows('a')} AND a.month >= s.m AND a.month <= ${utcMonthOf(end)}
+           CROSS JOIN LATERAL (SELECT ${firstAtOrAfter('a.times', after)} AS t) x
+           WHERE x.t < ${end}
+           GROUP BY s.profile_id, ${previous}, s.m
+         ) g
        )`);
     }
+    if (strict) searchedMonths = { first, last: lastWindowMonth };
   }
   return ctes.join(',\n');
 }
