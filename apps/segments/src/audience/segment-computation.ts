@@ -512,7 +512,8 @@ export function scannedMembers(rule: Rule, leavesByKey: ReadonlyMap<string, Stor
  * profile): the few not remembered yet are remembered after (`rememberScannedMembers`).
  */
 function notForgottenAmong(profileIds: readonly string[], params: unknown[]): string {
-  params.push(profileIds);
+  // The array's literal joined here: node-postgres quotes and escapes each of tens of thousands of ids (canonical uuids need neither).
+  params.push(`{${profileIds.join(',')}}`);
   return `SELECT u.profile_id FROM unnest($${params.length}::uuid[]) AS u(profile_id)
           WHERE NOT EXISTS (SELECT 1 FROM known_profile kp WHERE kp.project_id = $1 AND kp.profile_id = u.profile_id AND kp.forgotten_at IS NOT NULL)`;
 }
