@@ -71,16 +71,18 @@ describe('segment scan (ScanEventLeaves)', () => {
     );
   };
 
-  const scan = async (request: unknown): Promise<{ rows: LeafScanRow[]; done: LeafBackfillDone }> => {
+  const scan = async (request: unknown): Promise<{ rows: LeafScanRow[]; done: LeafBackfillDone; chunks: number }> => {
     const { nc, subjects } = sut.messaging;
     const inbox = createInbox(`${subjects.prefix}_INBOX`);
     const subscription = nc.subscribe(inbox);
     const timer = setTimeout(() => subscription.unsubscribe(), 30_000);
     const rows: LeafScanRow[] = [];
+    let chunks = 0;
     try {
       nc.publish(subjects.request(ScanEventLeaves.name), JSON.stringify(request), { reply: inbox });
       for await (const message of subscription) {
-        if (message.headers?.get(STREAM_END_HEADER)) return { rows, done: LeafBackfillDoneSchema.parse(message.json()) };
+        if (message.headers?.get(STREAM_END_HEADER)) return { rows, done: LeafBackfillDoneSchema.parse(message.json()), chunks };
+        chunks++;
         expect(message.data.length % LEAF_SCAN_ROW_BYTES).toBe(0);
         rows.push(...decodeLeafScanRows(message.data));
       }
@@ -176,15 +178,31 @@ describe('segment scan (ScanEventLeaves)', () => {
     });
   });
 
-  it('reads a value property in a way parallel workers may run (the scan of a sum or an average can use them)', async () => {
+  it('reads a value property without a correlated subquery (one made the scan of a sum about 40% slower)', async () => {
     const params: unknown[] = [];
     const value = numericValueSql('amount', 'e.properties', params);
-    // Forced parallel mode puts a Gather on top of a plan only when workers may run all of it (no correlated subquery).
+    // Forced parallel mode puts a Gather on top of a plan only when it holds no correlated subquery (workers may run all of it).
     const plan = await db.transaction(async (manager) => {
       await manager.query(`SELECT set_config(name, 'on', true) FROM pg_settings WHERE name IN ('force_parallel_mode', 'debug_parallel_query')`);
       return JSON.stringify(await manager.query(`EXPLAIN (FORMAT JSON) SELECT ${value} FROM event e`, params));
     });
     expect(plan).toMatch(/^\[\{"QUERY PLAN":\[\{"Plan":\{"Node Type":"Gather"/);
+  });
+
+  it('hands a scan of more rows than a chunk holds on in several chunks, every row once, in profile id order', async () => {
+    const project = randomUUID();
+    const now = Date.now();
+    // A chunk holds 26,214 rows (512 KiB): one profile past two chunks, half of them with their hit in another partition.
+    const profiles = Array.from({ length: 2 * 26_214 + 1 }, () => randomUUID());
+    await store(
+      project,
+      profiles.map((profile, index) => ({ profile, name: 'Bought', properties: { amount: index % 7 }, timestampMs: now - (index % 2 === 0 ? DAY : 40 * DAY) })),
+    );
+    const answer = await scan({ projectId: project, at: new Date(now).toISOString(), leaves: [{ name: 'Bought', within: { days: 60 } }] });
+    expect(answer.done).toEqual({ ok: true, rows: profiles.length, snapshotAt: expect.any(String) });
+    expect(answer.chunks).toBe(3);
+    expect(answer.rows.map((row) => row.profileId)).toEqual([...profiles].sort());
+    expect(answer.rows.every((row) => row.mask === 1)).toBe(true);
   });
 
   it('answers a project with its own events only', async () => {

@@ -53,7 +53,7 @@ describe('numericValueSql and hitSpecSql', () => {
     expect(params).toEqual(['order.amount', 'order', 'amount']);
   });
 
-  it('reads a number without a subquery, so a scan reading it can run with parallel workers', () => {
+  it('reads a number without a subquery (one made the scan of a sum about 40% slower)', () => {
     const sql = numericValueSql('amount', 'e.properties', []);
     expect(sql).not.toMatch(/\(\s*SELECT\b/i);
   });

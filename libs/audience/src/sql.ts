@@ -107,8 +107,9 @@ function numberOfJsonbSql(value: string): string {
  * A decimal string's double, as `Number(text)` when `DECIMAL` matches (NULL otherwise). Short ones
  * are cast directly; the others are placed by the position of their first significant digit
  * (`mag`: the value is 0.d… × 10^mag) so that float8 input never sees one it would refuse.
- * Plain expressions, no subquery: a correlated subquery would keep PostgreSQL from running a scan
- * that reads the value with parallel workers (the long branch is rare, so repeating its parts costs little).
+ * Plain expressions, no subquery: with a correlated subquery here, even one never run, events' scan
+ * of a sum took 1.2–1.3× the hand-written SQL instead of 0.85–0.95× (and no plan could use parallel
+ * workers); the long branch is rare, so repeating its parts costs little.
  */
 function numberOfDecimalTextSql(text: string): string {
   const negative = `(${text} LIKE '-%')`;

@@ -13,13 +13,6 @@ import { StreamedResponder, type StreamedResult } from './streamed-responder.js'
 const MAX_RUNNING_SCANS = 2;
 /** Rows per chunk of the reply (20 bytes each), under NATS' payload limit. */
 const ROWS_PER_CHUNK = Math.floor(MAX_LEAF_HIT_CHUNK_BYTES / LEAF_SCAN_ROW_BYTES);
-/**
- * The scan's settings, one round trip. JIT off: compiling the conditions' CASE expressions took
- * longer than running them. The rest lets PostgreSQL read the events with parallel workers: the
- * scan's cost is reading tens of thousands of scattered heap pages, which the planner's estimate
- * does not divide among workers, so it would otherwise have one process hash the groups.
- */
-const SCAN_SETTINGS = [`work_mem = '64MB'`, 'jit = off', 'enable_hashagg = off', 'parallel_setup_cost = 0', 'parallel_tuple_cost = 0'].map((setting) => `SET LOCAL ${setting}`).join('; ');
 /** The server is asked to have every chunk (a flush) after this many: core NATS has no flow control. */
 const FLUSH_EVERY = 4;
 
@@ -67,20 +60,25 @@ export class EventLeavesScan {
       await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       // The snapshot is taken by this first statement: no event committed after the time read is in it.
       const [{ at }] = (await runner.query(`SELECT ceil(extract(epoch FROM clock_timestamp()) * 1000)::float8 AS at`)) as [{ at: number }];
-      await runner.query(SCAN_SETTINGS);
+      await runner.query(`SET LOCAL work_mem = '64MB'`);
+      // Compiling the conditions' CASE expressions took PostgreSQL's JIT longer than running them.
+      await runner.query(`SET LOCAL jit = off`);
+      await runner.query(`SET LOCAL cursor_tuple_fraction = 1.0`);
       const { sql, params } = leafScanSql(request.projectId, request.leaves, request.atMs);
+      await runner.query(`DECLARE leaf_scan NO SCROLL CURSOR FOR ${sql}`, params);
+      let rows = 0;
       const started = performance.now();
-      // One statement run to its end, not a cursor: PostgreSQL runs a cursor's query in one process
-      // only. The rows (those of profiles with hits, 20 bytes each on the wire) are held meanwhile.
-      const records = (await runner.query(sql, params)) as { profile_id: string; mask: number }[];
-      const queryMs = performance.now() - started;
-      for (let at = 0; at < records.length; at += ROWS_PER_CHUNK) {
+      let firstRowsMs: number | undefined;
+      for (;;) {
         if (signal?.aborted) throw new BackfillStoppedError('events is shutting down; ask again');
-        await sink(records.slice(at, at + ROWS_PER_CHUNK).map((record) => ({ profileId: record.profile_id, mask: record.mask })));
+        const records = (await runner.query(`FETCH ${ROWS_PER_CHUNK} FROM leaf_scan`)) as { profile_id: string; mask: number }[];
+        if (records.length === 0) break;
+        rows += records.length;
+        firstRowsMs ??= performance.now() - started;
+        await sink(records.map((record) => ({ profileId: record.profile_id, mask: record.mask })));
       }
-      const rows = records.length;
       await runner.query('COMMIT');
-      this.logger?.info({ projectId: request.projectId, leaves: request.leaves.length, rows, queryMs: Math.round(queryMs), totalMs: Math.round(performance.now() - started) }, 'leaf scan answered');
+      this.logger?.info({ projectId: request.projectId, leaves: request.leaves.length, rows, firstRowsMs: Math.round(firstRowsMs ?? 0), totalMs: Math.round(performance.now() - started) }, 'leaf scan answered');
       return { rows, snapshotAt: new Date(at).toISOString() };
     } catch (error) {
       await runner.query('ROLLBACK').catch(() => undefined);
