@@ -198,7 +198,9 @@ async function forgetSegments(sut: TestSubgraph, projectId: string): Promise<voi
     await client.query(`DELETE FROM audience_leaf WHERE project_id = $1`, [projectId]);
     await client.query(`DELETE FROM leaf_state WHERE project_id = $1`, [projectId]);
     await client.query(`DELETE FROM outbox WHERE project_id = $1`, [projectId]).catch(() => undefined);
-    await client.query(`VACUUM ANALYZE leaf_state`);
+    // Each run starts as the first did: no dead rows left by the one before in what a creation writes
+    // (an insert into the unvacuumed membership table took 115–301 ms against 79–166 ms vacuumed).
+    for (const table of ['leaf_state', 'segment_membership', 'outbox', 'segment', 'audience_leaf']) await client.query(`VACUUM ANALYZE ${table}`);
   } finally {
     await client.end();
   }
