@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { encode as nodemailerEncode, wrap as nodemailerWrap } from 'nodemailer/lib/qp';
 import { encodeQuotedPrintable } from './quoted-printable.js';
 
@@ -57,5 +58,28 @@ describe('encodeQuotedPrintable', () => {
   it('grows its buffer for a text longer than any before', () => {
     const text = 'é'.repeat(100_000);
     expect(decode(encodeQuotedPrintable(text)).toString('utf8')).toBe(text);
+  });
+
+  it('keeps every rule for any text (property: any code points, lone surrogates, blanks and line breaks anywhere)', () => {
+    const piece = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.string({ unit: 'binary-ascii', maxLength: 120 }),
+      fc.constantFrom(' ', '\t', '\r', '\n', '\r\n', '=', '.', '\ud800', '\udfff', 'é', '🎉', ' \r\n', '\t\n'),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), (pieces) => {
+        const text = pieces.join('');
+        const encoded = encodeQuotedPrintable(text);
+        expect(decode(encoded)).toEqual(Buffer.from(text.replace(/\r\n|\r|\n/g, '\r\n'), 'utf8'));
+        expect(/[^\t\r\n -~]/.test(encoded)).toBe(false);
+        for (const line of encoded.split('\r\n')) {
+          expect(line.length).toBeLessThanOrEqual(76);
+          expect(line).not.toMatch(/[ \t]$/);
+          expect(line).not.toMatch(/=[0-9A-F]?=$/);
+        }
+        for (const line of encoded.split('=\r\n')) expect(() => new TextDecoder('utf-8', { fatal: true }).decode(decode(line))).not.toThrow();
+      }),
+      { numRuns: 500 },
+    );
   });
 });
