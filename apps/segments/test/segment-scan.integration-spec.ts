@@ -262,6 +262,9 @@ describe('segments: members from a scan, then from the states', () => {
     // The states (the stand-in's backfill serves every stored event) keep the same members.
     expect(await fromScan(created.data!.createSegment.id)).toBe(false);
     expect(await members(projectId, created.data!.createSegment.id)).toEqual([known, unheard].sort());
+    // An estimate over the same states leaves the forgotten profile out too.
+    const estimate = await segments.query<{ estimateSegment: { size: number } }>(ESTIMATE, { rules: { event: { name: 'Paid' } } }, secretKeyCaller(projectId));
+    expect(estimate.data).toEqual({ estimateSegment: { size: 2 } });
   });
 
   it('computes a segment whose new leaf is a sequence (not scanned) from its filled states, as before scans', async () => {

@@ -1,7 +1,7 @@
 import { leavesOf, matchesWithoutHits, type BehaviourLeaf, type Rule } from '@boomerang/audience';
 import type { StoredLeaf } from './leaf-catalog.js';
 import type { LeafScan } from './leaf-scan.js';
-import { scannedMembers } from './segment-computation.js';
+import { membersQuery, scannedMembers } from './segment-computation.js';
 
 const stored = (rule: Rule, index: number): StoredLeaf => {
   const leaf = leavesOf(rule)[0]!;
@@ -48,5 +48,19 @@ describe('scannedMembers: a tree answered from a scan’s masks', () => {
     expect(scannedMembers({ or: [thrice, { event: { name: 'Opened' } }] }, byKey, scan, all)).toBeNull();
     expect(scannedMembers({ or: [thrice, big] }, byKey, scan, new Set(['leaf-0']))).toBeNull();
     expect(scannedMembers({ and: [thrice, { segment: { segmentId: '7b0f2a52-5f3c-4c39-9a57-1b4a0d2c1e11', member: true } }] }, byKey, scan, all)).toBeNull();
+  });
+});
+
+describe('membersQuery: a tree that only needs leaves to be true', () => {
+  const thrice: Rule = { event: { name: 'Charged', count: { atLeast: 3 } } };
+  const big: Rule = { event: { name: 'Charged', aggregate: { fn: 'sum', property: 'Amount', op: 'gt', value: 500 } } };
+  const leaves = [thrice, big].map((rule, index) => ({ ...stored(rule, index), status: 'ready' as const }));
+  const byKey = new Map(leaves.map((leaf) => [leaf.leaf.key, leaf]));
+
+  it('checks its members against the few forgotten profiles, not each among the project’s live ones', () => {
+    const sql = membersQuery({ or: [thrice, big] }, byKey, ['project']);
+    // A join to known_profile looked each of 22,921 members up among 1M profiles: ~8x the estimate's time.
+    expect(sql).not.toMatch(/JOIN known_profile/);
+    expect(sql).toMatch(/NOT EXISTS \(SELECT 1 FROM known_profile kp WHERE kp\.project_id = \$1 AND kp\.profile_id = c\.profile_id AND kp\.forgotten_at IS NOT NULL\)/);
   });
 });
