@@ -15,6 +15,8 @@ const root = join(import.meta.dirname, '../../..');
 
 /** Node flags per app, as the launcher gives them (tools/dev/platform.mjs). */
 const NODE_FLAGS: Record<string, string[]> = { events: ['--max-semi-space-size=128'] };
+/** `BENCH_CPU_PROF=<dir>`: each app started here writes a V8 CPU profile there (NODE_OPTIONS cannot carry --cpu-prof). */
+const profileFlags = (): string[] => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []);
 
 export interface DistSubgraph {
   readonly process: ChildProcess;
@@ -48,7 +50,7 @@ export async function startDistSubgraph(
   const schemaName = schema ?? uniqueSchemaName(service);
   await ensureDatabase(databaseUrl);
   const graphqlPort = port ?? (await freePort());
-  const child = spawn(process.execPath, [...(NODE_FLAGS[service] ?? []), join(root, 'dist/apps', service, 'src/main.js')], {
+  const child = spawn(process.execPath, [...(NODE_FLAGS[service] ?? []), ...profileFlags(), join(root, 'dist/apps', service, 'src/main.js')], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,

@@ -57,6 +57,16 @@ describe('buildMimeMessage', () => {
     expect((await simpleParser(raw)).subject).toBe('Hi Bcc: victim@example.com');
   });
 
+  it('gives every message its own 24-hex-digit boundary, across refills of the random pool', async () => {
+    const boundaries = new Set<string>();
+    for (let n = 0; n < 2_100; n++) {
+      const raw = (await buildMimeMessage(parts({ text: 'a', html: '<p>a</p>' }))).toString('utf8');
+      const [, boundary] = /boundary="--_boomerang_([0-9a-f]{24})"/.exec(raw)!;
+      boundaries.add(boundary!);
+    }
+    expect(boundaries.size).toBe(2_100);
+  });
+
   it('leaves unusual addresses (non-ASCII, quoted) to nodemailer, which encodes them', async () => {
     const p = parts({ to: 'ann@exämple.com' });
     const raw = await buildMimeMessage(p);

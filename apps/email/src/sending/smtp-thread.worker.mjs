@@ -58,13 +58,19 @@ const errorFields = (error) => ({
   rejected: Array.isArray(error?.rejected) ? error.rejected.map(String) : undefined,
 });
 
-parentPort.on('message', (request) => {
-  if (request.type === 'close') {
-    for (const { transport } of pools.values()) transport.close();
-    pools.clear();
-    parentPort.postMessage({ type: 'closed' });
-    return;
-  }
+/** Results of this tick, posted together: one postMessage per tick, not per send. */
+let results = [];
+
+function answer(result) {
+  if (results.length === 0) setImmediate(() => {
+    const answered = results;
+    results = [];
+    parentPort.postMessage({ type: 'results', results: answered });
+  });
+  results.push(result);
+}
+
+function send(request) {
   let sending;
   try {
     const transport = transportFor(request.pool);
@@ -73,7 +79,18 @@ parentPort.on('message', (request) => {
     sending = Promise.reject(error);
   }
   sending.then(
-    (info) => parentPort.postMessage({ type: 'result', id: request.id, response: info?.response }),
-    (error) => parentPort.postMessage({ type: 'result', id: request.id, error: errorFields(error) }),
+    (info) => answer({ id: request.id, response: info?.response }),
+    (error) => answer({ id: request.id, error: errorFields(error) }),
   );
+}
+
+parentPort.on('message', (message) => {
+  if (message.type === 'close') {
+    for (const { transport } of pools.values()) transport.close();
+    pools.clear();
+    parentPort.postMessage({ type: 'closed' });
+    return;
+  }
+  // The sends handed over in one tick of the dispatcher.
+  for (const request of message.requests) send(request);
 });

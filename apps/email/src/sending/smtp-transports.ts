@@ -32,7 +32,16 @@ export class SmtpSendError extends Error {
   }
 }
 
-type Reply = { type: 'closed' } | { type: 'result'; id: number; response?: string; error?: ConstructorParameters<typeof SmtpSendError>[0] };
+type Result = { id: number; response?: string; error?: ConstructorParameters<typeof SmtpSendError>[0] };
+type Reply = { type: 'closed' } | { type: 'results'; results: Result[] };
+
+/** What the thread needs of a project's pool (the same object for every send while the settings stay, so a batch clones it once). */
+interface PoolSettings {
+  projectId: string;
+  revision: string;
+  smtpUrl: string;
+  maxConnections: number;
+}
 
 /**
  * The projects' pooled nodemailer transports (one pool per project: its SMTP server and pool size,
@@ -46,6 +55,9 @@ export class SmtpTransports implements OnApplicationShutdown {
   private worker?: Worker;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve(info: SmtpAccepted): void; reject(error: Error): void }>();
+  private readonly pools = new Map<string, PoolSettings>();
+  /** Requests of this tick, posted together (one postMessage per tick, not per send), with the buffers they transfer. */
+  private outgoing?: { worker: Worker; requests: Record<string, unknown>[]; transfer: ArrayBuffer[] };
 
   /**
    * Sends a message built whole through the project's pool. `transfer`: the bytes' ArrayBuffer
@@ -53,12 +65,12 @@ export class SmtpTransports implements OnApplicationShutdown {
    * `raw` is empty afterwards. Otherwise it is copied (a few KiB) and stays the caller's.
    */
   sendRaw(projectId: string, profile: SendingProfile & { smtpUrl: string }, message: RawMessage, { transfer = false }: { transfer?: boolean } = {}): Promise<SmtpAccepted> {
-    return this.request({ type: 'raw', pool: poolOf(projectId, profile), message }, transfer ? [message.raw.buffer as ArrayBuffer] : []);
+    return this.request({ type: 'raw', pool: this.poolOf(projectId, profile), message }, transfer ? [message.raw.buffer as ArrayBuffer] : []);
   }
 
   /** Sends a message nodemailer composes from `mail` (its sendMail options) through the project's pool. */
   sendMail(projectId: string, profile: SendingProfile & { smtpUrl: string }, mail: ComposedMail): Promise<SmtpAccepted> {
-    return this.request({ type: 'mail', pool: poolOf(projectId, profile), mail });
+    return this.request({ type: 'mail', pool: this.poolOf(projectId, profile), mail });
   }
 
   private request(request: Record<string, unknown>, transferList: ArrayBuffer[] = []): Promise<SmtpAccepted> {
@@ -68,20 +80,45 @@ export class SmtpTransports implements OnApplicationShutdown {
       // Sends in flight keep the process alive (the thread alone does not).
       if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ ...request, id }, transferList);
+      if (!this.outgoing) {
+        this.outgoing = { worker, requests: [], transfer: [] };
+        setImmediate(() => this.flush());
+      }
+      this.outgoing.requests.push({ ...request, id });
+      this.outgoing.transfer.push(...transferList);
     });
+  }
+
+  private flush(): void {
+    const outgoing = this.outgoing;
+    this.outgoing = undefined;
+    // A thread that died meanwhile failed these sends already (`lost`).
+    if (!outgoing || outgoing.worker !== this.worker) return;
+    outgoing.worker.postMessage({ type: 'batch', requests: outgoing.requests }, outgoing.transfer);
+  }
+
+  private poolOf(projectId: string, profile: SendingProfile & { smtpUrl: string }): PoolSettings {
+    const revision = `${profile.revision}|${profile.smtpUrl}|${profile.maxConnections}`;
+    const held = this.pools.get(projectId);
+    if (held?.revision === revision) return held;
+    const pool = { projectId, revision, smtpUrl: profile.smtpUrl, maxConnections: profile.maxConnections };
+    if (this.pools.size >= 1000) this.pools.clear();
+    this.pools.set(projectId, pool);
+    return pool;
   }
 
   private thread(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./smtp-thread.worker.mjs', import.meta.url));
     worker.on('message', (reply: Reply) => {
-      if (reply.type !== 'result') return;
-      const waiting = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
+      if (reply.type !== 'results') return;
+      for (const result of reply.results) {
+        const waiting = this.pending.get(result.id);
+        this.pending.delete(result.id);
+        if (result.error) waiting?.reject(new SmtpSendError(result.error));
+        else waiting?.resolve({ response: result.response });
+      }
       if (this.pending.size === 0) worker.unref();
-      if (reply.error) waiting?.reject(new SmtpSendError(reply.error));
-      else waiting?.resolve({ response: reply.response });
     });
     const lost = (reason: string) => {
       if (this.worker !== worker) return;
@@ -109,8 +146,4 @@ export class SmtpTransports implements OnApplicationShutdown {
     for (const waiting of this.pending.values()) waiting.reject(new SmtpSendError({ message: 'SMTP thread stopped: shutdown', code: 'ECONNECTION' }));
     this.pending.clear();
   }
-}
-
-function poolOf(projectId: string, profile: SendingProfile & { smtpUrl: string }) {
-  return { projectId, revision: `${profile.revision}|${profile.smtpUrl}|${profile.maxConnections}`, smtpUrl: profile.smtpUrl, maxConnections: profile.maxConnections };
 }
