@@ -4,6 +4,7 @@ import { validateMessage, type MessageContract, type MessageOf, type SubjectName
 import type { Logger } from '@boomerang/platform/observability';
 import { listenForNotifications, type NotificationListener } from '@boomerang/platform/persistence';
 import type { Messaging } from './nats.js';
+import { PubAckInbox } from './pub-ack-inbox.js';
 import { schemaOf } from './service-schema.js';
 
 /**
@@ -114,10 +115,12 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly maxMessages: number;
   private readonly pollIntervalMs: number;
+  /** Where the streams' acks of a batch arrive (with a connection; a test's stand-in `js` alone publishes through it). */
+  private pubAcks?: PubAckInbox;
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly messaging: Pick<Messaging, 'js'>,
+    private readonly messaging: Pick<Messaging, 'js'> & Partial<Pick<Messaging, 'nc'>>,
     private readonly logger: Logger,
     options: OutboxRelayOptions = {},
   ) {
@@ -151,6 +154,8 @@ export class OutboxRelay {
     await this.running;
     await this.listener?.close();
     this.listener = undefined;
+    this.pubAcks?.close();
+    this.pubAcks = undefined;
   }
 
   /** Publishes everything pending now; resolves when the outbox was empty at some point, or a relay attempt failed. */
@@ -215,10 +220,24 @@ export class OutboxRelay {
       if (messages.length === 0) return { relayed: 0, more: false };
       messages.sort((a, b) => Number(a.seq) - Number(b.seq) || Number(a.n) - Number(b.n));
       // Publishes are pipelined (in outbox order); every ack is awaited before the commit.
-      await Promise.all(messages.map((message) => this.messaging.js.publish(message.subject, message.body, { msgID: message.msg_id })));
+      await this.publish(messages);
       const relayed = new Set(messages.map((message) => message.seq)).size;
       const locked = messages[0]!.locked_rows;
       return { relayed, more: locked === this.batchSize || relayed < locked };
     });
   }
+
+  /** Every message stored (acked), or throws: one batch on the relay's own ack inbox, then `js.publish` with its retries for any not acked. */
+  private async publish(messages: readonly OutboxMessage[]): Promise<void> {
+    let unacked = messages;
+    if (this.messaging.nc) {
+      this.pubAcks ??= new PubAckInbox(this.messaging.nc, PUB_ACK_TIMEOUT_MS);
+      const acked = await this.pubAcks.publish(messages.map((message) => ({ subject: message.subject, body: message.body, msgId: message.msg_id })));
+      unacked = messages.filter((_, i) => !acked[i]);
+    }
+    await Promise.all(unacked.map((message) => this.messaging.js.publish(message.subject, message.body, { msgID: message.msg_id })));
+  }
 }
+
+/** How long a batch waits for its acks before the unacknowledged go through js.publish (its own timeout and retries). */
+const PUB_ACK_TIMEOUT_MS = 5_000;

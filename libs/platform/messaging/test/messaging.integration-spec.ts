@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
 import pino from 'pino';
 import { ProjectCreated, type MessageOf } from '@boomerang/contracts';
 import {
@@ -107,6 +108,31 @@ describe('messaging against real PostgreSQL and NATS', () => {
     const [{ left }] = await db.dataSource.query(`SELECT count(*)::int AS left FROM "${db.schema}".outbox`);
     expect(left).toBe(0);
   });
+
+  it('relays a batch through its own ack inbox, one stored message per id, without a js.publish request each', async () => {
+    const projectId = randomUUID();
+    const bodies = [body(projectId), body(projectId), body(projectId)];
+    await db.dataSource.transaction((manager) => writer.enqueueMany(manager, ProjectCreated, bodies));
+    const publish = jest.fn(nats.js.publish.bind(nats.js));
+    expect(await new OutboxRelay(db.dataSource, { nc: nats.nc, js: { publish } as never }, silentLogger).relayBatch()).toBe(1);
+    expect(publish).not.toHaveBeenCalled();
+    const subject = nats.subjects.subject(ProjectCreated, projectId);
+    const info = await nats.jsm.streams.info(nats.subjects.streamName('workspace'), { subjects_filter: subject });
+    expect((info.state.subjects as Record<string, number>)[subject]).toBe(3);
+  });
+
+  it('sends what its inbox saw no ack for through js.publish, and the stream keeps one copy of a message whose ack was lost', async () => {
+    const projectId = randomUUID();
+    await db.dataSource.transaction((manager) => writer.enqueueMany(manager, ProjectCreated, [body(projectId), body(projectId)]));
+    // The publishes land, but their acks go to an inbox nobody hears.
+    const deaf = { publish: nats.nc.publish.bind(nats.nc), subscribe: (subject: string, options: object) => nats.nc.subscribe(`${subject}.deaf`, options) };
+    const publish = jest.fn(nats.js.publish.bind(nats.js));
+    expect(await new OutboxRelay(db.dataSource, { nc: deaf as never, js: { publish } as never }, silentLogger).relayBatch()).toBe(1);
+    expect(publish).toHaveBeenCalledTimes(2);
+    const subject = nats.subjects.subject(ProjectCreated, projectId);
+    const info = await nats.jsm.streams.info(nats.subjects.streamName('workspace'), { subjects_filter: subject });
+    expect((info.state.subjects as Record<string, number>)[subject]).toBe(2);
+  }, 20_000);
 
   it('takes rows in order while their messages fit the per-transaction bound (a larger first row goes alone)', async () => {
     const projectId = randomUUID();
