@@ -1,5 +1,4 @@
-import { hkdfSync, timingSafeEqual } from 'node:crypto';
-import { ShortMessageHmac } from './hmac-sha256-short.js';
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
 /** What a token opens: the open pixel, a link (`n`: its index in the sent message), unsubscribe. */
 export type TrackingKind = 'open' | 'click' | 'unsubscribe';
@@ -22,22 +21,18 @@ const BODY_BYTES = 1 + 16 + 2;
  * characters, short enough for an address's local part (`u+<token>@…`, at most 64).
  */
 export class TrackingTokens {
-  private readonly hmac: ShortMessageHmac;
-  /** The token being signed (body, then tag), reused: a sent message signs four. */
-  private readonly token = Buffer.alloc(BODY_BYTES + TAG_BYTES);
-  private readonly body = this.token.subarray(0, BODY_BYTES);
+  private readonly key: Buffer;
 
   constructor(secret: string) {
-    this.hmac = new ShortMessageHmac(Buffer.from(hkdfSync('sha256', secret, 'boomerang-email', 'tracking-tokens', 32)), TAG_BYTES);
+    this.key = Buffer.from(hkdfSync('sha256', secret, 'boomerang-email', 'tracking-tokens', 32));
   }
 
   sign(kind: TrackingKind, sendId: string, n = 0): string {
-    const body = this.body;
+    const body = Buffer.alloc(BODY_BYTES);
     body[0] = KIND_BYTES[kind];
-    writeUuid(body, 1, sendId);
+    Buffer.from(sendId.replace(/-/g, ''), 'hex').copy(body, 1);
     body.writeUInt16BE(n, 17);
-    this.hmac.tag(body, this.token, BODY_BYTES);
-    return this.token.toString('base64url');
+    return Buffer.concat([body, this.tag(body)]).toString('base64url');
   }
 
   /** The claim, or null for anything not signed by this key (altered, truncated, another kind). */
@@ -52,30 +47,6 @@ export class TrackingTokens {
   }
 
   private tag(body: Buffer): Buffer {
-    return Buffer.from(this.hmac.tag(body));
+    return createHmac('sha256', this.key).update(body).digest().subarray(0, TAG_BYTES);
   }
-}
-
-/** Where each byte's two hex digits start in a canonical UUID (dashes at 8, 13, 18 and 23). */
-const UUID_BYTE_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
-
-/** The send id's 16 bytes at `at`: a canonical UUID read directly, anything else as `Buffer.from(<without dashes>, 'hex')` reads it. */
-function writeUuid(into: Buffer, at: number, sendId: string): void {
-  const canonical = sendId.length === 36 && [8, 13, 18, 23].every((dash) => sendId.charCodeAt(dash) === 0x2d);
-  for (let n = 0; canonical && n < 16; n++) {
-    const high = hexValue(sendId.charCodeAt(UUID_BYTE_AT[n]!));
-    const low = hexValue(sendId.charCodeAt(UUID_BYTE_AT[n]! + 1));
-    if (high < 0 || low < 0) break;
-    into[at + n] = (high << 4) | low;
-    if (n === 15) return;
-  }
-  into.fill(0, at, at + 16);
-  Buffer.from(sendId.replace(/-/g, ''), 'hex').copy(into, at, 0, 16);
-}
-
-function hexValue(code: number): number {
-  if (code >= 0x30 && code <= 0x39) return code - 0x30;
-  if (code >= 0x61 && code <= 0x66) return code - 0x57;
-  if (code >= 0x41 && code <= 0x46) return code - 0x37;
-  return -1;
 }
