@@ -141,6 +141,11 @@ function hasLoneSurrogate(text: string): boolean {
   return false;
 }
 
-function fieldPath(path: string, key: string): string {
+/**
+ * `path.key`, or `path["key"]` for a key that would blur the path or the `field: rule` message
+ * (a dot, colon, bracket, quote or blank in it, or none at all): `profileData[":"]: …`.
+ */
+export function fieldPath(path: string, key: string): string {
+  if (!/^[^.:[\]"\s]+$/.test(key)) return `${path}[${JSON.stringify(key)}]`;
   return path ? `${path}.${key}` : key;
 }

@@ -57,6 +57,19 @@ describe('clevertapCommands', () => {
     expect(() => JSON.stringify(unprocessed)).not.toThrow();
   });
 
+  it('quotes a data key that would blur the field it names (fast-check found `profileData.:: $add …`)', () => {
+    const { unprocessed } = sut([
+      { type: 'profile', identity: 'u-1', profileData: { ':': { $add: true } } },
+      { type: 'profile', identity: 'u-2', profileData: { 'first name': { $incr: 'x' } } },
+      { type: 'profile', identity: 'u-3', profileData: { Plan: { $add: true } } },
+    ]);
+    expect(unprocessed.map(({ index, error }) => ({ index, error }))).toEqual([
+      { index: 0, error: 'profileData[":"]: $add takes a string, a number or a non-empty array of them' },
+      { index: 1, error: 'profileData["first name"]: $incr takes a number' },
+      { index: 2, error: 'profileData.Plan: $add takes a string, a number or a non-empty array of them' },
+    ]);
+  });
+
   it('drops a "__proto__" key of the data, as Segment messages do', () => {
     const evtData = JSON.parse('{"__proto__": {"x": 1}, "a": 1}') as Record<string, unknown>;
     const profileData = JSON.parse('{"__proto__": {"x": 1}, "Plan": "gold"}') as Record<string, unknown>;

@@ -4,7 +4,7 @@ import { isJsonObject } from '@boomerang/platform/subgraph';
 import { eventTimeRuleBroken } from '../event-time.js';
 import type { IngestEventCommand } from '../ingest-event.command.js';
 import { IngestionError, IngestionErrorCode } from '../ingestion.errors.js';
-import { fieldNestedTooDeep, jsonBytesAtMost, NESTING_RULE } from '../json-limits.js';
+import { fieldNestedTooDeep, fieldPath, jsonBytesAtMost, NESTING_RULE } from '../json-limits.js';
 import { MAX_MESSAGE_BYTES } from '../segment/segment-message.js';
 
 /** CleverTap's upload API limits: 1,000 records and 1 MB per request. */
@@ -148,7 +148,7 @@ function profileTraits(profileData: Record<string, unknown>): Record<string, unk
   const traits: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(profileData)) {
     if (key === PROTOTYPE_KEY) continue;
-    const field = `profileData.${key}`;
+    const field = fieldPath('profileData', key);
     if (CONSENT_FLAGS.has(key) && typeof value !== 'boolean') throw new RecordError(`${field}: must be a boolean`);
     if (isJsonObject(value) && Object.keys(value).some((name) => name.startsWith('$'))) checkOperator(field, value);
     const trait = CONTACT_FIELDS[key] && !(CONTACT_FIELDS[key] in profileData) ? CONTACT_FIELDS[key] : key;
