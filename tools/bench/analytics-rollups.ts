@@ -31,9 +31,11 @@
 //   rollups alone  the last in-process burst's events folded again by RollupConsumers.fold under a scratch
 //                  project, in ONE transaction per consumer batch (no parts), without NATS or inbox:
 //                  first as new profiles' events, then again as more events of the same profile-days.
-// A warm-up project takes BENCH_WARMUP_EVENTS (20,000) through each path first (code compiled, pools and
-// the consumer attached). Knobs: BENCH_EVENTS (default 200,000), BENCH_PROFILES (20,000),
-// BENCH_SPREAD_DAYS (1), BENCH_CLIENTS (64), BENCH_ROUNDS, BENCH_WARMUP_EVENTS; the app's ROLLUP_FOLD_PARTS (2).
+// `npm run bench:analytics:rollups` runs it with the events app's V8 flag (--max-semi-space-size=128, as
+// tools/dev/platform.mjs, and so bench:ingest, start the app). A warm-up project takes BENCH_WARMUP_EVENTS
+// (20,000) through each path first (code compiled, pools filled, the consumer attached). Knobs:
+// BENCH_EVENTS (default 200,000), BENCH_PROFILES (20,000), BENCH_SPREAD_DAYS (1), BENCH_CLIENTS (64),
+// BENCH_ROUNDS, BENCH_WARMUP_EVENTS; the app's ROLLUP_FOLD_PARTS (2).
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
