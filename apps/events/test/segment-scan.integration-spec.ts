@@ -18,6 +18,7 @@ import {
 import { LeafBackfillDoneSchema, ScanEventLeaves, STREAM_END_HEADER, type LeafBackfillDone } from '@boomerang/contracts';
 import type { TestSubgraph } from '@boomerang/platform/testing';
 import { ensureMonthPartition, monthStart } from '../src/partitions/event-partitions.js';
+import { EventLeavesScan, parseEventLeavesScanRequest } from '../src/segment-backfill/event-leaves-scan.js';
 import { startEventsSubgraph } from './support.js';
 
 const DAY = 86_400_000;
@@ -203,6 +204,33 @@ describe('segment scan (ScanEventLeaves)', () => {
     expect(answer.chunks).toBe(3);
     expect(answer.rows.map((row) => row.profileId)).toEqual([...profiles].sort());
     expect(answer.rows.every((row) => row.mask === 1)).toBe(true);
+  });
+
+  it('reads an answer of more rows than one statement may hold again through a cursor, in the same snapshot: the same rows', async () => {
+    const project = randomUUID();
+    const now = Date.now();
+    const profiles = Array.from({ length: 2_500 }, () => randomUUID());
+    await store(
+      project,
+      profiles.map((profile, index) => ({ profile, name: 'Bought', properties: {}, timestampMs: now - (index % 3) * DAY })),
+    );
+    const leavesScan = sut.app.get(EventLeavesScan);
+    const request = parseEventLeavesScanRequest(new TextEncoder().encode(JSON.stringify({ projectId: project, at: new Date(now).toISOString(), leaves: [{ name: 'Bought', within: { days: 7 } }] })));
+    const read = async () => {
+      const rows: LeafScanRow[] = [];
+      const result = await leavesScan.execute(request, async (chunk) => void rows.push(...chunk));
+      return { ...result, ids: rows.map((row) => row.profileId) };
+    };
+    const whole = await read();
+    const limit = leavesScan.wholeScanRows;
+    leavesScan.wholeScanRows = 1_000;
+    try {
+      const cursor = await read();
+      expect({ ...cursor, snapshotAt: undefined }).toEqual({ rows: profiles.length, cursor: true, ids: [...profiles].sort(), snapshotAt: undefined });
+      expect({ ...whole, snapshotAt: undefined }).toEqual({ ...cursor, cursor: false, snapshotAt: undefined });
+    } finally {
+      leavesScan.wholeScanRows = limit;
+    }
   });
 
   it('answers a project with its own events only', async () => {

@@ -15,6 +15,12 @@ const MAX_RUNNING_SCANS = 2;
 const ROWS_PER_CHUNK = Math.floor(MAX_LEAF_HIT_CHUNK_BYTES / LEAF_SCAN_ROW_BYTES);
 /** The server is asked to have every chunk (a flush) after this many: core NATS has no flow control. */
 const FLUSH_EVERY = 4;
+/**
+ * Most rows a scan reads as one statement run to its end (held in memory meanwhile, ~150 bytes a
+ * row): PostgreSQL may read the events with parallel workers then, which it never does for a
+ * cursor's query. A larger answer is read again through a cursor, in the same snapshot.
+ */
+const WHOLE_SCAN_ROWS = 250_000;
 
 export interface EventLeavesScanRequest {
   readonly projectId: string;
@@ -44,7 +50,8 @@ export function parseEventLeavesScanRequest(body: Uint8Array): EventLeavesScanRe
 /**
  * Which profiles meet a segment's new event leaves, in ONE grouped read of the project's events
  * (`leafScanSql` of @boomerang/audience: the hand-written "GROUP BY profile_id HAVING …" of the
- * question, every leaf's verdict a bit of a mask), read through a cursor and handed on in chunks.
+ * question, every leaf's verdict a bit of a mask), handed on in chunks: read as one statement
+ * (parallel workers may read the events) up to WHOLE_SCAN_ROWS rows, else through a cursor.
  */
 @Injectable()
 export class EventLeavesScan {
@@ -53,7 +60,15 @@ export class EventLeavesScan {
     @Inject(LOGGER) private readonly logger?: Logger,
   ) {}
 
-  async execute(request: EventLeavesScanRequest, sink: (rows: LeafScanRow[]) => Promise<void>, signal?: AbortSignal): Promise<{ rows: number; snapshotAt: string }> {
+  /** Most rows read as one statement (WHOLE_SCAN_ROWS; smaller in specs of the cursor). */
+  wholeScanRows = WHOLE_SCAN_ROWS;
+
+  /** Streams the verdicts to `sink`; `cursor`: whether the answer was larger than `wholeScanRows`, so read again through a cursor. */
+  async execute(
+    request: EventLeavesScanRequest,
+    sink: (rows: LeafScanRow[]) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<{ rows: number; snapshotAt: string; cursor: boolean }> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
@@ -65,21 +80,35 @@ export class EventLeavesScan {
       await runner.query(`SET LOCAL jit = off`);
       await runner.query(`SET LOCAL cursor_tuple_fraction = 1.0`);
       const { sql, params } = leafScanSql(request.projectId, request.leaves, request.atMs);
-      await runner.query(`DECLARE leaf_scan NO SCROLL CURSOR FOR ${sql}`, params);
-      let rows = 0;
       const started = performance.now();
-      let firstRowsMs: number | undefined;
-      for (;;) {
-        if (signal?.aborted) throw new BackfillStoppedError('events is shutting down; ask again');
-        const records = (await runner.query(`FETCH ${ROWS_PER_CHUNK} FROM leaf_scan`)) as { profile_id: string; mask: number }[];
-        if (records.length === 0) break;
-        rows += records.length;
-        firstRowsMs ??= performance.now() - started;
-        await sink(records.map((record) => ({ profileId: record.profile_id, mask: record.mask })));
+      const toRows = (records: { profile_id: string; mask: number }[]) => records.map((record) => ({ profileId: record.profile_id, mask: record.mask }));
+      const whole = (await runner.query(`${sql} LIMIT ${this.wholeScanRows + 1}`, params)) as { profile_id: string; mask: number }[];
+      const wholeMs = performance.now() - started;
+      let rows = 0;
+      const cursor = whole.length > this.wholeScanRows;
+      if (!cursor) {
+        for (let at = 0; at < whole.length; at += ROWS_PER_CHUNK) {
+          if (signal?.aborted) throw new BackfillStoppedError('events is shutting down; ask again');
+          await sink(toRows(whole.slice(at, at + ROWS_PER_CHUNK)));
+        }
+        rows = whole.length;
+      } else {
+        whole.length = 0;
+        await runner.query(`DECLARE leaf_scan NO SCROLL CURSOR FOR ${sql}`, params);
+        for (;;) {
+          if (signal?.aborted) throw new BackfillStoppedError('events is shutting down; ask again');
+          const records = (await runner.query(`FETCH ${ROWS_PER_CHUNK} FROM leaf_scan`)) as { profile_id: string; mask: number }[];
+          if (records.length === 0) break;
+          rows += records.length;
+          await sink(toRows(records));
+        }
       }
       await runner.query('COMMIT');
-      this.logger?.info({ projectId: request.projectId, leaves: request.leaves.length, rows, firstRowsMs: Math.round(firstRowsMs ?? 0), totalMs: Math.round(performance.now() - started) }, 'leaf scan answered');
-      return { rows, snapshotAt: new Date(at).toISOString() };
+      this.logger?.info(
+        { projectId: request.projectId, leaves: request.leaves.length, rows, wholeMs: Math.round(wholeMs), cursor, totalMs: Math.round(performance.now() - started) },
+        'leaf scan answered',
+      );
+      return { rows, snapshotAt: new Date(at).toISOString(), cursor };
     } catch (error) {
       await runner.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -110,7 +139,7 @@ export class ScanEventLeavesResponder extends StreamedResponder {
   protected stream(request: EventLeavesScanRequest, reply: string, signal: AbortSignal): Promise<StreamedResult> {
     const { nc } = this.messaging;
     let chunks = 0;
-    return this.scan.execute(
+    const scanned = this.scan.execute(
       request,
       async (rows) => {
         nc.publish(reply, encodeLeafScanRows(rows));
@@ -118,5 +147,6 @@ export class ScanEventLeavesResponder extends StreamedResponder {
       },
       signal,
     );
+    return scanned.then(({ rows, snapshotAt }) => ({ rows, snapshotAt }));
   }
 }
