@@ -12,6 +12,7 @@ import { SegmentMembershipUnkeyedSegment1763900009620 } from './migrations/17639
 import { DropPendingEvents1763900009630 } from './migrations/1763900009630-drop-pending-events.js';
 import { SegmentFillEvents1763900011310 } from './migrations/1763900011310-segment-fill-events.js';
 import { KnownProfileForgotten1763900011410 } from './migrations/1763900011410-known-profile-forgotten.js';
+import { SegmentMembershipBySegment1763900012300 } from './migrations/1763900012300-segment-membership-by-segment.js';
 import { SegmentImports1763900001600 } from './migrations/1763900001600-segment-imports.js';
 import { Rfm1763900001700 } from './migrations/1763900001700-rfm.js';
 import { RfmModule } from './rfm/rfm.module.js';
@@ -38,6 +39,7 @@ export const SEGMENTS_MIGRATIONS = [
   DropPendingEvents1763900009630,
   SegmentFillEvents1763900011310,
   KnownProfileForgotten1763900011410,
+  SegmentMembershipBySegment1763900012300,
 ];
 
 @Module({

@@ -96,6 +96,11 @@ describe('segments: profile erasure and merges', () => {
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
+  it('keeps no index of memberships by profile (each new segment would pay for it): a profile’s are found through its project’s segments', async () => {
+    const indexes = (await db.query(`SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'segment_membership'`)) as { indexname: string }[];
+    expect(indexes.map((row) => row.indexname)).toEqual(['segment_membership_pkey']);
+  });
+
   it('removes an erased profile from every segment of its project, and nowhere else', async () => {
     const [project, otherProject] = [randomUUID(), randomUUID()];
     const [erased, kept] = await newKnownProfiles(sut, project, 2);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { evaluateRule, type Leaf } from '@boomerang/audience';
+import { evaluateRule, leavesOf, type Leaf } from '@boomerang/audience';
 import type { LiveSegment, StoredLeaf } from './leaf-catalog.js';
 import { LeafStates, stateKey } from './leaf-states.js';
 import { MembershipChanges, type MembershipCause, type MembershipTransition } from './membership-changes.js';
@@ -64,7 +64,10 @@ export class ProfileEvaluation {
     const profileIds = [...new Set(work.map((item) => item.profileId))];
     const leafIds = [...new Set(work.flatMap((item) => item.segment.leafIds))];
     const states = await this.states.read(manager, projectId, leafIds, profileIds);
-    const memberOf = await this.membershipsOf(manager, projectId, profileIds);
+    // The memberships the verdicts read: of the segments judged and of those their rules name.
+    const segmentIds = new Set(work.map((item) => item.segment.id));
+    for (const item of work) for (const leaf of leavesOf(item.segment.rule)) if (leaf.kind === 'segment') segmentIds.add(leaf.rule.segmentId);
+    const memberOf = await this.membershipsOf(manager, projectId, [...segmentIds], profileIds);
     const byKey = new Map([...leaves.values()].map((stored) => [stored.leaf.key, stored]));
     const transitions: MembershipTransition[] = [];
     for (const { profileId, segment, change } of work) {
@@ -131,11 +134,12 @@ export class ProfileEvaluation {
     return next;
   }
 
-  private async membershipsOf(manager: EntityManager, projectId: string, profileIds: readonly string[]): Promise<Map<string, Set<string>>> {
-    const rows = (await manager.query(`SELECT profile_id, segment_id FROM segment_membership WHERE project_id = $1 AND profile_id = ANY($2::uuid[])`, [
-      projectId,
-      profileIds,
-    ])) as { profile_id: string; segment_id: string }[];
+  /** Which of `segmentIds` each profile is a member of: primary-key probes (segment, profile); memberships have no index by profile. */
+  private async membershipsOf(manager: EntityManager, projectId: string, segmentIds: readonly string[], profileIds: readonly string[]): Promise<Map<string, Set<string>>> {
+    const rows = (await manager.query(
+      `SELECT profile_id, segment_id FROM segment_membership WHERE segment_id = ANY($2::uuid[]) AND profile_id = ANY($3::uuid[]) AND project_id = $1`,
+      [projectId, segmentIds, profileIds],
+    )) as { profile_id: string; segment_id: string }[];
     const map = new Map<string, Set<string>>();
     for (const row of rows) map.set(row.profile_id, (map.get(row.profile_id) ?? new Set()).add(row.segment_id));
     return map;

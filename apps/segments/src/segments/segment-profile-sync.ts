@@ -43,7 +43,8 @@ export class SegmentProfileSync {
   /** GDPR erasure: the profile is refused from now on and leaves every segment of the project. */
   async erase(manager: EntityManager, projectId: string, profileId: string): Promise<void> {
     await this.knownProfiles.forget(manager, projectId, profileId);
-    await manager.query(`DELETE FROM segment_membership WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]);
+    // Through the project's segments (never deleted): memberships have no index by profile.
+    await manager.query(`DELETE FROM segment_membership m USING segment s WHERE s.project_id = $1 AND m.segment_id = s.id AND m.profile_id = $2`, [projectId, profileId]);
     await this.audience.erase(manager, projectId, profileId);
   }
 
@@ -55,13 +56,13 @@ export class SegmentProfileSync {
   async merge(manager: EntityManager, projectId: string, survivorId: string, mergedId: string): Promise<void> {
     await this.knownProfiles.forget(manager, projectId, mergedId);
     await manager.query(
-      `DELETE FROM segment_membership m USING segment s WHERE m.project_id = $1 AND m.profile_id = $2 AND s.id = m.segment_id AND s.kind = 'dynamic'`,
+      `DELETE FROM segment_membership m USING segment s WHERE s.project_id = $1 AND s.kind = 'dynamic' AND m.segment_id = s.id AND m.profile_id = $2`,
       [projectId, mergedId],
     );
     await manager.query(
       `WITH moved AS (
-         DELETE FROM segment_membership WHERE project_id = $1 AND profile_id = $3
-         RETURNING segment_id, added_at
+         DELETE FROM segment_membership m USING segment s WHERE s.project_id = $1 AND m.segment_id = s.id AND m.profile_id = $3
+         RETURNING m.segment_id, m.added_at
        )
        INSERT INTO segment_membership (project_id, segment_id, profile_id, added_at)
        SELECT $1, segment_id, $2, added_at FROM moved

@@ -284,12 +284,16 @@ export class SegmentService {
     return segmentIds.map((id) => groups.get(id) ?? []);
   }
 
-  /** The segments each of many profiles belongs to, in one query, in the order of `profileIds`. */
+  /**
+   * The segments each of many profiles belongs to, in one query, in the order of `profileIds`. A
+   * profile's memberships are read through the project's segments (a primary-key probe each):
+   * `segment_membership` has no index by profile, which would cost every new segment's write.
+   */
   async segmentsOfProfiles(projectId: string, profileIds: readonly string[]): Promise<SegmentEntity[][]> {
     const rows = (await this.dataSource.query(
-      `SELECT membership.profile_id, segment.* FROM segment_membership membership
-       JOIN segment ON segment.project_id = membership.project_id AND segment.id = membership.segment_id
-       WHERE membership.project_id = $1 AND membership.profile_id = ANY($2::uuid[])
+      `SELECT membership.profile_id, segment.* FROM segment
+       JOIN segment_membership membership ON membership.segment_id = segment.id AND membership.profile_id = ANY($2::uuid[])
+       WHERE segment.project_id = $1
        ORDER BY segment.created_at, segment.id`,
       [projectId, uuids(profileIds)],
     )) as (SegmentRow & { profile_id: string })[];
@@ -302,9 +306,9 @@ export class SegmentService {
   async membershipsOf(projectId: string, profileId: string): Promise<{ segmentId: string; name: string; kind: string; addedAt: string }[]> {
     if (!isUuid(profileId)) return [];
     const rows = (await this.dataSource.query(
-      `SELECT segment.id, segment.name, segment.kind, membership.added_at FROM segment_membership membership
-       JOIN segment ON segment.project_id = membership.project_id AND segment.id = membership.segment_id
-       WHERE membership.project_id = $1 AND membership.profile_id = $2
+      `SELECT segment.id, segment.name, segment.kind, membership.added_at FROM segment
+       JOIN segment_membership membership ON membership.segment_id = segment.id AND membership.profile_id = $2
+       WHERE segment.project_id = $1
        ORDER BY membership.added_at, segment.id`,
       [projectId, profileId],
     )) as { id: string; name: string; kind: string; added_at: Date }[];
