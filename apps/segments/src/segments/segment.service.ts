@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
@@ -15,7 +14,7 @@ import { plainRule, ruleForApi } from './dto/segment-rule.input.js';
 import { SegmentEntity, segmentFromRow, type SegmentRow } from './segment.entity.js';
 import { SegmentError, SegmentErrorCode } from './segment.errors.js';
 import { SegmentKind } from './segment.model.js';
-import { StaticSegments } from './static-segments.js';
+import { newSegmentId, StaticSegments } from './static-segments.js';
 
 const uuids = (ids: readonly string[]): string[] => [...new Set(ids)].filter(isUuid);
 
@@ -43,7 +42,7 @@ export class SegmentService {
       return this.get(projectId, segment.id);
     }
     const rule = this.validRules(input.rules, 'input.rules');
-    const id = randomUUID();
+    const id = newSegmentId();
     // events' scan of the new leaves runs while the segment is saved.
     const ahead = await this.computation.scanAhead(projectId, rule);
     await this.dataSource.transaction(async (manager) => {

@@ -1,11 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { v7 as timeOrderedUuid } from 'uuid';
 import type { EntityManager } from 'typeorm';
 import { SegmentCreated } from '@boomerang/contracts';
 import { OutboxWriter } from '@boomerang/platform/messaging';
 import { MembershipChanges, type MembershipCause } from '../audience/membership-changes.js';
 import { segmentFromRow, type SegmentEntity, type SegmentRow } from './segment.entity.js';
 import { SegmentError, SegmentErrorCode } from './segment.errors.js';
+
+/**
+ * A new segment's id: time-ordered (UUIDv7), so its members' primary-key entries (segment, profile)
+ * are appended after every older segment's rather than split into the middle of them (an INSERT of
+ * 23k members into a copy at load ~4: median ~86 ms appended, ~127 ms in the middle).
+ */
+export function newSegmentId(): string {
+  return timeOrderedUuid();
+}
 
 /**
  * STATIC segments' rows and hand-written members, for the API (createSegment, addSegmentMembers,
@@ -27,7 +36,7 @@ export class StaticSegments {
     const [row] = (await manager.query(
       `INSERT INTO segment (id, project_id, name, description, kind, rules, version, status, created_at, updated_at)
        VALUES ($1, $2, $3, $4, 'static', NULL, 1, 'ready', $5, $5) RETURNING *`,
-      [segment.id ?? randomUUID(), projectId, segment.name, segment.description, now],
+      [segment.id ?? newSegmentId(), projectId, segment.name, segment.description, now],
     )) as SegmentRow[];
     const created = segmentFromRow(row!);
     await this.outbox.enqueue(manager, SegmentCreated, { projectId, occurredAt: now.toISOString(), segmentId: created.id, name: created.name });
