@@ -2,7 +2,7 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { EmailEngagement, type EMAIL_EVENT_NAMES } from '@boomerang/contracts';
-import { OutboxWriter, schemaOf } from '@boomerang/platform/messaging';
+import { OutboxWriter, schemaOf, type PreparedMessages } from '@boomerang/platform/messaging';
 import { listenForNotifications, type NotificationListener } from '@boomerang/platform/persistence';
 import type { Logger } from '@boomerang/platform/observability';
 import { LOGGER } from '@boomerang/platform/subgraph';
@@ -349,63 +349,82 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     return { status: 'deferred', reason, toAddress };
   }
 
-  /** Records results with their events, in one transaction; each guarded by its claim (a dispatcher that lost a lease records nothing for it). */
+  /**
+   * Records results with their events in one statement (a data-modifying CTE: the results' UPDATE and
+   * the outbox INSERT of the events of the results it recorded), each guarded by its claim (a
+   * dispatcher that lost a lease records nothing for it). Hard bounces add their addresses to the
+   * suppression list in the same transaction.
+   */
   private async record(results: { send: ClaimedSend; result: RecordedResult }[]): Promise<void[]> {
+    const column = <T>(value: (entry: { send: ClaimedSend; result: RecordedResult }) => T) => results.map(value);
+    const params: unknown[] = [
+      column(({ send }) => send.id),
+      column(({ send }) => send.claimedAt.toISOString()),
+      column(({ result }) => result.status),
+      column(({ result }) => (result.status === 'sent' ? null : result.reason)),
+      column(({ result }) => result.toAddress),
+      column(({ result }) => (result.status === 'sent' ? result.smtpResponse : null)),
+      column(({ send, result }) =>
+        result.status === 'deferred' ? new Date(Date.now() + retryDelayMs(send.attempts, this.config.EMAIL_RETRY_BASE_MS, this.config.EMAIL_RETRY_MAX_MS)).toISOString() : null,
+      ),
+    ];
+    const reports = this.reportsOf(results);
+    let events = '';
+    if (reports.sendIds.length > 0) {
+      params.push(reports.messages.subjects, reports.messages.projectIds, reports.messages.bodies, reports.messages.messageIds, reports.sendIds);
+      // Only the events of the results recorded: another dispatcher took a send over after this one's lease ran out, and its result stands.
+      events = `, events AS (
+          SELECT * FROM unnest($8::text[], $9::uuid[], $10::text[], $11::text[], $12::uuid[]) WITH ORDINALITY AS m(subject, project_id, body, msg_id, send_id, ord)
+          WHERE m.send_id IN (SELECT id FROM recorded)
+        ), queued AS (${this.outbox.insertSql(this.dataSource, 'events')})`;
+    }
+    const statement = `WITH recorded AS (
+        UPDATE email_send e SET status = r.status, reason = r.reason, to_address = r.to_address, smtp_response = r.smtp_response,
+          sent_at = CASE WHEN r.status = 'sent' THEN clock_timestamp() ELSE e.sent_at END,
+          next_attempt_at = coalesce(r.next_attempt_at, e.next_attempt_at)
+        FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+          AS r(id, claimed_at, status, reason, to_address, smtp_response, next_attempt_at)
+        WHERE e.id = r.id AND e.status = 'sending' AND e.claimed_at = r.claimed_at
+        RETURNING e.id
+      )${events}
+      SELECT id FROM recorded`;
+    const bounces = results.filter(({ result }) => result.status === 'failed' && result.hardBounce && result.toAddress);
+    if (bounces.length === 0) {
+      await this.dataSource.query(statement, params);
+      return results.map(() => undefined);
+    }
     await this.dataSource.transaction(async (manager) => {
-      const column = <T>(value: (entry: { send: ClaimedSend; result: RecordedResult }) => T) => results.map(value);
-      const [rows] = (await manager.query(
-        `UPDATE email_send e SET status = r.status, reason = r.reason, to_address = r.to_address, smtp_response = r.smtp_response,
-           sent_at = CASE WHEN r.status = 'sent' THEN clock_timestamp() ELSE e.sent_at END,
-           next_attempt_at = coalesce(r.next_attempt_at, e.next_attempt_at)
-         FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-           AS r(id, claimed_at, status, reason, to_address, smtp_response, next_attempt_at)
-         WHERE e.id = r.id AND e.status = 'sending' AND e.claimed_at = r.claimed_at
-         RETURNING e.id`,
-        [
-          column(({ send }) => send.id),
-          column(({ send }) => send.claimedAt.toISOString()),
-          column(({ result }) => result.status),
-          column(({ result }) => (result.status === 'sent' ? null : result.reason)),
-          column(({ result }) => result.toAddress),
-          column(({ result }) => (result.status === 'sent' ? result.smtpResponse : null)),
-          column(({ send, result }) =>
-            result.status === 'deferred' ? new Date(Date.now() + retryDelayMs(send.attempts, this.config.EMAIL_RETRY_BASE_MS, this.config.EMAIL_RETRY_MAX_MS)).toISOString() : null,
-          ),
-        ],
-      )) as [{ id: string }[], number];
-      // Another dispatcher took a send over after this one's lease ran out: its result stands.
-      const updated = new Set(rows.map((row) => row.id));
-      const recorded = results.filter(({ send }) => updated.has(send.id));
-      for (const { send, result } of recorded) {
-        if (result.status === 'failed' && result.hardBounce && result.toAddress) {
-          await this.suppressions.add(manager, send.projectId, result.toAddress, 'hard_bounce', result.reason);
-        }
+      const recorded = new Set(((await manager.query(statement, params)) as { id: string }[]).map((row) => row.id));
+      for (const { send, result } of bounces) {
+        if (recorded.has(send.id) && result.status === 'failed') await this.suppressions.add(manager, send.projectId, result.toAddress!, 'hard_bounce', result.reason);
       }
-      await this.publish(manager, recorded);
     });
     return results.map(() => undefined);
   }
 
-  /** One EmailEngagement per recorded result that reports anything: its first event, the others (`Email Delivered` after `Email Sent`) in `also`. */
-  private async publish(manager: EntityManager, recorded: { send: ClaimedSend; result: RecordedResult }[]): Promise<void> {
+  /** One EmailEngagement per result that reports anything (its send's id beside it): its first event, the others (`Email Delivered` after `Email Sent`) in `also`. */
+  private reportsOf(results: readonly { send: ClaimedSend; result: RecordedResult }[]): { messages: PreparedMessages; sendIds: string[] } {
     const at = new Date().toISOString();
-    const reports = recorded.flatMap(({ send, result }) => {
+    const sendIds: string[] = [];
+    const reports = results.flatMap(({ send, result }) => {
       const facts = eventsOf(result).map(({ name, properties }) => ({
         messageId: `email:${send.id}:${name}`,
         event: name,
         properties: { sendId: send.id, templateId: send.templateId, templateVersion: send.templateVersion, campaignId: send.campaignId, journeyId: send.journeyId, ...properties },
       }));
       if (facts.length === 0) return [];
+      sendIds.push(send.id);
       const [first, ...also] = facts;
       return [{ projectId: send.projectId, occurredAt: at, profileId: send.profileId, at, ...first!, ...(also.length > 0 ? { also } : {}) }];
     });
-    if (reports.length === 0) return;
-    await this.outbox.enqueueMany(
-      manager,
-      EmailEngagement,
-      reports,
-      reports.map((report) => report.messageId),
-    );
+    return {
+      messages: this.outbox.prepare(
+        EmailEngagement,
+        reports,
+        reports.map((report) => report.messageId),
+      ),
+      sendIds,
+    };
   }
 }
 

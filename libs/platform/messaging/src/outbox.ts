@@ -31,16 +31,13 @@ export class OutboxWriter {
     messageIds?: readonly string[],
   ): Promise<string[]> {
     if (bodies.length === 0) return [];
-    if (messageIds && messageIds.length !== bodies.length) throw new Error('enqueueMany: one message id per body');
-    const ids = messageIds ? [...messageIds] : bodies.map(() => randomUUID());
+    const messages = this.prepare(contract, bodies, messageIds);
     const batches = new Map<string, { projectId: string; texts: string[]; ids: string[] }>();
-    bodies.forEach((body, i) => {
-      const subject = this.subjects.subject(contract, (body as { projectId: string }).projectId);
-      const valid = validateMessage(contract, subject, body) as { projectId: string };
+    messages.subjects.forEach((subject, i) => {
       let batch = batches.get(subject);
-      if (!batch) batches.set(subject, (batch = { projectId: valid.projectId, texts: [], ids: [] }));
-      batch.texts.push(JSON.stringify(valid));
-      batch.ids.push(ids[i]!);
+      if (!batch) batches.set(subject, (batch = { projectId: messages.projectIds[i]!, texts: [], ids: [] }));
+      batch.texts.push(messages.bodies[i]!);
+      batch.ids.push(messages.messageIds[i]!);
     });
     for (const [subject, batch] of batches) {
       await manager.query(
@@ -48,7 +45,36 @@ export class OutboxWriter {
         [randomUUID(), batch.projectId, subject, `[${batch.texts.join(',')}]`, batch.ids],
       );
     }
-    return ids;
+    return messages.messageIds;
+  }
+
+  /**
+   * `bodies` validated and serialized as `enqueueMany` writes them, one array element per message,
+   * for a statement of the caller's that writes them together with the state change they describe
+   * (`insertSql` in a data-modifying CTE): one statement, no transaction around it.
+   */
+  prepare<C extends MessageContract>(contract: C, bodies: readonly MessageOf<C>[], messageIds?: readonly string[]): PreparedMessages {
+    if (messageIds && messageIds.length !== bodies.length) throw new Error('enqueueMany: one message id per body');
+    const prepared: PreparedMessages = { subjects: [], projectIds: [], bodies: [], messageIds: messageIds ? [...messageIds] : bodies.map(() => randomUUID()) };
+    for (const body of bodies) {
+      const subject = this.subjects.subject(contract, (body as { projectId: string }).projectId);
+      const valid = validateMessage(contract, subject, body) as { projectId: string };
+      prepared.subjects.push(subject);
+      prepared.projectIds.push(valid.projectId);
+      prepared.bodies.push(JSON.stringify(valid));
+    }
+    return prepared;
+  }
+
+  /**
+   * An INSERT into the outbox of `manager`'s schema of the prepared messages in `messages` (a FROM
+   * item with the columns subject, project_id, body (json text), msg_id and ord, the messages' order),
+   * for a WITH clause. As with `enqueueMany`, the messages that share a subject make one row.
+   */
+  insertSql(manager: EntityManager | DataSource, messages: string): string {
+    return `INSERT INTO "${schemaOf(manager)}".outbox (id, project_id, subject, bodies, message_ids)
+      SELECT gen_random_uuid(), m.project_id, m.subject, json_agg(m.body::json ORDER BY m.ord), array_agg(m.msg_id ORDER BY m.ord)
+      FROM ${messages} AS m GROUP BY m.subject, m.project_id ORDER BY min(m.ord)`;
   }
 
   /**
@@ -73,6 +99,14 @@ export class OutboxWriter {
     for (const row of rows) validateMessage(contract, subject, row.first);
     return rows.reduce((total, row) => total + row.size, 0);
   }
+}
+
+/** Messages for a caller's statement to write (`OutboxWriter.prepare`), by index: message i is `bodies[i]` (JSON text) on `subjects[i]`. */
+export interface PreparedMessages {
+  subjects: string[];
+  projectIds: string[];
+  bodies: string[];
+  messageIds: string[];
 }
 
 /** Messages per outbox row when a query writes them (enqueueSelected). */
