@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { jest } from '@jest/globals';
+import { DataSource, type EntityManager } from 'typeorm';
 import { EmailSendRequested, ProfileChanged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { domainStreamConfig } from '@boomerang/platform/messaging';
 import { eventually, secretKeyCaller, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
@@ -7,6 +8,8 @@ import { profileSnapshot } from './profile-snapshot.js';
 import { SmtpSink } from './smtp-sink.js';
 import nodemailer from 'nodemailer';
 import { InboundMailListener } from '../src/tracking/inbound-mail.listener.js';
+import { SendDispatcher } from '../src/sending/send-dispatcher.js';
+import { Suppressions } from '../src/suppressions/suppressions.js';
 
 const MJML_BODY = `<mjml><mj-body><mj-section><mj-column>
 <mj-text>Hello {{ profile.first_name | default: "there" }}, your {{ event.item }} is waiting.</mj-text>
@@ -151,15 +154,15 @@ describe('email subgraph: sending', () => {
       ['NO_EMAIL', (id) => publish(ProfileChanged, projectId, profile(id, null, true)), ''],
       ['UNSUBSCRIBED', (id) => publish(ProfileChanged, projectId, profile(id, `u-${id}@example.com`, false)), `u-`],
       ['NO_CONSENT', (id) => publish(ProfileChanged, projectId, profile(id, `c-${id}@example.com`, null)), `c-`],
-      [
-        'SUPPRESSED',
-        async (id) => {
-          await db.query(`INSERT INTO email_suppression (project_id, address, reason) VALUES ($1, $2, 'manual')`, [projectId, `s-${id}@example.com`]);
-          await publish(ProfileChanged, projectId, profile(id, `S-${id}@Example.com`, true));
-        },
-        's-',
-      ],
+      // The list holds normalized addresses; the profile's may differ in case and blanks, ASCII or not.
+      ['SUPPRESSED', (id) => suppressed(id, `s-${id}@example.com`, `S-${id}@Example.com`), 's-'],
+      ['SUPPRESSED', (id) => suppressed(id, `b-${id}@example.com`, ` \tB-${id}@EXAMPLE.com\r\n`), 'b-'],
+      ['SUPPRESSED', (id) => suppressed(id, `jörg-${id}@exämple.com`, `JöRG-${id}@EXäMPLE.com\u00a0`), 'jörg-'],
     ];
+    const suppressed = async (id: string, listed: string, address: string) => {
+      await db.query(`INSERT INTO email_suppression (project_id, address, reason) VALUES ($1, $2, 'manual')`, [projectId, listed]);
+      await publish(ProfileChanged, projectId, profile(id, address, true));
+    };
     for (const [reason, arrange] of cases) {
       const profileId = randomUUID();
       await arrange(profileId);
@@ -175,6 +178,45 @@ describe('email subgraph: sending', () => {
     });
     expect(events.map((event) => event.properties.reason).sort()).toEqual(cases.map(([reason]) => reason).sort());
     expect(events.every((event) => event.event === 'Email Skipped')).toBe(true);
+  });
+
+  it('claims a round with its recipients in one statement and records its results with their events in another, a transaction only for a hard bounce', async () => {
+    const { projectId, templateId } = await setUpProject();
+    const dispatcher = sut.app.get(SendDispatcher) as unknown as { dataSource: DataSource };
+    // The transactions the dispatcher opens (its helpers keep their own DataSource).
+    let transactions = 0;
+    dispatcher.dataSource = new Proxy(db, {
+      get: (target, key, receiver) =>
+        key === 'transaction' ? (work: (manager: EntityManager) => Promise<unknown>) => (transactions++, target.transaction(work)) : Reflect.get(target, key, receiver),
+    });
+    const suppressedAmong = jest.spyOn(sut.app.get(Suppressions), 'suppressedAmong');
+    try {
+      const ids = Array.from({ length: 5 }, () => randomUUID());
+      for (const id of ids) await publish(ProfileChanged, projectId, profile(id, `round-${id}@Example.com`, true));
+      await eventually(async () => (await db.query(`SELECT 1 FROM email_profile WHERE project_id = $1`, [projectId])).length === ids.length);
+      for (const id of ids) await requestSend(projectId, templateId, id);
+      for (const id of ids) expect((await settled(projectId, id))[0]).toMatchObject({ status: 'sent' });
+      expect(transactions).toBe(0);
+      // Every address was ASCII: checked against the suppression list by the claim itself.
+      expect(suppressedAmong).not.toHaveBeenCalled();
+
+      const gone = randomUUID();
+      sink.refuse(`gone-${gone}@example.com`, 550);
+      await publish(ProfileChanged, projectId, profile(gone, `gone-${gone}@example.com`, true));
+      await eventually(async () => (await db.query(`SELECT 1 FROM email_profile WHERE profile_id = $1`, [gone])).length > 0);
+      await requestSend(projectId, templateId, gone);
+      expect((await settled(projectId, gone))[0]).toMatchObject({ status: 'failed' });
+      expect(transactions).toBe(1);
+      expect(await db.query(`SELECT reason FROM email_suppression WHERE project_id = $1`, [projectId])).toEqual([{ reason: 'hard_bounce' }]);
+      const events = await until(async () => {
+        const found = await engagements(projectId);
+        return found.length === ids.length + 1 ? found : undefined;
+      });
+      expect(events.map((event) => event.event).sort()).toEqual(['Email Bounced', ...ids.map(() => 'Email Sent')]);
+    } finally {
+      dispatcher.dataSource = db;
+      suppressedAmong.mockRestore();
+    }
   });
 
   it('retries a 4xx with backoff, and does not retry a 5xx: the address is suppressed as a hard bounce', async () => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { ProfileSnapshot } from '@boomerang/contracts';
 import { EmailProfileEntity } from './email-profile.entity.js';
 
@@ -55,12 +55,5 @@ export class EmailProfiles {
   /** The profile, unless unknown or erased. */
   async find(projectId: string, profileId: string, manager: EntityManager = this.dataSource.manager): Promise<EmailProfileEntity | null> {
     return manager.getRepository(EmailProfileEntity).findOneBy({ projectId, profileId, erased: false });
-  }
-
-  /** The known, not erased profiles among `profileIds`, by id (one query). */
-  async findMany(projectId: string, profileIds: readonly string[]): Promise<Map<string, EmailProfileEntity>> {
-    if (profileIds.length === 0) return new Map();
-    const rows = await this.dataSource.getRepository(EmailProfileEntity).findBy({ projectId, profileId: In([...new Set(profileIds)]), erased: false });
-    return new Map(rows.map((row) => [row.profileId, row]));
   }
 }

@@ -8,7 +8,6 @@ import type { Logger } from '@boomerang/platform/observability';
 import { LOGGER } from '@boomerang/platform/subgraph';
 import { EMAIL_CONFIG, type EmailConfig } from '../email-config.js';
 import type { EmailProfileEntity } from '../profiles/email-profile.entity.js';
-import { EmailProfiles } from '../profiles/email-profiles.js';
 import { Suppressions } from '../suppressions/suppressions.js';
 import { ComposeError, personalizationScope } from '../templates/recipient-copy.js';
 import { EmailTemplateVersionEntity } from '../templates/email-template-version.entity.js';
@@ -18,7 +17,6 @@ import { DomainThrottle } from './domain-throttle.js';
 import { SmtpGate } from './smtp-gate.js';
 import type { RenderedMessage } from './message-render.js';
 import { RenderThreads, RenderThreadStopped } from './render-threads.js';
-import type { EmailSendEntity } from './email-send.entity.js';
 import { SenderSettingsService, type SendingProfile } from './sender-settings.service.js';
 import { domainOf, normalizeAddress, skipReason } from './send-eligibility.js';
 import { classifySmtpError, retryDelayMs } from './smtp-outcome.js';
@@ -41,19 +39,28 @@ type AttemptResult =
 
 type RecordedResult = Exclude<AttemptResult, { status: 'abandoned' }>;
 
-interface ClaimedSend extends EmailSendEntity {
-  claimedAt: Date;
+/** A send as claimed, with what the checks and the render read of its recipient (read by the claim itself). */
+interface ClaimedSend {
+  id: string;
+  projectId: string;
+  templateId: string;
+  templateVersion: number;
+  profileId: string;
+  campaignId: string | null;
+  journeyId: string | null;
+  event: Record<string, unknown>;
+  campaign: Record<string, unknown>;
+  attempts: number;
+  /** The claim's instant (ISO, UTC, as stored): the guard of its mark and result. */
+  claimedAt: string;
+  /** The profile as email knows it; null when unknown or erased. */
+  recipient: Pick<EmailProfileEntity, 'email' | 'emailSubscribed' | 'name' | 'timeZone' | 'locale' | 'properties'> | null;
+  /** Whether the recipient's address is on the project's suppression list. */
+  suppressed: boolean;
 }
 
-/** What the checks and the render of a round's sends read, loaded once per round. */
-interface RoundFacts {
-  /** `projectId:profileId` → the profile (known, not erased). */
-  profiles: Map<string, EmailProfileEntity>;
-  /** `projectId:address` of the suppressed addresses among the round's recipients. */
-  suppressed: Set<string>;
-  /** `projectId:templateId:version` → the version (null: none). */
-  versions: Map<string, EmailTemplateVersionEntity | null>;
-}
+/** The template versions a round's sends need: `projectId:templateId:version` → the version (null: none). */
+type RoundVersions = Map<string, EmailTemplateVersionEntity | null>;
 
 interface InFlightMark {
   send: ClaimedSend;
@@ -102,7 +109,6 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     @Inject(EMAIL_CONFIG) private readonly config: EmailConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly outbox: OutboxWriter,
-    private readonly profiles: EmailProfiles,
     private readonly suppressions: Suppressions,
     private readonly renderer: RenderThreads,
     private readonly settings: SenderSettingsService,
@@ -184,9 +190,9 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
           if (!profiles.has(projectId)) profiles.set(projectId, this.settings.sendingProfile(projectId));
           return profiles.get(projectId)!;
         };
-        const facts = await this.factsOf(claimed);
+        const versions = await this.factsOf(claimed);
         const round: Promise<void> = Promise.all(
-          claimed.map((send) => this.attempt(send, profileOf, facts).catch((error) => this.logger.error({ err: error, sendId: send.id }, 'send attempt failed'))),
+          claimed.map((send) => this.attempt(send, profileOf, versions).catch((error) => this.logger.error({ err: error, sendId: send.id }, 'send attempt failed'))),
         ).then(() => void sending.delete(round));
         sending.add(round);
         if (sending.size >= ROUNDS_AHEAD) await Promise.race(sending);
@@ -214,45 +220,61 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     if (rows.length > 0) this.logger.warn({ sends: rows.map((row) => ({ sendId: row.id, projectId: row.project_id, messageId: row.message_id })) }, 'sends in flight at a crash settled uncertain');
   }
 
+  /**
+   * Claims due sends and reads, in the same statement, what their checks and render need of each
+   * recipient: the profile (known, not erased) and whether its address is suppressed.
+   */
   private async claim(): Promise<ClaimedSend[]> {
-    const [rows] = (await this.dataSource.query(
-      `UPDATE email_send s SET status = 'sending', claimed_at = date_trunc('milliseconds', clock_timestamp()), smtp_started_at = NULL, attempts = s.attempts + 1
-       WHERE s.id IN (
-         SELECT id FROM email_send
-         WHERE (status IN ('queued', 'deferred') AND next_attempt_at <= now())
-            OR (status = 'sending' AND smtp_started_at IS NULL AND claimed_at < now() - make_interval(secs => $2::float8 / 1000))
-         ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING s.*`,
+    const rows = (await this.dataSource.query(
+      `WITH claimed AS (
+         UPDATE email_send s SET status = 'sending', claimed_at = date_trunc('milliseconds', clock_timestamp()), smtp_started_at = NULL, attempts = s.attempts + 1
+         WHERE s.id IN (
+           SELECT id FROM email_send
+           WHERE (status IN ('queued', 'deferred') AND next_attempt_at <= now())
+              OR (status = 'sending' AND smtp_started_at IS NULL AND claimed_at < now() - make_interval(secs => $2::float8 / 1000))
+           ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING s.id, s.project_id, s.template_id, s.template_version, s.profile_id, s.campaign_id, s.journey_id, s.event, s.campaign, s.attempts, s.claimed_at
+       )
+       SELECT c.id, c.project_id, c.template_id, c.template_version, c.profile_id, c.campaign_id, c.journey_id, c.event, c.campaign, c.attempts,
+         to_char(c.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS claimed_at,
+         p.profile_id IS NOT NULL AS known, p.email, p.email_subscribed, p.name, p.time_zone, p.locale, p.properties,
+         -- normalizeAddress's form for an ASCII address (lower() under "C" maps A-Z alone); others are looked up again (factsOf).
+         EXISTS (
+           SELECT FROM email_suppression x
+           WHERE x.project_id = c.project_id AND x.address = lower(btrim(p.email, E' \\t\\n\\x0b\\f\\r') COLLATE "C") COLLATE "default"
+         ) AS suppressed
+       FROM claimed c LEFT JOIN email_profile p ON p.project_id = c.project_id AND p.profile_id = c.profile_id AND NOT p.erased`,
       [this.config.EMAIL_SEND_BATCH, this.config.EMAIL_SEND_LEASE_MS],
-    )) as [Record<string, unknown>[], number];
-    return rows.map(sendFromRow);
+    )) as Record<string, unknown>[];
+    return rows.map(claimedFromRow);
   }
 
-  private async attempt(send: ClaimedSend, profileOf: (projectId: string) => Promise<SendingProfile>, facts: RoundFacts): Promise<void> {
-    const result = await this.tryToSend(send, await profileOf(send.projectId), facts);
+  private async attempt(send: ClaimedSend, profileOf: (projectId: string) => Promise<SendingProfile>, versions: RoundVersions): Promise<void> {
+    const result = await this.tryToSend(send, await profileOf(send.projectId), versions);
     if (result.status !== 'abandoned') await this.results.call({ send, result });
   }
 
-  /** The profiles, suppressions and template versions a round's sends need: a few queries for the whole round. */
-  private async factsOf(claimed: readonly ClaimedSend[]): Promise<RoundFacts> {
-    const facts: RoundFacts = { profiles: new Map(), suppressed: new Set(), versions: new Map() };
-    const byProject = new Map<string, ClaimedSend[]>();
-    for (const send of claimed) byProject.set(send.projectId, [...(byProject.get(send.projectId) ?? []), send]);
-    for (const [projectId, sends] of byProject) {
-      const profiles = await this.profiles.findMany(
-        projectId,
-        sends.map((send) => send.profileId),
-      );
-      for (const [profileId, profile] of profiles) facts.profiles.set(`${projectId}:${profileId}`, profile);
-      const addresses = [...profiles.values()].flatMap((profile) => (profile.email ? [profile.email] : []));
-      for (const address of await this.suppressions.suppressedAmong(projectId, addresses)) facts.suppressed.add(`${projectId}:${address}`);
-      for (const send of sends) {
-        const key = `${projectId}:${send.templateId}:${send.templateVersion}`;
-        if (facts.versions.has(key)) continue;
-        facts.versions.set(key, await this.versionOf(projectId, send.templateId, send.templateVersion));
-      }
+  /**
+   * The template versions a round's sends need (cached), and the suppression check of the few
+   * recipients whose address the claim could not check (not ASCII: normalized here, by JS rules).
+   */
+  private async factsOf(claimed: readonly ClaimedSend[]): Promise<RoundVersions> {
+    const versions: RoundVersions = new Map();
+    const unchecked = new Map<string, ClaimedSend[]>();
+    for (const send of claimed) {
+      const address = send.recipient?.email;
+      if (address && !ASCII.test(address)) unchecked.set(send.projectId, [...(unchecked.get(send.projectId) ?? []), send]);
+      const key = `${send.projectId}:${send.templateId}:${send.templateVersion}`;
+      if (!versions.has(key)) versions.set(key, await this.versionOf(send.projectId, send.templateId, send.templateVersion));
     }
-    return facts;
+    for (const [projectId, sends] of unchecked) {
+      const suppressed = await this.suppressions.suppressedAmong(
+        projectId,
+        sends.map((send) => send.recipient!.email!),
+      );
+      for (const send of sends) send.suppressed = suppressed.has(normalizeAddress(send.recipient!.email!));
+    }
+    return versions;
   }
 
   private async versionOf(projectId: string, templateId: string, version: number): Promise<EmailTemplateVersionEntity | null> {
@@ -268,14 +290,13 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     return found;
   }
 
-  private async tryToSend(send: ClaimedSend, sending: SendingProfile, facts: RoundFacts): Promise<AttemptResult> {
-    const profile = facts.profiles.get(`${send.projectId}:${send.profileId}`) ?? null;
+  private async tryToSend(send: ClaimedSend, sending: SendingProfile, versions: RoundVersions): Promise<AttemptResult> {
+    const profile = send.recipient;
     const address = profile?.email ?? null;
-    const suppressed = address ? facts.suppressed.has(`${send.projectId}:${normalizeAddress(address)}`) : false;
-    const reason = skipReason({ profile, suppressed, consentRequired: sending.consentRequired });
+    const reason = skipReason({ profile, suppressed: send.suppressed, consentRequired: sending.consentRequired });
     if (reason || !profile || !address) return { status: 'skipped', reason: reason ?? 'NO_EMAIL', toAddress: address };
 
-    const version = facts.versions.get(`${send.projectId}:${send.templateId}:${send.templateVersion}`) ?? null;
+    const version = versions.get(`${send.projectId}:${send.templateId}:${send.templateVersion}`) ?? null;
     if (!version) return { status: 'failed', reason: `TEMPLATE_VERSION_NOT_FOUND: ${send.templateId} v${send.templateVersion}`, toAddress: address };
     const messageId = `<${send.id}@${this.config.EMAIL_MESSAGE_ID_DOMAIN}>`;
     let message: RenderedMessage;
@@ -285,7 +306,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
         sendId: send.id,
         version: composable(version),
         scope: personalizationScope({
-          profile: { id: profile.profileId, email: profile.email, name: profile.name, timeZone: profile.timeZone, locale: profile.locale, properties: profile.properties },
+          profile: { id: send.profileId, email: profile.email, name: profile.name, timeZone: profile.timeZone, locale: profile.locale, properties: profile.properties },
           event: send.event,
           campaign: send.campaign,
         }),
@@ -338,7 +359,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
        FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::jsonb[]) AS m(id, claimed_at, message_id, links)
        WHERE e.id = m.id AND e.status = 'sending' AND e.claimed_at = m.claimed_at
        RETURNING e.id`,
-      [marks.map(({ send }) => send.id), marks.map(({ send }) => send.claimedAt.toISOString()), marks.map((mark) => mark.messageId), marks.map((mark) => JSON.stringify(mark.links))],
+      [marks.map(({ send }) => send.id), marks.map(({ send }) => send.claimedAt), marks.map((mark) => mark.messageId), marks.map((mark) => JSON.stringify(mark.links))],
     )) as [{ id: string }[], number];
     const marked = new Set(rows.map((row) => row.id));
     return marks.map(({ send }) => marked.has(send.id));
@@ -359,7 +380,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     const column = <T>(value: (entry: { send: ClaimedSend; result: RecordedResult }) => T) => results.map(value);
     const params: unknown[] = [
       column(({ send }) => send.id),
-      column(({ send }) => send.claimedAt.toISOString()),
+      column(({ send }) => send.claimedAt),
       column(({ result }) => result.status),
       column(({ result }) => (result.status === 'sent' ? null : result.reason)),
       column(({ result }) => result.toAddress),
@@ -444,11 +465,13 @@ function eventsOf(result: RecordedResult): { name: EmailEventName; properties: R
   }
 }
 
-function sendFromRow(row: Record<string, unknown>): ClaimedSend {
+/** Printable ASCII and blanks: the addresses the claim's suppression check normalizes exactly as `normalizeAddress` does. */
+const ASCII = /^[\t\n\v\f\r -~]*$/;
+
+function claimedFromRow(row: Record<string, unknown>): ClaimedSend {
   return {
     id: row.id as string,
     projectId: row.project_id as string,
-    idempotencyKey: row.idempotency_key as string,
     templateId: row.template_id as string,
     templateVersion: row.template_version as number,
     profileId: row.profile_id as string,
@@ -456,24 +479,18 @@ function sendFromRow(row: Record<string, unknown>): ClaimedSend {
     journeyId: row.journey_id as string | null,
     event: row.event as Record<string, unknown>,
     campaign: row.campaign as Record<string, unknown>,
-    status: row.status as ClaimedSend['status'],
-    reason: row.reason as string | null,
-    toAddress: row.to_address as string | null,
     attempts: row.attempts as number,
-    nextAttemptAt: row.next_attempt_at as Date,
-    claimedAt: row.claimed_at as Date,
-    messageId: row.message_id as string | null,
-    smtpStartedAt: row.smtp_started_at as Date | null,
-    smtpResponse: row.smtp_response as string | null,
-    sentAt: row.sent_at as Date | null,
-    links: row.links as string[],
-    openCount: row.open_count as number,
-    firstOpenedAt: row.first_opened_at as Date | null,
-    clickCount: row.click_count as number,
-    firstClickedAt: row.first_clicked_at as Date | null,
-    unsubscribedAt: row.unsubscribed_at as Date | null,
-    bounceType: row.bounce_type as 'hard' | 'soft' | null,
-    bouncedAt: row.bounced_at as Date | null,
-    createdAt: row.created_at as Date,
+    claimedAt: row.claimed_at as string,
+    recipient: row.known
+      ? {
+          email: row.email as string | null,
+          emailSubscribed: row.email_subscribed as boolean | null,
+          name: row.name as string | null,
+          timeZone: row.time_zone as string | null,
+          locale: row.locale as string | null,
+          properties: row.properties as Record<string, unknown>,
+        }
+      : null,
+    suppressed: row.suppressed as boolean,
   };
 }
