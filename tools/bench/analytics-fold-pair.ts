@@ -5,7 +5,8 @@
 // `Rollups.applyEvents` as `RollupConsumers.fold` calls them, without NATS, inbox or watermark.
 //   BENCH_BEFORE_DIST=/work/wt/base/dist node dist/tools/bench/analytics-fold-pair.js
 // Events as bench:analytics:rollups (BENCH_EVENTS 200,000 of BENCH_PROFILES 20,000 over the last day, names and
-// amounts alike), in folds of BENCH_FOLD (20,000: a live consumer batch of a burst); BENCH_ROUNDS rounds, each
+// amounts alike), in folds of BENCH_FOLD (20,000: a live consumer batch of a burst; the before side's of
+// BENCH_BEFORE_FOLD, default the same, so one build's fold sizes compare too); BENCH_ROUNDS rounds, each
 // a fresh project (new rows first, then more of the same profile-days). Prints µs per event of each build and
 // after/before: the total's ratio and the median of the folds' ratios.
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -19,6 +20,8 @@ const BEFORE_DIST = process.env.BENCH_BEFORE_DIST;
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 20_000);
 const FOLD = Number(process.env.BENCH_FOLD ?? 20_000);
+/** The before side's folds (default BENCH_FOLD): a multiple or a divisor of BENCH_FOLD, to compare fold sizes of one build. */
+const BEFORE_FOLD = Number(process.env.BENCH_BEFORE_FOLD ?? FOLD);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DAY_MS = 86_400_000;
 const NAMES = ['App Opened', 'Product Viewed', 'Product Viewed', 'Added To Cart', 'Search', 'Charged'];
@@ -84,15 +87,22 @@ async function main(): Promise<void> {
       });
       const projects = builds.map(() => randomUUID());
       const cpu = builds.map(() => [] as number[]);
-      for (let start = 0, k = 0; start < EVENTS; start += FOLD, k++) {
-        const fold = events.slice(start, start + FOLD);
+      // A step is the larger side's fold; the other side folds the same events in as many folds as fit.
+      const step = Math.max(FOLD, BEFORE_FOLD);
+      const sizes = [BEFORE_FOLD, FOLD];
+      for (let start = 0, k = 0; start < EVENTS; start += step, k++) {
+        const stepEvents = events.slice(start, start + step);
         for (const b of k % 2 === 0 ? [0, 1] : [1, 0]) {
-          await builds[b]!.dataSource.transaction(async (manager) => {
-            const [{ pid }] = (await manager.query(`SELECT pg_backend_pid() AS pid`)) as [{ pid: number }];
-            const before = backendCpu(pid);
-            await builds[b]!.fold(manager, projects[b]!, fold);
-            cpu[b]!.push(backendCpu(pid) - before);
-          });
+          let used = 0;
+          for (let at = 0; at < stepEvents.length; at += sizes[b]!) {
+            await builds[b]!.dataSource.transaction(async (manager) => {
+              const [{ pid }] = (await manager.query(`SELECT pg_backend_pid() AS pid`)) as [{ pid: number }];
+              const before = backendCpu(pid);
+              await builds[b]!.fold(manager, projects[b]!, stepEvents.slice(at, at + sizes[b]!));
+              used += backendCpu(pid) - before;
+            });
+          }
+          cpu[b]!.push(used);
         }
       }
       const total = cpu.map((folds) => folds.reduce((sum, ns) => sum + ns, 0));
