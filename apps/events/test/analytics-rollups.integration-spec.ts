@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { ProfileDeleted, ProfileIdentified, ProfileMerged, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { applyOwnedStream } from '@boomerang/platform/messaging';
 import { eventually, newKnownProfiles, secretKeyCaller, type TestSubgraph } from '@boomerang/platform/testing';
+import { SETTINGS_LOCK } from '../src/analytics/analytics-settings.js';
 import { ANALYTICS_EVENTS_DURABLE, uuidV7Floor } from '../src/analytics/rollup.consumers.js';
 import { RollupBackfill } from '../src/analytics/rollup-backfill.js';
 import { Rollups } from '../src/analytics/rollups.js';
@@ -195,6 +196,37 @@ describe('analytics rollups', () => {
       [survivor, '2026-05-02', 2],
       [survivor, '2026-05-03', 1],
     ]);
+  });
+
+  it('folds a backlog of 100 messages in one consumer batch (bigger folds write fewer rows per event)', async () => {
+    const projectId = randomUUID();
+    const [ada] = await newKnownProfiles(sut, projectId, 1);
+    // The project's folds wait while this session holds its settings lock (they take it shared): a backlog builds up.
+    const hold = db.createQueryRunner();
+    await hold.connect();
+    await hold.query(`SELECT pg_advisory_lock(${SETTINGS_LOCK})`, [projectId]);
+    try {
+      // Each call its own EventsIngested message.
+      for (let i = 0; i <= 100; i++) await ingest(projectId, [{ profileId: ada, timestamp: new Date('2026-06-01T10:00:00Z') }]);
+      await sut.flushOutbox();
+      const consumer = () => sut.messaging.jsm.consumers.info(sut.messaging.subjects.streamName('events'), ANALYTICS_EVENTS_DURABLE);
+      await eventually(async () => ((info) => info.num_pending + info.num_ack_pending)(await consumer()) === 101);
+      // Delivered to the consumer: one batch waiting on the lock, the rest buffered (a consumer that buffers fewer leaves some in the stream).
+      await eventually(async () => (await consumer()).num_pending === 0, { timeoutMs: 3_000 }).catch(() => undefined);
+    } finally {
+      await hold.query(`SELECT pg_advisory_unlock(${SETTINGS_LOCK})`, [projectId]);
+      await hold.release();
+    }
+    await settled();
+    // A batch's inbox rows are written by its one transaction (its parts' rows are dropped): distinct xmins are the batches.
+    const [{ messages, batches }] = (await db.query(
+      `SELECT count(*)::int AS messages, count(DISTINCT xmin::text)::int AS batches FROM "${sut.schema}".inbox WHERE consumer = $1 AND project_id = $2`,
+      [ANALYTICS_EVENTS_DURABLE, projectId],
+    )) as [{ messages: number; batches: number }];
+    // The batch that waited on the lock, then the rest at once (ROLLUP_BATCH_MESSAGES of 50 took three or more).
+    expect(messages).toBe(101);
+    expect(batches).toBeLessThanOrEqual(2);
+    expect(await days(projectId)).toEqual([{ profile_id: ada, day: '2026-06-01', events: 101, revenue: '0' }]);
   });
 
   it('backfills events received before the watermark once, partition by partition, and the rollups equal a recomputation from the events', async () => {

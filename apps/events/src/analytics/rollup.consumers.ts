@@ -10,8 +10,12 @@ import { receivedAt, RollupWatermark } from './rollup-watermark.js';
 import { beginFold, Rollups } from './rollups.js';
 
 export const ANALYTICS_EVENTS_DURABLE = 'events-analytics-rollups';
-/** EventsIngested messages folded in one transaction (each holds one ingest call's events, up to a few hundred). */
-export const ROLLUP_BATCH_MESSAGES = 50;
+/**
+ * EventsIngested messages folded in one batch (each holds one ingest group's events, up to 500): only a
+ * backlog fills one, and the more of its events a fold takes, the fewer times each profile-day's rows are
+ * written (folds of ~40,000 events cost 12-17 % less PostgreSQL CPU per event than of ~20,000).
+ */
+export const ROLLUP_BATCH_MESSAGES = 100;
 
 /**
  * Keeps the rollups from events' own stream, off the ingest path: each EventsIngested message is
