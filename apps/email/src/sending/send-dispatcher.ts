@@ -392,10 +392,13 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     const reports = this.reportsOf(results);
     let events = '';
     if (reports.sendIds.length > 0) {
-      params.push(reports.messages.subjects, reports.messages.projectIds, reports.messages.bodies, reports.messages.messageIds, reports.sendIds);
+      // The bodies as one JSON array: as a text[] each would be quoted and escaped, a JSON text full of quotes.
+      params.push(reports.messages.subjects, reports.messages.projectIds, `[${reports.messages.bodies.join(',')}]`, reports.messages.messageIds, reports.sendIds);
       // Only the events of the results recorded: another dispatcher took a send over after this one's lease ran out, and its result stands.
       events = `, events AS (
-          SELECT * FROM unnest($8::text[], $9::uuid[], $10::text[], $11::text[], $12::uuid[]) WITH ORDINALITY AS m(subject, project_id, body, msg_id, send_id, ord)
+          SELECT m.subject, m.project_id, b.body, m.msg_id, m.ord
+          FROM unnest($8::text[], $9::uuid[], $11::text[], $12::uuid[]) WITH ORDINALITY AS m(subject, project_id, msg_id, send_id, ord)
+          JOIN json_array_elements($10::json) WITH ORDINALITY AS b(body, n) ON b.n = m.ord
           WHERE m.send_id IN (SELECT id FROM recorded)
         ), queued AS (${this.outbox.insertSql(this.dataSource, 'events')})`;
     }

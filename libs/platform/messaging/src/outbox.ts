@@ -68,7 +68,7 @@ export class OutboxWriter {
 
   /**
    * An INSERT into the outbox of `manager`'s schema of the prepared messages in `messages` (a FROM
-   * item with the columns subject, project_id, body (json text), msg_id and ord, the messages' order),
+   * item with the columns subject, project_id, body (json, or its text), msg_id and ord, the messages' order),
    * for a WITH clause. As with `enqueueMany`, the messages that share a subject make one row.
    */
   insertSql(manager: EntityManager | DataSource, messages: string): string {
