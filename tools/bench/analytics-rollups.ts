@@ -21,7 +21,9 @@
 //   rollups        the lock released, the same consumer folds the burst's EventsIngested messages
 //                  (batches of up to ROLLUP_BATCH_MESSAGES, each in ROLLUP_FOLD_PARTS transactions at
 //                  once, inbox rows, acks): events / time until nothing is pending, with nothing else
-//                  running (this process's CPU meanwhile printed too). Each side starts from a fresh
+//                  running. Each side's CPU is printed too, per 1,000 events (the app's threads and its
+//                  PostgreSQL backends, the /v1/batch client's thread apart), which the machine's other
+//                  load skews far less than events/s. Each side starts from a fresh
 //                  checkpoint with no autovacuum worker on the run's tables, as bench:ingest's rounds
 //                  do, so full-page writes cost both alike. Then every event must be in the
 //                  rollups (the project's profile_day counts add up to the events stored, none waiting
@@ -37,6 +39,7 @@
 // BENCH_EVENTS (default 200,000), BENCH_PROFILES (20,000), BENCH_SPREAD_DAYS (1), BENCH_CLIENTS (64),
 // BENCH_ROUNDS, BENCH_WARMUP_EVENTS; the app's ROLLUP_FOLD_PARTS (2).
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { v7 as timeOrderedUuid } from 'uuid';
@@ -44,8 +47,9 @@ import { DataSource } from 'typeorm';
 import type { IngestedEvent } from '@boomerang/contracts';
 import type { RollupFoldConfig } from '../../apps/events/src/analytics/rollup-fold-config.js';
 import type { IngestEventCommand } from '../../apps/events/src/ingestion/ingest-event.command.js';
-import { eventually, newKnownProfiles, serveTestIngestPolicies, serveTestKeys, startTestSubgraph } from '@boomerang/platform/testing';
+import { eventually, newKnownProfiles, serveTestIngestPolicies, serveTestKeys, startTestSubgraph, TEST_DATABASE_URL } from '@boomerang/platform/testing';
 import type { BatchClientAnswer, BatchClientOptions } from './batch-client.js';
+import { cpuSecondsIfAlive } from './support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 20_000);
@@ -110,6 +114,44 @@ function sdkEvent(n: number, now: number) {
     timestamp: timestamp.toISOString(),
     properties,
     context: CONTEXT,
+  };
+}
+
+/** The PostgreSQL backends serving this process: those whose client end is one of its sockets (local port → socket inode). */
+async function ownBackends(db: DataSource): Promise<number[]> {
+  const postgresPort = Number(new URL(TEST_DATABASE_URL).port || 5432);
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
+      if (inode) inodes.add(inode);
+    } catch {
+      // closed while listing
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[9] && inodes.has(fields[9]) && parseInt(fields[2]?.split(':')[1] ?? '', 16) === postgresPort) ports.push(parseInt(fields[1]!.split(':')[1]!, 16));
+    }
+  }
+  const rows = (await db.query(`SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[])`, [ports])) as { pid: number }[];
+  return rows.map((row) => row.pid);
+}
+
+/** Starts counting the CPU of this process (every thread) and of its PostgreSQL backends; the call it returns reads both (backends that connect later count from zero). */
+async function cpuMeter(db: DataSource): Promise<() => Promise<{ process: number; backends: number }>> {
+  const before = new Map((await ownBackends(db)).map((pid) => [pid, cpuSecondsIfAlive(pid) ?? 0]));
+  const processBefore = process.cpuUsage();
+  return async () => {
+    const { user, system } = process.cpuUsage(processBefore);
+    let backends = 0;
+    for (const pid of new Set([...before.keys(), ...(await ownBackends(db))])) {
+      const now = cpuSecondsIfAlive(pid);
+      if (now !== undefined) backends += now - (before.get(pid) ?? 0);
+    }
+    return { process: (user + system) / 1e6, backends };
   };
 }
 
@@ -179,7 +221,7 @@ async function main(): Promise<void> {
         worker.postMessage(batches, batches.map((batch) => batch.buffer as ArrayBuffer));
       });
       if ('error' in answer) throw new Error(`the /v1/batch client: ${answer.error}`);
-      return { seconds: answer.seconds, note: `${answer.retried} batch(es) answered 503 and posted again; ${bytes.toFixed(0)} bytes of JSON an event` };
+      return { seconds: answer.seconds, clientCpu: answer.cpuSeconds, note: `${answer.retried} batch(es) answered 503 and posted again; ${bytes.toFixed(0)} bytes of JSON an event` };
     };
     /** The same events through IngestEvents, profile ids given, from CLIENTS concurrent callers. */
     const callIngest = async (project: Project, from: number, to: number) => {
@@ -195,7 +237,8 @@ async function main(): Promise<void> {
           while (next < batches.length) await ingest.execute(project.id, batches[next++]!);
         }),
       );
-      return { seconds: (performance.now() - started) / 1000, note: 'no HTTP, parsing, auth or identity' };
+      // (The callers share the app's thread: their CPU is counted as the app's.)
+      return { seconds: (performance.now() - started) / 1000, clientCpu: 0, note: 'no HTTP, parsing, auth or identity' };
     };
 
     const pending = async () => {
@@ -244,17 +287,20 @@ async function main(): Promise<void> {
     clients.delete(warmUp.key);
 
     /** One burst: ingest timed while the project's folds wait on its settings lock, then the consumer timed folding it alone. */
-    const burst = async (path: string, send: (project: Project, from: number, to: number) => Promise<{ seconds: number; note: string }>) => {
+    const burst = async (path: string, send: (project: Project, from: number, to: number) => Promise<{ seconds: number; clientCpu: number; note: string }>) => {
       const project = await newProject();
       log(`${path}: ${count(EVENTS)} events of ${count(PROFILES)} profiles over ${SPREAD_DAYS} day(s), ${CLIENTS} concurrent callers of ${PER_BATCH}; load before: ${load()}`);
       // The consumer's folds of the project wait while this session holds its settings lock (they take it shared).
       const hold = db.createQueryRunner();
       await hold.connect();
       await hold.query(`SELECT pg_advisory_lock(${SETTINGS_LOCK})`, [project.id]);
-      let sent: { seconds: number; note: string };
+      let sent: { seconds: number; clientCpu: number; note: string };
+      let ingestCpu: { process: number; backends: number };
       try {
         await freshStart();
+        const ingestMeter = await cpuMeter(db);
         sent = await send(project, 0, EVENTS);
+        ingestCpu = await ingestMeter();
         await check(project.id, EVENTS, false);
         await sut.flushOutbox();
         await freshStart();
@@ -262,17 +308,24 @@ async function main(): Promise<void> {
         await hold.query(`SELECT pg_advisory_unlock(${SETTINGS_LOCK})`, [project.id]);
         await hold.release();
       }
+      const foldMeter = await cpuMeter(db);
       const drainStarted = performance.now();
-      const drainCpu = process.cpuUsage();
       await settled();
       const drainSeconds = (performance.now() - drainStarted) / 1000;
-      const { user, system } = process.cpuUsage(drainCpu);
+      const foldCpu = await foldMeter();
       await check(project.id, EVENTS, true);
       const ingestRate = EVENTS / sent.seconds;
       const foldRate = EVENTS / drainSeconds;
       log(`${path} ingest: ${count(ingestRate)} events/s stored (${sent.seconds.toFixed(1)} s, ${sent.note}; the rollup consumer held off); load: ${load()}`);
       log(
-        `${path} rollups: ${count(foldRate)} events/s = ${(foldRate / ingestRate).toFixed(2)}x its ingest (the consumer folding the burst in ${drainSeconds.toFixed(1)} s, ${parts} part(s) at once, nothing else running; this process's CPU ${((user + system) / 1e6).toFixed(1)} s; every event in profile_day); load: ${load()}`,
+        `${path} rollups: ${count(foldRate)} events/s = ${(foldRate / ingestRate).toFixed(2)}x its ingest (the consumer folding the burst in ${drainSeconds.toFixed(1)} s, ${parts} part(s) at once, nothing else running; every event in profile_day); load: ${load()}`,
+      );
+      // Core-seconds per 1,000 events, which the machine's other load skews far less than events/s (NATS, shared, not counted).
+      const perK = (seconds: number) => ((1000 * seconds) / EVENTS).toFixed(3);
+      const ingestAppCpu = ingestCpu.process - sent.clientCpu + ingestCpu.backends;
+      const foldAppCpu = foldCpu.process + foldCpu.backends;
+      log(
+        `${path} CPU per 1,000 events: ingest ${perK(ingestAppCpu)} core-s (the app ${perK(ingestCpu.process - sent.clientCpu)}, its PostgreSQL backends ${perK(ingestCpu.backends)}; the client thread's ${perK(sent.clientCpu)} apart), fold ${perK(foldAppCpu)} (the app ${perK(foldCpu.process)}, its backends ${perK(foldCpu.backends)}) → fold / ingest ${(foldAppCpu / ingestAppCpu).toFixed(2)}x`,
       );
       // Each batch's own inbox rows are written by one transaction (its parts' rows are dropped): distinct xmins are the batches.
       const [{ messages, folds }] = (await db.query(`SELECT count(*)::int AS messages, count(DISTINCT xmin::text)::int AS folds FROM inbox WHERE consumer = $1 AND project_id = $2`, [
@@ -280,7 +333,7 @@ async function main(): Promise<void> {
         project.id,
       ])) as [{ messages: number; folds: number }];
       log(`${path} rollups: ${count(messages)} EventsIngested messages in ${count(folds)} batches (${(messages / folds).toFixed(1)} messages, ${count(EVENTS / folds)} events a batch)`);
-      return { project, ingestRate, foldRate, messages };
+      return { project, ingestRate, foldRate, cpuRatio: foldAppCpu / ingestAppCpu, messages };
     };
 
     // Rounds of both bursts, the order alternating (a burst's fold writes into tables the bursts before it grew).
@@ -295,6 +348,7 @@ async function main(): Promise<void> {
     const summary = ({ path, bursts }: (typeof paths)[number]) => {
       const ratios = bursts.map((b) => b.foldRate / b.ingestRate);
       log(`${path}: events/s stored → folded, by round: ${bursts.map((b, i) => `${count(b.ingestRate)} → ${count(b.foldRate)} (${ratios[i]!.toFixed(2)}x)`).join(', ')}`);
+      log(`${path}: CPU per event, fold / ingest, by round: ${bursts.map((b) => `${b.cpuRatio.toFixed(2)}x`).join(', ')} (median ${median(bursts.map((b) => b.cpuRatio)).toFixed(2)}x)`);
       return { ingestRate: median(bursts.map((b) => b.ingestRate)), ratio: median(ratios), last: bursts[bursts.length - 1]! };
     };
     const http = summary(paths[0]!);

@@ -4,10 +4,11 @@
 // `clients` kept-alive connections, as bench:ingest does (node:http, sentAt stamped at sending). A batch
 // answered 503 (the API's "retry later") is posted again after RETRY_AFTER_MS, as an SDK retries it, and
 // counted; any other refusal or a lost connection ends the burst with an error. It answers the burst's
-// seconds (first post to last answer), the batches posted and the retries.
+// seconds (first post to last answer), its own CPU, the batches posted and the retries.
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
+import { threadCpuSeconds } from './support.js';
 
 export interface BatchClientOptions {
   port: number;
@@ -16,7 +17,8 @@ export interface BatchClientOptions {
   clients: number;
 }
 
-export type BatchClientAnswer = { seconds: number; batches: number; retried: number } | { error: string };
+/** `cpuSeconds`: this thread's CPU over the burst (the client's own, apart from the app's). */
+export type BatchClientAnswer = { seconds: number; cpuSeconds: number; batches: number; retried: number } | { error: string };
 
 const RETRY_AFTER_MS = 100;
 const BATCH_HEAD = Buffer.from('{"batch":');
@@ -48,6 +50,7 @@ function send(body: Buffer[]): Promise<number> {
 async function burst(batches: readonly Uint8Array[]): Promise<BatchClientAnswer> {
   let next = 0;
   let retried = 0;
+  const cpuBefore = threadCpuSeconds();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async () => {
@@ -63,7 +66,7 @@ async function burst(batches: readonly Uint8Array[]): Promise<BatchClientAnswer>
       }
     }),
   );
-  return { seconds: (performance.now() - started) / 1000, batches: batches.length, retried };
+  return { seconds: (performance.now() - started) / 1000, cpuSeconds: threadCpuSeconds() - cpuBefore, batches: batches.length, retried };
 }
 
 parentPort!.on('message', (batches: Uint8Array[]) => {

@@ -13,7 +13,16 @@ const CLOCK_TICKS_PER_S = (() => {
 
 /** CPU seconds (user + system) a process has used so far, like pidusage, from /proc/<pid>/stat; throws once it is gone. */
 export function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** CPU seconds (user + system) the calling thread has used so far (a worker thread's own, not its process's). */
+export function threadCpuSeconds(): number {
+  return statCpuSeconds('/proc/thread-self/stat');
+}
+
+function statCpuSeconds(path: string): number {
+  const stat = readFileSync(path, 'utf8');
   // Fields after the command name (which may hold spaces) start at state (field 3); utime/stime are 14/15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
