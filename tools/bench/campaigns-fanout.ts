@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,7 +25,7 @@ import { createTestMessaging, secretKeyCaller, seedKnownProfiles, startTestSubgr
 import { freePort } from '../dev/platform.mjs';
 import { startDistSubgraph } from './dist-subgraph.js';
 import { runSmtpSink, startSmtpSink } from './smtp-sink.js';
-import { machineBusySeconds, processCpuSeconds } from './support.js';
+import { cpuSampler, machineBusySeconds, processCpuSeconds, processGroups } from './support.js';
 
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 100_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -103,6 +103,15 @@ async function main(): Promise<void> {
     // CPU seconds of each part while the campaign runs (PostgreSQL and NATS are shared with whatever else runs here: the machine's total says how busy it was).
     const cpuNow = () => ({ email: processCpuSeconds(email.process.pid!), campaigns: processCpuSeconds(process.pid), sink: processCpuSeconds(sink.pid), machine: machineBusySeconds() });
     const cpuBefore = cpuNow();
+    // Per group (each app, the PostgreSQL backends serving each, NATS, PostgreSQL's background), rescanned as pools open connections.
+    const database = new URL(TEST_DATABASE_URL);
+    const sampler = cpuSampler(async () => {
+      const groups = await processGroups(emailDb, database.pathname.slice(1), Number(database.port || 5432), 'campaigns + bench');
+      groups.set(sink.pid, 'smtp sink');
+      return groups;
+    });
+    await sampler.start();
+    const loadAtStart = loadavg()[0]!;
     const started = performance.now();
     const run = await campaigns.query(`mutation($id: ID!) { updateCampaignStatus(id: $id, status: RUNNING) { status } }`, { id: campaignId }, caller);
     if (run.errors) throw new Error(JSON.stringify(run.errors));
@@ -134,6 +143,8 @@ async function main(): Promise<void> {
     await Promise.all([decided, intake]);
     const pipelineSeconds = (performance.now() - started) / 1000;
     const cpuAfter = cpuNow();
+    const groupCpu = [...(await sampler.stop())].sort(([, a], [, b]) => b - a);
+    const perEmail = (seconds: number) => ((seconds * 1000) / PROFILES).toFixed(3);
     const cpu = (part: keyof typeof cpuBefore) => `${(cpuAfter[part] - cpuBefore[part]).toFixed(1)} s (${(((cpuAfter[part] - cpuBefore[part]) / pipelineSeconds) * 100).toFixed(0)} % of a core)`;
     const file = join(dir, 'messages.jsonl');
     await sink.dump(file);
@@ -156,6 +167,8 @@ campaign fan-out bench: one-time EMAIL campaign to ${PROFILES} profiles (everyon
   campaign start → last SMTP accept          ${pipelineSeconds.toFixed(2)} s  ${rate.toFixed(0)} emails/s 
                                              (every decision recorded after ${((decidedAt - started) / 1000).toFixed(2)} s, every command on JetStream after ${((relayedAt - started) / 1000).toFixed(2)} s, all taken into email_send after ${((takenInAt - started) / 1000).toFixed(2)} s)
                                              CPU: email ${cpu('email')}, campaigns + bench ${cpu('campaigns')}, sink ${cpu('sink')}; machine busy ${cpu('machine')}
+                                             CPU ms per email: ${groupCpu.map(([group, seconds]) => `${group} ${perEmail(seconds)}`).join(', ')}; machine ${perEmail(cpuAfter.machine - cpuBefore.machine)}
+                                             load average ${loadAtStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}
   bare nodemailer pool, same raw messages    ${bareSeconds.toFixed(2)} s  ${bareRate.toFixed(0)} emails/s
   ratio campaign / bare                      ${(rate / bareRate).toFixed(2)}×  (goal ≥ 0.6×: ${rate / bareRate >= 0.6 ? 'met' : 'NOT met'})
 `);

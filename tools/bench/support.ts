@@ -49,9 +49,10 @@ export function cpuSecondsIfAlive(pid: number): number | undefined {
 /**
  * The processes a bench's work runs in, by group: this bench, each app it started from dist/, the
  * PostgreSQL backends of `database` (by the app at their client end), NATS, PostgreSQL's background.
+ * `self` names this process's group and its backends (an app the bench runs in-process), else 'bench client' with backends as others.
  */
-export async function processGroups(db: pg.Client, database: string, postgresPort: number): Promise<Map<number, string>> {
-  const groups = new Map<number, string>([[process.pid, 'bench client']]);
+export async function processGroups(db: pg.Client, database: string, postgresPort: number, self?: string): Promise<Map<number, string>> {
+  const groups = new Map<number, string>([[process.pid, self ? `${self} (node)` : 'bench client']]);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -104,4 +105,40 @@ export function cpuByGroup(groups: Map<number, string>, before: Map<number, numb
     used.set(group, (used.get(group) ?? 0) + now - (before.get(pid) ?? 0));
   }
   return used;
+}
+
+/**
+ * CPU seconds per group from `start()` to `stop()`, rescanning `scan()` every `everyMs` so backends a
+ * pool opens (or closes) mid-run count too: a process first seen after the start counts from 0, one
+ * gone by the end until it was last seen.
+ */
+export function cpuSampler(scan: () => Promise<Map<number, string>>, everyMs = 1000) {
+  const groupOf = new Map<number, string>();
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  let timer: NodeJS.Timeout | undefined;
+  let started = false;
+  const sample = async () => {
+    for (const [pid, group] of await scan()) if (!groupOf.has(pid)) groupOf.set(pid, group);
+    for (const pid of groupOf.keys()) {
+      const cpu = cpuSecondsIfAlive(pid);
+      if (cpu === undefined) continue;
+      if (!first.has(pid)) first.set(pid, started ? 0 : cpu);
+      last.set(pid, cpu);
+    }
+  };
+  return {
+    async start(): Promise<void> {
+      await sample();
+      started = true;
+      timer = setInterval(() => void sample().catch(() => undefined), everyMs);
+    },
+    async stop(): Promise<Map<string, number>> {
+      clearInterval(timer);
+      await sample();
+      const used = new Map<string, number>();
+      for (const [pid, group] of groupOf) used.set(group, (used.get(group) ?? 0) + (last.get(pid) ?? 0) - (first.get(pid) ?? 0));
+      return used;
+    },
+  };
 }
