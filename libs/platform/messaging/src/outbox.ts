@@ -237,6 +237,7 @@ export class OutboxRelay {
       // but only takes effect at COMMIT, which waits for every publish ack below. Any failure
       // or a crash before then rolls it back and the rows are published again (same msgIDs).
       // json_array_elements hands back each body's text as written: no parse or re-serialisation here.
+      // The ids are unnested beside the bodies (ROWS FROM zips them): message_ids[n] would decompress the whole TOASTed array once per message.
       // Rows are taken in order while the messages before them stay under maxMessages (the
       // first row always goes), so one transaction never holds an unbounded number of publishes.
       const messages = (await manager.query(
@@ -247,8 +248,8 @@ export class OutboxRelay {
          ), claimed AS (
            DELETE FROM ${this.table} WHERE seq IN (SELECT seq FROM taken)
            RETURNING seq, subject, bodies, message_ids)
-         SELECT seq, b.n, message_ids[b.n] AS msg_id, subject, b.body::text AS body, (SELECT count(*) FROM locked)::int AS locked_rows
-         FROM claimed, json_array_elements(claimed.bodies) WITH ORDINALITY AS b(body, n)`,
+         SELECT seq, b.n, b.msg_id, subject, b.body::text AS body, (SELECT count(*) FROM locked)::int AS locked_rows
+         FROM claimed, ROWS FROM (json_array_elements(claimed.bodies), unnest(claimed.message_ids)) WITH ORDINALITY AS b(body, msg_id, n)`,
         [this.batchSize, this.maxMessages],
       )) as OutboxMessage[];
       if (messages.length === 0) return { relayed: 0, more: false };

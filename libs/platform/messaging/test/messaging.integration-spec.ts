@@ -109,6 +109,27 @@ describe('messaging against real PostgreSQL and NATS', () => {
     expect(left).toBe(0);
   });
 
+  it('publishes each message of a large row (its ids and bodies stored compressed out of line) under its own id, in order', async () => {
+    const projectId = randomUUID();
+    const bodies = Array.from({ length: 1500 }, () => body(projectId));
+    const ids = bodies.map((_, i) => `large-row:${projectId}:${String(i).padStart(4, '0')}:${randomUUID()}`);
+    await db.dataSource.transaction((manager) => writer.enqueueMany(manager, ProjectCreated, bodies, ids));
+    const [{ stored }] = await db.dataSource.query(`SELECT pg_column_size(message_ids) < octet_length(message_ids::text) AS stored FROM "${db.schema}".outbox`);
+    expect(stored).toBe(true);
+    expect(await new OutboxRelay(db.dataSource, nats, silentLogger, { maxMessages: 5000 }).relayBatch()).toBe(1);
+
+    const subject = nats.subjects.subject(ProjectCreated, projectId);
+    const consumer = await nats.js.consumers.get(nats.subjects.streamName('workspace'), { filter_subjects: subject });
+    const received: string[] = [];
+    for await (const message of await consumer.fetch({ max_messages: bodies.length, expires: 5000 })) {
+      received.push(message.headers!.get('Nats-Msg-Id'));
+      if (received.length === bodies.length) break;
+    }
+    expect(received).toEqual(ids);
+    // The durable consumers below read the stream from its start.
+    await nats.jsm.streams.purge(nats.subjects.streamName('workspace'), { filter: subject });
+  });
+
   it('relays a batch through its own ack inbox, one stored message per id, without a js.publish request each', async () => {
     const projectId = randomUUID();
     const bodies = [body(projectId), body(projectId), body(projectId)];
