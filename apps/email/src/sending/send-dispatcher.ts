@@ -229,9 +229,11 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
       `WITH claimed AS (
          UPDATE email_send s SET status = 'sending', claimed_at = date_trunc('milliseconds', clock_timestamp()), smtp_started_at = NULL, attempts = s.attempts + 1
          WHERE s.id IN (
+           -- One walk of email_send_due in its order, stopping at the limit (a claimed send's next_attempt_at passed before its claim):
+           -- an OR of the two cases is a bitmap of every due row, dead ones too, sorted on each claim.
            SELECT id FROM email_send
-           WHERE (status IN ('queued', 'deferred') AND next_attempt_at <= now())
-              OR (status = 'sending' AND smtp_started_at IS NULL AND claimed_at < now() - make_interval(secs => $2::float8 / 1000))
+           WHERE status IN ('queued', 'deferred', 'sending') AND next_attempt_at <= now()
+             AND (status <> 'sending' OR smtp_started_at IS NULL AND claimed_at < now() - make_interval(secs => $2::float8 / 1000))
            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
          RETURNING s.id, s.project_id, s.template_id, s.template_version, s.profile_id, s.campaign_id, s.journey_id, s.event, s.campaign, s.attempts, s.claimed_at
        )
