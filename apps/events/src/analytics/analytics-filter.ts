@@ -175,11 +175,12 @@ export class AnalyticsScope {
   }
 
   /**
-   * Folds the groups of `cte` (a CTE or table with a text column `g`, one row per profile) beyond
-   * the MAX_BREAKDOWN_GROUPS largest into one: a select of `(g, other)` per original `g` to join on.
+   * Folds the groups of `cte` (a CTE or table with a text column `g`, one row per profile, or with
+   * `profiles` the SQL of a group's size when its rows are counts) beyond the MAX_BREAKDOWN_GROUPS
+   * largest into one: a select of `(g, other)` per original `g` to join on.
    */
-  groupRanks(cte: string): string {
-    return `(SELECT g, row_number() OVER (ORDER BY count(*) DESC, g NULLS LAST) > ${MAX_BREAKDOWN_GROUPS} AS other FROM ${cte} GROUP BY g)`;
+  groupRanks(cte: string, profiles = 'count(*)'): string {
+    return `(SELECT g, row_number() OVER (ORDER BY ${profiles} DESC, g NULLS LAST) > ${MAX_BREAKDOWN_GROUPS} AS other FROM ${cte} GROUP BY g)`;
   }
 
   private textOf(jsonb: string): string {

@@ -6,7 +6,7 @@ export const ANALYTICS_WORK_MEM = '64MB';
 /**
  * Settings of a question's transaction: no JIT (its compile time is longer than these queries run)
  * and, with `workMem`, more memory per hash or sort (funnels and lifecycle: their per-profile
- * groups stay in memory). Not for every question: with 64 MB the planner hashes the larger side of
+ * groups stay in memory; retention over `profile_days`: its parallel workers hash their groups). Not for every question: with 64 MB the planner hashes the larger side of
  * valueRetention's cohort ⋈ profile_day join (1.3M rows) and that answer got slower (1.9 s → 3.4–3.8 s
  * in psql on the bench data set, same load).
  */
