@@ -30,6 +30,7 @@ import { AnalyticsProfileDays1763900011500 } from './migrations/1763900011500-an
 import { AnalyticsEventTimes1763900012000 } from './migrations/1763900012000-analytics-event-times.js';
 import { AnalyticsDayTimesDropped1763900012100 } from './migrations/1763900012100-analytics-day-times-dropped.js';
 import { AnalyticsEventTimesByMonth1763900012200 } from './migrations/1763900012200-analytics-event-times-by-month.js';
+import { AnalyticsFoldWrites1763900012300 } from './migrations/1763900012300-analytics-fold-writes.js';
 import { PartitionsModule } from './partitions/partitions.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';
@@ -63,6 +64,7 @@ export const EVENTS_MIGRATIONS = [
   AnalyticsEventTimes1763900012000,
   AnalyticsDayTimesDropped1763900012100,
   AnalyticsEventTimesByMonth1763900012200,
+  AnalyticsFoldWrites1763900012300,
 ];
 
 @Module({

@@ -72,8 +72,14 @@ describe('analytics rollups (property)', () => {
       table(
         projectId,
         `WITH tz AS (SELECT COALESCE((SELECT time_zone FROM $schema.analytics_settings WHERE project_id = $1), 'UTC') AS zone)
-         SELECT profile_id, min("timestamp") AS first_at, to_char(min(("timestamp" AT TIME ZONE (SELECT zone FROM tz))::date), 'YYYY-MM-DD') AS first_day
+         SELECT profile_id, to_char(min(("timestamp" AT TIME ZONE (SELECT zone FROM tz))::date), 'YYYY-MM-DD') AS first_day
          FROM $schema.event WHERE project_id = $1 AND profile_id IS NOT NULL GROUP BY 1 ORDER BY 1`,
+      ),
+      table(
+        projectId,
+        `WITH tz AS (SELECT COALESCE((SELECT time_zone FROM $schema.analytics_settings WHERE project_id = $1), 'UTC') AS zone)
+         SELECT name, profile_id, to_char(min(("timestamp" AT TIME ZONE (SELECT zone FROM tz))::date), 'YYYY-MM-DD') AS first_day
+         FROM $schema.event WHERE project_id = $1 AND profile_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2`,
       ),
       table(
         projectId,
@@ -95,7 +101,8 @@ describe('analytics rollups (property)', () => {
         `SELECT profile_id, ARRAY(SELECT to_char(d, 'YYYY-MM-DD') FROM unnest(days) WITH ORDINALITY AS x (d, i) ORDER BY i) AS days, revenue::float8[] AS revenue
          FROM $schema.profile_days WHERE project_id = $1 ORDER BY 1`,
       ),
-      table(projectId, `SELECT profile_id, first_at, to_char(first_day, 'YYYY-MM-DD') AS first_day FROM $schema.profile_first_seen WHERE project_id = $1 ORDER BY 1`),
+      table(projectId, `SELECT profile_id, to_char(first_day, 'YYYY-MM-DD') AS first_day FROM $schema.profile_first_seen WHERE project_id = $1 ORDER BY 1`),
+      table(projectId, `SELECT name, profile_id, to_char(first_day, 'YYYY-MM-DD') AS first_day FROM $schema.profile_first_event WHERE project_id = $1 ORDER BY 1, 2`),
       table(projectId, `SELECT name, profile_id, to_char(day, 'YYYY-MM-DD') AS day, events FROM $schema.profile_day_event WHERE project_id = $1 ORDER BY 1, 2, 3`),
       table(projectId, `SELECT profile_id, name, to_char(month, 'YYYY-MM') AS month, times::text AS times FROM $schema.profile_event_times WHERE project_id = $1 ORDER BY 1, 2, 3`),
     ]);

@@ -55,9 +55,16 @@ describe('analytics rollups', () => {
     )) as (DayRow & { name: string })[];
   const firstSeen = async (projectId: string) =>
     (await db.query(
-      `SELECT profile_id, first_at, to_char(first_day, 'YYYY-MM-DD') AS first_day FROM "${sut.schema}".profile_first_seen WHERE project_id = $1 ORDER BY profile_id`,
+      `SELECT profile_id, to_char(first_day, 'YYYY-MM-DD') AS first_day FROM "${sut.schema}".profile_first_seen WHERE project_id = $1 ORDER BY profile_id`,
       [projectId],
-    )) as { profile_id: string; first_at: Date; first_day: string }[];
+    )) as { profile_id: string; first_day: string }[];
+  /** Row versions of the project's first rows: a rewrite changes its xmin. */
+  const firstRowVersions = async (projectId: string) =>
+    (await db.query(
+      `SELECT 'seen' AS kind, profile_id, xmin::text AS version FROM "${sut.schema}".profile_first_seen WHERE project_id = $1
+       UNION ALL SELECT name, profile_id, xmin::text FROM "${sut.schema}".profile_first_event WHERE project_id = $1 ORDER BY 1, 2`,
+      [projectId],
+    )) as { kind: string; profile_id: string; version: string }[];
   const settings = (projectId: string, input: Record<string, string>) =>
     sut.query<{ updateAnalyticsSettings: Record<string, string> }>(
       `mutation($input: UpdateAnalyticsSettingsInput!) { updateAnalyticsSettings(input: $input) { timeZone revenueEvent revenueProperty } }`,
@@ -93,7 +100,12 @@ describe('analytics rollups', () => {
       ['Viewed', '2026-11-02', 1, '0'],
     ]);
     // A late event earlier than every other moves first-seen back.
-    expect(await firstSeen(projectId)).toEqual([{ profile_id: ada, first_at: new Date('2026-10-31T23:00:00Z'), first_day: '2026-10-31' }]);
+    expect(await firstSeen(projectId)).toEqual([{ profile_id: ada, first_day: '2026-10-31' }]);
+    // An earlier time of the same first day writes no first row again (only the first day is kept).
+    const versions = await firstRowVersions(projectId);
+    await ingest(projectId, [{ profileId: ada, timestamp: new Date('2026-10-31T22:00:00Z'), name: 'Viewed' }]);
+    await eventually(async () => (await days(projectId))[0]?.events === 2);
+    expect(await firstRowVersions(projectId)).toEqual(versions);
 
     // A change under rollups counted with the old settings is taken, and rebuilds them (analytics-rebuild spec); bad input names the field.
     const changed = await settings(projectId, { timeZone: 'Asia/Kolkata' });
@@ -180,7 +192,7 @@ describe('analytics rollups', () => {
       { profile_id: survivor, day: '2026-05-01', events: 1, revenue: '0' },
       { profile_id: survivor, day: '2026-05-02', events: 2, revenue: '3' },
     ]);
-    expect(await firstSeen(projectId)).toEqual([{ profile_id: survivor, first_at: new Date('2026-05-01T10:00:00Z'), first_day: '2026-05-01' }]);
+    expect(await firstSeen(projectId)).toEqual([{ profile_id: survivor, first_day: '2026-05-01' }]);
     expect((await namedDays(projectId)).map((row) => row.profile_id)).toEqual([survivor, survivor, survivor]);
     // An event of the merged profile still in flight follows the merge; one of the erased profile is dropped.
     await db.transaction((manager) =>

@@ -133,7 +133,7 @@ export class Rollups {
       params,
     );
     await manager.query(
-      `WITH moved AS (DELETE FROM profile_day_event WHERE project_id = $1 AND profile_id = $3 RETURNING name, day, events, revenue)
+      `WITH moved AS (DELETE FROM profile_day_event WHERE ${profileDayEventRows('$1', '$3')} RETURNING name, day, events, revenue)
        INSERT INTO profile_day_event (project_id, name, profile_id, day, events, revenue) SELECT $1, name, $2, day, events, revenue FROM moved ORDER BY name, day
        ON CONFLICT (project_id, name, profile_id, day) DO UPDATE SET events = profile_day_event.events + excluded.events, revenue = profile_day_event.revenue + excluded.revenue`,
       params,
@@ -151,19 +151,19 @@ export class Rollups {
       params,
     );
     await manager.query(
-      `WITH moved AS (DELETE FROM profile_first_seen WHERE project_id = $1 AND profile_id = $3 RETURNING first_at, first_day)
-       INSERT INTO profile_first_seen (project_id, profile_id, first_at, first_day) SELECT $1, $2, first_at, first_day FROM moved
-       ON CONFLICT (project_id, profile_id) DO UPDATE SET first_at = excluded.first_at, first_day = excluded.first_day
-       WHERE excluded.first_at < profile_first_seen.first_at`,
+      `WITH moved AS (DELETE FROM profile_first_seen WHERE project_id = $1 AND profile_id = $3 RETURNING first_day)
+       INSERT INTO profile_first_seen (project_id, profile_id, first_day) SELECT $1, $2, first_day FROM moved
+       ON CONFLICT (project_id, profile_id) DO UPDATE SET first_day = excluded.first_day
+       WHERE excluded.first_day < profile_first_seen.first_day`,
       params,
     );
     // The survivor's own snapshot (ProfileChanged) follows its merge.
     await manager.query(`DELETE FROM analytics_profile WHERE project_id = $1 AND profile_id = $2`, [projectId, mergedId]);
     await manager.query(
-      `WITH moved AS (DELETE FROM profile_first_event WHERE project_id = $1 AND profile_id = $3 RETURNING name, first_at, first_day)
-       INSERT INTO profile_first_event (project_id, name, profile_id, first_at, first_day) SELECT $1, name, $2, first_at, first_day FROM moved ORDER BY name
-       ON CONFLICT (project_id, name, profile_id) DO UPDATE SET first_at = excluded.first_at, first_day = excluded.first_day
-       WHERE excluded.first_at < profile_first_event.first_at`,
+      `WITH moved AS (DELETE FROM profile_first_event WHERE project_id = $1 AND profile_id = $3 RETURNING name, first_day)
+       INSERT INTO profile_first_event (project_id, name, profile_id, first_day) SELECT $1, name, $2, first_day FROM moved ORDER BY name
+       ON CONFLICT (project_id, name, profile_id) DO UPDATE SET first_day = excluded.first_day
+       WHERE excluded.first_day < profile_first_event.first_day`,
       params,
     );
   }
@@ -181,7 +181,9 @@ export class Rollups {
        ON CONFLICT (project_id, profile_id) DO UPDATE SET survivor_id = NULL`,
       [projectId, profileId],
     );
-    for (const table of [...PROFILE_ROLLUP_TABLES, 'analytics_profile']) {
+    // profile_day_event first: its rows are found by the names of the profile's other rows.
+    await manager.query(`DELETE FROM profile_day_event WHERE ${profileDayEventRows('$1', '$2')}`, [projectId, profileId]);
+    for (const table of [...PROFILE_ROLLUP_TABLES.filter((t) => t !== 'profile_day_event'), 'analytics_profile']) {
       await manager.query(`DELETE FROM ${table} WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]);
     }
     const userIds = new Set(linked.userIds);
@@ -210,6 +212,17 @@ export class Rollups {
 
 /** The rollup tables with a profile's rows, all written by `applySql`'s one statement (rebuilds and erasures clear them). */
 export const PROFILE_ROLLUP_TABLES = ['profile_day', 'profile_day_event', 'profile_days', 'profile_event_times', 'profile_first_seen', 'profile_first_event'] as const;
+
+/**
+ * SQL condition for a profile's `profile_day_event` rows, which have no index by profile (one index
+ * entry fewer per row a fold writes): its primary key by each name the profile has rows of in
+ * `profile_event_times` or `profile_first_event`, which the same statement writes for every one.
+ */
+function profileDayEventRows(project: string, profile: string): string {
+  return `project_id = ${project} AND profile_id = ${profile} AND name IN (
+    SELECT name FROM profile_event_times WHERE project_id = ${project} AND profile_id = ${profile}
+    UNION SELECT name FROM profile_first_event WHERE project_id = ${project} AND profile_id = ${profile})`;
+}
 
 /**
  * A fold's start, in its transaction: the project's settings lock shared (settings changes, merges
@@ -267,10 +280,10 @@ function mergedDays(current: string, added: string): string {
  * dropped; rows still without a profile wait in `analytics_unlinked`; the day is the local date in
  * the project's time zone (PostgreSQL's zone rules, so DST days are right). Each table gets one
  * grouped upsert in key order, so concurrent writers lock rows in the same order. Rows the batch
- * would not change (a known day without revenue, a first time no earlier) are left out before the
+ * would not change (a known day without revenue, a first day no earlier) are left out before the
  * upsert, which would otherwise lock each of them (a heap write and WAL record apiece): most of a
  * live fold's rows. Safe against concurrent folds: these values only ever move one way (days
- * added, first times earlier); merges and erasures, which move them back, exclude folds (settings lock).
+ * added, first days earlier); merges and erasures, which move them back, exclude folds (settings lock).
  */
 export function applySql(source: string, prefix?: string): string {
   return `WITH ${prefix ? `${prefix},` : ''}
@@ -325,20 +338,20 @@ export function applySql(source: string, prefix?: string): string {
       WHERE NOT ${unchangedDays('profile_days', 'excluded')}
     ),
     first_seen AS (
-      INSERT INTO profile_first_seen (project_id, profile_id, first_at, first_day)
-      SELECT a.* FROM (SELECT project_id, profile_id, min(ts) AS first_at, min(day) AS first_day FROM ev GROUP BY 1, 2) a
-      WHERE NOT EXISTS (SELECT FROM profile_first_seen f WHERE f.project_id = a.project_id AND f.profile_id = a.profile_id AND f.first_at <= a.first_at)
+      INSERT INTO profile_first_seen (project_id, profile_id, first_day)
+      SELECT a.* FROM (SELECT project_id, profile_id, min(day) AS first_day FROM ev GROUP BY 1, 2) a
+      WHERE a.first_day < COALESCE((SELECT f.first_day FROM profile_first_seen f WHERE f.project_id = a.project_id AND f.profile_id = a.profile_id), 'infinity')
       ORDER BY 1, 2
-      ON CONFLICT (project_id, profile_id) DO UPDATE SET first_at = excluded.first_at, first_day = excluded.first_day
-      WHERE excluded.first_at < profile_first_seen.first_at
+      ON CONFLICT (project_id, profile_id) DO UPDATE SET first_day = excluded.first_day
+      WHERE excluded.first_day < profile_first_seen.first_day
     ),
     first_events AS (
-      INSERT INTO profile_first_event (project_id, name, profile_id, first_at, first_day)
-      SELECT a.* FROM (SELECT project_id, name, profile_id, min(ts) AS first_at, min(day) AS first_day FROM ev GROUP BY 1, 2, 3) a
-      WHERE NOT EXISTS (SELECT FROM profile_first_event f WHERE f.project_id = a.project_id AND f.name = a.name AND f.profile_id = a.profile_id AND f.first_at <= a.first_at)
+      INSERT INTO profile_first_event (project_id, name, profile_id, first_day)
+      SELECT a.* FROM (SELECT project_id, name, profile_id, min(day) AS first_day FROM ev GROUP BY 1, 2, 3) a
+      WHERE a.first_day < COALESCE((SELECT f.first_day FROM profile_first_event f WHERE f.project_id = a.project_id AND f.name = a.name AND f.profile_id = a.profile_id), 'infinity')
       ORDER BY 1, 2, 3
-      ON CONFLICT (project_id, name, profile_id) DO UPDATE SET first_at = excluded.first_at, first_day = excluded.first_day
-      WHERE excluded.first_at < profile_first_event.first_at
+      ON CONFLICT (project_id, name, profile_id) DO UPDATE SET first_day = excluded.first_day
+      WHERE excluded.first_day < profile_first_event.first_day
     )
     SELECT count(*)::int AS applied FROM ev`;
 }
