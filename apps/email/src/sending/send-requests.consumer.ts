@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { EmailSendRequested, type MessageOf } from '@boomerang/contracts';
@@ -27,22 +26,14 @@ export class SendRequestsConsumer {
   }
 
   async queue(manager: EntityManager, requests: readonly SendRequest[]): Promise<void> {
+    // The validated commands as one JSON array: as ten arrays, node-postgres would quote and escape every element (each event a JSON text full of quotes).
     await manager.query(
       `INSERT INTO email_send (id, project_id, idempotency_key, template_id, template_version, profile_id, campaign_id, journey_id, event, campaign, status)
-       SELECT * , 'queued' FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::int[], $6::uuid[], $7::uuid[], $8::uuid[], $9::jsonb[], $10::jsonb[])
+       SELECT gen_random_uuid(), r."projectId", r."idempotencyKey", r."templateId", r."templateVersion", r."profileId", r."campaignId", r."journeyId",
+         coalesce(r.event, '{}'), coalesce(r.campaign, '{}'), 'queued'
+       FROM json_to_recordset($1::json) AS r("projectId" uuid, "idempotencyKey" text, "templateId" uuid, "templateVersion" int, "profileId" uuid, "campaignId" uuid, "journeyId" uuid, event jsonb, campaign jsonb)
        ON CONFLICT (project_id, idempotency_key) DO NOTHING`,
-      [
-        requests.map(() => randomUUID()),
-        requests.map((request) => request.projectId),
-        requests.map((request) => request.idempotencyKey),
-        requests.map((request) => request.templateId),
-        requests.map((request) => request.templateVersion),
-        requests.map((request) => request.profileId),
-        requests.map((request) => request.campaignId),
-        requests.map((request) => request.journeyId),
-        requests.map((request) => JSON.stringify(request.event ?? {})),
-        requests.map((request) => JSON.stringify(request.campaign ?? {})),
-      ],
+      [JSON.stringify(requests)],
     );
     // Delivered when this transaction commits, so the woken dispatchers find the rows; the poll is the backstop.
     await manager.query(`SELECT pg_notify($1, '')`, [sendsQueuedChannel(manager)]);
