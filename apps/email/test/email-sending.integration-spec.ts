@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { DataSource, type EntityManager } from 'typeorm';
-import { EmailSendRequested, ProfileChanged, type MessageContract, type MessageOf } from '@boomerang/contracts';
+import { EmailEngagement, EmailSendRequested, ProfileChanged, validateMessage, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { domainStreamConfig } from '@boomerang/platform/messaging';
 import { eventually, secretKeyCaller, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { profileSnapshot } from './profile-snapshot.js';
@@ -89,6 +89,8 @@ describe('email subgraph: sending', () => {
       const message = await sut.messaging.jsm.streams.getMessage(stream, { seq }).catch(() => null);
       if (message?.subject === subject) found.push(message.json());
     }
+    // PostgreSQL builds these bodies (the dispatcher's record): each must be what the contract says.
+    for (const body of found) expect(() => validateMessage(EmailEngagement, subject, body)).not.toThrow();
     return found;
   };
 

@@ -19,7 +19,8 @@ export interface RenderThreadSettings {
 export interface RenderRequest {
   sendId: string;
   version: ComposableVersion | { key: string };
-  scope: Record<string, unknown>;
+  /** What the template sees, or it as JSON text (`personalizationScopeJson`: the thread parses it). */
+  scope: Record<string, unknown> | string;
   trackingBaseUrl: string;
   messageId: string;
   from: MimeAddress;
@@ -35,7 +36,7 @@ export interface RenderedMessage {
 }
 
 export async function renderMessage(copies: RecipientCopyComposer, tokens: TrackingTokens, bounceDomain: string, request: RenderRequest & { version: ComposableVersion }): Promise<RenderedMessage> {
-  const email = copies.compose(request.version, request.scope);
+  const email = copies.compose(request.version, typeof request.scope === 'string' ? (JSON.parse(request.scope) as Record<string, unknown>) : request.scope);
   const links = new TrackingLinks(tokens, request.trackingBaseUrl, bounceDomain);
   const tracked = trackHtml(email.html, (n) => links.click(request.sendId, n), links.open(request.sendId));
   const unsubscribe = links.unsubscribe(request.sendId);

@@ -1,15 +1,15 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { EmailEngagement, type EMAIL_EVENT_NAMES } from '@boomerang/contracts';
-import { OutboxWriter, schemaOf, type PreparedMessages } from '@boomerang/platform/messaging';
+import { EmailEngagement } from '@boomerang/contracts';
+import { OutboxWriter, schemaOf, type Messaging } from '@boomerang/platform/messaging';
 import { listenForNotifications, type NotificationListener } from '@boomerang/platform/persistence';
 import type { Logger } from '@boomerang/platform/observability';
-import { LOGGER } from '@boomerang/platform/subgraph';
+import { LOGGER, MESSAGING } from '@boomerang/platform/subgraph';
 import { EMAIL_CONFIG, type EmailConfig } from '../email-config.js';
 import type { EmailProfileEntity } from '../profiles/email-profile.entity.js';
 import { Suppressions } from '../suppressions/suppressions.js';
-import { ComposeError, personalizationScope } from '../templates/recipient-copy.js';
+import { ComposeError, personalizationScopeJson } from '../templates/recipient-copy.js';
 import { EmailTemplateVersionEntity } from '../templates/email-template-version.entity.js';
 import { composable } from '../templates/email-template.service.js';
 import { CoalescedCalls } from './coalesced-calls.js';
@@ -22,8 +22,6 @@ import { domainOf, normalizeAddress, skipReason } from './send-eligibility.js';
 import { classifySmtpError, retryDelayMs } from './smtp-outcome.js';
 import { SmtpTransports } from './smtp-transports.js';
 import { TrackingUrls } from '../tracking/tracking-urls.js';
-
-type EmailEventName = (typeof EMAIL_EVENT_NAMES)[number];
 
 /** Rounds claimed at once (each EMAIL_SEND_BATCH sends); see `rounds()`. */
 const ROUNDS_AHEAD = 4;
@@ -48,13 +46,14 @@ interface ClaimedSend {
   profileId: string;
   campaignId: string | null;
   journeyId: string | null;
-  event: Record<string, unknown>;
-  campaign: Record<string, unknown>;
+  /** The event's and the campaign's data as PostgreSQL wrote them (JSON texts): parsed by the render thread, not here. */
+  eventJson: string;
+  campaignJson: string;
   attempts: number;
   /** The claim's instant (ISO, UTC, as stored): the guard of its mark and result. */
   claimedAt: string;
   /** The profile as email knows it; null when unknown or erased. */
-  recipient: Pick<EmailProfileEntity, 'email' | 'emailSubscribed' | 'name' | 'timeZone' | 'locale' | 'properties'> | null;
+  recipient: (Pick<EmailProfileEntity, 'email' | 'emailSubscribed' | 'name' | 'timeZone' | 'locale'> & { propertiesJson: string }) | null;
   /** Whether the recipient's address is on the project's suppression list. */
   suppressed: boolean;
 }
@@ -109,6 +108,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     @Inject(EMAIL_CONFIG) private readonly config: EmailConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly outbox: OutboxWriter,
+    @Inject(MESSAGING) private readonly messaging: Messaging,
     private readonly suppressions: Suppressions,
     private readonly renderer: RenderThreads,
     private readonly settings: SenderSettingsService,
@@ -237,9 +237,9 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
          RETURNING s.id, s.project_id, s.template_id, s.template_version, s.profile_id, s.campaign_id, s.journey_id, s.event, s.campaign, s.attempts, s.claimed_at
        )
-       SELECT c.id, c.project_id, c.template_id, c.template_version, c.profile_id, c.campaign_id, c.journey_id, c.event, c.campaign, c.attempts,
+       SELECT c.id, c.project_id, c.template_id, c.template_version, c.profile_id, c.campaign_id, c.journey_id, c.event::text AS event, c.campaign::text AS campaign, c.attempts,
          to_char(c.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS claimed_at,
-         p.profile_id IS NOT NULL AS known, p.email, p.email_subscribed, p.name, p.time_zone, p.locale, p.properties,
+         p.profile_id IS NOT NULL AS known, p.email, p.email_subscribed, p.name, p.time_zone, p.locale, p.properties::text AS properties,
          -- normalizeAddress's form for an ASCII address (lower() under "C" maps A-Z alone); others are looked up again (factsOf).
          EXISTS (
            SELECT FROM email_suppression x
@@ -307,10 +307,11 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
       message = await this.renderer.render({
         sendId: send.id,
         version: composable(version),
-        scope: personalizationScope({
-          profile: { id: send.profileId, email: profile.email, name: profile.name, timeZone: profile.timeZone, locale: profile.locale, properties: profile.properties },
-          event: send.event,
-          campaign: send.campaign,
+        scope: personalizationScopeJson({
+          profile: { id: send.profileId, email: profile.email, name: profile.name, timeZone: profile.timeZone, locale: profile.locale },
+          propertiesJson: profile.propertiesJson,
+          eventJson: send.eventJson,
+          campaignJson: send.campaignJson,
         }),
         trackingBaseUrl: this.urls.baseUrl,
         messageId,
@@ -375,11 +376,13 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
   /**
    * Records results with their events in one statement (a data-modifying CTE: the results' UPDATE and
    * the outbox INSERT of the events of the results it recorded), each guarded by its claim (a
-   * dispatcher that lost a lease records nothing for it). Hard bounces add their addresses to the
-   * suppression list in the same transaction.
+   * dispatcher that lost a lease records nothing for it). The events' bodies are built by PostgreSQL
+   * from the recorded rows (`ENGAGEMENT_BODY`), so none is built, validated and serialized here and
+   * sent back as text. Hard bounces add their addresses to the suppression list in the same transaction.
    */
   private async record(results: { send: ClaimedSend; result: RecordedResult }[]): Promise<void[]> {
     const column = <T>(value: (entry: { send: ClaimedSend; result: RecordedResult }) => T) => results.map(value);
+    const projects = [...new Set(results.map(({ send }) => send.projectId))];
     const params: unknown[] = [
       column(({ send }) => send.id),
       column(({ send }) => send.claimedAt),
@@ -390,29 +393,28 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
       column(({ send, result }) =>
         result.status === 'deferred' ? new Date(Date.now() + retryDelayMs(send.attempts, this.config.EMAIL_RETRY_BASE_MS, this.config.EMAIL_RETRY_MAX_MS)).toISOString() : null,
       ),
+      column(({ result }) => result.status === 'failed' && result.hardBounce === true),
+      new Date().toISOString(),
+      projects,
+      projects.map((projectId) => this.messaging.subjects.subject(EmailEngagement, projectId)),
     ];
-    const reports = this.reportsOf(results);
-    let events = '';
-    if (reports.sendIds.length > 0) {
-      // The bodies as one JSON array: as a text[] each would be quoted and escaped, a JSON text full of quotes.
-      params.push(reports.messages.subjects, reports.messages.projectIds, `[${reports.messages.bodies.join(',')}]`, reports.messages.messageIds, reports.sendIds);
-      // Only the events of the results recorded: another dispatcher took a send over after this one's lease ran out, and its result stands.
-      events = `, events AS (
-          SELECT m.subject, m.project_id, b.body, m.msg_id, m.ord
-          FROM unnest($8::text[], $9::uuid[], $11::text[], $12::uuid[]) WITH ORDINALITY AS m(subject, project_id, msg_id, send_id, ord)
-          JOIN json_array_elements($10::json) WITH ORDINALITY AS b(body, n) ON b.n = m.ord
-          WHERE m.send_id IN (SELECT id FROM recorded)
-        ), queued AS (${this.outbox.insertSql(this.dataSource, 'events')})`;
-    }
+    // Only the events of the results recorded: another dispatcher took a send over after this one's lease ran out, and its result stands.
     const statement = `WITH recorded AS (
         UPDATE email_send e SET status = r.status, reason = r.reason, to_address = r.to_address, smtp_response = r.smtp_response,
           sent_at = CASE WHEN r.status = 'sent' THEN clock_timestamp() ELSE e.sent_at END,
           next_attempt_at = coalesce(r.next_attempt_at, e.next_attempt_at)
-        FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-          AS r(id, claimed_at, status, reason, to_address, smtp_response, next_attempt_at)
+        FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bool[])
+          WITH ORDINALITY AS r(id, claimed_at, status, reason, to_address, smtp_response, next_attempt_at, hard_bounce, ord)
         WHERE e.id = r.id AND e.status = 'sending' AND e.claimed_at = r.claimed_at
-        RETURNING e.id
-      )${events}
+        RETURNING e.id, e.project_id, e.profile_id, e.template_id, e.template_version, e.campaign_id, e.journey_id, r.status, r.reason, r.smtp_response, r.hard_bounce, r.ord
+      ), facts AS (
+        SELECT s.*, CASE s.status WHEN 'sent' THEN 'Email Sent' WHEN 'skipped' THEN 'Email Skipped' WHEN 'failed' THEN CASE WHEN s.hard_bounce THEN 'Email Bounced' ELSE 'Email Failed' END END AS event,
+          jsonb_build_object('sendId', s.id, 'templateId', s.template_id, 'templateVersion', s.template_version, 'campaignId', s.campaign_id, 'journeyId', s.journey_id) AS properties
+        FROM recorded s WHERE s.status <> 'deferred'
+      ), events AS (
+        SELECT p.subject, f.project_id, ${ENGAGEMENT_BODY} AS body, 'email:' || f.id || ':' || f.event AS msg_id, f.ord
+        FROM facts f JOIN unnest($10::uuid[], $11::text[]) AS p(project_id, subject) ON p.project_id = f.project_id
+      ), queued AS (${this.outbox.insertSql(this.dataSource, 'events')})
       SELECT id FROM recorded`;
     const bounces = results.filter(({ result }) => result.status === 'failed' && result.hardBounce && result.toAddress);
     if (bounces.length === 0) {
@@ -427,48 +429,20 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     });
     return results.map(() => undefined);
   }
-
-  /** One EmailEngagement per result that reports anything (its send's id beside it): its first event, the others (`Email Delivered` after `Email Sent`) in `also`. */
-  private reportsOf(results: readonly { send: ClaimedSend; result: RecordedResult }[]): { messages: PreparedMessages; sendIds: string[] } {
-    const at = new Date().toISOString();
-    const sendIds: string[] = [];
-    const reports = results.flatMap(({ send, result }) => {
-      const facts = eventsOf(result).map(({ name, properties }) => ({
-        messageId: `email:${send.id}:${name}`,
-        event: name,
-        properties: { sendId: send.id, templateId: send.templateId, templateVersion: send.templateVersion, campaignId: send.campaignId, journeyId: send.journeyId, ...properties },
-      }));
-      if (facts.length === 0) return [];
-      sendIds.push(send.id);
-      const [first, ...also] = facts;
-      return [{ projectId: send.projectId, occurredAt: at, profileId: send.profileId, at, ...first!, ...(also.length > 0 ? { also } : {}) }];
-    });
-    return {
-      messages: this.outbox.prepare(
-        EmailEngagement,
-        reports,
-        reports.map((report) => report.messageId),
-      ),
-      sendIds,
-    };
-  }
 }
 
-function eventsOf(result: RecordedResult): { name: EmailEventName; properties: Record<string, unknown> }[] {
-  switch (result.status) {
-    case 'sent':
-      return [
-        { name: 'Email Sent', properties: {} },
-        { name: 'Email Delivered', properties: { smtpResponse: result.smtpResponse } },
-      ];
-    case 'skipped':
-      return [{ name: 'Email Skipped', properties: { reason: result.reason } }];
-    case 'failed':
-      return [{ name: result.hardBounce ? 'Email Bounced' : 'Email Failed', properties: { reason: result.reason, ...(result.hardBounce ? { bounceType: 'hard' } : {}) } }];
-    case 'deferred':
-      return [];
-  }
-}
+/**
+ * One EmailEngagement per recorded result that reports anything (`facts` f: its event, properties and
+ * row; `$9` the instant): `Email Sent` carries `Email Delivered` (the server's answer) in `also`;
+ * a skip or failure its reason, a hard bounce `bounceType`. Checked against the contract by the specs
+ * (`email-sending.integration-spec.ts` validates every body it reads).
+ */
+const ENGAGEMENT_BODY = `jsonb_build_object('projectId', f.project_id, 'occurredAt', $9::text, 'profileId', f.profile_id, 'at', $9::text,
+    'messageId', 'email:' || f.id || ':' || f.event, 'event', f.event,
+    'properties', CASE f.status WHEN 'sent' THEN f.properties
+      ELSE f.properties || jsonb_build_object('reason', f.reason) || CASE WHEN f.hard_bounce THEN '{"bounceType": "hard"}'::jsonb ELSE '{}'::jsonb END END)
+  || CASE WHEN f.status = 'sent' THEN jsonb_build_object('also', jsonb_build_array(jsonb_build_object(
+    'messageId', 'email:' || f.id || ':Email Delivered', 'event', 'Email Delivered', 'properties', f.properties || jsonb_build_object('smtpResponse', f.smtp_response)))) ELSE '{}'::jsonb END`;
 
 /** Printable ASCII and blanks: the addresses the claim's suppression check normalizes exactly as `normalizeAddress` does. */
 const ASCII = /^[\t\n\v\f\r -~]*$/;
@@ -482,8 +456,8 @@ function claimedFromRow(row: Record<string, unknown>): ClaimedSend {
     profileId: row.profile_id as string,
     campaignId: row.campaign_id as string | null,
     journeyId: row.journey_id as string | null,
-    event: row.event as Record<string, unknown>,
-    campaign: row.campaign as Record<string, unknown>,
+    eventJson: row.event as string,
+    campaignJson: row.campaign as string,
     attempts: row.attempts as number,
     claimedAt: row.claimed_at as string,
     recipient: row.known
@@ -493,7 +467,7 @@ function claimedFromRow(row: Record<string, unknown>): ClaimedSend {
           name: row.name as string | null,
           timeZone: row.time_zone as string | null,
           locale: row.locale as string | null,
-          properties: row.properties as Record<string, unknown>,
+          propertiesJson: row.properties as string,
         }
       : null,
     suppressed: row.suppressed as boolean,
