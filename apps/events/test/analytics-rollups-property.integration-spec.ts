@@ -139,7 +139,7 @@ describe('analytics rollups (property)', () => {
         await sut.app.get(RollupRebuild).rebuildDue({ settleMs: 0 });
         expect(await rollups(projectId)).toEqual(await recomputed(projectId));
       }),
-      { numRuns: Number(process.env.RUNS ?? (process.env.CI ? 25 : 12)), endOnFailure: true },
+      { numRuns: Number(process.env.RUNS ?? (process.env.CI ? 25 : 12)), endOnFailure: true, ...(process.env.SEED ? { seed: Number(process.env.SEED), path: process.env.FC_PATH } : {}) },
     );
   }, 240_000);
 

@@ -181,6 +181,8 @@ export class Rollups {
        ON CONFLICT (project_id, profile_id) DO UPDATE SET survivor_id = NULL`,
       [projectId, profileId],
     );
+    // Profiles merged into this one lead nowhere now: a late event of theirs would otherwise land on the erased profile.
+    await manager.query(`UPDATE analytics_profile_gone SET survivor_id = NULL WHERE project_id = $1 AND survivor_id = $2`, [projectId, profileId]);
     // profile_day_event first: its rows are found by the names of the profile's other rows.
     await manager.query(`DELETE FROM profile_day_event WHERE ${profileDayEventRows('$1', '$2')}`, [projectId, profileId]);
     for (const table of [...PROFILE_ROLLUP_TABLES.filter((t) => t !== 'profile_day_event'), 'analytics_profile']) {
