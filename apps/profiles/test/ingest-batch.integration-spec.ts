@@ -160,28 +160,46 @@ describe('profiles: ingested events handled in batches', () => {
     );
     await publishAll(events);
     const { definition } = sut.app.get(IngestedEventsConsumer);
+    const durable = `batch-test-${randomUUID().slice(0, 8)}`;
+    const logger = sut.app.get<Logger>(LOGGER);
+    // The first process's own connection to NATS: losing it loses every ack it sends from then on.
+    const doomed = await createTestMessaging(stream.prefix);
     let calls = 0;
-    const { durable, consumer: started } = await consumer({
-      ackWaitMs: 600,
-      handleBatch: async (messages, manager) => {
-        calls++;
-        await definition.handleBatch!(messages, manager);
-        // First attempt: the process "dies" after the writes, before commit (the transaction rolls back).
-        if (calls === 1) throw new Error('process died before commit');
+    const first = new DurableConsumer(
+      {
+        ...definition,
+        durable,
+        ackWaitMs: 600,
+        handleBatch: async (messages, manager) => {
+          calls++;
+          await definition.handleBatch!(messages, manager);
+          // First attempt: the process "dies" after the writes, before commit (the transaction rolls back).
+          if (calls === 1) throw new Error('process died before commit');
+        },
+        handle: async (body, context) => {
+          await definition.handle(body, context);
+          // The retry commits, but the process has lost NATS: its ack never arrives, and the server redelivers after ack_wait.
+          if (body.events[0]!.messageId === events[0]!.messageId) await doomed.nc.close();
+        },
       },
-      handle: async (body, context) => {
-        await definition.handle(body, context);
-        // The retry commits but its ack is "lost": the server redelivers after ack_wait, while this still runs.
-        if (body.events[0]!.messageId === events[0]!.messageId) await new Promise((resolve) => setTimeout(resolve, 1_500));
-      },
-    });
+      dataSource,
+      doomed,
+      logger,
+    );
+    await first.start();
+    await eventually(() => doomed.nc.isClosed());
+    // The next process takes over the durable.
+    const second = new DurableConsumer({ ...definition, durable, ackWaitMs: 600 }, dataSource, stream, logger);
+    await second.start();
     await drained(durable, events.length);
     await eventually(async () => {
       const info = await stream.jsm.consumers.info(stream.subjects.streamName('events'), durable);
       // Redeliveries count as deliveries: more deliveries than messages means the lost ack was redelivered.
       return info.delivered.consumer_seq > events.length && info.num_ack_pending === 0;
     });
-    await started.stop();
+    await first.stop();
+    await second.stop();
+    expect(calls).toBe(1);
     expect((await profileOf(project, 'user_id', 'user-0'))!.properties).toEqual({ visits: 3 });
     expect((await profileOf(project, 'user_id', 'user-1'))!.properties).toEqual({ visits: 3 });
   });

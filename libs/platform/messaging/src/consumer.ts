@@ -9,13 +9,11 @@ import { ensureDeadLetterStream, isStreamMissing } from './streams.js';
 import type { Messaging } from './nats.js';
 import { schemaOf } from './service-schema.js';
 
-/** How long a long-running consumer's pull waits for messages. */
-const PULL_EXPIRES_MS = 2_000;
 /**
- * How long each pull of a consuming loop lasts. The server sends heartbeats at half of it, and a
- * pull lost with a consumer leader that died is re-issued after two missed ones (to the new leader).
+ * How long each pull lasts. The server sends heartbeats at half of it, and a pull lost with a
+ * consumer leader that died is re-issued after two missed ones (to the new leader).
  */
-const CONSUME_EXPIRES_MS = 10_000;
+const PULL_EXPIRES_MS = 10_000;
 
 /** The inbox key: a redacted copy (StreamEraser) is known by the id of the message it replaces. */
 const messageIdOf = (message: JsMsg): string => storedMessageIdOf(message.headers, message.info.streamSequence);
@@ -49,9 +47,9 @@ export interface DurableConsumerDefinition<C extends MessageContract> {
   /** JetStream's ack wait (default 30 s): a message not acknowledged within it is delivered again. */
   readonly ackWaitMs?: number;
   /**
-   * The handler may run longer than ack wait (e.g. it scans a stream): messages are pulled only
-   * when the previous ones are done (none waits fetched behind a slow handler, counting deliveries),
-   * and while the handler runs its messages are reported in progress every third of ack wait.
+   * The handler may run for long (e.g. it scans a stream): messages are pulled only when the
+   * previous ones are done, so none waits in this process that another instance could handle.
+   * (Every consumer reports the messages it holds in progress, so none is delivered again meanwhile.)
    */
   readonly longRunning?: boolean;
   /** Delay before each redelivery, by attempt; the last value repeats. */
@@ -116,6 +114,9 @@ export interface DeadLetter {
  * A handler that throws gets the message again after a delay; after `maxDeliveries` the
  * message goes to the dead-letter subject and is terminated.
  *
+ * Every message pulled is reported in progress while this process holds it (see `held`), so a slow
+ * batch never makes JetStream deliver what waits behind it again: deliveries count attempts only.
+ *
  * With `handleBatch`, the messages that have already arrived (up to `maxBatchSize`) are handled
  * together in one transaction and acknowledged after its commit; a failed batch falls back to
  * `handle` per message (its own transaction, retries and dead-lettering as above). With `split`,
@@ -127,6 +128,13 @@ export class DurableConsumer<C extends MessageContract> {
   private loop?: Promise<void>;
   private waiting?: Promise<void>;
   private readonly abort = new AbortController();
+  /** Every message pulled and not yet handled (acked, nak'ed, terminated or given up on): reported in progress every third of ack wait. */
+  private readonly held = new Set<JsMsg>();
+  /** Held messages not yet taken into a batch, in stream order. */
+  private readonly queued: JsMsg[] = [];
+  /** Wakes the loop that waits for a message to arrive (the handling loop) or for room to pull more (the pulling loop). */
+  private wake: { arrival?: () => void; room?: () => void } = {};
+  private heartbeat?: NodeJS.Timeout;
 
   constructor(
     private readonly definition: DurableConsumerDefinition<C>,
@@ -192,33 +200,74 @@ export class DurableConsumer<C extends MessageContract> {
       max_deliver: -1,
     });
     const consumer = await js.consumers.get(stream, this.definition.durable);
-    if (this.definition.longRunning) {
-      this.loop = this.runOnDemand(consumer);
-      return;
-    }
-    // A batch consumer keeps two batches buffered, so the next one is ready when one commits.
-    this.messages = await consumer.consume({ max_messages: this.definition.handleBatch ? this.maxBatchSize * 2 : 64, expires: CONSUME_EXPIRES_MS });
-    this.loop = this.definition.handleBatch ? this.runBatches(this.messages) : this.run(this.messages);
+    this.heartbeat = setInterval(() => {
+      try {
+        for (const message of this.held) message.working();
+      } catch (error) {
+        // The connection is closed or closing: what is held comes back after ack wait, to whichever instance pulls it.
+        this.logger.warn({ err: error, consumer: this.definition.durable }, 'reporting messages in progress failed');
+      }
+    }, this.ackWaitMs / 3);
+    this.heartbeat.unref();
+    this.loop = Promise.all([this.pull(consumer), this.handleQueued()]).then(() => undefined);
   }
 
-  /** Long-running handlers: pulls what is there (a batch at most) only once the previous pull is handled. */
-  private async runOnDemand(consumer: Consumer): Promise<void> {
+  /**
+   * Most messages held at once: a batch consumer keeps a second batch ready while one is handled;
+   * a long-running one only the batch it handles.
+   */
+  private get capacity(): number {
+    const batch = this.definition.handleBatch ? this.maxBatchSize : 1;
+    return this.definition.longRunning ? batch : Math.max(batch * 2, 64);
+  }
+
+  /**
+   * Pulls while there is room: once held messages are down to half of capacity (a long-running
+   * consumer: none), a pull of what is missing; each message is queued as it arrives.
+   */
+  private async pull(consumer: Consumer): Promise<void> {
+    const refillAt = this.definition.longRunning ? 0 : Math.floor(this.capacity / 2);
     while (!this.abort.signal.aborted) {
-      const pulled: JsMsg[] = [];
+      if (this.held.size > refillAt) {
+        await new Promise<void>((resolve) => (this.wake.room = resolve));
+        continue;
+      }
       try {
-        this.messages = await consumer.fetch({ max_messages: this.definition.handleBatch ? this.maxBatchSize : 1, expires: PULL_EXPIRES_MS });
-        for await (const message of this.messages) pulled.push(message);
+        this.messages = await consumer.fetch({ max_messages: this.capacity - this.held.size, expires: PULL_EXPIRES_MS });
+        // Stopped while the pull was being made: `stop` closed the one before.
+        if (this.abort.signal.aborted) await this.messages.close();
+        for await (const message of this.messages) {
+          this.held.add(message);
+          this.queued.push(message);
+          this.wake.arrival?.();
+        }
       } catch (error) {
         if (this.abort.signal.aborted) break;
         this.logger.warn({ err: error, consumer: this.definition.durable }, 'pulling messages failed; retrying');
         await sleep(1_000, undefined, { signal: this.abort.signal }).catch(() => undefined);
       }
-      // Stopping: what was pulled is redelivered after ack wait.
-      if (pulled.length === 0 || this.abort.signal.aborted) continue;
-      if (this.definition.handleBatch) {
-        await this.processBatch(pulled).catch((error) => this.logger.error({ err: error, consumer: this.definition.durable }, 'batch processing failed'));
-      } else {
-        for (const message of pulled) await this.process(message).catch((error) => this.logger.error({ err: error, consumer: this.definition.durable }, 'message processing failed'));
+    }
+  }
+
+  /** Handles queued messages in order: a batch takes what has arrived (up to the batch size) without waiting for more. */
+  private async handleQueued(): Promise<void> {
+    while (!this.abort.signal.aborted) {
+      if (this.queued.length === 0) {
+        await new Promise<void>((resolve) => (this.wake.arrival = resolve));
+        // Messages of one pull arrive together: let the ones already received be queued before a batch is taken.
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      const batch = this.queued.splice(0, this.definition.handleBatch ? this.maxBatchSize : 1);
+      try {
+        if (this.definition.handleBatch) await this.processBatch(batch);
+        else await this.process(batch[0]!);
+      } catch (error) {
+        this.logger.error({ err: error, consumer: this.definition.durable }, this.definition.handleBatch ? 'batch processing failed' : 'message processing failed');
+      } finally {
+        // Handled, or left to come back after ack wait (stopping, or a dead letter that could not be published).
+        for (const message of batch) this.held.delete(message);
+        this.wake.room?.();
       }
     }
   }
@@ -231,62 +280,15 @@ export class DurableConsumer<C extends MessageContract> {
     return this.definition.ackWaitMs ?? 30_000;
   }
 
-  /** Runs `work`; for a long-running handler, tells JetStream every third of ack wait that `messages` are in progress. */
-  private async inProgress<T>(messages: readonly JsMsg[], work: () => Promise<T>): Promise<T> {
-    if (!this.definition.longRunning) return work();
-    const timer = setInterval(() => {
-      for (const message of messages) message.working();
-    }, this.ackWaitMs / 3);
-    try {
-      return await work();
-    } finally {
-      clearInterval(timer);
-    }
-  }
-
   async stop(): Promise<void> {
     this.abort.abort();
+    this.wake.arrival?.();
+    this.wake.room?.();
     await this.waiting;
-    await this.messages?.close();
+    // A connection already closed has nothing left to close.
+    await this.messages?.close().catch(() => undefined);
     await this.loop;
-  }
-
-  private async run(messages: ConsumerMessages): Promise<void> {
-    for await (const message of messages) {
-      await this.process(message).catch((error) =>
-        this.logger.error({ err: error, consumer: this.definition.durable }, 'message processing failed'),
-      );
-    }
-  }
-
-  /** Takes what has already arrived (up to the batch size) without waiting for more. */
-  private async runBatches(messages: ConsumerMessages): Promise<void> {
-    const iterator = messages[Symbol.asyncIterator]();
-    // A `next()` that did not resolve in time is kept: it carries the first message of the next batch.
-    let waiting: Promise<IteratorResult<JsMsg>> | undefined;
-    const next = () => (waiting ??= iterator.next());
-    for (;;) {
-      const first = await next();
-      waiting = undefined;
-      if (first.done) return;
-      const batch: JsMsg[] = [first.value];
-      let done = false;
-      while (batch.length < this.maxBatchSize) {
-        // Buffered messages resolve within microtasks; setImmediate fires only once none is left.
-        const more = await Promise.race([next(), new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
-        if (!more) break;
-        waiting = undefined;
-        if (more.done) {
-          done = true;
-          break;
-        }
-        batch.push(more.value);
-      }
-      await this.processBatch(batch).catch((error) =>
-        this.logger.error({ err: error, consumer: this.definition.durable }, 'batch processing failed'),
-      );
-      if (done) return;
-    }
+    clearInterval(this.heartbeat);
   }
 
   private async processBatch(batch: readonly JsMsg[]): Promise<void> {
@@ -304,16 +306,12 @@ export class DurableConsumer<C extends MessageContract> {
     }
     if (valid.length === 0) return;
     try {
-      await this.inProgress(
-        valid.map(({ raw }) => raw),
-        () =>
-          this.dataSource.transaction(async (manager) => {
-            const fresh = await this.claim(manager, valid);
-            if (fresh.length === 0) return;
-            if (this.parts > 1) await this.handleParts(manager, fresh);
-            else await this.definition.handleBatch!(fresh.map(({ raw: _raw, ...message }) => message), manager);
-          }),
-      );
+      await this.dataSource.transaction(async (manager) => {
+        const fresh = await this.claim(manager, valid);
+        if (fresh.length === 0) return;
+        if (this.parts > 1) await this.handleParts(manager, fresh);
+        else await this.definition.handleBatch!(fresh.map(({ raw: _raw, ...message }) => message), manager);
+      });
     } catch (error) {
       this.logger.warn(
         { err: error, consumer: this.definition.durable, messages: valid.length },
@@ -433,19 +431,17 @@ export class DurableConsumer<C extends MessageContract> {
   private async handleOne(message: ValidMessage<C>): Promise<void> {
     const { raw, body, ...context } = message;
     try {
-      await this.inProgress([raw], () =>
-        this.dataSource.transaction(async (manager) => {
-          // Processed before and the ack was lost: acknowledge without running again.
-          if ((await this.claim(manager, [message])).length === 0) return;
-          if (this.parts === 1) return this.definition.handle(body, { ...context, manager });
-          // The parts a failed batch (or an earlier delivery) did not commit, with the count they were begun with.
-          const { count, done } = (await this.partsDone(manager, [message])).get(context.messageId) ?? { count: this.parts, done: new Set<number>() };
-          for (let index = 0; index < count; index++) {
-            if (!done.has(index)) await this.definition.handle(body, { ...context, manager, part: { index, count } });
-          }
-          await this.dropPartRows(manager, [message], count);
-        }),
-      );
+      await this.dataSource.transaction(async (manager) => {
+        // Processed before and the ack was lost: acknowledge without running again.
+        if ((await this.claim(manager, [message])).length === 0) return;
+        if (this.parts === 1) return this.definition.handle(body, { ...context, manager });
+        // The parts a failed batch (or an earlier delivery) did not commit, with the count they were begun with.
+        const { count, done } = (await this.partsDone(manager, [message])).get(context.messageId) ?? { count: this.parts, done: new Set<number>() };
+        for (let index = 0; index < count; index++) {
+          if (!done.has(index)) await this.definition.handle(body, { ...context, manager, part: { index, count } });
+        }
+        await this.dropPartRows(manager, [message], count);
+      });
       raw.ack();
     } catch (error) {
       const parts = context.deliveryCount >= this.maxDeliveries ? this.definition.split?.(body) : undefined;
@@ -463,19 +459,17 @@ export class DurableConsumer<C extends MessageContract> {
     const { raw, body: _body, ...context } = message;
     let failed = 0;
     try {
-      await this.inProgress([raw], () =>
-        this.dataSource.transaction(async (manager) => {
-          if ((await this.claim(manager, [message])).length === 0) return;
-          for (const [index, part] of parts.entries()) {
-            try {
-              await manager.transaction((savepoint) => this.definition.handle(part, { ...context, manager: savepoint }));
-            } catch (partError) {
-              failed++;
-              await this.deadLetter(raw, `${context.messageId}:${index}`, context.deliveryCount, partError as Error, JSON.stringify(part));
-            }
+      await this.dataSource.transaction(async (manager) => {
+        if ((await this.claim(manager, [message])).length === 0) return;
+        for (const [index, part] of parts.entries()) {
+          try {
+            await manager.transaction((savepoint) => this.definition.handle(part, { ...context, manager: savepoint }));
+          } catch (partError) {
+            failed++;
+            await this.deadLetter(raw, `${context.messageId}:${index}`, context.deliveryCount, partError as Error, JSON.stringify(part));
           }
-        }),
-      );
+        }
+      });
       raw.ack();
       this.logger.error(
         { consumer: this.definition.durable, subject: raw.subject, messageId: context.messageId, parts: parts.length, failed, err: error },

@@ -45,7 +45,7 @@ describe('DurableConsumer batch handling against real PostgreSQL and NATS', () =
   const deadLetters = async (durable: string): Promise<DeadLetter[]> => {
     const found: DeadLetter[] = [];
     const info = await nats.jsm.streams.info(nats.subjects.deadLetterStream).catch(() => undefined);
-    for (let seq = info?.state.first_seq ?? 1; info && seq <= info.state.last_seq; seq++) {
+    for (let seq = info?.state.first_seq ?? 1; info && info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
       const stored = (await nats.jsm.streams.getMessage(nats.subjects.deadLetterStream, { seq }))!.json<DeadLetter>();
       if (stored.consumer === durable) found.push(stored);
     }
@@ -149,6 +149,41 @@ describe('DurableConsumer batch handling against real PostgreSQL and NATS', () =
     expect(JSON.parse(letter!.payload)).toMatchObject({ name: 'c-poison' });
     const inbox = await db.dataSource.query(`SELECT message_id FROM "${db.schema}".inbox WHERE consumer = $1 AND message_id = $2`, [durable, messageId]);
     expect(inbox).toHaveLength(1);
+  });
+
+  it('keeps every message it holds in progress while batches take longer than ack wait: none is delivered again, dead-lettered or lost', async () => {
+    const durable = `slow-${randomUUID().slice(0, 8)}`;
+    for (let n = 0; n < 60; n++) await publish(`s-m${String(n).padStart(2, '0')}`);
+    const deliveries: number[] = [];
+    let batches = 0;
+    const sut = await start({
+      durable,
+      contract: ProjectCreated,
+      ackWaitMs: 500,
+      maxDeliveries: 2,
+      maxBatchSize: 10,
+      handle: async (body, context) => {
+        deliveries.push(context.deliveryCount);
+        await writeEffects(context.manager, ours('s-', [{ ...context, body }]));
+      },
+      handleBatch: async (messages, manager) => {
+        deliveries.push(...messages.map((message) => message.deliveryCount));
+        // The first batch waits on a lock for six ack waits; each later one takes most of one, so the buffered ones wait past it.
+        await new Promise((resolve) => setTimeout(resolve, batches++ === 0 ? 3_000 : 400));
+        await writeEffects(manager, ours('s-', messages));
+      },
+    });
+    await eventually(async () => (await effects()).filter((row) => row.name.startsWith('s-')).length >= 60, { timeoutMs: 30_000 });
+    const consumerInfo = () => nats.jsm.consumers.info(nats.subjects.streamName(ProjectCreated.domain), durable);
+    await eventually(async () => ((info) => info.num_pending + info.num_ack_pending === 0)(await consumerInfo()), { timeoutMs: 15_000 });
+    await sut.stop();
+    // One delivery per message of the stream: nothing was delivered twice.
+    const stream = await nats.jsm.streams.info(nats.subjects.streamName(ProjectCreated.domain));
+    expect((await consumerInfo()).delivered.consumer_seq).toBe(stream.state.messages);
+    const names = (await effects()).map((row) => row.name).filter((name) => name.startsWith('s-'));
+    expect(names).toEqual(Array.from({ length: 60 }, (_, n) => `s-m${String(n).padStart(2, '0')}`));
+    expect(await deadLetters(durable)).toEqual([]);
+    expect(Math.max(...deliveries)).toBe(1);
   });
 
   describe('in parts', () => {
