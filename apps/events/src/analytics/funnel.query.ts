@@ -208,19 +208,20 @@ function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>,
   const raw = steps.map((step) => step.where.length > 0 || scope.readsRawEvents);
   const firstMonth = range.from.toUTC().startOf('month');
   const lastMonth = range.to.minus({ milliseconds: 1 }).toUTC().startOf('month');
-  // The first time at or after the range's start in a row of its first month: the row's first time when the range starts with the month.
-  const firstInRange = (times: string) => (firstMonth.equals(range.from.toUTC()) ? `${times}[1]` : firstAtOrAfter(times, fromTs));
+  // The first time at or after the range's start in a row of its first month: the row's first time when the range starts with
+  // the month (`first_time`, which the by-month index carries: an index-only scan).
+  const firstInRange = (alias: string) => (firstMonth.equals(range.from.toUTC()) ? `${alias}.first_time` : firstAtOrAfter(`${alias}.times`, fromTs));
   const monthRows = (alias: string, month: string) =>
     `profile_event_times ${alias} WHERE ${alias}.project_id = $1 AND ${alias}.name = ${names[0]} AND ${alias}.month = ${month}`;
   // Each step's rows carry `m`, the UTC month of the time the next step searches from (its row's month): a key for the next lookup.
   // A range inside one UTC month (a calendar month in UTC or a zone behind it, a week) has one row per profile: nothing to group;
   // across one month end (the last 30 days), the entry is in the first month's row, else the first time of the second's.
   const entries = firstMonth.equals(lastMonth)
-    ? `SELECT r.profile_id, r.month AS m, ${firstInRange('r.times')} AS t FROM ${monthRows('r', utcMonthOf(fromTs))} AND ${scope.profileIn('r.profile_id')}`
+    ? `SELECT r.profile_id, r.month AS m, ${firstInRange('r')} AS t FROM ${monthRows('r', utcMonthOf(fromTs))} AND ${scope.profileIn('r.profile_id')}`
     : firstMonth.plus({ months: 1 }).equals(lastMonth)
       ? `SELECT j.profile_id, j.m, j.t FROM (
-           SELECT coalesce(r.profile_id, l.profile_id) AS profile_id, CASE WHEN ${firstInRange('r.times')} IS NULL THEN l.month ELSE r.month END AS m,
-             coalesce(${firstInRange('r.times')}, l.times[1]) AS t
+           SELECT coalesce(r.profile_id, l.profile_id) AS profile_id, CASE WHEN ${firstInRange('r')} IS NULL THEN l.month ELSE r.month END AS m,
+             coalesce(${firstInRange('r')}, l.first_time) AS t
            FROM (SELECT * FROM ${monthRows('r', utcMonthOf(fromTs))}) r
            FULL JOIN (SELECT * FROM ${monthRows('l', utcMonthOf(`${toTs} - interval '1 microsecond'`))}) l ON l.profile_id = r.profile_id
          ) j WHERE ${scope.profileIn('j.profile_id')}`
@@ -274,9 +275,9 @@ function funnelCtes(funnel: CheckedFunnel, range: ReturnType<typeof localRange>,
       ctes.push(`step${k} AS MATERIALIZED (
          SELECT * FROM step${k}_in_month
          UNION ALL
-         SELECT s.profile_id, ${previous}, ${strict ? 'b.month' : 's.m'}, b.times[1] FROM step${k - 1} s
+         SELECT s.profile_id, ${previous}, ${strict ? 'b.month' : 's.m'}, b.first_time FROM step${k - 1} s
          JOIN ${rows('b')} AND b.month >= ${plusMonth(first)} AND b.month <= ${plusMonth(last)} AND b.month = ${plusMonth('s.m')}
-         WHERE b.times[1] < ${end} AND NOT EXISTS (SELECT FROM step${k}_in_month f WHERE f.profile_id = s.profile_id)
+         WHERE b.first_time < ${end} AND NOT EXISTS (SELECT FROM step${k}_in_month f WHERE f.profile_id = s.profile_id)
        )`);
     } else {
       // Longer windows meet any number of month rows: the earliest among them (the rows before `after`'s month hold no later time).
