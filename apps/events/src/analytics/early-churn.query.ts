@@ -7,6 +7,7 @@ import { AnalyticsFilters, breakdownGroups, type AnalyticsBreakdown, type Analyt
 import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { AnalyticsError, AnalyticsErrorCode } from './analytics.errors.js';
 import { retentionGrid } from './retention.js';
+import { analyticsSession } from './analytics-session.js';
 
 /** The days the seed's figures use (70 % gone within 3 days, 90 % within 30). */
 export const DEFAULT_CHURN_DAYS = [1, 3, 7, 30];
@@ -71,7 +72,7 @@ export class EarlyChurnQuery {
     const scope = await this.filters.scope(projectId, settings, question.filter, question.breakdown, params);
     const activity = scope.activity(null, { from: grid.from.toISODate()! });
     const rows = await this.dataSource.transaction(async (manager) => {
-      await manager.query(`SET LOCAL jit = off`);
+      await analyticsSession(manager);
       return (await manager.query(
         `WITH cohort AS MATERIALIZED (
            SELECT f.profile_id, f.first_day, ${scope.groupOf('f.profile_id', 'f.value')} AS g

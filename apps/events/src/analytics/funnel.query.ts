@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { conditionSql, type PropertyCondition } from '@boomerang/audience';
 import { AnalyticsFilters, breakdownGroups, type AnalyticsBreakdown, type AnalyticsFilter, type AnalyticsScope, type BreakdownGroup } from './analytics-filter.js';
 import { AnalyticsSettingsStore } from './analytics-settings.js';
@@ -120,8 +120,7 @@ export class FunnelQuery {
         SELECT f.g, f.other, false, ${groupColumns.join(', ')} FROM folded f`;
     }
     const rows = await this.dataSource.transaction(async (manager) => {
-      await analyticsSession(manager, { workMem: true });
-      if (readsOnlyRollupsUnfiltered(funnel, scope, question)) await hashedPlan(manager);
+      await analyticsSession(manager, { workMem: true, hashJoins: readsOnlyRollupsUnfiltered(funnel, scope, question) });
       return (await manager.query(sql, params)) as Row[];
     });
     const stepsOf = (row: Row) => {
@@ -157,8 +156,7 @@ export class FunnelQuery {
     const at = `step${reached}`;
     const sql = dropped ? `SELECT profile_id FROM ${at} EXCEPT SELECT profile_id FROM step${reached + 1}` : `SELECT profile_id FROM ${at}`;
     const rows = await this.dataSource.transaction(async (manager) => {
-      await analyticsSession(manager, { workMem: true });
-      if (readsOnlyRollupsUnfiltered(funnel, scope, question)) await hashedPlan(manager);
+      await analyticsSession(manager, { workMem: true, hashJoins: readsOnlyRollupsUnfiltered(funnel, scope, question) });
       return (await manager.query(`WITH ${ctes} ${sql} ORDER BY 1`, params)) as { profile_id: string }[];
     });
     return rows.map((row) => row.profile_id);
@@ -168,22 +166,14 @@ export class FunnelQuery {
 /**
  * Whether the funnel reads only the rollups for every profile of its first event: every step
  * without property conditions, no event conditions, no breakdown and no filter narrowing the entrants.
+ * Such a funnel is planned with hash joins and hashed grouping only (`analyticsSession`'s `hashJoins`):
+ * each step joins the ~100k profiles of the step before to the event's month rows of the range (bench
+ * data set); the planner under-estimates the steps (their times are computed) and otherwise sorts both
+ * sides for a merge join and the joined rows again to group them. Not for narrowed entrants (a segment,
+ * profile conditions) or raw-event steps, where per-profile index probes win.
  */
 function readsOnlyRollupsUnfiltered(funnel: CheckedFunnel, scope: AnalyticsScope, question: FunnelQuestion): boolean {
   return !question.filter && !scope.breakdown && !scope.readsRawEvents && funnel.steps.every((step) => step.where.length === 0);
-}
-
-/**
- * Hash joins and hashed grouping for a funnel over the rollups of all entrants: each step joins the
- * ~100k profiles of the step before to the event's month rows of the range (bench data set); the
- * planner under-estimates the steps (their times are computed) and otherwise sorts both sides for a
- * merge join and the joined rows again to group them. Not for narrowed entrants (a segment, profile
- * conditions) or raw-event steps, where per-profile index probes win.
- */
-async function hashedPlan(manager: EntityManager): Promise<void> {
-  await manager.query(`SET LOCAL enable_mergejoin = off`);
-  await manager.query(`SET LOCAL enable_nestloop = off`);
-  await manager.query(`SET LOCAL enable_sort = off`);
 }
 
 /**

@@ -8,6 +8,7 @@ import { AnalyticsFilters, type AnalyticsFilter } from './analytics-filter.js';
 import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { AnalyticsError, AnalyticsErrorCode } from './analytics.errors.js';
 import { retentionGrid, type RetentionMode } from './retention.js';
+import { analyticsSession } from './analytics-session.js';
 
 export interface RetentionDriversQuestion {
   startEvent?: string | null;
@@ -71,7 +72,7 @@ export class RetentionDriversQuery {
   async retentionDrivers(projectId: string, question: RetentionDriversQuestion): Promise<RetentionDriversAnswer> {
     const { timeZone, sql, params } = await this.cohortSql(projectId, question);
     const { rows, totals } = await this.dataSource.transaction(async (manager) => {
-      await manager.query(`SET LOCAL jit = off`);
+      await analyticsSession(manager);
       const [{ answer }] = (await manager.query(
         `${sql}
          SELECT json_build_object(

@@ -5,6 +5,7 @@ import { AnalyticsFilters, breakdownGroups, MAX_BREAKDOWN_GROUPS, type Analytics
 import { AnalyticsSettingsStore } from './analytics-settings.js';
 import { eventName, localRange } from './behaviour.js';
 import { RetentionGrid } from './retention.js';
+import { analyticsSession } from './analytics-session.js';
 
 export interface StickinessQuestion {
   event?: string | null;
@@ -86,7 +87,7 @@ export class StickinessQuery {
     const firsts = scope.breakdown?.eventProperty ? ` LEFT JOIN ${scope.firsts(event)} f ON f.profile_id = a.profile_id` : '';
     const group = scope.groupOf('a.profile_id', firsts ? 'f.value' : 'NULL::text');
     const rows = await this.dataSource.transaction(async (manager) => {
-      await manager.query(`SET LOCAL jit = off`);
+      await analyticsSession(manager);
       return (await manager.query(
         `WITH grouped AS MATERIALIZED (
            SELECT a.profile_id, a.day, ${group} AS g FROM ${activity} a${firsts} WHERE ${scope.profileIn('a.profile_id')}

@@ -7,6 +7,7 @@ import { AnalyticsFilters, breakdownGroups, MAX_BREAKDOWN_GROUPS, type Analytics
 import { AnalyticsSettingsStore, type AnalyticsSettings } from './analytics-settings.js';
 import { eventName, invalidQuestion, localMidnightSql, localRange, propertyConditions } from './behaviour.js';
 import { RetentionGrid } from './retention.js';
+import { analyticsSession } from './analytics-session.js';
 
 export type TrendMeasure = 'COUNT' | 'UNIQUE_PROFILES' | 'SUM' | 'AVERAGE';
 export type TrendInterval = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH';
@@ -98,7 +99,7 @@ export class TrendsQuery {
     const previousFrom =
       unit === 'MONTH' ? range.from.minus({ months: grid.cohorts }) : unit === 'WEEK' ? range.from.minus({ days: 7 * grid.cohorts }) : range.from.minus({ days: range.days });
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
-      await manager.query(`SET LOCAL jit = off`);
+      await analyticsSession(manager);
       const breakdown = question.breakdown ?? null;
       const { groups, ...current } = await this.series(manager, projectId, settings, trend, question.filter, range.from, range.to, breakdown);
       // The previous period is split by the current period's groups, so each group compares with itself.
