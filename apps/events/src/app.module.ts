@@ -31,7 +31,7 @@ import { AnalyticsEventTimes1763900012000 } from './migrations/1763900012000-ana
 import { AnalyticsDayTimesDropped1763900012100 } from './migrations/1763900012100-analytics-day-times-dropped.js';
 import { AnalyticsEventTimesByMonth1763900012200 } from './migrations/1763900012200-analytics-event-times-by-month.js';
 import { AnalyticsFoldWrites1763900012300 } from './migrations/1763900012300-analytics-fold-writes.js';
-import { AnalyticsEventFirstTime1763900012400 } from './migrations/1763900012400-analytics-event-first-time.js';
+import { AnalyticsEventFirstLastTime1763900012400 } from './migrations/1763900012400-analytics-event-first-last-time.js';
 import { PartitionsModule } from './partitions/partitions.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileExportReference } from './privacy/profile-export.model.js';
@@ -66,7 +66,7 @@ export const EVENTS_MIGRATIONS = [
   AnalyticsDayTimesDropped1763900012100,
   AnalyticsEventTimesByMonth1763900012200,
   AnalyticsFoldWrites1763900012300,
-  AnalyticsEventFirstTime1763900012400,
+  AnalyticsEventFirstLastTime1763900012400,
 ];
 
 @Module({
