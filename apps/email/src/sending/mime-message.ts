@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { encodeWords, foldLines, isPlainText } from 'nodemailer/lib/mime-funcs';
-import { encodeQuotedPrintable } from './quoted-printable.js';
+import { quotedPrintableRoom, writeQuotedPrintable } from './quoted-printable.js';
 
 export interface MimeAddress {
   name: string;
@@ -39,11 +39,15 @@ function boundaryNonce(): string {
   return nonces.toString('hex', NONCE_BYTES * noncesUsed, NONCE_BYTES * ++noncesUsed);
 }
 
+/** Where messages are built before their bytes are copied out, each into an ArrayBuffer of its own (grown as needed). */
+let building = Buffer.allocUnsafe(128 * 1024);
+
 /**
  * Builds the message nodemailer's MailComposer would (multipart/alternative: text then HTML, UTF-8,
- * quoted-printable, encoded-word headers), as one string, without its per-part stream pipeline:
- * most of a send's CPU went there. Header encoders are nodemailer's own; quoted-printable is
- * `quoted-printable.ts` (one pass, one string).
+ * quoted-printable, encoded-word headers) without its per-part stream pipeline: most of a send's
+ * CPU went there. Header encoders are nodemailer's own; the parts are written quoted-printable
+ * (`quoted-printable.ts`) straight into the message's bytes, no string of them made. The Buffer
+ * returned owns its ArrayBuffer (it can be transferred to another thread).
  * Unusual addresses (non-ASCII, quoted local parts) are left to MailComposer itself.
  */
 export async function buildMimeMessage(parts: MimeMessageParts): Promise<Buffer> {
@@ -61,14 +65,22 @@ export async function buildMimeMessage(parts: MimeMessageParts): Promise<Buffer>
     'MIME-Version: 1.0',
     `Content-Type: multipart/alternative;\r\n boundary="${boundary}"`,
   ].join('\r\n');
-  return Buffer.from(
-    `${head}\r\n\r\n--${boundary}\r\n${textPart('text/plain', parts.text)}\r\n--${boundary}\r\n${textPart('text/html', parts.html)}\r\n--${boundary}--\r\n`,
-    'utf8',
-  );
+  const sections = [`${head}\r\n\r\n--${boundary}\r\n${partHead('text/plain')}`, `\r\n--${boundary}\r\n${partHead('text/html')}`, `\r\n--${boundary}--\r\n`];
+  // Headers are ASCII (encoded words), at most 3 bytes a unit all the same.
+  const most = 3 * (sections[0]!.length + sections[1]!.length + sections[2]!.length) + quotedPrintableRoom(parts.text) + quotedPrintableRoom(parts.html);
+  if (building.length < most) building = Buffer.allocUnsafe(most);
+  let at = building.write(sections[0]!, 0, 'utf8');
+  at = writeQuotedPrintable(parts.text, building, at);
+  at += building.write(sections[1]!, at, 'utf8');
+  at = writeQuotedPrintable(parts.html, building, at);
+  at += building.write(sections[2]!, at, 'utf8');
+  const message = Buffer.allocUnsafeSlow(at);
+  building.copy(message, 0, 0, at);
+  return message;
 }
 
-function textPart(type: string, body: string): string {
-  return `Content-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${encodeQuotedPrintable(body)}`;
+function partHead(type: string): string {
+  return `Content-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`;
 }
 
 function headerLine(name: string, value: string): string {

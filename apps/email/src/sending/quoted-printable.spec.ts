@@ -12,6 +12,7 @@ const samples: Record<string, string> = {
   'astral and lone surrogates': `emoji 🎉🛒 ${'🎁'.repeat(40)} lone \ud800 and \udc00 end`,
   'control characters': 'nul\u0000 bell\u0007 del\u007f',
   dots: '.\r\n..\r\n.line',
+  'blanks at a full line\'s end': `${'x'.repeat(74)} \n${'y'.repeat(75)}\t\r\n${' '.repeat(160)}\n\t`,
 };
 
 /** RFC 2045 decoding: soft breaks dropped, each =XX its byte. */
@@ -64,7 +65,7 @@ describe('encodeQuotedPrintable', () => {
     const piece = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 40 }),
       fc.string({ unit: 'binary-ascii', maxLength: 120 }),
-      fc.constantFrom(' ', '\t', '\r', '\n', '\r\n', '=', '.', '\ud800', '\udfff', 'é', '🎉', ' \r\n', '\t\n'),
+      fc.constantFrom(' ', '\t', '\r', '\n', '\r\n', '=', '.', '\ud800', '\udfff', 'é', '🎉', ' \r\n', '\t\n', 'x'.repeat(73), ' '.repeat(80)),
     );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 60 }), (pieces) => {

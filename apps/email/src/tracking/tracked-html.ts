@@ -20,8 +20,16 @@ export function trackHtml(html: string, clickUrl: (n: number) => string, openUrl
     return `${start}${quote}${clickUrl(links.length - 1)}${quote}`;
   });
   const pixel = `<img src="${openUrl}" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px" />`;
-  const at = rewritten.toLowerCase().lastIndexOf('</body>');
+  const at = lastBodyClose(rewritten);
   return { html: at < 0 ? rewritten + pixel : rewritten.slice(0, at) + pixel + rewritten.slice(at), links };
+}
+
+/** Where the last `</body>` (in any case) starts, or -1: found from the end, without a lower-cased copy of the whole message. */
+function lastBodyClose(html: string): number {
+  for (let at = html.lastIndexOf('</'); at >= 0; at = at === 0 ? -1 : html.lastIndexOf('</', at - 1)) {
+    if (html.slice(at + 2, at + 7).toLowerCase() === 'body>') return at;
+  }
+  return -1;
 }
 
 function decodeAttribute(value: string): string {

@@ -38,4 +38,12 @@ describe('trackHtml', () => {
     expect(sut.html).toContain('src="https://img.example/i.png"');
     expect(sut.html).toMatch(/<img src="https:\/\/t\.example\/o\/x"[^>]*\/><\/body><\/html>$/);
   });
+
+  it('puts the pixel before the last </body> in any case, or at the end when there is none', () => {
+    const pixel = (html: string) => trackHtml(html, (n) => `c/${n}`, 'o/x').html.replace(/<img src="o\/x"[^>]*\/>/, '[pixel]');
+    expect(pixel('<p>a</p></Body><!-- </body --></BODY>\n')).toBe('<p>a</p></Body><!-- </body --></BODY>'.replace('</BODY>', '[pixel]</BODY>') + '\n');
+    expect(pixel('</body>x</body')).toBe('[pixel]</body>x</body');
+    expect(pixel('<p>no body</p>')).toBe('<p>no body</p>[pixel]');
+    expect(pixel('')).toBe('[pixel]');
+  });
 });
