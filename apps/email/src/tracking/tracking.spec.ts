@@ -25,6 +25,29 @@ describe('TrackingTokens', () => {
     expect(sut.verify('../../etc/passwd', 'click')).toBeNull();
     expect(new TrackingTokens('another-secret-long-enough-for-the-test').verify(token, 'click')).toBeNull();
   });
+
+  it('gives each token of a message its own tag: no link, kind or other send is forged from another token\'s tag', () => {
+    const other = randomUUID();
+    const tokens = [sut.sign('open', sendId), sut.sign('unsubscribe', sendId), ...[0, 1, 2, 3, 4, 5, 199].map((n) => sut.sign('click', sendId, n)), sut.sign('click', other, 0)];
+    const tags = tokens.map((token) => Buffer.from(token, 'base64url').subarray(19).toString('hex'));
+    expect(new Set(tags).size).toBe(tokens.length);
+    // Another link's tag under this link's body, and a token signed alone (no other token of its message before it), as a fresh instance would.
+    const click1 = Buffer.from(sut.sign('click', sendId, 1), 'base64url');
+    Buffer.from(sut.sign('click', sendId, 2), 'base64url').copy(click1, 19, 19);
+    expect(sut.verify(click1.toString('base64url'), 'click')).toBeNull();
+    const fresh = new TrackingTokens('a-signing-secret-long-enough-for-the-test');
+    expect(fresh.sign('click', sendId, 5)).toBe(tokens[7]);
+    expect(fresh.verify(tokens[1]!, 'unsubscribe')).toEqual({ kind: 'unsubscribe', sendId, n: 0 });
+    expect(fresh.verify(tokens[8]!, 'click')).toEqual({ kind: 'click', sendId, n: 199 });
+  });
+
+  it('still verifies the tokens of messages sent before (one HMAC-SHA256 a token)', () => {
+    const sent = '4b7c1c1e-0000-4000-8000-000000000001';
+    expect(sut.verify('Y0t8HB4AAEAAgAAAAAAAAAEAAyM1aqbpUtPUaAQaUEXChpc', 'click')).toEqual({ kind: 'click', sendId: sent, n: 3 });
+    expect(sut.verify('b0t8HB4AAEAAgAAAAAAAAAEAAEJENm4TvMyyuubqbE6y6Vk', 'open')).toEqual({ kind: 'open', sendId: sent, n: 0 });
+    expect(sut.verify('dUt8HB4AAEAAgAAAAAAAAAEAANr0xJEWym1kfTVCIWrzaM4', 'unsubscribe')).toEqual({ kind: 'unsubscribe', sendId: sent, n: 0 });
+    expect(sut.verify('dUt8HB4AAEAAgAAAAAAAAAEAANr0xJEWym1kfTVCIWrzaM4', 'open')).toBeNull();
+  });
 });
 
 describe('trackHtml', () => {
