@@ -9,11 +9,13 @@ import { ensureDeadLetterStream, isStreamMissing } from './streams.js';
 import type { Messaging } from './nats.js';
 import { schemaOf } from './service-schema.js';
 
+/** How long a long-running consumer's pull waits for messages. */
+const PULL_EXPIRES_MS = 2_000;
 /**
- * How long each pull lasts. The server sends heartbeats at half of it, and a pull lost with a
- * consumer leader that died is re-issued after two missed ones (to the new leader).
+ * How long each pull of a consuming loop lasts. The server sends heartbeats at half of it, and a
+ * pull lost with a consumer leader that died is re-issued after two missed ones (to the new leader).
  */
-const PULL_EXPIRES_MS = 10_000;
+const CONSUME_EXPIRES_MS = 10_000;
 
 /** The inbox key: a redacted copy (StreamEraser) is known by the id of the message it replaces. */
 const messageIdOf = (message: JsMsg): string => storedMessageIdOf(message.headers, message.info.streamSequence);
@@ -48,8 +50,8 @@ export interface DurableConsumerDefinition<C extends MessageContract> {
   readonly ackWaitMs?: number;
   /**
    * The handler may run for long (e.g. it scans a stream): messages are pulled only when the
-   * previous ones are done, so none waits in this process that another instance could handle.
-   * (Every consumer reports the messages it holds in progress, so none is delivered again meanwhile.)
+   * previous ones are done, so none waits fetched behind a slow handler (where it could be delivered
+   * again, counting toward the bound). Every consumer reports the messages it handles in progress.
    */
   readonly longRunning?: boolean;
   /** Delay before each redelivery, by attempt; the last value repeats. */
@@ -114,8 +116,8 @@ export interface DeadLetter {
  * A handler that throws gets the message again after a delay; after `maxDeliveries` the
  * message goes to the dead-letter subject and is terminated.
  *
- * Every message pulled is reported in progress while this process holds it (see `held`), so a slow
- * batch never makes JetStream deliver what waits behind it again: deliveries count attempts only.
+ * The messages being handled are reported in progress until they settle, so a handler slower than
+ * ack wait does not have them delivered again (deliveries count attempts toward the bound).
  *
  * With `handleBatch`, the messages that have already arrived (up to `maxBatchSize`) are handled
  * together in one transaction and acknowledged after its commit; a failed batch falls back to
@@ -128,12 +130,8 @@ export class DurableConsumer<C extends MessageContract> {
   private loop?: Promise<void>;
   private waiting?: Promise<void>;
   private readonly abort = new AbortController();
-  /** Every message pulled and not yet handled (acked, nak'ed, terminated or given up on): reported in progress every third of ack wait. */
+  /** The messages taken to be handled and not yet settled: reported in progress every third of ack wait. */
   private readonly held = new Set<JsMsg>();
-  /** Held messages not yet taken into a batch, in stream order. */
-  private readonly queued: JsMsg[] = [];
-  /** Wakes the loop that waits for a message to arrive (the handling loop) or for room to pull more (the pulling loop). */
-  private wake: { arrival?: () => void; room?: () => void } = {};
   private heartbeat?: NodeJS.Timeout;
 
   constructor(
@@ -209,65 +207,38 @@ export class DurableConsumer<C extends MessageContract> {
       }
     }, this.ackWaitMs / 3);
     this.heartbeat.unref();
-    this.loop = Promise.all([this.pull(consumer), this.handleQueued()]).then(() => undefined);
+    if (this.definition.longRunning) {
+      this.loop = this.runOnDemand(consumer);
+      return;
+    }
+    // A batch consumer keeps two batches buffered, so the next one is ready when one commits.
+    this.messages = await consumer.consume({ max_messages: this.definition.handleBatch ? this.maxBatchSize * 2 : 64, expires: CONSUME_EXPIRES_MS });
+    this.loop = this.definition.handleBatch ? this.runBatches(this.messages) : this.run(this.messages);
   }
 
-  /**
-   * Most messages held at once: a batch consumer keeps a second batch ready while one is handled;
-   * a long-running one only the batch it handles.
-   */
-  private get capacity(): number {
-    const batch = this.definition.handleBatch ? this.maxBatchSize : 1;
-    return this.definition.longRunning ? batch : Math.max(batch * 2, 64);
-  }
-
-  /**
-   * Pulls while there is room: once held messages are down to half of capacity (a long-running
-   * consumer: none), a pull of what is missing; each message is queued as it arrives.
-   */
-  private async pull(consumer: Consumer): Promise<void> {
-    const refillAt = this.definition.longRunning ? 0 : Math.floor(this.capacity / 2);
+  /** Long-running handlers: pulls what is there (a batch at most) only once the previous pull is handled. */
+  private async runOnDemand(consumer: Consumer): Promise<void> {
     while (!this.abort.signal.aborted) {
-      if (this.held.size > refillAt) {
-        await new Promise<void>((resolve) => (this.wake.room = resolve));
-        continue;
-      }
+      const pulled: JsMsg[] = [];
       try {
-        this.messages = await consumer.fetch({ max_messages: this.capacity - this.held.size, expires: PULL_EXPIRES_MS });
-        // Stopped while the pull was being made: `stop` closed the one before.
-        if (this.abort.signal.aborted) await this.messages.close();
-        for await (const message of this.messages) {
-          this.held.add(message);
-          this.queued.push(message);
-          this.wake.arrival?.();
-        }
+        this.messages = await consumer.fetch({ max_messages: this.definition.handleBatch ? this.maxBatchSize : 1, expires: PULL_EXPIRES_MS });
+        for await (const message of this.messages) pulled.push(message);
       } catch (error) {
         if (this.abort.signal.aborted) break;
         this.logger.warn({ err: error, consumer: this.definition.durable }, 'pulling messages failed; retrying');
         await sleep(1_000, undefined, { signal: this.abort.signal }).catch(() => undefined);
       }
-    }
-  }
-
-  /** Handles queued messages in order: a batch takes what has arrived (up to the batch size) without waiting for more. */
-  private async handleQueued(): Promise<void> {
-    while (!this.abort.signal.aborted) {
-      if (this.queued.length === 0) {
-        await new Promise<void>((resolve) => (this.wake.arrival = resolve));
-        // Messages of one pull arrive together: let the ones already received be queued before a batch is taken.
-        await new Promise((resolve) => setImmediate(resolve));
-        continue;
-      }
-      const batch = this.queued.splice(0, this.definition.handleBatch ? this.maxBatchSize : 1);
-      try {
-        if (this.definition.handleBatch) await this.processBatch(batch);
-        else await this.process(batch[0]!);
-      } catch (error) {
-        this.logger.error({ err: error, consumer: this.definition.durable }, this.definition.handleBatch ? 'batch processing failed' : 'message processing failed');
-      } finally {
-        // Handled, or left to come back after ack wait (stopping, or a dead letter that could not be published).
-        for (const message of batch) this.held.delete(message);
-        this.wake.room?.();
+      // Stopping: what was pulled is redelivered after ack wait.
+      if (pulled.length === 0 || this.abort.signal.aborted) continue;
+      if (this.definition.handleBatch) {
+        await this.holding(pulled, () => this.processBatch(pulled)).catch((error) => this.logger.error({ err: error, consumer: this.definition.durable }, 'batch processing failed'));
+      } else {
+        await this.holding(pulled, async () => {
+          for (const message of pulled) {
+            await this.process(message).catch((error) => this.logger.error({ err: error, consumer: this.definition.durable }, 'message processing failed'));
+            this.held.delete(message);
+          }
+        });
       }
     }
   }
@@ -280,15 +251,65 @@ export class DurableConsumer<C extends MessageContract> {
     return this.definition.ackWaitMs ?? 30_000;
   }
 
+  /**
+   * Runs `work` on `messages`, reporting them in progress until it settles (with the heartbeat every
+   * third of ack wait): a batch slower than ack wait (a lock wait, a loaded machine) is not delivered
+   * again meanwhile, which would count toward the bound without a failure.
+   */
+  private async holding<T>(messages: readonly JsMsg[], work: () => Promise<T>): Promise<T> {
+    for (const message of messages) this.held.add(message);
+    try {
+      return await work();
+    } finally {
+      for (const message of messages) this.held.delete(message);
+    }
+  }
+
   async stop(): Promise<void> {
     this.abort.abort();
-    this.wake.arrival?.();
-    this.wake.room?.();
     await this.waiting;
     // A connection already closed has nothing left to close.
     await this.messages?.close().catch(() => undefined);
     await this.loop;
     clearInterval(this.heartbeat);
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    for await (const message of messages) {
+      await this.holding([message], () => this.process(message)).catch((error) =>
+        this.logger.error({ err: error, consumer: this.definition.durable }, 'message processing failed'),
+      );
+    }
+  }
+
+  /** Takes what has already arrived (up to the batch size) without waiting for more. */
+  private async runBatches(messages: ConsumerMessages): Promise<void> {
+    const iterator = messages[Symbol.asyncIterator]();
+    // A `next()` that did not resolve in time is kept: it carries the first message of the next batch.
+    let waiting: Promise<IteratorResult<JsMsg>> | undefined;
+    const next = () => (waiting ??= iterator.next());
+    for (;;) {
+      const first = await next();
+      waiting = undefined;
+      if (first.done) return;
+      const batch: JsMsg[] = [first.value];
+      let done = false;
+      while (batch.length < this.maxBatchSize) {
+        // Buffered messages resolve within microtasks; setImmediate fires only once none is left.
+        const more = await Promise.race([next(), new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
+        if (!more) break;
+        waiting = undefined;
+        if (more.done) {
+          done = true;
+          break;
+        }
+        batch.push(more.value);
+      }
+      await this.holding(batch, () => this.processBatch(batch)).catch((error) =>
+        this.logger.error({ err: error, consumer: this.definition.durable }, 'batch processing failed'),
+      );
+      if (done) return;
+    }
   }
 
   private async processBatch(batch: readonly JsMsg[]): Promise<void> {
