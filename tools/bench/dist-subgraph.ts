@@ -16,7 +16,11 @@ const root = join(import.meta.dirname, '../../..');
 /** Node flags per app, as the launcher gives them (tools/dev/platform.mjs). */
 const NODE_FLAGS: Record<string, string[]> = { events: ['--max-semi-space-size=128'] };
 /** `BENCH_CPU_PROF=<dir>`: each app started here writes a V8 CPU profile there (NODE_OPTIONS cannot carry --cpu-prof). */
-const profileFlags = (): string[] => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []);
+const profileFlags = (): string[] => [
+  ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+  // `BENCH_APP_NODE_FLAGS="--trace-gc --perf-basic-prof"`: flags for each app started here (most V8 flags are refused in NODE_OPTIONS).
+  ...(process.env.BENCH_APP_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
+];
 
 export interface DistSubgraph {
   readonly process: ChildProcess;

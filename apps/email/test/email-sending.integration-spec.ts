@@ -182,15 +182,16 @@ describe('email subgraph: sending', () => {
     expect(events.every((event) => event.event === 'Email Skipped')).toBe(true);
   });
 
-  it('claims a round with its recipients in one statement and records its results with their events in another, a transaction only for a hard bounce', async () => {
+  it('claims a round with its recipients in one statement and records its results with their events, and a hard bounce suppression, in another', async () => {
     const { projectId, templateId } = await setUpProject();
-    const dispatcher = sut.app.get(SendDispatcher) as unknown as { dataSource: DataSource };
-    // The transactions the dispatcher opens (its helpers keep their own DataSource).
+    const dispatcher = sut.app.get(SendDispatcher) as unknown as { dataSource: DataSource; keyed: { query(...args: unknown[]): Promise<unknown> } };
+    // The transactions the dispatcher opens (its helpers keep their own DataSource), and the statements on its own connections.
     let transactions = 0;
     dispatcher.dataSource = new Proxy(db, {
       get: (target, key, receiver) =>
         key === 'transaction' ? (work: (manager: EntityManager) => Promise<unknown>) => (transactions++, target.transaction(work)) : Reflect.get(target, key, receiver),
     });
+    const statements = jest.spyOn(dispatcher.keyed, 'query');
     const suppressedAmong = jest.spyOn(sut.app.get(Suppressions), 'suppressedAmong');
     try {
       const ids = Array.from({ length: 5 }, () => randomUUID());
@@ -198,18 +199,21 @@ describe('email subgraph: sending', () => {
       await eventually(async () => (await db.query(`SELECT 1 FROM email_profile WHERE project_id = $1`, [projectId])).length === ids.length);
       for (const id of ids) await requestSend(projectId, templateId, id);
       for (const id of ids) expect((await settled(projectId, id))[0]).toMatchObject({ status: 'sent' });
-      expect(transactions).toBe(0);
       // Every address was ASCII: checked against the suppression list by the claim itself.
       expect(suppressedAmong).not.toHaveBeenCalled();
+      const recordings = () => statements.mock.calls.filter(([query]) => (query as { text: string }).text.startsWith('WITH recorded AS')).length;
+      expect(recordings()).toBeGreaterThan(0);
 
       const gone = randomUUID();
       sink.refuse(`gone-${gone}@example.com`, 550);
       await publish(ProfileChanged, projectId, profile(gone, `gone-${gone}@example.com`, true));
       await eventually(async () => (await db.query(`SELECT 1 FROM email_profile WHERE profile_id = $1`, [gone])).length > 0);
+      const before = recordings();
       await requestSend(projectId, templateId, gone);
       expect((await settled(projectId, gone))[0]).toMatchObject({ status: 'failed' });
-      expect(transactions).toBe(1);
-      expect(await db.query(`SELECT reason FROM email_suppression WHERE project_id = $1`, [projectId])).toEqual([{ reason: 'hard_bounce' }]);
+      expect(recordings()).toBe(before + 1);
+      expect(transactions).toBe(0);
+      expect(await db.query(`SELECT reason, detail FROM email_suppression WHERE project_id = $1`, [projectId])).toEqual([{ reason: 'hard_bounce', detail: expect.stringMatching(/^SMTP_REJECTED: .*550/) }]);
       const events = await until(async () => {
         const found = await engagements(projectId);
         return found.length === ids.length + 1 ? found : undefined;
@@ -217,6 +221,7 @@ describe('email subgraph: sending', () => {
       expect(events.map((event) => event.event).sort()).toEqual(['Email Bounced', ...ids.map(() => 'Email Sent')]);
     } finally {
       dispatcher.dataSource = db;
+      statements.mockRestore();
       suppressedAmong.mockRestore();
     }
   });

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 import { EmailEngagement } from '@boomerang/contracts';
 import { OutboxWriter, schemaOf, type Messaging } from '@boomerang/platform/messaging';
@@ -14,6 +15,7 @@ import { EmailTemplateVersionEntity } from '../templates/email-template-version.
 import { composable } from '../templates/email-template.service.js';
 import { CoalescedCalls } from './coalesced-calls.js';
 import { DomainThrottle } from './domain-throttle.js';
+import { keyedStatementPool } from './keyed-statements.js';
 import { SmtpGate } from './smtp-gate.js';
 import type { RenderedMessage } from './message-render.js';
 import { RenderThreads, RenderThreadStopped } from './render-threads.js';
@@ -102,6 +104,8 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
   private readonly versions = new Map<string, EmailTemplateVersionEntity>();
   /** When dead claims were last settled (ms epoch): once per `rounds()` call and at most once a second while it keeps going. */
   private settledAt = 0;
+  /** The connections of the claim, the mark, the results and the settling (`keyed-statements.ts`); opened by the first round. */
+  private keyedPool?: pg.Pool;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -136,6 +140,28 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     clearTimeout(this.timer);
     await this.queuedListener?.close();
     await this.running;
+    await this.keyedPool?.end();
+    this.keyedPool = undefined;
+  }
+
+  /**
+   * Runs one of the dispatcher's statements on its own connections, prepared once per connection
+   * under `name` (its text never changes within a process): each round then skips parsing and,
+   * once PostgreSQL settles on a generic plan, planning.
+   */
+  private async statement<Row>(name: string, text: string, values: unknown[]): Promise<Row[]> {
+    return (await this.keyed.query<Row & pg.QueryResultRow>({ name: `email-send-${name}`, text, values })).rows;
+  }
+
+  /** The dispatcher's own connections, whose statements are planned by key (`keyed-statements.ts`). */
+  private get keyed(): pg.Pool {
+    this.keyedPool ??= keyedStatementPool(this.dataSource, {
+      // The claim, a batch of marks, a batch of results and the settling can be under way at once.
+      max: 4,
+      applicationName: 'email-send-dispatcher',
+      onError: (error) => this.logger.warn({ err: error }, 'a dispatcher connection failed; the next statement opens another'),
+    });
+    return this.keyedPool;
   }
 
   /**
@@ -208,7 +234,8 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
    * `uncertain` (reported in the send stats), never retried.
    */
   private async settleDeadClaims(): Promise<void> {
-    const [rows] = (await this.dataSource.query(
+    const rows = await this.statement<{ id: string; project_id: string; message_id: string }>(
+      'settle',
       `UPDATE email_send SET status = 'uncertain', next_attempt_at = now(),
          reason = 'IN_FLIGHT_AT_CRASH: the dispatcher stopped during the SMTP attempt; whether the server accepted it is unknown, so it is not sent again'
        WHERE status = 'sending' AND smtp_started_at < now() - make_interval(secs => $1::float8 / 1000)
@@ -216,7 +243,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
          AND claimed_at < now() - make_interval(secs => $1::float8 / 1000)
        RETURNING id, project_id, message_id`,
       [this.config.EMAIL_SEND_LEASE_MS],
-    )) as [{ id: string; project_id: string; message_id: string }[], number];
+    );
     if (rows.length > 0) this.logger.warn({ sends: rows.map((row) => ({ sendId: row.id, projectId: row.project_id, messageId: row.message_id })) }, 'sends in flight at a crash settled uncertain');
   }
 
@@ -225,12 +252,15 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
    * recipient: the profile (known, not erased) and whether its address is suppressed.
    */
   private async claim(): Promise<ClaimedSend[]> {
-    const rows = (await this.dataSource.query(
+    const rows = await this.statement<Record<string, unknown>>(
+      'claim',
       `WITH claimed AS (
-         UPDATE email_send s SET status = 'sending', claimed_at = date_trunc('milliseconds', clock_timestamp()), smtp_started_at = NULL, attempts = s.attempts + 1
+         -- A claim is due again when its lease runs out (without an SMTP attempt): sends in flight leave the head of the queue's walk.
+         UPDATE email_send s SET status = 'sending', claimed_at = date_trunc('milliseconds', clock_timestamp()), smtp_started_at = NULL, attempts = s.attempts + 1,
+           next_attempt_at = date_trunc('milliseconds', clock_timestamp()) + make_interval(secs => $2::float8 / 1000)
          WHERE s.id IN (
-           -- One walk of email_send_due in its order, stopping at the limit (a claimed send's next_attempt_at passed before its claim):
-           -- an OR of the two cases is a bitmap of every due row, dead ones too, sorted on each claim.
+           -- One walk of email_send_due in its order, stopping at the limit: an OR of the two cases is a bitmap of every due row,
+           -- dead ones too, sorted on each claim.
            SELECT id FROM email_send
            WHERE status IN ('queued', 'deferred', 'sending') AND next_attempt_at <= now()
              AND (status <> 'sending' OR smtp_started_at IS NULL AND claimed_at < now() - make_interval(secs => $2::float8 / 1000))
@@ -247,7 +277,7 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
          ) AS suppressed
        FROM claimed c LEFT JOIN email_profile p ON p.project_id = c.project_id AND p.profile_id = c.profile_id AND NOT p.erased`,
       [this.config.EMAIL_SEND_BATCH, this.config.EMAIL_SEND_LEASE_MS],
-    )) as Record<string, unknown>[];
+    );
     return rows.map(claimedFromRow);
   }
 
@@ -357,13 +387,14 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
    */
   private async markInFlight(marks: InFlightMark[]): Promise<boolean[]> {
     // No indexed column changes (the claim, claimed_at, stays the result's guard): a HOT update, in place on its page.
-    const [rows] = (await this.dataSource.query(
+    const rows = await this.statement<{ id: string }>(
+      'mark',
       `UPDATE email_send e SET smtp_started_at = date_trunc('milliseconds', clock_timestamp()), message_id = m.message_id, links = m.links
        FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::jsonb[]) AS m(id, claimed_at, message_id, links)
        WHERE e.id = m.id AND e.status = 'sending' AND e.claimed_at = m.claimed_at
        RETURNING e.id`,
       [marks.map(({ send }) => send.id), marks.map(({ send }) => send.claimedAt), marks.map((mark) => mark.messageId), marks.map((mark) => JSON.stringify(mark.links))],
-    )) as [{ id: string }[], number];
+    );
     const marked = new Set(rows.map((row) => row.id));
     return marks.map(({ send }) => marked.has(send.id));
   }
@@ -374,15 +405,16 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
   }
 
   /**
-   * Records results with their events in one statement (a data-modifying CTE: the results' UPDATE and
-   * the outbox INSERT of the events of the results it recorded), each guarded by its claim (a
-   * dispatcher that lost a lease records nothing for it). The events' bodies are built by PostgreSQL
-   * from the recorded rows (`ENGAGEMENT_BODY`), so none is built, validated and serialized here and
-   * sent back as text. Hard bounces add their addresses to the suppression list in the same transaction.
+   * Records results with their events in one statement (a data-modifying CTE: the results' UPDATE,
+   * the outbox INSERT of the events of the results it recorded, and a hard bounce's address added to
+   * the suppression list), each guarded by its claim (a dispatcher that lost a lease records nothing
+   * for it). The events' bodies are built by PostgreSQL from the recorded rows (`ENGAGEMENT_BODY`),
+   * so none is built, validated and serialized here and sent back as text.
    */
   private async record(results: { send: ClaimedSend; result: RecordedResult }[]): Promise<void[]> {
     const column = <T>(value: (entry: { send: ClaimedSend; result: RecordedResult }) => T) => results.map(value);
     const projects = [...new Set(results.map(({ send }) => send.projectId))];
+    const bounces = results.filter(({ result }) => result.status === 'failed' && result.hardBounce && result.toAddress);
     const params: unknown[] = [
       column(({ send }) => send.id),
       column(({ send }) => send.claimedAt),
@@ -397,9 +429,13 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
       new Date().toISOString(),
       projects,
       projects.map((projectId) => this.messaging.subjects.subject(EmailEngagement, projectId)),
+      bounces.map(({ send }) => send.id),
+      bounces.map(({ result }) => normalizeAddress(result.toAddress!)),
     ];
     // Only the events of the results recorded: another dispatcher took a send over after this one's lease ran out, and its result stands.
-    const statement = `WITH recorded AS (
+    await this.statement(
+      'record',
+      `WITH recorded AS (
         UPDATE email_send e SET status = r.status, reason = r.reason, to_address = r.to_address, smtp_response = r.smtp_response,
           sent_at = CASE WHEN r.status = 'sent' THEN clock_timestamp() ELSE e.sent_at END,
           next_attempt_at = coalesce(r.next_attempt_at, e.next_attempt_at)
@@ -414,19 +450,16 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
       ), events AS (
         SELECT p.subject, f.project_id, ${ENGAGEMENT_BODY} AS body, 'email:' || f.id || ':' || f.event AS msg_id, f.ord
         FROM facts f JOIN unnest($10::uuid[], $11::text[]) AS p(project_id, subject) ON p.project_id = f.project_id
-      ), queued AS (${this.outbox.insertSql(this.dataSource, 'events')})
-      SELECT id FROM recorded`;
-    const bounces = results.filter(({ result }) => result.status === 'failed' && result.hardBounce && result.toAddress);
-    if (bounces.length === 0) {
-      await this.dataSource.query(statement, params);
-      return results.map(() => undefined);
-    }
-    await this.dataSource.transaction(async (manager) => {
-      const recorded = new Set(((await manager.query(statement, params)) as { id: string }[]).map((row) => row.id));
-      for (const { send, result } of bounces) {
-        if (recorded.has(send.id) && result.status === 'failed') await this.suppressions.add(manager, send.projectId, result.toAddress!, 'hard_bounce', result.reason);
-      }
-    });
+      ), queued AS (${this.outbox.insertSql(this.dataSource, 'events')}
+      ), suppressed AS (
+        -- The first reason an address was suppressed for stays (as Suppressions.add).
+        INSERT INTO email_suppression (project_id, address, reason, detail)
+        SELECT s.project_id, b.address, 'hard_bounce', s.reason FROM recorded s JOIN unnest($12::uuid[], $13::text[]) AS b(id, address) ON b.id = s.id
+        ON CONFLICT DO NOTHING
+      )
+      SELECT count(*) FROM recorded`,
+      params,
+    );
     return results.map(() => undefined);
   }
 }
