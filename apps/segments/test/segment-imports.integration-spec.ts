@@ -416,5 +416,7 @@ describe('segments: imported cohorts', () => {
     expect(peakHeap - heapBefore).toBeLessThan(100 * 1024 * 1024);
     expect(peak - before).toBeLessThan(200 * 1024 * 1024);
     process.stdout.write(`100,000-row import: ${Date.now() - started} ms, RSS +${Math.round((peak - before) / 1048576)} MB, heap +${Math.round((peakHeap - heapBefore) / 1048576)} MB\n`);
-  }, 120_000);
+    // 7–36 s here, but past 120 s in some CI runs under their load for a reason not yet found (no retried lookup: the
+    // request count above would show it); the bound leaves room for such a stall, the assertions stay as they are.
+  }, 300_000);
 });
