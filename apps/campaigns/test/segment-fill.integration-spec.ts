@@ -88,9 +88,11 @@ describe('segment membership fill (ListSegmentMembers, then live changes)', () =
     await sut.query(`mutation($id: ID!) { updateCampaignStatus(id: $id, status: RUNNING) { status } }`, { id: campaignId }, secretKeyCaller(projectId));
     const sent = (await eventually(
       async () => {
-        const rows = (await dataSource.query(`SELECT profile_id FROM campaign_delivery WHERE campaign_id = $1 ORDER BY profile_id`, [campaignId])) as { profile_id: string }[];
+        // The status first: the last page's deliveries commit before the step that marks the occurrence done.
         const [occurrence] = await dataSource.query(`SELECT status FROM campaign_occurrence WHERE campaign_id = $1`, [campaignId]);
-        return occurrence?.status === 'done' ? rows.map((row) => row.profile_id) : null;
+        if (occurrence?.status !== 'done') return null;
+        const rows = (await dataSource.query(`SELECT profile_id FROM campaign_delivery WHERE campaign_id = $1 ORDER BY profile_id`, [campaignId])) as { profile_id: string }[];
+        return rows.map((row) => row.profile_id);
       },
       { timeoutMs: 30_000 },
     ))!;
