@@ -22,6 +22,8 @@ export class SendRequestsConsumer {
       handle: (body, { manager }) => this.queue(manager, [body]),
       handleBatch: (messages, manager) => this.queue(manager, messages.map((message) => message.body)),
       maxBatchSize: 500,
+      // A command is one email_send row under its idempotency key (ON CONFLICT DO NOTHING): taken in again it adds nothing, so no inbox row.
+      idempotentHandler: true,
     });
   }
 

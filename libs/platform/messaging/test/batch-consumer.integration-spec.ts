@@ -297,4 +297,41 @@ describe('DurableConsumer batch handling against real PostgreSQL and NATS', () =
       expect(await partRows(durable)).toBe(0);
     });
   });
+
+  it('with idempotentHandler writes no inbox rows: a message delivered again is handled again, and its keyed write changes nothing', async () => {
+    const durable = `keyed-${randomUUID().slice(0, 8)}`;
+    await db.dataSource.query(`CREATE TABLE IF NOT EXISTS "${db.schema}".keyed_effect (message_id text PRIMARY KEY, name text NOT NULL)`);
+    for (let n = 0; n < 20; n++) await publish(`k-m${String(n).padStart(2, '0')}`);
+    const handled: string[] = [];
+    const definition: DurableConsumerDefinition<typeof ProjectCreated> = {
+      durable,
+      contract: ProjectCreated,
+      idempotentHandler: true,
+      handle: async () => {
+        throw new Error('not called: no batch fails');
+      },
+      handleBatch: async (messages, manager) => {
+        const mine = ours('k-', messages);
+        handled.push(...mine.map((message) => message.body.name));
+        await manager.query(`INSERT INTO "${db.schema}".keyed_effect SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`, [
+          mine.map((message) => message.messageId),
+          mine.map((message) => message.body.name),
+        ]);
+      },
+    };
+    const keyedCount = async () => (await db.dataSource.query(`SELECT count(*)::int AS n FROM "${db.schema}".keyed_effect WHERE name LIKE 'k-%'`))[0].n as number;
+    let sut = await start(definition);
+    await eventually(async () => (await keyedCount()) === 20 || null, { timeoutMs: 15_000 });
+    await sut.stop();
+    expect(await inboxCount(durable)).toBe(0);
+    expect(handled).toHaveLength(20);
+    // Every message again (the durable read from the start anew), as after acks lost in a crash: no inbox keeps them out.
+    await nats.jsm.consumers.delete(nats.subjects.streamName(ProjectCreated.domain), durable);
+    sut = await start(definition);
+    await eventually(async () => handled.length === 40 || null, { timeoutMs: 15_000 });
+    await sut.stop();
+    expect(await keyedCount()).toBe(20);
+    expect(await inboxCount(durable)).toBe(0);
+    expect(() => new DurableConsumer({ ...definition, parts: 2 }, db.dataSource, nats, silentLogger)).toThrow(/without split or idempotentHandler/);
+  });
 });
