@@ -4,6 +4,7 @@ export * from './message-ids.js';
 export * from './messaging-tables.migration.js';
 export * from './nats.js';
 export * from './outbox.js';
+export * from './pub-ack-inbox.js';
 export * from './rpc.js';
 export * from './service-schema.js';
 export * from './stream-eraser.js';
