@@ -131,7 +131,10 @@ describe('email subgraph: sending', () => {
       return found.length >= 1 ? found : undefined;
     });
     // Both facts of the send in one report: Email Sent, and Email Delivered (the server's answer) in `also`.
-    const [{ id: sendId }] = (await db.query(`SELECT id FROM email_send WHERE project_id = $1`, [projectId])) as [{ id: string }];
+    const [{ id: sendId, created_at: createdAt }] = (await db.query(`SELECT id, created_at FROM email_send WHERE project_id = $1`, [projectId])) as [{ id: string; created_at: Date }];
+    // A version 7 id whose first 48 bits are the milliseconds it was queued at.
+    expect(sendId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(Math.abs(parseInt(sendId.replace(/-/g, '').slice(0, 12), 16) - createdAt.getTime())).toBeLessThan(5_000);
     expect(reports).toEqual([
       expect.objectContaining({
         event: 'Email Sent',
