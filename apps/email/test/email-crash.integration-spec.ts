@@ -9,6 +9,7 @@ import { ensureDatabase } from '@boomerang/platform/persistence';
 import { createTestMessaging, eventually, TEST_DATABASE_URL, TEST_NATS_URL, type TestMessaging } from '@boomerang/platform/testing';
 import { freePort } from '../../../tools/dev/test-platform.js';
 import { profileSnapshot } from './profile-snapshot.js';
+import { SEND_STATE } from './send-state.js';
 import { SmtpSink } from './smtp-sink.js';
 
 const root = join(import.meta.dirname, '../../..');
@@ -115,7 +116,13 @@ describe('email sending across a crash and an SMTP outage', () => {
     }
   };
 
-  const sendsOf = async (projectId: string) => (await db.query(`SELECT idempotency_key, status, to_address, attempts FROM "${schema}".email_send WHERE project_id = $1`, [projectId])).rows as SendRow[];
+  const sendsOf = async (projectId: string) =>
+    (
+      await db.query(
+        `SELECT s.idempotency_key, ${SEND_STATE} FROM "${schema}".email_send s LEFT JOIN "${schema}".email_send_queue q ON q.send_id = s.id WHERE s.project_id = $1`,
+        [projectId],
+      )
+    ).rows as SendRow[];
   const settled = (projectId: string, count: number, timeoutMs: number) =>
     eventually(
       async () => {

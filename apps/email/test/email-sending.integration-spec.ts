@@ -5,6 +5,7 @@ import { EmailEngagement, EmailSendRequested, ProfileChanged, validateMessage, t
 import { domainStreamConfig } from '@boomerang/platform/messaging';
 import { eventually, secretKeyCaller, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { profileSnapshot } from './profile-snapshot.js';
+import { SEND_STATE } from './send-state.js';
 import { SmtpSink } from './smtp-sink.js';
 import nodemailer from 'nodemailer';
 import { InboundMailListener } from '../src/tracking/inbound-mail.listener.js';
@@ -70,8 +71,12 @@ describe('email subgraph: sending', () => {
   const requestSend = (projectId: string, templateId: string, profileId: string, idempotencyKey = randomUUID()) =>
     publish(EmailSendRequested, projectId, { templateId, templateVersion: 1, profileId, campaignId: null, journeyId: null, idempotencyKey, event: { item: 'red shoes' } });
 
+  // A send being sent has a claim on its queue row (email_send says queued or deferred until its result).
   const sendsOf = (projectId: string, profileId: string) =>
-    db.query(`SELECT status, reason, attempts, to_address FROM email_send WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId]) as Promise<SendRow[]>;
+    db.query(
+      `SELECT ${SEND_STATE} FROM email_send s LEFT JOIN email_send_queue q ON q.send_id = s.id WHERE s.project_id = $1 AND s.profile_id = $2`,
+      [projectId, profileId],
+    ) as Promise<SendRow[]>;
   const settled = (projectId: string, profileId: string) =>
     until(async () => {
       const rows = await sendsOf(projectId, profileId);
@@ -204,7 +209,7 @@ describe('email subgraph: sending', () => {
       for (const id of ids) expect((await settled(projectId, id))[0]).toMatchObject({ status: 'sent' });
       // Every address was ASCII: checked against the suppression list by the claim itself.
       expect(suppressedAmong).not.toHaveBeenCalled();
-      const recordings = () => statements.mock.calls.filter(([query]) => (query as { text: string }).text.startsWith('WITH recorded AS')).length;
+      const recordings = () => statements.mock.calls.filter(([query]) => (query as { name: string }).name === 'email-send-record').length;
       expect(recordings()).toBeGreaterThan(0);
 
       const gone = randomUUID();
@@ -265,7 +270,7 @@ describe('email subgraph: sending', () => {
     try {
       for (const id of ids) await requestSend(projectId, templateId, id);
       await eventually(async () => {
-        const rows = (await db.query(`SELECT status, attempts FROM email_send WHERE project_id = $1`, [projectId])) as SendRow[];
+        const rows = (await db.query(`SELECT ${SEND_STATE} FROM email_send s LEFT JOIN email_send_queue q ON q.send_id = s.id WHERE s.project_id = $1`, [projectId])) as SendRow[];
         return rows.length === ids.length && rows.every((row) => row.status === 'deferred' || (row.status === 'sending' && row.attempts > 1));
       });
       await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -4,7 +4,12 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 export const SEND_STATUSES = ['queued', 'sending', 'deferred', 'sent', 'failed', 'skipped', 'uncertain'] as const;
 export type SendStatus = (typeof SEND_STATUSES)[number];
 
-/** One email to one profile, from its send command to its SMTP result. */
+/**
+ * One email to one profile, from its send command to its SMTP result. Until it is settled, the
+ * dispatcher's queue (email_send_queue, raw SQL) holds its due time and claim: a send being sent is
+ * `queued` (or `deferred`) here with a claim there, and its result carries the last attempt's claim,
+ * mark and links over.
+ */
 @Entity({ name: 'email_send' })
 export class EmailSendEntity {
   @PrimaryColumn('uuid') id: string;

@@ -17,7 +17,7 @@ export class EmailSends {
     }
     const rows = (await this.dataSource.query(
       `SELECT template_id, campaign_id, count(*)::int AS total,
-         count(*) FILTER (WHERE status IN ('queued', 'sending', 'deferred'))::int AS pending,
+         count(*) FILTER (WHERE status IN ('queued', 'deferred'))::int AS pending,
          count(*) FILTER (WHERE status = 'sent')::int AS sent,
          count(*) FILTER (WHERE status = 'skipped')::int AS skipped,
          count(*) FILTER (WHERE status = 'failed')::int AS failed,
@@ -50,11 +50,14 @@ export class EmailSends {
             `SELECT s.* FROM unnest($2::uuid[]) AS p(id)
              CROSS JOIN LATERAL (
                SELECT s.id, s.profile_id AS "profileId", s.template_id AS "templateId", s.template_version AS "templateVersion", t.name AS "templateName",
-                 s.campaign_id AS "campaignId", s.journey_id AS "journeyId", upper(s.status) AS status, s.reason, s.attempts,
+                 s.campaign_id AS "campaignId", s.journey_id AS "journeyId",
+                 -- A claim on its queue row: being sent now.
+                 CASE WHEN q.claimed_at IS NOT NULL THEN 'SENDING' ELSE upper(s.status) END AS status, s.reason, coalesce(q.attempts, s.attempts) AS attempts,
                  s.created_at AS "createdAt", s.sent_at AS "sentAt", s.first_opened_at AS "firstOpenedAt", s.open_count AS "openCount",
                  s.first_clicked_at AS "firstClickedAt", s.click_count AS "clickCount", upper(s.bounce_type) AS "bounceType", s.bounced_at AS "bouncedAt",
                  s.unsubscribed_at AS "unsubscribedAt"
                FROM email_send s LEFT JOIN email_template t ON t.id = s.template_id AND t.project_id = s.project_id
+                 LEFT JOIN email_send_queue q ON q.send_id = s.id
                WHERE s.project_id = $1 AND s.profile_id = p.id
                ORDER BY s.created_at DESC, s.id DESC LIMIT $3
              ) s`,

@@ -70,9 +70,10 @@ interface InFlightMark {
 }
 
 /**
- * Sends what the send commands queued. Each round first settles dead claims (below), then claims
- * due sends (queued, deferred whose retry is due, or `sending` ones whose dispatcher died before
- * talking SMTP) by committing them `sending`; then for each: the checks (profile known, has an
+ * Sends what the send commands queued (email_send_queue: a short row per send not yet settled, its
+ * due time and its claim). Each round first settles dead claims (below), then claims due sends
+ * (queued, deferred whose retry is due, or claimed ones whose dispatcher died before talking SMTP)
+ * by committing a claim on their queue rows; then for each: the checks (profile known, has an
  * email, not unsubscribed, consent when the project requires it, address not suppressed), the
  * render, the pooled SMTP send paced per recipient domain, and the result with its events in one
  * transaction, guarded by the claim so a dispatcher that lost its lease cannot overwrite a newer
@@ -236,12 +237,17 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
   private async settleDeadClaims(): Promise<void> {
     const rows = await this.statement<{ id: string; project_id: string; message_id: string }>(
       'settle',
-      `UPDATE email_send SET status = 'uncertain', next_attempt_at = now(),
+      `WITH dead AS (
+         DELETE FROM email_send_queue q
+         WHERE q.smtp_started_at < now() - make_interval(secs => $1::float8 / 1000)
+           -- Implied (a claim precedes its attempt), and what the partial index on claimed_at finds.
+           AND q.claimed_at < now() - make_interval(secs => $1::float8 / 1000)
+         RETURNING q.send_id, q.attempts, q.claimed_at, q.smtp_started_at, q.message_id, q.links)
+       UPDATE email_send e SET status = 'uncertain', attempts = d.attempts, claimed_at = d.claimed_at, smtp_started_at = d.smtp_started_at,
+         message_id = d.message_id, links = coalesce(d.links, e.links), next_attempt_at = now(),
          reason = 'IN_FLIGHT_AT_CRASH: the dispatcher stopped during the SMTP attempt; whether the server accepted it is unknown, so it is not sent again'
-       WHERE status = 'sending' AND smtp_started_at < now() - make_interval(secs => $1::float8 / 1000)
-         -- Implied (a claim precedes its attempt), and what the partial index on claimed_at finds.
-         AND claimed_at < now() - make_interval(secs => $1::float8 / 1000)
-       RETURNING id, project_id, message_id`,
+       FROM dead d WHERE e.id = d.send_id
+       RETURNING e.id, e.project_id, e.message_id`,
       [this.config.EMAIL_SEND_LEASE_MS],
     );
     if (rows.length > 0) this.logger.warn({ sends: rows.map((row) => ({ sendId: row.id, projectId: row.project_id, messageId: row.message_id })) }, 'sends in flight at a crash settled uncertain');
@@ -256,26 +262,27 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
       'claim',
       `WITH claimed AS (
          -- A claim is due again when its lease runs out (without an SMTP attempt): sends in flight leave the head of the queue's walk.
-         UPDATE email_send s SET status = 'sending', claimed_at = date_trunc('milliseconds', clock_timestamp()), smtp_started_at = NULL, attempts = s.attempts + 1,
+         -- Only the queue's short row changes: the send's own row is read, not written, until its result.
+         UPDATE email_send_queue q SET claimed_at = date_trunc('milliseconds', clock_timestamp()), attempts = q.attempts + 1,
            next_attempt_at = date_trunc('milliseconds', clock_timestamp()) + make_interval(secs => $2::float8 / 1000)
-         WHERE s.id IN (
-           -- One walk of email_send_due in its order, stopping at the limit: an OR of the two cases is a bitmap of every due row,
-           -- dead ones too, sorted on each claim.
-           SELECT id FROM email_send
-           WHERE status IN ('queued', 'deferred', 'sending') AND next_attempt_at <= now()
-             AND (status <> 'sending' OR smtp_started_at IS NULL AND claimed_at < now() - make_interval(secs => $2::float8 / 1000))
+         WHERE q.send_id IN (
+           -- One walk of email_send_queue_due in its order, stopping at the limit. A claim marked in flight is never claimed
+           -- again: settled uncertain once its lease runs out (settleDeadClaims).
+           SELECT send_id FROM email_send_queue
+           WHERE next_attempt_at <= now() AND smtp_started_at IS NULL
            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING s.id, s.project_id, s.template_id, s.template_version, s.profile_id, s.campaign_id, s.journey_id, s.event, s.campaign, s.attempts, s.claimed_at
+         RETURNING q.send_id, q.attempts, q.claimed_at
        )
-       SELECT c.id, c.project_id, c.template_id, c.template_version, c.profile_id, c.campaign_id, c.journey_id, c.event::text AS event, c.campaign::text AS campaign, c.attempts,
-         to_char(c.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS claimed_at,
+       SELECT c.id, c.project_id, c.template_id, c.template_version, c.profile_id, c.campaign_id, c.journey_id, c.event::text AS event, c.campaign::text AS campaign, q.attempts,
+         to_char(q.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS claimed_at,
          p.profile_id IS NOT NULL AS known, p.email, p.email_subscribed, p.name, p.time_zone, p.locale, p.properties::text AS properties,
          -- normalizeAddress's form for an ASCII address (lower() under "C" maps A-Z alone); others are looked up again (factsOf).
          EXISTS (
            SELECT FROM email_suppression x
            WHERE x.project_id = c.project_id AND x.address = lower(btrim(p.email, E' \\t\\n\\x0b\\f\\r') COLLATE "C") COLLATE "default"
          ) AS suppressed
-       FROM claimed c LEFT JOIN email_profile p ON p.project_id = c.project_id AND p.profile_id = c.profile_id AND NOT p.erased`,
+       FROM claimed q JOIN email_send c ON c.id = q.send_id
+       LEFT JOIN email_profile p ON p.project_id = c.project_id AND p.profile_id = c.profile_id AND NOT p.erased`,
       [this.config.EMAIL_SEND_BATCH, this.config.EMAIL_SEND_LEASE_MS],
     );
     return rows.map(claimedFromRow);
@@ -386,13 +393,13 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
    * `uncertain`.
    */
   private async markInFlight(marks: InFlightMark[]): Promise<boolean[]> {
-    // No indexed column changes (the claim, claimed_at, stays the result's guard): a HOT update, in place on its page.
+    // On the queue's row, and no indexed column changes (the claim, claimed_at, stays the result's guard): a HOT update, in place on its page.
     const rows = await this.statement<{ id: string }>(
       'mark',
-      `UPDATE email_send e SET smtp_started_at = date_trunc('milliseconds', clock_timestamp()), message_id = m.message_id, links = m.links
+      `UPDATE email_send_queue q SET smtp_started_at = date_trunc('milliseconds', clock_timestamp()), message_id = m.message_id, links = m.links
        FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::jsonb[]) AS m(id, claimed_at, message_id, links)
-       WHERE e.id = m.id AND e.status = 'sending' AND e.claimed_at = m.claimed_at
-       RETURNING e.id`,
+       WHERE q.send_id = m.id AND q.claimed_at = m.claimed_at
+       RETURNING q.send_id AS id`,
       [marks.map(({ send }) => send.id), marks.map(({ send }) => send.claimedAt), marks.map((mark) => mark.messageId), marks.map((mark) => JSON.stringify(mark.links))],
     );
     const marked = new Set(rows.map((row) => row.id));
@@ -405,9 +412,10 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
   }
 
   /**
-   * Records results with their events in one statement (a data-modifying CTE: the results' UPDATE,
-   * the outbox INSERT of the events of the results it recorded, and a hard bounce's address added to
-   * the suppression list), each guarded by its claim (a dispatcher that lost a lease records nothing
+   * Records results with their events in one statement (a data-modifying CTE: the queue rows'
+   * removal, or for a deferred send its retry time; the results' UPDATE, which carries the attempt's
+   * claim, mark and links over from the queue; the outbox INSERT of the events of the results it
+   * recorded; and a hard bounce's address added to the suppression list), each guarded by its claim (a dispatcher that lost a lease records nothing
    * for it). The events' bodies are built by PostgreSQL from the recorded rows (`ENGAGEMENT_BODY`),
    * so none is built, validated and serialized here and sent back as text.
    */
@@ -435,13 +443,25 @@ export class SendDispatcher implements OnApplicationBootstrap, BeforeApplication
     // Only the events of the results recorded: another dispatcher took a send over after this one's lease ran out, and its result stands.
     await this.statement(
       'record',
-      `WITH recorded AS (
+      `WITH r AS (
+        SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bool[])
+          WITH ORDINALITY AS r(id, claimed_at, status, reason, to_address, smtp_response, next_attempt_at, hard_bounce, ord)
+      ), settled AS (
+        -- A final result leaves the queue; a deferred send waits in it for its retry, unclaimed.
+        DELETE FROM email_send_queue q USING r WHERE q.send_id = r.id AND q.claimed_at = r.claimed_at AND r.status <> 'deferred'
+        RETURNING q.send_id, q.attempts, q.claimed_at, q.smtp_started_at, q.message_id, q.links
+      ), retried AS (
+        UPDATE email_send_queue q SET next_attempt_at = r.next_attempt_at, claimed_at = NULL, smtp_started_at = NULL
+        FROM r WHERE q.send_id = r.id AND q.claimed_at = r.claimed_at AND r.status = 'deferred'
+        RETURNING q.send_id, q.attempts, r.claimed_at, NULL::timestamptz AS smtp_started_at, q.message_id, q.links
+      ), recorded AS (
+        -- No index covers what changes here: a HOT update of the send's row, in place on its page.
         UPDATE email_send e SET status = r.status, reason = r.reason, to_address = r.to_address, smtp_response = r.smtp_response,
           sent_at = CASE WHEN r.status = 'sent' THEN clock_timestamp() ELSE e.sent_at END,
-          next_attempt_at = coalesce(r.next_attempt_at, e.next_attempt_at)
-        FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bool[])
-          WITH ORDINALITY AS r(id, claimed_at, status, reason, to_address, smtp_response, next_attempt_at, hard_bounce, ord)
-        WHERE e.id = r.id AND e.status = 'sending' AND e.claimed_at = r.claimed_at
+          next_attempt_at = coalesce(r.next_attempt_at, e.next_attempt_at), attempts = q.attempts, claimed_at = q.claimed_at,
+          smtp_started_at = coalesce(q.smtp_started_at, e.smtp_started_at), message_id = coalesce(q.message_id, e.message_id), links = coalesce(q.links, e.links)
+        FROM (SELECT * FROM settled UNION ALL SELECT * FROM retried) q JOIN r ON r.id = q.send_id
+        WHERE e.id = q.send_id
         RETURNING e.id, e.project_id, e.profile_id, e.template_id, e.template_version, e.campaign_id, e.journey_id, r.status, r.reason, r.smtp_response, r.hard_bounce, r.ord
       ), facts AS (
         SELECT s.*, CASE s.status WHEN 'sent' THEN 'Email Sent' WHEN 'skipped' THEN 'Email Skipped' WHEN 'failed' THEN CASE WHEN s.hard_bounce THEN 'Email Bounced' ELSE 'Email Failed' END END AS event

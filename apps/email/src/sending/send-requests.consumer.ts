@@ -19,8 +19,8 @@ const TIME_ORDERED_UUID = `encode(set_bit(set_bit(overlay(uuid_send(gen_random_u
     placing substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid`;
 
 /**
- * Takes send commands (`email.<project>.send-requested`) into email_send, in the consumer's
- * transaction: a command whose idempotency key the project already used adds nothing, so a
+ * Takes send commands (`email.<project>.send-requested`) into email_send and the dispatcher's queue,
+ * in the consumer's transaction: a command whose idempotency key the project already used adds nothing, so a
  * redelivered or repeated command sends one email. The dispatcher does the sending.
  */
 @Injectable()
@@ -39,12 +39,16 @@ export class SendRequestsConsumer {
 
   async queue(manager: EntityManager, requests: readonly SendRequest[]): Promise<void> {
     // The validated commands as one JSON array: as ten arrays, node-postgres would quote and escape every element (each event a JSON text full of quotes).
+    // Each new send is also queued for the dispatcher (email_send_queue); a repeated key adds neither.
     await manager.query(
-      `INSERT INTO email_send (id, project_id, idempotency_key, template_id, template_version, profile_id, campaign_id, journey_id, event, campaign, status)
-       SELECT ${TIME_ORDERED_UUID}, r."projectId", r."idempotencyKey", r."templateId", r."templateVersion", r."profileId", r."campaignId", r."journeyId",
-         coalesce(r.event, '{}'), coalesce(r.campaign, '{}'), 'queued'
-       FROM json_to_recordset($1::json) AS r("projectId" uuid, "idempotencyKey" text, "templateId" uuid, "templateVersion" int, "profileId" uuid, "campaignId" uuid, "journeyId" uuid, event jsonb, campaign jsonb)
-       ON CONFLICT (project_id, idempotency_key) DO NOTHING`,
+      `WITH taken AS (
+         INSERT INTO email_send (id, project_id, idempotency_key, template_id, template_version, profile_id, campaign_id, journey_id, event, campaign, status)
+         SELECT ${TIME_ORDERED_UUID}, r."projectId", r."idempotencyKey", r."templateId", r."templateVersion", r."profileId", r."campaignId", r."journeyId",
+           coalesce(r.event, '{}'), coalesce(r.campaign, '{}'), 'queued'
+         FROM json_to_recordset($1::json) AS r("projectId" uuid, "idempotencyKey" text, "templateId" uuid, "templateVersion" int, "profileId" uuid, "campaignId" uuid, "journeyId" uuid, event jsonb, campaign jsonb)
+         ON CONFLICT (project_id, idempotency_key) DO NOTHING
+         RETURNING id, next_attempt_at)
+       INSERT INTO email_send_queue (send_id, next_attempt_at) SELECT id, next_attempt_at FROM taken`,
       [JSON.stringify(requests)],
     );
     // Delivered when this transaction commits, so the woken dispatchers find the rows; the poll is the backstop.

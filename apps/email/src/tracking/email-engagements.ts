@@ -24,11 +24,15 @@ interface SendFacts {
 const FACTS = 'id, project_id, profile_id, template_id, template_version, campaign_id, journey_id, to_address';
 /** Engagement is only what a recipient could have done with a message that went out (or may have). */
 const DELIVERED = `status IN ('sent', 'uncertain')`;
+/** The queue row of a send of email_send whose SMTP attempt has started and whose result is not recorded yet. */
+const IN_FLIGHT = `FROM email_send_queue q WHERE q.send_id = email_send.id AND q.smtp_started_at IS NOT NULL`;
 /**
  * Opens and clicks also count on a message handed to SMTP whose result is not recorded yet: a mail
  * client or link scanner may fetch them the moment the server accepts it, before the dispatcher commits.
  */
-const OPENABLE = `(${DELIVERED} OR (status = 'sending' AND smtp_started_at IS NOT NULL))`;
+const OPENABLE = `(${DELIVERED} OR EXISTS (SELECT ${IN_FLIGHT}))`;
+/** The sent message's links: until its result is recorded, they are on its queue row (the in-flight mark). */
+const LINKS = `coalesce((SELECT q.links ${IN_FLIGHT}), links)`;
 
 export interface BounceReport {
   /** The address the DSN reports on (Final-Recipient). */
@@ -72,8 +76,8 @@ export class EmailEngagements {
     return this.dataSource.transaction(async (manager) => {
       const [rows] = (await manager.query(
         `UPDATE email_send SET click_count = click_count + 1, first_clicked_at = coalesce(first_clicked_at, $3)
-         WHERE id = $1 AND ${OPENABLE} AND links ->> $2::int IS NOT NULL
-         RETURNING ${FACTS}, click_count, links ->> $2::int AS url`,
+         WHERE id = $1 AND ${OPENABLE} AND ${LINKS} ->> $2::int IS NOT NULL
+         RETURNING ${FACTS}, click_count, ${LINKS} ->> $2::int AS url`,
         [sendId, n, this.clock.now()],
       )) as [(SendFacts & { click_count: number; url: string })[], number];
       const send = rows[0];
