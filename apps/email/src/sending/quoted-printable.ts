@@ -1,7 +1,7 @@
 /**
  * Quoted-printable (RFC 2045 §6.7) of a text part, in one pass over the string: UTF-8 bytes above
  * 0x7e, `=` and control characters as `=XX`, space or tab before a line break (or at the end) as
- * `=20`/`=09`, each line break (CRLF, CR or LF) written as CRLF, soft breaks (`=` CRLF) so no line passes 76 characters,
+ * `=20`/`=09`, a dot that starts a line as `=2E`, each line break (CRLF, CR or LF) written as CRLF, soft breaks (`=` CRLF) so no line passes 76 characters,
  * never inside an `=XX` nor between the bytes of one character. nodemailer's encoder and wrapper
  * (a Buffer copy, then a regex pass per line) were a tenth of a send's CPU; this writes the text's
  * UTF-8 natively into one reused buffer and encodes its bytes (literal bytes, the most of a
@@ -41,6 +41,14 @@ export function writeQuotedPrintable(text: string, out: Buffer, at: number): num
   let lineStart = at;
   let i = 0;
   while (i < length) {
+    if (pos === lineStart && src[i] === 0x2e) {
+      // A dot that starts a line as `=2E`: the message then needs no dot-stuffing for SMTP, and goes out as it is (smtp-dot-stuffing.mjs).
+      out[pos++] = 0x3d;
+      out[pos++] = 0x32;
+      out[pos++] = 0x45;
+      i++;
+      continue;
+    }
     // A run of literal bytes (most of a message), as far as the line has room: one load, lookup and store a byte.
     let end = i + lineStart + LINE - pos;
     if (end > length) end = length;

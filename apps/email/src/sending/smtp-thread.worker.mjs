@@ -4,6 +4,10 @@
 // JavaScript, so the same file runs from the sources (specs) and from dist/ (copied as it is).
 import { parentPort } from 'node:worker_threads';
 import nodemailer from 'nodemailer';
+import { installFastDotStuffing } from './smtp-dot-stuffing.mjs';
+
+// Messages built here need no dot-stuffing (CRLF lines, a line's leading dot written `=2E`): they go to the socket as they are.
+installFastDotStuffing();
 
 /** projectId → { revision, transport } (rebuilt when the project's settings change). */
 const pools = new Map();
