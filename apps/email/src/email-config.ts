@@ -34,7 +34,7 @@ export const emailEnv = z.object({
   EMAIL_TRACKING_URL: z.string().url().optional(),
   /** Domain of the VERP return path (`b+<sendId>@domain`) and the mailto unsubscribe address; its MX is the inbound listener. */
   EMAIL_BOUNCE_DOMAIN: z.string().min(1).default('bounces.boomerang.local'),
-  /** Port of the inbound SMTP listener for bounces (DSNs) and mailto unsubscribes; unset: none (0: any free port). */
+  /** Port of the inbound SMTP listener for bounces (DSNs), complaint reports (ARF, at fbl@) and mailto unsubscribes; unset: none (0: any free port). */
   EMAIL_BOUNCE_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Per recipient domain: messages started per second, and in flight at once. */
   EMAIL_DOMAIN_RATE_PER_SECOND: z.coerce.number().min(0.1).default(200),

@@ -451,6 +451,83 @@ describe('email subgraph: sending', () => {
     expect(events.find((event) => event.event === 'Email Unsubscribed')).toMatchObject({ profileId: ids[1], properties: { source: 'mailto' } });
   });
 
+  it('takes complaint reports (ARF) at the feedback loop address: the send named by its signed token is recorded, the address suppressed, the profile unsubscribed', async () => {
+    const { projectId, templateId } = await setUpProject();
+    const profileId = randomUUID();
+    const address = `arf-${profileId}@example.com`;
+    await publish(ProfileChanged, projectId, profile(profileId, address, true));
+    await eventually(async () => (await db.query(`SELECT 1 FROM email_profile WHERE profile_id = $1`, [profileId])).length > 0);
+    await requestSend(projectId, templateId, profileId);
+    expect((await settled(projectId, profileId))[0]).toMatchObject({ status: 'sent' });
+    const received = sink.to(address)[0]!;
+    // What a feedback loop sends back: its report and the original message's headers, the recipient redacted.
+    const originalHeaders = received.raw.split('\r\n\r\n')[0]!.replace(address, 'redacted@example.com');
+    const arf = (feedbackType: string, headers: string) =>
+      [
+        'From: feedback@fbl.mailbox.example',
+        'To: fbl@bounces.boomerang.local',
+        'Subject: complaint about message from 192.0.2.1',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/report; report-type=feedback-report; boundary="B"',
+        '',
+        '--B',
+        'Content-Type: text/plain',
+        '',
+        'This is an email abuse report.',
+        '--B',
+        'Content-Type: message/feedback-report',
+        '',
+        `Feedback-Type: ${feedbackType}`,
+        'User-Agent: Mailbox-Feedback/1.0',
+        'Version: 1',
+        'Original-Rcpt-To: redacted@example.com',
+        '',
+        '--B',
+        'Content-Type: text/rfc822-headers',
+        '',
+        headers,
+        '--B--',
+        '',
+      ].join('\r\n');
+    const inbound = nodemailer.createTransport({ host: '127.0.0.1', port: sut.app.get(InboundMailListener).port!, secure: false, ignoreTLS: true });
+    const complaints = () => db.query(`SELECT address, reason FROM email_suppression WHERE project_id = $1`, [projectId]);
+    try {
+      // Not a complaint, and a report whose token was altered: nothing recorded.
+      await inbound.sendMail({ envelope: { from: '', to: 'fbl@bounces.boomerang.local' }, raw: arf('not-spam', originalHeaders) });
+      const forged = originalHeaders.replace(/(\/t\/u\/|u\+)([A-Za-z0-9_-])/g, (_, prefix: string, first: string) => `${prefix}${first === 'A' ? 'B' : 'A'}`);
+      await inbound.sendMail({ envelope: { from: '', to: 'fbl@bounces.boomerang.local' }, raw: arf('abuse', forged) });
+      expect(await complaints()).toEqual([]);
+
+      await inbound.sendMail({ envelope: { from: '', to: 'fbl@bounces.boomerang.local' }, raw: arf('abuse', originalHeaders) });
+      // A second report of the same complaint (at the return path, where some loops send) changes nothing.
+      await inbound.sendMail({ envelope: { from: '', to: received.envelope.from }, raw: arf('abuse', originalHeaders) });
+    } finally {
+      inbound.close();
+    }
+    expect(await complaints()).toEqual([{ address, reason: 'complaint' }]);
+    expect(await db.query(`SELECT email_subscribed FROM email_profile WHERE project_id = $1 AND profile_id = $2`, [projectId, profileId])).toEqual([{ email_subscribed: false }]);
+    const emails = await sut.query<{ _entities: { emails: { complainedAt: string | null; unsubscribedAt: string | null }[] }[] }>(
+      `query($r: [_Any!]!) { _entities(representations: $r) { ... on Profile { emails(first: 5) { complainedAt unsubscribedAt } } } }`,
+      { r: [{ __typename: 'Profile', id: profileId }] },
+      secretKeyCaller(projectId),
+    );
+    expect(emails.errors).toBeUndefined();
+    const [sent] = emails.data!._entities[0]!.emails;
+    expect(sent!.complainedAt).not.toBeNull();
+    expect(sent!.unsubscribedAt).toBe(sent!.complainedAt);
+    const events = await until(async () => {
+      const found = await engagements(projectId);
+      return found.some((event) => event.event === 'Email Complained') ? found : undefined;
+    });
+    expect(events.filter((event) => event.event === 'Email Complained')).toEqual([
+      expect.objectContaining({
+        profileId,
+        properties: expect.objectContaining({ feedbackType: 'abuse', address }),
+        also: [expect.objectContaining({ event: 'Email Unsubscribed', properties: expect.objectContaining({ source: 'complaint' }) })],
+      }),
+    ]);
+  });
+
   it('keeps the SMTP URL sealed: never returned, not readable in the table', async () => {
     const projectId = randomUUID();
     const set = await sut.query<{ setEmailSenderSettings: Record<string, unknown> }>(

@@ -8,6 +8,7 @@ import { EmailTracking1763900011100 } from './1763900011100-email-tracking.js';
 import { EmailSuppressionList1763900011200 } from './1763900011200-email-suppression-list.js';
 import { EmailSendHotMark1763900011400 } from './1763900011400-email-send-hot-mark.js';
 import { EmailSendQueue1763900011500 } from './1763900011500-email-send-queue.js';
+import { EmailSendComplaints1763900011600 } from './1763900011600-email-send-complaints.js';
 
 /** email's migrations in the order they run (in a module of their own: specs run some of them without the app). */
 export const EMAIL_MIGRATIONS = [
@@ -22,4 +23,5 @@ export const EMAIL_MIGRATIONS = [
   EmailSuppressionList1763900011200,
   EmailSendHotMark1763900011400,
   EmailSendQueue1763900011500,
+  EmailSendComplaints1763900011600,
 ];

@@ -44,5 +44,7 @@ export class EmailSendEntity {
   @Column('timestamptz', { name: 'unsubscribed_at', nullable: true }) unsubscribedAt: Date | null;
   @Column('text', { name: 'bounce_type', nullable: true }) bounceType: 'hard' | 'soft' | null;
   @Column('timestamptz', { name: 'bounced_at', nullable: true }) bouncedAt: Date | null;
+  /** When its recipient reported it as spam (an ARF report): the address is suppressed, the profile unsubscribed. */
+  @Column('timestamptz', { name: 'complained_at', nullable: true }) complainedAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }

@@ -52,6 +52,8 @@ export class ProfileEmail {
   @Field(() => EmailBounceType, { nullable: true }) bounceType: EmailBounceType | null;
   @Field(() => Date, { nullable: true }) bouncedAt: Date | null;
   @Field(() => Date, { nullable: true, description: 'When the recipient unsubscribed through this message.' }) unsubscribedAt: Date | null;
+  @Field(() => Date, { nullable: true, description: 'When the recipient reported this message as spam (a feedback loop report): the address is suppressed and the profile unsubscribed.' })
+  complainedAt: Date | null;
 }
 
 @ObjectType({ description: 'Sends of one template (and campaign) by status. `uncertain`: in flight at a crash, not sent again (it may or may not have reached the server).' })

@@ -55,7 +55,7 @@ export class EmailSends {
                  CASE WHEN q.claimed_at IS NOT NULL THEN 'SENDING' ELSE upper(s.status) END AS status, s.reason, coalesce(q.attempts, s.attempts) AS attempts,
                  s.created_at AS "createdAt", s.sent_at AS "sentAt", s.first_opened_at AS "firstOpenedAt", s.open_count AS "openCount",
                  s.first_clicked_at AS "firstClickedAt", s.click_count AS "clickCount", upper(s.bounce_type) AS "bounceType", s.bounced_at AS "bouncedAt",
-                 s.unsubscribed_at AS "unsubscribedAt"
+                 s.unsubscribed_at AS "unsubscribedAt", s.complained_at AS "complainedAt"
                FROM email_send s LEFT JOIN email_template t ON t.id = s.template_id AND t.project_id = s.project_id
                  LEFT JOIN email_send_queue q ON q.send_id = s.id
                WHERE s.project_id = $1 AND s.profile_id = p.id

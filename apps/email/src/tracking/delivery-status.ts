@@ -14,14 +14,8 @@ export interface RecipientStatus {
  * Final-Recipient, Action or Status are left out.
  */
 export function parseDeliveryStatus(body: string): RecipientStatus[] {
-  const unfolded = body.replace(/\r\n/g, '\n').replace(/\n[ \t]+/g, ' ');
   const found: RecipientStatus[] = [];
-  for (const block of unfolded.split(/\n\s*\n/)) {
-    const fields = new Map<string, string>();
-    for (const line of block.split('\n')) {
-      const colon = line.indexOf(':');
-      if (colon > 0) fields.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-    }
+  for (const fields of fieldBlocks(body)) {
     const recipient = /^[^;]*;\s*(.+)$/.exec(fields.get('final-recipient') ?? '')?.[1]?.trim();
     const action = fields.get('action')?.toLowerCase();
     const status = /^\d\.\d{1,3}\.\d{1,3}/.exec(fields.get('status') ?? '')?.[0];
@@ -34,4 +28,21 @@ export function parseDeliveryStatus(body: string): RecipientStatus[] {
 export function bounceTypeOf({ action, status }: Pick<RecipientStatus, 'action' | 'status'>): 'hard' | 'soft' | null {
   if (action !== 'failed') return null;
   return status.startsWith('5.') ? 'hard' : 'soft';
+}
+
+/**
+ * The blocks of header-style fields of a report part (a delivery-status or feedback-report body):
+ * lines unfolded, blocks separated by blank lines; names lower-cased, the first of a name kept.
+ */
+export function fieldBlocks(body: string): Map<string, string>[] {
+  const unfolded = body.replace(/\r\n/g, '\n').replace(/\n[ \t]+/g, ' ');
+  return unfolded.split(/\n\s*\n/).map((block) => {
+    const fields = new Map<string, string>();
+    for (const line of block.split('\n')) {
+      const colon = line.indexOf(':');
+      const name = line.slice(0, colon).trim().toLowerCase();
+      if (colon > 0 && !fields.has(name)) fields.set(name, line.slice(colon + 1).trim());
+    }
+    return fields;
+  });
 }

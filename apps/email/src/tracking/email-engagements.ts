@@ -6,6 +6,7 @@ import { OutboxWriter } from '@boomerang/platform/messaging';
 import { Clock } from '@boomerang/platform/subgraph';
 import { normalizeAddress } from '../sending/send-eligibility.js';
 import { Suppressions } from '../suppressions/suppressions.js';
+import type { FeedbackReport } from './feedback-report.js';
 
 type EmailEventName = (typeof EMAIL_EVENT_NAMES)[number];
 
@@ -108,6 +109,31 @@ export class EmailEngagements {
   }
 
   /**
+   * The recipient reported the message as spam (an ARF report of a feedback loop): recorded once
+   * (`complained_at`); the address is suppressed, the profile marked unsubscribed here, and
+   * `Email Complained` carries an `Email Unsubscribed` (source `complaint`, unless this message was
+   * already unsubscribed through) so `profiles` takes the consent away, as mailbox providers expect
+   * of a sender. False: no such sent message.
+   */
+  async complain(sendId: string, report: FeedbackReport): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const [found] = (await manager.query(`SELECT ${FACTS}, unsubscribed_at, complained_at FROM email_send WHERE id = $1 AND ${DELIVERED} FOR UPDATE`, [sendId])) as (SendFacts & {
+        unsubscribed_at: Date | null;
+        complained_at: Date | null;
+      })[];
+      if (!found) return false;
+      if (found.complained_at) return true;
+      const now = this.clock.now();
+      await manager.query(`UPDATE email_send SET complained_at = $2, unsubscribed_at = coalesce(unsubscribed_at, $2) WHERE id = $1`, [sendId, now]);
+      if (found.to_address) await this.suppressions.add(manager, found.project_id, found.to_address, 'complaint', `send ${sendId} (${report.feedbackType}${report.userAgent ? `, ${report.userAgent}` : ''})`);
+      await manager.query(`UPDATE email_profile SET email_subscribed = false WHERE project_id = $1 AND profile_id = $2`, [found.project_id, found.profile_id]);
+      const also = found.unsubscribed_at ? [] : [{ event: 'Email Unsubscribed' as const, properties: { source: 'complaint', address: found.to_address } }];
+      await this.publish(manager, found, 'Email Complained', null, { feedbackType: report.feedbackType, userAgent: report.userAgent, address: found.to_address }, also);
+      return true;
+    });
+  }
+
+  /**
    * A DSN for a send: recorded once (the first report wins); a hard bounce suppresses the
    * address. Ignored unless the DSN's recipient is the address the send went to, so a forged
    * report naming a send id cannot suppress another address. Returns whether it was recorded.
@@ -126,9 +152,18 @@ export class EmailEngagements {
     });
   }
 
-  private async publish(manager: EntityManager, send: SendFacts, event: EmailEventName, n: string | null, properties: Record<string, unknown>): Promise<void> {
+  /** Publishes `event` about `send` with `properties`, and `also` further facts about it at the same moment (each its own event). */
+  private async publish(
+    manager: EntityManager,
+    send: SendFacts,
+    event: EmailEventName,
+    n: string | null,
+    properties: Record<string, unknown>,
+    also: { event: EmailEventName; properties: Record<string, unknown> }[] = [],
+  ): Promise<void> {
     const at = this.clock.now().toISOString();
     const messageId = `email:${send.id}:${event}${n ? `:${n}` : ''}`;
+    const sendProperties = { sendId: send.id, templateId: send.template_id, templateVersion: send.template_version, campaignId: send.campaign_id, journeyId: send.journey_id };
     await this.outbox.enqueueMany(
       manager,
       EmailEngagement,
@@ -139,7 +174,8 @@ export class EmailEngagements {
         profileId: send.profile_id,
         event,
         at,
-        properties: { sendId: send.id, templateId: send.template_id, templateVersion: send.template_version, campaignId: send.campaign_id, journeyId: send.journey_id, ...properties },
+        properties: { ...sendProperties, ...properties },
+        ...(also.length > 0 ? { also: also.map((fact) => ({ messageId: `email:${send.id}:${fact.event}`, event: fact.event, properties: { ...sendProperties, ...fact.properties } })) } : {}),
       }],
       [messageId],
     );
