@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { DataSource, type EntityManager } from 'typeorm';
-import { EmailEngagement, EmailSendRequested, ProfileChanged, validateMessage, type MessageContract, type MessageOf } from '@boomerang/contracts';
+import { EmailEngagement, EmailSendRequested, ProfileChanged, ProfileDeleted, ProfileMerged, validateMessage, type MessageContract, type MessageOf } from '@boomerang/contracts';
 import { domainStreamConfig } from '@boomerang/platform/messaging';
 import { eventually, secretKeyCaller, startTestSubgraph, type TestSubgraph } from '@boomerang/platform/testing';
 import { profileSnapshot } from './profile-snapshot.js';
@@ -526,6 +526,36 @@ describe('email subgraph: sending', () => {
         also: [expect.objectContaining({ event: 'Email Unsubscribed', properties: expect.objectContaining({ source: 'complaint' }) })],
       }),
     ]);
+  });
+
+  it('erases a deleted profile: its sends, and its commands and reports on the EMAIL stream; a merged profile\'s sends become the survivor\'s', async () => {
+    const { projectId, templateId } = await setUpProject();
+    const [erased, kept, merged, survivor] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    for (const id of [erased, kept, merged]) await publish(ProfileChanged, projectId, profile(id, `gdpr-${id}@example.com`, true));
+    await eventually(async () => (await db.query(`SELECT 1 FROM email_profile WHERE project_id = $1`, [projectId])).length === 3);
+    for (const id of [erased, kept, merged]) await requestSend(projectId, templateId, id);
+    for (const id of [erased, kept, merged]) expect((await settled(projectId, id))[0]).toMatchObject({ status: 'sent' });
+    await until(async () => ((await engagements(projectId)).length === 3 ? true : undefined));
+    const stream = sut.messaging.subjects.streamName('email');
+    /** The profile ids named by the project's messages on the EMAIL stream (commands and reports). */
+    const namedOnStream = async () => {
+      const info = await sut.messaging.jsm.streams.info(stream);
+      const texts: string[] = [];
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const message = await sut.messaging.jsm.streams.getMessage(stream, { seq }).catch(() => null);
+        if (message?.subject.includes(projectId)) texts.push(message.string());
+      }
+      return [erased, kept, merged].filter((id) => texts.some((text) => text.includes(id)));
+    };
+    expect(await namedOnStream()).toEqual([erased, kept, merged]);
+
+    await publish(ProfileDeleted, projectId, { profileId: erased });
+    await publish(ProfileMerged, projectId, { profileId: survivor, mergedProfileId: merged });
+    await eventually(async () => (await db.query(`SELECT 1 FROM email_send WHERE project_id = $1 AND profile_id = $2`, [projectId, survivor])).length === 1);
+    await eventually(async () => (await namedOnStream()).length === 2, { timeoutMs: 20_000 });
+    expect(await namedOnStream()).toEqual([kept, merged]);
+    expect(await db.query(`SELECT profile_id FROM email_send WHERE project_id = $1 ORDER BY profile_id = $2`, [projectId, kept])).toEqual([{ profile_id: survivor }, { profile_id: kept }]);
+    expect(await db.query(`SELECT email FROM email_profile WHERE project_id = $1 AND profile_id = $2`, [projectId, erased])).toEqual([{ email: null }]);
   });
 
   it('keeps the SMTP URL sealed: never returned, not readable in the table', async () => {

@@ -49,6 +49,33 @@ export class OutboxWriter {
   }
 
   /**
+   * GDPR erasure of what is not relayed yet: removes from `projectId`'s outbox rows (in the caller's
+   * transaction, `manager`'s schema) every message whose body contains `text` (an erased profile's
+   * id), keeping the other messages of the same batch row with their ids; a row left empty goes.
+   * Returns how many messages were removed. A row the relay is publishing is waited for (its lock).
+   */
+  async removeMessagesNaming(manager: EntityManager, projectId: string, text: string): Promise<number> {
+    const outbox = `"${schemaOf(manager)}".outbox`;
+    const [{ removed }] = (await manager.query(
+      `WITH touched AS (
+         SELECT id FROM ${outbox} WHERE project_id = $1 AND strpos(bodies::text, $2) > 0 FOR UPDATE
+       ), messages AS (
+         SELECT o.id, b.body, o.message_ids[b.n] AS message_id, b.n, strpos(b.body::text, $2) > 0 AS named
+         FROM ${outbox} o JOIN touched t ON t.id = o.id CROSS JOIN LATERAL json_array_elements(o.bodies) WITH ORDINALITY AS b(body, n)
+       ), kept AS (
+         SELECT id, json_agg(body ORDER BY n) AS bodies, array_agg(message_id ORDER BY n) AS message_ids FROM messages WHERE NOT named GROUP BY id
+       ), emptied AS (
+         DELETE FROM ${outbox} o USING touched t WHERE o.id = t.id AND o.id NOT IN (SELECT id FROM kept)
+       ), rewritten AS (
+         UPDATE ${outbox} o SET bodies = k.bodies, message_ids = k.message_ids FROM kept k WHERE o.id = k.id
+       )
+       SELECT count(*) FILTER (WHERE named)::int AS removed FROM messages`,
+      [projectId, text],
+    )) as [{ removed: number }];
+    return removed;
+  }
+
+  /**
    * `bodies` validated and serialized as `enqueueMany` writes them, one array element per message,
    * for a statement of the caller's that writes them together with the state change they describe
    * (`insertSql` in a data-modifying CTE): one statement, no transaction around it.

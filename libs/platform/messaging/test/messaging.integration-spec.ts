@@ -13,7 +13,7 @@ import {
 import { eventually, silentLogger, type IsolatedSchema, type TestMessaging } from '@boomerang/platform/testing';
 import { startMessagingTestBed, type MessagingTestBed } from './support.js';
 
-const body = (projectId = randomUUID()): MessageOf<typeof ProjectCreated> => ({
+const body = (projectId: string = randomUUID()): MessageOf<typeof ProjectCreated> => ({
   projectId,
   occurredAt: new Date().toISOString(),
   name: 'Acme',
@@ -107,6 +107,34 @@ describe('messaging against real PostgreSQL and NATS', () => {
     expect(received).toEqual(bodies.map((sent, i) => ({ id: ids[i], body: sent })));
     const [{ left }] = await db.dataSource.query(`SELECT count(*)::int AS left FROM "${db.schema}".outbox`);
     expect(left).toBe(0);
+  });
+
+  it('removes from unrelayed rows every message naming an erased person, keeping the rest of each batch with its ids', async () => {
+    const projectId = randomUUID();
+    const otherProject = randomUUID();
+    const erased = randomUUID();
+    const named = (project: string) => ({ ...body(project), name: `Acme of ${erased}` });
+    const kept = body(projectId);
+    const keptId = randomUUID();
+    await db.dataSource.transaction(async (manager) => {
+      await writer.enqueueMany(manager, ProjectCreated, [named(projectId), kept, named(projectId)], [randomUUID(), keptId, randomUUID()]);
+      await writer.enqueueMany(manager, ProjectCreated, [named(projectId)]);
+      await writer.enqueueMany(manager, ProjectCreated, [named(otherProject)]);
+    });
+    const rows = () =>
+      db.dataSource.query(`SELECT project_id, bodies, message_ids FROM "${db.schema}".outbox WHERE project_id = ANY($1) ORDER BY project_id = $2 DESC`, [[projectId, otherProject], projectId]);
+    try {
+      expect(await db.dataSource.transaction((manager) => writer.removeMessagesNaming(manager, projectId, erased))).toBe(3);
+      const left = (await rows()) as { project_id: string; bodies: unknown[]; message_ids: string[] }[];
+      expect(left.map((row) => [row.project_id, row.bodies.length])).toEqual([
+        [projectId, 1],
+        [otherProject, 1],
+      ]);
+      expect(left[0]).toMatchObject({ bodies: [kept], message_ids: [keptId] });
+      expect(await db.dataSource.transaction((manager) => writer.removeMessagesNaming(manager, projectId, erased))).toBe(0);
+    } finally {
+      await db.dataSource.query(`DELETE FROM "${db.schema}".outbox WHERE project_id = ANY($1)`, [[projectId, otherProject]]);
+    }
   });
 
   it('publishes each message of a large row (its ids and bodies stored compressed out of line) under its own id, in order', async () => {
