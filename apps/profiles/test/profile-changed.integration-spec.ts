@@ -298,9 +298,14 @@ describe('profiles: ProfileChanged snapshots', () => {
       { timeoutMs: 20_000 },
     );
     expect(remaining.map((body) => body.profileId)).toEqual([bystander]);
-    const letters = await sut.messaging.jsm.streams.info(sut.messaging.subjects.deadLetterStream, {
-      subjects_filter: sut.messaging.subjects.deadLetterSubject(letter.consumer),
-    });
-    expect(letters.state.subjects?.[sut.messaging.subjects.deadLetterSubject(letter.consumer)] ?? 0).toBe(0);
+    // The eraser reads the dead letters after the stream: waited for, not read the moment the stream is clean.
+    const lettersLeft = async () => {
+      const letters = await sut.messaging.jsm.streams.info(sut.messaging.subjects.deadLetterStream, {
+        subjects_filter: sut.messaging.subjects.deadLetterSubject(letter.consumer),
+      });
+      return letters.state.subjects?.[sut.messaging.subjects.deadLetterSubject(letter.consumer)] ?? 0;
+    };
+    await eventually(async () => (await lettersLeft()) === 0, { timeoutMs: 20_000 });
+    expect(await lettersLeft()).toBe(0);
   });
 });
